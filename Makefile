@@ -1,0 +1,47 @@
+# The product's commands. Each one sets up whatever it needs first (scripts/stack.py).
+PYTHON ?= python3
+STACK := $(PYTHON) scripts/stack.py
+
+.PHONY: run test setup api actions rasa train lint lock clean help
+
+help:
+	@echo "make run      set up what is missing and start API, action server and Rasa (Ctrl-C stops)"
+	@echo "make test     set up what is missing and run every test suite"
+	@echo "make api | actions | rasa   start one service alone"
+	@echo "make setup    environments, migrations and model, without starting anything"
+	@echo "make train    train the Rasa model if config.yml, domain.yml or data/ changed"
+	@echo "make lint     ruff and mypy"
+	@echo "make lock     re-resolve requirements/*.in into requirements/*.lock"
+
+run:
+	@$(STACK) serve all
+
+test:
+	@$(STACK) test
+
+setup:
+	@$(STACK) setup
+
+api:
+	@$(STACK) serve api
+
+actions:
+	@$(STACK) serve actions
+
+rasa:
+	@$(STACK) serve rasa
+
+train:
+	@$(STACK) train
+
+lint:
+	@$(STACK) setup
+	.venv/api/bin/ruff check api actions channels bot scripts tests
+	.venv/api/bin/ruff format --check api actions channels bot scripts tests
+	.venv/api/bin/mypy api
+
+lock:
+	@scripts/lock.sh
+
+clean:
+	rm -rf .venv var models results

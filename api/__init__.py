@@ -1,0 +1,1 @@
+"""The work-order backend: FastAPI + SQLAlchemy, the system of record of every work order."""

@@ -1,0 +1,1 @@
+"""Use cases of the backend; each owns its transaction."""

@@ -1,0 +1,63 @@
+"""The backend's settings: every environment variable it reads is read here, nowhere else."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Development defaults that production must replace (see .env.example, "SAMPLE").
+PLACEHOLDER_SECRETS = {"dev-api-token", "dev-rasa-token", "", "changeme"}
+
+
+class Settings(BaseSettings):
+    """Configuration of one backend process, from the environment."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    app_env: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'api.sqlite3'}"
+    api_token: SecretStr = SecretStr("dev-api-token")
+    redis_url: str | None = None
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_auth_token: SecretStr = SecretStr("dev-rasa-token")
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """DATABASE_URL with the driver this backend ships (psycopg 3 for PostgreSQL)."""
+        url = self.database_url
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url.removeprefix(prefix)
+        return url
+
+    def check_for_production(self) -> None:
+        """Refuse to run in production with the development placeholder secrets."""
+        if self.app_env != "production":
+            return
+        weak = [
+            name
+            for name, secret in (("API_TOKEN", self.api_token), ("RASA_AUTH_TOKEN", self.rasa_auth_token))
+            if secret.get_secret_value() in PLACEHOLDER_SECRETS
+        ]
+        if weak:
+            raise RuntimeError(
+                f"APP_ENV=production but {', '.join(weak)} still hold development placeholders; "
+                "set real secrets in the environment."
+            )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Shared code and knowledge of the conversation side (Rasa server, channels, action server)."""

@@ -1,0 +1,16 @@
+"""Plain Chinese wording of times and durations for residents."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+
+def duration_zh(span: timedelta) -> str:
+    """90 minutes -> "1小时30分钟"; 30 minutes -> "30分钟"; 24 hours -> "24小时"."""
+    minutes = max(0, round(span.total_seconds() / 60))
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"{hours}小时{rest}分钟"
+    if hours:
+        return f"{hours}小时"
+    return f"{rest}分钟"

@@ -1,0 +1,660 @@
+#!/usr/bin/env python3
+"""Set up, start and test the product's three processes.
+
+This is what the Makefile calls. It uses only the standard library, so it runs on the
+machine's default Python before any virtual environment exists.
+
+- ``setup``: the two virtual environments from their locks, the database migrations and a
+  trained model (cached by a hash of its inputs).
+- ``serve all|api|actions|rasa``: start processes, wait until healthy, print what runs where,
+  stop cleanly on Ctrl-C.
+- ``test``: every test suite, one summary, non-zero exit on any failure.
+- ``train``: train the Rasa model when its inputs changed.
+
+Configuration comes from the environment; any variable not set there is taken from ``.env``
+(if present) and then from the development defaults in ``.env.example``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET  # our own junit files, not untrusted input
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENVS = ROOT / ".venv"
+VAR = ROOT / "var"
+MODELS = ROOT / "models"
+# Files whose content decides the trained model: any change retrains.
+MODEL_INPUTS = ("config.yml", "domain.yml", "data", "bot/dictionary", "requirements/bot.lock")
+MODELS_KEPT = 3
+TEST_SUITES = ("api", "bot", "rasa", "e2e")
+
+
+class StackError(Exception):
+    """A problem the user can fix; printed as one clear message, without a traceback."""
+
+
+def say(message: str) -> None:
+    print(f"[stack] {message}", flush=True)
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def parse_env_file(path: Path) -> dict[str, str]:
+    """Read KEY=value lines (``#`` comments, optional quotes) from an env file."""
+    values: dict[str, str] = {}
+    if not path.exists():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+def load_env(overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment every process gets: os.environ > .env > .env.example defaults."""
+    env = parse_env_file(ROOT / ".env.example")
+    env.update(parse_env_file(ROOT / ".env"))
+    env.update(os.environ)
+    env.update(overrides or {})
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    # The project root is importable in every process (api, actions, channels, bot).
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def port_of(url: str) -> int:
+    """The TCP port of a service URL (its explicit port, or 80/443)."""
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.port:
+        return parsed.port
+    return 443 if parsed.scheme == "https" else 80
+
+
+# --------------------------------------------------------------------------- interpreters
+
+
+def _python_version(executable: str) -> tuple[int, int] | None:
+    try:
+        out = subprocess.run(
+            [executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    major, minor = out.stdout.strip().split(".")
+    return int(major), int(minor)
+
+
+def find_python310() -> str:
+    """Python 3.10 for Rasa: on PATH, else pyenv's 3.10.x, else a uv-managed one."""
+    candidates: list[str] = []
+    on_path = shutil.which("python3.10")
+    if on_path:
+        candidates.append(on_path)  # a pyenv shim may refuse; checked below
+    pyenv_root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
+    if shutil.which("pyenv"):
+        out = subprocess.run(["pyenv", "root"], capture_output=True, text=True)
+        if out.returncode == 0 and out.stdout.strip():
+            pyenv_root = out.stdout.strip()
+    candidates += sorted(glob.glob(f"{pyenv_root}/versions/3.10.*/bin/python"), reverse=True)
+    if shutil.which("uv"):
+        out = subprocess.run(["uv", "python", "find", "3.10"], capture_output=True, text=True)
+        if out.returncode == 0 and out.stdout.strip():
+            candidates.append(out.stdout.strip())
+    for candidate in candidates:
+        if _python_version(candidate) == (3, 10):
+            return candidate
+    raise StackError(
+        "Python 3.10 is needed for the conversation side (Rasa 3.6 runs on 3.8-3.10 only) "
+        "and none was found.\n"
+        "  Install one, then run the command again:\n"
+        "    pyenv install 3.10        # with pyenv\n"
+        "    uv python install 3.10    # or with uv\n"
+        "    apt-get install python3.10 python3.10-venv   # or from your distribution"
+    )
+
+
+def find_python_api() -> str:
+    """Python 3.11 or newer for the backend."""
+    for name in ("python3", "python3.13", "python3.12", "python3.11"):
+        path = shutil.which(name)
+        version = _python_version(path) if path else None
+        if version and version >= (3, 11):
+            return path  # type: ignore[return-value]
+    raise StackError(
+        "Python 3.11 or newer is needed for the backend and none was found on PATH.\n"
+        "  Install one (pyenv install 3.11, uv python install 3.11, or your distribution's "
+        "python3.11), then run the command again."
+    )
+
+
+# --------------------------------------------------------------------------- environments
+
+
+@dataclass(frozen=True)
+class Venv:
+    """One virtual environment built from one lock file."""
+
+    name: str
+    lock: Path
+
+    @property
+    def path(self) -> Path:
+        return VENVS / self.name
+
+    def bin(self, program: str) -> str:
+        return str(self.path / "bin" / program)
+
+    def ensure(self, python: str, want: tuple[int, int] | None) -> None:
+        """Create the venv and install the lock, unless the installed lock is the same."""
+        stamp = self.path / ".installed-lock.sha256"
+        digest = hashlib.sha256(self.lock.read_bytes()).hexdigest()
+        python_in_venv = self.path / "bin" / "python"
+        have = _python_version(str(python_in_venv)) if python_in_venv.exists() else None
+        if have and want and have[:2] != want and not (want == (3, 11) and have >= want):
+            say(f"{self.path} has Python {have[0]}.{have[1]}; recreating it")
+            shutil.rmtree(self.path)
+            have = None
+        if have and stamp.exists() and stamp.read_text().strip() == digest:
+            return
+        if not have:
+            say(f"creating {self.path.relative_to(ROOT)} with {python}")
+            run([python, "-m", "venv", str(self.path)])
+        say(f"installing {self.lock.relative_to(ROOT)} into {self.path.relative_to(ROOT)} (a few minutes)")
+        pip = [self.bin("python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        run_quietly(pip + ["-r", str(self.lock)])
+        stamp.write_text(digest + "\n")
+
+
+BOT_VENV = Venv("bot", ROOT / "requirements" / "bot.lock")
+API_VENV = Venv("api", ROOT / "requirements" / "api.lock")
+
+
+def run(cmd: list[str], env: dict[str, str] | None = None, check: bool = True) -> int:
+    """Run a command in the project root, streaming its output."""
+    result = subprocess.run(cmd, cwd=ROOT, env=env)
+    if check and result.returncode != 0:
+        raise StackError(f"command failed ({result.returncode}): {' '.join(cmd)}")
+    return result.returncode
+
+
+def run_quietly(cmd: list[str]) -> None:
+    """Run a command, showing its output only when it fails."""
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        output = (result.stdout + result.stderr).strip().splitlines()
+        raise StackError(f"command failed ({result.returncode}): {' '.join(cmd)}\n" + "\n".join(output[-30:]))
+
+
+def ensure_bot_env() -> None:
+    BOT_VENV.ensure(find_python310(), (3, 10))
+
+
+def ensure_api_env() -> None:
+    API_VENV.ensure(find_python_api(), (3, 11))
+
+
+def migrate(env: dict[str, str]) -> None:
+    """Bring the backend's database to the newest schema (Alembic)."""
+    VAR.mkdir(exist_ok=True)
+    run([API_VENV.bin("alembic"), "-c", "api/alembic.ini", "upgrade", "head"], env=env)
+
+
+# --------------------------------------------------------------------------- model
+
+
+def model_digest() -> str:
+    """A hash of everything that decides the trained model."""
+    digest = hashlib.sha256()
+    for name in MODEL_INPUTS:
+        path = ROOT / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if not file.exists():
+                continue
+            digest.update(str(file.relative_to(ROOT)).encode() + b"\0")
+            digest.update(file.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def model_path() -> Path:
+    return MODELS / f"{model_digest()}.tar.gz"
+
+
+def ensure_model(env: dict[str, str]) -> Path:
+    """Train the model unless one for exactly these inputs is cached in models/."""
+    target = model_path()
+    if target.exists():
+        return target
+    say(f"training the model (inputs changed) -> {target.relative_to(ROOT)}")
+    MODELS.mkdir(exist_ok=True)
+    run(
+        [
+            BOT_VENV.bin("rasa"), "train", "--fixed-model-name", target.name.removesuffix(".tar.gz"),
+            "--out", str(MODELS), "--config", "config.yml", "--domain", "domain.yml",
+            "--data", "data",
+        ],
+        env=env,
+    )
+    old = sorted(MODELS.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in old[MODELS_KEPT:]:
+        stale.unlink()
+    return target
+
+
+# --------------------------------------------------------------------------- processes
+
+
+@dataclass
+class Service:
+    """One long-running process of the product."""
+
+    name: str
+    command: list[str]
+    url: str
+    health_path: str
+    proc: subprocess.Popen[bytes] | None = None
+    tail: list[str] = field(default_factory=list)
+
+    @property
+    def health_url(self) -> str:
+        return self.url.rstrip("/") + self.health_path
+
+
+def build_services(names: list[str], env: dict[str, str]) -> list[Service]:
+    """Commands for the requested services, with the ports taken from their URLs."""
+    host = env.get("BIND_HOST", "127.0.0.1")
+    services = []
+    for name in names:
+        if name == "api":
+            url = env["API_URL"]
+            command = [
+                API_VENV.bin("uvicorn"), "--factory", "api.main:create_app",
+                "--host", host, "--port", str(port_of(url)), "--no-access-log",
+            ]
+            services.append(Service("api", command, url, "/health"))
+        elif name == "actions":
+            url = env["ACTION_SERVER_URL"]
+            command = [
+                BOT_VENV.bin("python"), "-m", "rasa_sdk", "--actions", "actions",
+                "--port", str(port_of(url)),
+            ]
+            services.append(Service("actions", command, url, "/health"))
+        elif name == "rasa":
+            url = env["RASA_URL"]
+            command = [
+                BOT_VENV.bin("rasa"), "run", "--model", str(model_path()), "--enable-api",
+                "--interface", host, "--port", str(port_of(url)),
+                "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+            ]
+            if env.get("RASA_AUTH_TOKEN"):
+                command += ["--auth-token", env["RASA_AUTH_TOKEN"]]
+            # /status answers once the model is loaded; the token is needed when one is set.
+            token = urllib.parse.quote(env.get("RASA_AUTH_TOKEN", ""))
+            services.append(Service("rasa", command, url, f"/status?token={token}"))
+        else:
+            raise StackError(f"unknown service {name!r}; choose from api, actions, rasa, all")
+    return services
+
+
+def check_port_free(service: Service, host: str) -> None:
+    port = port_of(service.url)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            raise StackError(
+                f"port {port} for the {service.name} service is already taken.\n"
+                f"  Stop whatever uses it (see: ss -ltnp 'sport = :{port}') or move the "
+                f"service with its URL variable (API_URL, ACTION_SERVER_URL, RASA_URL)."
+            ) from None
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return 200 <= resp.status < 300
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+class Supervisor:
+    """Starts services, relays their output with a prefix and stops them together."""
+
+    def __init__(self, services: list[Service], env: dict[str, str], quiet: bool = False):
+        self.services = services
+        self.env = env
+        self.quiet = quiet
+
+    def _relay(self, service: Service) -> None:
+        assert service.proc and service.proc.stdout
+        for raw in service.proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip()
+            service.tail = (service.tail + [line])[-40:]
+            if not self.quiet:
+                print(f"[{service.name}] {line}", flush=True)
+
+    def start(self, timeout: float = 240.0) -> None:
+        host = self.env.get("BIND_HOST", "127.0.0.1")
+        for service in self.services:
+            check_port_free(service, host)
+        for service in self.services:
+            service.proc = subprocess.Popen(
+                service.command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, so a stop reaches its children
+            )
+            threading.Thread(target=self._relay, args=(service,), daemon=True).start()
+        deadline = time.monotonic() + timeout
+        waiting = list(self.services)
+        while waiting:
+            for service in list(waiting):
+                assert service.proc
+                if service.proc.poll() is not None:
+                    self.stop()
+                    tail = "\n    ".join(service.tail[-15:])
+                    raise StackError(
+                        f"the {service.name} service exited with code "
+                        f"{service.proc.returncode} while starting:\n    {tail}"
+                    )
+                if healthy(service.health_url):
+                    waiting.remove(service)
+            if waiting and time.monotonic() > deadline:
+                self.stop()
+                names = ", ".join(s.name for s in waiting)
+                raise StackError(f"not healthy after {timeout:.0f} s: {names}")
+            if waiting:
+                time.sleep(0.5)
+
+    def stop(self) -> None:
+        """SIGTERM every process group, then SIGKILL what is still there after 15 s."""
+        for service in self.services:
+            if service.proc and service.proc.poll() is None:
+                try:
+                    os.killpg(service.proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + 15
+        for service in self.services:
+            if not service.proc:
+                continue
+            try:
+                service.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(service.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                service.proc.wait()
+
+    def wait(self) -> int:
+        """Block until Ctrl-C (or SIGTERM) or until a service dies; then stop all."""
+        stopping = threading.Event()
+
+        def on_signal(signum: int, _frame: object) -> None:
+            stopping.set()
+
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+        code = 0
+        while not stopping.is_set():
+            for service in self.services:
+                assert service.proc
+                if service.proc.poll() is not None:
+                    say(f"the {service.name} service exited ({service.proc.returncode}); stopping")
+                    code = 1
+                    stopping.set()
+            stopping.wait(0.5)
+        say("stopping all services ...")
+        self.stop()
+        say("stopped")
+        return code
+
+
+def describe(services: list[Service], env: dict[str, str]) -> str:
+    lines = ["running:"]
+    for service in services:
+        lines.append(f"  {service.name:<8} {service.url}   (health: {service.url.rstrip('/')}"
+                     f"{service.health_path.split('?')[0]})")
+    if any(s.name == "rasa" for s in services):
+        rasa = env["RASA_URL"].rstrip("/")
+        lines.append(f"  WeChat webhook: {rasa}/webhooks/wechat/webhook")
+    if any(s.name == "api" for s in services):
+        lines.append(f"  API docs:       {env['API_URL'].rstrip('/')}/docs")
+    lines.append(f"  database:       {env['DATABASE_URL']}")
+    lines.append("Press Ctrl-C to stop.")
+    return "\n".join(lines)
+
+
+def prepare(names: list[str], env: dict[str, str]) -> None:
+    """Set up exactly what the named services need."""
+    if "api" in names:
+        ensure_api_env()
+        migrate(env)
+    if "actions" in names or "rasa" in names:
+        ensure_bot_env()
+    if "rasa" in names:
+        ensure_model(env)
+
+
+def cmd_serve(names: list[str]) -> int:
+    if names == ["all"]:
+        names = ["api", "actions", "rasa"]
+    env = load_env()
+    prepare(names, env)
+    services = build_services(names, env)
+    supervisor = Supervisor(services, env)
+    say(f"starting {', '.join(names)} ...")
+    supervisor.start()
+    say(describe(services, env))
+    return supervisor.wait()
+
+
+def cmd_setup() -> int:
+    env = load_env()
+    prepare(["api", "actions", "rasa"], env)
+    say("set up: .venv/bot, .venv/api, database migrated, model " + model_path().name)
+    return 0
+
+
+def cmd_train() -> int:
+    ensure_bot_env()
+    say(f"model: {ensure_model(load_env()).relative_to(ROOT)}")
+    return 0
+
+
+# --------------------------------------------------------------------------- tests
+
+
+@dataclass
+class SuiteResult:
+    name: str
+    passed: int
+    failed: int
+    skipped: int
+    exit_code: int
+
+
+def junit_counts(path: Path) -> tuple[int, int, int]:
+    """(passed, failed, skipped) from a pytest junit XML file."""
+    if not path.exists():
+        return 0, 0, 0
+    root = ET.parse(path).getroot()
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    total = failed = skipped = 0
+    for suite in suites:
+        total += int(suite.get("tests", 0))
+        failed += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+        skipped += int(suite.get("skipped", 0))
+    return total - failed - skipped, failed, skipped
+
+
+def run_pytest(name: str, python: str, paths: list[str], env: dict[str, str]) -> SuiteResult:
+    report = VAR / "test-reports" / f"{name}.xml"
+    report.unlink(missing_ok=True)
+    say(f"suite {name}: pytest {' '.join(paths)}")
+    code = run([python, "-m", "pytest", "-q", f"--junitxml={report}", *paths], env=env, check=False)
+    passed, failed, skipped = junit_counts(report)
+    if code not in (0, 5) and failed == 0:
+        failed = 1  # the run itself failed (collection error, crash)
+    if code == 5:
+        say(f"suite {name}: no tests collected")
+        failed = max(failed, 1)
+    return SuiteResult(name, passed, failed, skipped, code)
+
+
+def count_stories(path: Path) -> int:
+    """Number of stories in a Rasa YAML stories file (lines like '- story: ...')."""
+    if not path.exists():
+        return 0
+    return sum(1 for line in path.read_text(encoding="utf-8").splitlines()
+               if line.lstrip().startswith("- story:"))
+
+
+def run_rasa_suites(env: dict[str, str]) -> list[SuiteResult]:
+    """`rasa data validate` and the conversation tests in tests/test_*.yml."""
+    rasa = BOT_VENV.bin("rasa")
+    results = []
+    say("suite rasa-validate: rasa data validate")
+    code = run([rasa, "data", "validate", "--fail-on-warnings"], env=env, check=False)
+    results.append(SuiteResult("rasa-validate", int(code == 0), int(code != 0), 0, code))
+
+    out = VAR / "rasa-test-results"
+    shutil.rmtree(out, ignore_errors=True)
+    stories = sum(count_stories(p) for p in sorted((ROOT / "tests").glob("test_*.yml")))
+    say(f"suite rasa-conversations: rasa test core ({stories} stories)")
+    code = run(
+        [
+            rasa, "test", "core", "--model", str(model_path()), "--stories", "tests",
+            "--fail-on-prediction-errors", "--out", str(out),
+        ],
+        env=env,
+        check=False,
+    )
+    failed = count_stories(out / "failed_test_stories.yml")
+    if code != 0 and failed == 0:
+        failed = 1
+    results.append(SuiteResult("rasa-conversations", stories - failed, failed, 0, code))
+    return results
+
+
+def ensure_services_for_tests(env: dict[str, str]) -> None:
+    """PostgreSQL and Redis, which the backend's tests use for real: say so when down."""
+    for name, url in (("PostgreSQL", env.get("TEST_POSTGRES_URL", "")),
+                      ("Redis", env.get("TEST_REDIS_URL", ""))):
+        parsed = urllib.parse.urlsplit(url)
+        if not parsed.hostname:
+            continue
+        try:
+            socket.create_connection((parsed.hostname, parsed.port or 0), timeout=2).close()
+        except OSError:
+            say(f"{name} is not reachable at {parsed.hostname}:{parsed.port}; its tests will "
+                "be skipped (they fail instead when CI=true). .ci/run starts it.")
+
+
+def cmd_test(suites: list[str]) -> int:
+    env = load_env({"APP_ENV": "test"})
+    (VAR / "test-reports").mkdir(parents=True, exist_ok=True)
+    wanted = suites or list(TEST_SUITES)
+    results: list[SuiteResult] = []
+    started = time.monotonic()
+    try:
+        if "api" in wanted or "e2e" in wanted:
+            ensure_api_env()
+        if {"bot", "rasa", "e2e"} & set(wanted):
+            ensure_bot_env()
+        if {"rasa", "e2e"} & set(wanted):
+            ensure_model(env)
+    except StackError as exc:
+        say(str(exc))
+        return 2
+    if "api" in wanted:
+        ensure_services_for_tests(env)
+        results.append(run_pytest("api", API_VENV.bin("python"), ["tests/api"], env))
+    if "bot" in wanted:
+        results.append(run_pytest(
+            "bot", BOT_VENV.bin("python"), ["tests/actions", "tests/channels", "tests/bot"], env))
+    if "rasa" in wanted:
+        results += run_rasa_suites(env)
+    if "e2e" in wanted:
+        results.append(run_pytest("e2e", API_VENV.bin("python"), ["tests/e2e"], env))
+
+    elapsed = time.monotonic() - started
+    print("\n" + "=" * 72)
+    print(f"{'suite':<22}{'passed':>8}{'failed':>8}{'skipped':>9}   result")
+    for r in results:
+        verdict = "ok" if r.failed == 0 else "FAILED"
+        print(f"{r.name:<22}{r.passed:>8}{r.failed:>8}{r.skipped:>9}   {verdict}")
+    passed = sum(r.passed for r in results)
+    failed = sum(r.failed for r in results)
+    skipped = sum(r.skipped for r in results)
+    print("=" * 72)
+    print(f"all suites in {elapsed:.0f} s")
+    print(f"summary: {passed} passed, {failed} failed, {skipped} skipped")
+    return 1 if failed else 0
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("setup", help="environments, migrations and model")
+    serve = sub.add_parser("serve", help="start services until Ctrl-C")
+    serve.add_argument("services", nargs="+", choices=["all", "api", "actions", "rasa"])
+    sub.add_parser("train", help="train the model if its inputs changed")
+    test = sub.add_parser("test", help="run the test suites")
+    test.add_argument("suites", nargs="*", help="any of: " + ", ".join(TEST_SUITES))
+    args = parser.parse_args(argv)
+    if args.command == "test" and set(args.suites) - set(TEST_SUITES):
+        parser.error(f"unknown suite; choose from {', '.join(TEST_SUITES)}")
+    try:
+        if args.command == "setup":
+            return cmd_setup()
+        if args.command == "serve":
+            return cmd_serve(args.services)
+        if args.command == "train":
+            return cmd_train()
+        return cmd_test(args.suites)
+    except StackError as exc:
+        say(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

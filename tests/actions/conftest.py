@@ -1,0 +1,59 @@
+"""Fixtures of the action tests: a fake backend on a real port, and tracker builders."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from rasa_sdk import Tracker
+
+from tests.actions.fake_backend import FakeBackend
+
+
+@pytest_asyncio.fixture
+async def backend(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeBackend]:
+    fake = FakeBackend()
+    runner = web.AppRunner(fake.app())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    monkeypatch.setenv("API_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("API_TOKEN", fake.token)
+    monkeypatch.setenv("API_RETRIES", "3")
+    yield fake
+    await runner.cleanup()
+
+
+@pytest.fixture
+def unreachable_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    """API_URL points at a port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("API_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("API_RETRIES", "2")
+
+
+def make_tracker(text: str, intent: str, sender_id: str = "oRESIDENT0001", message_id: str = "m1") -> Tracker:
+    """A tracker whose latest message is ``text`` classified as ``intent``, as Rasa sends it."""
+    latest: dict[str, Any] = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.97},
+        "entities": [],
+        "message_id": message_id,
+    }
+    return Tracker(
+        sender_id=sender_id,
+        slots={},
+        latest_message=latest,
+        events=[{"event": "user", "text": text, "parse_data": latest, "message_id": message_id}],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )

@@ -1,0 +1,28 @@
+"""Settings: production refuses placeholder secrets; PostgreSQL URLs get the shipped driver."""
+
+import pytest
+
+from api.settings import Settings
+
+
+def test_production_refuses_development_placeholder_token() -> None:
+    settings = Settings(app_env="production", api_token="dev-api-token", rasa_auth_token="a-real-secret-1")
+    with pytest.raises(RuntimeError, match="API_TOKEN"):
+        settings.check_for_production()
+
+
+def test_production_with_real_secrets_starts() -> None:
+    Settings(app_env="production", api_token="s3cret-x", rasa_auth_token="s3cret-y").check_for_production()
+
+
+def test_development_accepts_placeholders() -> None:
+    Settings(app_env="development", api_token="dev-api-token").check_for_production()
+
+
+@pytest.mark.parametrize("url", ["postgresql://u@h:5432/db", "postgres://u@h:5432/db"])
+def test_postgres_url_uses_psycopg3(url: str) -> None:
+    assert Settings(database_url=url).sqlalchemy_url == "postgresql+psycopg://u@h:5432/db"
+
+
+def test_empty_redis_url_means_no_redis() -> None:
+    assert Settings(redis_url="").redis_url is None

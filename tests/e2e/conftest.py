@@ -1,0 +1,46 @@
+"""The three real processes, started by the same launcher as `make run`, on free ports."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+import stack  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """API, action server and Rasa with their own SQLite database; yields their environment."""
+    db = tmp_path_factory.mktemp("e2e") / "api.sqlite3"
+    env = stack.load_env(
+        {
+            "APP_ENV": "test",
+            "API_URL": f"http://127.0.0.1:{free_port()}",
+            "ACTION_SERVER_URL": f"http://127.0.0.1:{free_port()}",
+            "RASA_URL": f"http://127.0.0.1:{free_port()}",
+            "DATABASE_URL": f"sqlite:///{db}",
+            "API_TOKEN": "e2e-api-token",
+            "RASA_AUTH_TOKEN": "e2e-rasa-token",
+            "WECHAT_TOKEN": "e2e-wechat-token",
+        }
+    )
+    stack.migrate(env)
+    stack.ensure_model(env)
+    supervisor = stack.Supervisor(stack.build_services(["api", "actions", "rasa"], env), env, quiet=True)
+    supervisor.start(timeout=300)
+    try:
+        yield env
+    finally:
+        supervisor.stop()

@@ -1,0 +1,81 @@
+"""One message through every layer: WeChat XML -> channel -> Rasa -> action -> backend -> reply."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+import xml.etree.ElementTree as ET  # parses our own service's reply
+
+import httpx
+
+TEXT_PUSH = """<xml>
+<ToUserName><![CDATA[gh_heating_account]]></ToUserName>
+<FromUserName><![CDATA[{openid}]]></FromUserName>
+<CreateTime>{ts}</CreateTime>
+<MsgType><![CDATA[text]]></MsgType>
+<Content><![CDATA[{text}]]></Content>
+<MsgId>{msg_id}</MsgId>
+</xml>"""
+
+
+def signed(token: str, nonce: str = "20261127") -> dict[str, str]:
+    ts = str(int(time.time()))
+    signature = hashlib.sha1("".join(sorted([token, ts, nonce])).encode()).hexdigest()
+    return {"signature": signature, "timestamp": ts, "nonce": nonce}
+
+
+def push(env: dict[str, str], text: str, openid: str, msg_id: str) -> httpx.Response:
+    args = signed(env["WECHAT_TOKEN"])
+    body = TEXT_PUSH.format(openid=openid, ts=args["timestamp"], text=text, msg_id=msg_id)
+    return httpx.post(
+        env["RASA_URL"] + "/webhooks/wechat/webhook",
+        params={**args, "openid": openid},
+        content=body.encode("utf-8"),
+        headers={"Content-Type": "text/xml"},
+        timeout=30,
+    )
+
+
+def test_all_three_services_report_healthy(running_stack: dict[str, str]) -> None:
+    assert httpx.get(running_stack["API_URL"] + "/health").json()["status"] == "ok"
+    assert httpx.get(running_stack["ACTION_SERVER_URL"] + "/health").json()["status"] == "ok"
+    status = httpx.get(running_stack["RASA_URL"] + "/status", params={"token": running_stack["RASA_AUTH_TOKEN"]})
+    assert status.status_code == 200 and status.json()["model_file"]
+
+
+def test_rasa_http_api_needs_its_token(running_stack: dict[str, str]) -> None:
+    assert httpx.get(running_stack["RASA_URL"] + "/status").status_code == 401
+
+
+def test_url_verification_through_the_real_server(running_stack: dict[str, str]) -> None:
+    args = {**signed(running_stack["WECHAT_TOKEN"]), "echostr": "e2e-echo"}
+    resp = httpx.get(running_stack["RASA_URL"] + "/webhooks/wechat/webhook", params=args)
+    assert (resp.status_code, resp.text) == (200, "e2e-echo")
+
+
+def test_a_complaint_becomes_a_work_order_and_the_reply_carries_its_number(running_stack: dict[str, str]) -> None:
+    env = running_stack
+    resp = push(env, "你好，我家暖气片一点都不热，屋里才十五度", "oE2E-resident-1", "24000000000000101")
+    assert resp.status_code == 200, resp.text
+    reply = ET.fromstring(resp.text)
+    assert reply.findtext("ToUserName") == "oE2E-resident-1"
+    content = reply.findtext("Content") or ""
+    match = re.search(r"GD\d{14}", content)
+    assert match, content
+    assert "30分钟内" in content
+
+    orders = httpx.get(
+        env["API_URL"] + "/api/v1/work-orders/" + str(int(match.group(0)[-6:])),
+        headers={"Authorization": f"Bearer {env['API_TOKEN']}"},
+    ).json()
+    assert orders["number"] == match.group(0)
+    assert orders["resident_openid"] == "oE2E-resident-1"
+    assert (orders["kind"], orders["category"], orders["source"]) == ("complaint", "room_temperature", "wechat")
+
+
+def test_a_forged_push_is_refused(running_stack: dict[str, str]) -> None:
+    args = {**signed("not-the-token"), "openid": "oX"}
+    body = TEXT_PUSH.format(openid="oX", ts=args["timestamp"], text="暖气不热", msg_id="1")
+    resp = httpx.post(running_stack["RASA_URL"] + "/webhooks/wechat/webhook", params=args, content=body.encode())
+    assert resp.status_code == 403
