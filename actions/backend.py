@@ -39,6 +39,16 @@ class BackendRejected(BackendError):
         self.message = message
 
 
+def parse_timestamp(value: str) -> datetime:
+    """An ISO 8601 timestamp from the backend; Python 3.10 does not read the "Z" suffix itself."""
+    if value.endswith("Z"):
+        value = value[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"timestamp without a timezone: {value}")
+    return parsed
+
+
 @dataclass(frozen=True)
 class WorkOrder:
     """The fields of a work order that the conversation uses."""
@@ -62,8 +72,8 @@ class WorkOrder:
             category=str(body["category"]),
             status=str(body["status"]),
             urgent=bool(body.get("urgent", False)),
-            accepted_at=datetime.fromisoformat(body["accepted_at"]),
-            response_due_at=datetime.fromisoformat(due) if due else None,
+            accepted_at=parse_timestamp(body["accepted_at"]),
+            response_due_at=parse_timestamp(due) if due else None,
         )
 
 
@@ -91,17 +101,19 @@ class BackendClient:
         last_problem = "no attempt made"
         for attempt in range(1, self._attempts + 1):
             try:
-                async with aiohttp.ClientSession(timeout=self._timeout) as session:
-                    async with session.request(method, self._base + path, headers=headers, **kwargs) as resp:
-                        if resp.status < 400:
-                            result: dict[str, Any] = await resp.json()
-                            return result
-                        payload = await _json_or_empty(resp)
-                        if resp.status not in RETRYABLE_STATUS:
-                            raise BackendRejected(
-                                resp.status, str(payload.get("code", "error")), str(payload.get("message", ""))
-                            )
-                        last_problem = f"HTTP {resp.status}"
+                async with (
+                    aiohttp.ClientSession(timeout=self._timeout) as session,
+                    session.request(method, self._base + path, headers=headers, **kwargs) as resp,
+                ):
+                    if resp.status < 400:
+                        result: dict[str, Any] = await resp.json()
+                        return result
+                    payload = await _json_or_empty(resp)
+                    if resp.status not in RETRYABLE_STATUS:
+                        raise BackendRejected(
+                            resp.status, str(payload.get("code", "error")), str(payload.get("message", ""))
+                        )
+                    last_problem = f"HTTP {resp.status}"
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 last_problem = f"{type(exc).__name__}: {exc}"
             log.warning("backend %s %s failed (attempt %d/%d): %s", method, path, attempt, self._attempts, last_problem)

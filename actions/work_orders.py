@@ -56,6 +56,11 @@ class ActionFileWorkOrder(Action):
             log.exception("filing refused by the backend")
             dispatcher.utter_message(response="utter_filing_refused")
             return []
+        except Exception:
+            # Rasa would swallow this and the resident would hear nothing: say it plainly.
+            log.exception("filing failed unexpectedly")
+            dispatcher.utter_message(response="utter_backend_unavailable")
+            return []
         # 10.1.4: the backend sets the response window (30 minutes, 90 in the season's first 15 days).
         due = filed.response_due_at
         window = f"在{duration_zh(due - filed.accepted_at)}内" if due else "尽快"

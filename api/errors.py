@@ -83,6 +83,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(
-            {"code": "internal_error", "message": "服务器内部错误，请稍后重试"}, status_code=500
-        )
+        return JSONResponse({"code": "internal_error", "message": "服务器内部错误，请稍后重试"}, status_code=500)

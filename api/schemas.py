@@ -44,4 +44,3 @@ class WorkOrderPublic(BaseModel):
     accepted_at: datetime
     response_due_at: datetime | None
     created_at: datetime
-

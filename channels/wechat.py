@@ -31,7 +31,9 @@ CHANNEL_NAME = "wechat"
 DEFAULT_API_BASE_URL = "https://api.weixin.qq.com"
 # What the resident sees when a message type is not handled yet.
 UNSUPPORTED_REPLY = "您好，目前我只能处理文字消息，请用文字描述您的问题。"
-EMPTY_REPLY = "收到。"
+# The platform's documented answer for "no reply" (a turn with nothing to say, e.g. while a person
+# has taken over the chat).
+NO_REPLY = "success"
 
 
 class BadPush(Exception):
@@ -157,7 +159,9 @@ class WeChatWebhook:
             )
         )
         texts = [m["text"] for m in collector.messages if m.get("text")]
-        return self._text_reply(message, "\n\n".join(texts) or EMPTY_REPLY)
+        if not texts:
+            return Reply(200, NO_REPLY)
+        return self._text_reply(message, "\n\n".join(texts))
 
     @staticmethod
     def _text_reply(message: Any, text: str) -> Reply:

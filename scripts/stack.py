@@ -18,6 +18,7 @@ Configuration comes from the environment; any variable not set there is taken fr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import hashlib
 import os
@@ -258,9 +259,18 @@ def ensure_model(env: dict[str, str]) -> Path:
     MODELS.mkdir(exist_ok=True)
     run(
         [
-            BOT_VENV.bin("rasa"), "train", "--fixed-model-name", target.name.removesuffix(".tar.gz"),
-            "--out", str(MODELS), "--config", "config.yml", "--domain", "domain.yml",
-            "--data", "data",
+            BOT_VENV.bin("rasa"),
+            "train",
+            "--fixed-model-name",
+            target.name.removesuffix(".tar.gz"),
+            "--out",
+            str(MODELS),
+            "--config",
+            "config.yml",
+            "--domain",
+            "domain.yml",
+            "--data",
+            "data",
         ],
         env=env,
     )
@@ -297,23 +307,44 @@ def build_services(names: list[str], env: dict[str, str]) -> list[Service]:
         if name == "api":
             url = env["API_URL"]
             command = [
-                API_VENV.bin("uvicorn"), "--factory", "api.main:create_app",
-                "--host", host, "--port", str(port_of(url)), "--no-access-log",
+                API_VENV.bin("uvicorn"),
+                "--factory",
+                "api.main:create_app",
+                "--host",
+                host,
+                "--port",
+                str(port_of(url)),
+                "--no-access-log",
             ]
             services.append(Service("api", command, url, "/health"))
         elif name == "actions":
             url = env["ACTION_SERVER_URL"]
             command = [
-                BOT_VENV.bin("python"), "-m", "rasa_sdk", "--actions", "actions",
-                "--port", str(port_of(url)),
+                BOT_VENV.bin("python"),
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(port_of(url)),
             ]
             services.append(Service("actions", command, url, "/health"))
         elif name == "rasa":
             url = env["RASA_URL"]
             command = [
-                BOT_VENV.bin("rasa"), "run", "--model", str(model_path()), "--enable-api",
-                "--interface", host, "--port", str(port_of(url)),
-                "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+                BOT_VENV.bin("rasa"),
+                "run",
+                "--model",
+                str(model_path()),
+                "--enable-api",
+                "--interface",
+                host,
+                "--port",
+                str(port_of(url)),
+                "--credentials",
+                "credentials.yml",
+                "--endpoints",
+                "endpoints.yml",
             ]
             if env.get("RASA_AUTH_TOKEN"):
                 command += ["--auth-token", env["RASA_AUTH_TOKEN"]]
@@ -350,18 +381,26 @@ def healthy(url: str) -> bool:
 class Supervisor:
     """Starts services, relays their output with a prefix and stops them together."""
 
-    def __init__(self, services: list[Service], env: dict[str, str], quiet: bool = False):
+    def __init__(self, services: list[Service], env: dict[str, str], log_dir: Path | None = None):
+        """Output goes to the terminal with a prefix, or, given ``log_dir``, to NAME.log there."""
         self.services = services
         self.env = env
-        self.quiet = quiet
+        self.log_dir = log_dir
 
     def _relay(self, service: Service) -> None:
         assert service.proc and service.proc.stdout
-        for raw in service.proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip()
-            service.tail = (service.tail + [line])[-40:]
-            if not self.quiet:
-                print(f"[{service.name}] {line}", flush=True)
+        with contextlib.ExitStack() as stack:
+            log = None
+            if self.log_dir:
+                log = stack.enter_context(open(self.log_dir / f"{service.name}.log", "a", encoding="utf-8"))
+            for raw in service.proc.stdout:
+                line = raw.decode("utf-8", "replace").rstrip()
+                service.tail = (service.tail + [line])[-40:]
+                if log:
+                    log.write(line + "\n")
+                    log.flush()
+                else:
+                    print(f"[{service.name}] {line}", flush=True)
 
     def start(self, timeout: float = 240.0) -> None:
         host = self.env.get("BIND_HOST", "127.0.0.1")
@@ -402,10 +441,8 @@ class Supervisor:
         """SIGTERM every process group, then SIGKILL what is still there after 15 s."""
         for service in self.services:
             if service.proc and service.proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(service.proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         deadline = time.monotonic() + 15
         for service in self.services:
             if not service.proc:
@@ -413,10 +450,8 @@ class Supervisor:
             try:
                 service.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(service.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 service.proc.wait()
 
     def wait(self) -> int:
@@ -446,8 +481,10 @@ class Supervisor:
 def describe(services: list[Service], env: dict[str, str]) -> str:
     lines = ["running:"]
     for service in services:
-        lines.append(f"  {service.name:<8} {service.url}   (health: {service.url.rstrip('/')}"
-                     f"{service.health_path.split('?')[0]})")
+        lines.append(
+            f"  {service.name:<8} {service.url}   (health: {service.url.rstrip('/')}"
+            f"{service.health_path.split('?')[0]})"
+        )
     if any(s.name == "rasa" for s in services):
         rasa = env["RASA_URL"].rstrip("/")
         lines.append(f"  WeChat webhook: {rasa}/webhooks/wechat/webhook")
@@ -539,8 +576,7 @@ def count_stories(path: Path) -> int:
     """Number of stories in a Rasa YAML stories file (lines like '- story: ...')."""
     if not path.exists():
         return 0
-    return sum(1 for line in path.read_text(encoding="utf-8").splitlines()
-               if line.lstrip().startswith("- story:"))
+    return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.lstrip().startswith("- story:"))
 
 
 def run_rasa_suites(env: dict[str, str]) -> list[SuiteResult]:
@@ -557,8 +593,16 @@ def run_rasa_suites(env: dict[str, str]) -> list[SuiteResult]:
     say(f"suite rasa-conversations: rasa test core ({stories} stories)")
     code = run(
         [
-            rasa, "test", "core", "--model", str(model_path()), "--stories", "tests",
-            "--fail-on-prediction-errors", "--out", str(out),
+            rasa,
+            "test",
+            "core",
+            "--model",
+            str(model_path()),
+            "--stories",
+            "tests",
+            "--fail-on-prediction-errors",
+            "--out",
+            str(out),
         ],
         env=env,
         check=False,
@@ -572,16 +616,17 @@ def run_rasa_suites(env: dict[str, str]) -> list[SuiteResult]:
 
 def ensure_services_for_tests(env: dict[str, str]) -> None:
     """PostgreSQL and Redis, which the backend's tests use for real: say so when down."""
-    for name, url in (("PostgreSQL", env.get("TEST_POSTGRES_URL", "")),
-                      ("Redis", env.get("TEST_REDIS_URL", ""))):
+    for name, url in (("PostgreSQL", env.get("TEST_POSTGRES_URL", "")), ("Redis", env.get("TEST_REDIS_URL", ""))):
         parsed = urllib.parse.urlsplit(url)
         if not parsed.hostname:
             continue
         try:
             socket.create_connection((parsed.hostname, parsed.port or 0), timeout=2).close()
         except OSError:
-            say(f"{name} is not reachable at {parsed.hostname}:{parsed.port}; its tests will "
-                "be skipped (they fail instead when CI=true). .ci/run starts it.")
+            say(
+                f"{name} is not reachable at {parsed.hostname}:{parsed.port}; its tests will "
+                "be skipped (they fail instead when CI=true). .ci/run starts it."
+            )
 
 
 def cmd_test(suites: list[str]) -> int:
@@ -604,8 +649,7 @@ def cmd_test(suites: list[str]) -> int:
         ensure_services_for_tests(env)
         results.append(run_pytest("api", API_VENV.bin("python"), ["tests/api"], env))
     if "bot" in wanted:
-        results.append(run_pytest(
-            "bot", BOT_VENV.bin("python"), ["tests/actions", "tests/channels", "tests/bot"], env))
+        results.append(run_pytest("bot", BOT_VENV.bin("python"), ["tests/actions", "tests/channels", "tests/bot"], env))
     if "rasa" in wanted:
         results += run_rasa_suites(env)
     if "e2e" in wanted:

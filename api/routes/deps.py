@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 
@@ -19,3 +20,7 @@ def get_now(request: Request) -> datetime:
     """The current time from the app's clock (tests install a fixed one)."""
     now: datetime = request.app.state.clock()
     return now
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+NowDep = Annotated[datetime, Depends(get_now)]

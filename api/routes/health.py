@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from api.routes.deps import get_session
+from api.routes.deps import SessionDep
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health")
-def health(session: Session = Depends(get_session)) -> JSONResponse:
+def health(session: SessionDep) -> JSONResponse:
     """200 when the database answers, 503 otherwise."""
     try:
         session.execute(text("SELECT 1"))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response, status
-from sqlalchemy.orm import Session
 
 from api.auth import require_machine_client
-from api.routes.deps import get_now, get_session
+from api.routes.deps import NowDep, SessionDep
 from api.schemas import WorkOrderCreate, WorkOrderPublic
 from api.services import work_orders
 
@@ -19,9 +18,9 @@ router = APIRouter(prefix="/work-orders", tags=["work orders"], dependencies=[De
 def create_work_order(
     body: WorkOrderCreate,
     response: Response,
-    session: Session = Depends(get_session),
-    now: datetime = Depends(get_now),
-    idempotency_key: str | None = Header(default=None, max_length=128),
+    session: SessionDep,
+    now: NowDep,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> WorkOrderPublic:
     """File a work order. A retry with the same ``Idempotency-Key`` returns the first order (200)."""
     order, created = work_orders.create_work_order(session, body, now, idempotency_key)
@@ -31,6 +30,6 @@ def create_work_order(
 
 
 @router.get("/{order_id}", response_model=WorkOrderPublic)
-def read_work_order(order_id: int, session: Session = Depends(get_session)) -> WorkOrderPublic:
+def read_work_order(order_id: int, session: SessionDep) -> WorkOrderPublic:
     """One work order."""
     return WorkOrderPublic.model_validate(work_orders.get_work_order(session, order_id))

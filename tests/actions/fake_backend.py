@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from aiohttp import web
@@ -38,14 +38,16 @@ class FakeBackend:
         body = self.requests[-1]["body"]
         if body.get("kind") not in {"complaint", "repair", "temperature_test", "business", "consultation"}:
             return web.json_response({"code": "validation_error", "message": "kind", "field": "kind"}, status=422)
-        accepted = datetime(2026, 12, 10, 2, 0, tzinfo=UTC)
+        accepted = datetime(2026, 12, 10, 2, 0, tzinfo=timezone.utc)
+        due = accepted + timedelta(minutes=self.response_minutes)
         order = {
             **body,
             "id": len(self.orders) + 1,
             "number": f"GD20261210{len(self.orders) + 1:06d}",
             "status": "accepted",
-            "accepted_at": accepted.isoformat(),
-            "response_due_at": (accepted + timedelta(minutes=self.response_minutes)).isoformat(),
+            # the backend (pydantic 2) writes UTC with a "Z" suffix
+            "accepted_at": accepted.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "response_due_at": due.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         }
         self.orders.append(order)
         if key:

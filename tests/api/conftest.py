@@ -54,9 +54,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[s
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required in CI and not reachable: {exc}")
         pytest.skip("PostgreSQL not reachable (TEST_POSTGRES_URL)")
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False
-    )
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
     try:
         upgrade_database(url)
         yield url

@@ -92,7 +92,10 @@ HOSTILE = {
     b"<xml><ToUserName>t</ToUserName><FromUserName>f</FromUserName><MsgType>text</MsgType>"
     b"<Content>&e;</Content></xml>",
     "deep nesting": b"<xml><ToUserName>t</ToUserName><FromUserName>f</FromUserName><MsgType>text</MsgType>"
-    + b"<a>" * 50 + b"x" + b"</a>" * 50 + b"</xml>",
+    + b"<a>" * 50
+    + b"x"
+    + b"</a>" * 50
+    + b"</xml>",
     "not xml": b"hello",
     "truncated": b"<xml><ToUserName>t</ToUserName><FromUser",
     "wrong root": b"<msg><ToUserName>t</ToUserName></msg>",
@@ -135,3 +138,10 @@ async def test_channel_reads_its_credentials() -> None:
 async def test_channel_without_token_refuses_to_start() -> None:
     with pytest.raises(ValueError, match="WECHAT_TOKEN"):
         WeChatInput.from_credentials({"token": ""})
+
+
+async def test_a_turn_with_nothing_to_say_answers_success(webhook: WeChatWebhook) -> None:
+    bot = FakeBot([])
+    reply = await webhook.receive(platform_args(), (FIXTURES / "text.xml").read_bytes(), bot)
+    assert (reply.status, reply.body) == (200, "success")
+    assert len(bot.received) == 1

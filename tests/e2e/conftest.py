@@ -38,7 +38,12 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     )
     stack.migrate(env)
     stack.ensure_model(env)
-    supervisor = stack.Supervisor(stack.build_services(["api", "actions", "rasa"], env), env, quiet=True)
+    # The services' logs land in var/test-reports/e2e-logs/ for reading after a failure.
+    log_dir = stack.VAR / "test-reports" / "e2e-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    for old in log_dir.glob("*.log"):
+        old.unlink()
+    supervisor = stack.Supervisor(stack.build_services(["api", "actions", "rasa"], env), env, log_dir=log_dir)
     supervisor.start(timeout=300)
     try:
         yield env
