@@ -1,17 +1,45 @@
-"""Authentication of machine clients (the action server, scripts) by a bearer token."""
+"""Who is calling: ``Authorization: Bearer`` with API_TOKEN (machine clients) or a staff session token."""
 
 from __future__ import annotations
 
-import hmac
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
-from api.errors import NotAuthenticated
+from api.errors import Forbidden, NotAuthenticated
+from api.routes.deps import NowDep, SessionDep
+from api.services.principals import Principal, Role
+from api.services.staff import principal_for_token
 
 
-def require_machine_client(request: Request) -> None:
-    """Accept only ``Authorization: Bearer $API_TOKEN``, compared in constant time."""
-    expected = request.app.state.settings.api_token.get_secret_value()
+def bearer_token(request: Request) -> str:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+    if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("a valid bearer token is required")
+    return token.strip()
+
+
+def current_principal(request: Request, session: SessionDep, now: NowDep) -> Principal:
+    """The machine client or the logged-in staff user; 401 otherwise."""
+    api_token = request.app.state.settings.api_token.get_secret_value()
+    return principal_for_token(session, bearer_token(request), api_token, now)
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: Role) -> object:
+    """A dependency that admits only the given roles."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(f"this needs one of the roles: {', '.join(r.value for r in roles)}")
+        return principal
+
+    return Depends(check)
+
+
+def require_machine_client(principal: PrincipalDep) -> None:
+    """Kept for routes only the bot and scripts call."""
+    if principal.role != Role.MACHINE:
+        raise Forbidden("only machine clients may call this")

@@ -22,14 +22,21 @@ class AppError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, code: str | None = None):
         super().__init__(message)
         self.message = message
+        if code:
+            self.code = code
 
 
 class NotAuthenticated(AppError):
     status_code = 401
     code = "not_authenticated"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
 
 
 class NotFound(AppError):
@@ -40,6 +47,17 @@ class NotFound(AppError):
 class Conflict(AppError):
     status_code = 409
     code = "conflict"
+
+
+class Unprocessable(AppError):
+    """A well-formed request that breaks a rule; names the field, like validation errors."""
+
+    status_code = 422
+    code = "validation_error"
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
 
 
 def _field_name(location: tuple[int | str, ...]) -> str:
@@ -55,7 +73,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse({"code": exc.code, "message": exc.message}, status_code=exc.status_code)
+        body = {"code": exc.code, "message": exc.message}
+        if isinstance(exc, Unprocessable):
+            body["field"] = exc.field
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

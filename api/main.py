@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+import httpx
 from fastapi import FastAPI
 
 from api.db import make_engine, make_session_factory
+from api.domain.deadlines import local_date
 from api.errors import install_error_handlers
-from api.routes import health, work_orders
+from api.operator_config import load_operator_config, resolve_path
+from api.routes import health, operations, people, staff, work_orders
+from api.services import scheduler
+from api.services.outbound import BotClient, WebhookNotifier
 from api.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
+log = logging.getLogger("api")
 
 
 def utc_now() -> datetime:
@@ -21,22 +29,76 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utc_now) -> FastAPI:
-    """Build the app with its own engine; nothing is opened at import."""
+def run_scheduler_once(app: FastAPI) -> dict[str, int]:
+    """One pass: create due reminders and breaches, then deliver what is queued."""
+    now = app.state.clock()
+    with app.state.session_factory() as session:
+        found = scheduler.scan_deadlines(session, now)
+    with app.state.session_factory() as session:
+        delivered = scheduler.deliver_pending(session, now, app.state.notifier, app.state.bot)
+    app.state.scheduler_state.update(last_run_at=now.isoformat(), last_error=None)
+    return {"reminders": found.reminders, "breaches": found.breaches, "delivered": delivered}
+
+
+async def _scheduler_loop(app: FastAPI, interval: float) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(run_scheduler_once, app)
+        except Exception as exc:  # keep the loop alive; the error shows in /api/v1/status
+            log.exception("scheduler pass failed")
+            app.state.scheduler_state["last_error"] = f"{type(exc).__name__}: {exc}"
+        await asyncio.sleep(interval)
+
+
+def create_app(
+    settings: Settings | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    http_client: httpx.Client | None = None,
+) -> FastAPI:
+    """Build the app with its own engine and outbound clients; nothing is opened at import."""
     settings = settings or get_settings()
     settings.check_for_production()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    operator_config = load_operator_config(resolve_path(settings.operator_config))
+    if settings.app_env == "production" and operator_config.is_sample:
+        raise RuntimeError("APP_ENV=production needs a confirmed operator file (OPERATOR_CONFIG), not the sample")
     engine = make_engine(settings.sqlalchemy_url)
+    client = http_client or httpx.Client(timeout=settings.outbound_timeout_seconds)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        today = local_date(clock())
+        missing = operator_config.calendar().uncovered_years([today.year, today.year + 1])
+        if missing:
+            log.warning(
+                "working-day calendar lacks %s: counting Monday-Friday; add them to %s", missing, operator_config.source
+            )
+        task = None
+        if settings.scheduler_enabled:
+            task = asyncio.create_task(_scheduler_loop(app, settings.scheduler_interval_seconds))
+        yield
+        if task is not None:
+            task.cancel()
+        if http_client is None:
+            client.close()
+        engine.dispose()
+
     app = FastAPI(
         title="供热客服工单系统 API",
-        version="0.1.0",
+        version="0.2.0",
         description="Work orders, deadlines and call-backs under the city's heating-service standard.",
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.clock = clock
+    app.state.operator_config = operator_config
+    app.state.notifier = WebhookNotifier(settings.notifier_webhook_url, client)
+    app.state.bot = BotClient(settings.rasa_url, settings.rasa_auth_token.get_secret_value(), client)
+    app.state.scheduler_state = {}  # type: dict[str, Any]
     install_error_handlers(app)
     app.include_router(health.router)
-    app.include_router(work_orders.router, prefix=API_PREFIX)
+    for router in (work_orders.router, staff.router, people.router, operations.router):
+        app.include_router(router, prefix=API_PREFIX)
     return app

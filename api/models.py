@@ -3,11 +3,99 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Boolean, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, UTCDateTime
+
+
+class Resident(Base):
+    """A heat user known by WeChat openid and/or phone (12.1: personal data, role-limited)."""
+
+    __tablename__ = "residents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    openid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    name: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    addresses: Mapped[list[Address]] = relationship(back_populates="resident", order_by="Address.id")
+
+
+class Address(Base):
+    """A heated home: community / building / unit / room, and its heating account number."""
+
+    __tablename__ = "addresses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(String(255))
+    community: Mapped[str | None] = mapped_column(String(64), index=True)
+    building: Mapped[str | None] = mapped_column(String(16))
+    unit: Mapped[str | None] = mapped_column(String(16))
+    room: Mapped[str | None] = mapped_column(String(16))
+    account_number: Mapped[str | None] = mapped_column(String(32))
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    resident: Mapped[Resident] = relationship(back_populates="addresses")
+
+
+class GridWorker(Base):
+    """A community grid worker (网格员) who forwards residents' problems."""
+
+    __tablename__ = "grid_workers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    communities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StaffUser(Base):
+    """A member of staff of the heating company, with a role: agent, supervisor or admin."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StaffSession(Base):
+    """A login of a staff user; only the token's hash is kept."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    staff_user: Mapped[StaffUser] = relationship()
 
 
 class WorkOrder(Base):
@@ -23,14 +111,170 @@ class WorkOrder(Base):
     status: Mapped[str] = mapped_column(String(32))
     description: Mapped[str] = mapped_column(Text)
     resident_openid: Mapped[str | None] = mapped_column(String(64), index=True)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str | None] = mapped_column(String(255))
+    community: Mapped[str | None] = mapped_column(String(64), index=True)
+    building: Mapped[str | None] = mapped_column(String(16))
+    unit: Mapped[str | None] = mapped_column(String(16))
+    room: Mapped[str | None] = mapped_column(String(16))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    season: Mapped[str | None] = mapped_column(String(16))
+    repeat_complaint: Mapped[bool] = mapped_column(Boolean, default=False)
+    calendar_uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
+    forwarded_by_grid_worker_id: Mapped[int | None] = mapped_column(ForeignKey("grid_workers.id"))
+    external_reference: Mapped[str | None] = mapped_column(String(64))  # hotline's own order number
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # A retried create with the same key returns this order instead of making another.
+    handle_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    arrival_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    return_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reply_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completion_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    callback_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extended: Mapped[bool] = mapped_column(Boolean, default=False)
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    # 10.2.2: a paid repair of the resident's own facilities needs a confirmed quote first.
+    quote_items: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    quote_total: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    quote_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 10.2.5 / 10.3: outcome of the visit.
+    result: Mapped[str | None] = mapped_column(Text)
+    measured_temperature: Mapped[float | None] = mapped_column(Float)
+    # Earliest open deadline: "what is overdue" is one indexed range query.
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_work_orders_status_response_due", "status", "response_due_at"),)
+    events: Mapped[list[WorkOrderEvent]] = relationship(back_populates="order", order_by="WorkOrderEvent.id")
+
+    __table_args__ = (
+        Index("ix_work_orders_next_due_at", "next_due_at"),
+        Index("ix_work_orders_status", "status"),
+        Index("ix_work_orders_repeat_lookup", "resident_id", "category", "season"),
+    )
+
+
+class WorkOrderEvent(Base):
+    """The audit trail: every transition, with who, when and a note."""
+
+    __tablename__ = "work_order_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(96))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    order: Mapped[WorkOrder] = relationship(back_populates="events")
+
+
+class Deadline(Base):
+    """One window of one order, watched by the scheduler (reminder at 80 %, breach at 100 %)."""
+
+    __tablename__ = "deadlines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(32))  # response, handle, arrival, return, reply, completion, callback
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    remind_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("order_id", "name", name="uq_deadlines_order_name"),
+        Index("ix_deadlines_open_remind", "met_at", "reminded_at", "remind_at"),
+        Index("ix_deadlines_open_due", "met_at", "breached_at", "due_at"),
+    )
+
+
+class Notification(Base):
+    """A reminder or breach for staff: shown in the console feed and sent to the notifier."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # reminder, breach, outage_notice, ...
+    # Empty for staff notifications (feed and notifier webhook); a resident's openid for messages
+    # the bot delivers to that resident (through Rasa's trigger_intent).
+    recipient_openid: Mapped[str | None] = mapped_column(String(64))
+    outage_id: Mapped[int | None] = mapped_column(ForeignKey("outages.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), index=True)
+    deadline_name: Mapped[str | None] = mapped_column(String(32))
+    # Exactly once: one row per (order, deadline, kind), enforced by the database.
+    dedup_key: Mapped[str] = mapped_column(String(128), unique=True)
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivery_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class CallbackTask(Base):
+    """A call-back to the resident after the service (10.1.6), face to face for repeats (10.1.7)."""
+
+    __tablename__ = "callback_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), unique=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    face_to_face_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    survey_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    method: Mapped[str | None] = mapped_column(String(16))  # wechat, phone, face_to_face
+    # 14.4.4 / 14.4.5: satisfied or not with the process and with the result.
+    process_satisfied: Mapped[bool | None] = mapped_column(Boolean)
+    result_satisfied: Mapped[bool | None] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(96))
+
+
+class Handoff(Base):
+    """A chat handed to a person (request, repeated misunderstanding or anger)."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_openid: Mapped[str] = mapped_column(String(64), index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # waiting, active, closed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    taken_by: Mapped[str | None] = mapped_column(String(96))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Outage(Base):
+    """An unplanned outage (6.3.1): affected communities and area, cause, expected restoration."""
+
+    __tablename__ = "outages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    communities: Mapped[list[str]] = mapped_column(JSON)
+    heated_area_m2: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    expected_restoration_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    restored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cause: Mapped[str] = mapped_column(Text)
+    repair_location: Mapped[str] = mapped_column(String(255))
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notified_restoration_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -2,27 +2,54 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from api.domain.work_orders import Category, Kind, Source, Status
 
+# Every time the API returns is in UTC ("...Z"), whatever zone it was computed in.
+UtcDatetime = Annotated[datetime, AfterValidator(lambda v: v.astimezone(UTC))]
 
-class WorkOrderCreate(BaseModel):
-    """What a client sends to file a work order."""
+PHONE_PATTERN = r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?|\d{7,8})$"
+
+
+class Strict(BaseModel):
+    """Request bodies refuse unknown fields and trim text."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --------------------------------------------------------------------------- work orders
+
+
+class WorkOrderCreate(Strict):
+    """What a client sends to file a work order."""
 
     kind: Kind
     category: Category
     source: Source
     description: str = Field(min_length=1, max_length=4000)
     resident_openid: str | None = Field(default=None, max_length=64)
-    phone: str | None = Field(default=None, max_length=32)
+    phone: str | None = Field(default=None, max_length=32, pattern=PHONE_PATTERN)
     address: str | None = Field(default=None, max_length=255)
+    account_number: str | None = Field(default=None, max_length=32)
     urgent: bool = False
     accepted_at: AwareDatetime | None = None
+    appointment_at: AwareDatetime | None = None
+    # 9.1.4: a new connection with external works takes 3 days instead of 1.
+    external_works: bool = False
+    # A grid worker forwarding a resident's problem (source grid_worker).
+    forwarded_by_openid: str | None = Field(default=None, max_length=64)
+    # The hotline's own number for an imported order.
+    external_reference: str | None = Field(default=None, max_length=64)
+
+    @field_validator("phone", mode="before")
+    @classmethod
+    def _compact_phone(cls, value: Any) -> Any:
+        return value.replace(" ", "") if isinstance(value, str) else value
 
 
 class WorkOrderPublic(BaseModel):
@@ -40,7 +67,287 @@ class WorkOrderPublic(BaseModel):
     resident_openid: str | None
     phone: str | None
     address: str | None
+    community: str | None
+    building: str | None
+    unit: str | None
+    room: str | None
     urgent: bool
-    accepted_at: datetime
-    response_due_at: datetime | None
-    created_at: datetime
+    season: str | None
+    repeat_complaint: bool
+    calendar_uncertain: bool
+    external_reference: str | None
+    accepted_at: UtcDatetime
+    appointment_at: UtcDatetime | None
+    response_due_at: UtcDatetime | None
+    handle_due_at: UtcDatetime | None
+    arrival_due_at: UtcDatetime | None
+    return_due_at: UtcDatetime | None
+    reply_due_at: UtcDatetime | None
+    completion_due_at: UtcDatetime | None
+    callback_due_at: UtcDatetime | None
+    next_due_at: UtcDatetime | None
+    responded_at: UtcDatetime | None
+    arrived_at: UtcDatetime | None
+    completed_at: UtcDatetime | None
+    extended: bool
+    extension_reason: str | None
+    quote_items: list[dict[str, Any]] | None
+    quote_total: Decimal | None
+    quote_confirmed_at: UtcDatetime | None
+    result: str | None
+    measured_temperature: float | None
+    created_at: UtcDatetime
+
+
+class WorkOrderList(BaseModel):
+    items: list[WorkOrderPublic]
+    total: int
+
+
+class WorkOrderFilter(BaseModel):
+    """Query parameters of the order list."""
+
+    resident_openid: str | None = None
+    status: list[Status] | None = None
+    source: Source | None = None
+    kind: Kind | None = None
+    community: list[str] | None = None
+    overdue: bool | None = None
+    due_before: AwareDatetime | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+
+class QuoteItem(Strict):
+    """One line of a paid-repair quote (10.2.2: items, prices, materials)."""
+
+    item: str = Field(min_length=1, max_length=200)
+    material: str | None = Field(default=None, max_length=200)
+    quantity: int = Field(default=1, ge=1, le=1000)
+    price: Decimal = Field(ge=0, max_digits=10, decimal_places=2)
+
+
+class ActionRequest(Strict):
+    """The body of POST /work-orders/{id}/actions/{action}; fields beyond ``at``/``note`` by action."""
+
+    at: AwareDatetime | None = None
+    note: str | None = Field(default=None, max_length=4000)
+    # extend
+    working_days: int | None = Field(default=None, ge=1, le=30)
+    reason: str | None = Field(default=None, max_length=2000)
+    # quote
+    quote_items: list[QuoteItem] | None = None
+    # complete
+    result: str | None = Field(default=None, max_length=4000)
+    measured_temperature: float | None = Field(default=None, ge=-10, le=40)
+    # callback
+    method: Literal["wechat", "phone", "face_to_face"] | None = None
+    process_satisfied: bool | None = None
+    result_satisfied: bool | None = None
+
+
+class WorkOrderEventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    action: str
+    from_status: str | None
+    to_status: str
+    actor: str
+    at: UtcDatetime
+    recorded_at: UtcDatetime
+    note: str | None
+    data: dict[str, Any] | None
+
+
+# --------------------------------------------------------------------------- people
+
+
+class AddressPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    text: str
+    community: str | None
+    building: str | None
+    unit: str | None
+    room: str | None
+    account_number: str | None
+
+
+class ResidentPublic(BaseModel):
+    """What the bot may confirm instead of asking again."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    openid: str | None
+    phone: str | None
+    addresses: list[AddressPublic]
+
+
+class GridWorkerCreate(Strict):
+    openid: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=64)
+    phone: str | None = Field(default=None, max_length=32, pattern=PHONE_PATTERN)
+    communities: list[str] = Field(min_length=1)
+
+
+class GridWorkerPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    openid: str
+    name: str
+    phone: str | None
+    communities: list[str]
+    active: bool
+
+
+class StaffUserCreate(Strict):
+    username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    display_name: str = Field(min_length=1, max_length=64)
+    role: Literal["agent", "supervisor", "admin"]
+    password: str = Field(min_length=8, max_length=72)
+
+
+class StaffUserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    active: bool
+
+
+class LoginRequest(Strict):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class LoginResponse(BaseModel):
+    token: str
+    expires_at: UtcDatetime
+    user: StaffUserPublic
+
+
+# --------------------------------------------------------------------------- notifications, call-backs
+
+
+class NotificationPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    order_id: int | None
+    deadline_name: str | None
+    message: str
+    created_at: UtcDatetime
+    delivered_at: UtcDatetime | None
+
+
+class NotificationList(BaseModel):
+    items: list[NotificationPublic]
+
+
+class CallbackTaskPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    order_id: int
+    due_at: UtcDatetime
+    face_to_face_required: bool
+    survey_sent_at: UtcDatetime | None
+    done_at: UtcDatetime | None
+    method: str | None
+    process_satisfied: bool | None
+    result_satisfied: bool | None
+
+
+class CallbackTaskList(BaseModel):
+    items: list[CallbackTaskPublic]
+    total: int
+
+
+# --------------------------------------------------------------------------- handoffs
+
+
+class HandoffCreate(Strict):
+    resident_openid: str = Field(min_length=1, max_length=64)
+    reason: Literal["requested", "fallback", "anger", "other"]
+    summary: str | None = Field(default=None, max_length=4000)
+
+
+class HandoffPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    resident_openid: str
+    reason: str
+    summary: str | None
+    status: str
+    created_at: UtcDatetime
+    taken_at: UtcDatetime | None
+    taken_by: str | None
+    closed_at: UtcDatetime | None
+
+
+class HandoffList(BaseModel):
+    items: list[HandoffPublic]
+    total: int
+
+
+# --------------------------------------------------------------------------- outages, KPIs
+
+
+class OutageCreate(Strict):
+    communities: list[str] = Field(min_length=1)
+    heated_area_m2: float = Field(gt=0)
+    started_at: AwareDatetime
+    expected_restoration_at: AwareDatetime
+    cause: str = Field(min_length=1, max_length=2000)
+    repair_location: str = Field(min_length=1, max_length=255)
+
+
+class OutageUpdate(Strict):
+    """An extension (new expected restoration) or the restoration itself."""
+
+    expected_restoration_at: AwareDatetime | None = None
+    restored_at: AwareDatetime | None = None
+    cause: str | None = Field(default=None, max_length=2000)
+
+
+class OutagePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    communities: list[str]
+    heated_area_m2: float
+    started_at: UtcDatetime
+    expected_restoration_at: UtcDatetime
+    restored_at: UtcDatetime | None
+    cause: str
+    repair_location: str
+    notified_at: UtcDatetime | None
+
+
+class OutageList(BaseModel):
+    items: list[OutagePublic]
+
+
+class KpiValue(BaseModel):
+    """One KPI of 14.4 with its Table 1 target; value is None when its denominator is zero."""
+
+    name: str
+    clause: str
+    value: float | None
+    numerator: float
+    denominator: float
+    target: str
+    met: bool | None
+
+
+class KpiReport(BaseModel):
+    start: UtcDatetime
+    end: UtcDatetime
+    kpis: list[KpiValue]
+    callback_coverage: KpiValue

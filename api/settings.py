@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,8 +26,18 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_auth_token: SecretStr = SecretStr("dev-rasa-token")
+    # The operator file (season dates, calendar overrides); empty = config/operator.yml or the sample.
+    operator_config: str | None = None
+    # Staff notifications are POSTed here as JSON; empty = they live in the feed only.
+    notifier_webhook_url: str | None = None
+    scheduler_enabled: bool = True
+    scheduler_interval_seconds: float = Field(default=30.0, gt=0)
+    staff_session_hours: float = Field(default=12.0, gt=0)
+    # bcrypt work factor of staff passwords (tests lower it to stay fast).
+    password_hash_rounds: int = Field(default=12, ge=4, le=16)
+    outbound_timeout_seconds: float = Field(default=5.0, gt=0)
 
-    @field_validator("redis_url", mode="before")
+    @field_validator("redis_url", "operator_config", "notifier_webhook_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None

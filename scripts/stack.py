@@ -43,7 +43,7 @@ MODELS = ROOT / "models"
 # Files whose content decides the trained model: any change retrains.
 MODEL_INPUTS = ("config.yml", "domain.yml", "data", "bot/dictionary", "requirements/bot.lock")
 MODELS_KEPT = 3
-TEST_SUITES = ("api", "bot", "rasa", "e2e")
+TEST_SUITES = ("tooling", "api", "bot", "rasa", "e2e")
 
 
 class StackError(Exception):
@@ -85,6 +85,23 @@ def load_env(overrides: dict[str, str] | None = None) -> dict[str, str]:
     # The project root is importable in every process (api, actions, channels, bot).
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     return env
+
+
+# Variables whose development default (in .env.example) must not reach production.
+SECRET_KEYS = ("WECHAT_TOKEN", "WECHAT_APP_ID", "WECHAT_APP_SECRET", "API_TOKEN", "RASA_AUTH_TOKEN")
+
+
+def check_for_production(env: dict[str, str]) -> None:
+    """With APP_ENV=production, refuse the sample values shipped in .env.example."""
+    if env.get("APP_ENV") != "production":
+        return
+    samples = parse_env_file(ROOT / ".env.example")
+    weak = [key for key in SECRET_KEYS if not env.get(key) or env.get(key) == samples.get(key)]
+    if weak:
+        raise StackError(
+            f"APP_ENV=production but {', '.join(weak)} still hold the sample values of .env.example "
+            "(or are empty); set real values in the environment or in .env."
+        )
 
 
 def port_of(url: str) -> int:
@@ -497,6 +514,7 @@ def describe(services: list[Service], env: dict[str, str]) -> str:
 
 def prepare(names: list[str], env: dict[str, str]) -> None:
     """Set up exactly what the named services need."""
+    check_for_production(env)
     if "api" in names:
         ensure_api_env()
         migrate(env)
@@ -645,6 +663,8 @@ def cmd_test(suites: list[str]) -> int:
     except StackError as exc:
         say(str(exc))
         return 2
+    if "tooling" in wanted:
+        results.append(run_pytest("tooling", API_VENV.bin("python"), ["tests/scripts"], env))
     if "api" in wanted:
         ensure_services_for_tests(env)
         results.append(run_pytest("api", API_VENV.bin("python"), ["tests/api"], env))

@@ -1,19 +1,206 @@
-"""Deadlines of a work order, computed from the standard's windows.
+"""Deadlines of a work order, from the windows of the heating-service standard.
 
-Hour and minute windows run on calendar time, every day: the service line is staffed
-24 hours during the season (10.1.2).
+Counting rules (see the standard digest; the standard itself does not spell them out):
+- hour and minute windows run on calendar time, every day: the service line is staffed 24 hours
+  during the season (10.1.2);
+- "N working days" ends at 23:59:59 Asia/Shanghai on the N-th working day after the day of
+  acceptance; the day of acceptance does not count, since an order accepted at 23:50 would
+  otherwise lose a whole day;
+- "within N days" ends at 23:59:59 on the N-th calendar day after the day of the event;
+- an extension adds its working days counted from the date of the deadline it extends.
+
+Everything here is pure: times in, times out; the caller supplies ``now`` and the calendar.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-# 10.1.4: respond (contact the resident, decide, plan, agree a visit) within 30 minutes.
+from api.domain.calendar import WorkingCalendar
+from api.domain.work_orders import Category, Kind, Source
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+END_OF_DAY = time(23, 59, 59)
+
+# 10.1.4: respond within 30 minutes of acceptance; one more hour in the season's first 15 days.
 RESPONSE_WINDOW = timedelta(minutes=30)
+EARLY_SEASON_EXTRA = timedelta(hours=1)
+EARLY_SEASON_DAYS = 15
+# 10.2.3: leaks (跑、冒、滴、漏) are handled within 1 hour of the call.
+LEAK_HANDLING_WINDOW = timedelta(hours=1)
+# 10.2.4: arrive within 30 minutes of accepting a repair (or by the appointed time).
+ARRIVAL_WINDOW = timedelta(minutes=30)
+# 10.1.6: call back within 3 days after the service.
+CALLBACK_DAYS = 3
+# 9.1.4: a new connection is done in 1 day, 3 days with external works.
+CONNECTION_DAYS = 1
+CONNECTION_DAYS_WITH_EXTERNAL_WORKS = 3
 
 
-def response_due_at(accepted_at: datetime) -> datetime:
-    """When the first response to the resident is due (10.1.4)."""
-    if accepted_at.tzinfo is None:
-        raise ValueError("accepted_at must be timezone-aware")
+@dataclass(frozen=True)
+class HotlineWindow:
+    """Return (回退) and reply (回复) windows of one source, in working days or hours."""
+
+    return_working_days: int | None = None
+    return_hours: int | None = None
+    reply_working_days: int | None = None
+    max_extension_working_days: int | None = None  # None: no extension allowed
+
+
+# 10.1.3 (return) and 10.1.4 (reply, extension); 首问负责制 and 互联网+督查 follow the city line.
+HOTLINE_WINDOWS: dict[Source, HotlineWindow] = {
+    Source.CITY_HOTLINE: HotlineWindow(return_working_days=2, reply_working_days=5, max_extension_working_days=10),
+    Source.PROVINCIAL_HOTLINE: HotlineWindow(return_working_days=1, reply_working_days=3, max_extension_working_days=5),
+    Source.IMMEDIATE_HOTLINE: HotlineWindow(return_hours=2, reply_working_days=2),
+    Source.INTERNET_SUPERVISION: HotlineWindow(return_working_days=1, reply_working_days=5),
+    Source.FIRST_CONTACT: HotlineWindow(return_working_days=2, reply_working_days=5),
+}
+# 10.1.4: urgent orders are replied to within 24 hours; 10.1.3: urgent ones are returned at once.
+URGENT_REPLY_WINDOW = timedelta(hours=24)
+
+
+class DeadlineError(ValueError):
+    """A deadline rule was asked for something the standard does not allow."""
+
+
+@dataclass(frozen=True)
+class HeatingSeason:
+    """One heating season's dates (set each year by the city government, 5.2.1)."""
+
+    start: date
+    end: date
+
+    def in_first_days(self, day: date, days: int = EARLY_SEASON_DAYS) -> bool:
+        return self.start <= day < self.start + timedelta(days=days)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Every deadline of one order; None where the window does not apply."""
+
+    response_due_at: datetime
+    handle_due_at: datetime | None = None
+    arrival_due_at: datetime | None = None
+    return_due_at: datetime | None = None
+    reply_due_at: datetime | None = None
+    completion_due_at: datetime | None = None
+    calendar_uncertain: bool = False
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What the deadlines of a new order depend on."""
+
+    kind: Kind
+    category: Category
+    source: Source
+    urgent: bool
+    accepted_at: datetime
+    appointment_at: datetime | None = None
+    external_works: bool = False
+
+
+def _aware(moment: datetime, name: str) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError(f"{name} must be timezone-aware")
+    return moment
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar date of ``moment`` in Asia/Shanghai."""
+    return _aware(moment, "moment").astimezone(LOCAL_TZ).date()
+
+
+def end_of_local_day(day: date) -> datetime:
+    """23:59:59 Asia/Shanghai on ``day``."""
+    return datetime.combine(day, END_OF_DAY, tzinfo=LOCAL_TZ)
+
+
+def working_days_after(moment: datetime, days: int, calendar: WorkingCalendar) -> tuple[datetime, bool]:
+    """End of the ``days``-th working day after the local day of ``moment``; and its certainty."""
+    day, certain = calendar.add_working_days(local_date(moment), days)
+    return end_of_local_day(day), certain
+
+
+def calendar_days_after(moment: datetime, days: int) -> datetime:
+    """End of the ``days``-th calendar day after the local day of ``moment``."""
+    return end_of_local_day(local_date(moment) + timedelta(days=days))
+
+
+def season_of(day: date, seasons: Sequence[HeatingSeason]) -> HeatingSeason | None:
+    """The season that contains ``day``, if any."""
+    return next((s for s in seasons if s.start <= day <= s.end), None)
+
+
+def response_due_at(accepted_at: datetime, seasons: Sequence[HeatingSeason] = ()) -> datetime:
+    """10.1.4: 30 minutes after acceptance; 90 minutes in the first 15 days of a season."""
+    accepted_at = _aware(accepted_at, "accepted_at")
+    season = season_of(local_date(accepted_at), seasons)
+    if season is not None and season.in_first_days(local_date(accepted_at)):
+        return accepted_at + RESPONSE_WINDOW + EARLY_SEASON_EXTRA
     return accepted_at + RESPONSE_WINDOW
+
+
+def compute_deadlines(facts: OrderFacts, calendar: WorkingCalendar, seasons: Sequence[HeatingSeason] = ()) -> Deadlines:
+    """All deadlines of a new order."""
+    accepted = _aware(facts.accepted_at, "accepted_at")
+    uncertain = False
+    handle = accepted + LEAK_HANDLING_WINDOW if facts.category == Category.LEAK else None
+    arrival = None
+    if facts.kind == Kind.REPAIR:
+        arrival = _aware(facts.appointment_at, "appointment_at") if facts.appointment_at else accepted + ARRIVAL_WINDOW
+    return_due = reply_due = None
+    window = HOTLINE_WINDOWS.get(facts.source)
+    if window is not None:
+        if facts.urgent:
+            return_due = accepted
+            reply_due = accepted + URGENT_REPLY_WINDOW
+        else:
+            if window.return_hours is not None:
+                return_due = accepted + timedelta(hours=window.return_hours)
+            elif window.return_working_days is not None:
+                return_due, certain = working_days_after(accepted, window.return_working_days, calendar)
+                uncertain |= not certain
+            if window.reply_working_days is not None:
+                reply_due, certain = working_days_after(accepted, window.reply_working_days, calendar)
+                uncertain |= not certain
+    completion = None
+    if facts.kind == Kind.BUSINESS:
+        days = CONNECTION_DAYS_WITH_EXTERNAL_WORKS if facts.external_works else CONNECTION_DAYS
+        completion = calendar_days_after(accepted, days)
+    return Deadlines(
+        response_due_at=response_due_at(accepted, seasons),
+        handle_due_at=handle,
+        arrival_due_at=arrival,
+        return_due_at=return_due,
+        reply_due_at=reply_due,
+        completion_due_at=completion,
+        calendar_uncertain=uncertain,
+    )
+
+
+def extend_reply(
+    source: Source, reply_due_at: datetime, working_days: int, already_extended: bool, calendar: WorkingCalendar
+) -> tuple[datetime, bool]:
+    """10.1.4: one extension of a complex case; city up to +10, provincial up to +5 working days.
+
+    Counted from the date of the deadline it extends. Returns the new deadline and its certainty.
+    """
+    window = HOTLINE_WINDOWS.get(source)
+    if window is None or window.max_extension_working_days is None:
+        raise DeadlineError(f"orders from {source.value} cannot be extended")
+    if already_extended:
+        raise DeadlineError("an order can be extended only once")
+    if not 1 <= working_days <= window.max_extension_working_days:
+        raise DeadlineError(
+            f"{source.value} orders can be extended by 1 to {window.max_extension_working_days} working days"
+        )
+    return working_days_after(reply_due_at, working_days, calendar)
+
+
+def callback_due_at(completed_at: datetime) -> datetime:
+    """10.1.6: the call-back is due by the end of the 3rd calendar day after completion."""
+    return calendar_days_after(_aware(completed_at, "completed_at"), CALLBACK_DAYS)

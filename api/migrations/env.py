@@ -7,7 +7,7 @@ from logging.config import fileConfig
 from alembic import context
 
 from api import models  # noqa: F401  (registers the tables on Base.metadata)
-from api.db import Base, make_engine
+from api.db import Base, UTCDateTime, make_engine
 from api.settings import get_settings
 
 config = context.config
@@ -27,10 +27,18 @@ def run_migrations() -> None:
     engine.dispose()
 
 
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Migrations stay free of app imports: UTCDateTime is written as a plain timestamptz."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _migrate(connection: object) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
+        render_item=_render_item,
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
     )

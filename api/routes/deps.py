@@ -1,4 +1,4 @@
-"""Dependencies shared by the routes: the session and the clock."""
+"""Dependencies shared by the routes: the session, the clock and the use-case context."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+
+from api.services.work_orders import Context
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -24,3 +26,10 @@ def get_now(request: Request) -> datetime:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def get_context(request: Request, now: NowDep) -> Context:
+    return Context(now=now, config=request.app.state.operator_config)
+
+
+ContextDep = Annotated[Context, Depends(get_context)]

@@ -1,37 +1,95 @@
-"""Filing and reading work orders."""
+"""Filing, listing and working orders; each public function owns its transaction."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.domain import deadlines
-from api.domain.work_orders import Status
-from api.errors import Conflict, NotFound
-from api.models import WorkOrder
-from api.schemas import WorkOrderCreate
+from api.domain import deadlines as rules
+from api.domain.addresses import parse_address
+from api.domain.state_machine import Action, OrderState, TransitionRefused, next_status
+from api.domain.work_orders import Category, Kind, Source, Status
+from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.models import Address, CallbackTask, Deadline, GridWorker, Resident, WorkOrder, WorkOrderEvent
+from api.operator_config import OperatorConfig
+from api.schemas import ActionRequest, WorkOrderCreate, WorkOrderFilter
+from api.services.principals import Principal
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+# Which deadline each action meets. 10.2.3: a leak is "handled" once staff are on site.
+MEETS: dict[Action, tuple[str, ...]] = {
+    Action.RESPOND: ("response", "return"),
+    Action.ARRIVE: ("arrival", "handle"),
+    Action.COMPLETE: ("response", "arrival", "handle", "reply", "completion"),
+    Action.RETURN: ("response", "return", "reply"),
+    Action.CALLBACK: ("callback",),
+    Action.CANCEL: ("response", "handle", "arrival", "return", "reply", "completion", "callback"),
+}
+DEADLINE_FIELDS = ("response", "handle", "arrival", "return", "reply", "completion", "callback")
 
 
 def order_number(order_id: int, accepted_at: datetime) -> str:
     """A human-readable number: GD + local acceptance date + the order's id, e.g. GD20261127000042."""
-    return f"GD{accepted_at.astimezone(LOCAL_TZ):%Y%m%d}{order_id:06d}"
+    return f"GD{rules.local_date(accepted_at):%Y%m%d}{order_id:06d}"
+
+
+def season_label(day: date, config: OperatorConfig) -> str:
+    """The heating season a day belongs to, e.g. "2026-2027"; outside a season, the coming one."""
+    season = rules.season_of(day, config.seasons())
+    start_year = season.start.year if season else (day.year if day.month >= 7 else day.year - 1)
+    return f"{start_year}-{start_year + 1}"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every use case needs besides the session: the clock's reading and the operator file."""
+
+    now: datetime
+    config: OperatorConfig
+
+
+# --------------------------------------------------------------------------- filing
 
 
 def create_work_order(
-    session: Session, data: WorkOrderCreate, now: datetime, idempotency_key: str | None = None
+    session: Session, data: WorkOrderCreate, ctx: Context, idempotency_key: str | None = None, actor: str = "system"
 ) -> tuple[WorkOrder, bool]:
     """File an order; returns (order, created). A known idempotency key returns the first order."""
     if idempotency_key:
         existing = _by_idempotency_key(session, idempotency_key)
         if existing is not None:
             return existing, False
-    accepted_at = data.accepted_at or now
+    accepted_at = data.accepted_at or ctx.now
+    if accepted_at > ctx.now:
+        raise Unprocessable("accepted_at", "accepted_at lies in the future")
+    if data.appointment_at is not None and data.appointment_at < accepted_at:
+        raise Unprocessable("appointment_at", "appointment_at lies before the order was accepted")
+    grid_worker = _grid_worker(session, data.forwarded_by_openid) if data.forwarded_by_openid else None
+    if data.source == Source.GRID_WORKER and grid_worker is None:
+        raise Unprocessable("forwarded_by_openid", "an order from a grid worker names the registered grid worker")
+
+    parsed = parse_address(data.address) if data.address else None
+    resident = _remember_resident(session, data, parsed, ctx.now)
+    local_day = rules.local_date(accepted_at)
+    season = season_label(local_day, ctx.config)
+    deadlines = rules.compute_deadlines(
+        rules.OrderFacts(
+            kind=data.kind,
+            category=data.category,
+            source=data.source,
+            urgent=data.urgent or data.category == Category.LEAK,  # 10.2.3: leaks are urgent
+            accepted_at=accepted_at,
+            appointment_at=data.appointment_at,
+            external_works=data.external_works,
+        ),
+        ctx.config.calendar(),
+        ctx.config.seasons(),
+    )
     order = WorkOrder(
         kind=data.kind.value,
         category=data.category.value,
@@ -39,19 +97,51 @@ def create_work_order(
         status=Status.ACCEPTED.value,
         description=data.description,
         resident_openid=data.resident_openid,
+        resident_id=resident.id if resident else None,
         phone=data.phone,
         address=data.address,
-        urgent=data.urgent,
+        community=parsed.community if parsed else None,
+        building=parsed.building if parsed else None,
+        unit=parsed.unit if parsed else None,
+        room=parsed.room if parsed else None,
+        urgent=data.urgent or data.category == Category.LEAK,
+        season=season,
+        forwarded_by_grid_worker_id=grid_worker.id if grid_worker else None,
+        external_reference=data.external_reference,
         accepted_at=accepted_at,
-        response_due_at=deadlines.response_due_at(accepted_at),
+        appointment_at=data.appointment_at,
+        response_due_at=deadlines.response_due_at,
+        handle_due_at=deadlines.handle_due_at,
+        arrival_due_at=deadlines.arrival_due_at,
+        return_due_at=deadlines.return_due_at,
+        reply_due_at=deadlines.reply_due_at,
+        completion_due_at=deadlines.completion_due_at,
+        calendar_uncertain=deadlines.calendar_uncertain,
         idempotency_key=idempotency_key,
-        created_at=now,
-        updated_at=now,
+        created_at=ctx.now,
+        updated_at=ctx.now,
     )
+    order.repeat_complaint = _is_repeat_complaint(session, order)
     session.add(order)
     try:
         session.flush()  # assigns the id the number is made from
         order.number = order_number(order.id, accepted_at)
+        for name in DEADLINE_FIELDS:
+            _watch(session, order, name, accepted_at, ctx.config.escalation.reminder_share)
+        order.next_due_at = _next_due(order, session)
+        session.add(
+            WorkOrderEvent(
+                order_id=order.id,
+                action="accept",
+                from_status=None,
+                to_status=order.status,
+                actor=actor,
+                at=accepted_at,
+                recorded_at=ctx.now,
+                note=None,
+                data={"source": order.source, "repeat_complaint": order.repeat_complaint},
+            )
+        )
         session.commit()
     except IntegrityError:
         # Two retries of one create raced; the other one won: return its order.
@@ -63,6 +153,89 @@ def create_work_order(
     return order, True
 
 
+def _remember_resident(session: Session, data: WorkOrderCreate, parsed: Any, now: datetime) -> Resident | None:
+    """The resident by openid (created on first contact), with their newest phone and address."""
+    if not data.resident_openid:
+        return None
+    resident = session.scalars(select(Resident).where(Resident.openid == data.resident_openid)).first()
+    if resident is None:
+        resident = Resident(openid=data.resident_openid, created_at=now, updated_at=now)
+        session.add(resident)
+        session.flush()
+    if data.phone:
+        resident.phone = data.phone
+        resident.updated_at = now
+    if parsed is not None:
+        known = next((a for a in resident.addresses if a.text == parsed.text), None)
+        if known is None:
+            known = Address(
+                resident_id=resident.id,
+                text=parsed.text,
+                community=parsed.community,
+                building=parsed.building,
+                unit=parsed.unit,
+                room=parsed.room,
+                last_used_at=now,
+            )
+            session.add(known)
+            resident.addresses.append(known)
+        known.last_used_at = now
+        if data.account_number:
+            known.account_number = data.account_number
+    return resident
+
+
+def _is_repeat_complaint(session: Session, order: WorkOrder) -> bool:
+    """10.1.7: the same resident, address and category complained of before in this season."""
+    if order.kind != Kind.COMPLAINT or order.resident_id is None:
+        return False
+    query = select(func.count()).where(
+        WorkOrder.resident_id == order.resident_id,
+        WorkOrder.kind == Kind.COMPLAINT.value,
+        WorkOrder.category == order.category,
+        WorkOrder.season == order.season,
+        WorkOrder.status != Status.CANCELLED.value,
+    )
+    if order.community and order.building and order.room:
+        query = query.where(
+            WorkOrder.community == order.community,
+            WorkOrder.building == order.building,
+            WorkOrder.room == order.room,
+        )
+    elif order.address:
+        query = query.where(WorkOrder.address == order.address)
+    return bool(session.scalar(query))
+
+
+def _watch(session: Session, order: WorkOrder, name: str, starts_at: datetime, share: float) -> None:
+    """Create or move the scheduler's record of one deadline of ``order``."""
+    due: datetime | None = getattr(order, f"{name}_due_at")
+    existing = session.scalars(select(Deadline).where(Deadline.order_id == order.id, Deadline.name == name)).first()
+    if due is None:
+        if existing is not None:
+            session.delete(existing)
+        return
+    remind_at = starts_at + (due - starts_at) * share if due > starts_at else due
+    if existing is None:
+        session.add(Deadline(order_id=order.id, name=name, starts_at=starts_at, due_at=due, remind_at=remind_at))
+    elif existing.due_at != due:
+        # A moved deadline (an extension) is watched afresh: a new reminder, a new breach.
+        existing.due_at = due
+        existing.remind_at = remind_at
+        existing.reminded_at = None
+        existing.breached_at = None
+
+
+def _next_due(order: WorkOrder, session: Session) -> datetime | None:
+    session.flush()
+    return session.scalar(
+        select(func.min(Deadline.due_at)).where(Deadline.order_id == order.id, Deadline.met_at.is_(None))
+    )
+
+
+# --------------------------------------------------------------------------- reading
+
+
 def get_work_order(session: Session, order_id: int) -> WorkOrder:
     """One order by id, or NotFound."""
     order = session.get(WorkOrder, order_id)
@@ -71,5 +244,183 @@ def get_work_order(session: Session, order_id: int) -> WorkOrder:
     return order
 
 
+def get_by_number(session: Session, number: str) -> WorkOrder:
+    order = session.scalars(select(WorkOrder).where(WorkOrder.number == number)).first()
+    if order is None:
+        raise NotFound(f"work order {number} does not exist")
+    return order
+
+
+def list_work_orders(session: Session, filters: WorkOrderFilter, now: datetime) -> tuple[list[WorkOrder], int]:
+    """Orders matching the filters, newest first, and how many match in all."""
+    query: Select[tuple[WorkOrder]] = select(WorkOrder)
+    if filters.resident_openid:
+        query = query.where(WorkOrder.resident_openid == filters.resident_openid)
+    if filters.status:
+        query = query.where(WorkOrder.status.in_([s.value for s in filters.status]))
+    if filters.source:
+        query = query.where(WorkOrder.source == filters.source.value)
+    if filters.kind:
+        query = query.where(WorkOrder.kind == filters.kind.value)
+    if filters.community:
+        query = query.where(WorkOrder.community.in_(filters.community))
+    if filters.overdue is True:
+        query = query.where(WorkOrder.next_due_at < now)
+    elif filters.overdue is False:
+        query = query.where(or_(WorkOrder.next_due_at.is_(None), WorkOrder.next_due_at >= now))
+    if filters.due_before:
+        query = query.where(WorkOrder.next_due_at < filters.due_before)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    order_by = WorkOrder.next_due_at.asc() if filters.overdue or filters.due_before else WorkOrder.id.desc()
+    rows = session.scalars(query.order_by(order_by, WorkOrder.id.desc()).limit(filters.limit).offset(filters.offset))
+    return list(rows), total
+
+
+# --------------------------------------------------------------------------- actions
+
+
+def perform_action(
+    session: Session, order_id: int, action: Action, request: ActionRequest, principal: Principal, ctx: Context
+) -> WorkOrder:
+    """Apply one action to an order under the state machine; records the audit event."""
+    order = session.get(WorkOrder, order_id, with_for_update=True)
+    if order is None:
+        raise NotFound(f"work order {order_id} does not exist")
+    at = request.at or ctx.now
+    if at > ctx.now:
+        raise Unprocessable("at", "an action cannot be recorded in the future")
+    if at < order.accepted_at:
+        raise Unprocessable("at", "an action cannot happen before the order was accepted")
+    state = OrderState(
+        status=Status(order.status),
+        kind=Kind(order.kind),
+        quote_pending=order.quote_items is not None and order.quote_confirmed_at is None,
+    )
+    try:
+        target = next_status(state, action)
+    except TransitionRefused as exc:
+        raise Conflict(exc.reason, code="transition_not_allowed") from None
+    data: dict[str, Any] = {}
+    _check_role(action, principal, request)
+
+    if action == Action.RESPOND:
+        order.responded_at = at
+    elif action == Action.ARRIVE:
+        order.arrived_at = at
+    elif action == Action.QUOTE:
+        if not request.quote_items:
+            raise Unprocessable("quote_items", "a quote lists its items, prices and materials (10.2.2)")
+        order.quote_items = [item.model_dump(mode="json") for item in request.quote_items]
+        order.quote_total = sum((item.price * item.quantity for item in request.quote_items), Decimal(0))
+        order.quote_confirmed_at = None
+        data["quote_total"] = str(order.quote_total)
+    elif action == Action.CONFIRM_QUOTE:
+        order.quote_confirmed_at = at
+    elif action == Action.COMPLETE:
+        if Kind(order.kind) == Kind.TEMPERATURE_TEST and request.measured_temperature is None:
+            raise Unprocessable("measured_temperature", "a temperature test records the measured temperature")
+        order.completed_at = at
+        order.result = request.result or request.note
+        order.measured_temperature = request.measured_temperature
+        order.callback_due_at = rules.callback_due_at(at)
+        _create_callback_task(session, order)
+    elif action == Action.RETURN:
+        if not request.note:
+            raise Unprocessable("note", "a return records the contact with the resident (10.1.3)")
+    elif action == Action.EXTEND:
+        _extend(order, request, ctx)
+        data["working_days"] = request.working_days
+    elif action == Action.CALLBACK:
+        _record_callback(session, order, request, principal, at)
+        data.update(method=request.method, process_satisfied=request.process_satisfied)
+        data["result_satisfied"] = request.result_satisfied
+    elif action == Action.CLOSE:
+        order.closed_at = at
+
+    for name in MEETS.get(action, ()):
+        deadline = session.scalars(
+            select(Deadline).where(Deadline.order_id == order.id, Deadline.name == name, Deadline.met_at.is_(None))
+        ).first()
+        if deadline is not None:
+            deadline.met_at = at
+    if action == Action.COMPLETE:
+        _watch(session, order, "callback", at, ctx.config.escalation.reminder_share)
+    elif action == Action.EXTEND:
+        _watch(session, order, "reply", order.accepted_at, ctx.config.escalation.reminder_share)
+    from_status = order.status
+    order.status = target.value
+    order.updated_at = ctx.now
+    order.next_due_at = _next_due(order, session)
+    session.add(
+        WorkOrderEvent(
+            order_id=order.id,
+            action=action.value,
+            from_status=from_status,
+            to_status=order.status,
+            actor=principal.name,
+            at=at,
+            recorded_at=ctx.now,
+            note=request.note,
+            data=data or None,
+        )
+    )
+    session.commit()
+    return order
+
+
+def _check_role(action: Action, principal: Principal, request: ActionRequest) -> None:
+    """10.1.3: a return needs the approval of a supervisor; extensions and cancellations too."""
+    if action in (Action.RETURN, Action.EXTEND, Action.CANCEL) and not principal.may_approve:
+        raise Forbidden(f"{action.value} needs a supervisor's approval")
+
+
+def _extend(order: WorkOrder, request: ActionRequest, ctx: Context) -> None:
+    if request.working_days is None or not request.reason:
+        raise Unprocessable("working_days", "an extension gives working_days and a reason (10.1.4)")
+    if order.reply_due_at is None:
+        raise Conflict("this order has no reply deadline to extend", code="transition_not_allowed")
+    try:
+        new_due, certain = rules.extend_reply(
+            Source(order.source), order.reply_due_at, request.working_days, order.extended, ctx.config.calendar()
+        )
+    except rules.DeadlineError as exc:
+        raise Conflict(str(exc), code="transition_not_allowed") from None
+    order.reply_due_at = new_due
+    order.extended = True
+    order.extension_reason = request.reason
+    order.calendar_uncertain = order.calendar_uncertain or not certain
+
+
+def _create_callback_task(session: Session, order: WorkOrder) -> None:
+    """10.1.6: every completed service gets a call-back; 10.1.7: face to face for a repeat."""
+    assert order.callback_due_at is not None
+    session.add(
+        CallbackTask(order_id=order.id, due_at=order.callback_due_at, face_to_face_required=order.repeat_complaint)
+    )
+
+
+def _record_callback(
+    session: Session, order: WorkOrder, request: ActionRequest, principal: Principal, at: datetime
+) -> None:
+    task = session.scalars(select(CallbackTask).where(CallbackTask.order_id == order.id)).first()
+    if task is None:  # completed before call-back tasks existed
+        task = CallbackTask(order_id=order.id, due_at=order.callback_due_at or at)
+        session.add(task)
+    if request.method is None or request.process_satisfied is None or request.result_satisfied is None:
+        raise Unprocessable("method", "a call-back records method, process and result satisfaction (14.4.4, 14.4.5)")
+    if task.face_to_face_required and request.method != "face_to_face" and not request.note:
+        raise Unprocessable("method", "a repeat complaint is called back face to face, or the note says why not")
+    task.done_at = at
+    task.method = request.method
+    task.process_satisfied = request.process_satisfied
+    task.result_satisfied = request.result_satisfied
+    task.note = request.note
+    task.actor = principal.name
+
+
 def _by_idempotency_key(session: Session, key: str) -> WorkOrder | None:
     return session.scalars(select(WorkOrder).where(WorkOrder.idempotency_key == key)).first()
+
+
+def _grid_worker(session: Session, openid: str) -> GridWorker | None:
+    return session.scalars(select(GridWorker).where(GridWorker.openid == openid, GridWorker.active)).first()

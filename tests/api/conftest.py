@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
@@ -28,6 +32,36 @@ class FixedClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+    def advance(self, **kwargs: float) -> datetime:
+        self.now += timedelta(**kwargs)
+        return self.now
+
+
+@dataclass
+class FakeOutbound:
+    """Stands in for Rasa's HTTP API and the notifier webhook; records what the backend sent."""
+
+    rasa_calls: list[dict[str, Any]] = field(default_factory=list)
+    webhook_calls: list[dict[str, Any]] = field(default_factory=list)
+    rasa_up: bool = True
+    webhook_up: bool = True
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content or b"null")
+        if request.url.host == "rasa.test":
+            if not self.rasa_up:
+                raise httpx.ConnectError("connection refused", request=request)
+            if request.url.params.get("token") != "test-rasa-token":
+                return httpx.Response(401, json={"message": "User is not authenticated."})
+            self.rasa_calls.append({"path": request.url.path, "params": dict(request.url.params), "body": body})
+            return httpx.Response(200, json={"tracker": {}, "messages": []})
+        if request.url.host == "notify.test":
+            if not self.webhook_up:
+                return httpx.Response(503)
+            self.webhook_calls.append(body)
+            return httpx.Response(204)
+        return httpx.Response(404)
 
 
 def _postgres_url() -> str:
@@ -70,13 +104,30 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def make_client(database_url: str, clock: FixedClock) -> Iterator[Callable[..., TestClient]]:
+def outbound() -> FakeOutbound:
+    return FakeOutbound()
+
+
+@pytest.fixture
+def make_client(database_url: str, clock: FixedClock, outbound: FakeOutbound) -> Iterator[Callable[..., TestClient]]:
     """Builds a client of a real app on the test's database; disposes it afterwards."""
     apps = []
 
     def build(**overrides: object) -> TestClient:
-        settings = Settings(database_url=database_url, api_token=TEST_TOKEN, app_env="test", **overrides)
-        app = create_app(settings, clock=clock)
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "api_token": TEST_TOKEN,
+            "app_env": "test",
+            "rasa_url": "http://rasa.test",
+            "rasa_auth_token": "test-rasa-token",
+            "notifier_webhook_url": "http://notify.test/hook",
+            "scheduler_enabled": False,
+            "password_hash_rounds": 4,
+            **overrides,
+        }
+        settings = Settings(**values)
+        http = httpx.Client(transport=httpx.MockTransport(outbound.handler))
+        app = create_app(settings, clock=clock, http_client=http)
         apps.append(app)
         return TestClient(app, raise_server_exceptions=False)
 
@@ -93,3 +144,22 @@ def client(make_client: Callable[..., TestClient]) -> TestClient:
 @pytest.fixture
 def auth() -> dict[str, str]:
     return {"Authorization": f"Bearer {TEST_TOKEN}"}
+
+
+@pytest.fixture
+def staff(client: TestClient, auth: dict[str, str]) -> Callable[[str], dict[str, str]]:
+    """Creates a staff user of a role (through the API) and returns their login headers."""
+
+    def login_as(role: str) -> dict[str, str]:
+        username = f"{role}-{uuid.uuid4().hex[:6]}"
+        created = client.post(
+            "/api/v1/staff-users",
+            json={"username": username, "display_name": role, "role": role, "password": "correct horse 1"},
+            headers=auth,
+        )
+        assert created.status_code == 201, created.text
+        token = client.post("/api/v1/auth/login", json={"username": username, "password": "correct horse 1"})
+        assert token.status_code == 200, token.text
+        return {"Authorization": f"Bearer {token.json()['token']}"}
+
+    return login_as

@@ -1,0 +1,66 @@
+"""Free-text addresses split into community / building / unit / room where possible.
+
+Residents write "阳光小区3号楼2单元501", "阳光小区三号楼二单元五零一室" or "阳光小区 3-2-501". Chinese
+numerals are turned into digits with cn2an first; what cannot be recognised stays None and the
+full text is always kept.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import cn2an
+
+_BUILDING = r"(?P<building>\d+)\s*(?:号楼|號樓|号樓|栋|棟|幢|座|号|#)"
+_UNIT = r"(?P<unit>\d+)\s*(?:单元|單元|门|門)"
+_ROOM = r"(?P<room>\d{2,5})\s*(?:室|号|户)?"
+_FULL = re.compile(rf"{_BUILDING}\s*(?:{_UNIT})?\s*(?:{_ROOM})?")
+_DASHED = re.compile(r"(?P<building>\d+)\s*[-－—]\s*(?P<unit>\d+)\s*[-－—]\s*(?P<room>\d{2,5})")
+# Province, city, district and street prefixes, stripped one by one while a name is left.
+_ADMIN_PREFIXES = [re.compile(p) for p in (r"^.{1,6}?省", r"^.{1,6}?市", r"^.{1,6}?(?:区|县)", r"^.{1,8}?(?:街道|镇)")]
+
+
+@dataclass(frozen=True)
+class ParsedAddress:
+    """The parts recognised in an address; None where a part was not found."""
+
+    text: str
+    community: str | None = None
+    building: str | None = None
+    unit: str | None = None
+    room: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Community, building and room known: enough to send someone to the door."""
+        return bool(self.community and self.building and self.room)
+
+
+def _to_digits(text: str) -> str:
+    try:
+        return str(cn2an.transform(text, "cn2an"))
+    except (ValueError, KeyError):  # cn2an refuses some mixed forms; keep the text as written
+        return text
+
+
+def parse_address(text: str) -> ParsedAddress:
+    """Split ``text`` into its parts."""
+    original = text.strip()
+    normalized = _to_digits(re.sub(r"\s+", " ", original))
+    match = _DASHED.search(normalized) or _FULL.search(normalized)
+    if match is None:
+        return ParsedAddress(original)
+    community = normalized[: match.start()].strip(" ，,、")
+    for prefix in _ADMIN_PREFIXES:
+        rest = prefix.sub("", community, count=1).strip(" ，,、")
+        if rest:
+            community = rest
+    parts = match.groupdict()
+    return ParsedAddress(
+        original,
+        community=community or None,
+        building=parts.get("building"),
+        unit=parts.get("unit"),
+        room=parts.get("room"),
+    )

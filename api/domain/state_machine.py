@@ -1,0 +1,104 @@
+"""Which actions a work order allows in which state, and where each one leads.
+
+accepted → responded → dispatched → arrived → completed → called_back → closed,
+with return (回退, 10.1.3), extension (10.1.4), cancellation, and the paid-repair quote that the
+resident must confirm before work starts (10.2.2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from api.domain.work_orders import Kind, Status
+
+
+class Action(StrEnum):
+    """What staff (or the bot, or the scheduler) can do to an order."""
+
+    RESPOND = "respond"
+    DISPATCH = "dispatch"
+    ARRIVE = "arrive"
+    QUOTE = "quote"
+    CONFIRM_QUOTE = "confirm_quote"
+    COMPLETE = "complete"
+    RETURN = "return"
+    EXTEND = "extend"
+    CALLBACK = "callback"
+    CLOSE = "close"
+    CANCEL = "cancel"
+
+
+OPEN_STATES = frozenset({Status.ACCEPTED, Status.RESPONDED, Status.DISPATCHED, Status.ARRIVED})
+
+# (action, from state) -> to state; None keeps the state (a recorded action without a move).
+TRANSITIONS: dict[tuple[Action, Status], Status | None] = {
+    (Action.RESPOND, Status.ACCEPTED): Status.RESPONDED,
+    (Action.DISPATCH, Status.RESPONDED): Status.DISPATCHED,
+    (Action.ARRIVE, Status.DISPATCHED): Status.ARRIVED,
+    (Action.QUOTE, Status.ARRIVED): None,
+    (Action.CONFIRM_QUOTE, Status.ARRIVED): None,
+    (Action.COMPLETE, Status.ARRIVED): Status.COMPLETED,
+    (Action.COMPLETE, Status.RESPONDED): Status.COMPLETED,
+    (Action.RETURN, Status.ACCEPTED): Status.RETURNED,
+    (Action.RETURN, Status.RESPONDED): Status.RETURNED,
+    (Action.CALLBACK, Status.COMPLETED): Status.CALLED_BACK,
+    (Action.CLOSE, Status.CALLED_BACK): Status.CLOSED,
+    (Action.CLOSE, Status.RETURNED): Status.CLOSED,
+    (Action.CLOSE, Status.CANCELLED): Status.CLOSED,
+}
+for _state in OPEN_STATES:
+    TRANSITIONS[(Action.EXTEND, _state)] = None
+    TRANSITIONS[(Action.CANCEL, _state)] = Status.CANCELLED
+
+# Kinds whose work happens on site: they must be dispatched and arrive before completion.
+ON_SITE_KINDS = frozenset({Kind.REPAIR, Kind.TEMPERATURE_TEST})
+
+
+class TransitionRefused(Exception):
+    """The action is not allowed now; ``reason`` says why, in words for staff."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class OrderState:
+    """What the rules need to know about an order."""
+
+    status: Status
+    kind: Kind
+    quote_pending: bool = False  # a quote exists and the resident has not confirmed it
+
+
+def next_status(state: OrderState, action: Action) -> Status:
+    """The state after ``action``, or TransitionRefused with the reason."""
+    key = (action, state.status)
+    if key not in TRANSITIONS:
+        allowed = sorted(a.value for a, s in TRANSITIONS if s == state.status)
+        raise TransitionRefused(
+            f"cannot {action.value} an order that is {state.status.value}; "
+            f"allowed now: {', '.join(allowed) or 'nothing'}"
+        )
+    if action == Action.COMPLETE:
+        if state.status == Status.RESPONDED and state.kind in ON_SITE_KINDS:
+            raise TransitionRefused(f"a {state.kind.value} order is completed on site: dispatch and arrive first")
+        if state.quote_pending:
+            raise TransitionRefused("the resident has not confirmed the quote of this paid repair (10.2.2)")
+    if action == Action.CONFIRM_QUOTE and not state.quote_pending:
+        raise TransitionRefused("there is no quote waiting for confirmation")
+    target = TRANSITIONS[key]
+    return state.status if target is None else target
+
+
+def allowed_actions(state: OrderState) -> list[Action]:
+    """Every action that ``next_status`` would accept now."""
+    result = []
+    for action in Action:
+        try:
+            next_status(state, action)
+        except TransitionRefused:
+            continue
+        result.append(action)
+    return result

@@ -1,0 +1,183 @@
+"""Notifications, call-backs, handoffs, outages, KPIs and the backend's status."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import AwareDatetime
+from sqlalchemy import select
+
+from api.auth import PrincipalDep
+from api.domain.deadlines import local_date
+from api.errors import Unprocessable
+from api.models import Notification, WorkOrder
+from api.routes.deps import ContextDep, NowDep, SessionDep
+from api.schemas import (
+    CallbackTaskList,
+    CallbackTaskPublic,
+    HandoffCreate,
+    HandoffList,
+    HandoffPublic,
+    KpiReport,
+    KpiValue,
+    NotificationList,
+    NotificationPublic,
+    OutageCreate,
+    OutageList,
+    OutagePublic,
+    OutageUpdate,
+)
+from api.services import callbacks, handoffs, kpis, outages
+
+router = APIRouter()
+
+
+@router.get("/notifications", response_model=NotificationList, tags=["notifications"])
+def list_notifications(
+    session: SessionDep,
+    _principal: PrincipalDep,
+    after_id: Annotated[int, Query(ge=0)] = 0,
+    kind: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> NotificationList:
+    """Staff notifications (reminders, breaches) after ``after_id``, oldest first: poll with the last id."""
+    query = select(Notification).where(Notification.id > after_id, Notification.recipient_openid.is_(None))
+    if kind:
+        query = query.where(Notification.kind == kind)
+    rows = session.scalars(query.order_by(Notification.id).limit(limit))
+    return NotificationList(items=[NotificationPublic.model_validate(n) for n in rows])
+
+
+@router.get("/callbacks", response_model=CallbackTaskList, tags=["call-backs"])
+def list_callbacks(
+    session: SessionDep,
+    now: NowDep,
+    _principal: PrincipalDep,
+    status_: Annotated[str | None, Query(alias="status", pattern="^(open|overdue|done)$")] = None,
+) -> CallbackTaskList:
+    items, total = callbacks.list_callbacks(session, status_, now)
+    return CallbackTaskList(items=[CallbackTaskPublic.model_validate(t) for t in items], total=total)
+
+
+@router.post("/callbacks/{task_id}/survey", response_model=CallbackTaskPublic, tags=["call-backs"])
+def send_survey(
+    task_id: int, request: Request, session: SessionDep, now: NowDep, _principal: PrincipalDep
+) -> CallbackTaskPublic:
+    """The bot asks the resident for process and result satisfaction on WeChat."""
+    return CallbackTaskPublic.model_validate(callbacks.send_survey(session, task_id, request.app.state.bot, now))
+
+
+@router.post("/handoffs", status_code=status.HTTP_201_CREATED, response_model=HandoffPublic, tags=["handoffs"])
+def open_handoff(
+    body: HandoffCreate, response: Response, session: SessionDep, now: NowDep, _principal: PrincipalDep
+) -> HandoffPublic:
+    """Open a handoff; an open one for the same resident is returned (200) instead of a second."""
+    handoff, created = handoffs.open_handoff(session, body, now)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return HandoffPublic.model_validate(handoff)
+
+
+@router.get("/handoffs", response_model=HandoffList, tags=["handoffs"])
+def list_handoffs(
+    session: SessionDep,
+    _principal: PrincipalDep,
+    status_: Annotated[str | None, Query(alias="status", pattern="^(waiting|active|closed)$")] = None,
+) -> HandoffList:
+    items, total = handoffs.list_handoffs(session, status_)
+    return HandoffList(items=[HandoffPublic.model_validate(h) for h in items], total=total)
+
+
+@router.post("/handoffs/{handoff_id}/take", response_model=HandoffPublic, tags=["handoffs"])
+def take_handoff(handoff_id: int, session: SessionDep, now: NowDep, principal: PrincipalDep) -> HandoffPublic:
+    return HandoffPublic.model_validate(handoffs.take_handoff(session, handoff_id, principal, now))
+
+
+@router.post("/handoffs/{handoff_id}/close", response_model=HandoffPublic, tags=["handoffs"])
+def close_handoff(
+    handoff_id: int, request: Request, session: SessionDep, now: NowDep, _principal: PrincipalDep
+) -> HandoffPublic:
+    """Close the handoff and give the conversation back to the bot."""
+    return HandoffPublic.model_validate(handoffs.close_handoff(session, handoff_id, request.app.state.bot, now))
+
+
+@router.post("/outages", status_code=status.HTTP_201_CREATED, response_model=OutagePublic, tags=["outages"])
+def create_outage(body: OutageCreate, session: SessionDep, now: NowDep, _principal: PrincipalDep) -> OutagePublic:
+    """Record an outage; over 24 h expected, residents of the communities are notified (6.3.1)."""
+    return OutagePublic.model_validate(outages.create_outage(session, body, now))
+
+
+@router.patch("/outages/{outage_id}", response_model=OutagePublic, tags=["outages"])
+def update_outage(
+    outage_id: int, body: OutageUpdate, session: SessionDep, now: NowDep, _principal: PrincipalDep
+) -> OutagePublic:
+    """Extend (residents are told again) or mark restored."""
+    return OutagePublic.model_validate(outages.update_outage(session, outage_id, body, now))
+
+
+@router.get("/outages", response_model=OutageList, tags=["outages"])
+def list_outages(
+    session: SessionDep, now: NowDep, _principal: PrincipalDep, community: str | None = None
+) -> OutageList:
+    """Active outages, for one community when given."""
+    return OutageList(items=[OutagePublic.model_validate(o) for o in outages.active_outages(session, now, community)])
+
+
+@router.get("/kpis", response_model=KpiReport, tags=["KPIs"])
+def read_kpis(
+    session: SessionDep, ctx: ContextDep, _principal: PrincipalDep, start: AwareDatetime, end: AwareDatetime
+) -> KpiReport:
+    """The KPIs of 14.4 with Table 1 targets for orders accepted in [start, end)."""
+    if end <= start:
+        raise Unprocessable("end", "end must come after start")
+    values = kpis.compute(session, start, end, ctx.config, ctx.now)
+
+    def shown(ratio: Any) -> KpiValue:
+        return KpiValue(
+            name=ratio.name,
+            clause=ratio.clause,
+            value=ratio.value,
+            numerator=ratio.numerator,
+            denominator=ratio.denominator,
+            target=ratio.target_text,
+            met=ratio.met,
+        )
+
+    coverage = values.pop("complaint_callback_coverage")
+    return KpiReport(start=start, end=end, kpis=[shown(v) for v in values.values()], callback_coverage=shown(coverage))
+
+
+@router.get("/status", tags=["health"])
+def backend_status(request: Request, session: SessionDep, ctx: ContextDep, _principal: PrincipalDep) -> dict[str, Any]:
+    """Warnings operators must act on: sample configuration, years the working-day calendar lacks."""
+    calendar = ctx.config.calendar()
+    today = local_date(ctx.now)
+    years = {today.year, today.year + 1}
+    uncertain_orders = session.scalars(
+        select(WorkOrder.number)
+        .where(WorkOrder.calendar_uncertain.is_(True), WorkOrder.next_due_at.is_not(None))
+        .limit(20)
+    ).all()
+    missing = calendar.uncovered_years(years)
+    warnings = []
+    if missing:
+        warnings.append(
+            f"working-day calendar lacks {', '.join(map(str, missing))}: add the State Council schedule to "
+            f"calendar_overrides in {ctx.config.source}; until then Monday-Friday is counted"
+        )
+    if ctx.config.is_sample:
+        warnings.append(f"the operator configuration is the shipped sample ({ctx.config.source}); confirm its values")
+    scheduler = request.app.state.scheduler_state
+    return {
+        "status": "warning" if warnings else "ok",
+        "warnings": warnings,
+        "calendar": {"uncovered_years": missing, "uncertain_orders": uncertain_orders},
+        "operator_config": {"source": ctx.config.source, "sample": ctx.config.is_sample},
+        "scheduler": {
+            "enabled": request.app.state.settings.scheduler_enabled,
+            "last_run_at": scheduler.get("last_run_at"),
+            "last_error": scheduler.get("last_error"),
+        },
+        "now": ctx.now.isoformat(),
+    }

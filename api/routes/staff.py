@@ -1,0 +1,54 @@
+"""Staff login and accounts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Request, status
+
+from api.auth import PrincipalDep, bearer_token, require_roles
+from api.errors import NotFound
+from api.models import StaffUser
+from api.routes.deps import NowDep, SessionDep
+from api.schemas import LoginRequest, LoginResponse, StaffUserCreate, StaffUserPublic
+from api.services import staff
+from api.services.principals import Role
+
+router = APIRouter(tags=["staff"])
+
+
+@router.post("/auth/login", response_model=LoginResponse)
+def login(body: LoginRequest, request: Request, session: SessionDep, now: NowDep) -> LoginResponse:
+    """A session token for the console; send it as ``Authorization: Bearer``."""
+    ttl = timedelta(hours=request.app.state.settings.staff_session_hours)
+    token, staff_session = staff.login(session, body.username, body.password, now, ttl)
+    return LoginResponse(
+        token=token,
+        expires_at=staff_session.expires_at,
+        user=StaffUserPublic.model_validate(staff_session.staff_user),
+    )
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(request: Request, session: SessionDep, _principal: PrincipalDep) -> None:
+    staff.logout(session, bearer_token(request))
+
+
+@router.get("/auth/me", response_model=StaffUserPublic)
+def me(session: SessionDep, principal: PrincipalDep) -> StaffUserPublic:
+    user = session.get(StaffUser, principal.staff_user_id) if principal.staff_user_id else None
+    if user is None:
+        raise NotFound("the caller is not a member of staff")
+    return StaffUserPublic.model_validate(user)
+
+
+@router.post(
+    "/staff-users",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StaffUserPublic,
+    dependencies=[require_roles(Role.ADMIN, Role.MACHINE)],  # type: ignore[list-item]
+)
+def create_staff_user(body: StaffUserCreate, request: Request, session: SessionDep, now: NowDep) -> StaffUserPublic:
+    """Admins (and deployment scripts with API_TOKEN) create accounts."""
+    rounds = request.app.state.settings.password_hash_rounds
+    return StaffUserPublic.model_validate(staff.create_staff_user(session, body, now, rounds))

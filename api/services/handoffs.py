@@ -1,0 +1,71 @@
+"""Chats handed to a person, and giving them back to the bot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.errors import Conflict, NotFound
+from api.models import Handoff
+from api.schemas import HandoffCreate
+from api.services.outbound import BotClient, DeliveryFailed
+from api.services.principals import Principal
+
+
+def open_handoff(session: Session, data: HandoffCreate, now: datetime) -> tuple[Handoff, bool]:
+    """A waiting handoff for the resident; an open one is returned instead of a second."""
+    existing = session.scalars(
+        select(Handoff).where(Handoff.resident_openid == data.resident_openid, Handoff.status != "closed")
+    ).first()
+    if existing is not None:
+        return existing, False
+    handoff = Handoff(
+        resident_openid=data.resident_openid, reason=data.reason, summary=data.summary, status="waiting", created_at=now
+    )
+    session.add(handoff)
+    session.commit()
+    return handoff, True
+
+
+def list_handoffs(session: Session, status: str | None) -> tuple[list[Handoff], int]:
+    query = select(Handoff)
+    if status:
+        query = query.where(Handoff.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return list(session.scalars(query.order_by(Handoff.created_at))), total
+
+
+def take_handoff(session: Session, handoff_id: int, principal: Principal, now: datetime) -> Handoff:
+    handoff = _get(session, handoff_id)
+    if handoff.status != "waiting":
+        raise Conflict(f"the handoff is {handoff.status}", code="transition_not_allowed")
+    handoff.status = "active"
+    handoff.taken_at = now
+    handoff.taken_by = principal.name
+    session.commit()
+    return handoff
+
+
+def close_handoff(session: Session, handoff_id: int, bot: BotClient, now: datetime) -> Handoff:
+    """Close it and resume the bot for the resident (ConversationResumed)."""
+    handoff = _get(session, handoff_id)
+    if handoff.status == "closed":
+        raise Conflict("the handoff is closed already", code="transition_not_allowed")
+    try:
+        bot.resume(handoff.resident_openid)
+    except DeliveryFailed as exc:
+        # Stays open: staff see the error and can close again once the bot answers.
+        raise Conflict(f"the bot could not be resumed: {exc}", code="bot_unavailable") from None
+    handoff.status = "closed"
+    handoff.closed_at = now
+    session.commit()
+    return handoff
+
+
+def _get(session: Session, handoff_id: int) -> Handoff:
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        raise NotFound(f"handoff {handoff_id} does not exist")
+    return handoff

@@ -1,0 +1,71 @@
+"""Outbound HTTP of the backend: the staff notifier webhook and the bot (Rasa's HTTP API).
+
+Both are built from settings by the app factory; tests hand in clients on fake transports.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryFailed(Exception):
+    """The receiver did not take the message; it stays queued and is tried again."""
+
+
+@dataclass
+class WebhookNotifier:
+    """POSTs staff notifications as JSON to the operator's webhook (NOTIFIER_WEBHOOK_URL)."""
+
+    url: str | None
+    client: httpx.Client
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url)
+
+    def send(self, payload: dict[str, Any]) -> None:
+        if not self.url:
+            raise DeliveryFailed("no notifier webhook configured")
+        try:
+            resp = self.client.post(self.url, json=payload)
+        except httpx.HTTPError as exc:
+            raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
+        if resp.status_code >= 300:
+            raise DeliveryFailed(f"HTTP {resp.status_code}")
+
+
+@dataclass
+class BotClient:
+    """Asks the bot to speak to a resident, or resumes a paused conversation (Rasa HTTP API)."""
+
+    rasa_url: str
+    token: str
+    client: httpx.Client
+
+    def _post(self, path: str, body: Any, params: dict[str, str] | None = None) -> None:
+        url = f"{self.rasa_url.rstrip('/')}{path}"
+        try:
+            resp = self.client.post(url, json=body, params={**(params or {}), "token": self.token})
+        except httpx.HTTPError as exc:
+            raise DeliveryFailed(f"Rasa unreachable: {type(exc).__name__}: {exc}") from None
+        if resp.status_code >= 300:
+            raise DeliveryFailed(f"Rasa answered HTTP {resp.status_code}: {resp.text[:200]}")
+
+    def trigger_intent(self, sender_id: str, intent: str, entities: dict[str, Any]) -> None:
+        """POST /conversations/{id}/trigger_intent?output_channel=latest: the bot speaks first."""
+        self._post(
+            f"/conversations/{quote(sender_id, safe='')}/trigger_intent",
+            {"name": intent, "entities": entities},
+            {"output_channel": "latest"},
+        )
+
+    def resume(self, sender_id: str) -> None:
+        """Append ConversationResumed to the conversation: the bot answers again."""
+        self._post(f"/conversations/{quote(sender_id, safe='')}/tracker/events", [{"event": "resume"}])

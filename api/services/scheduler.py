@@ -1,0 +1,184 @@
+"""Escalation: reminders at 80 % of a window, breaches when it passes, and their delivery.
+
+Creation is exactly once: each notification has a unique ``dedup_key`` (order, deadline, kind and
+the deadline's time), so several API processes scanning at once, or a restart in the middle of a
+scan, cannot make a second one. Delivery claims a row before sending it (``claimed_until``), so
+two processes do not both send it; a failed send is retried with backoff and never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from api.domain.deadlines import LOCAL_TZ
+from api.models import Deadline, Notification, WorkOrder
+from api.services.outbound import BotClient, DeliveryFailed, WebhookNotifier
+
+log = logging.getLogger(__name__)
+
+CLAIM_SECONDS = 60
+MAX_BACKOFF = timedelta(hours=1)
+BATCH = 200
+
+DEADLINE_WORDS = {
+    "response": "响应",
+    "handle": "处置",
+    "arrival": "到达现场",
+    "return": "回退",
+    "reply": "回复",
+    "completion": "办结",
+    "callback": "回访",
+}
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    reminders: int
+    breaches: int
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M")
+
+
+def _add_once(session: Session, notification: Notification) -> bool:
+    """Insert unless a row with its dedup_key exists; True when this call created it."""
+    values = {c.key: getattr(notification, c.key) for c in Notification.__table__.columns if c.key != "id"}
+    values["delivery_attempts"] = 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    result = session.execute(insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"]))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def scan_deadlines(session: Session, now: datetime) -> ScanResult:
+    """Create the reminders and breaches that are due at ``now``; commits."""
+    reminders = breaches = 0
+    breached = session.scalars(
+        select(Deadline)
+        .where(Deadline.met_at.is_(None), Deadline.breached_at.is_(None), Deadline.due_at <= now)
+        .order_by(Deadline.due_at)
+        .limit(BATCH)
+    ).all()
+    for deadline in breached:
+        order = session.get(WorkOrder, deadline.order_id)
+        assert order is not None
+        words = DEADLINE_WORDS.get(deadline.name, deadline.name)
+        created = _add_once(
+            session,
+            Notification(
+                kind="breach",
+                order_id=order.id,
+                deadline_name=deadline.name,
+                dedup_key=f"breach:{order.id}:{deadline.name}:{deadline.due_at.isoformat()}",
+                message=f"工单 {order.number} 已超过{words}时限（{_local(deadline.due_at)}）",
+                created_at=now,
+                next_attempt_at=now,
+            ),
+        )
+        deadline.breached_at = now
+        deadline.reminded_at = deadline.reminded_at or now  # a stale reminder is not sent afterwards
+        breaches += int(created)
+    reminding = session.scalars(
+        select(Deadline)
+        .where(
+            Deadline.met_at.is_(None),
+            Deadline.reminded_at.is_(None),
+            Deadline.remind_at <= now,
+            Deadline.due_at > now,
+        )
+        .order_by(Deadline.remind_at)
+        .limit(BATCH)
+    ).all()
+    for deadline in reminding:
+        order = session.get(WorkOrder, deadline.order_id)
+        assert order is not None
+        words = DEADLINE_WORDS.get(deadline.name, deadline.name)
+        created = _add_once(
+            session,
+            Notification(
+                kind="reminder",
+                order_id=order.id,
+                deadline_name=deadline.name,
+                dedup_key=f"reminder:{order.id}:{deadline.name}:{deadline.due_at.isoformat()}",
+                message=f"工单 {order.number} 的{words}时限将于 {_local(deadline.due_at)} 到期",
+                created_at=now,
+                next_attempt_at=now,
+            ),
+        )
+        deadline.reminded_at = now
+        reminders += int(created)
+    session.commit()
+    return ScanResult(reminders, breaches)
+
+
+def _claim(session: Session, notification_id: int, now: datetime) -> bool:
+    result = session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.delivered_at.is_(None),
+            or_(Notification.claimed_until.is_(None), Notification.claimed_until < now),
+        )
+        .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+    )
+    session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def deliver_pending(session: Session, now: datetime, notifier: WebhookNotifier, bot: BotClient) -> int:
+    """Send what is queued and due; returns how many were delivered."""
+    staff_kinds_need_webhook = notifier.configured
+    query = select(Notification.id).where(
+        Notification.delivered_at.is_(None),
+        Notification.next_attempt_at <= now,
+    )
+    if not staff_kinds_need_webhook:
+        # Without a webhook staff notifications live in the feed only; resident messages still go out.
+        query = query.where(Notification.recipient_openid.is_not(None))
+    delivered = 0
+    for notification_id in session.scalars(query.order_by(Notification.id).limit(BATCH)).all():
+        if not _claim(session, notification_id, now):
+            continue  # another process has it
+        notification = session.get(Notification, notification_id)
+        assert notification is not None
+        try:
+            if notification.recipient_openid:
+                bot.trigger_intent(
+                    notification.recipient_openid,
+                    f"EXTERNAL_{notification.kind}",
+                    {"message": notification.message, "outage_id": notification.outage_id},
+                )
+            else:
+                notifier.send(
+                    {
+                        "id": notification.id,
+                        "kind": notification.kind,
+                        "order_id": notification.order_id,
+                        "deadline": notification.deadline_name,
+                        "message": notification.message,
+                        "created_at": notification.created_at.isoformat(),
+                    }
+                )
+        except DeliveryFailed as exc:
+            notification.delivery_attempts += 1
+            backoff = min(MAX_BACKOFF, timedelta(seconds=30 * 2 ** min(notification.delivery_attempts, 10)))
+            notification.next_attempt_at = now + backoff
+            notification.last_error = str(exc)[:500]
+            notification.claimed_until = None
+            log.warning(
+                "notification %s not delivered (attempt %s): %s", notification.id, notification.delivery_attempts, exc
+            )
+        else:
+            notification.delivered_at = now
+            notification.delivery_attempts += 1
+            delivered += 1
+        session.commit()
+    return delivered

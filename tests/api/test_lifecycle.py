@@ -1,0 +1,293 @@
+"""A work order's life under the state machine, with its audit trail and the standard's rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import FixedClock
+
+ORDERS = "/api/v1/work-orders"
+LEAK = {
+    "kind": "repair",
+    "category": "leak",
+    "source": "wechat",
+    "description": "暖气片接口漏水",
+    "resident_openid": "oLEAK",
+    "phone": "13800138000",
+    "address": "阳光小区3号楼2单元501",
+}
+
+
+def create(client: TestClient, auth: dict, **fields: object) -> dict:
+    resp = client.post(ORDERS, json={**LEAK, **fields}, headers=auth)
+    assert resp.status_code == 201, resp.text
+    return resp.json()
+
+
+def act(client: TestClient, headers: dict, order_id: int, action: str, **body: object) -> object:
+    return client.post(f"{ORDERS}/{order_id}/actions/{action}", json=body or None, headers=headers)
+
+
+def test_leak_repair_runs_its_whole_course_and_every_step_is_audited(
+    client: TestClient, auth: dict, clock: FixedClock, staff: Callable
+) -> None:
+    agent = staff("agent")
+    order = create(client, auth)
+    assert order["urgent"] is True  # 10.2.3
+    accepted = datetime.fromisoformat(order["accepted_at"])
+    assert datetime.fromisoformat(order["handle_due_at"]) == accepted + timedelta(hours=1)
+    assert datetime.fromisoformat(order["arrival_due_at"]) == accepted + timedelta(minutes=30)
+    assert (order["community"], order["building"], order["unit"], order["room"]) == ("阳光小区", "3", "2", "501")
+
+    clock.advance(minutes=5)
+    assert act(client, agent, order["id"], "respond", note="已电话联系住户").status_code == 200
+    assert act(client, agent, order["id"], "dispatch", note="派维修班组").status_code == 200
+    clock.advance(minutes=20)
+    arrived = act(client, agent, order["id"], "arrive").json()
+    assert arrived["status"] == "arrived"
+    clock.advance(minutes=30)
+    done = act(client, agent, order["id"], "complete", result="更换垫片，已不漏").json()
+    assert done["status"] == "completed"
+    # 10.1.6: call back by the end of the 3rd day after completion (2026-12-10 in Shanghai -> 13th)
+    assert done["callback_due_at"].startswith("2026-12-13T15:59:59")
+    called = act(
+        client, agent, order["id"], "callback", method="phone", process_satisfied=True, result_satisfied=True
+    ).json()
+    assert called["status"] == "called_back"
+    assert act(client, agent, order["id"], "close").json()["status"] == "closed"
+
+    events = client.get(f"{ORDERS}/{order['id']}/events", headers=auth).json()
+    assert [e["action"] for e in events] == ["accept", "respond", "dispatch", "arrive", "complete", "callback", "close"]
+    assert events[1]["actor"].startswith("staff:agent-") and events[1]["note"] == "已电话联系住户"
+    assert events[0]["actor"] == "machine"
+    assert [e["to_status"] for e in events][-1] == "closed"
+    # every deadline was met, so nothing is due any more
+    assert client.get(f"{ORDERS}/{order['id']}", headers=auth).json()["next_due_at"] is None
+
+
+def test_action_the_state_machine_does_not_allow_is_409_with_the_reason(client: TestClient, auth: dict) -> None:
+    order = create(client, auth)
+    resp = act(client, auth, order["id"], "complete")
+    assert resp.status_code == 409
+    assert resp.json()["code"] == "transition_not_allowed"
+    assert "cannot complete an order that is accepted" in resp.json()["message"]
+    assert "respond" in resp.json()["message"]
+
+
+def test_repair_cannot_be_completed_without_going_on_site(client: TestClient, auth: dict) -> None:
+    order = create(client, auth)
+    act(client, auth, order["id"], "respond")
+    resp = act(client, auth, order["id"], "complete")
+    assert resp.status_code == 409 and "dispatch and arrive first" in resp.json()["message"]
+
+
+def test_paid_repair_quote_must_be_confirmed_before_completion(client: TestClient, auth: dict) -> None:
+    order = create(client, auth, category="equipment")
+    for step in ("respond", "dispatch", "arrive"):
+        act(client, auth, order["id"], step)
+    quoted = act(
+        client,
+        auth,
+        order["id"],
+        "quote",
+        quote_items=[{"item": "更换暖气阀门", "material": "DN20铜阀", "quantity": 2, "price": "45.50"}],
+    ).json()
+    assert quoted["quote_total"] == "91.00"
+    refused = act(client, auth, order["id"], "complete")
+    assert refused.status_code == 409 and "10.2.2" in refused.json()["message"]
+    assert act(client, auth, order["id"], "confirm_quote", note="住户签字确认").status_code == 200
+    assert act(client, auth, order["id"], "complete").json()["status"] == "completed"
+
+
+def test_return_needs_a_supervisor_and_a_contact_note(client: TestClient, auth: dict, staff: Callable) -> None:
+    order = create(client, auth, kind="complaint", category="service", source="city_hotline", resident_openid=None)
+    agent, supervisor = staff("agent"), staff("supervisor")
+    assert act(client, agent, order["id"], "return", note="非我司供热区域").status_code == 403
+    missing = act(client, supervisor, order["id"], "return")
+    assert missing.status_code == 422 and missing.json()["field"] == "note"
+    returned = act(client, supervisor, order["id"], "return", note="已与住户联系，非我司供热区域")
+    assert returned.json()["status"] == "returned"
+
+
+def test_city_hotline_extension_once_with_a_reason(
+    client: TestClient, auth: dict, clock: FixedClock, staff: Callable
+) -> None:
+    supervisor = staff("supervisor")
+    order = create(
+        client,
+        auth,
+        kind="complaint",
+        category="room_temperature",
+        source="city_hotline",
+        accepted_at="2026-12-07T09:00:00+08:00",
+        resident_openid=None,
+    )
+    assert order["reply_due_at"] == "2026-12-14T15:59:59Z"  # 5 working days
+    act(client, supervisor, order["id"], "respond")
+    no_reason = act(client, supervisor, order["id"], "extend", working_days=10)
+    assert no_reason.status_code == 422
+    extended = act(client, supervisor, order["id"], "extend", working_days=10, reason="管网改造，需协调施工")
+    assert extended.status_code == 200, extended.text
+    assert extended.json()["reply_due_at"] == "2026-12-28T15:59:59Z"  # +10 working days from 14 Dec
+    assert extended.json()["extended"] is True
+    again = act(client, supervisor, order["id"], "extend", working_days=1, reason="再次")
+    assert again.status_code == 409 and "only once" in again.json()["message"]
+
+
+def test_repeat_complaint_is_flagged_and_called_back_face_to_face(client: TestClient, auth: dict) -> None:
+    body = {
+        "kind": "complaint",
+        "category": "room_temperature",
+        "resident_openid": "oREPEAT",
+        "address": "幸福家园 3-2-501",
+        "description": "屋里冷",
+    }
+    first = create(client, auth, **body)
+    second = create(client, auth, **body)
+    other_category = create(client, auth, **{**body, "category": "billing"})
+    assert (first["repeat_complaint"], second["repeat_complaint"], other_category["repeat_complaint"]) == (
+        False,
+        True,
+        False,
+    )
+    act(client, auth, second["id"], "respond")
+    act(client, auth, second["id"], "complete")
+    by_phone = act(
+        client, auth, second["id"], "callback", method="phone", process_satisfied=True, result_satisfied=True
+    )
+    assert by_phone.status_code == 422  # 10.1.7
+    tasks = client.get("/api/v1/callbacks?status=open", headers=auth).json()["items"]
+    assert [t["face_to_face_required"] for t in tasks if t["order_id"] == second["id"]] == [True]
+    face = act(
+        client, auth, second["id"], "callback", method="face_to_face", process_satisfied=True, result_satisfied=False
+    )
+    assert face.json()["status"] == "called_back"
+
+
+def test_leak_is_urgent_even_when_the_client_does_not_say_so(client: TestClient, auth: dict) -> None:
+    assert create(client, auth, urgent=False)["urgent"] is True
+
+
+def test_accepted_at_in_the_future_is_refused(client: TestClient, auth: dict) -> None:
+    resp = client.post(ORDERS, json={**LEAK, "accepted_at": "2027-01-01T00:00:00+08:00"}, headers=auth)
+    assert resp.status_code == 422 and resp.json()["field"] == "accepted_at"
+
+
+def test_invalid_phone_is_refused_and_names_the_field(client: TestClient, auth: dict) -> None:
+    resp = client.post(ORDERS, json={**LEAK, "phone": "12345"}, headers=auth)
+    assert resp.status_code == 422 and resp.json()["field"] == "phone"
+
+
+def test_landline_and_mobile_numbers_are_accepted(client: TestClient, auth: dict) -> None:
+    for phone in ("0631-5226391", "13912345678", "+86 139 1234 5678"):
+        assert client.post(ORDERS, json={**LEAK, "phone": phone}, headers=auth).status_code == 201, phone
+
+
+def test_unknown_year_marks_the_order_and_status_warns(client: TestClient, auth: dict) -> None:
+    order = create(
+        client,
+        auth,
+        kind="complaint",
+        category="room_temperature",
+        source="city_hotline",
+        accepted_at="2026-12-09T10:00:00+08:00",
+        resident_openid=None,
+    )
+    # 5 working days from 9 Dec 2026 stay in 2026: certain
+    assert order["calendar_uncertain"] is False
+    late = create(
+        client,
+        auth,
+        kind="complaint",
+        category="room_temperature",
+        source="city_hotline",
+        accepted_at="2026-12-09T10:00:00+08:00",
+        resident_openid=None,
+        description="跨年",
+    )
+    assert late["reply_due_at"] == "2026-12-16T15:59:59Z"
+    status = client.get("/api/v1/status", headers=auth).json()
+    assert status["status"] == "warning"
+    assert status["calendar"]["uncovered_years"] == [2027]
+    assert any("2027" in w for w in status["warnings"])
+
+
+def test_order_across_the_year_boundary_is_calendar_uncertain(
+    client: TestClient, auth: dict, clock: FixedClock
+) -> None:
+    clock.now = datetime.fromisoformat("2026-12-30T10:00:00+08:00")
+    order = create(
+        client, auth, kind="complaint", category="room_temperature", source="city_hotline", resident_openid=None
+    )
+    assert order["calendar_uncertain"] is True
+    assert client.get("/api/v1/status", headers=auth).json()["calendar"]["uncertain_orders"] == [order["number"]]
+
+
+def test_list_filters_by_resident_status_source_and_overdue(client: TestClient, auth: dict, clock: FixedClock) -> None:
+    complaint = {"kind": "complaint", "category": "room_temperature", "description": "屋里冷"}
+    mine = create(client, auth, resident_openid="oMINE", **complaint)
+    other = create(client, auth, resident_openid="oOTHER", **complaint)
+    hotline = create(client, auth, kind="complaint", category="service", source="city_hotline", resident_openid=None)
+    act(client, auth, mine["id"], "respond")
+
+    listed = client.get(ORDERS, params={"resident_openid": "oMINE"}, headers=auth).json()
+    assert [o["id"] for o in listed["items"]] == [mine["id"]] and listed["total"] == 1
+    accepted = client.get(ORDERS, params={"status": "accepted"}, headers=auth).json()
+    assert {o["id"] for o in accepted["items"]} == {other["id"], hotline["id"]}
+    by_source = client.get(ORDERS, params={"source": "city_hotline"}, headers=auth).json()
+    assert [o["id"] for o in by_source["items"]] == [hotline["id"]]
+    assert client.get(ORDERS, params={"overdue": "true"}, headers=auth).json()["total"] == 0
+    clock.advance(minutes=31)  # the two unanswered orders missed their 30-minute response window
+    overdue = client.get(ORDERS, params={"overdue": "true"}, headers=auth).json()
+    assert {o["id"] for o in overdue["items"]} == {other["id"], hotline["id"]}
+    soon = client.get(ORDERS, params={"due_before": "2026-12-31T00:00:00+08:00"}, headers=auth).json()
+    assert {o["id"] for o in soon["items"]} == {other["id"], hotline["id"]}
+
+
+def test_known_resident_is_remembered_by_openid(client: TestClient, auth: dict) -> None:
+    create(client, auth, resident_openid="oKNOWN", phone="13900001111", address="华夏小区5号楼1单元301")
+    resident = client.get("/api/v1/residents/oKNOWN", headers=auth).json()
+    assert resident["phone"] == "13900001111"
+    assert resident["addresses"][0]["community"] == "华夏小区"
+    assert client.get("/api/v1/residents/oNOBODY", headers=auth).status_code == 404
+
+
+def test_grid_worker_orders_name_a_registered_grid_worker(client: TestClient, auth: dict) -> None:
+    body = {**LEAK, "source": "grid_worker", "forwarded_by_openid": "oGRID", "resident_openid": None}
+    unknown = client.post(ORDERS, json=body, headers=auth)
+    assert unknown.status_code == 422 and unknown.json()["field"] == "forwarded_by_openid"
+    registered = client.post(
+        "/api/v1/grid-workers", json={"openid": "oGRID", "name": "王网格", "communities": ["阳光小区"]}, headers=auth
+    )
+    assert registered.status_code == 201
+    assert client.post(ORDERS, json=body, headers=auth).status_code == 201
+    assert client.get("/api/v1/grid-workers/oGRID", headers=auth).json()["communities"] == ["阳光小区"]
+    listed = client.get(ORDERS, params={"community": "阳光小区"}, headers=auth).json()
+    assert listed["total"] == 1
+
+
+def test_staff_login_roles_and_tokens(client: TestClient, auth: dict, staff: Callable) -> None:
+    wrong = client.post("/api/v1/auth/login", json={"username": "nobody", "password": "x"})
+    assert wrong.status_code == 401
+    agent = staff("agent")
+    assert client.get("/api/v1/auth/me", headers=agent).json()["role"] == "agent"
+    forbidden = client.post(
+        "/api/v1/staff-users",
+        json={"username": "x1", "display_name": "x", "role": "admin", "password": "password1"},
+        headers=agent,
+    )
+    assert forbidden.status_code == 403
+    admin = staff("admin")
+    assert (
+        client.post(
+            "/api/v1/staff-users",
+            json={"username": "x1", "display_name": "x", "role": "agent", "password": "password1"},
+            headers=admin,
+        ).status_code
+        == 201
+    )
+    assert client.post("/api/v1/auth/logout", headers=agent).status_code == 204
+    assert client.get("/api/v1/auth/me", headers=agent).status_code == 401

@@ -1,0 +1,122 @@
+"""The launcher behind `make run` and `make test`: clear messages instead of tracebacks."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+import stack  # noqa: E402
+
+
+def test_env_file_lines_comments_and_quotes(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("# comment\nA=1\nexport B=\"two words\"\nC='x'\n\nD=\nnot a line\n", encoding="utf-8")
+    assert stack.parse_env_file(env_file) == {"A": "1", "B": "two words", "C": "x", "D": ""}
+
+
+def test_environment_wins_over_dotenv_and_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("API_URL", "http://127.0.0.1:9999")
+    env = stack.load_env({"RASA_URL": "http://127.0.0.1:7777"})
+    assert env["API_URL"] == "http://127.0.0.1:9999"
+    assert env["RASA_URL"] == "http://127.0.0.1:7777"
+    # a variable set nowhere else comes from .env.example
+    assert env["ACTION_SERVER_URL"] == stack.parse_env_file(ROOT / ".env.example")["ACTION_SERVER_URL"]
+    assert str(ROOT) in env["PYTHONPATH"].split(":")
+
+
+def test_every_contract_variable_has_a_documented_default() -> None:
+    example = stack.parse_env_file(ROOT / ".env.example")
+    for name in (
+        "WECHAT_TOKEN",
+        "WECHAT_APP_ID",
+        "WECHAT_APP_SECRET",
+        "WECHAT_ENCODING_AES_KEY",
+        "WECHAT_API_BASE_URL",
+        "API_TOKEN",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "RASA_URL",
+        "ACTION_SERVER_URL",
+        "API_URL",
+    ):
+        assert name in example, name
+
+
+@pytest.mark.parametrize(("url", "port"), [("http://h:8000", 8000), ("http://h", 80), ("https://h/x", 443)])
+def test_port_of(url: str, port: int) -> None:
+    assert stack.port_of(url) == port
+
+
+def test_a_taken_port_is_a_clear_message_naming_the_service_and_variable() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        service = stack.Service("api", ["true"], f"http://127.0.0.1:{port}", "/health")
+        with pytest.raises(stack.StackError) as caught:
+            stack.check_port_free(service, "127.0.0.1")
+    message = str(caught.value)
+    assert f"port {port}" in message and "api" in message and "API_URL" in message
+
+
+def test_missing_python310_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no python3.10, pyenv or uv on PATH
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+    monkeypatch.setattr(stack.Path, "home", lambda: tmp_path)
+    with pytest.raises(stack.StackError) as caught:
+        stack.find_python310()
+    assert "pyenv install 3.10" in str(caught.value)
+    assert "uv python install 3.10" in str(caught.value)
+
+
+def test_a_refusing_pyenv_shim_is_skipped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    shim = tmp_path / "python3.10"
+    shim.write_text("#!/bin/sh\necho 'pyenv: python3.10: command not found' >&2\nexit 127\n")
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+    monkeypatch.setattr(stack.Path, "home", lambda: tmp_path)
+    with pytest.raises(stack.StackError):
+        stack.find_python310()
+
+
+def test_model_digest_follows_training_inputs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("config.yml", "domain.yml"):
+        (tmp_path / name).write_text(name)
+    (tmp_path / "data" / "nlu").mkdir(parents=True)
+    nlu = tmp_path / "data" / "nlu" / "a.yml"
+    nlu.write_text("one")
+    monkeypatch.setattr(stack, "ROOT", tmp_path)
+    first = stack.model_digest()
+    assert stack.model_digest() == first
+    nlu.write_text("two")
+    assert stack.model_digest() != first
+    (tmp_path / "README.md").write_text("docs do not retrain")
+    nlu.write_text("one")
+    assert stack.model_digest() == first
+
+
+def test_production_refuses_sample_secrets() -> None:
+    env = stack.load_env(
+        {
+            "APP_ENV": "production",
+            "API_TOKEN": "real",
+            "RASA_AUTH_TOKEN": "real",
+            "WECHAT_APP_ID": "wx123",
+            "WECHAT_APP_SECRET": "real",
+        }
+    )
+    with pytest.raises(stack.StackError, match="WECHAT_TOKEN"):
+        stack.check_for_production(env)
+    stack.check_for_production({**env, "WECHAT_TOKEN": "a-real-token"})
+
+
+def test_junit_counts(tmp_path: Path) -> None:
+    report = tmp_path / "r.xml"
+    report.write_text('<testsuites><testsuite tests="5" failures="1" errors="1" skipped="1"/></testsuites>')
+    assert stack.junit_counts(report) == (2, 2, 1)
