@@ -1,0 +1,144 @@
+"""Reminders at 80 % of a window and breaches at 100 %: each exactly once, delivered or retried."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from api.main import run_scheduler_once
+from api.models import Notification
+from tests.api.conftest import FakeOutbound, FixedClock
+
+ORDERS = "/api/v1/work-orders"
+COMPLAINT = {
+    "kind": "complaint",
+    "category": "room_temperature",
+    "source": "wechat",
+    "description": "屋里冷",
+    "resident_openid": "oSCHED",
+}
+
+
+def notifications(client: TestClient, auth: dict) -> list[dict]:
+    return client.get("/api/v1/notifications", headers=auth).json()["items"]
+
+
+def test_reminder_at_80_percent_and_breach_when_the_window_passes_each_once(
+    client: TestClient, auth: dict, clock: FixedClock, outbound: FakeOutbound
+) -> None:
+    order = client.post(ORDERS, json=COMPLAINT, headers=auth).json()
+    clock.advance(minutes=23)  # 30-minute window: the reminder is due at 24 minutes
+    assert run_scheduler_once(client.app)["reminders"] == 0
+    clock.advance(minutes=1)
+    assert run_scheduler_once(client.app)["reminders"] == 1
+    assert run_scheduler_once(client.app)["reminders"] == 0
+    clock.advance(minutes=6)
+    assert run_scheduler_once(client.app)["breaches"] == 1
+    assert run_scheduler_once(client.app)["breaches"] == 0
+    feed = notifications(client, auth)
+    assert [(n["kind"], n["deadline_name"], n["order_id"]) for n in feed] == [
+        ("reminder", "response", order["id"]),
+        ("breach", "response", order["id"]),
+    ]
+    assert order["number"] in feed[1]["message"]
+    # both went to the notifier webhook, once each
+    assert [c["kind"] for c in outbound.webhook_calls] == ["reminder", "breach"]
+
+
+def test_a_met_deadline_is_neither_reminded_nor_breached(client: TestClient, auth: dict, clock: FixedClock) -> None:
+    order = client.post(ORDERS, json=COMPLAINT, headers=auth).json()
+    clock.advance(minutes=10)
+    client.post(f"{ORDERS}/{order['id']}/actions/respond", headers=auth)
+    clock.advance(hours=2)
+    assert run_scheduler_once(client.app) == {"reminders": 0, "breaches": 0, "delivered": 0}
+
+
+def test_after_downtime_only_the_breach_is_sent(client: TestClient, auth: dict, clock: FixedClock) -> None:
+    client.post(ORDERS, json=COMPLAINT, headers=auth)
+    clock.advance(hours=3)
+    assert run_scheduler_once(client.app)["breaches"] == 1
+    assert [n["kind"] for n in notifications(client, auth)] == ["breach"]
+
+
+def test_a_restarted_backend_does_not_fire_again(
+    make_client: Callable[..., TestClient], auth: dict, clock: FixedClock
+) -> None:
+    first = make_client()
+    first.post(ORDERS, json=COMPLAINT, headers=auth)
+    clock.advance(minutes=31)
+    assert run_scheduler_once(first.app)["breaches"] == 1
+    restarted = make_client()  # a new process on the same database
+    assert run_scheduler_once(restarted.app) == {"reminders": 0, "breaches": 0, "delivered": 0}
+    assert len(notifications(restarted, auth)) == 1
+
+
+def test_several_processes_scanning_at_once_create_each_notification_once(
+    make_client: Callable[..., TestClient], auth: dict, clock: FixedClock, outbound: FakeOutbound
+) -> None:
+    apps = [make_client().app for _ in range(4)]
+    seeder = make_client()
+    for i in range(10):
+        seeder.post(ORDERS, json={**COMPLAINT, "resident_openid": f"o{i}"}, headers=auth)
+    clock.advance(minutes=31)
+    barrier = threading.Barrier(len(apps))
+    errors: list[BaseException] = []
+
+    def scan(app: object) -> None:
+        barrier.wait()
+        try:
+            run_scheduler_once(app)  # type: ignore[arg-type]
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=scan, args=(app,)) for app in apps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with seeder.app.state.session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Notification)) == 10
+    assert sorted(c["order_id"] for c in outbound.webhook_calls) == sorted(
+        n["order_id"] for n in notifications(seeder, auth)
+    )
+
+
+def test_a_failing_webhook_is_retried_later_and_nothing_is_lost(
+    client: TestClient, auth: dict, clock: FixedClock, outbound: FakeOutbound
+) -> None:
+    client.post(ORDERS, json=COMPLAINT, headers=auth)
+    outbound.webhook_up = False
+    clock.advance(minutes=31)
+    assert run_scheduler_once(client.app)["delivered"] == 0
+    outbound.webhook_up = True
+    assert run_scheduler_once(client.app)["delivered"] == 0  # backing off
+    clock.advance(minutes=2)
+    assert run_scheduler_once(client.app)["delivered"] == 1
+    clock.advance(minutes=10)
+    assert run_scheduler_once(client.app)["delivered"] == 0
+    assert len(outbound.webhook_calls) == 1
+    assert notifications(client, auth)[0]["delivered_at"] is not None
+
+
+def test_extension_rearms_the_reply_reminder(
+    client: TestClient, auth: dict, clock: FixedClock, staff: Callable
+) -> None:
+    order = client.post(
+        ORDERS, json={**COMPLAINT, "source": "city_hotline", "resident_openid": None}, headers=auth
+    ).json()
+    client.post(f"{ORDERS}/{order['id']}/actions/respond", headers=auth)
+    clock.advance(days=6.5)  # reply due Thu 17 Dec 23:59; 80 % of the window is 6.1 days in
+    run_scheduler_once(client.app)
+    assert [(n["kind"], n["deadline_name"]) for n in notifications(client, auth)] == [("reminder", "reply")]
+    supervisor = staff("supervisor")  # logs in now: sessions last 12 hours
+    extended = client.post(
+        f"{ORDERS}/{order['id']}/actions/extend", json={"working_days": 10, "reason": "复杂"}, headers=supervisor
+    )
+    assert extended.json()["reply_due_at"] == "2026-12-31T15:59:59Z"
+    clock.advance(days=12)
+    run_scheduler_once(client.app)
+    kinds = [(n["kind"], n["deadline_name"]) for n in notifications(client, auth)]
+    assert kinds == [("reminder", "reply"), ("reminder", "reply")]
