@@ -2,7 +2,7 @@
 PYTHON ?= python3
 STACK := $(PYTHON) scripts/stack.py
 
-.PHONY: run test setup api actions rasa train lint lock clean help
+.PHONY: run test setup api actions rasa train bench lint lock clean help
 
 help:
 	@echo "make run      set up what is missing and start API, action server and Rasa (Ctrl-C stops)"
@@ -10,6 +10,7 @@ help:
 	@echo "make api | actions | rasa   start one service alone"
 	@echo "make setup    environments, migrations and model, without starting anything"
 	@echo "make train    train the Rasa model if config.yml, domain.yml or data/ changed"
+	@echo "make bench    benchmarks; figures go to docs/benchmarks.md"
 	@echo "make lint     ruff and mypy"
 	@echo "make lock     re-resolve requirements/*.in into requirements/*.lock"
 
@@ -33,6 +34,9 @@ rasa:
 
 train:
 	@$(STACK) train
+
+bench:
+	@$(STACK) bench
 
 lint:
 	@$(STACK) setup

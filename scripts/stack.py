@@ -690,6 +690,13 @@ def cmd_test(suites: list[str]) -> int:
     return 1 if failed else 0
 
 
+def cmd_bench() -> int:
+    """Benchmarks; each writes its section of docs/benchmarks.md."""
+    env = load_env({"APP_ENV": "test"})
+    ensure_api_env()
+    return run([API_VENV.bin("python"), "scripts/bench_api.py", "--write"], env=env, check=False)
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -700,6 +707,7 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="start services until Ctrl-C")
     serve.add_argument("services", nargs="+", choices=["all", "api", "actions", "rasa"])
     sub.add_parser("train", help="train the model if its inputs changed")
+    sub.add_parser("bench", help="run the benchmarks, write docs/benchmarks.md")
     test = sub.add_parser("test", help="run the test suites")
     test.add_argument("suites", nargs="*", help="any of: " + ", ".join(TEST_SUITES))
     args = parser.parse_args(argv)
@@ -712,6 +720,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_serve(args.services)
         if args.command == "train":
             return cmd_train()
+        if args.command == "bench":
+            return cmd_bench()
         return cmd_test(args.suites)
     except StackError as exc:
         say(str(exc))

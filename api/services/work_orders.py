@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -126,9 +126,10 @@ def create_work_order(
     try:
         session.flush()  # assigns the id the number is made from
         order.number = order_number(order.id, accepted_at)
-        for name in DEADLINE_FIELDS:
-            _watch(session, order, name, accepted_at, ctx.config.escalation.reminder_share)
-        order.next_due_at = _next_due(order, session)
+        share = ctx.config.escalation.reminder_share
+        watched = [_new_deadline(order, name, accepted_at, share) for name in DEADLINE_FIELDS]
+        session.add_all(d for d in watched if d is not None)
+        order.next_due_at = min((d.due_at for d in watched if d is not None), default=None)
         session.add(
             WorkOrderEvent(
                 order_id=order.id,
@@ -207,15 +208,29 @@ def _is_repeat_complaint(session: Session, order: WorkOrder) -> bool:
     return bool(session.scalar(query))
 
 
+def _remind_at(starts_at: datetime, due: datetime, share: float) -> datetime:
+    return starts_at + (due - starts_at) * share if due > starts_at else due
+
+
+def _new_deadline(order: WorkOrder, name: str, starts_at: datetime, share: float) -> Deadline | None:
+    """The scheduler's record of one deadline of a new order, if the order has that deadline."""
+    due: datetime | None = getattr(order, f"{name}_due_at")
+    if due is None:
+        return None
+    return Deadline(
+        order_id=order.id, name=name, starts_at=starts_at, due_at=due, remind_at=_remind_at(starts_at, due, share)
+    )
+
+
 def _watch(session: Session, order: WorkOrder, name: str, starts_at: datetime, share: float) -> None:
-    """Create or move the scheduler's record of one deadline of ``order``."""
+    """Create or move the scheduler's record of one deadline of an existing ``order``."""
     due: datetime | None = getattr(order, f"{name}_due_at")
     existing = session.scalars(select(Deadline).where(Deadline.order_id == order.id, Deadline.name == name)).first()
     if due is None:
         if existing is not None:
             session.delete(existing)
         return
-    remind_at = starts_at + (due - starts_at) * share if due > starts_at else due
+    remind_at = _remind_at(starts_at, due, share)
     if existing is None:
         session.add(Deadline(order_id=order.id, name=name, starts_at=starts_at, due_at=due, remind_at=remind_at))
     elif existing.due_at != due:
@@ -252,27 +267,35 @@ def get_by_number(session: Session, number: str) -> WorkOrder:
 
 
 def list_work_orders(session: Session, filters: WorkOrderFilter, now: datetime) -> tuple[list[WorkOrder], int]:
-    """Orders matching the filters, newest first, and how many match in all."""
-    query: Select[tuple[WorkOrder]] = select(WorkOrder)
+    """Orders matching the filters, newest first (soonest due first for deadline filters), and the total."""
+    conditions: list[ColumnElement[bool]] = []
     if filters.resident_openid:
-        query = query.where(WorkOrder.resident_openid == filters.resident_openid)
+        conditions.append(WorkOrder.resident_openid == filters.resident_openid)
     if filters.status:
-        query = query.where(WorkOrder.status.in_([s.value for s in filters.status]))
+        conditions.append(WorkOrder.status.in_([s.value for s in filters.status]))
     if filters.source:
-        query = query.where(WorkOrder.source == filters.source.value)
+        conditions.append(WorkOrder.source == filters.source.value)
     if filters.kind:
-        query = query.where(WorkOrder.kind == filters.kind.value)
+        conditions.append(WorkOrder.kind == filters.kind.value)
     if filters.community:
-        query = query.where(WorkOrder.community.in_(filters.community))
+        conditions.append(WorkOrder.community.in_(filters.community))
     if filters.overdue is True:
-        query = query.where(WorkOrder.next_due_at < now)
+        conditions.append(WorkOrder.next_due_at < now)
     elif filters.overdue is False:
-        query = query.where(or_(WorkOrder.next_due_at.is_(None), WorkOrder.next_due_at >= now))
+        conditions.append(or_(WorkOrder.next_due_at.is_(None), WorkOrder.next_due_at >= now))
     if filters.due_before:
-        query = query.where(WorkOrder.next_due_at < filters.due_before)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    order_by = WorkOrder.next_due_at.asc() if filters.overdue or filters.due_before else WorkOrder.id.desc()
-    rows = session.scalars(query.order_by(order_by, WorkOrder.id.desc()).limit(filters.limit).offset(filters.offset))
+        conditions.append(WorkOrder.next_due_at < filters.due_before)
+    # count(*) with the same conditions: the database can answer it from the index alone.
+    total = session.scalar(select(func.count()).select_from(WorkOrder).where(*conditions)) or 0
+    by_deadline = filters.overdue or filters.due_before
+    order_by = WorkOrder.next_due_at.asc() if by_deadline else WorkOrder.id.desc()
+    rows = session.scalars(
+        select(WorkOrder)
+        .where(*conditions)
+        .order_by(order_by, WorkOrder.id.desc())
+        .limit(filters.limit)
+        .offset(filters.offset)
+    )
     return list(rows), total
 
 

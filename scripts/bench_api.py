@@ -1,0 +1,239 @@
+"""Backend benchmarks: work orders created per second, and the overdue query at 10k, 100k and 1M rows.
+
+Run with ``make bench`` (or ``.venv/api/bin/python scripts/bench_api.py``). Prints a Markdown section
+and, with ``--write``, replaces the backend section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import create_engine, insert, text  # noqa: E402
+
+from api.db import upgrade_database  # noqa: E402
+from api.main import create_app  # noqa: E402
+from api.models import WorkOrder  # noqa: E402
+from api.schemas import WorkOrderFilter  # noqa: E402
+from api.services.work_orders import list_work_orders  # noqa: E402
+from api.settings import Settings  # noqa: E402
+
+NOW = datetime(2026, 12, 10, 2, 0, tzinfo=UTC)
+SIZES = (10_000, 100_000, 1_000_000)
+MARK = "<!-- backend benchmarks -->"
+
+
+def fresh_database(kind: str, workdir: Path) -> tuple[str, object]:
+    """A migrated empty database; returns its URL and a cleanup callable."""
+    if kind == "sqlite":
+        url = f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:6]}.sqlite3'}"
+        upgrade_database(url)
+        return url, lambda: None
+    base = Settings(database_url="postgresql://postgres@127.0.0.1:5432/test").sqlalchemy_url
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{base}?options=-csearch_path%3D{schema}"
+    upgrade_database(url)
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    return url, drop
+
+
+def quiet_logs() -> None:
+    """The app logs each request at INFO; a benchmark measures work, not logging."""
+    import logging
+
+    for name in ("httpx", "api", "uvicorn"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def bench_creates(url: str, count: int) -> float:
+    """Orders per second through the real app (HTTP in-process, validation, deadlines, audit)."""
+    settings = Settings(database_url=url, api_token="bench", app_env="test", scheduler_enabled=False)
+    app = create_app(settings, clock=lambda: NOW, http_client=httpx.Client())
+    quiet_logs()
+    client = TestClient(app)
+    headers = {"Authorization": "Bearer bench"}
+    body = {
+        "kind": "complaint",
+        "category": "room_temperature",
+        "source": "city_hotline",
+        "description": "屋里冷",
+        "address": "阳光小区3号楼2单元501",
+    }
+    started = time.perf_counter()
+    for i in range(count):
+        resp = client.post("/api/v1/work-orders", json={**body, "resident_openid": f"o{i}"}, headers=headers)
+        assert resp.status_code == 201, resp.text
+    elapsed = time.perf_counter() - started
+    app.state.engine.dispose()
+    return count / elapsed
+
+
+def fill(engine: object, total: int, have: int) -> None:
+    """Bulk-insert synthetic orders up to ``total``; ~2 % are overdue, most are closed."""
+    rng = random.Random(total)
+    batch = 20_000
+    while have < total:
+        rows = []
+        for i in range(have, min(total, have + batch)):
+            accepted = NOW - timedelta(days=rng.uniform(0, 120))
+            open_order = rng.random() < 0.05
+            due = accepted + timedelta(minutes=30) if open_order else None
+            if open_order and rng.random() < 0.6:
+                due = NOW + timedelta(hours=rng.uniform(1, 200))
+            rows.append(
+                {
+                    "number": f"B{i:010d}",
+                    "kind": "complaint",
+                    "category": "room_temperature",
+                    "source": "wechat",
+                    "status": "accepted" if open_order else "closed",
+                    "description": "bench",
+                    "resident_openid": f"o{i % 50_000}",
+                    "urgent": False,
+                    "repeat_complaint": False,
+                    "calendar_uncertain": False,
+                    "extended": False,
+                    "accepted_at": accepted,
+                    "response_due_at": due,
+                    "next_due_at": due,
+                    "created_at": accepted,
+                    "updated_at": accepted,
+                }
+            )
+        with engine.begin() as conn:  # type: ignore[attr-defined]
+            conn.execute(insert(WorkOrder), rows)
+        have += len(rows)
+
+
+def bench_overdue(url: str) -> list[dict[str, object]]:
+    """Milliseconds of the overdue list (first page and total) at each size, and its plan."""
+    from sqlalchemy.orm import Session
+
+    engine = create_engine(Settings(database_url=url).sqlalchemy_url)
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    results = []
+    have = 0
+    for size in SIZES:
+        fill(engine, size, have)
+        have = size
+        # Statistics (and, on PostgreSQL, the visibility map) as autovacuum keeps them on a live database.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE" if engine.dialect.name == "sqlite" else "VACUUM ANALYZE work_orders")
+        timings = []
+        with Session(engine) as session:
+            for _ in range(15):
+                started = time.perf_counter()
+                items, total = list_work_orders(session, WorkOrderFilter(overdue=True, limit=50), NOW)
+                timings.append((time.perf_counter() - started) * 1000)
+            with engine.connect() as conn:
+                if engine.dialect.name == "sqlite":
+                    plan = " / ".join(
+                        r[-1]
+                        for r in conn.exec_driver_sql(
+                            "EXPLAIN QUERY PLAN SELECT id FROM work_orders WHERE next_due_at < ? "
+                            "ORDER BY next_due_at LIMIT 50",
+                            (NOW.replace(tzinfo=None),),
+                        )
+                    )
+                else:
+                    plan = " / ".join(
+                        r[0].strip()
+                        for r in conn.exec_driver_sql(
+                            "EXPLAIN SELECT id FROM work_orders WHERE next_due_at < %s ORDER BY next_due_at LIMIT 50",
+                            (NOW,),
+                        )
+                    )
+        results.append(
+            {
+                "rows": size,
+                "overdue": total,
+                "median_ms": statistics.median(timings),
+                "p95_ms": sorted(timings)[int(len(timings) * 0.95) - 1],
+                "plan": plan,
+            }
+        )
+        print(f"  {size:>9,} rows: {results[-1]['median_ms']:.1f} ms median ({total} overdue)", flush=True)
+    engine.dispose()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--creates", type=int, default=1000)
+    args = parser.parse_args()
+    lines = [
+        MARK,
+        "## Backend",
+        "",
+        f"Command: `make bench` (scripts/bench_api.py). Machine: {platform.machine()}, 2 cores, "
+        f"Python {platform.python_version()}; measured {datetime.now(UTC):%Y-%m-%d}.",
+        "",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in args.databases.split(","):
+            print(f"{kind}: creating {args.creates} orders ...", flush=True)
+            url, cleanup = fresh_database(kind, Path(tmp))
+            try:
+                rate = bench_creates(url, args.creates)
+                print(f"  {rate:.0f} orders/s", flush=True)
+                print(f"{kind}: overdue query ...", flush=True)
+                rows = bench_overdue(url)
+            finally:
+                cleanup()  # type: ignore[operator]
+            lines += [
+                f"### {kind}",
+                "",
+                f"- Work orders created through the API (validation, deadlines, audit event, one "
+                f"transaction each): **{rate:.0f} orders/s** ({args.creates} sequential creates).",
+                "- Overdue list (`GET /work-orders?overdue=true`: first page of 50 and the total), median of 15 runs:",
+                "",
+                "| rows | overdue | median ms | p95 ms | plan |",
+                "|---:|---:|---:|---:|---|",
+            ]
+            for r in rows:
+                lines.append(
+                    f"| {r['rows']:,} | {r['overdue']:,} | {r['median_ms']:.1f} | {r['p95_ms']:.1f} | {r['plan']} |"
+                )
+            lines.append("")
+    section = "\n".join(lines) + MARK + "\n"
+    print(section)
+    if args.write:
+        target = ROOT / "docs" / "benchmarks.md"
+        current = target.read_text(encoding="utf-8") if target.exists() else "# Benchmarks\n\n"
+        if MARK in current:
+            head, _, rest = current.partition(MARK)
+            _, _, tail = rest.partition(MARK)
+            current = head + section + tail.lstrip("\n")
+        else:
+            current = current.rstrip("\n") + "\n\n" + section
+        target.write_text(current, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
