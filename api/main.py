@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -96,7 +97,8 @@ def create_app(
     app.state.operator_config = operator_config
     app.state.notifier = WebhookNotifier(settings.notifier_webhook_url, client)
     app.state.bot = BotClient(settings.rasa_url, settings.rasa_auth_token.get_secret_value(), client)
-    app.state.scheduler_state = {}  # type: dict[str, Any]
+    scheduler_state: dict[str, Any] = {}  # last run and last error, shown in /api/v1/status
+    app.state.scheduler_state = scheduler_state
     install_error_handlers(app)
     app.include_router(health.router)
     for router in (work_orders.router, staff.router, people.router, operations.router):

@@ -43,7 +43,7 @@ MODELS = ROOT / "models"
 # Files whose content decides the trained model: any change retrains.
 MODEL_INPUTS = ("config.yml", "domain.yml", "data", "bot/dictionary", "requirements/bot.lock")
 MODELS_KEPT = 3
-TEST_SUITES = ("tooling", "api", "bot", "rasa", "e2e")
+TEST_SUITES = ("lint", "tooling", "api", "bot", "rasa", "e2e")
 
 
 class StackError(Exception):
@@ -590,6 +590,19 @@ def run_pytest(name: str, python: str, paths: list[str], env: dict[str, str]) ->
     return SuiteResult(name, passed, failed, skipped, code)
 
 
+def run_lint(env: dict[str, str]) -> list[SuiteResult]:
+    """ruff over all Python code, mypy (strict) over the backend."""
+    results = []
+    for name, cmd in (
+        ("ruff", [API_VENV.bin("ruff"), "check", "api", "actions", "channels", "bot", "scripts", "tests"]),
+        ("mypy", [API_VENV.bin("mypy"), "api"]),
+    ):
+        say(f"suite {name}: {Path(cmd[0]).name} {' '.join(cmd[1:])}")
+        code = run(cmd, env=env, check=False)
+        results.append(SuiteResult(name, int(code == 0), int(code != 0), 0, code))
+    return results
+
+
 def count_stories(path: Path) -> int:
     """Number of stories in a Rasa YAML stories file (lines like '- story: ...')."""
     if not path.exists():
@@ -663,6 +676,8 @@ def cmd_test(suites: list[str]) -> int:
     except StackError as exc:
         say(str(exc))
         return 2
+    if "lint" in wanted:
+        results += run_lint(env)
     if "tooling" in wanted:
         results.append(run_pytest("tooling", API_VENV.bin("python"), ["tests/scripts"], env))
     if "api" in wanted:
