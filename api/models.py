@@ -132,6 +132,7 @@ class WorkOrder(Base):
     return_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reply_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completion_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 9.1.2
     callback_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -187,7 +188,8 @@ class Deadline(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(32))  # response, handle, arrival, return, reply, completion, callback
+    # response, handle, arrival, return, reply, decision, completion, callback
+    name: Mapped[str] = mapped_column(String(32))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     remind_at: Mapped[datetime] = mapped_column(UTCDateTime)

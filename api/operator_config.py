@@ -48,6 +48,13 @@ class EscalationConfig(BaseModel):
     reminder_share: float = Field(default=0.8, gt=0, lt=1)
 
 
+class BusinessConfig(BaseModel):
+    """Promises the company makes for business requests (9.1.2 leaves them to the company)."""
+
+    model_config = ConfigDict(extra="forbid")
+    decision_days: int = Field(default=1, ge=0, le=30)
+
+
 class CompanyConfig(BaseModel):
     model_config = ConfigDict(extra="allow")
     name: str = ""
@@ -65,6 +72,7 @@ class OperatorConfig(BaseModel):
     heating_seasons: list[SeasonConfig] = Field(default_factory=list)
     calendar_overrides: dict[int, YearConfig] = Field(default_factory=dict)
     escalation: EscalationConfig = Field(default_factory=EscalationConfig)
+    business: BusinessConfig = Field(default_factory=BusinessConfig)
     source: str = ""
     is_sample: bool = False
 

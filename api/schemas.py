@@ -84,6 +84,7 @@ class WorkOrderPublic(BaseModel):
     return_due_at: UtcDatetime | None
     reply_due_at: UtcDatetime | None
     completion_due_at: UtcDatetime | None
+    decision_due_at: UtcDatetime | None
     callback_due_at: UtcDatetime | None
     next_due_at: UtcDatetime | None
     responded_at: UtcDatetime | None

@@ -87,6 +87,7 @@ class Deadlines:
     return_due_at: datetime | None = None
     reply_due_at: datetime | None = None
     completion_due_at: datetime | None = None
+    decision_due_at: datetime | None = None
     calendar_uncertain: bool = False
 
 
@@ -101,6 +102,7 @@ class OrderFacts:
     accepted_at: datetime
     appointment_at: datetime | None = None
     external_works: bool = False
+    decision_days: int = 1  # 9.1.2: the company's promise, from operator configuration
 
 
 def _aware(moment: datetime, name: str) -> datetime:
@@ -167,10 +169,11 @@ def compute_deadlines(facts: OrderFacts, calendar: WorkingCalendar, seasons: Seq
             if window.reply_working_days is not None:
                 reply_due, certain = working_days_after(accepted, window.reply_working_days, calendar)
                 uncertain |= not certain
-    completion = None
+    completion = decision = None
     if facts.kind == Kind.BUSINESS:
         days = CONNECTION_DAYS_WITH_EXTERNAL_WORKS if facts.external_works else CONNECTION_DAYS
         completion = calendar_days_after(accepted, days)
+        decision = calendar_days_after(accepted, facts.decision_days)
     return Deadlines(
         response_due_at=response_due_at(accepted, seasons),
         handle_due_at=handle,
@@ -178,6 +181,7 @@ def compute_deadlines(facts: OrderFacts, calendar: WorkingCalendar, seasons: Seq
         return_due_at=return_due,
         reply_due_at=reply_due,
         completion_due_at=completion,
+        decision_due_at=decision,
         calendar_uncertain=uncertain,
     )
 

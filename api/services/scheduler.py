@@ -33,6 +33,7 @@ DEADLINE_WORDS = {
     "arrival": "到达现场",
     "return": "回退",
     "reply": "回复",
+    "decision": "受理答复",
     "completion": "办结",
     "callback": "回访",
 }

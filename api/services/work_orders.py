@@ -21,16 +21,17 @@ from api.operator_config import OperatorConfig
 from api.schemas import ActionRequest, WorkOrderCreate, WorkOrderFilter
 from api.services.principals import Principal
 
-# Which deadline each action meets. 10.2.3: a leak is "handled" once staff are on site.
+# Which deadline each action meets. 10.2.3: a leak is "handled" once staff are on site; 9.1.2: a
+# business request is decided when staff respond (accept it) or cancel it (refuse it, with the reason).
+DEADLINE_FIELDS = ("response", "handle", "arrival", "return", "reply", "decision", "completion", "callback")
 MEETS: dict[Action, tuple[str, ...]] = {
-    Action.RESPOND: ("response", "return"),
+    Action.RESPOND: ("response", "return", "decision"),
     Action.ARRIVE: ("arrival", "handle"),
-    Action.COMPLETE: ("response", "arrival", "handle", "reply", "completion"),
+    Action.COMPLETE: ("response", "arrival", "handle", "reply", "decision", "completion"),
     Action.RETURN: ("response", "return", "reply"),
     Action.CALLBACK: ("callback",),
-    Action.CANCEL: ("response", "handle", "arrival", "return", "reply", "completion", "callback"),
+    Action.CANCEL: DEADLINE_FIELDS,
 }
-DEADLINE_FIELDS = ("response", "handle", "arrival", "return", "reply", "completion", "callback")
 
 
 def order_number(order_id: int, accepted_at: datetime) -> str:
@@ -86,6 +87,7 @@ def create_work_order(
             accepted_at=accepted_at,
             appointment_at=data.appointment_at,
             external_works=data.external_works,
+            decision_days=ctx.config.business.decision_days,
         ),
         ctx.config.calendar(),
         ctx.config.seasons(),
@@ -116,6 +118,7 @@ def create_work_order(
         return_due_at=deadlines.return_due_at,
         reply_due_at=deadlines.reply_due_at,
         completion_due_at=deadlines.completion_due_at,
+        decision_due_at=deadlines.decision_due_at,
         calendar_uncertain=deadlines.calendar_uncertain,
         idempotency_key=idempotency_key,
         created_at=ctx.now,

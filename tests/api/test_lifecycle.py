@@ -167,6 +167,17 @@ def test_repeat_complaint_is_flagged_and_called_back_face_to_face(client: TestCl
     assert face.json()["status"] == "called_back"
 
 
+def test_business_request_is_decided_when_accepted(client: TestClient, auth: dict) -> None:
+    order = create(client, auth, kind="business", category="other", source="counter", description="申请报停",
+                   external_works=False)
+    # sample operator file: decision within 1 day; 9.1.4: done within 1 day without external works
+    assert order["decision_due_at"] == "2026-12-11T15:59:59Z"
+    assert order["completion_due_at"] == "2026-12-11T15:59:59Z"
+    assert order["arrival_due_at"] is None and order["reply_due_at"] is None
+    accepted = act(client, auth, order["id"], "respond", note="材料齐全，予以受理").json()
+    assert accepted["next_due_at"] == "2026-12-11T15:59:59Z"  # completion is still open
+
+
 def test_leak_is_urgent_even_when_the_client_does_not_say_so(client: TestClient, auth: dict) -> None:
     assert create(client, auth, urgent=False)["urgent"] is True
 

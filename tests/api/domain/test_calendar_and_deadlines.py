@@ -193,6 +193,14 @@ def test_new_connection_completion_days(external_works: bool, due: datetime) -> 
     assert compute_deadlines(facts, CALENDAR).completion_due_at == due
 
 
+def test_business_decision_follows_the_companys_promise() -> None:
+    accepted = local(2026, 12, 11, 9)
+    facts = OrderFacts(Kind.BUSINESS, Category.OTHER, Source.COUNTER, False, accepted, decision_days=2)
+    assert compute_deadlines(facts, CALENDAR).decision_due_at == end_of(2026, 12, 13)
+    complaint = OrderFacts(Kind.COMPLAINT, Category.SERVICE, Source.COUNTER, False, accepted)
+    assert compute_deadlines(complaint, CALENDAR).decision_due_at is None
+
+
 def test_callback_is_due_at_the_end_of_the_third_day_across_the_year_boundary() -> None:
     assert callback_due_at(local(2026, 12, 31, 22)) == end_of(2027, 1, 3)
 
