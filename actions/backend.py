@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -61,10 +62,15 @@ class WorkOrder:
     urgent: bool
     accepted_at: datetime
     response_due_at: datetime | None
+    handle_due_at: datetime | None
+    next_due_at: datetime | None
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> WorkOrder:
-        due = body.get("response_due_at")
+        def optional(name: str) -> datetime | None:
+            value = body.get(name)
+            return parse_timestamp(value) if value else None
+
         return cls(
             id=int(body["id"]),
             number=str(body["number"]),
@@ -73,7 +79,9 @@ class WorkOrder:
             status=str(body["status"]),
             urgent=bool(body.get("urgent", False)),
             accepted_at=parse_timestamp(body["accepted_at"]),
-            response_due_at=parse_timestamp(due) if due else None,
+            response_due_at=optional("response_due_at"),
+            handle_due_at=optional("handle_due_at"),
+            next_due_at=optional("next_due_at"),
         )
 
 
@@ -95,6 +103,44 @@ class BackendClient:
         """File a work order; the same key always yields the same order."""
         body = await self._request("POST", "/work-orders", json=order, headers={"Idempotency-Key": idempotency_key})
         return WorkOrder.from_json(body)
+
+    async def resident(self, openid: str) -> dict[str, Any] | None:
+        """Phone and addresses remembered for a WeChat user, or None for a new one."""
+        return await self._optional("GET", f"/residents/{quote(openid, safe='')}")
+
+    async def grid_worker(self, openid: str) -> dict[str, Any] | None:
+        """The registered grid worker with this openid, or None."""
+        return await self._optional("GET", f"/grid-workers/{quote(openid, safe='')}")
+
+    async def work_orders(self, **filters: Any) -> list[dict[str, Any]]:
+        """Orders by resident_openid, community, status ... newest first."""
+        body = await self._request("GET", "/work-orders", params=_query(filters))
+        return list(body.get("items", []))
+
+    async def active_outages(self, community: str | None = None) -> list[dict[str, Any]]:
+        body = await self._request("GET", "/outages", params=_query({"community": community}))
+        return list(body.get("items", []))
+
+    async def open_handoff(self, openid: str, reason: str, summary: str) -> dict[str, Any]:
+        return await self._request(
+            "POST", "/handoffs", json={"resident_openid": openid, "reason": reason, "summary": summary[:4000]}
+        )
+
+    async def record_callback(self, order_id: int, process_satisfied: bool, result_satisfied: bool) -> dict[str, Any]:
+        """The call-back survey's answers, through WeChat (10.1.6, 14.4.4, 14.4.5)."""
+        return await self._request(
+            "POST",
+            f"/work-orders/{order_id}/actions/callback",
+            json={"method": "wechat", "process_satisfied": process_satisfied, "result_satisfied": result_satisfied},
+        )
+
+    async def _optional(self, method: str, path: str) -> dict[str, Any] | None:
+        try:
+            return await self._request(method, path)
+        except BackendRejected as exc:
+            if exc.status == 404:
+                return None
+            raise
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         headers = {**self._headers, **kwargs.pop("headers", {})}
@@ -120,6 +166,17 @@ class BackendClient:
             if attempt < self._attempts:
                 await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
         raise BackendUnavailable(f"{method} {path}: {last_problem}")
+
+
+def _query(filters: dict[str, Any]) -> list[tuple[str, str]]:
+    """Query parameters without the unset ones; lists repeat the key."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in filters.items():
+        if value is None:
+            continue
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            pairs.append((key, str(item).lower() if isinstance(item, bool) else str(item)))
+    return pairs
 
 
 async def _json_or_empty(resp: aiohttp.ClientResponse) -> dict[str, Any]:

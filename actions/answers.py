@@ -1,0 +1,169 @@
+"""Answers from the knowledge file and the backend: policy and fees, business requests, outages, orders."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backend import BackendClient, BackendError, parse_timestamp
+from bot import knowledge
+from bot.operator import get_facts
+from bot.parsing import LOCAL_TZ, parse_resident_address
+
+log = logging.getLogger(__name__)
+
+TOPIC_BY_INTENT = {
+    "ask_heating_period": "heating_period",
+    "ask_temperature_standard": "temperature_standard",
+    "ask_fee_standard": "fee_standard",
+    "ask_payment": "payment",
+    "ask_refund": "refund",
+    "ask_heat_meter": "heat_meter",
+    "ask_service_contact": "service_contact",
+    "ask_compensation": "compensation",
+}
+STATUS_NAMES = {
+    "accepted": "已受理", "responded": "已联系", "dispatched": "已派单", "arrived": "已到场",
+    "completed": "已办结", "called_back": "已回访", "closed": "已关闭", "returned": "已退回", "cancelled": "已取消",
+}
+KIND_NAMES = {"complaint": "投诉", "repair": "报修", "temperature_test": "测温", "business": "业务",
+              "consultation": "咨询"}
+
+
+def today() -> datetime:
+    return datetime.now(LOCAL_TZ)
+
+
+def local_text(moment: datetime) -> str:
+    return f"{moment.astimezone(LOCAL_TZ):%m月%d日%H:%M}"
+
+
+class ActionAnswerQuestion(Action):
+    """A policy or fee question answered from the knowledge file, citing its clause."""
+
+    def name(self) -> str:
+        return "action_answer_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name", "")
+        topic = TOPIC_BY_INTENT.get(intent)
+        if topic is None:
+            dispatcher.utter_message(response="utter_default")
+            return []
+        dispatcher.utter_message(text=knowledge.answer(topic, get_facts(), today().date()))
+        return []
+
+
+class ActionAnswerBusiness(Action):
+    """Process, documents and time limits of a business request (9.1), and an offer to file it."""
+
+    def name(self) -> str:
+        return "action_answer_business"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        business_type = tracker.get_slot("business_type")
+        dispatcher.utter_message(text=knowledge.business_answer(business_type, get_facts(), today().date()))
+        dispatcher.utter_message(response="utter_offer_business_filing")
+        return [SlotSet("offered_filing", "ask_business_process")]
+
+
+class ActionAnswerOutage(Action):
+    """Active outages in the resident's community (6.3.1), from the backend."""
+
+    def name(self) -> str:
+        return "action_answer_outage"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        facts = get_facts()
+        client = BackendClient.from_env()
+        try:
+            community = await self._community(client, tracker)
+            outages = await client.active_outages(community)
+        except BackendError:
+            log.warning("outage lookup failed", exc_info=True)
+            dispatcher.utter_message(
+                text="抱歉，暂时查不到停热信息。" + knowledge.answer("service_contact", facts, today().date())
+            )
+            return []
+        if not outages:
+            dispatcher.utter_message(text=knowledge.answer("outage_general", facts, today().date()))
+            return []
+        for outage in outages[:3]:
+            dispatcher.utter_message(
+                text=knowledge.answer(
+                    "outage_active",
+                    facts,
+                    today().date(),
+                    community=community or "、".join(outage["communities"]),
+                    cause=outage["cause"],
+                    repair_location=outage["repair_location"],
+                    restoration=local_text(parse_timestamp(outage["expected_restoration_at"])),
+                )
+            )
+        return []
+
+    @staticmethod
+    async def _community(client: BackendClient, tracker: Tracker) -> str | None:
+        """The community from the message, or from the address the backend remembers."""
+        parsed = parse_resident_address(tracker.latest_message.get("text") or "")
+        if parsed.community:
+            return parsed.community
+        resident = await client.resident(tracker.sender_id)
+        if resident and resident.get("addresses"):
+            community = resident["addresses"][0].get("community")
+            return str(community) if community else None
+        return None
+
+
+class ActionListWorkOrders(Action):
+    """The resident's orders (a grid worker's: those of their communities) with status and next deadline."""
+
+    def name(self) -> str:
+        return "action_list_work_orders"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        client = BackendClient.from_env()
+        try:
+            grid_worker = await client.grid_worker(tracker.sender_id)
+            if grid_worker:
+                orders = await client.work_orders(community=grid_worker["communities"], limit=10)
+                heading = f"您负责社区（{'、'.join(grid_worker['communities'])}）最近的工单："
+            else:
+                orders = await client.work_orders(resident_openid=tracker.sender_id, limit=5)
+                heading = "您最近的工单："
+        except BackendError:
+            log.warning("order lookup failed", exc_info=True)
+            dispatcher.utter_message(response="utter_backend_unavailable")
+            return []
+        if not orders:
+            dispatcher.utter_message(response="utter_no_orders")
+            return []
+        lines = [heading]
+        for order in orders:
+            line = f"{order['number']} {KIND_NAMES.get(order['kind'], order['kind'])} " \
+                   f"{STATUS_NAMES.get(order['status'], order['status'])}"
+            if order.get("next_due_at"):
+                line += f"，下一时限 {local_text(parse_timestamp(order['next_due_at']))}"
+            lines.append(line)
+        dispatcher.utter_message(text="\n".join(lines))
+        return []
+
+
+class ActionRelayNotice(Action):
+    """A message the backend asked the bot to deliver (e.g. an outage notice, 6.3.1)."""
+
+    def name(self) -> str:
+        return "action_relay_notice"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        message = next(
+            (e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == "message"), None
+        )
+        if message:
+            dispatcher.utter_message(text=str(message))
+        return []

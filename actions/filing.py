@@ -1,0 +1,359 @@
+"""Filing a complaint, repair, temperature test or business request: the form and the order.
+
+The order's kind and category come from the intent that started the filing; the form asks only for
+what that kind needs, confirms known residents' details instead of asking again, and shows a summary
+before anything is filed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, ReminderScheduled, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backend import BackendClient, BackendError, BackendRejected, BackendUnavailable, WorkOrder
+from bot import knowledge
+from bot.operator import get_facts
+from bot.parsing import (
+    LOCAL_TZ,
+    appointment_problem,
+    appointment_start,
+    parse_appointment,
+    parse_phone,
+    parse_resident_address,
+    parse_temperature,
+)
+from bot.wording import duration_zh
+
+log = logging.getLogger(__name__)
+
+# intent -> (order kind, category)
+FILING_INTENTS: dict[str, tuple[str, str]] = {
+    "complain_room_temperature": ("complaint", "room_temperature"),
+    "complain_service": ("complaint", "service"),
+    "report_leak": ("repair", "leak"),
+    "request_repair": ("repair", "equipment"),
+    "request_temperature_test": ("temperature_test", "room_temperature"),
+    "ask_business_process": ("business", "other"),
+}
+KIND_NAMES = {"complaint": "投诉", "repair": "报修", "temperature_test": "入户测温", "business": "业务办理"}
+FILING_SLOTS = (
+    "order_kind", "category", "description", "address", "phone", "measured_temperature", "appointment",
+    "business_type", "contact_confirmed", "contact_known", "filing_confirmed", "failed_attempts",
+)
+MAX_FAILED_TRIES = 2
+RETRY_DELAYS = (60, 120, 300, 600, 900)  # seconds between automatic re-submissions
+UNKNOWN_WORDS = ("不知道", "不清楚", "没有温度计", "没测", "跳过", "不确定")
+
+
+def now_local() -> datetime:
+    return datetime.now(LOCAL_TZ)
+
+
+def idempotency_key(tracker: Tracker) -> str:
+    """One key per conversation and confirming message, so a retried turn files no second order."""
+    message_id = tracker.latest_message.get("message_id") or ""
+    raw = f"{tracker.sender_id}\n{message_id}\n{tracker.latest_message.get('text', '')}"
+    return "conv-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40]
+
+
+def reset_filing() -> list[EventType]:
+    return [SlotSet(name, None) for name in FILING_SLOTS]
+
+
+class ActionStartFiling(Action):
+    """Sets what is filed from the intent, says what applies (5.1, 10.2.3, 10.3), recalls the resident."""
+
+    def name(self) -> str:
+        return "action_start_filing"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name", "")
+        if intent not in FILING_INTENTS:  # "yes" to an offer to file (e.g. after a business answer)
+            intent = tracker.get_slot("offered_filing") or intent
+        kind, category = FILING_INTENTS.get(intent, ("consultation", "other"))
+        text = tracker.latest_message.get("text") or ""
+        facts = get_facts()
+        today = now_local().date()
+        if intent == "report_leak":
+            dispatcher.utter_message(text=knowledge.answer("leak_safety", facts, today))
+        elif intent == "complain_room_temperature":
+            dispatcher.utter_message(text=knowledge.answer("temperature_complaint_intro", facts, today))
+        elif intent == "request_temperature_test":
+            dispatcher.utter_message(text=knowledge.answer("temperature_test_intro", facts, today))
+        events: list[EventType] = reset_filing() + [
+            SlotSet("offered_filing", None),
+            SlotSet("order_kind", kind),
+            SlotSet("category", category),
+            SlotSet("description", text),
+            SlotSet("failed_attempts", 0.0),
+        ]
+        temperature = parse_temperature(text)
+        if temperature is not None and kind == "complaint":
+            events.append(SlotSet("measured_temperature", temperature))
+        phone = parse_phone(text)
+        if phone:
+            events.append(SlotSet("phone", phone))
+        business_type = tracker.get_slot("business_type")
+        if business_type in knowledge.BUSINESS_TYPES:
+            events.append(SlotSet("business_type", business_type))
+        events += await self._recall(tracker.sender_id, dispatcher)
+        return events
+
+    async def _recall(self, openid: str, dispatcher: CollectingDispatcher) -> list[EventType]:
+        """Grid workers file for someone else; a known resident confirms instead of typing again."""
+        client = BackendClient.from_env()
+        try:
+            if await client.grid_worker(openid):
+                dispatcher.utter_message(text="您是登记的网格员，我将为住户代为登记。")
+                return [SlotSet("is_grid_worker", True)]
+            resident = await client.resident(openid)
+        except BackendError:
+            log.warning("resident lookup failed; asking for the details instead", exc_info=True)
+            return [SlotSet("is_grid_worker", False)]
+        events: list[EventType] = [SlotSet("is_grid_worker", False)]
+        if resident and resident.get("addresses") and resident.get("phone"):
+            address = resident["addresses"][0]["text"]
+            events += [SlotSet("address", address), SlotSet("phone", resident["phone"]),
+                       SlotSet("contact_known", True)]
+        return events
+
+
+class ValidateFilingForm(FormValidationAction):
+    """Asks only what the order needs and checks each answer; two failed tries offer a person."""
+
+    def name(self) -> str:
+        return "validate_filing_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        kind = tracker.get_slot("order_kind")
+        category = tracker.get_slot("category")
+        slots: list[str] = []
+        if tracker.get_slot("contact_known") and tracker.get_slot("contact_confirmed") is None:
+            slots.append("contact_confirmed")
+        if kind == "business":
+            slots.append("business_type")
+        slots += ["address", "phone"]
+        if kind == "complaint" and category == "room_temperature":
+            slots.append("measured_temperature")
+        if kind == "temperature_test" or (kind == "repair" and category != "leak"):
+            slots.append("appointment")
+        slots.append("filing_confirmed")
+        return slots
+
+    def _failed(self, tracker: Tracker, dispatcher: CollectingDispatcher, slot: str, response: str) -> dict[str, Any]:
+        dispatcher.utter_message(response=response)
+        tries = float(tracker.get_slot("failed_attempts") or 0) + 1
+        if tries >= MAX_FAILED_TRIES:
+            dispatcher.utter_message(response="utter_offer_human")
+        return {slot: None, "failed_attempts": tries}
+
+    def validate_contact_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value is False:
+            return {"contact_confirmed": False, "contact_known": False, "address": None, "phone": None}
+        return {"contact_confirmed": True}
+
+    def validate_address(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        parsed = parse_resident_address(str(value or ""))
+        if not parsed.complete:
+            return self._failed(tracker, dispatcher, "address", "utter_invalid_address")
+        return {"address": parsed.text, "failed_attempts": 0.0}
+
+    def validate_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        phone = parse_phone(str(value or ""))
+        if phone is None:
+            return self._failed(tracker, dispatcher, "phone", "utter_invalid_phone")
+        return {"phone": phone, "failed_attempts": 0.0}
+
+    def validate_measured_temperature(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if isinstance(value, (int, float)):
+            degrees: float | None = float(value)
+        else:
+            text = str(value or "")
+            if any(word in text for word in UNKNOWN_WORDS):
+                return {"measured_temperature": "unknown", "failed_attempts": 0.0}
+            degrees = parse_temperature(text)
+            if degrees is None and text.strip().replace(".", "", 1).isdigit():
+                degrees = float(text.strip())
+        if degrees is None or not -10 <= degrees <= 35:
+            return self._failed(tracker, dispatcher, "measured_temperature", "utter_invalid_temperature")
+        return {"measured_temperature": degrees, "failed_attempts": 0.0}
+
+    def validate_appointment(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        now = now_local()
+        window = parse_appointment(str(value or ""), now)
+        if appointment_problem(window, now) is not None or window is None:
+            return self._failed(tracker, dispatcher, "appointment", "utter_invalid_appointment")
+        return {"appointment": appointment_start(window, now).isoformat(), "failed_attempts": 0.0}
+
+    def validate_business_type(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value not in knowledge.BUSINESS_TYPES:
+            return self._failed(tracker, dispatcher, "business_type", "utter_invalid_business_type")
+        dispatcher.utter_message(text=knowledge.business_answer(str(value), get_facts(), now_local().date()))
+        return {"business_type": value}
+
+    def validate_filing_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value is False:
+            dispatcher.utter_message(response="utter_filing_restart")
+            return {"filing_confirmed": None, "address": None, "phone": None, "appointment": None,
+                    "contact_known": False, "contact_confirmed": None}
+        return {"filing_confirmed": True}
+
+
+def summary(tracker: Tracker) -> str:
+    """What will be filed, in the words the resident will check."""
+    kind = tracker.get_slot("order_kind") or "consultation"
+    parts = [f"{KIND_NAMES.get(kind, '咨询')}：{tracker.get_slot('description') or ''}"]
+    if tracker.get_slot("business_type") in knowledge.BUSINESS_TYPES:
+        parts.append(f"业务：{knowledge.business_name(tracker.get_slot('business_type'))}")
+    parts.append(f"地址：{tracker.get_slot('address')}")
+    parts.append(f"电话：{tracker.get_slot('phone')}")
+    temperature = tracker.get_slot("measured_temperature")
+    if isinstance(temperature, (int, float)):
+        parts.append(f"室温：{temperature:g}℃")
+    appointment = tracker.get_slot("appointment")
+    if appointment:
+        parts.append(f"上门时间：{datetime.fromisoformat(appointment):%m月%d日 %H:%M}")
+    return "；".join(parts)
+
+
+class ActionAskFilingConfirmed(Action):
+    """The summary the resident confirms before anything is filed."""
+
+    def name(self) -> str:
+        return "action_ask_filing_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(
+            text=f"请确认：{summary(tracker)}\n确认提交吗？（回复“是”提交，“不是”修改，“取消”放弃）"
+        )
+        return []
+
+
+def order_payload(tracker: Tracker) -> dict[str, Any]:
+    """The backend's WorkOrderCreate from the filled form."""
+    kind = tracker.get_slot("order_kind") or "consultation"
+    description = tracker.get_slot("description") or ""
+    business_type = tracker.get_slot("business_type")
+    if kind == "business" and business_type in knowledge.BUSINESS_TYPES:
+        description = f"【{knowledge.business_name(business_type)}】{description}"
+    temperature = tracker.get_slot("measured_temperature")
+    if isinstance(temperature, (int, float)):
+        description += f"（住户自测室温 {temperature:g}℃）"
+    grid_worker = bool(tracker.get_slot("is_grid_worker"))
+    payload: dict[str, Any] = {
+        "kind": kind,
+        "category": tracker.get_slot("category") or "other",
+        "source": "grid_worker" if grid_worker else "wechat",
+        "description": description[:4000] or KIND_NAMES.get(kind, "咨询"),
+        "resident_openid": None if grid_worker else tracker.sender_id,
+        "forwarded_by_openid": tracker.sender_id if grid_worker else None,
+        "phone": tracker.get_slot("phone"),
+        "address": tracker.get_slot("address"),
+        "urgent": tracker.get_slot("category") == "leak",
+        "appointment_at": tracker.get_slot("appointment"),
+    }
+    return {k: v for k, v in payload.items() if v is not None}
+
+
+def confirmation(dispatcher: CollectingDispatcher, order: WorkOrder) -> None:
+    """The order number and the committed window, in plain words."""
+    if order.category == "leak" and order.handle_due_at:
+        window = f"在{duration_zh(order.handle_due_at - order.accepted_at)}内"
+        dispatcher.utter_message(response="utter_leak_order_filed", number=order.number, window=window)
+        return
+    due = order.response_due_at
+    window = f"在{duration_zh(due - order.accepted_at)}内" if due else "尽快"
+    dispatcher.utter_message(response="utter_work_order_filed", number=order.number, window=window)
+    if order.kind == "complaint" and order.category == "room_temperature":
+        dispatcher.utter_message(response="utter_offer_temperature_test")
+
+
+def retry_reminder(attempt: int) -> ReminderScheduled:
+    delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
+    return ReminderScheduled(
+        "EXTERNAL_retry_filing",
+        trigger_date_time=datetime.now(LOCAL_TZ) + timedelta(seconds=delay),
+        name="retry_filing",
+        kill_on_user_message=False,
+    )
+
+
+class ActionFileWorkOrder(Action):
+    """Files the confirmed form; if the backend is down, keeps it and re-submits automatically."""
+
+    def name(self) -> str:
+        return "action_file_work_order"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if tracker.get_slot("filing_confirmed") is not True:
+            return reset_filing()
+        pending = {"payload": order_payload(tracker), "key": idempotency_key(tracker), "attempt": 0}
+        return reset_filing() + await submit(dispatcher, pending)
+
+
+async def submit(dispatcher: CollectingDispatcher, pending: dict[str, Any]) -> list[EventType]:
+    """One submission of a kept order; the idempotency key makes every retry safe."""
+    try:
+        order = await BackendClient.from_env().create_work_order(pending["payload"], pending["key"])
+    except BackendUnavailable:
+        log.warning("filing deferred: backend unavailable (attempt %s)", pending["attempt"] + 1)
+        attempt = int(pending["attempt"])
+        if attempt == 0:
+            dispatcher.utter_message(response="utter_backend_unavailable")
+        if attempt >= len(RETRY_DELAYS):
+            dispatcher.utter_message(response="utter_backend_still_down")
+            return [SlotSet("pending_order", {**pending, "attempt": attempt + 1})]
+        return [SlotSet("pending_order", {**pending, "attempt": attempt + 1}), retry_reminder(attempt)]
+    except BackendRejected:
+        log.exception("filing refused by the backend: %s", pending["payload"])
+        dispatcher.utter_message(response="utter_filing_refused")
+        return [SlotSet("pending_order", None)]
+    confirmation(dispatcher, order)
+    return [SlotSet("pending_order", None)]
+
+
+class ActionRetryFiling(Action):
+    """Runs on the bot's own reminder: re-submits a kept order with its original key."""
+
+    def name(self) -> str:
+        return "action_retry_filing"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        pending = tracker.get_slot("pending_order")
+        if not isinstance(pending, dict) or "payload" not in pending:
+            return []
+        return await submit(dispatcher, pending)
+
+
+class ActionCancelFiling(Action):
+    """The resident stops the filing at any point."""
+
+    def name(self) -> str:
+        return "action_cancel_filing"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(response="utter_filing_cancelled")
+        return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset_filing()

@@ -1,0 +1,91 @@
+"""The call-back survey the backend asks for (10.1.6): process and result satisfaction (14.4.4, 14.4.5)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.backend import BackendClient, BackendError
+
+log = logging.getLogger(__name__)
+
+NEGATIVE = ("不满意", "不太满意", "没解决", "未解决", "不行", "差", "不好", "一般", "不")
+POSITIVE = ("满意", "好", "解决了", "可以", "还行", "不错", "是", "对", "行", "五星", "满分", "嗯")
+
+
+def satisfaction(text: str) -> bool | None:
+    """满意 -> True, 不满意 -> False; None when the answer says neither."""
+    if any(word in text for word in NEGATIVE[:-1]):
+        return False
+    if any(word in text for word in POSITIVE):
+        return True
+    if text.strip().startswith(NEGATIVE[-1]):
+        return False
+    return None
+
+
+def entity(tracker: Tracker, name: str) -> Any:
+    return next((e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == name), None)
+
+
+class ActionStartSurvey(Action):
+    """Remembers which order the survey is about; the survey form asks the two questions."""
+
+    def name(self) -> str:
+        return "action_start_survey"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return [
+            SlotSet("survey_order_number", entity(tracker, "order_number")),
+            SlotSet("survey_order_id", entity(tracker, "order_id")),
+            SlotSet("process_satisfied", None),
+            SlotSet("result_satisfied", None),
+        ]
+
+
+class ValidateSurveyForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_survey_form"
+
+    def _answer(self, slot: str, value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        verdict = value if isinstance(value, bool) else satisfaction(str(value or ""))
+        if verdict is None:
+            dispatcher.utter_message(response="utter_invalid_satisfaction")
+        return {slot: verdict}
+
+    def validate_process_satisfied(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return self._answer("process_satisfied", value, dispatcher)
+
+    def validate_result_satisfied(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return self._answer("result_satisfied", value, dispatcher)
+
+
+class ActionRecordSurvey(Action):
+    """Records the answers on the order as a WeChat call-back."""
+
+    def name(self) -> str:
+        return "action_record_survey"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        order_id = tracker.get_slot("survey_order_id")
+        process, result = tracker.get_slot("process_satisfied"), tracker.get_slot("result_satisfied")
+        done: list[EventType] = [ActiveLoop(None), SlotSet("survey_order_id", None)]
+        if order_id is None or not isinstance(process, bool) or not isinstance(result, bool):
+            return done
+        try:
+            await BackendClient.from_env().record_callback(int(order_id), process, result)
+        except BackendError:
+            log.exception("call-back answers for order %s not recorded", order_id)
+            dispatcher.utter_message(text="感谢您的评价。系统暂时繁忙，工作人员会再与您确认。")
+            return done
+        dispatcher.utter_message(response="utter_survey_thanks")
+        return done

@@ -1,0 +1,55 @@
+"""Answers to policy and fee questions, from ``bot/knowledge.yml`` and the operator file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.operator import OperatorFacts
+
+KNOWLEDGE_PATH = Path(__file__).resolve().parent / "knowledge.yml"
+BUSINESS_TYPES = ("apply_connection", "stop_heating", "resume_heating", "transfer", "area_change")
+
+
+@lru_cache(maxsize=1)
+def knowledge() -> Mapping[str, Any]:
+    loaded = yaml.safe_load(KNOWLEDGE_PATH.read_text(encoding="utf-8"))
+    assert isinstance(loaded, Mapping)
+    return loaded
+
+
+def _fill(template: str, facts: OperatorFacts, today: date, extra: Mapping[str, str]) -> str:
+    values = {
+        "standard": facts.standard,
+        "hotline": facts.value("hotline"),
+        "service_halls": facts.value("service_halls"),
+        "payment_channels": facts.value("payment_channels"),
+        "fee_standard": facts.value("fee_standard"),
+        "season_sentence": facts.season_sentence(today),
+        **extra,
+    }
+    return " ".join(template.split()).format(**values)
+
+
+def answer(topic: str, facts: OperatorFacts, today: date, **extra: str) -> str:
+    """The answer for ``topic``, filled with operator values."""
+    return _fill(str(knowledge()[topic]["text"]), facts, today, extra)
+
+
+def business_answer(business_type: str | None, facts: OperatorFacts, today: date) -> str:
+    """Process, documents and time limits of one business request, or the list of them."""
+    entries = knowledge()["business"]
+    if business_type not in BUSINESS_TYPES:
+        return _fill(str(entries["general"]["text"]), facts, today, {})
+    entry = entries[business_type]
+    text = _fill(str(entry["text"]), facts, today, {"documents": facts.document_list(business_type)})
+    return f"【{entry['name']}】{text}"
+
+
+def business_name(business_type: str) -> str:
+    return str(knowledge()["business"][business_type]["name"])

@@ -1,0 +1,106 @@
+"""Facts that vary by company or year, from the operator file the backend reads too.
+
+``OPERATOR_CONFIG`` names the file; without it, ``config/operator.yml`` if present, else the shipped
+``config/operator.sample.yml`` (sample values, marked as such). Missing values are reported as missing,
+never invented.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+NOT_CONFIGURED = "（运营方尚未配置，请拨打服务热线咨询）"
+
+
+def config_path(environ: Mapping[str, str] = os.environ) -> Path:
+    configured = environ.get("OPERATOR_CONFIG")
+    if configured:
+        return Path(configured)
+    local = ROOT / "config" / "operator.yml"
+    return local if local.exists() else ROOT / "config" / "operator.sample.yml"
+
+
+@dataclass(frozen=True)
+class Season:
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class OperatorFacts:
+    """The operator file as the bot uses it."""
+
+    raw: Mapping[str, Any]
+
+    @property
+    def service(self) -> Mapping[str, Any]:
+        return self.raw.get("service") or {}
+
+    @property
+    def standard(self) -> str:
+        return str((self.raw.get("company") or {}).get("standard") or "城镇供热服务规范")
+
+    def value(self, key: str) -> str:
+        """A service value as text; lists are joined; missing ones say so."""
+        found = self.service.get(key)
+        if found in (None, "", []):
+            return NOT_CONFIGURED
+        if isinstance(found, list):
+            parts = []
+            for item in found:
+                if isinstance(item, Mapping):
+                    parts.append("，".join(str(v) for v in item.values() if v))
+                else:
+                    parts.append(str(item))
+            return "；".join(parts)
+        return str(found)
+
+    def document_list(self, business_type: str) -> str:
+        documents = (self.service.get("business_documents") or {}).get(business_type)
+        return str(documents) if documents else NOT_CONFIGURED
+
+    @property
+    def human_reply_minutes(self) -> int | None:
+        minutes = self.service.get("human_reply_minutes")
+        return int(minutes) if minutes else None
+
+    def seasons(self) -> list[Season]:
+        return [Season(s["start"], s["end"]) for s in self.raw.get("heating_seasons") or []]
+
+    def season_sentence(self, today: date) -> str:
+        """This or the coming season's dates, or nothing when none is configured."""
+        upcoming = sorted((s for s in self.seasons() if s.end >= today), key=lambda s: s.start)
+        if not upcoming:
+            return ""
+        season = upcoming[0]
+        verb = "本采暖期" if season.start <= today else "下一采暖期"
+        return f"{verb}为{season.start.year}年{season.start.month}月{season.start.day}日至" \
+               f"{season.end.year}年{season.end.month}月{season.end.day}日。"
+
+
+def load_facts(path: Path) -> OperatorFacts:
+    """Read the operator file at ``path``."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"{path} must hold a mapping")
+    return OperatorFacts(raw)
+
+
+@lru_cache(maxsize=4)
+def _cached(path: str, mtime: float) -> OperatorFacts:
+    return load_facts(Path(path))
+
+
+def get_facts() -> OperatorFacts:
+    """The current operator facts; re-read when the file changes."""
+    path = config_path()
+    return _cached(str(path), path.stat().st_mtime)
