@@ -28,11 +28,23 @@ TOPIC_BY_INTENT = {
     "ask_compensation": "compensation",
 }
 STATUS_NAMES = {
-    "accepted": "已受理", "responded": "已联系", "dispatched": "已派单", "arrived": "已到场",
-    "completed": "已办结", "called_back": "已回访", "closed": "已关闭", "returned": "已退回", "cancelled": "已取消",
+    "accepted": "已受理",
+    "responded": "已联系",
+    "dispatched": "已派单",
+    "arrived": "已到场",
+    "completed": "已办结",
+    "called_back": "已回访",
+    "closed": "已关闭",
+    "returned": "已退回",
+    "cancelled": "已取消",
 }
-KIND_NAMES = {"complaint": "投诉", "repair": "报修", "temperature_test": "测温", "business": "业务",
-              "consultation": "咨询"}
+KIND_NAMES = {
+    "complaint": "投诉",
+    "repair": "报修",
+    "temperature_test": "测温",
+    "business": "业务",
+    "consultation": "咨询",
+}
 
 
 def today() -> datetime:
@@ -145,8 +157,10 @@ class ActionListWorkOrders(Action):
             return []
         lines = [heading]
         for order in orders:
-            line = f"{order['number']} {KIND_NAMES.get(order['kind'], order['kind'])} " \
-                   f"{STATUS_NAMES.get(order['status'], order['status'])}"
+            line = (
+                f"{order['number']} {KIND_NAMES.get(order['kind'], order['kind'])} "
+                f"{STATUS_NAMES.get(order['status'], order['status'])}"
+            )
             if order.get("next_due_at"):
                 line += f"，下一时限 {local_text(parse_timestamp(order['next_due_at']))}"
             lines.append(line)

@@ -88,12 +88,12 @@ class WorkOrder:
 class BackendClient:
     """HTTP client of the backend's ``/api/v1``, with bounded retries and backoff."""
 
-    def __init__(self, settings: BotSettings, backoff_seconds: float = 0.5):
+    def __init__(self, settings: BotSettings):
         self._base = settings.api_url + "/api/v1"
         self._headers = {"Authorization": f"Bearer {settings.api_token}"}
         self._timeout = aiohttp.ClientTimeout(total=settings.api_timeout_seconds)
         self._attempts = max(1, settings.api_retries)
-        self._backoff = backoff_seconds
+        self._backoff = settings.api_backoff_seconds
 
     @classmethod
     def from_env(cls) -> BackendClient:

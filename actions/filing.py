@@ -44,8 +44,18 @@ FILING_INTENTS: dict[str, tuple[str, str]] = {
 }
 KIND_NAMES = {"complaint": "投诉", "repair": "报修", "temperature_test": "入户测温", "business": "业务办理"}
 FILING_SLOTS = (
-    "order_kind", "category", "description", "address", "phone", "measured_temperature", "appointment",
-    "business_type", "contact_confirmed", "contact_known", "filing_confirmed", "failed_attempts",
+    "order_kind",
+    "category",
+    "description",
+    "address",
+    "phone",
+    "measured_temperature",
+    "appointment",
+    "business_type",
+    "contact_confirmed",
+    "contact_known",
+    "filing_confirmed",
+    "failed_attempts",
 )
 MAX_FAILED_TRIES = 2
 RETRY_DELAYS = (60, 120, 300, 600, 900)  # seconds between automatic re-submissions
@@ -120,8 +130,7 @@ class ActionStartFiling(Action):
         events: list[EventType] = [SlotSet("is_grid_worker", False)]
         if resident and resident.get("addresses") and resident.get("phone"):
             address = resident["addresses"][0]["text"]
-            events += [SlotSet("address", address), SlotSet("phone", resident["phone"]),
-                       SlotSet("contact_known", True)]
+            events += [SlotSet("address", address), SlotSet("phone", resident["phone"]), SlotSet("contact_known", True)]
         return events
 
 
@@ -217,8 +226,14 @@ class ValidateFilingForm(FormValidationAction):
     ) -> dict[str, Any]:
         if value is False:
             dispatcher.utter_message(response="utter_filing_restart")
-            return {"filing_confirmed": None, "address": None, "phone": None, "appointment": None,
-                    "contact_known": False, "contact_confirmed": None}
+            return {
+                "filing_confirmed": None,
+                "address": None,
+                "phone": None,
+                "appointment": None,
+                "contact_known": False,
+                "contact_confirmed": None,
+            }
         return {"filing_confirmed": True}
 
 

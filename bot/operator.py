@@ -83,8 +83,10 @@ class OperatorFacts:
             return ""
         season = upcoming[0]
         verb = "本采暖期" if season.start <= today else "下一采暖期"
-        return f"{verb}为{season.start.year}年{season.start.month}月{season.start.day}日至" \
-               f"{season.end.year}年{season.end.month}月{season.end.day}日。"
+        return (
+            f"{verb}为{season.start.year}年{season.start.month}月{season.start.day}日至"
+            f"{season.end.year}年{season.end.month}月{season.end.day}日。"
+        )
 
 
 def load_facts(path: Path) -> OperatorFacts:

@@ -40,7 +40,7 @@ def _digits(text: str) -> str:
 
 
 def parse_temperature(text: str) -> float | None:
-    """"十五度", "15℃", "15.5 度", "零下三度" -> a number of degrees Celsius; else None."""
+    """ "十五度", "15℃", "15.5 度", "零下三度" -> a number of degrees Celsius; else None."""
     normalized = _digits(text.replace("零下", "-"))
     match = _TEMPERATURE.search(normalized)
     return float(match.group(1)) if match else None

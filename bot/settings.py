@@ -22,6 +22,7 @@ class BotSettings:
     api_token: str
     api_timeout_seconds: float
     api_retries: int
+    api_backoff_seconds: float
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> BotSettings:
@@ -31,6 +32,7 @@ class BotSettings:
             api_token=environ.get("API_TOKEN", "dev-api-token"),
             api_timeout_seconds=float(environ.get("API_TIMEOUT_SECONDS", "5")),
             api_retries=int(environ.get("API_RETRIES", "3")),
+            api_backoff_seconds=float(environ.get("API_BACKOFF_SECONDS", "0.5")),
         )
 
 

@@ -610,6 +610,44 @@ def count_stories(path: Path) -> int:
     return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.lstrip().startswith("- story:"))
 
 
+NLU_TARGET = 0.95  # held-out intent accuracy and macro-F1 (issue target; docs/benchmarks.md)
+
+
+def run_nlu_heldout(env: dict[str, str]) -> SuiteResult:
+    """Intent accuracy and macro-F1 on tests/nlu/heldout.yml, which training never sees."""
+    import json
+
+    out = VAR / "nlu-heldout"
+    shutil.rmtree(out, ignore_errors=True)
+    say("suite nlu-heldout: rasa test nlu --nlu tests/nlu/heldout.yml")
+    code = run(
+        [
+            BOT_VENV.bin("rasa"),
+            "test",
+            "nlu",
+            "--model",
+            str(model_path()),
+            "--nlu",
+            "tests/nlu/heldout.yml",
+            "--out",
+            str(out),
+        ],
+        env=env,
+        check=False,
+    )
+    report_path = out / "intent_report.json"
+    if code != 0 or not report_path.exists():
+        return SuiteResult("nlu-heldout", 0, 1, 0, code or 1)
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    accuracy, macro_f1 = report["accuracy"], report["macro avg"]["f1-score"]
+    ok = accuracy >= NLU_TARGET and macro_f1 >= NLU_TARGET
+    say(
+        f"nlu-heldout: accuracy {accuracy:.3f}, macro-F1 {macro_f1:.3f} (target {NLU_TARGET}) "
+        f"{'ok' if ok else 'BELOW TARGET'}; errors in {out.relative_to(ROOT)}/intent_errors.json"
+    )
+    return SuiteResult("nlu-heldout", int(ok), int(not ok), 0, 0 if ok else 1)
+
+
 def run_rasa_suites(env: dict[str, str]) -> list[SuiteResult]:
     """`rasa data validate` and the conversation tests in tests/test_*.yml."""
     rasa = BOT_VENV.bin("rasa")
@@ -627,6 +665,7 @@ def run_rasa_suites(env: dict[str, str]) -> list[SuiteResult]:
             rasa,
             "test",
             "core",
+            "--e2e",  # also checks each user text's intent, not only the actions
             "--model",
             str(model_path()),
             "--stories",
@@ -642,6 +681,7 @@ def run_rasa_suites(env: dict[str, str]) -> list[SuiteResult]:
     if code != 0 and failed == 0:
         failed = 1
     results.append(SuiteResult("rasa-conversations", stories - failed, failed, 0, code))
+    results.append(run_nlu_heldout(env))
     return results
 
 

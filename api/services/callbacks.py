@@ -37,7 +37,9 @@ def send_survey(session: Session, task_id: int, bot: BotClient, now: datetime) -
     if not order.resident_openid:
         raise Conflict("the resident has no WeChat account on this order; call back by phone", code="no_wechat")
     try:
-        bot.trigger_intent(order.resident_openid, "EXTERNAL_callback_survey", {"order_number": order.number})
+        bot.trigger_intent(
+            order.resident_openid, "EXTERNAL_callback_survey", {"order_number": order.number, "order_id": order.id}
+        )
     except DeliveryFailed as exc:
         raise Conflict(f"the bot could not start the survey: {exc}", code="bot_unavailable") from None
     task.survey_sent_at = now

@@ -25,6 +25,7 @@ async def backend(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeBackend]
     monkeypatch.setenv("API_URL", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("API_TOKEN", fake.token)
     monkeypatch.setenv("API_RETRIES", "3")
+    monkeypatch.setenv("API_BACKOFF_SECONDS", "0.01")
     yield fake
     await runner.cleanup()
 
@@ -37,23 +38,41 @@ def unreachable_backend(monkeypatch: pytest.MonkeyPatch) -> None:
         port = sock.getsockname()[1]
     monkeypatch.setenv("API_URL", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("API_RETRIES", "2")
+    monkeypatch.setenv("API_BACKOFF_SECONDS", "0.01")
 
 
-def make_tracker(text: str, intent: str, sender_id: str = "oRESIDENT0001", message_id: str = "m1") -> Tracker:
+def make_tracker(
+    text: str,
+    intent: str,
+    sender_id: str = "oRESIDENT0001",
+    message_id: str = "m1",
+    slots: dict[str, Any] | None = None,
+    entities: list[dict[str, Any]] | None = None,
+    earlier_intents: tuple[str, ...] = (),
+) -> Tracker:
     """A tracker whose latest message is ``text`` classified as ``intent``, as Rasa sends it."""
     latest: dict[str, Any] = {
         "text": text,
         "intent": {"name": intent, "confidence": 0.97},
-        "entities": [],
+        "entities": entities or [],
         "message_id": message_id,
     }
+    earlier = [
+        {"event": "user", "text": f"earlier {i}", "parse_data": {"intent": {"name": name}}}
+        for i, name in enumerate(earlier_intents)
+    ]
     return Tracker(
         sender_id=sender_id,
-        slots={},
+        slots=dict(slots or {}),
         latest_message=latest,
-        events=[{"event": "user", "text": text, "parse_data": latest, "message_id": message_id}],
+        events=earlier + [{"event": "user", "text": text, "parse_data": latest, "message_id": message_id}],
         paused=False,
         followup_action=None,
         active_loop={},
         latest_action_name="action_listen",
     )
+
+
+def responses(messages: list[dict[str, Any]]) -> list[str]:
+    """The response names (or texts) the dispatcher collected, in order."""
+    return [m.get("response") or m.get("text") or "" for m in messages]

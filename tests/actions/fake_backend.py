@@ -8,48 +8,123 @@ from typing import Any
 
 from aiohttp import web
 
+ACCEPTED = datetime(2026, 12, 10, 2, 0, tzinfo=timezone.utc)
+
+
+def utc(moment: datetime) -> str:
+    """The backend (pydantic 2) writes UTC with a "Z" suffix."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
 
 @dataclass
 class FakeBackend:
-    """Answers POST /api/v1/work-orders like the backend, including Idempotency-Key."""
+    """Answers the /api/v1 routes the action server uses, like the backend does."""
 
     token: str = "test-api-token"
     orders: list[dict[str, Any]] = field(default_factory=list)
     by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    residents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    grid_workers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outages: list[dict[str, Any]] = field(default_factory=list)
+    handoffs: list[dict[str, Any]] = field(default_factory=list)
+    callbacks: list[dict[str, Any]] = field(default_factory=list)
     fail_next: int = 0  # answer this many requests with 503 first
     response_minutes: int = 30
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[self._gate])
         app.router.add_post("/api/v1/work-orders", self.create)
+        app.router.add_get("/api/v1/work-orders", self.list_orders)
+        app.router.add_post("/api/v1/work-orders/{id}/actions/callback", self.callback)
+        app.router.add_get("/api/v1/residents/{openid}", self.resident)
+        app.router.add_get("/api/v1/grid-workers/{openid}", self.grid_worker)
+        app.router.add_get("/api/v1/outages", self.list_outages)
+        app.router.add_post("/api/v1/handoffs", self.handoff)
         return app
 
-    async def create(self, request: web.Request) -> web.Response:
-        self.requests.append({"headers": dict(request.headers), "body": await request.json()})
+    @web.middleware
+    async def _gate(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        body = await request.json() if request.can_read_body else None
+        self.requests.append(
+            {
+                "method": request.method,
+                "path": request.path,
+                "query": dict(request.query),
+                "query_all": list(request.query.items()),
+                "headers": dict(request.headers),
+                "body": body,
+            }
+        )
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return web.json_response({"code": "not_authenticated", "message": "no"}, status=401)
         if self.fail_next > 0:
             self.fail_next -= 1
             return web.json_response({"code": "internal_error", "message": "down"}, status=503)
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    async def create(self, request: web.Request) -> web.Response:
+        body = self.requests[-1]["body"]
         key = request.headers.get("Idempotency-Key")
         if key and key in self.by_key:
             return web.json_response(self.by_key[key], status=200)
-        body = self.requests[-1]["body"]
         if body.get("kind") not in {"complaint", "repair", "temperature_test", "business", "consultation"}:
             return web.json_response({"code": "validation_error", "message": "kind", "field": "kind"}, status=422)
-        accepted = datetime(2026, 12, 10, 2, 0, tzinfo=timezone.utc)
-        due = accepted + timedelta(minutes=self.response_minutes)
+        number = len(self.orders) + 1
+        leak = body.get("category") == "leak"
         order = {
             **body,
-            "id": len(self.orders) + 1,
-            "number": f"GD20261210{len(self.orders) + 1:06d}",
+            "id": number,
+            "number": f"GD20261210{number:06d}",
             "status": "accepted",
-            # the backend (pydantic 2) writes UTC with a "Z" suffix
-            "accepted_at": accepted.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "response_due_at": due.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "accepted_at": utc(ACCEPTED),
+            "response_due_at": utc(ACCEPTED + timedelta(minutes=self.response_minutes)),
+            "handle_due_at": utc(ACCEPTED + timedelta(hours=1)) if leak else None,
+            "next_due_at": utc(ACCEPTED + timedelta(minutes=self.response_minutes)),
         }
         self.orders.append(order)
         if key:
             self.by_key[key] = order
         return web.json_response(order, status=201)
+
+    async def list_orders(self, request: web.Request) -> web.Response:
+        communities = request.query.getall("community", [])
+        openid = request.query.get("resident_openid")
+        items = [
+            o
+            for o in self.orders
+            if (openid is None or o.get("resident_openid") == openid)
+            and (not communities or o.get("community") in communities)
+        ]
+        return web.json_response({"items": items, "total": len(items)})
+
+    async def callback(self, request: web.Request) -> web.Response:
+        order_id = int(request.match_info["id"])
+        order = next((o for o in self.orders if o["id"] == order_id), None)
+        if order is None:
+            return web.json_response({"code": "not_found", "message": "no order"}, status=404)
+        self.callbacks.append({"order_id": order_id, **self.requests[-1]["body"]})
+        return web.json_response({**order, "status": "called_back"})
+
+    async def resident(self, request: web.Request) -> web.Response:
+        found = self.residents.get(request.match_info["openid"])
+        if found is None:
+            return web.json_response({"code": "not_found", "message": "no resident"}, status=404)
+        return web.json_response(found)
+
+    async def grid_worker(self, request: web.Request) -> web.Response:
+        found = self.grid_workers.get(request.match_info["openid"])
+        if found is None:
+            return web.json_response({"code": "not_found", "message": "no grid worker"}, status=404)
+        return web.json_response(found)
+
+    async def list_outages(self, request: web.Request) -> web.Response:
+        community = request.query.get("community")
+        items = [o for o in self.outages if community is None or community in o["communities"]]
+        return web.json_response({"items": items})
+
+    async def handoff(self, request: web.Request) -> web.Response:
+        body = self.requests[-1]["body"]
+        self.handoffs.append(body)
+        return web.json_response({"id": len(self.handoffs), "status": "waiting", **body}, status=201)

@@ -168,8 +168,9 @@ def test_repeat_complaint_is_flagged_and_called_back_face_to_face(client: TestCl
 
 
 def test_business_request_is_decided_when_accepted(client: TestClient, auth: dict) -> None:
-    order = create(client, auth, kind="business", category="other", source="counter", description="申请报停",
-                   external_works=False)
+    order = create(
+        client, auth, kind="business", category="other", source="counter", description="申请报停", external_works=False
+    )
     # sample operator file: decision within 1 day; 9.1.4: done within 1 day without external works
     assert order["decision_due_at"] == "2026-12-11T15:59:59Z"
     assert order["completion_due_at"] == "2026-12-11T15:59:59Z"

@@ -134,7 +134,7 @@ def test_callback_survey_is_started_by_the_bot(client: TestClient, auth: dict, o
     assert outbound.rasa_calls[-1]["path"] == "/conversations/oSURVEY/trigger_intent"
     assert outbound.rasa_calls[-1]["body"] == {
         "name": "EXTERNAL_callback_survey",
-        "entities": {"order_number": order["number"]},
+        "entities": {"order_number": order["number"], "order_id": order["id"]},
     }
 
 

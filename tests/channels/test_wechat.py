@@ -15,8 +15,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "test-wechat-token"
 NOW = 1_796_000_000  # the fixtures' CreateTime
 
-pytestmark = pytest.mark.asyncio
-
 
 def platform_args(timestamp: int = NOW, nonce: str = "8412093", token: str = TOKEN) -> dict[str, str]:
     """Query arguments as the platform sends them: sha1 of the sorted token, timestamp, nonce."""

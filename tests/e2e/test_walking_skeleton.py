@@ -54,24 +54,58 @@ def test_url_verification_through_the_real_server(running_stack: dict[str, str])
     assert (resp.status_code, resp.text) == (200, "e2e-echo")
 
 
-def test_a_complaint_becomes_a_work_order_and_the_reply_carries_its_number(running_stack: dict[str, str]) -> None:
-    env = running_stack
-    resp = push(env, "你好，我家暖气片一点都不热，屋里才十五度", "oE2E-resident-1", "24000000000000101")
+def say(env: dict[str, str], openid: str, text: str) -> str:
+    """One message from the resident; the passive reply's text."""
+    say.counter += 1  # type: ignore[attr-defined]
+    resp = push(env, text, openid, f"24000000000{say.counter:06d}")  # type: ignore[attr-defined]
     assert resp.status_code == 200, resp.text
     reply = ET.fromstring(resp.text)
-    assert reply.findtext("ToUserName") == "oE2E-resident-1"
-    content = reply.findtext("Content") or ""
-    match = re.search(r"GD\d{14}", content)
-    assert match, content
-    assert "30分钟内" in content
+    assert reply.findtext("ToUserName") == openid
+    return reply.findtext("Content") or ""
+
+
+say.counter = 0  # type: ignore[attr-defined]
+
+
+def test_a_complaint_is_filed_in_a_conversation_and_the_reply_carries_its_number(
+    running_stack: dict[str, str],
+) -> None:
+    env = running_stack
+    openid = "oE2E-resident-1"
+    first = say(env, openid, "你好，我家暖气片一点都不热，屋里才十五度")
+    assert "18℃" in first and "5.1" in first  # the standard, cited
+    assert "详细地址" in first
+    assert "电话" in say(env, openid, "阳光小区3号楼2单元501")
+    summary = say(env, openid, "13800138000")
+    assert "阳光小区3号楼2单元501" in summary and "13800138000" in summary and "15℃" in summary
+    done = say(env, openid, "是的")
+    match = re.search(r"GD\d{14}", done)
+    assert match, done
+    assert "30分钟内" in done
 
     orders = httpx.get(
-        env["API_URL"] + "/api/v1/work-orders/" + str(int(match.group(0)[-6:])),
+        env["API_URL"] + "/api/v1/work-orders",
+        params={"resident_openid": openid},
         headers={"Authorization": f"Bearer {env['API_TOKEN']}"},
-    ).json()
-    assert orders["number"] == match.group(0)
-    assert orders["resident_openid"] == "oE2E-resident-1"
-    assert (orders["kind"], orders["category"], orders["source"]) == ("complaint", "room_temperature", "wechat")
+    ).json()["items"]
+    [order] = orders
+    assert order["number"] == match.group(0)
+    assert (order["kind"], order["category"], order["source"]) == ("complaint", "room_temperature", "wechat")
+    assert (order["community"], order["building"], order["room"], order["phone"]) == (
+        "阳光小区",
+        "3",
+        "501",
+        "13800138000",
+    )
+
+    # the next filing confirms the remembered address instead of asking for it again
+    leak = say(env, openid, "暖气管子漏水了")
+    assert "阀门" in leak and "阳光小区3号楼2单元501" in leak
+
+
+def test_a_policy_question_is_answered_with_its_clause(running_stack: dict[str, str]) -> None:
+    answer = say(running_stack, "oE2E-resident-2", "多交的暖气费怎么退")
+    assert "10.4" in answer and "6月30日" in answer
 
 
 def test_a_forged_push_is_refused(running_stack: dict[str, str]) -> None:

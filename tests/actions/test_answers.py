@@ -1,0 +1,145 @@
+"""Answers from the knowledge file and the backend, each citing its clause of the standard."""
+
+from __future__ import annotations
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answers import (
+    TOPIC_BY_INTENT,
+    ActionAnswerBusiness,
+    ActionAnswerOutage,
+    ActionAnswerQuestion,
+    ActionListWorkOrders,
+    ActionRelayNotice,
+)
+from tests.actions.conftest import make_tracker, responses
+from tests.actions.fake_backend import FakeBackend
+
+CITED = {
+    "ask_heating_period": "5.2.1",
+    "ask_temperature_standard": "5.1",
+    "ask_fee_standard": "9.2.1",
+    "ask_payment": "9.2.2",
+    "ask_refund": "10.4",
+    "ask_heat_meter": "10.3",
+    "ask_service_contact": "10.1.2",
+    "ask_compensation": "13.5",
+}
+
+
+@pytest.mark.parametrize("intent", sorted(TOPIC_BY_INTENT))
+async def test_each_answer_cites_its_clause_of_the_standard(intent: str) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerQuestion().run(dispatcher, make_tracker("?", intent), {})
+    [message] = dispatcher.messages
+    assert "《威海市城镇供热服务规范》" in message["text"]
+    assert CITED[intent] in message["text"]
+    assert "{" not in message["text"] and "}" not in message["text"]
+
+
+async def test_refund_deadline_and_heating_period_come_from_the_standard_and_the_operator_file() -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerQuestion().run(dispatcher, make_tracker("?", "ask_refund"), {})
+    await ActionAnswerQuestion().run(dispatcher, make_tracker("?", "ask_heating_period"), {})
+    refund, period = (m["text"] for m in dispatcher.messages)
+    assert "6月30日" in refund
+    assert "11月15日" in period and "3月15日" in period  # the sample operator file's season
+
+
+async def test_business_answer_gives_documents_and_time_limits_then_offers_to_file() -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("报装怎么办", "ask_business_process", slots={"business_type": "apply_connection"})
+    events = await ActionAnswerBusiness().run(dispatcher, tracker, {})
+    answer, offer = responses(dispatcher.messages)
+    assert "9.1.4" in answer and "1天" in answer and "3天" in answer and "申请表" in answer
+    assert offer == "utter_offer_business_filing"
+    assert {"event": "slot", "timestamp": None, "name": "offered_filing", "value": "ask_business_process"} in events
+
+
+async def test_outage_in_the_residents_community_is_explained(backend: FakeBackend) -> None:
+    backend.residents["oRESIDENT0001"] = {"phone": "1", "addresses": [{"text": "x", "community": "阳光小区"}]}
+    backend.outages.append(
+        {
+            "communities": ["阳光小区"],
+            "cause": "一次管网爆管",
+            "repair_location": "文化路",
+            "expected_restoration_at": "2026-12-11T04:00:00Z",
+        }
+    )
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerOutage().run(dispatcher, make_tracker("怎么停暖了", "ask_outage"), {})
+    [message] = dispatcher.messages
+    assert "一次管网爆管" in message["text"] and "文化路" in message["text"]
+    assert "12月11日12:00" in message["text"] and "6.3.1" in message["text"]
+    assert backend.requests[-1]["query"] == {"community": "阳光小区"}
+
+
+async def test_no_outage_found_says_so_and_offers_a_repair(backend: FakeBackend) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerOutage().run(dispatcher, make_tracker("幸福家园5号楼301是不是停暖了", "ask_outage"), {})
+    assert "没有查到" in dispatcher.messages[0]["text"] and "报修" in dispatcher.messages[0]["text"]
+    assert backend.requests[-1]["query"] == {"community": "幸福家园"}
+
+
+async def test_unknown_community_checks_every_active_outage(backend: FakeBackend) -> None:
+    backend.outages.append(
+        {
+            "communities": ["阳光小区"],
+            "cause": "换热站检修",
+            "repair_location": "站内",
+            "expected_restoration_at": "2026-12-10T12:00:00Z",
+        }
+    )
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerOutage().run(dispatcher, make_tracker("是不是停暖了", "ask_outage"), {})
+    assert "阳光小区" in dispatcher.messages[0]["text"] and "换热站检修" in dispatcher.messages[0]["text"]
+    assert backend.requests[-1]["query"] == {}
+
+
+async def test_resident_sees_their_own_orders_with_status_and_next_deadline(backend: FakeBackend) -> None:
+    backend.orders += [
+        {
+            "id": 1,
+            "number": "GD20261210000001",
+            "kind": "repair",
+            "status": "dispatched",
+            "resident_openid": "oRESIDENT0001",
+            "next_due_at": "2026-12-10T02:30:00Z",
+        },
+        {
+            "id": 2,
+            "number": "GD20261210000002",
+            "kind": "complaint",
+            "status": "accepted",
+            "resident_openid": "oSOMEONE_ELSE",
+            "next_due_at": None,
+        },
+    ]
+    dispatcher = CollectingDispatcher()
+    await ActionListWorkOrders().run(dispatcher, make_tracker("查进度", "query_work_order"), {})
+    text = dispatcher.messages[0]["text"]
+    assert "GD20261210000001 报修 已派单，下一时限 12月10日10:30" in text
+    assert "GD20261210000002" not in text
+
+
+async def test_grid_worker_sees_the_orders_of_their_communities(backend: FakeBackend) -> None:
+    backend.grid_workers["oGRID"] = {"openid": "oGRID", "communities": ["阳光小区", "幸福家园"]}
+    dispatcher = CollectingDispatcher()
+    await ActionListWorkOrders().run(dispatcher, make_tracker("社区工单", "query_work_order", sender_id="oGRID"), {})
+    assert responses(dispatcher.messages) == ["utter_no_orders"]
+    assert ("community", "阳光小区") in backend.requests[-1]["query_all"]
+    assert ("community", "幸福家园") in backend.requests[-1]["query_all"]
+
+
+async def test_backend_down_while_listing_says_so(unreachable_backend: None) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionListWorkOrders().run(dispatcher, make_tracker("查进度", "query_work_order"), {})
+    assert responses(dispatcher.messages) == ["utter_backend_unavailable"]
+
+
+async def test_notice_from_the_backend_is_relayed() -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("", "EXTERNAL_outage_notice", entities=[{"entity": "message", "value": "【停热通知】…"}])
+    await ActionRelayNotice().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["text"] == "【停热通知】…"

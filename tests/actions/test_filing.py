@@ -1,0 +1,263 @@
+"""Filing: what is asked for each kind, how answers are checked, and what reaches the backend."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.filing import (
+    ActionCancelFiling,
+    ActionFileWorkOrder,
+    ActionRetryFiling,
+    ActionStartFiling,
+    ValidateFilingForm,
+    order_payload,
+)
+from bot.parsing import LOCAL_TZ
+from tests.actions.conftest import make_tracker, responses
+from tests.actions.fake_backend import FakeBackend
+
+FILLED = {
+    "order_kind": "complaint",
+    "category": "room_temperature",
+    "description": "暖气不热",
+    "address": "阳光小区3号楼2单元501",
+    "phone": "13800138000",
+    "measured_temperature": 15.0,
+    "filing_confirmed": True,
+    "is_grid_worker": False,
+}
+
+
+def slots_of(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+async def start(text: str, intent: str, **kwargs: Any) -> tuple[list[dict], dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    events = await ActionStartFiling().run(dispatcher, make_tracker(text, intent, **kwargs), {})
+    return dispatcher.messages, slots_of(events)
+
+
+async def test_room_temperature_complaint_explains_the_standard_and_keeps_the_stated_temperature(
+    backend: FakeBackend,
+) -> None:
+    messages, slots = await start("我家暖气不热，屋里才十五度", "complain_room_temperature")
+    assert "5.1" in messages[0]["text"] and "18℃" in messages[0]["text"] and "5.4.6" in messages[0]["text"]
+    assert (slots["order_kind"], slots["category"]) == ("complaint", "room_temperature")
+    assert slots["description"] == "我家暖气不热，屋里才十五度"
+    assert slots["measured_temperature"] == 15.0
+    assert slots["is_grid_worker"] is False and slots["address"] is None
+
+
+async def test_leak_gets_safety_advice_first(backend: FakeBackend) -> None:
+    messages, slots = await start("暖气漏水了", "report_leak")
+    assert "关闭" in messages[0]["text"] and "阀门" in messages[0]["text"] and "10.2.3" in messages[0]["text"]
+    assert (slots["order_kind"], slots["category"]) == ("repair", "leak")
+
+
+async def test_known_resident_is_confirmed_not_asked_again(backend: FakeBackend) -> None:
+    backend.residents["oRESIDENT0001"] = {
+        "openid": "oRESIDENT0001",
+        "phone": "13900001111",
+        "addresses": [{"text": "华夏小区5号楼1单元301", "community": "华夏小区"}],
+    }
+    _, slots = await start("暖气坏了", "request_repair")
+    assert slots["address"] == "华夏小区5号楼1单元301"
+    assert slots["phone"] == "13900001111"
+    assert slots["contact_known"] is True
+
+
+async def test_grid_worker_files_for_a_resident(backend: FakeBackend) -> None:
+    backend.grid_workers["oGRID"] = {"openid": "oGRID", "name": "王网格", "communities": ["阳光小区"]}
+    messages, slots = await start("3号楼有户暖气不热", "complain_room_temperature", sender_id="oGRID")
+    assert slots["is_grid_worker"] is True
+    assert any("网格员" in m.get("text", "") for m in messages)
+
+
+async def test_business_request_remembers_the_type_from_the_slot(backend: FakeBackend) -> None:
+    _, slots = await start(
+        "是的", "affirm", slots={"offered_filing": "ask_business_process", "business_type": "stop_heating"}
+    )
+    assert slots["order_kind"] == "business"
+    assert slots["business_type"] == "stop_heating"
+
+
+@pytest.mark.parametrize(
+    ("slots", "expected"),
+    [
+        (
+            {"order_kind": "complaint", "category": "room_temperature"},
+            ["address", "phone", "measured_temperature", "filing_confirmed"],
+        ),
+        ({"order_kind": "complaint", "category": "service"}, ["address", "phone", "filing_confirmed"]),
+        ({"order_kind": "repair", "category": "leak"}, ["address", "phone", "filing_confirmed"]),
+        ({"order_kind": "repair", "category": "equipment"}, ["address", "phone", "appointment", "filing_confirmed"]),
+        (
+            {"order_kind": "temperature_test", "category": "room_temperature"},
+            ["address", "phone", "appointment", "filing_confirmed"],
+        ),
+        ({"order_kind": "business", "category": "other"}, ["business_type", "address", "phone", "filing_confirmed"]),
+        (
+            {"order_kind": "repair", "category": "leak", "contact_known": True},
+            ["contact_confirmed", "address", "phone", "filing_confirmed"],
+        ),
+    ],
+)
+async def test_the_form_asks_only_what_the_order_needs(slots: dict, expected: list[str]) -> None:
+    tracker = make_tracker("x", "inform", slots=slots)
+    assert await ValidateFilingForm().required_slots([], CollectingDispatcher(), tracker, {}) == expected
+
+
+def validate(slot: str, value: Any, slots: dict | None = None) -> tuple[dict[str, Any], list[str]]:
+    dispatcher = CollectingDispatcher()
+    method = getattr(ValidateFilingForm(), f"validate_{slot}")
+    result = method(value, dispatcher, make_tracker(str(value), "inform", slots=slots or {}), {})
+    return result, responses(dispatcher.messages)
+
+
+def test_address_needs_community_building_and_room() -> None:
+    result, said = validate("address", "阳光小区")
+    assert result["address"] is None and said == ["utter_invalid_address"]
+    assert result["failed_attempts"] == 1
+    ok, _ = validate("address", "阳光小区三号楼二单元五零一")
+    assert ok == {"address": "阳光小区三号楼二单元五零一", "failed_attempts": 0.0}
+
+
+def test_second_failed_try_offers_a_person() -> None:
+    result, said = validate("phone", "12345", {"failed_attempts": 1.0})
+    assert result["phone"] is None
+    assert said == ["utter_invalid_phone", "utter_offer_human"]
+
+
+@pytest.mark.parametrize(
+    ("value", "phone"),
+    [("138 0013 8000", "13800138000"), ("0631-5226391", "0631-5226391"), ("电话06315226391", "0631-5226391")],
+)
+def test_mobile_and_landline_numbers(value: str, phone: str) -> None:
+    assert validate("phone", value)[0]["phone"] == phone
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("十五度", 15.0), ("16", 16.0), ("15.5℃", 15.5), ("不知道", "unknown"), ("99度", None), ("很冷", None)],
+)
+def test_measured_temperature(value: str, expected: Any) -> None:
+    assert validate("measured_temperature", value)[0]["measured_temperature"] == expected
+
+
+def test_appointment_must_be_ahead_and_within_seven_days(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("actions.filing.now_local", lambda: datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ))
+    ok, _ = validate("appointment", "明天上午")
+    assert ok["appointment"] == "2026-12-11T07:00:00+08:00"
+    assert validate("appointment", "上周五")[0]["appointment"] is None
+    assert validate("appointment", "一个月后")[0]["appointment"] is None
+    soon, _ = validate("appointment", "今天")  # already begun: in 30 minutes
+    assert soon["appointment"] == "2026-12-10T10:30:00+08:00"
+
+
+def test_declining_the_summary_asks_address_and_phone_again() -> None:
+    result, said = validate("filing_confirmed", False)
+    assert said == ["utter_filing_restart"]
+    assert result["address"] is None and result["phone"] is None and result["filing_confirmed"] is None
+
+
+async def file(tracker_slots: dict, message_id: str = "wx-1", sender_id: str = "oRESIDENT0001") -> tuple[list, list]:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("是", "affirm", slots=tracker_slots, message_id=message_id, sender_id=sender_id)
+    events = await ActionFileWorkOrder().run(dispatcher, tracker, {})
+    return dispatcher.messages, events
+
+
+async def test_confirmed_complaint_is_filed_with_number_window_and_test_offer(backend: FakeBackend) -> None:
+    messages, events = await file(FILLED)
+    [order] = backend.orders
+    assert (order["kind"], order["category"], order["source"]) == ("complaint", "room_temperature", "wechat")
+    assert order["resident_openid"] == "oRESIDENT0001"
+    assert order["address"] == "阳光小区3号楼2单元501" and order["phone"] == "13800138000"
+    assert "15℃" in order["description"]
+    assert responses(messages) == ["utter_work_order_filed", "utter_offer_temperature_test"]
+    assert messages[0]["number"] == "GD20261210000001" and messages[0]["window"] == "在30分钟内"
+    assert slots_of(events)["order_kind"] is None  # the form's slots are cleared for the next filing
+
+
+async def test_leak_confirmation_promises_handling_within_an_hour(backend: FakeBackend) -> None:
+    messages, _ = await file({**FILLED, "order_kind": "repair", "category": "leak", "measured_temperature": None})
+    assert backend.orders[0]["urgent"] is True
+    assert responses(messages) == ["utter_leak_order_filed"]
+    assert messages[0]["window"] == "在1小时内"
+
+
+async def test_grid_worker_order_names_the_grid_worker_not_the_resident(backend: FakeBackend) -> None:
+    await file({**FILLED, "is_grid_worker": True}, sender_id="oGRID")
+    order = backend.orders[0]
+    assert order["source"] == "grid_worker" and order["forwarded_by_openid"] == "oGRID"
+    assert "resident_openid" not in order
+
+
+async def test_a_retried_turn_files_no_second_order(backend: FakeBackend) -> None:
+    first, _ = await file(FILLED, message_id="wx-123")
+    second, _ = await file(FILLED, message_id="wx-123")
+    assert len(backend.orders) == 1
+    assert first[0]["number"] == second[0]["number"]
+
+
+async def test_backend_failing_briefly_is_retried_within_the_turn(backend: FakeBackend) -> None:
+    backend.fail_next = 2
+    messages, _ = await file(FILLED)
+    assert len(backend.orders) == 1 and responses(messages)[0] == "utter_work_order_filed"
+
+
+async def test_backend_down_keeps_the_order_and_resubmits_it_later(
+    backend: FakeBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend.fail_next = 3  # every attempt of this turn fails
+    messages, events = await file(FILLED)
+    assert responses(messages) == ["utter_backend_unavailable"]
+    pending = slots_of(events)["pending_order"]
+    assert pending["payload"]["address"] == "阳光小区3号楼2单元501" and pending["attempt"] == 1
+    reminders = [e for e in events if e.get("event") == "reminder"]
+    assert reminders and reminders[0]["intent"] == "EXTERNAL_retry_filing"
+    assert backend.orders == []
+
+    dispatcher = CollectingDispatcher()
+    retry = make_tracker("", "EXTERNAL_retry_filing", slots={"pending_order": pending}, message_id="reminder")
+    events = await ActionRetryFiling().run(dispatcher, retry, {})
+    assert len(backend.orders) == 1
+    assert responses(dispatcher.messages)[0] == "utter_work_order_filed"
+    assert slots_of(events)["pending_order"] is None
+    keys = {r["headers"].get("Idempotency-Key") for r in backend.requests if r["method"] == "POST"}
+    assert keys == {pending["key"]}  # every attempt carried the first turn's key
+
+
+async def test_refused_order_is_not_retried(backend: FakeBackend) -> None:
+    messages, _ = await file({**FILLED, "order_kind": "party"})
+    assert responses(messages) == ["utter_filing_refused"]
+    assert len([r for r in backend.requests if r["method"] == "POST"]) == 1
+
+
+async def test_cancel_ends_the_form_and_clears_it() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionCancelFiling().run(dispatcher, make_tracker("取消", "cancel", slots=FILLED), {})
+    assert responses(dispatcher.messages) == ["utter_filing_cancelled"]
+    assert {"event": "active_loop", "timestamp": None, "name": None} in events
+    assert slots_of(events)["address"] is None
+
+
+def test_payload_of_a_business_request_names_the_business() -> None:
+    tracker = make_tracker(
+        "是",
+        "affirm",
+        slots={
+            **FILLED,
+            "order_kind": "business",
+            "category": "other",
+            "business_type": "stop_heating",
+            "measured_temperature": None,
+        },
+    )
+    payload = order_payload(tracker)
+    assert payload["kind"] == "business" and payload["description"].startswith("【报停】")

@@ -1,0 +1,48 @@
+"""Knowledge answers with operator values; a missing value is reported, never invented."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot import knowledge
+from bot.operator import NOT_CONFIGURED, config_path, load_facts
+
+SAMPLE = load_facts(Path(__file__).resolve().parents[2] / "config" / "operator.sample.yml")
+EMPTY = load_facts(Path(__file__).resolve().parent / "fixtures" / "operator.empty.yml")
+TOPICS = [t for t in knowledge.knowledge() if t != "business"]
+EXTRA = {"community": "阳光小区", "cause": "爆管", "repair_location": "文化路", "restoration": "12月11日12:00"}
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_every_topic_renders_and_cites_the_standard(topic: str) -> None:
+    text = knowledge.answer(topic, SAMPLE, date(2026, 12, 10), **EXTRA)
+    assert "{" not in text and "}" not in text
+    assert "《威海市城镇供热服务规范》" in text
+    assert knowledge.knowledge()[topic]["clause"] in text
+
+
+@pytest.mark.parametrize("business_type", [*knowledge.BUSINESS_TYPES, None, "unknown"])
+def test_every_business_answer_renders(business_type: str | None) -> None:
+    text = knowledge.business_answer(business_type, SAMPLE, date(2026, 12, 10))
+    assert "9.1" in text and "{" not in text
+
+
+def test_missing_operator_values_are_reported_not_invented() -> None:
+    text = knowledge.answer("service_contact", EMPTY, date(2026, 12, 10))
+    assert NOT_CONFIGURED in text
+    assert "0631" not in text
+    assert knowledge.answer("heating_period", EMPTY, date(2026, 12, 10)).startswith("供热起止时间")
+
+
+def test_season_sentence_names_this_or_the_next_season() -> None:
+    assert SAMPLE.season_sentence(date(2026, 12, 10)).startswith("本采暖期为2026年11月15日至2027年3月15日")
+    assert SAMPLE.season_sentence(date(2026, 6, 1)).startswith("下一采暖期为2026年11月15日")
+    assert SAMPLE.season_sentence(date(2028, 1, 1)) == ""
+
+
+def test_operator_config_path_prefers_the_environment(tmp_path: Path) -> None:
+    assert config_path({"OPERATOR_CONFIG": str(tmp_path / "x.yml")}) == tmp_path / "x.yml"
+    assert config_path({}).name in {"operator.yml", "operator.sample.yml"}

@@ -1,0 +1,76 @@
+"""Values from what residents type: phones, temperatures, times, addresses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from bot.parsing import (
+    LOCAL_TZ,
+    appointment_problem,
+    parse_appointment,
+    parse_phone,
+    parse_resident_address,
+    parse_temperature,
+)
+
+NOW = datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ)  # a Thursday
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("13800138000", "13800138000"),
+        ("我的电话是 138-0013-8000", "13800138000"),
+        ("+86 139 1234 5678", "13912345678"),
+        ("0631-5226391", "0631-5226391"),
+        ("座机 063185226391", "0631-85226391"),
+        ("12345", None),
+        ("1380013800", None),
+        ("110", None),
+    ],
+)
+def test_phone(text: str, phone: str | None) -> None:
+    assert parse_phone(text) == phone
+
+
+@pytest.mark.parametrize(
+    ("text", "degrees"),
+    [
+        ("十五度", 15.0),
+        ("屋里才16度", 16.0),
+        ("15.5℃", 15.5),
+        ("十四摄氏度", 14.0),
+        ("零下三度", -3.0),
+        ("18°C", 18.0),
+        ("很冷", None),
+    ],
+)
+def test_temperature(text: str, degrees: float | None) -> None:
+    assert parse_temperature(text) == degrees
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "problem"),
+    [
+        ("明天上午", "2026-12-11T07:00:00+08:00", None),
+        ("今晚八点", "2026-12-10T20:00:00+08:00", None),
+        ("周六上午十点", "2026-12-12T10:00:00+08:00", None),
+        ("上周五", "2026-12-04T00:00:00+08:00", "past"),
+        ("12月25日上午", "2026-12-25T07:00:00+08:00", "too_far"),
+        ("随便", None, "unparsed"),
+    ],
+)
+def test_appointment(text: str, start: str | None, problem: str | None) -> None:
+    window = parse_appointment(text, NOW)
+    if start:
+        assert window is not None and window[0].isoformat() == start
+    assert appointment_problem(window, NOW) == problem
+
+
+def test_address_uses_the_backends_parser_with_chinese_numerals() -> None:
+    parsed = parse_resident_address("威海市环翠区阳光小区三号楼二单元五零一室")
+    assert (parsed.community, parsed.building, parsed.unit, parsed.room) == ("阳光小区", "3", "2", "501")
+    assert parsed.complete
+    assert not parse_resident_address("阳光小区").complete

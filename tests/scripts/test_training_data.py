@@ -1,0 +1,46 @@
+"""The held-out NLU test set stays unseen, and every intent has enough training examples."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = re.compile(r"^\s+- (?!intent:|regex:|lookup:|synonym:)(.+)$")
+INTENT = re.compile(r"^\s+- intent: (\S+)")
+
+
+def examples_by_intent(paths: list[Path]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for path in paths:
+        intent = None
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if (
+                line.strip().startswith("- regex:")
+                or line.strip().startswith("- lookup:")
+                or line.strip().startswith("- synonym:")
+            ):
+                intent = None
+            if m := INTENT.match(line):
+                intent = m.group(1)
+                found.setdefault(intent, [])
+            elif intent and (m := EXAMPLE.match(line)):
+                found[intent].append(re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", m.group(1)).strip())
+    return found
+
+
+TRAIN = examples_by_intent(sorted((ROOT / "data" / "nlu").glob("*.yml")))
+HELD_OUT = examples_by_intent([ROOT / "tests" / "nlu" / "heldout.yml"])
+
+
+def test_no_held_out_sentence_is_trained_on() -> None:
+    trained = {e for examples in TRAIN.values() for e in examples}
+    assert {e for examples in HELD_OUT.values() for e in examples} & trained == set()
+
+
+def test_every_intent_has_at_least_25_training_examples_and_is_tested() -> None:
+    counts = Counter({intent: len(examples) for intent, examples in TRAIN.items()})
+    assert counts and min(counts.values()) >= 25, counts.most_common()[-3:]
+    assert set(HELD_OUT) == set(TRAIN)
+    assert min(len(v) for v in HELD_OUT.values()) >= 8
