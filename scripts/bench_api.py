@@ -30,10 +30,10 @@ from api.models import WorkOrder  # noqa: E402
 from api.schemas import WorkOrderFilter  # noqa: E402
 from api.services.work_orders import list_work_orders  # noqa: E402
 from api.settings import Settings  # noqa: E402
+from scripts.benchdoc import write_section  # noqa: E402
 
 NOW = datetime(2026, 12, 10, 2, 0, tzinfo=UTC)
 SIZES = (10_000, 100_000, 1_000_000)
-MARK = "<!-- backend benchmarks -->"
 
 
 def fresh_database(kind: str, workdir: Path) -> tuple[str, object]:
@@ -187,7 +187,6 @@ def main() -> int:
     parser.add_argument("--creates", type=int, default=1000)
     args = parser.parse_args()
     lines = [
-        MARK,
         "## Backend",
         "",
         f"Command: `make bench` (scripts/bench_api.py). Machine: {platform.machine()}, 2 cores, "
@@ -220,18 +219,10 @@ def main() -> int:
                     f"| {r['rows']:,} | {r['overdue']:,} | {r['median_ms']:.1f} | {r['p95_ms']:.1f} | {r['plan']} |"
                 )
             lines.append("")
-    section = "\n".join(lines) + MARK + "\n"
+    section = "\n".join(lines)
     print(section)
     if args.write:
-        target = ROOT / "docs" / "benchmarks.md"
-        current = target.read_text(encoding="utf-8") if target.exists() else "# Benchmarks\n\n"
-        if MARK in current:
-            head, _, rest = current.partition(MARK)
-            _, _, tail = rest.partition(MARK)
-            current = head + section + tail.lstrip("\n")
-        else:
-            current = current.rstrip("\n") + "\n\n" + section
-        target.write_text(current, encoding="utf-8")
+        write_section("backend", section)
     return 0
 
 

@@ -749,7 +749,12 @@ def cmd_bench() -> int:
     """Benchmarks; each writes its section of docs/benchmarks.md."""
     env = load_env({"APP_ENV": "test"})
     ensure_api_env()
-    return run([API_VENV.bin("python"), "scripts/bench_api.py", "--write"], env=env, check=False)
+    ensure_bot_env()
+    codes = [
+        run([API_VENV.bin("python"), "scripts/bench_api.py", "--write"], env=env, check=False),
+        run([BOT_VENV.bin("python"), "scripts/bench_nlu.py", "--write"], env=env, check=False),
+    ]
+    return max(codes)
 
 
 # --------------------------------------------------------------------------- entry point
