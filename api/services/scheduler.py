@@ -59,63 +59,46 @@ def _add_once(session: Session, notification: Notification) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def _notify_staff(session: Session, deadline: Deadline, kind: str, now: datetime) -> bool:
+    """One reminder or breach of ``deadline`` for staff, unless it exists; True when created."""
+    order = session.get(WorkOrder, deadline.order_id)
+    assert order is not None
+    words = DEADLINE_WORDS.get(deadline.name, deadline.name)
+    due = _local(deadline.due_at)
+    message = (
+        f"工单 {order.number} 已超过{words}时限（{due}）"
+        if kind == "breach"
+        else f"工单 {order.number} 的{words}时限将于 {due} 到期"
+    )
+    return _add_once(
+        session,
+        Notification(
+            kind=kind,
+            order_id=order.id,
+            deadline_name=deadline.name,
+            dedup_key=f"{kind}:{order.id}:{deadline.name}:{deadline.due_at.isoformat()}",
+            message=message,
+            created_at=now,
+            next_attempt_at=now,
+        ),
+    )
+
+
 def scan_deadlines(session: Session, now: datetime) -> ScanResult:
     """Create the reminders and breaches that are due at ``now``; commits."""
-    reminders = breaches = 0
-    breached = session.scalars(
-        select(Deadline)
-        .where(Deadline.met_at.is_(None), Deadline.breached_at.is_(None), Deadline.due_at <= now)
-        .order_by(Deadline.due_at)
-        .limit(BATCH)
-    ).all()
-    for deadline in breached:
-        order = session.get(WorkOrder, deadline.order_id)
-        assert order is not None
-        words = DEADLINE_WORDS.get(deadline.name, deadline.name)
-        created = _add_once(
-            session,
-            Notification(
-                kind="breach",
-                order_id=order.id,
-                deadline_name=deadline.name,
-                dedup_key=f"breach:{order.id}:{deadline.name}:{deadline.due_at.isoformat()}",
-                message=f"工单 {order.number} 已超过{words}时限（{_local(deadline.due_at)}）",
-                created_at=now,
-                next_attempt_at=now,
-            ),
-        )
+    breaches = reminders = 0
+    open_deadline = Deadline.met_at.is_(None)
+    passed = select(Deadline).where(open_deadline, Deadline.breached_at.is_(None), Deadline.due_at <= now)
+    for deadline in session.scalars(passed.order_by(Deadline.due_at).limit(BATCH)).all():
+        breaches += _notify_staff(session, deadline, "breach", now)
         deadline.breached_at = now
         deadline.reminded_at = deadline.reminded_at or now  # a stale reminder is not sent afterwards
-        breaches += int(created)
-    reminding = session.scalars(
-        select(Deadline)
-        .where(
-            Deadline.met_at.is_(None),
-            Deadline.reminded_at.is_(None),
-            Deadline.remind_at <= now,
-            Deadline.due_at > now,
-        )
-        .order_by(Deadline.remind_at)
-        .limit(BATCH)
-    ).all()
-    for deadline in reminding:
-        order = session.get(WorkOrder, deadline.order_id)
-        assert order is not None
-        words = DEADLINE_WORDS.get(deadline.name, deadline.name)
-        created = _add_once(
-            session,
-            Notification(
-                kind="reminder",
-                order_id=order.id,
-                deadline_name=deadline.name,
-                dedup_key=f"reminder:{order.id}:{deadline.name}:{deadline.due_at.isoformat()}",
-                message=f"工单 {order.number} 的{words}时限将于 {_local(deadline.due_at)} 到期",
-                created_at=now,
-                next_attempt_at=now,
-            ),
-        )
+    nearly = select(Deadline).where(
+        open_deadline, Deadline.reminded_at.is_(None), Deadline.remind_at <= now, Deadline.due_at > now
+    )
+    for deadline in session.scalars(nearly.order_by(Deadline.remind_at).limit(BATCH)).all():
+        reminders += _notify_staff(session, deadline, "reminder", now)
         deadline.reminded_at = now
-        reminders += int(created)
     session.commit()
     return ScanResult(reminders, breaches)
 
