@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, ReminderScheduled, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendError, BackendRejected, BackendUnavailable, WorkOrder
+from actions.spool import FilingSpool
 from bot import knowledge
 from bot.operator import get_facts
 from bot.parsing import (
@@ -58,7 +59,9 @@ FILING_SLOTS = (
     "failed_attempts",
 )
 MAX_FAILED_TRIES = 2
-RETRY_DELAYS = (60, 120, 300, 600, 900)  # seconds between automatic re-submissions
+# After this many automatic re-submissions the resident is told a person will follow it up; the
+# retries go on.
+STILL_DOWN_AFTER = 5
 UNKNOWN_WORDS = ("不知道", "不清楚", "没有温度计", "没测", "跳过", "不确定")
 
 
@@ -306,16 +309,6 @@ def confirmation(dispatcher: CollectingDispatcher, order: WorkOrder) -> None:
         dispatcher.utter_message(response="utter_offer_temperature_test")
 
 
-def retry_reminder(attempt: int) -> ReminderScheduled:
-    delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
-    return ReminderScheduled(
-        "EXTERNAL_retry_filing",
-        trigger_date_time=datetime.now(LOCAL_TZ) + timedelta(seconds=delay),
-        name="retry_filing",
-        kill_on_user_message=False,
-    )
-
-
 class ActionFileWorkOrder(Action):
     """Files the confirmed form; if the backend is down, keeps it and re-submits automatically."""
 
@@ -326,26 +319,34 @@ class ActionFileWorkOrder(Action):
         if tracker.get_slot("filing_confirmed") is not True:
             return reset_filing()
         pending = {"payload": order_payload(tracker), "key": idempotency_key(tracker), "attempt": 0}
-        return reset_filing() + await submit(dispatcher, pending)
+        return reset_filing() + await submit(dispatcher, tracker.sender_id, pending)
 
 
-async def submit(dispatcher: CollectingDispatcher, pending: dict[str, Any]) -> list[EventType]:
-    """One submission of a kept order; the idempotency key makes every retry safe."""
+async def submit(dispatcher: CollectingDispatcher, sender_id: str, pending: dict[str, Any]) -> list[EventType]:
+    """One submission of a kept order; the idempotency key makes every retry safe.
+
+    While the backend is down the order stays in the conversation (``pending_order``) and the
+    conversation is recorded in the spool, whose loop in the action server retries it; both survive
+    restarts.
+    """
+    spool = FilingSpool.from_env()
     try:
         order = await BackendClient.from_env().create_work_order(pending["payload"], pending["key"])
     except BackendUnavailable:
-        log.warning("filing deferred: backend unavailable (attempt %s)", pending["attempt"] + 1)
         attempt = int(pending["attempt"])
+        log.warning("filing deferred: backend unavailable (attempt %s)", attempt + 1)
+        spool.keep(pending["key"], sender_id)
         if attempt == 0:
             dispatcher.utter_message(response="utter_backend_unavailable")
-        if attempt >= len(RETRY_DELAYS):
+        elif attempt == STILL_DOWN_AFTER:
             dispatcher.utter_message(response="utter_backend_still_down")
-            return [SlotSet("pending_order", {**pending, "attempt": attempt + 1})]
-        return [SlotSet("pending_order", {**pending, "attempt": attempt + 1}), retry_reminder(attempt)]
+        return [SlotSet("pending_order", {**pending, "attempt": attempt + 1})]
     except BackendRejected:
         log.exception("filing refused by the backend: %s", pending["payload"])
+        spool.done(pending["key"])
         dispatcher.utter_message(response="utter_filing_refused")
         return [SlotSet("pending_order", None)]
+    spool.done(pending["key"])
     confirmation(dispatcher, order)
     return [SlotSet("pending_order", None)]
 
@@ -360,7 +361,7 @@ class ActionRetryFiling(Action):
         pending = tracker.get_slot("pending_order")
         if not isinstance(pending, dict) or "payload" not in pending:
             return []
-        return await submit(dispatcher, pending)
+        return await submit(dispatcher, tracker.sender_id, pending)
 
 
 class ActionCancelFiling(Action):

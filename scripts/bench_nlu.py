@@ -35,8 +35,27 @@ def train(out: Path) -> tuple[float, Path]:
 
 
 def held_out(model: Path, out: Path) -> dict:
-    run([RASA, "test", "nlu", "--model", str(model), "--nlu", "tests/nlu/heldout.yml", "--out", str(out)])
+    run(
+        [RASA, "test", "nlu", "--model", str(model), "--nlu", "tests/nlu/heldout.yml", "--out", str(out), "--successes"]
+    )
     return json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
+
+
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
+
+
+def threshold_table(out: Path) -> list[str]:
+    """For each fallback threshold: correct answers lost to "not understood", and errors caught by it."""
+    successes = json.loads((out / "intent_successes.json").read_text(encoding="utf-8"))
+    errors = json.loads((out / "intent_errors.json").read_text(encoding="utf-8"))
+    right = [m["intent_prediction"]["confidence"] for m in successes]
+    wrong = [m["intent_prediction"]["confidence"] for m in errors]
+    rows = ["| threshold | correct answers lost | wrong answers caught |", "|---:|---:|---:|"]
+    for t in THRESHOLDS:
+        lost = sum(c < t for c in right)
+        caught = sum(c < t for c in wrong)
+        rows.append(f"| {t} | {lost}/{len(right)} | {caught}/{len(wrong)} |")
+    return rows
 
 
 def cross_validation(out: Path, folds: int) -> dict:
@@ -104,6 +123,7 @@ def main() -> int:
         seconds, model = train(work / "models")
         print(f"  {seconds:.0f} s", flush=True)
         report = held_out(model, work / "heldout")
+        thresholds = threshold_table(work / "heldout")
         print(f"held-out accuracy {report['accuracy']:.3f}", flush=True)
         p50, p95 = parse_latency(model)
         print(f"parse p50 {p50:.1f} ms, p95 {p95:.1f} ms", flush=True)
@@ -126,6 +146,11 @@ def main() -> int:
             f"- Parse latency through the trained pipeline (jieba, n-grams, DIET), in process: p50 **{p50:.1f} ms**, "
             f"p95 {p95:.1f} ms.",
             "- Most frequent confusions on the held-out set: " + ("; ".join(confusions(report)) or "none") + ".",
+            "",
+            "Fallback threshold (`FallbackClassifier` in `config.yml`), on the held-out set: below the threshold",
+            "the bot says it did not understand (twice in a row: a person).",
+            "",
+            *thresholds,
         ]
     )
     print(body)

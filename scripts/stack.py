@@ -336,15 +336,7 @@ def build_services(names: list[str], env: dict[str, str]) -> list[Service]:
             services.append(Service("api", command, url, "/health"))
         elif name == "actions":
             url = env["ACTION_SERVER_URL"]
-            command = [
-                BOT_VENV.bin("python"),
-                "-m",
-                "rasa_sdk",
-                "--actions",
-                "actions",
-                "--port",
-                str(port_of(url)),
-            ]
+            command = [BOT_VENV.bin("python"), "-m", "actions.server", "--host", host, "--port", str(port_of(url))]
             services.append(Service("actions", command, url, "/health"))
         elif name == "rasa":
             url = env["RASA_URL"]
@@ -515,6 +507,7 @@ def describe(services: list[Service], env: dict[str, str]) -> str:
 def prepare(names: list[str], env: dict[str, str]) -> None:
     """Set up exactly what the named services need."""
     check_for_production(env)
+    VAR.mkdir(exist_ok=True)
     if "api" in names:
         ensure_api_env()
         migrate(env)

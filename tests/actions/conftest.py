@@ -14,6 +14,14 @@ from rasa_sdk import Tracker
 from tests.actions.fake_backend import FakeBackend
 
 
+@pytest.fixture(autouse=True)
+def spool_path(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> object:
+    """Each test keeps its waiting orders in its own spool file."""
+    path = f"{tmp_path}/filing_spool.sqlite3"
+    monkeypatch.setenv("ACTION_SPOOL_PATH", path)
+    return path
+
+
 @pytest_asyncio.fixture
 async def backend(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeBackend]:
     fake = FakeBackend()

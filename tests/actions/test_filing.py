@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from actions.filing import (
     ValidateFilingForm,
     order_payload,
 )
+from actions.spool import FilingSpool
 from bot.parsing import LOCAL_TZ
 from tests.actions.conftest import make_tracker, responses
 from tests.actions.fake_backend import FakeBackend
@@ -211,26 +213,38 @@ async def test_backend_failing_briefly_is_retried_within_the_turn(backend: FakeB
     assert len(backend.orders) == 1 and responses(messages)[0] == "utter_work_order_filed"
 
 
-async def test_backend_down_keeps_the_order_and_resubmits_it_later(
-    backend: FakeBackend, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_backend_down_keeps_the_order_and_resubmits_it_later(backend: FakeBackend) -> None:
     backend.fail_next = 3  # every attempt of this turn fails
     messages, events = await file(FILLED)
     assert responses(messages) == ["utter_backend_unavailable"]
     pending = slots_of(events)["pending_order"]
     assert pending["payload"]["address"] == "阳光小区3号楼2单元501" and pending["attempt"] == 1
-    reminders = [e for e in events if e.get("event") == "reminder"]
-    assert reminders and reminders[0]["intent"] == "EXTERNAL_retry_filing"
     assert backend.orders == []
+    spool = FilingSpool.from_env()
+    assert [(w.key, w.sender_id) for w in spool.due(now=time.time() + 3600)] == [(pending["key"], "oRESIDENT0001")]
 
+    # the action server's loop triggers EXTERNAL_retry_filing in the conversation: the order is filed
     dispatcher = CollectingDispatcher()
-    retry = make_tracker("", "EXTERNAL_retry_filing", slots={"pending_order": pending}, message_id="reminder")
+    retry = make_tracker("", "EXTERNAL_retry_filing", slots={"pending_order": pending}, message_id="retry")
     events = await ActionRetryFiling().run(dispatcher, retry, {})
     assert len(backend.orders) == 1
     assert responses(dispatcher.messages)[0] == "utter_work_order_filed"
     assert slots_of(events)["pending_order"] is None
+    assert spool.due(now=time.time() + 3600) == []
     keys = {r["headers"].get("Idempotency-Key") for r in backend.requests if r["method"] == "POST"}
     assert keys == {pending["key"]}  # every attempt carried the first turn's key
+
+
+async def test_resident_is_told_once_when_the_backend_stays_down(unreachable_backend: None) -> None:
+    pending = {"payload": {"kind": "complaint"}, "key": "k", "attempt": 0}
+    said = []
+    for _ in range(7):
+        dispatcher = CollectingDispatcher()
+        retry = make_tracker("", "EXTERNAL_retry_filing", slots={"pending_order": pending})
+        pending = slots_of(await ActionRetryFiling().run(dispatcher, retry, {}))["pending_order"]
+        said += responses(dispatcher.messages)
+    assert said == ["utter_backend_unavailable", "utter_backend_still_down"]
+    assert pending["attempt"] == 7
 
 
 async def test_refused_order_is_not_retried(backend: FakeBackend) -> None:

@@ -31,6 +31,8 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
             "ACTION_SERVER_URL": f"http://127.0.0.1:{free_port()}",
             "RASA_URL": f"http://127.0.0.1:{free_port()}",
             "DATABASE_URL": f"sqlite:///{db}",
+            "RASA_TRACKER_DB": str(db.parent / "rasa_tracker.sqlite3"),
+            "ACTION_SPOOL_PATH": str(db.parent / "filing_spool.sqlite3"),
             "API_TOKEN": "e2e-api-token",
             "RASA_AUTH_TOKEN": "e2e-rasa-token",
             "WECHAT_TOKEN": "e2e-wechat-token",
