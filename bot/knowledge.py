@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,9 @@ def _fill(template: str, facts: OperatorFacts, today: date, extra: Mapping[str, 
         "season_sentence": facts.season_sentence(today),
         **extra,
     }
-    return " ".join(template.split()).format(**values)
+    # Folded YAML joins lines with spaces; Chinese sentences do not take spaces between them.
+    text = re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])", "", " ".join(template.split()))
+    return text.format(**values)
 
 
 def answer(topic: str, facts: OperatorFacts, today: date, **extra: str) -> str:
