@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
