@@ -37,9 +37,3 @@ def require_roles(*roles: Role) -> object:
         return principal
 
     return Depends(check)
-
-
-def require_machine_client(principal: PrincipalDep) -> None:
-    """Kept for routes only the bot and scripts call."""
-    if principal.role != Role.MACHINE:
-        raise Forbidden("only machine clients may call this")

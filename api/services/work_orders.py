@@ -262,13 +262,6 @@ def get_work_order(session: Session, order_id: int) -> WorkOrder:
     return order
 
 
-def get_by_number(session: Session, number: str) -> WorkOrder:
-    order = session.scalars(select(WorkOrder).where(WorkOrder.number == number)).first()
-    if order is None:
-        raise NotFound(f"work order {number} does not exist")
-    return order
-
-
 def list_work_orders(session: Session, filters: WorkOrderFilter, now: datetime) -> tuple[list[WorkOrder], int]:
     """Orders matching the filters, newest first (soonest due first for deadline filters), and the total."""
     conditions: list[ColumnElement[bool]] = []
