@@ -113,11 +113,23 @@ class ActionStartFiling(Action):
         phone = parse_phone(text)
         if phone:
             events.append(SlotSet("phone", phone))
+        # Details already in the first message are not asked for again.
+        address = parse_resident_address(text)
+        if address.complete:
+            events.append(SlotSet("address", address.canonical))
+        now = now_local()
+        window = parse_appointment(text, now) if kind in ("repair", "temperature_test") else None
+        if window is not None and appointment_problem(window, now) is None:
+            events.append(SlotSet("appointment", appointment_start(window, now).isoformat()))
         business_type = tracker.get_slot("business_type")
         if business_type in knowledge.BUSINESS_TYPES:
             events.append(SlotSet("business_type", business_type))
-        events += await self._recall(tracker.sender_id, dispatcher)
-        return events
+        given = {e["name"] for e in events if e.get("event") == "slot" and e.get("value") is not None}
+        recalled = await self._recall(tracker.sender_id, dispatcher)
+        if {"address", "phone"} & given:
+            # the message named its own details: use them, do not ask to confirm the remembered ones
+            recalled = [e for e in recalled if e.get("name") not in ("address", "phone", "contact_known")]
+        return events + recalled
 
     async def _recall(self, openid: str, dispatcher: CollectingDispatcher) -> list[EventType]:
         """Grid workers file for someone else; a known resident confirms instead of typing again."""

@@ -17,6 +17,9 @@ _UNIT = r"(?P<unit>\d+)\s*(?:单元|單元|门|門)"
 _ROOM = r"(?P<room>\d{2,5})\s*(?:室|号|户)?"
 _FULL = re.compile(rf"{_BUILDING}\s*(?:{_UNIT})?\s*(?:{_ROOM})?")
 _DASHED = re.compile(r"(?P<building>\d+)\s*[-－—]\s*(?P<unit>\d+)\s*[-－—]\s*(?P<room>\d{2,5})")
+# The community is the last phrase before the building number: "阀门坏了，阳光小区3号楼…" -> 阳光小区.
+_PHRASE_BREAK = re.compile(r"[\s，,。；;！!？?：:、]+")
+_LEAD_IN = re.compile(r"^(?:地址(?:是|为)?|(?:我|我们)?家?(?:住在|住|在|是))")
 # Province, city, district and street prefixes, stripped one by one while a name is left.
 _ADMIN_PREFIXES = [re.compile(p) for p in (r"^.{1,6}?省", r"^.{1,6}?市", r"^.{1,6}?(?:区|县)", r"^.{1,8}?(?:街道|镇)")]
 
@@ -30,6 +33,12 @@ class ParsedAddress:
     building: str | None = None
     unit: str | None = None
     room: str | None = None
+
+    @property
+    def canonical(self) -> str:
+        """The recognised parts written out, e.g. 阳光小区3号楼2单元501."""
+        unit = f"{self.unit}单元" if self.unit else ""
+        return f"{self.community or ''}{self.building or ''}号楼{unit}{self.room or ''}"
 
     @property
     def complete(self) -> bool:
@@ -51,7 +60,8 @@ def parse_address(text: str) -> ParsedAddress:
     match = _DASHED.search(normalized) or _FULL.search(normalized)
     if match is None:
         return ParsedAddress(original)
-    community = normalized[: match.start()].strip(" ，,、")
+    community = _PHRASE_BREAK.split(normalized[: match.start()].strip(" ，,、"))[-1]
+    community = _LEAD_IN.sub("", community) or community
     for prefix in _ADMIN_PREFIXES:
         rest = prefix.sub("", community, count=1).strip(" ，,、")
         if rest:

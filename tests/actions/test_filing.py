@@ -55,6 +55,18 @@ async def test_room_temperature_complaint_explains_the_standard_and_keeps_the_st
     assert slots["is_grid_worker"] is False and slots["address"] is None
 
 
+async def test_details_in_the_first_message_are_not_asked_again(
+    backend: FakeBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("actions.filing.now_local", lambda: datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ))
+    backend.residents["oRESIDENT0001"] = {"phone": "13900001111", "addresses": [{"text": "华夏小区5号楼1单元301"}]}
+    _, slots = await start("阀门坏了 明天上午来修 阳光小区3号楼2单元501 电话13800138000", "request_repair")
+    assert slots["address"] == "阳光小区3号楼2单元501"
+    assert slots["phone"] == "13800138000"
+    assert slots["appointment"] == "2026-12-11T07:00:00+08:00"
+    assert slots.get("contact_known") is None  # the remembered address is not offered over the one given
+
+
 async def test_leak_gets_safety_advice_first(backend: FakeBackend) -> None:
     messages, slots = await start("暖气漏水了", "report_leak")
     assert "关闭" in messages[0]["text"] and "阀门" in messages[0]["text"] and "10.2.3" in messages[0]["text"]

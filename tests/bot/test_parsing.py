@@ -74,3 +74,18 @@ def test_address_uses_the_backends_parser_with_chinese_numerals() -> None:
     assert (parsed.community, parsed.building, parsed.unit, parsed.room) == ("阳光小区", "3", "2", "501")
     assert parsed.complete
     assert not parse_resident_address("阳光小区").complete
+
+
+@pytest.mark.parametrize(
+    ("text", "community", "canonical"),
+    [
+        ("阀门坏了 明天上午来修 阳光小区3号楼2单元501", "阳光小区", "阳光小区3号楼2单元501"),
+        ("我家住在锦绣苑8号楼2单元602", "锦绣苑", "锦绣苑8号楼2单元602"),
+        ("地址是翠竹园小区6栋101", "翠竹园小区", "翠竹园小区6号楼101"),
+        ("暖气不热，海景花园12栋1单元1202", "海景花园", "海景花园12号楼1单元1202"),
+    ],
+)
+def test_address_inside_a_sentence(text: str, community: str, canonical: str) -> None:
+    parsed = parse_resident_address(text)
+    assert parsed.community == community
+    assert parsed.canonical == canonical
