@@ -93,7 +93,8 @@ class ActionStartFiling(Action):
         kind, category = FILING_INTENTS.get(intent, ("consultation", "other"))
         text = tracker.latest_message.get("text") or ""
         facts = get_facts()
-        today = now_local().date()
+        now = now_local()
+        today = now.date()
         if intent == "report_leak":
             dispatcher.utter_message(text=knowledge.answer("leak_safety", facts, today))
         elif intent == "complain_room_temperature":
@@ -117,7 +118,6 @@ class ActionStartFiling(Action):
         address = parse_resident_address(text)
         if address.complete:
             events.append(SlotSet("address", address.canonical))
-        now = now_local()
         window = parse_appointment(text, now) if kind in ("repair", "temperature_test") else None
         if window is not None and appointment_problem(window, now) is None:
             events.append(SlotSet("appointment", appointment_start(window, now).isoformat()))

@@ -40,15 +40,15 @@ class ActionHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         reason = handoff_reason(tracker)
         summary = "\n".join(recent_user_texts(tracker))
+        facts = get_facts()
         try:
             await BackendClient.from_env().open_handoff(tracker.sender_id, reason, summary)
         except BackendError:
             # The person cannot see the chat: say so, keep the bot answering, give the hotline.
             log.exception("handoff could not be opened")
-            hotline = get_facts().value("hotline")
+            hotline = facts.value("hotline")
             dispatcher.utter_message(text=f"抱歉，人工客服暂时无法接入，请拨打服务热线 {hotline}。")
             return [SlotSet("anger", None)]
-        facts = get_facts()
         minutes = facts.human_reply_minutes
         hours = facts.value("human_service_hours")
         when = f"工作人员一般会在{minutes}分钟内回复（人工服务时间：{hours}），" if minutes else ""

@@ -11,9 +11,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import cn2an
-
-from api.domain.addresses import ParsedAddress, parse_address
+from api.domain.addresses import ParsedAddress, parse_address, to_digits
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
@@ -32,16 +30,9 @@ def parse_phone(text: str) -> str | None:
     return None
 
 
-def _digits(text: str) -> str:
-    try:
-        return str(cn2an.transform(text, "cn2an"))
-    except (ValueError, KeyError):
-        return text
-
-
 def parse_temperature(text: str) -> float | None:
     """ "十五度", "15℃", "15.5 度", "零下三度" -> a number of degrees Celsius; else None."""
-    normalized = _digits(text.replace("零下", "-"))
+    normalized = to_digits(text.replace("零下", "-"))
     match = _TEMPERATURE.search(normalized)
     return float(match.group(1)) if match else None
 

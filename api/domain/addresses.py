@@ -46,7 +46,8 @@ class ParsedAddress:
         return bool(self.community and self.building and self.room)
 
 
-def _to_digits(text: str) -> str:
+def to_digits(text: str) -> str:
+    """Chinese numerals turned into digits ("三号楼五零一" -> "3号楼501"); text cn2an refuses stays as is."""
     try:
         return str(cn2an.transform(text, "cn2an"))
     except (ValueError, KeyError):  # cn2an refuses some mixed forms; keep the text as written
@@ -56,7 +57,7 @@ def _to_digits(text: str) -> str:
 def parse_address(text: str) -> ParsedAddress:
     """Split ``text`` into its parts."""
     original = text.strip()
-    normalized = _to_digits(re.sub(r"\s+", " ", original))
+    normalized = to_digits(re.sub(r"\s+", " ", original))
     match = _DASHED.search(normalized) or _FULL.search(normalized)
     if match is None:
         return ParsedAddress(original)

@@ -78,12 +78,13 @@ def create_work_order(
     resident = _remember_resident(session, data, parsed, ctx.now)
     local_day = rules.local_date(accepted_at)
     season = season_label(local_day, ctx.config)
+    urgent = data.urgent or data.category == Category.LEAK  # 10.2.3: leaks are urgent
     deadlines = rules.compute_deadlines(
         rules.OrderFacts(
             kind=data.kind,
             category=data.category,
             source=data.source,
-            urgent=data.urgent or data.category == Category.LEAK,  # 10.2.3: leaks are urgent
+            urgent=urgent,
             accepted_at=accepted_at,
             appointment_at=data.appointment_at,
             external_works=data.external_works,
@@ -106,7 +107,7 @@ def create_work_order(
         building=parsed.building if parsed else None,
         unit=parsed.unit if parsed else None,
         room=parsed.room if parsed else None,
-        urgent=data.urgent or data.category == Category.LEAK,
+        urgent=urgent,
         season=season,
         forwarded_by_grid_worker_id=grid_worker.id if grid_worker else None,
         external_reference=data.external_reference,
