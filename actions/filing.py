@@ -25,6 +25,8 @@ from bot.parsing import (
     LOCAL_TZ,
     appointment_problem,
     appointment_start,
+    corrected_address,
+    is_correction,
     parse_appointment,
     parse_phone,
     parse_resident_address,
@@ -43,6 +45,16 @@ FILING_INTENTS: dict[str, tuple[str, str]] = {
     "request_temperature_test": ("temperature_test", "room_temperature"),
     "ask_business_process": ("business", "other"),
 }
+# The NLU's ``category`` entity may make the intent's category more precise: a cold-room complaint
+# that is "一点都不热" is no heat at all, a service complaint about "乱收费" is about billing, and a
+# repair that mentions water running out is a leak (urgent, 10.1.4).
+REFINEMENTS: dict[str, frozenset[str]] = {
+    "room_temperature": frozenset({"no_heat"}),
+    "service": frozenset({"billing"}),
+    "equipment": frozenset({"leak"}),
+}
+# The slots a resident may correct mid-form in one message ("不是3号楼是5号楼", "电话改成…").
+CORRECTABLE = ("address", "phone", "appointment", "measured_temperature")
 KIND_NAMES = {"complaint": "投诉", "repair": "报修", "temperature_test": "入户测温", "business": "业务办理"}
 FILING_SLOTS = (
     "order_kind",
@@ -76,6 +88,45 @@ def idempotency_key(tracker: Tracker) -> str:
     return "conv-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40]
 
 
+def entity(tracker: Tracker, name: str) -> Any:
+    """The first value of entity ``name`` in the latest message, or None."""
+    return next(tracker.get_latest_entity_values(name), None)
+
+
+def choose_category(default: str, found: Any) -> str:
+    """The intent's category, unless the wording points to a more precise one it allows."""
+    return str(found) if found in REFINEMENTS.get(default, frozenset()) else default
+
+
+def needs_appointment(kind: str | None, category: str | None) -> bool:
+    """Visits are booked for repairs (a leak is handled at once, 10.1.4) and temperature tests."""
+    return kind == "temperature_test" or (kind == "repair" and category != "leak")
+
+
+def needs_temperature(kind: str | None, category: str | None) -> bool:
+    """A cold-room complaint asks what the resident measured (5.1, 5.4.6)."""
+    return kind == "complaint" and category in ("room_temperature", "no_heat")
+
+
+def value_before_turn(tracker: Tracker, slot: str) -> Any:
+    """What ``slot`` held before the latest message, whatever this turn set it to."""
+    events = list(tracker.events)
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    for event in reversed(events[:last_user]):
+        if event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
+
+
+def corrected_this_turn(tracker: Tracker) -> bool:
+    """True when the latest message changed a detail already taken down (a mid-form correction)."""
+    changed = tracker.slots_to_validate()
+    return any(
+        name in changed and changed[name] is not None and value_before_turn(tracker, name) is not None
+        for name in CORRECTABLE
+    )
+
+
 def reset_filing() -> list[EventType]:
     return [SlotSet(name, None) for name in FILING_SLOTS]
 
@@ -91,15 +142,16 @@ class ActionStartFiling(Action):
         if intent not in FILING_INTENTS:  # "yes" to an offer to file (e.g. after a business answer)
             intent = tracker.get_slot("offered_filing") or intent
         kind, category = FILING_INTENTS.get(intent, ("consultation", "other"))
+        category = choose_category(category, entity(tracker, "category"))
         text = tracker.latest_message.get("text") or ""
         facts = get_facts()
         now = now_local()
         today = now.date()
-        if intent == "report_leak":
+        if category == "leak":
             dispatcher.utter_message(text=knowledge.answer("leak_safety", facts, today))
-        elif intent == "complain_room_temperature":
+        elif needs_temperature(kind, category):
             dispatcher.utter_message(text=knowledge.answer("temperature_complaint_intro", facts, today))
-        elif intent == "request_temperature_test":
+        elif kind == "temperature_test":
             dispatcher.utter_message(text=knowledge.answer("temperature_test_intro", facts, today))
         events: list[EventType] = reset_filing() + [
             SlotSet("offered_filing", None),
@@ -108,17 +160,18 @@ class ActionStartFiling(Action):
             SlotSet("description", text),
             SlotSet("failed_attempts", 0.0),
         ]
-        temperature = parse_temperature(text)
-        if temperature is not None and kind == "complaint":
+        # Details already in the first message (the NLU's entities) are not asked for again.
+        temperature = parse_temperature(str(entity(tracker, "temperature") or text))
+        if temperature is not None and needs_temperature(kind, category):
             events.append(SlotSet("measured_temperature", temperature))
-        phone = parse_phone(text)
+        phone = parse_phone(str(entity(tracker, "phone") or text))
         if phone:
             events.append(SlotSet("phone", phone))
-        # Details already in the first message are not asked for again.
-        address = parse_resident_address(text)
+        address = parse_resident_address(str(entity(tracker, "address") or ""))
         if address.complete:
             events.append(SlotSet("address", address.canonical))
-        window = parse_appointment(text, now) if kind in ("repair", "temperature_test") else None
+        time = entity(tracker, "time")
+        window = parse_appointment(str(time), now) if time and needs_appointment(kind, category) else None
         if window is not None and appointment_problem(window, now) is None:
             events.append(SlotSet("appointment", appointment_start(window, now).isoformat()))
         business_type = tracker.get_slot("business_type")
@@ -161,14 +214,15 @@ class ValidateFilingForm(FormValidationAction):
         kind = tracker.get_slot("order_kind")
         category = tracker.get_slot("category")
         slots: list[str] = []
-        if tracker.get_slot("contact_known") and tracker.get_slot("contact_confirmed") is None:
+        # still asked while this turn's "no" is being validated (it clears contact_known)
+        if tracker.get_slot("contact_known") and tracker.get_slot("contact_confirmed") is not True:
             slots.append("contact_confirmed")
         if kind == "business":
             slots.append("business_type")
         slots += ["address", "phone"]
-        if kind == "complaint" and category == "room_temperature":
+        if needs_temperature(kind, category):
             slots.append("measured_temperature")
-        if kind == "temperature_test" or (kind == "repair" and category != "leak"):
+        if needs_appointment(kind, category):
             slots.append("appointment")
         slots.append("filing_confirmed")
         return slots
@@ -183,6 +237,8 @@ class ValidateFilingForm(FormValidationAction):
     def validate_contact_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if value is False and corrected_this_turn(tracker):
+            return {"contact_confirmed": True}  # "不对，是5号楼": the corrected details stand
         if value is False:
             return {"contact_confirmed": False, "contact_known": False, "address": None, "phone": None}
         return {"contact_confirmed": True}
@@ -191,9 +247,17 @@ class ValidateFilingForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         parsed = parse_resident_address(str(value or ""))
+        text = tracker.latest_message.get("text") or ""
+        previous = value_before_turn(tracker, "address")
+        if previous and (is_correction(text) or not parsed.complete):
+            # "不是3号楼是5号楼": the parts named replace those of the address taken down
+            corrected = corrected_address(str(previous), text)
+            if corrected is not None:
+                dispatcher.utter_message(text=f"好的，地址已改为：{corrected}")
+                return {"address": corrected, "failed_attempts": 0.0}
         if not parsed.complete:
             return self._failed(tracker, dispatcher, "address", "utter_invalid_address")
-        return {"address": parsed.text, "failed_attempts": 0.0}
+        return {"address": parsed.text[slice(*parsed.span)] if parsed.span else parsed.text, "failed_attempts": 0.0}
 
     def validate_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -239,6 +303,8 @@ class ValidateFilingForm(FormValidationAction):
     def validate_filing_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if value is False and corrected_this_turn(tracker):
+            return {"filing_confirmed": None}  # a correction, not a "no": confirm the new summary
         if value is False:
             dispatcher.utter_message(response="utter_filing_restart")
             return {
@@ -264,7 +330,7 @@ def summary(tracker: Tracker) -> str:
     if isinstance(temperature, (int, float)):
         parts.append(f"室温：{temperature:g}℃")
     appointment = tracker.get_slot("appointment")
-    if appointment:
+    if appointment and needs_appointment(kind, tracker.get_slot("category")):
         parts.append(f"上门时间：{datetime.fromisoformat(appointment):%m月%d日 %H:%M}")
     return "；".join(parts)
 
@@ -303,7 +369,9 @@ def order_payload(tracker: Tracker) -> dict[str, Any]:
         "phone": tracker.get_slot("phone"),
         "address": tracker.get_slot("address"),
         "urgent": tracker.get_slot("category") == "leak",
-        "appointment_at": tracker.get_slot("appointment"),
+        "appointment_at": tracker.get_slot("appointment")
+        if needs_appointment(kind, tracker.get_slot("category"))
+        else None,
     }
     return {k: v for k, v in payload.items() if v is not None}
 

@@ -8,6 +8,7 @@ the same way.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -37,22 +38,87 @@ def parse_temperature(text: str) -> float | None:
     return float(match.group(1)) if match else None
 
 
-def parse_appointment(text: str, now: datetime) -> tuple[datetime, datetime] | None:
-    """The time window a resident names ("明天上午", "今晚八点"), as aware datetimes; else None."""
+# A time a resident names, found before it is parsed: jionlp parses a time expression well but reads
+# a whole sentence too eagerly ("3号楼" would become the 3rd of the month), so only these spans go to it.
+_NUM = r"(?:\d{1,2}|[零一二两三四五六七八九十]{1,3})"
+_DAY = (
+    rf"(?:大?后天|前天|昨天|今天|明天|(?:这|本|上|下)?个?(?:周|星期|礼拜)[一二三四五六日天1-7]|{_NUM}月{_NUM}[日号]"
+    r"|(?:今|明)(?=早|晚))"
+)
+_PART = r"(?:凌晨|早上|早晨|上午|中午|下午|傍晚|晚上|夜里|早|晚)"
+_CLOCK = rf"{_NUM}\s*(?:点钟?|时|[:：]\d{{2}})(?:半|{_NUM}分?|[一三]刻)?"
+_AFTER = r"(?:以后|之后|左右|前后)?"
+_TIME = re.compile(
+    rf"{_DAY}\s*{_PART}?\s*(?:{_CLOCK})?{_AFTER}"
+    rf"|{_PART}\s*{_CLOCK}{_AFTER}"
+    # a bare clock time, but not the "一点" of "一点都不热"
+    rf"|(?<![一有点])(?!一点){_CLOCK}{_AFTER}(?![都也儿多])"
+)
+# jionlp reads "明早9点" as today; spelt out it gets the day right.
+_SPELLED = {"今早": "今天早上", "明早": "明天早上", "今晚": "今天晚上", "明晚": "明天晚上"}
+
+
+@dataclass(frozen=True)
+class TimeMention:
+    """A time named in a message: where it stands and the window it means (aware, Asia/Shanghai)."""
+
+    start: int
+    end: int
+    window: tuple[datetime, datetime]
+
+
+def find_time(text: str, now: datetime) -> TimeMention | None:
+    """The first time expression in ``text`` that jionlp can read, relative to ``now``; else None."""
     import jionlp  # heavy; loaded on first use, not at import
 
     base = now.astimezone(LOCAL_TZ)
-    try:
-        parsed = jionlp.parse_time(text, time_base=base.timestamp())
-    except (ValueError, TypeError, KeyError, IndexError):
-        return None
-    if not parsed or parsed.get("type") not in ("time_point", "time_span"):
+    for match in _TIME.finditer(text):
+        phrase = match.group().strip()
+        if not phrase:
+            continue
+        for short, long in _SPELLED.items():
+            phrase = phrase.replace(short, long)
+        try:
+            parsed = jionlp.parse_time(phrase, time_base=base.timestamp())
+        except (ValueError, TypeError, KeyError, IndexError):
+            continue
+        window = _window(parsed)
+        if window is not None:
+            return TimeMention(match.start(), match.end(), window)
+    return None
+
+
+def _window(parsed: object) -> tuple[datetime, datetime] | None:
+    if not isinstance(parsed, dict) or parsed.get("type") not in ("time_point", "time_span"):
         return None
     times = parsed.get("time")
-    if not isinstance(times, list) or len(times) != 2:
+    if not isinstance(times, list) or len(times) != 2 or times[0] in ("inf", "-inf"):
         return None
-    start, end = (datetime.strptime(t, "%Y-%m-%d %H:%M:%S").replace(tzinfo=LOCAL_TZ) for t in times)
-    return start, end
+    start = datetime.strptime(times[0], "%Y-%m-%d %H:%M:%S").replace(tzinfo=LOCAL_TZ)
+    if times[1] in ("inf", "-inf"):  # "八点以后": from then until the end of that day
+        return start, start.replace(hour=23, minute=59, second=59)
+    return start, datetime.strptime(times[1], "%Y-%m-%d %H:%M:%S").replace(tzinfo=LOCAL_TZ)
+
+
+def parse_appointment(text: str, now: datetime) -> tuple[datetime, datetime] | None:
+    """The time window a resident names ("明天上午", "今晚八点"), as aware datetimes; else None.
+
+    An ISO 8601 interval ("start/end", what the NLU's ``time`` entity carries) is read as it is.
+    """
+    try:
+        start, _, end = text.strip().partition("/")
+        window = datetime.fromisoformat(start), datetime.fromisoformat(end or start)
+    except ValueError:
+        mention = find_time(text, now)
+        return mention.window if mention else None
+    return window[0] if window[0].tzinfo else window[0].replace(tzinfo=LOCAL_TZ), (
+        window[1] if window[1].tzinfo else window[1].replace(tzinfo=LOCAL_TZ)
+    )
+
+
+def interval(window: tuple[datetime, datetime]) -> str:
+    """A window written as an ISO 8601 interval, "start/end"."""
+    return f"{window[0].isoformat()}/{window[1].isoformat()}"
 
 
 def appointment_problem(window: tuple[datetime, datetime] | None, now: datetime, max_days: int = 7) -> str | None:
@@ -75,3 +141,35 @@ def appointment_start(window: tuple[datetime, datetime], now: datetime) -> datet
 
 def parse_resident_address(text: str) -> ParsedAddress:
     return parse_address(text)
+
+
+# "不是3号楼是5号楼", "单元写错了，是2单元", "房间号改成502": a resident correcting what was taken down.
+_CORRECTION = re.compile(r"不是|不对|错了|写错|说错|改成|改为|改到|换成|应该是|更正")
+_BUILDING_PART = re.compile(r"(\d+)\s*(?:号楼|栋|幢|座|#)")
+_UNIT_PART = re.compile(r"(\d+)\s*(?:单元|门)")
+_ROOM_PART = re.compile(r"(\d{2,5})\s*(?:室|户)|(?:房间号?|门牌号?)\s*(?:是|为|改成|改为)?\s*(\d{2,5})")
+
+
+def is_correction(text: str) -> bool:
+    """True when the message says something taken down was wrong."""
+    return _CORRECTION.search(text) is not None
+
+
+def corrected_address(previous: str, text: str) -> str | None:
+    """``previous`` with the parts ``text`` names replaced, the last mention of each winning.
+
+    "不是3号楼是5号楼" applied to 阳光小区3号楼2单元501 gives 阳光小区5号楼2单元501. None when the
+    previous address is incomplete or the text names no building, unit or room.
+    """
+    old = parse_address(previous)
+    if not old.complete:
+        return None
+    normalized = to_digits(text)
+    changes: dict[str, str] = {}
+    for part, pattern in (("building", _BUILDING_PART), ("unit", _UNIT_PART), ("room", _ROOM_PART)):
+        found = [next(group for group in match.groups() if group) for match in pattern.finditer(normalized)]
+        if found:
+            changes[part] = found[-1]
+    if not changes:
+        return None
+    return replace(old, **changes).canonical

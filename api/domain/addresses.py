@@ -33,6 +33,8 @@ class ParsedAddress:
     building: str | None = None
     unit: str | None = None
     room: str | None = None
+    # where the address stands in ``text`` (start, end), when one was found
+    span: tuple[int, int] | None = None
 
     @property
     def canonical(self) -> str:
@@ -54,19 +56,58 @@ def to_digits(text: str) -> str:
         return text
 
 
+_NUMERAL_RUN = re.compile(r"[零〇一二两三四五六七八九十百千]+")
+
+
+def to_digits_aligned(text: str) -> tuple[str, list[int], list[int]]:
+    """``to_digits`` run by run, with where each output character came from in ``text``.
+
+    Returns the converted text and, for each of its characters, the start and the end of the
+    original characters it stands for, so a match in the converted text maps back to the input.
+    """
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    position = 0
+    for run in _NUMERAL_RUN.finditer(text):
+        for index in range(position, run.start()):
+            out.append(text[index])
+            starts.append(index)
+            ends.append(index + 1)
+        for char in to_digits(run.group()):
+            out.append(char)
+            starts.append(run.start())
+            ends.append(run.end())
+        position = run.end()
+    for index in range(position, len(text)):
+        out.append(text[index])
+        starts.append(index)
+        ends.append(index + 1)
+    return "".join(out), starts, ends
+
+
 def parse_address(text: str) -> ParsedAddress:
-    """Split ``text`` into its parts."""
+    """Split ``text`` into its parts and say where the address stands in it."""
     original = text.strip()
-    normalized = to_digits(re.sub(r"\s+", " ", original))
+    offset = len(text) - len(text.lstrip())
+    normalized, starts, ends = to_digits_aligned(original)
     match = _DASHED.search(normalized) or _FULL.search(normalized)
     if match is None:
         return ParsedAddress(original)
-    community = _PHRASE_BREAK.split(normalized[: match.start()].strip(" ，,、"))[-1]
-    community = _LEAD_IN.sub("", community) or community
+    before = normalized[: match.start()].rstrip(" ，,、")
+    community = _PHRASE_BREAK.split(before)[-1]
+    community_at = len(before) - len(community)
+    lead_in = _LEAD_IN.match(community)
+    if lead_in and lead_in.end() < len(community):
+        community, community_at = community[lead_in.end() :], community_at + lead_in.end()
     for prefix in _ADMIN_PREFIXES:
         rest = prefix.sub("", community, count=1).strip(" ，,、")
         if rest:
             community = rest
+    end = match.end()
+    while end > match.start() and normalized[end - 1] == " ":
+        end -= 1
+    begin = community_at if community else match.start()
     parts = match.groupdict()
     return ParsedAddress(
         original,
@@ -74,4 +115,5 @@ def parse_address(text: str) -> ParsedAddress:
         building=parts.get("building"),
         unit=parts.get("unit"),
         room=parts.get("room"),
+        span=(offset + starts[begin], offset + ends[end - 1]),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -11,6 +12,8 @@ import pytest_asyncio
 from aiohttp import web
 from rasa_sdk import Tracker
 
+from bot.nlu import extract
+from bot.parsing import LOCAL_TZ, parse_phone, parse_temperature
 from tests.actions.fake_backend import FakeBackend
 
 
@@ -57,12 +60,26 @@ def make_tracker(
     slots: dict[str, Any] | None = None,
     entities: list[dict[str, Any]] | None = None,
     earlier_intents: tuple[str, ...] = (),
+    now: datetime | None = None,
+    earlier_events: list[dict[str, Any]] | None = None,
 ) -> Tracker:
-    """A tracker whose latest message is ``text`` classified as ``intent``, as Rasa sends it."""
+    """A tracker whose latest message is ``text`` classified as ``intent``, as Rasa sends it.
+
+    Without explicit ``entities`` the message carries what the pipeline's own extractor finds
+    (addresses, times, categories) plus the phone numbers and temperatures the regexes find.
+    """
+    if entities is None:
+        entities = extract(text, now or datetime.now(LOCAL_TZ))
+        phone = parse_phone(text)
+        if phone:
+            entities.append({"entity": "phone", "value": phone})
+        temperature = parse_temperature(text)
+        if temperature is not None:
+            entities.append({"entity": "temperature", "value": f"{temperature:g}度"})
     latest: dict[str, Any] = {
         "text": text,
         "intent": {"name": intent, "confidence": 0.97},
-        "entities": entities or [],
+        "entities": entities,
         "message_id": message_id,
     }
     earlier = [
@@ -73,7 +90,9 @@ def make_tracker(
         sender_id=sender_id,
         slots=dict(slots or {}),
         latest_message=latest,
-        events=earlier + [{"event": "user", "text": text, "parse_data": latest, "message_id": message_id}],
+        events=earlier
+        + list(earlier_events or [])
+        + [{"event": "user", "text": text, "parse_data": latest, "message_id": message_id}],
         paused=False,
         followup_action=None,
         active_loop={},

@@ -60,7 +60,11 @@ async def test_details_in_the_first_message_are_not_asked_again(
 ) -> None:
     monkeypatch.setattr("actions.filing.now_local", lambda: datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ))
     backend.residents["oRESIDENT0001"] = {"phone": "13900001111", "addresses": [{"text": "华夏小区5号楼1单元301"}]}
-    _, slots = await start("阀门坏了 明天上午来修 阳光小区3号楼2单元501 电话13800138000", "request_repair")
+    _, slots = await start(
+        "阀门坏了 明天上午来修 阳光小区3号楼2单元501 电话13800138000",
+        "request_repair",
+        now=datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ),
+    )
     assert slots["address"] == "阳光小区3号楼2单元501"
     assert slots["phone"] == "13800138000"
     assert slots["appointment"] == "2026-12-11T07:00:00+08:00"
@@ -287,3 +291,87 @@ def test_payload_of_a_business_request_names_the_business() -> None:
     )
     payload = order_payload(tracker)
     assert payload["kind"] == "business" and payload["description"].startswith("【报停】")
+
+
+FORM_DOMAIN = {
+    "forms": {"filing_form": {"required_slots": ["address", "phone", "measured_temperature", "filing_confirmed"]}}
+}
+
+
+async def run_form(
+    text: str, intent: str, before: dict[str, Any], extracted: dict[str, Any], domain: dict = FORM_DOMAIN
+) -> tuple[dict, list[str]]:
+    """One turn of the filing form: ``before`` was taken down, the message's mappings set ``extracted``."""
+    earlier = [{"event": "slot", "name": k, "value": v} for k, v in before.items()]
+    tracker = make_tracker(text, intent, slots={**before, **extracted}, earlier_events=earlier)
+    tracker.events.extend({"event": "slot", "name": k, "value": v} for k, v in extracted.items())
+    tracker.active_loop = {"name": "filing_form"}
+    dispatcher = CollectingDispatcher()
+    events = await ValidateFilingForm().run(dispatcher, tracker, domain)
+    return slots_of(events), responses(dispatcher.messages)
+
+
+TAKEN_DOWN = {**FILLED, "filing_confirmed": None, "requested_slot": "filing_confirmed"}
+
+
+async def test_a_correction_at_the_summary_changes_one_part_and_asks_again() -> None:
+    # "不是…" is classified as deny and the address entity is the half-sentence "不是3号楼"
+    slots, said = await run_form(
+        "不是3号楼是5号楼", "deny", TAKEN_DOWN, {"address": "不是3号楼", "filing_confirmed": False}
+    )
+    assert slots["address"] == "阳光小区5号楼2单元501"
+    assert slots["filing_confirmed"] is None
+    assert "phone" not in slots or slots["phone"] == FILLED["phone"]
+    assert "utter_filing_restart" not in said and any("5号楼" in s for s in said)
+
+
+async def test_a_plain_no_at_the_summary_starts_over() -> None:
+    slots, said = await run_form("不对", "deny", TAKEN_DOWN, {"filing_confirmed": False})
+    assert slots["address"] is None and slots["phone"] is None
+    assert "utter_filing_restart" in said
+
+
+async def test_a_new_phone_number_at_the_summary_replaces_the_old_one() -> None:
+    slots, said = await run_form(
+        "电话错了，是13912345678", "deny", TAKEN_DOWN, {"phone": "13912345678", "filing_confirmed": False}
+    )
+    assert slots["phone"] == "13912345678" and slots["filing_confirmed"] is None
+    assert "utter_filing_restart" not in said
+
+
+KNOWN = {**TAKEN_DOWN, "contact_known": True, "contact_confirmed": None, "requested_slot": "contact_confirmed"}
+CONTACT_DOMAIN = {"forms": {"filing_form": {"required_slots": ["contact_confirmed", "address", "phone"]}}}
+
+
+async def test_a_known_resident_correcting_the_remembered_address() -> None:
+    extracted = {"address": "是6号楼", "contact_confirmed": False}
+    slots, _ = await run_form("不对，是6号楼", "deny", KNOWN, extracted, CONTACT_DOMAIN)
+    assert slots["contact_confirmed"] is True and slots["address"] == "阳光小区6号楼2单元501"
+
+
+async def test_a_known_resident_saying_no_gives_the_details_again() -> None:
+    slots, _ = await run_form("不是", "deny", KNOWN, {"contact_confirmed": False}, CONTACT_DOMAIN)
+    assert slots["contact_known"] is False and slots["address"] is None and slots["phone"] is None
+
+
+async def test_a_repair_that_mentions_running_water_is_filed_as_a_leak(backend: FakeBackend) -> None:
+    messages, slots = await start("暖气片接头一直在滴水", "request_repair")
+    assert (slots["order_kind"], slots["category"]) == ("repair", "leak")
+    assert "阀" in messages[0]["text"]  # the safety advice comes first
+
+
+async def test_a_room_that_is_not_heated_at_all_is_no_heat(backend: FakeBackend) -> None:
+    _, slots = await start("暖气一点都不热，冰凉的", "complain_room_temperature")
+    assert slots["category"] == "no_heat"
+    tracker = make_tracker("x", "inform", slots={"order_kind": "complaint", "category": "no_heat"})
+    assert "measured_temperature" in await ValidateFilingForm().required_slots([], CollectingDispatcher(), tracker, {})
+
+
+async def test_a_service_complaint_keeps_its_category_whatever_else_is_said(backend: FakeBackend) -> None:
+    _, slots = await start("打电话没人接，家里还冷", "complain_service")
+    assert slots["category"] == "service"
+
+
+def test_a_complaint_sends_no_appointment_even_if_a_time_was_mentioned() -> None:
+    payload = order_payload(make_tracker("x", "affirm", slots={**FILLED, "appointment": "2026-12-11T09:00:00+08:00"}))
+    assert "appointment_at" not in payload

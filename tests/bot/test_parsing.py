@@ -9,6 +9,10 @@ import pytest
 from bot.parsing import (
     LOCAL_TZ,
     appointment_problem,
+    corrected_address,
+    find_time,
+    interval,
+    is_correction,
     parse_appointment,
     parse_phone,
     parse_resident_address,
@@ -89,3 +93,44 @@ def test_address_inside_a_sentence(text: str, community: str, canonical: str) ->
     parsed = parse_resident_address(text)
     assert parsed.community == community
     assert parsed.canonical == canonical
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "start"),
+    [
+        ("今晚八点以后家里有人", "今晚八点以后", "2026-12-10T20:00:00+08:00"),
+        ("改到后天下午吧", "后天下午", "2026-12-12T13:00:00+08:00"),
+        ("明早9点", "明早9点", "2026-12-11T09:00:00+08:00"),
+        ("下周一上午来", "下周一上午", "2026-12-14T07:00:00+08:00"),
+        ("那就12月15日上午", "12月15日上午", "2026-12-15T07:00:00+08:00"),
+    ],
+)
+def test_a_time_is_found_inside_a_sentence(text: str, phrase: str, start: str) -> None:
+    mention = find_time(text, NOW)
+    assert mention is not None
+    assert text[mention.start : mention.end] == phrase
+    assert mention.window[0].isoformat() == start
+
+
+def test_an_interval_reads_back_as_the_same_window() -> None:
+    window = (datetime(2026, 12, 11, 7, tzinfo=LOCAL_TZ), datetime(2026, 12, 11, 11, 59, 59, tzinfo=LOCAL_TZ))
+    assert parse_appointment(interval(window), NOW) == window
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("不是3号楼是5号楼", "阳光小区5号楼2单元501"),
+        ("单元写错了，是三单元", "阳光小区3号楼3单元501"),
+        ("房间号改成502", "阳光小区3号楼2单元502"),
+        ("不对 是六号楼三单元602室", "阳光小区6号楼3单元602"),
+        ("不是这个", None),
+    ],
+)
+def test_a_correction_replaces_only_the_parts_it_names(text: str, expected: str | None) -> None:
+    assert is_correction(text)
+    assert corrected_address("阳光小区3号楼2单元501", text) == expected
+
+
+def test_an_incomplete_address_cannot_be_corrected() -> None:
+    assert corrected_address("阳光小区", "不是3号楼是5号楼") is None

@@ -1,0 +1,137 @@
+"""The NLU pipeline's own entity extractor: addresses, times and problem categories.
+
+Rasa has no offline extractor for Chinese addresses or times (Duckling needs a server, and does not
+read Chinese), so this component finds them with the parsers the actions use (``bot.parsing``):
+
+- ``address``: "阳光小区3号楼2单元501" (community, building, unit, room in ``additional_info``); the
+  value is the address as written, so a form can re-parse and correct it;
+- ``time``: "明天上午", "今晚八点以后" -> the window as an ISO 8601 interval ("start/end") in
+  Asia/Shanghai, relative to when the message is parsed;
+- ``category``: the work-order category the wording points to ("一点都不热" -> ``no_heat``,
+  "乱收费" -> ``billing``, "漏水" -> ``leak``), one per message, the most specific first.
+
+Phone numbers, temperatures, business types and signs of anger stay with Rasa's
+RegexEntityExtractor (``data/nlu/lookups.yml``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.parsing import LOCAL_TZ, find_time, interval, parse_resident_address
+
+# Backend categories (api.domain.work_orders.Category) and the words that point to them, the most
+# specific first: "暖气片漏水 一点都不热" is a leak before it is a cold room.
+CATEGORY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("leak", ("漏水", "跑水", "渗水", "滴水", "冒水", "喷水", "爆管", "爆裂", "跑冒滴漏", "水漫", "淹了")),
+    (
+        "no_heat",
+        (
+            "一点都不热",
+            "一点也不热",
+            "一点不热",
+            "完全不热",
+            "根本不热",
+            "冰凉",
+            "冰冷",
+            "没暖气",
+            "不供暖",
+            "没供暖",
+            "不来暖",
+            "没来暖",
+            "拔凉",
+        ),
+    ),
+    ("billing", ("乱收费", "多收", "收费不合理", "重复收费", "扣费", "账单", "发票", "退费", "多交")),
+    (
+        "equipment",
+        (
+            "阀门",
+            "暖气片",
+            "散热器",
+            "管道",
+            "水管",
+            "立管",
+            "分水器",
+            "热表",
+            "热计量表",
+            "温控阀",
+            "排气阀",
+            "地暖管",
+            "跑风",
+        ),
+    ),
+    ("service", ("态度", "没人接", "没人来", "不接电话", "敷衍", "推诿", "踢皮球", "工装", "服务差")),
+    ("room_temperature", ("不热", "不够热", "温度低", "太冷", "冷", "不达标", "温乎")),
+)
+
+
+def find_category(text: str) -> tuple[str, int, int] | None:
+    """The most specific category the text points to, with the span of the word; else None."""
+    for category, words in CATEGORY_WORDS:
+        for word in words:
+            at = text.find(word)
+            if at >= 0:
+                return category, at, at + len(word)
+    return None
+
+
+def extract(text: str, now: datetime) -> list[dict[str, Any]]:
+    """The address, time and category entities in ``text``, in Rasa's entity format."""
+    entities: list[dict[str, Any]] = []
+    address = parse_resident_address(text)
+    if address.building and address.span:
+        start, end = address.span
+        parts = {
+            "community": address.community,
+            "building": address.building,
+            "unit": address.unit,
+            "room": address.room,
+        }
+        entities.append(_entity("address", text[start:end], start, end, parts))
+    mention = find_time(text, now)
+    if mention is not None:
+        entities.append(_entity("time", interval(mention.window), mention.start, mention.end, None))
+    category = find_category(text)
+    if category is not None:
+        value, start, end = category
+        entities.append(_entity("category", value, start, end, None))
+    return entities
+
+
+def _entity(name: str, value: str, start: int, end: int, info: dict[str, Any] | None) -> dict[str, Any]:
+    entity: dict[str, Any] = {"entity": name, "value": value, "start": start, "end": end, "confidence_entity": 1.0}
+    if info is not None:
+        entity["additional_info"] = info
+    return entity
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class HeatingEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Adds ``address``, ``time`` and ``category`` entities to each parsed message."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> HeatingEntityExtractor:
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        now = datetime.now(LOCAL_TZ)
+        for message in messages:
+            found = self.add_extractor_name(extract(message.get(TEXT) or "", now))
+            message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
+        return messages
