@@ -82,6 +82,9 @@ def create_app(
             task.cancel()
         if http_client is None:
             client.close()
+        phone = getattr(app.state, "simulator_phone", None)
+        if phone is not None:
+            await phone.client.aclose()
         engine.dispose()
 
     app = FastAPI(
@@ -103,4 +106,17 @@ def create_app(
     app.include_router(health.router)
     for router in (work_orders.router, staff.router, people.router, operations.router):
         app.include_router(router, prefix=API_PREFIX)
+    if settings.simulator_enabled:
+        install_simulator(app, settings)
     return app
+
+
+def install_simulator(app: FastAPI, settings: Settings) -> None:
+    """The WeChat stand-in: a fake platform API and a phone that pushes to the bot's webhook."""
+    from api.simulator import routes as simulator
+    from api.simulator.platform import FakePlatform
+
+    platform = FakePlatform(settings.wechat_app_id, settings.wechat_app_secret.get_secret_value())
+    app.state.simulator_platform = platform
+    app.state.simulator_phone = simulator.make_phone(settings, platform, httpx.AsyncClient())
+    app.include_router(simulator.router)

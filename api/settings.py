@@ -36,6 +36,15 @@ class Settings(BaseSettings):
     # bcrypt work factor of staff passwords (tests lower it to stay fast).
     password_hash_rounds: int = Field(default=12, ge=4, le=16)
     outbound_timeout_seconds: float = Field(default=5.0, gt=0)
+    # The WeChat simulator (fake platform API + chat page under /simulator); never in production.
+    simulator_enabled: bool = False
+    # The account's settings, which the simulator uses to sign and encrypt like the platform.
+    wechat_token: SecretStr = SecretStr("dev-wechat-token")
+    wechat_app_id: str = "wx00000000000sample"
+    wechat_app_secret: SecretStr = SecretStr("dev-wechat-app-secret")
+    wechat_encoding_aes_key: str = ""
+    wechat_mode: str = ""
+    wechat_menu: str = "config/wechat_menu.yml"
 
     @field_validator("redis_url", "operator_config", "notifier_webhook_url", mode="before")
     @classmethod
@@ -55,6 +64,10 @@ class Settings(BaseSettings):
         """Refuse to run in production with the development placeholder secrets."""
         if self.app_env != "production":
             return
+        if self.simulator_enabled:
+            raise RuntimeError(
+                "APP_ENV=production with SIMULATOR_ENABLED: the WeChat simulator is for development only"
+            )
         weak = [
             name
             for name, secret in (("API_TOKEN", self.api_token), ("RASA_AUTH_TOKEN", self.rasa_auth_token))

@@ -1,110 +1,62 @@
 """The WeChat Official Account (公众号) input channel of the Rasa server.
 
 Registered in ``credentials.yml`` as ``channels.wechat.WeChatInput``; the platform posts to
-``/webhooks/wechat/webhook``. The channel does transport only: it checks the platform's
-signature, refuses replays, parses the untrusted XML safely, hands text to Rasa and answers
-with a passive reply.
+``/webhooks/wechat/webhook``. For each push the channel checks the signature (and in safe mode the
+message signature, then decrypts), refuses replays, parses the XML safely and then:
+
+- answers in the passive reply when the bot finishes within the reply budget (4.5 s by default;
+  the platform waits 5 s), joining a multi-message turn into one reply;
+- otherwise answers ``success`` and delivers the bot's messages through the customer-service API
+  (``channels.delivery``: outbox, quota, template fallback);
+- never runs the bot twice for the platform's retries of one push (same ``MsgId``; for events the
+  same sender and ``CreateTime``): a retry gets the first try's reply when it is ready, else
+  ``success``.
+
+Buttons become numbered options ("回复 1 …"); a reply with that number is sent to Rasa as the
+button's payload. Proactive messages (``trigger_intent?output_channel=latest``) go through the
+same outbox.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from defusedxml import ElementTree as SafeET
-from defusedxml.common import DefusedXmlException
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+import yaml
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
 from wechatpy.replies import TextReply
-from wechatpy.utils import WeChatSigner
+
+from channels.delivery import Courier, Outbox, PlatformClient, TokenCache
+from channels.protocol import (
+    BadPush,
+    Envelope,
+    Inbound,
+    WeChatConfig,
+    chosen_option,
+    interpret,
+    numbered,
+    parse_push,
+    parse_xml,
+    signature_valid,
+)
+from channels.state import State, make_state, wait_for_value
 
 log = logging.getLogger(__name__)
 
 CHANNEL_NAME = "wechat"
-DEFAULT_API_BASE_URL = "https://api.weixin.qq.com"
-# What the resident sees when a message type is not handled yet.
-UNSUPPORTED_REPLY = "您好，目前我只能处理文字消息，请用文字描述您的问题。"
-# The platform's documented answer for "no reply" (a turn with nothing to say, e.g. while a person
-# has taken over the chat).
+# The platform's documented answer for "no passive reply".
 NO_REPLY = "success"
-
-
-class BadPush(Exception):
-    """A push that is not a well-formed WeChat message; answered with a 4xx."""
-
-
-@dataclass(frozen=True)
-class WeChatConfig:
-    """The channel's settings, from ``credentials.yml`` (which reads the environment)."""
-
-    token: str
-    app_id: str = ""
-    app_secret: str = ""
-    encoding_aes_key: str = ""
-    api_base_url: str = DEFAULT_API_BASE_URL
-    max_body_bytes: int = 64 * 1024
-    max_depth: int = 4
-    replay_window_seconds: int = 300
-
-    @classmethod
-    def from_credentials(cls, credentials: Mapping[str, Any] | None) -> WeChatConfig:
-        values = dict(credentials or {})
-        if not values.get("token"):
-            raise ValueError("the wechat channel needs a token (WECHAT_TOKEN)")
-        return cls(
-            token=str(values["token"]),
-            app_id=str(values.get("app_id") or ""),
-            app_secret=str(values.get("app_secret") or ""),
-            encoding_aes_key=str(values.get("encoding_aes_key") or ""),
-            api_base_url=str(values.get("api_base_url") or DEFAULT_API_BASE_URL).rstrip("/"),
-            replay_window_seconds=int(values.get("replay_window_seconds") or 300),
-        )
-
-
-def sign(token: str, timestamp: str, nonce: str) -> str:
-    """The platform's signature: SHA-1 of the sorted token, timestamp and nonce."""
-    signer = WeChatSigner()
-    signer.add_data(token, timestamp, nonce)
-    return str(signer.signature)
-
-
-def signature_valid(token: str, args: Mapping[str, str], now: float, window_seconds: int) -> bool:
-    """True for a correct signature (compared in constant time) on a fresh timestamp."""
-    timestamp, nonce, signature = args.get("timestamp", ""), args.get("nonce", ""), args.get("signature", "")
-    if not (timestamp.isdigit() and nonce and signature):
-        return False
-    if not hmac.compare_digest(sign(token, timestamp, nonce).encode(), signature.encode()):
-        return False
-    # A valid signature on an old timestamp is a replay.
-    return abs(now - int(timestamp)) <= window_seconds
-
-
-def parse_push(body: bytes, max_depth: int) -> dict[str, str]:
-    """The fields of a pushed ``<xml>`` message. No DTDs, no entities, bounded depth."""
-    try:
-        root = SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except (SafeET.ParseError, DefusedXmlException, ValueError) as exc:
-        raise BadPush(f"not acceptable XML: {exc}") from None
-    if root.tag != "xml":
-        raise BadPush("the root element must be <xml>")
-
-    def depth(element: Any, level: int = 1) -> int:
-        return max([level] + [depth(child, level + 1) for child in element])
-
-    if depth(root) > max_depth:
-        raise BadPush("the message is nested too deeply")
-    fields = {child.tag: (child.text or "").strip() for child in root}
-    for required in ("ToUserName", "FromUserName", "MsgType"):
-        if not fields.get(required):
-            raise BadPush(f"the message has no {required}")
-    return fields
+TURN_TTL_SECONDS = 300  # the platform retries within about 15 s
+OPTIONS_TTL_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -119,53 +71,226 @@ class Reply:
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
+def load_menu(path: str | Path) -> dict[str, Any]:
+    """The menu definition (``config/wechat_menu.yml``); an absent file is an empty menu."""
+    file = Path(path)
+    if not file.exists():
+        return {"button": []}
+    data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    if not isinstance(data.get("button"), list):
+        raise ValueError(f"{file}: the menu needs a 'button' list")
+    return data
+
+
+def menu_intents(menu: Mapping[str, Any]) -> dict[str, str]:
+    """CLICK key -> intent, from every button and sub-button of the menu."""
+    keys: dict[str, str] = {}
+    for button in menu.get("button", []):
+        for item in [button, *button.get("sub_button", [])]:
+            if item.get("type") == "click" and item.get("key") and item.get("intent"):
+                keys[str(item["key"])] = str(item["intent"])
+    return keys
+
+
+class Options:
+    """The numbered options last offered to each resident, to read "1" back as a button payload."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    async def offer(self, openid: str, options: dict[str, str]) -> None:
+        await self.state.set(f"options:{openid}", options, ttl=OPTIONS_TTL_SECONDS)
+
+    async def resolve(self, openid: str, text: str) -> str:
+        number = chosen_option(text)
+        if number is None:
+            return text
+        options = await self.state.get(f"options:{openid}") or {}
+        return str(options.get(number, text))
+
+
+async def render(messages: list[dict[str, Any]], openid: str, options: Options) -> list[str]:
+    """Rasa's messages as texts for WeChat: buttons become numbered options."""
+    texts: list[str] = []
+    for message in messages:
+        text = str(message.get("text") or "")
+        buttons = message.get("buttons") or message.get("quick_replies")
+        if buttons:
+            text, offered = numbered(text, list(buttons))
+            await options.offer(openid, offered)
+        if message.get("image"):
+            text = (text + "\n" + str(message["image"])).strip()
+        if text:
+            texts.append(text)
+    return texts
+
+
+class WeChatOutput(OutputChannel):
+    """Messages the bot sends outside a user's turn (trigger_intent): through the outbox."""
+
+    def __init__(self, courier: Courier, options: Options) -> None:
+        self.courier = courier
+        self.options = options
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL_NAME
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        texts = await render([message], recipient_id, self.options)
+        await self.courier.push(recipient_id, texts)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.courier.push(recipient_id, [text])
+
+
 class WeChatWebhook:
     """The webhook's logic, independent of the web framework, so it can be tested directly."""
 
-    def __init__(self, config: WeChatConfig, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        config: WeChatConfig,
+        clock: Callable[[], float] = time.time,
+        state: State | None = None,
+        outbox: Outbox | None = None,
+        client: PlatformClient | None = None,
+    ) -> None:
         self.config = config
         self.clock = clock
+        self.state = state or make_state(config.redis_url)
+        self.outbox = outbox or Outbox(config.outbox_url, clock=clock)
+        self.client = client or PlatformClient(config.api_base_url)
+        self.tokens = TokenCache(self.state, self.client, config.app_id, config.app_secret)
+        self.courier = Courier(
+            self.outbox, self.client, self.tokens, config.template_id, retry_delay=config.retry_interval_seconds
+        )
+        self.options = Options(self.state)
+        self.menu = menu_intents(load_menu(config.menu_path))
+        self.envelope = (
+            Envelope(config.token, config.encoding_aes_key, config.app_id) if config.mode != "plaintext" else None
+        )
+        self._background: set[asyncio.Task[Any]] = set()
 
+    # URL verification ---------------------------------------------------------------------
     def verify(self, args: Mapping[str, str]) -> Reply:
         """Server URL verification: echo ``echostr`` when the signature is right."""
         if not signature_valid(self.config.token, args, self.clock(), self.config.replay_window_seconds):
             return Reply(403, "invalid signature")
         return Reply(200, args.get("echostr", ""))
 
+    # pushes ------------------------------------------------------------------------------
     async def receive(self, args: Mapping[str, str], body: bytes, on_new_message: OnNewMessage) -> Reply:
-        """Handle one pushed message and answer with a passive reply."""
-        if not signature_valid(self.config.token, args, self.clock(), self.config.replay_window_seconds):
-            return Reply(403, "invalid signature")
-        if len(body) > self.config.max_body_bytes:
-            return Reply(413, "message too large")
+        """Handle one push: a passive reply within the budget, else ``success`` and a later push."""
         try:
-            fields = parse_push(body, self.config.max_depth)
+            fields, encrypted = self._open(args, body)
         except BadPush as exc:
-            log.info("refused a malformed push: %s", exc)
-            return Reply(400, "malformed message")
-        message = MESSAGE_TYPES.get(fields["MsgType"].lower(), UnknownMessage)(fields)
-        if message.type != "text":
-            return self._text_reply(message, UNSUPPORTED_REPLY)
+            log.info("refused a push: %s", exc)
+            return Reply(exc.status, str(exc) if exc.status == 403 else "malformed message")
+        inbound = interpret(fields, self.menu)
+        if inbound.metadata.get("event") == "unsubscribe":
+            await asyncio.to_thread(self.outbox.unsubscribed, inbound.openid)
+        elif inbound.kind != "event" or inbound.text:
+            await asyncio.to_thread(self.outbox.inbound, inbound.openid)
+        turn_key = f"turn:{inbound.key}"
+        deadline = time.monotonic() + self.config.reply_budget_seconds
+        if not await self.state.add(turn_key, {"status": "running"}, ttl=TURN_TTL_SECONDS):
+            return await self._answer_retry(turn_key, inbound, args, encrypted, deadline)
+        if inbound.text is None:
+            texts = [inbound.reply] if inbound.reply else []
+            return await self._passive(turn_key, inbound, texts, args, encrypted)
+        task = asyncio.ensure_future(self._run_bot(inbound, on_new_message))
+        done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - time.monotonic()))
+        if task in done and task.exception() is None:
+            return await self._passive(turn_key, inbound, task.result(), args, encrypted)
+        if task in done:
+            log.error("the bot failed on %s", inbound.key, exc_info=task.exception())
+            await self.state.set(turn_key, {"status": "failed"}, ttl=TURN_TTL_SECONDS)
+            return Reply(200, NO_REPLY)
+        # Over the budget: answer "success" now and push the bot's answer when it is ready.
+        self._spawn(self._push_later(turn_key, inbound, task))
+        await self.state.set(turn_key, {"status": "pushing"}, ttl=TURN_TTL_SECONDS)
+        return Reply(200, NO_REPLY)
 
+    def _open(self, args: Mapping[str, str], body: bytes) -> tuple[dict[str, str], bool]:
+        """Checks, decrypts and parses a push; returns its fields and whether it was encrypted."""
+        if not signature_valid(self.config.token, args, self.clock(), self.config.replay_window_seconds):
+            raise BadPush("invalid signature", status=403)
+        if len(body) > self.config.max_body_bytes:
+            raise BadPush("message too large", status=413)
+        encrypted = args.get("encrypt_type", "").lower() == "aes"
+        if self.config.mode == "safe" and not encrypted:
+            raise BadPush("plaintext pushes are refused in safe mode", status=403)
+        if not encrypted:
+            return parse_push(body, self.config.max_depth), False
+        if self.envelope is None:
+            raise BadPush("an encrypted push, but no WECHAT_ENCODING_AES_KEY is configured")
+        outer = parse_xml(body, self.config.max_depth)
+        if not outer.get("Encrypt"):
+            raise BadPush("the encrypted push has no Encrypt")
+        inner = self.envelope.open(outer["Encrypt"], args)
+        if len(inner) > self.config.max_body_bytes:
+            raise BadPush("message too large", status=413)
+        return parse_push(inner, self.config.max_depth), True
+
+    async def _run_bot(self, inbound: Inbound, on_new_message: OnNewMessage) -> list[str]:
+        text = await self.options.resolve(inbound.openid, inbound.text or "")
         collector = CollectingOutputChannel()
         await on_new_message(
             UserMessage(
-                text=message.content,
+                text=text,
                 output_channel=collector,
-                sender_id=message.source,
+                sender_id=inbound.openid,
                 input_channel=CHANNEL_NAME,
-                message_id=str(message.id),
-                metadata={"wechat": {"msg_id": str(message.id), "to_user": message.target}},
+                message_id=inbound.key,
+                metadata={"wechat": {**inbound.metadata, "to_user": inbound.account}},
             )
         )
-        texts = [m["text"] for m in collector.messages if m.get("text")]
-        if not texts:
-            return Reply(200, NO_REPLY)
-        return self._text_reply(message, "\n\n".join(texts))
+        return await render(collector.messages, inbound.openid, self.options)
 
-    @staticmethod
-    def _text_reply(message: Any, text: str) -> Reply:
-        return Reply(200, TextReply(message=message, content=text).render(), "application/xml; charset=utf-8")
+    async def _passive(
+        self, turn_key: str, inbound: Inbound, texts: list[str], args: Mapping[str, str], encrypted: bool
+    ) -> Reply:
+        joined = "\n\n".join(t for t in texts if t)
+        await self.state.set(turn_key, {"status": "answered", "text": joined}, ttl=TURN_TTL_SECONDS)
+        return self._reply(inbound, joined, args, encrypted)
+
+    async def _answer_retry(
+        self, turn_key: str, inbound: Inbound, args: Mapping[str, str], encrypted: bool, deadline: float
+    ) -> Reply:
+        """The platform retried a push: the first try's answer if ready in time, else ``success``."""
+        turn = await wait_for_value(
+            self.state, turn_key, deadline, ready=lambda value: bool(value) and value.get("status") != "running"
+        )
+        if turn and turn.get("status") == "answered":
+            return self._reply(inbound, str(turn.get("text") or ""), args, encrypted)
+        return Reply(200, NO_REPLY)
+
+    async def _push_later(self, turn_key: str, inbound: Inbound, task: asyncio.Future[list[str]]) -> None:
+        try:
+            texts = await task
+        except Exception:
+            log.exception("the bot failed on %s after the reply budget", inbound.key)
+            return
+        await self.courier.push(inbound.openid, texts)
+
+    def _reply(self, inbound: Inbound, text: str, args: Mapping[str, str], encrypted: bool) -> Reply:
+        if not text:
+            return Reply(200, NO_REPLY)
+        xml = TextReply(source=inbound.account, target=inbound.openid, content=text).render()
+        if encrypted and self.envelope is not None:
+            timestamp = str(int(self.clock()))
+            xml = self.envelope.seal(xml, args.get("nonce", ""), timestamp)
+        return Reply(200, xml, "application/xml; charset=utf-8")
+
+    def _spawn(self, coroutine: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self) -> None:
+        """Waits for answers still being pushed (tests, shutdown)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
 
 
 class WeChatInput(InputChannel):
@@ -177,13 +302,19 @@ class WeChatInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        return cls(WeChatConfig.from_credentials(credentials))
+        values = dict(credentials or {})
+        return cls(WeChatConfig.from_credentials(values), admin_token=str(values.get("admin_token") or ""))
 
-    def __init__(self, config: WeChatConfig):
+    def __init__(self, config: WeChatConfig, admin_token: str = "") -> None:
         self.webhook = WeChatWebhook(config)
+        self.admin_token = admin_token
+
+    def get_output_channel(self) -> OutputChannel:
+        return WeChatOutput(self.webhook.courier, self.webhook.options)
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         webhook = self.webhook
+        admin_token = self.admin_token
         blueprint = Blueprint("wechat_webhook", __name__)
 
         def to_sanic(reply: Reply) -> HTTPResponse:
@@ -191,6 +322,10 @@ class WeChatInput(InputChannel):
 
         def args_of(request: Request) -> dict[str, str]:
             return {key: request.args.get(key, "") for key in request.args}
+
+        @blueprint.listener("after_server_start")
+        async def start_retries(_app: Any, _loop: Any) -> None:
+            webhook._spawn(webhook.courier.run_retries(webhook.config.retry_interval_seconds))
 
         @blueprint.route("/", methods=["GET"])
         async def health(_request: Request) -> HTTPResponse:
@@ -203,5 +338,15 @@ class WeChatInput(InputChannel):
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             return to_sanic(await webhook.receive(args_of(request), request.body or b"", on_new_message))
+
+        @blueprint.route("/outbox", methods=["GET"])
+        async def outbox(request: Request) -> HTTPResponse:
+            """Outbound messages by status (``?status=undelivered``) for staff; needs the admin token."""
+            given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+            if not admin_token or not hmac.compare_digest(given.encode(), admin_token.encode()):
+                return response.json({"detail": "a valid bearer token is required"}, status=401)
+            status = request.args.get("status") or None
+            rows = await asyncio.to_thread(webhook.outbox.list, status, request.args.get("openid") or None)
+            return response.json({"messages": [row.__dict__ for row in rows]})
 
         return blueprint

@@ -1,45 +1,61 @@
-"""The WeChat webhook: signatures, replays, hostile XML and the passive reply."""
+"""The WeChat webhook: signatures, safe mode, replays, hostile XML, message kinds, the 5-second rule,
+retries, numbered options and delivery through the customer-service API."""
 
 from __future__ import annotations
 
-import hashlib
-import xml.etree.ElementTree as ET  # parses our own reply, not untrusted input
-from pathlib import Path
+import asyncio
+import json
+import xml.etree.ElementTree as ET  # parses our own replies, not untrusted input
+from typing import Any
 
 import pytest
-from rasa.core.channels.channel import UserMessage
+from wechatpy.crypto import PrpCrypto
 
-from channels.wechat import WeChatConfig, WeChatInput, WeChatWebhook
+from api.simulator.envelope import AesEnvelope, signature
+from api.simulator.platform import FakePlatform
+from channels.delivery import Outbox, PlatformClient
+from channels.protocol import VOICE_UNRECOGNISED, WeChatConfig
+from channels.state import MemoryState, State
+from channels.wechat import WeChatInput, WeChatOutput, WeChatWebhook
+from tests.channels.conftest import (
+    APP_ID,
+    APP_SECRET,
+    FIXTURES,
+    NOW,
+    TOKEN,
+    Clock,
+    FakeBot,
+    fixture,
+    platform_args,
+)
 
-FIXTURES = Path(__file__).parent / "fixtures"
-TOKEN = "test-wechat-token"
-NOW = 1_796_000_000  # the fixtures' CreateTime
+VECTOR = json.loads((FIXTURES / "safe_mode_vector.json").read_text(encoding="utf-8"))
+AES_KEY = VECTOR["encoding_aes_key"]
 
 
-def platform_args(timestamp: int = NOW, nonce: str = "8412093", token: str = TOKEN) -> dict[str, str]:
-    """Query arguments as the platform sends them: sha1 of the sorted token, timestamp, nonce."""
-    signature = hashlib.sha1("".join(sorted([token, str(timestamp), nonce])).encode()).hexdigest()
-    return {"signature": signature, "timestamp": str(timestamp), "nonce": nonce, "openid": "oRESIDENT0001"}
-
-
-class FakeBot:
-    """Stands in for Rasa: records what it was given and answers with fixed texts."""
-
-    def __init__(self, answers: list[str]):
-        self.answers = answers
-        self.received: list[UserMessage] = []
-
-    async def __call__(self, message: UserMessage) -> None:
-        self.received.append(message)
-        for text in self.answers:
-            await message.output_channel.send_text_message(message.sender_id, text)
+def make_webhook(
+    clock: Clock,
+    outbox: Outbox,
+    state: State | None = None,
+    client: PlatformClient | None = None,
+    **config: Any,
+) -> WeChatWebhook:
+    settings = {"token": TOKEN, "app_id": APP_ID, "app_secret": APP_SECRET, **config}
+    return WeChatWebhook(
+        WeChatConfig(**settings), clock=clock, state=state or MemoryState(), outbox=outbox, client=client
+    )
 
 
 @pytest.fixture
-def webhook() -> WeChatWebhook:
-    return WeChatWebhook(WeChatConfig(token=TOKEN), clock=lambda: NOW + 3)
+def webhook(clock: Clock, outbox: Outbox) -> WeChatWebhook:
+    return make_webhook(clock, outbox)
 
 
+def content(reply_body: str) -> str:
+    return ET.fromstring(reply_body).findtext("Content") or ""
+
+
+# --- URL verification and signatures ------------------------------------------------------------
 async def test_url_verification_echoes_echostr(webhook: WeChatWebhook) -> None:
     reply = webhook.verify({**platform_args(), "echostr": "5837397520983"})
     assert (reply.status, reply.body) == (200, "5837397520983")
@@ -50,38 +66,49 @@ async def test_url_verification_with_wrong_token_is_refused(webhook: WeChatWebho
     assert reply.status == 403
 
 
-async def test_text_message_reaches_the_bot_and_the_answer_is_a_passive_reply(webhook: WeChatWebhook) -> None:
-    bot = FakeBot(["已为您登记工单，单号 GD20261210000001。", "还有什么可以帮您？"])
-    reply = await webhook.receive(platform_args(), (FIXTURES / "text.xml").read_bytes(), bot)
-    assert reply.status == 200
-    [message] = bot.received
-    assert message.text == "我家暖气不热，屋里才15度"
-    assert message.sender_id == "oRESIDENT0001"
-    assert message.input_channel == "wechat"
-    assert message.message_id == "24000000000000001"
-    xml = ET.fromstring(reply.body)
-    assert xml.findtext("ToUserName") == "oRESIDENT0001"
-    assert xml.findtext("FromUserName") == "gh_heating_account"
-    assert xml.findtext("MsgType") == "text"
-    # one passive reply carries one message: the turn's texts are joined
-    assert xml.findtext("Content") == "已为您登记工单，单号 GD20261210000001。\n\n还有什么可以帮您？"
-
-
 async def test_forged_signature_is_refused_before_the_bot_runs(webhook: WeChatWebhook) -> None:
     bot = FakeBot(["x"])
-    args = {**platform_args(), "signature": "0" * 40}
-    reply = await webhook.receive(args, (FIXTURES / "text.xml").read_bytes(), bot)
-    assert reply.status == 403
-    assert bot.received == []
+    reply = await webhook.receive({**platform_args(), "signature": "0" * 40}, fixture("text"), bot)
+    assert reply.status == 403 and bot.received == []
 
 
 async def test_stale_timestamp_is_a_replay_even_when_signed(webhook: WeChatWebhook) -> None:
     bot = FakeBot(["x"])
-    reply = await webhook.receive(platform_args(timestamp=NOW - 301), (FIXTURES / "text.xml").read_bytes(), bot)
+    reply = await webhook.receive(platform_args(timestamp=NOW - 301), fixture("text"), bot)
+    assert reply.status == 403 and bot.received == []
+
+
+async def test_the_replay_window_is_configurable(clock: Clock, outbox: Outbox) -> None:
+    webhook = make_webhook(clock, outbox, replay_window_seconds=30)
+    reply = await webhook.receive(platform_args(timestamp=NOW - 60), fixture("text"), FakeBot(["x"]))
     assert reply.status == 403
-    assert bot.received == []
 
 
+# --- the passive reply ---------------------------------------------------------------------------
+async def test_text_message_reaches_the_bot_and_the_answer_is_a_passive_reply(webhook: WeChatWebhook) -> None:
+    bot = FakeBot(["已为您登记工单，单号 GD20261210000001。", "还有什么可以帮您？"])
+    reply = await webhook.receive(platform_args(), fixture("text"), bot)
+    assert reply.status == 200
+    [message] = bot.received
+    assert (message.text, message.sender_id, message.input_channel) == (
+        "我家暖气不热，屋里才15度",
+        "oRESIDENT0001",
+        "wechat",
+    )
+    assert message.metadata["wechat"]["msg_id"] == "24000000000000001"
+    xml = ET.fromstring(reply.body)
+    assert (xml.findtext("ToUserName"), xml.findtext("FromUserName")) == ("oRESIDENT0001", "gh_heating_account")
+    # one passive reply carries one message: the turn's texts are joined
+    assert xml.findtext("Content") == "已为您登记工单，单号 GD20261210000001。\n\n还有什么可以帮您？"
+
+
+async def test_a_turn_with_nothing_to_say_answers_success(webhook: WeChatWebhook) -> None:
+    bot = FakeBot([])
+    reply = await webhook.receive(platform_args(), fixture("text"), bot)
+    assert (reply.status, reply.body) == (200, "success") and len(bot.received) == 1
+
+
+# --- hostile input ---------------------------------------------------------------------------------
 HOSTILE = {
     "entity bomb": b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
     b"<xml><ToUserName>t</ToUserName><FromUserName>f</FromUserName><MsgType>text</MsgType>"
@@ -95,6 +122,7 @@ HOSTILE = {
     + b"</a>" * 50
     + b"</xml>",
     "not xml": b"hello",
+    "empty": b"",
     "truncated": b"<xml><ToUserName>t</ToUserName><FromUser",
     "wrong root": b"<msg><ToUserName>t</ToUserName></msg>",
     "missing sender": b"<xml><ToUserName>t</ToUserName><MsgType>text</MsgType></xml>",
@@ -105,41 +133,200 @@ HOSTILE = {
 async def test_malformed_or_hostile_xml_gets_400_and_never_reaches_the_bot(webhook: WeChatWebhook, body: bytes) -> None:
     bot = FakeBot(["x"])
     reply = await webhook.receive(platform_args(), body, bot)
-    assert reply.status == 400
-    assert bot.received == []
+    assert reply.status == 400 and bot.received == []
+    # the service keeps running: the next good push is answered
+    good = await webhook.receive(platform_args(), fixture("text"), bot)
+    assert good.status == 200 and len(bot.received) == 1
 
 
 async def test_huge_body_is_refused(webhook: WeChatWebhook) -> None:
     bot = FakeBot(["x"])
-    body = b"<xml><Content>" + b"a" * 70_000 + b"</Content></xml>"
-    reply = await webhook.receive(platform_args(), body, bot)
-    assert reply.status == 413
-    assert bot.received == []
+    reply = await webhook.receive(platform_args(), b"<xml><Content>" + b"a" * 70_000 + b"</Content></xml>", bot)
+    assert reply.status == 413 and bot.received == []
 
 
-async def test_non_text_message_gets_a_polite_text_reply(webhook: WeChatWebhook) -> None:
+# --- message kinds -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "to_bot"),
+    [
+        ("voice", "我家暖气漏水了"),
+        ("image", '/share_image{"media_id": "media_id_1", "pic_url": "http://mmbiz.qpic.cn/example.jpg"}'),
+        ("subscribe", "/subscribe"),
+        ("click", "/ask_fee_standard"),
+    ],
+)
+async def test_what_reaches_the_bot_for_each_kind(webhook: WeChatWebhook, name: str, to_bot: str) -> None:
+    bot = FakeBot(["好的"])
+    reply = await webhook.receive(platform_args(), fixture(name), bot)
+    assert [m.text for m in bot.received] == [to_bot]
+    assert content(reply.body) == "好的"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("voice_unrecognised", VOICE_UNRECOGNISED),
+        ("location", "山东省威海市环翠区文化西路阳光小区"),
+        ("link", "无法处理"),
+        ("video", "无法处理"),
+        ("click_unknown", "菜单暂时不可用"),
+    ],
+)
+async def test_kinds_answered_without_the_bot(webhook: WeChatWebhook, name: str, expected: str) -> None:
     bot = FakeBot(["x"])
-    reply = await webhook.receive(platform_args(), (FIXTURES / "image.xml").read_bytes(), bot)
-    assert reply.status == 200
-    assert "文字" in (ET.fromstring(reply.body).findtext("Content") or "")
+    reply = await webhook.receive(platform_args(), fixture(name), bot)
+    assert expected in content(reply.body) and bot.received == []
+
+
+@pytest.mark.parametrize("name", ["unsubscribe", "view", "location_event"])
+async def test_events_with_nothing_to_say(webhook: WeChatWebhook, name: str) -> None:
+    bot = FakeBot(["x"])
+    reply = await webhook.receive(platform_args(), fixture(name), bot)
+    assert (reply.status, reply.body) == (200, "success") and bot.received == []
+
+
+# --- safe and compatible modes ---------------------------------------------------------------------
+def test_the_fixed_vector_is_the_published_algorithm() -> None:
+    """Two implementations agree with the pinned ciphertext: the simulator's and wechatpy's."""
+    plain = (FIXTURES / VECTOR["plaintext_file"]).read_text(encoding="utf-8")
+    prefix = VECTOR["random_prefix"].encode()
+    ours = AesEnvelope(AES_KEY, APP_ID)
+    assert ours.encrypt(plain, prefix=prefix) == VECTOR["encrypt"]
+    crypto = PrpCrypto(ours.key)
+    crypto.get_random_string = lambda: VECTOR["random_prefix"]  # type: ignore[method-assign]
+    assert crypto.encrypt(plain, APP_ID).decode() == VECTOR["encrypt"]
+    assert ours.decrypt(VECTOR["encrypt"]) == plain
+
+
+def encrypted_push(encrypt: str, timestamp: int = NOW, nonce: str = "8412093") -> tuple[dict[str, str], bytes]:
+    args = {
+        **platform_args(timestamp, nonce),
+        "encrypt_type": "aes",
+        "msg_signature": signature(TOKEN, str(timestamp), nonce, encrypt),
+    }
+    body = f"<xml><ToUserName><![CDATA[gh_heating_account]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+    return args, body.encode()
+
+
+@pytest.mark.parametrize("mode", ["safe", "compatible"])
+async def test_an_encrypted_push_is_decrypted_and_the_reply_encrypted(clock: Clock, outbox: Outbox, mode: str) -> None:
+    webhook = make_webhook(clock, outbox, encoding_aes_key=AES_KEY, mode=mode)
+    bot = FakeBot(["收到"])
+    args, body = encrypted_push(VECTOR["encrypt"])
+    reply = await webhook.receive(args, body, bot)
+    assert [m.text for m in bot.received] == ["我家暖气不热，屋里才15度"]
+    outer = ET.fromstring(reply.body)
+    assert "收到" not in reply.body
+    expected = signature(
+        TOKEN, outer.findtext("TimeStamp") or "", outer.findtext("Nonce") or "", outer.findtext("Encrypt") or ""
+    )
+    assert outer.findtext("MsgSignature") == expected
+    assert content(AesEnvelope(AES_KEY, APP_ID).decrypt(outer.findtext("Encrypt") or "")) == "收到"
+
+
+async def test_safe_mode_refuses_plaintext_and_compatible_mode_takes_it(clock: Clock, outbox: Outbox) -> None:
+    safe = make_webhook(clock, outbox, encoding_aes_key=AES_KEY, mode="safe")
+    assert (await safe.receive(platform_args(), fixture("text"), FakeBot(["x"]))).status == 403
+    compatible = make_webhook(clock, outbox, encoding_aes_key=AES_KEY, mode="compatible")
+    reply = await compatible.receive(platform_args(), fixture("text"), FakeBot(["明文"]))
+    assert content(reply.body) == "明文"
+
+
+async def test_a_wrong_message_signature_or_app_id_is_refused(clock: Clock, outbox: Outbox) -> None:
+    webhook = make_webhook(clock, outbox, encoding_aes_key=AES_KEY, mode="safe")
+    bot = FakeBot(["x"])
+    args, body = encrypted_push(VECTOR["encrypt"])
+    assert (await webhook.receive({**args, "msg_signature": "0" * 40}, body, bot)).status == 403
+    other = AesEnvelope(AES_KEY, "wxOTHERACCOUNT00").encrypt(fixture("text").decode())
+    assert (await webhook.receive(*encrypted_push(other), bot)).status == 403
+    garbage = encrypted_push("bm90IGEgY2lwaGVydGV4dA==")
+    assert (await webhook.receive(*garbage, bot)).status == 400
     assert bot.received == []
 
 
-async def test_channel_reads_its_credentials() -> None:
-    channel = WeChatInput.from_credentials({"token": "abc", "app_id": "wx1", "api_base_url": ""})
-    assert isinstance(channel, WeChatInput)
+def test_settings_refuse_an_incomplete_safe_mode() -> None:
+    with pytest.raises(ValueError, match="43-character"):
+        WeChatConfig.from_credentials({"token": "t", "app_id": "wx1", "encoding_aes_key": "short"})
+    with pytest.raises(ValueError, match="WECHAT_MODE"):
+        WeChatConfig.from_credentials({"token": "t", "mode": "loud"})
+    assert WeChatConfig.from_credentials({"token": "t", "app_id": "wx1", "encoding_aes_key": AES_KEY}).mode == "safe"
+
+
+# --- retries and the 5-second rule -------------------------------------------------------------------
+async def test_a_retried_push_never_runs_the_bot_again(webhook: WeChatWebhook) -> None:
+    bot = FakeBot(["已登记"])
+    first = await webhook.receive(platform_args(), fixture("text"), bot)
+    again = await webhook.receive(platform_args(nonce="1111"), fixture("text"), bot)
+    third = await webhook.receive(platform_args(nonce="2222"), fixture("text"), bot)
+    assert len(bot.received) == 1
+    assert content(first.body) == content(again.body) == content(third.body) == "已登记"
+
+
+async def test_event_retries_are_recognised_by_sender_and_time(webhook: WeChatWebhook) -> None:
+    bot = FakeBot(["欢迎关注"])
+    await webhook.receive(platform_args(), fixture("subscribe"), bot)
+    await webhook.receive(platform_args(nonce="9"), fixture("subscribe"), bot)
+    assert len(bot.received) == 1
+
+
+async def test_a_slow_bot_answers_success_and_the_answer_is_pushed(
+    clock: Clock, outbox: Outbox, platform: tuple[FakePlatform, str], client: PlatformClient
+) -> None:
+    fake, _ = platform
+    fake.resident_wrote("oRESIDENT0001")
+    webhook = make_webhook(clock, outbox, client=client, reply_budget_seconds=0.2)
+    bot = FakeBot(["工单已登记：GD1"], delay=0.6)
+    reply = await webhook.receive(platform_args(), fixture("text"), bot)
+    assert (reply.status, reply.body) == (200, "success")
+    # the platform's retry while the bot is still working: still one run, answered "success"
+    retry = await webhook.receive(platform_args(nonce="5"), fixture("text"), bot)
+    assert retry.body == "success" and len(bot.received) == 1
+    await webhook.drain()
+    assert [m.text for m in fake.inbox("oRESIDENT0001")] == ["工单已登记：GD1"]
+    [sent] = outbox.list()
+    assert (sent.status, sent.via) == ("sent", "custom")
+
+
+async def test_a_retry_gets_the_first_answer_when_it_is_ready_in_time(webhook: WeChatWebhook) -> None:
+    bot = FakeBot(["慢一点的回答"], delay=0.3)
+    first, retry = await asyncio.gather(
+        webhook.receive(platform_args(), fixture("text"), bot),
+        webhook.receive(platform_args(nonce="7"), fixture("text"), bot),
+    )
+    assert content(first.body) == content(retry.body) == "慢一点的回答"
+    assert len(bot.received) == 1
+
+
+# --- numbered options ---------------------------------------------------------------------------
+async def test_buttons_become_numbered_options_and_a_number_maps_back(webhook: WeChatWebhook) -> None:
+    offer = {
+        "text": "需要转人工吗？",
+        "buttons": [{"title": "是", "payload": "/affirm"}, {"title": "否", "payload": "/deny"}],
+    }
+    bot = FakeBot([offer])
+    reply = await webhook.receive(platform_args(), fixture("text"), bot)
+    assert content(reply.body) == "需要转人工吗？\n回复 1 是\n回复 2 否"
+    answer = (
+        fixture("text")
+        .replace("我家暖气不热，屋里才15度".encode(), "２".encode())
+        .replace(b"0001</MsgId>", b"0099</MsgId>")
+    )
+    await webhook.receive(platform_args(), answer, bot)
+    assert bot.received[-1].text == "/deny"
+
+
+# --- registration -------------------------------------------------------------------------------
+async def test_channel_reads_its_credentials(tmp_path: Any) -> None:
+    channel = WeChatInput.from_credentials(
+        {"token": "abc", "app_id": "wx1", "api_base_url": "", "outbox_url": f"sqlite:///{tmp_path / 'o.sqlite3'}"}
+    )
+    assert isinstance(channel, WeChatInput) and WeChatInput.name() == "wechat"
     assert channel.webhook.config.token == "abc"
     assert channel.webhook.config.api_base_url == "https://api.weixin.qq.com"
-    assert WeChatInput.name() == "wechat"
+    assert channel.webhook.config.reply_budget_seconds == 4.5
+    assert isinstance(channel.get_output_channel(), WeChatOutput)
 
 
 async def test_channel_without_token_refuses_to_start() -> None:
     with pytest.raises(ValueError, match="WECHAT_TOKEN"):
         WeChatInput.from_credentials({"token": ""})
-
-
-async def test_a_turn_with_nothing_to_say_answers_success(webhook: WeChatWebhook) -> None:
-    bot = FakeBot([])
-    reply = await webhook.receive(platform_args(), (FIXTURES / "text.xml").read_bytes(), bot)
-    assert (reply.status, reply.body) == (200, "success")
-    assert len(bot.received) == 1

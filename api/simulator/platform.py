@@ -1,0 +1,138 @@
+"""The fake platform API's rules, without a web framework (the routes and the tests wrap it).
+
+It issues access tokens, takes customer-service messages under the platform's quota (5 messages
+within 48 hours of the resident's last message: errcode 45047 over the quota, 45015 outside the
+window), takes template messages and menus, and keeps every delivered message in a per-resident
+inbox the chat front ends read. Error codes follow the platform's published ones.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+QUOTA_MESSAGES = 5
+WINDOW_SECONDS = 48 * 3600
+TOKEN_SECONDS = 7200
+
+
+@dataclass
+class Delivered:
+    """A message the platform delivered to a resident's phone."""
+
+    seq: int
+    openid: str
+    kind: str  # custom, template
+    text: str
+    at: float
+
+
+@dataclass
+class _Window:
+    last_inbound_at: float = 0.0
+    pushes: int = 0
+
+
+@dataclass
+class FakePlatform:
+    app_id: str
+    app_secret: str
+    clock: Callable[[], float] = time.time
+    tokens: dict[str, float] = field(default_factory=dict)  # token -> expires at
+    token_fetches: int = 0
+    menu: dict[str, Any] | None = None
+    failures_left: int = 0  # the next N calls answer "system busy" (errcode -1)
+    _windows: dict[str, _Window] = field(default_factory=dict)
+    _inbox: list[Delivered] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # what the phone tells the platform ---------------------------------------------------
+    def resident_wrote(self, openid: str) -> None:
+        """A message from the resident opens a new 48-hour window with 5 pushes."""
+        with self._lock:
+            self._windows[openid] = _Window(last_inbound_at=self.clock())
+
+    # the API ------------------------------------------------------------------------------
+    def token(self, grant_type: str, app_id: str, secret: str) -> dict[str, Any]:
+        if grant_type != "client_credential":
+            return {"errcode": 40002, "errmsg": "invalid grant_type"}
+        if app_id != self.app_id:
+            return {"errcode": 40013, "errmsg": "invalid appid"}
+        if secret != self.app_secret:
+            return {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}
+        with self._lock:
+            self.token_fetches += 1
+            token = secrets.token_urlsafe(24)
+            # a new token replaces the old one, as on the real platform
+            self.tokens = {token: self.clock() + TOKEN_SECONDS}
+        return {"access_token": token, "expires_in": TOKEN_SECONDS}
+
+    def expire_tokens(self) -> None:
+        with self._lock:
+            self.tokens = {token: 0.0 for token in self.tokens}
+
+    def _check(self, token: str) -> dict[str, Any] | None:
+        if self.failures_left > 0:
+            self.failures_left -= 1
+            return {"errcode": -1, "errmsg": "system error"}
+        expires = self.tokens.get(token)
+        if expires is None:
+            return {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}
+        if expires <= self.clock():
+            return {"errcode": 42001, "errmsg": "access_token expired"}
+        return None
+
+    def custom_send(self, token: str, payload: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            problem = self._check(token)
+            if problem:
+                return problem
+            openid = str(payload.get("touser") or "")
+            text = str((payload.get("text") or {}).get("content") or "")
+            if payload.get("msgtype") != "text" or not openid or not text:
+                return {"errcode": 44002, "errmsg": "empty post data or unsupported msgtype"}
+            window = self._windows.get(openid)
+            if window is None or self.clock() - window.last_inbound_at > WINDOW_SECONDS:
+                return {"errcode": 45015, "errmsg": "response out of time limit or subscription is canceled"}
+            if window.pushes >= QUOTA_MESSAGES:
+                return {"errcode": 45047, "errmsg": "out of response count limit"}
+            window.pushes += 1
+            self._deliver(openid, "custom", text)
+        return {"errcode": 0, "errmsg": "ok"}
+
+    def template_send(self, token: str, payload: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            problem = self._check(token)
+            if problem:
+                return problem
+            openid = str(payload.get("touser") or "")
+            data = payload.get("data") or {}
+            if not openid or not payload.get("template_id") or not isinstance(data, dict):
+                return {"errcode": 40037, "errmsg": "invalid template_id"}
+            text = "\n".join(str((value or {}).get("value", "")) for value in data.values())
+            self._deliver(openid, "template", text)
+            msgid = len(self._inbox)
+        return {"errcode": 0, "errmsg": "ok", "msgid": msgid}
+
+    def create_menu(self, token: str, menu: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            problem = self._check(token)
+            if problem:
+                return problem
+            buttons = menu.get("button")
+            if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+                return {"errcode": 40016, "errmsg": "invalid button size"}
+            self.menu = menu
+        return {"errcode": 0, "errmsg": "ok"}
+
+    # what the phone shows ---------------------------------------------------------------------
+    def _deliver(self, openid: str, kind: str, text: str) -> None:
+        self._inbox.append(Delivered(len(self._inbox) + 1, openid, kind, text, self.clock()))
+
+    def inbox(self, openid: str, after: int = 0) -> list[Delivered]:
+        with self._lock:
+            return [m for m in self._inbox if m.openid == openid and m.seq > after]

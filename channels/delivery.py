@@ -1,0 +1,435 @@
+"""Messages the bot sends outside a passive reply: the customer-service API, its quota, the outbox.
+
+Every outbound message is first written to the outbox, then delivered:
+
+1. through the customer-service message API while the resident's 48-hour window is open and fewer
+   than 5 messages were pushed since their last message (the platform's quota; reserved with one
+   conditional UPDATE, so processes never overspend it);
+2. otherwise through a template message when ``WECHAT_TEMPLATE_ID`` is configured;
+3. otherwise it is recorded as ``undelivered`` for staff, with the reason.
+
+A platform that is down leaves the message ``pending``; the retry loop tries again with backoff.
+Nothing is dropped silently. The platform API is called with aiohttp (wechatpy's client blocks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import sqlalchemy as sa
+
+from channels.state import State, wait_for_value
+
+log = logging.getLogger(__name__)
+
+QUOTA_MESSAGES = 5  # customer-service messages per open window
+WINDOW_SECONDS = 48 * 3600  # after the resident's last message
+# Platform error codes: the window closed or the quota is used up; the access token is bad.
+QUOTA_ERRORS = {45015, 45047}
+TOKEN_ERRORS = {40001, 40014, 42001}
+
+
+class PlatformUnavailable(Exception):
+    """The platform API could not be reached or is busy; try again later."""
+
+
+class PlatformClient:
+    """The few platform API calls the channel makes, against a configurable base URL."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            async with self.session().request(method, f"{self.base_url}{path}", **kwargs) as response:
+                if response.status >= 500:
+                    raise PlatformUnavailable(f"{path}: HTTP {response.status}")
+                result = json.loads(await response.text() or "{}")
+        except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError) as exc:
+            raise PlatformUnavailable(f"{path}: {exc!r}") from None
+        if result.get("errcode") == -1:  # "system busy"
+            raise PlatformUnavailable(f"{path}: platform busy")
+        return dict(result)
+
+    async def fetch_token(self, app_id: str, secret: str) -> tuple[str, int]:
+        result = await self.call(
+            "GET", "/cgi-bin/token", params={"grant_type": "client_credential", "appid": app_id, "secret": secret}
+        )
+        if "access_token" not in result:
+            raise PlatformUnavailable(f"no access token: errcode {result.get('errcode')} {result.get('errmsg', '')}")
+        return str(result["access_token"]), int(result.get("expires_in") or 7200)
+
+    async def post(self, path: str, token: str, payload: dict[str, Any]) -> dict[str, Any]:
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        return await self.call("POST", path, params={"access_token": token}, data=body, headers=headers)
+
+
+class TokenCache:
+    """One access token for all processes: cached in the shared state, refreshed by one of them.
+
+    The refresh is guarded by a short lock key; the others wait for the new token instead of
+    fetching their own (each fetch invalidates the previous token on the real platform).
+    """
+
+    def __init__(self, state: State, client: PlatformClient, app_id: str, secret: str) -> None:
+        self.state, self.client, self.app_id, self.secret = state, client, app_id, secret
+        self.key = f"token:{app_id}"
+        self.lock_key = f"token-lock:{app_id}"
+
+    async def get(self) -> str:
+        for _ in range(3):
+            token = await self.state.get(self.key)
+            if token:
+                return str(token)
+            if await self.state.add(self.lock_key, 1, ttl=15):
+                try:
+                    token, expires_in = await self.client.fetch_token(self.app_id, self.secret)
+                    await self.state.set(self.key, token, ttl=max(60, expires_in - 300))
+                    return token
+                finally:
+                    await self.state.delete(self.lock_key)
+            token = await wait_for_value(self.state, self.key, time.monotonic() + 15)
+            if token:
+                return str(token)
+        raise PlatformUnavailable("no access token: the refresh did not finish")
+
+    async def invalidate(self, token: str) -> None:
+        """Forget ``token`` after the platform refused it, unless another process replaced it already."""
+        if await self.state.get(self.key) == token:
+            await self.state.delete(self.key)
+
+
+metadata = sa.MetaData()
+outbox_table = sa.Table(
+    "wechat_outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("openid", sa.String(64), nullable=False, index=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),  # pending, sent, undelivered
+    sa.Column("via", sa.String(16)),  # custom, template
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),
+    sa.Column("next_attempt_at", sa.Float, nullable=False),
+    sa.Column("claimed_until", sa.Float, nullable=False, default=0.0),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+contacts_table = sa.Table(
+    "wechat_contacts",
+    metadata,
+    sa.Column("openid", sa.String(64), primary_key=True),
+    sa.Column("last_inbound_at", sa.Float, nullable=False),
+    sa.Column("pushes", sa.Integer, nullable=False, default=0),
+    sa.Column("subscribed", sa.Boolean, nullable=False, default=True),
+)
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    openid: str
+    text: str
+    status: str
+    via: str | None
+    attempts: int
+    last_error: str | None
+    created_at: float
+
+
+class Outbox:
+    """The outbox and the per-resident quota, in SQLite by default or PostgreSQL (SQLAlchemy Core)."""
+
+    def __init__(self, url: str, clock: Callable[[], float] = time.time) -> None:
+        if url.startswith("sqlite:///"):
+            from pathlib import Path
+
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = sa.create_engine(url, future=True, pool_pre_ping=True)
+        self.clock = clock
+        metadata.create_all(self.engine)
+
+    # residents' windows -------------------------------------------------------------------
+    def inbound(self, openid: str, subscribed: bool = True) -> None:
+        """A message from the resident opens a new 48-hour window with a fresh quota."""
+        now = self.clock()
+        with self.engine.begin() as db:
+            updated = db.execute(
+                contacts_table.update()
+                .where(contacts_table.c.openid == openid)
+                .values(last_inbound_at=now, pushes=0, subscribed=subscribed)
+            ).rowcount
+            if not updated:
+                try:
+                    with db.begin_nested():
+                        db.execute(
+                            contacts_table.insert().values(
+                                openid=openid, last_inbound_at=now, pushes=0, subscribed=subscribed
+                            )
+                        )
+                except sa.exc.IntegrityError:  # another process inserted it first
+                    db.execute(
+                        contacts_table.update()
+                        .where(contacts_table.c.openid == openid)
+                        .values(last_inbound_at=now, pushes=0, subscribed=subscribed)
+                    )
+
+    def unsubscribed(self, openid: str) -> None:
+        self.inbound(openid, subscribed=False)
+
+    def is_unsubscribed(self, openid: str) -> bool:
+        with self.engine.connect() as db:
+            row = db.execute(sa.select(contacts_table.c.subscribed).where(contacts_table.c.openid == openid)).first()
+        return row is not None and not row.subscribed
+
+    def reserve_push(self, openid: str) -> bool:
+        """Takes one of the window's 5 pushes; False when the window is closed or the quota used."""
+        now = self.clock()
+        with self.engine.begin() as db:
+            return bool(
+                db.execute(
+                    contacts_table.update()
+                    .where(
+                        contacts_table.c.openid == openid,
+                        contacts_table.c.subscribed.is_(True),
+                        contacts_table.c.pushes < QUOTA_MESSAGES,
+                        contacts_table.c.last_inbound_at >= now - WINDOW_SECONDS,
+                    )
+                    .values(pushes=contacts_table.c.pushes + 1)
+                ).rowcount
+            )
+
+    def release_push(self, openid: str) -> None:
+        """Gives a reserved push back when the message did not go out."""
+        with self.engine.begin() as db:
+            db.execute(
+                contacts_table.update()
+                .where(contacts_table.c.openid == openid, contacts_table.c.pushes > 0)
+                .values(pushes=contacts_table.c.pushes - 1)
+            )
+
+    def quota_used(self, openid: str) -> None:
+        """The platform says the quota is gone: stop trying until the resident writes again."""
+        with self.engine.begin() as db:
+            db.execute(contacts_table.update().where(contacts_table.c.openid == openid).values(pushes=QUOTA_MESSAGES))
+
+    # messages ---------------------------------------------------------------------------------
+    def add(self, openid: str, text: str) -> int:
+        now = self.clock()
+        with self.engine.begin() as db:
+            result = db.execute(
+                outbox_table.insert().values(
+                    openid=openid,
+                    body=json.dumps({"text": text}, ensure_ascii=False),
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    claimed_until=0.0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    def claim(self, message_id: int, seconds: float = 60.0) -> OutboxMessage | None:
+        """Takes a pending message for one delivery attempt; None if it is done or being tried."""
+        now = self.clock()
+        with self.engine.begin() as db:
+            taken = db.execute(
+                outbox_table.update()
+                .where(
+                    outbox_table.c.id == message_id,
+                    outbox_table.c.status == "pending",
+                    outbox_table.c.claimed_until < now,
+                )
+                .values(claimed_until=now + seconds, attempts=outbox_table.c.attempts + 1, updated_at=now)
+            ).rowcount
+            if not taken:
+                return None
+        return self.get(message_id)
+
+    def finish(self, message_id: int, status: str, via: str | None = None, error: str | None = None) -> None:
+        with self.engine.begin() as db:
+            db.execute(
+                outbox_table.update()
+                .where(outbox_table.c.id == message_id)
+                .values(status=status, via=via, last_error=error, claimed_until=0.0, updated_at=self.clock())
+            )
+
+    def retry_later(self, message_id: int, error: str, base_delay: float) -> None:
+        message = self.get(message_id)
+        attempts = message.attempts if message else 1
+        delay = min(base_delay * 2 ** max(0, attempts - 1), 3600.0)
+        now = self.clock()
+        with self.engine.begin() as db:
+            db.execute(
+                outbox_table.update()
+                .where(outbox_table.c.id == message_id)
+                .values(last_error=error, next_attempt_at=now + delay, claimed_until=0.0, updated_at=now)
+            )
+
+    def due(self, limit: int = 100) -> list[int]:
+        now = self.clock()
+        with self.engine.connect() as db:
+            rows = db.execute(
+                sa.select(outbox_table.c.id)
+                .where(
+                    outbox_table.c.status == "pending",
+                    outbox_table.c.next_attempt_at <= now,
+                    outbox_table.c.claimed_until < now,
+                )
+                .order_by(outbox_table.c.id)
+                .limit(limit)
+            ).all()
+        return [int(row.id) for row in rows]
+
+    def get(self, message_id: int) -> OutboxMessage | None:
+        with self.engine.connect() as db:
+            row = db.execute(sa.select(outbox_table).where(outbox_table.c.id == message_id)).first()
+        return None if row is None else self._message(row)
+
+    def list(self, status: str | None = None, openid: str | None = None, limit: int = 200) -> list[OutboxMessage]:
+        query = sa.select(outbox_table).order_by(outbox_table.c.id.desc()).limit(limit)
+        if status:
+            query = query.where(outbox_table.c.status == status)
+        if openid:
+            query = query.where(outbox_table.c.openid == openid)
+        with self.engine.connect() as db:
+            return [self._message(row) for row in db.execute(query).all()]
+
+    @staticmethod
+    def _message(row: Any) -> OutboxMessage:
+        return OutboxMessage(
+            id=int(row.id),
+            openid=row.openid,
+            text=str(json.loads(row.body).get("text", "")),
+            status=row.status,
+            via=row.via,
+            attempts=int(row.attempts),
+            last_error=row.last_error,
+            created_at=float(row.created_at),
+        )
+
+
+Send = Callable[[str], Awaitable[dict[str, Any]]]
+
+
+class Courier:
+    """Delivers outbox messages: customer-service API, then template, then ``undelivered``."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        client: PlatformClient,
+        tokens: TokenCache,
+        template_id: str = "",
+        retry_delay: float = 30.0,
+    ) -> None:
+        self.outbox, self.client, self.tokens = outbox, client, tokens
+        self.template_id = template_id
+        self.retry_delay = retry_delay
+
+    async def push(self, openid: str, texts: list[str]) -> list[int]:
+        """Keeps each text in the outbox, then tries to deliver it; returns the outbox ids."""
+        ids = [await asyncio.to_thread(self.outbox.add, openid, text) for text in texts if text]
+        for message_id in ids:
+            await self.deliver(message_id)
+        return ids
+
+    async def deliver(self, message_id: int) -> None:
+        message = await asyncio.to_thread(self.outbox.claim, message_id)
+        if message is None:
+            return
+        try:
+            await self._attempt(message)
+        except PlatformUnavailable as exc:
+            log.warning("wechat delivery %s deferred: %s", message_id, exc)
+            await asyncio.to_thread(self.outbox.retry_later, message_id, str(exc), self.retry_delay)
+
+    async def _attempt(self, message: OutboxMessage) -> None:
+        if await asyncio.to_thread(self.outbox.is_unsubscribed, message.openid):
+            await asyncio.to_thread(self.outbox.finish, message.id, "undelivered", None, "the resident unsubscribed")
+            return
+        if await asyncio.to_thread(self.outbox.reserve_push, message.openid):
+            payload = {"touser": message.openid, "msgtype": "text", "text": {"content": message.text}}
+            try:
+                result = await self._with_token(
+                    lambda token: self.client.post("/cgi-bin/message/custom/send", token, payload)
+                )
+            except PlatformUnavailable:
+                await asyncio.to_thread(self.outbox.release_push, message.openid)
+                raise
+            code = int(result.get("errcode") or 0)
+            if code == 0:
+                await asyncio.to_thread(self.outbox.finish, message.id, "sent", "custom")
+                return
+            if code not in QUOTA_ERRORS:
+                error = f"customer-service API errcode {code}: {result.get('errmsg', '')}"
+                await asyncio.to_thread(self.outbox.finish, message.id, "undelivered", None, error)
+                return
+            await asyncio.to_thread(self.outbox.quota_used, message.openid)
+        await self._fallback(message)
+
+    async def _fallback(self, message: OutboxMessage) -> None:
+        """Outside the window or over the quota: a template message if configured, else for staff."""
+        if not self.template_id:
+            reason = "outside the 48-hour window or over the 5-message quota; no template configured"
+            await asyncio.to_thread(self.outbox.finish, message.id, "undelivered", None, reason)
+            return
+        payload = {
+            "touser": message.openid,
+            "template_id": self.template_id,
+            "data": {"content": {"value": message.text}},
+        }
+        result = await self._with_token(
+            lambda token: self.client.post("/cgi-bin/message/template/send", token, payload)
+        )
+        code = int(result.get("errcode") or 0)
+        if code == 0:
+            await asyncio.to_thread(self.outbox.finish, message.id, "sent", "template")
+        else:
+            error = f"template API errcode {code}: {result.get('errmsg', '')}"
+            await asyncio.to_thread(self.outbox.finish, message.id, "undelivered", None, error)
+
+    async def _with_token(self, send: Send) -> dict[str, Any]:
+        """Calls the platform with the shared token, refreshing it once if the platform refuses it."""
+        token = await self.tokens.get()
+        result = await send(token)
+        if int(result.get("errcode") or 0) in TOKEN_ERRORS:
+            await self.tokens.invalidate(token)
+            result = await send(await self.tokens.get())
+        return result
+
+    async def retry_due(self) -> int:
+        """One pass over the pending messages whose time has come; returns how many were tried."""
+        due = await asyncio.to_thread(self.outbox.due)
+        for message_id in due:
+            await self.deliver(message_id)
+        return len(due)
+
+    async def run_retries(self, interval: float) -> None:
+        while True:
+            try:
+                await self.retry_due()
+            except Exception:  # the loop must outlive a bad pass (e.g. the database restarting)
+                log.exception("wechat outbox retry pass failed")
+            await asyncio.sleep(interval)

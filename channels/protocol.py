@@ -1,0 +1,246 @@
+"""The WeChat Official Account message protocol: signatures, safe-mode crypto, XML, message kinds.
+
+Built on wechatpy for the platform's signature, AES envelope (``PrpCrypto``), message classes and
+reply rendering; the untrusted XML itself is parsed with defusedxml (no DTDs, no entities, bounded
+size and depth), and signatures are compared in constant time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import re
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from defusedxml import ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
+from wechatpy.crypto import PrpCrypto
+from wechatpy.exceptions import InvalidAppIdException
+from wechatpy.utils import WeChatSigner
+
+DEFAULT_API_BASE_URL = "https://api.weixin.qq.com"
+MODES = ("plaintext", "compatible", "safe")
+
+# What residents see for what the bot cannot read.
+UNSUPPORTED_REPLY = "您好，这类消息我暂时无法处理，请用文字描述您的问题，或发送图片、语音。"
+VOICE_UNRECOGNISED = "抱歉，没有听清您的语音，请再说一遍或直接打字告诉我。"
+LOCATION_HELP = (
+    "收到您的位置：{label}。登记地址还需要小区名称、楼号、单元和房间号，请发给我，例如“阳光小区3号楼2单元501”。"
+)
+UNKNOWN_MENU_REPLY = "这个菜单暂时不可用，请直接发消息告诉我您的问题。"
+
+
+class BadPush(Exception):
+    """A push that is not a well-formed WeChat message; answered with a 4xx."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class WeChatConfig:
+    """The channel's settings, from ``credentials.yml`` (which reads the environment)."""
+
+    token: str
+    app_id: str = ""
+    app_secret: str = ""
+    encoding_aes_key: str = ""
+    mode: str = "plaintext"
+    api_base_url: str = DEFAULT_API_BASE_URL
+    max_body_bytes: int = 64 * 1024
+    max_depth: int = 4
+    replay_window_seconds: int = 300
+    reply_budget_seconds: float = 4.5
+    redis_url: str = ""
+    outbox_url: str = "sqlite:///var/wechat.sqlite3"
+    template_id: str = ""
+    menu_path: str = "config/wechat_menu.yml"
+    retry_interval_seconds: float = 30.0
+
+    @classmethod
+    def from_credentials(cls, credentials: Mapping[str, Any] | None) -> WeChatConfig:
+        values = {k: v for k, v in dict(credentials or {}).items() if v not in (None, "")}
+        if not values.get("token"):
+            raise ValueError("the wechat channel needs a token (WECHAT_TOKEN)")
+        aes_key = str(values.get("encoding_aes_key") or "")
+        mode = str(values.get("mode") or ("safe" if aes_key else "plaintext")).lower()
+        if mode not in MODES:
+            raise ValueError(f"WECHAT_MODE must be one of {', '.join(MODES)}, not {mode!r}")
+        if mode != "plaintext":
+            if len(aes_key) != 43:
+                raise ValueError("compatible and safe modes need a 43-character WECHAT_ENCODING_AES_KEY")
+            if not values.get("app_id"):
+                raise ValueError("compatible and safe modes need WECHAT_APP_ID")
+        defaults = cls(token="x")
+        return cls(
+            token=str(values["token"]),
+            app_id=str(values.get("app_id") or ""),
+            app_secret=str(values.get("app_secret") or ""),
+            encoding_aes_key=aes_key,
+            mode=mode,
+            api_base_url=str(values.get("api_base_url") or DEFAULT_API_BASE_URL).rstrip("/"),
+            replay_window_seconds=int(values.get("replay_window_seconds") or defaults.replay_window_seconds),
+            reply_budget_seconds=float(values.get("reply_budget_seconds") or defaults.reply_budget_seconds),
+            redis_url=str(values.get("redis_url") or ""),
+            outbox_url=str(values.get("outbox_url") or defaults.outbox_url),
+            template_id=str(values.get("template_id") or ""),
+            menu_path=str(values.get("menu") or defaults.menu_path),
+            retry_interval_seconds=float(values.get("retry_interval_seconds") or defaults.retry_interval_seconds),
+        )
+
+
+def sign(*parts: str) -> str:
+    """The platform's signature: SHA-1 of the sorted parts (token, timestamp, nonce[, encrypt])."""
+    signer = WeChatSigner()
+    signer.add_data(*parts)
+    return str(signer.signature)
+
+
+def same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def signature_valid(token: str, args: Mapping[str, str], now: float, window_seconds: int) -> bool:
+    """True for a correct signature (compared in constant time) on a fresh timestamp."""
+    timestamp, nonce, signature = args.get("timestamp", ""), args.get("nonce", ""), args.get("signature", "")
+    if not (timestamp.isdigit() and nonce and signature):
+        return False
+    if not same(sign(token, timestamp, nonce), signature):
+        return False
+    # A valid signature on an old timestamp is a replay.
+    return abs(now - int(timestamp)) <= window_seconds
+
+
+class Envelope:
+    """Safe mode's AES envelope: ``<Encrypt>`` in, ``<Encrypt>`` + ``<MsgSignature>`` out."""
+
+    def __init__(self, token: str, encoding_aes_key: str, app_id: str) -> None:
+        self.token = token
+        self.key = base64.b64decode(encoding_aes_key + "=")
+        self.app_id = app_id
+
+    def open(self, encrypted: str, args: Mapping[str, str]) -> bytes:
+        """The plaintext XML inside ``encrypted``, after checking ``msg_signature``."""
+        expected = sign(self.token, args.get("timestamp", ""), args.get("nonce", ""), encrypted)
+        if not same(expected, args.get("msg_signature", "")):
+            raise BadPush("invalid message signature", status=403)
+        try:
+            plain = PrpCrypto(self.key).decrypt(encrypted, self.app_id)
+        except InvalidAppIdException:
+            raise BadPush("the message is for another account", status=403) from None
+        except (ValueError, TypeError, IndexError, UnicodeDecodeError, struct.error) as exc:
+            raise BadPush(f"the message cannot be decrypted: {exc}") from None
+        return plain if isinstance(plain, bytes) else str(plain).encode("utf-8")
+
+    def seal(self, xml: str, nonce: str, timestamp: str) -> str:
+        """``xml`` encrypted and signed for a safe-mode passive reply."""
+        encrypted = PrpCrypto(self.key).encrypt(xml, self.app_id)
+        encrypted = encrypted.decode() if isinstance(encrypted, bytes) else str(encrypted)
+        signature = sign(self.token, timestamp, nonce, encrypted)
+        return (
+            f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt><MsgSignature><![CDATA[{signature}]]></MsgSignature>"
+            f"<TimeStamp>{timestamp}</TimeStamp><Nonce><![CDATA[{nonce}]]></Nonce></xml>"
+        )
+
+
+def parse_xml(body: bytes, max_depth: int) -> dict[str, str]:
+    """The fields of an ``<xml>`` document: no DTDs, no entities, bounded depth."""
+    try:
+        root = SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (SafeET.ParseError, DefusedXmlException, ValueError) as exc:
+        raise BadPush(f"not acceptable XML: {exc}") from None
+    if root.tag != "xml":
+        raise BadPush("the root element must be <xml>")
+
+    def depth(element: Any, level: int = 1) -> int:
+        return max([level] + [depth(child, level + 1) for child in element])
+
+    if depth(root) > max_depth:
+        raise BadPush("the message is nested too deeply")
+    return {child.tag: (child.text or "").strip() for child in root}
+
+
+def parse_push(body: bytes, max_depth: int) -> dict[str, str]:
+    """A pushed message's fields, checked for what every message carries."""
+    fields = parse_xml(body, max_depth)
+    for required in ("ToUserName", "FromUserName", "MsgType"):
+        if not fields.get(required):
+            raise BadPush(f"the message has no {required}")
+    return fields
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """What a push means for the bot: text for Rasa, a direct reply, or nothing to say."""
+
+    openid: str
+    account: str
+    key: str  # the same for the platform's retries of this push
+    kind: str
+    text: str | None = None  # sent to Rasa
+    reply: str | None = None  # answered directly, without the bot
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def intent_text(intent: str, entities: Mapping[str, Any] | None = None) -> str:
+    """Rasa's way to name an intent directly: ``/intent{"entity": "value"}``."""
+    return f"/{intent}{json.dumps(dict(entities), ensure_ascii=False)}" if entities else f"/{intent}"
+
+
+def interpret(fields: Mapping[str, str], menu: Mapping[str, str]) -> Inbound:
+    """Turns a push into what the channel does with it. ``menu`` maps CLICK keys to intents."""
+    openid, account = fields["FromUserName"], fields["ToUserName"]
+    kind = fields["MsgType"].lower()
+    msg_id = fields.get("MsgId") or fields.get("MsgID")
+    # Messages are retried with the same MsgId; events with the same sender and CreateTime.
+    key = f"msg:{msg_id}" if msg_id else f"evt:{openid}:{fields.get('CreateTime', '')}:{fields.get('Event', '')}"
+    base = {"openid": openid, "account": account, "key": key, "kind": kind}
+    meta = {"msg_type": kind, "msg_id": msg_id or "", "create_time": fields.get("CreateTime", "")}
+    if kind == "text":
+        return Inbound(**base, text=fields.get("Content", ""), metadata=meta)
+    if kind == "voice":
+        recognised = fields.get("Recognition", "").strip()
+        if not recognised:
+            return Inbound(**base, reply=VOICE_UNRECOGNISED, metadata=meta)
+        return Inbound(**base, text=recognised, metadata={**meta, "voice": True})
+    if kind == "image":
+        image = {"media_id": fields.get("MediaId", ""), "pic_url": fields.get("PicUrl", "")}
+        return Inbound(**base, text=intent_text("share_image", image), metadata={**meta, **image})
+    if kind == "location":
+        label = fields.get("Label") or f"{fields.get('Location_X', '')},{fields.get('Location_Y', '')}"
+        return Inbound(**base, reply=LOCATION_HELP.format(label=label), metadata=meta)
+    if kind != "event":
+        return Inbound(**base, reply=UNSUPPORTED_REPLY, metadata=meta)
+    event = fields.get("Event", "").lower()
+    meta = {**meta, "event": event}
+    if event == "subscribe":
+        return Inbound(**base, text=intent_text("subscribe"), metadata=meta)
+    if event == "click":
+        intent = menu.get(fields.get("EventKey", ""))
+        if intent is None:
+            return Inbound(**base, reply=UNKNOWN_MENU_REPLY, metadata=meta)
+        return Inbound(**base, text=intent_text(intent), metadata={**meta, "menu_key": fields.get("EventKey", "")})
+    # unsubscribe, VIEW (a link was opened), reported locations, scans: nothing to say
+    return Inbound(**base, metadata=meta)
+
+
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+_OPTION = re.compile(r"^\s*(?:回复\s*)?(\d{1,2})\s*[.。、]?\s*$")
+
+
+def chosen_option(text: str) -> str | None:
+    """The number a resident replied with ("1", "１", "回复1"), or None."""
+    match = _OPTION.match(text.translate(_FULL_WIDTH))
+    return match.group(1) if match else None
+
+
+def numbered(text: str, buttons: list[Mapping[str, Any]]) -> tuple[str, dict[str, str]]:
+    """Buttons as numbered options in the text, and the number -> payload map to read the answer."""
+    options = {str(i): str(b.get("payload") or b.get("title") or "") for i, b in enumerate(buttons, start=1)}
+    lines = [f"回复 {i} {b.get('title', '')}" for i, b in enumerate(buttons, start=1)]
+    return (text + "\n" + "\n".join(lines)).strip(), options

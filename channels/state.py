@@ -1,0 +1,107 @@
+"""Short-lived shared state of the WeChat channel: retried pushes, numbered options, the access token.
+
+With ``REDIS_URL`` set every Rasa process shares one Redis; otherwise the state lives in this process
+(the embedded default runs a single Rasa process). Both offer the same small async interface.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any, Protocol
+
+
+class State(Protocol):
+    async def get(self, key: str) -> Any: ...
+
+    async def set(self, key: str, value: Any, ttl: float) -> None: ...
+
+    async def add(self, key: str, value: Any, ttl: float) -> bool:
+        """Set ``key`` only if it is absent; True when this call set it."""
+        ...
+
+    async def delete(self, key: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryState:
+    """State in this process, with expiry."""
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
+        self._items: dict[str, tuple[float, Any]] = {}
+        self._clock = clock
+
+    def _live(self, key: str) -> tuple[float, Any] | None:
+        item = self._items.get(key)
+        if item is not None and item[0] <= self._clock():
+            del self._items[key]
+            return None
+        return item
+
+    async def get(self, key: str) -> Any:
+        item = self._live(key)
+        return None if item is None else item[1]
+
+    async def set(self, key: str, value: Any, ttl: float) -> None:
+        self._items[key] = (self._clock() + ttl, value)
+        if len(self._items) > 10_000:  # drop what has expired now and then
+            for stale in [k for k, (until, _) in self._items.items() if until <= self._clock()]:
+                del self._items[stale]
+
+    async def add(self, key: str, value: Any, ttl: float) -> bool:
+        if self._live(key) is not None:
+            return False
+        await self.set(key, value, ttl)
+        return True
+
+    async def delete(self, key: str) -> None:
+        self._items.pop(key, None)
+
+    async def close(self) -> None:
+        self._items.clear()
+
+
+class RedisState:
+    """State in Redis, shared by every Rasa process; values are stored as JSON."""
+
+    def __init__(self, url: str, prefix: str = "wechat:") -> None:
+        from redis import asyncio as redis_asyncio
+
+        self._redis = redis_asyncio.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self._prefix = prefix
+
+    async def get(self, key: str) -> Any:
+        raw = await self._redis.get(self._prefix + key)
+        return None if raw is None else json.loads(raw)
+
+    async def set(self, key: str, value: Any, ttl: float) -> None:
+        await self._redis.set(self._prefix + key, json.dumps(value, ensure_ascii=False), px=max(1, int(ttl * 1000)))
+
+    async def add(self, key: str, value: Any, ttl: float) -> bool:
+        done = await self._redis.set(
+            self._prefix + key, json.dumps(value, ensure_ascii=False), px=max(1, int(ttl * 1000)), nx=True
+        )
+        return bool(done)
+
+    async def delete(self, key: str) -> None:
+        await self._redis.delete(self._prefix + key)
+
+    async def close(self) -> None:
+        await self._redis.close()
+
+
+def make_state(redis_url: str | None) -> State:
+    return RedisState(redis_url) if redis_url else MemoryState()
+
+
+async def wait_for_value(
+    state: State, key: str, until: float, ready: Any = lambda value: value is not None, poll: float = 0.05
+) -> Any:
+    """Polls ``key`` until ``ready(value)`` or the monotonic deadline ``until`` passes; returns the value."""
+    while True:
+        value = await state.get(key)
+        if ready(value) or time.monotonic() >= until:
+            return value
+        await asyncio.sleep(min(poll, max(0.0, until - time.monotonic())))

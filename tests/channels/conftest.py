@@ -1,0 +1,152 @@
+"""Fixtures of the channel tests: a fake platform API on a real port, the shared state and outbox
+backends (memory / Redis, SQLite / PostgreSQL), and a signed-push helper."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from rasa.core.channels.channel import UserMessage
+
+from api.simulator.platform import FakePlatform
+from channels.delivery import Outbox, PlatformClient
+from channels.state import MemoryState, RedisState, State
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TOKEN = "test-wechat-token"
+APP_ID = "wx2c2769f8efd9abc2"
+APP_SECRET = "test-app-secret"
+NOW = 1_796_000_000  # the fixtures' CreateTime
+
+
+def platform_args(timestamp: int = NOW, nonce: str = "8412093", token: str = TOKEN) -> dict[str, str]:
+    """Query arguments as the platform sends them: sha1 of the sorted token, timestamp, nonce."""
+    signature = hashlib.sha1("".join(sorted([token, str(timestamp), nonce])).encode()).hexdigest()
+    return {"signature": signature, "timestamp": str(timestamp), "nonce": nonce, "openid": "oRESIDENT0001"}
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / f"{name}.xml").read_bytes()
+
+
+class FakeBot:
+    """Stands in for Rasa: records what it was given and answers with fixed messages."""
+
+    def __init__(self, answers: list[Any], delay: float = 0.0):
+        self.answers = answers
+        self.delay = delay
+        self.received: list[UserMessage] = []
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.received.append(message)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        for answer in self.answers:
+            if isinstance(answer, dict):
+                await message.output_channel.send_response(message.sender_id, answer)
+            else:
+                await message.output_channel.send_text_message(message.sender_id, answer)
+
+
+class Clock:
+    """A settable wall clock shared by the webhook, the outbox and the fake platform."""
+
+    def __init__(self, now: float = NOW + 3) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest_asyncio.fixture
+async def platform(clock: Clock) -> AsyncIterator[tuple[FakePlatform, str]]:
+    """The fake platform API served on a free port; yields it and its base URL."""
+    fake = FakePlatform(APP_ID, APP_SECRET, clock=clock)
+
+    async def token(request: web.Request) -> web.Response:
+        q = request.query
+        return web.json_response(fake.token(q.get("grant_type", ""), q.get("appid", ""), q.get("secret", "")))
+
+    def posting(method: Any) -> Any:
+        async def handler(request: web.Request) -> web.Response:
+            return web.json_response(method(request.query.get("access_token", ""), await request.json()))
+
+        return handler
+
+    app = web.Application()
+    app.router.add_get("/cgi-bin/token", token)
+    app.router.add_post("/cgi-bin/message/custom/send", posting(fake.custom_send))
+    app.router.add_post("/cgi-bin/message/template/send", posting(fake.template_send))
+    app.router.add_post("/cgi-bin/menu/create", posting(fake.create_menu))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    yield fake, f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+def _postgres_url() -> str:
+    return os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _unreachable(what: str, exc: Exception) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is required in CI and not reachable: {exc}")
+    pytest.skip(f"{what} not reachable")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def outbox(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterator[Outbox]:
+    if request.param == "sqlite":
+        yield Outbox(f"sqlite:///{tmp_path / 'wechat.sqlite3'}", clock=clock)
+        return
+    import sqlalchemy as sa
+
+    try:
+        box = Outbox(_postgres_url(), clock=clock)
+    except sa.exc.OperationalError as exc:
+        _unreachable("PostgreSQL", exc)
+    with box.engine.begin() as db:
+        db.execute(sa.text("DELETE FROM wechat_outbox"))
+        db.execute(sa.text("DELETE FROM wechat_contacts"))
+    yield box
+    box.engine.dispose()
+
+
+@pytest_asyncio.fixture(params=["memory", "redis"])
+async def state(request: pytest.FixtureRequest) -> AsyncIterator[State]:
+    if request.param == "memory":
+        yield MemoryState()
+        return
+    shared = RedisState(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"), prefix=f"test-{os.getpid()}:")
+    try:
+        await shared.set("ping", 1, ttl=5)
+    except Exception as exc:  # redis.ConnectionError and friends
+        _unreachable("Redis", exc)
+    yield shared
+    await shared._redis.flushdb()
+    await shared.close()
+
+
+@pytest_asyncio.fixture
+async def client(platform: tuple[FakePlatform, str]) -> AsyncIterator[PlatformClient]:
+    api = PlatformClient(platform[1], timeout=3)
+    yield api
+    await api.close()
