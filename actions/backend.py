@@ -117,6 +117,11 @@ class BackendClient:
         body = await self._request("GET", "/work-orders", params=_query(filters))
         return list(body.get("items", []))
 
+    async def attach(self, order_id: int, url: str, media_id: str | None) -> dict[str, Any]:
+        """Keeps a photo the resident sent on the order's audit trail."""
+        body = {"kind": "image", "url": url, "media_id": media_id, "note": "住户通过微信发送的图片"}
+        return await self._request("POST", f"/work-orders/{order_id}/attachments", json=body)
+
     async def active_outages(self, community: str | None = None) -> list[dict[str, Any]]:
         body = await self._request("GET", "/outages", params=_query({"community": community}))
         return list(body.get("items", []))

@@ -157,7 +157,8 @@ class ActionStartFiling(Action):
             SlotSet("offered_filing", None),
             SlotSet("order_kind", kind),
             SlotSet("category", category),
-            SlotSet("description", text),
+            # a filing started from a menu button ("/request_repair") has no words yet: the form asks
+            SlotSet("description", None if text.startswith("/") else text),
             SlotSet("failed_attempts", 0.0),
         ]
         # Details already in the first message (the NLU's entities) are not asked for again.
@@ -214,6 +215,8 @@ class ValidateFilingForm(FormValidationAction):
         kind = tracker.get_slot("order_kind")
         category = tracker.get_slot("category")
         slots: list[str] = []
+        if not tracker.get_slot("description"):
+            slots.append("description")
         # still asked while this turn's "no" is being validated (it clears contact_known)
         if tracker.get_slot("contact_known") and tracker.get_slot("contact_confirmed") is not True:
             slots.append("contact_confirmed")
@@ -233,6 +236,14 @@ class ValidateFilingForm(FormValidationAction):
         if tries >= MAX_FAILED_TRIES:
             dispatcher.utter_message(response="utter_offer_human")
         return {slot: None, "failed_attempts": tries}
+
+    def validate_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()
+        if len(text) < 2 or text.startswith("/"):
+            return self._failed(tracker, dispatcher, "description", "utter_ask_description")
+        return {"description": text[:4000], "failed_attempts": 0.0}
 
     def validate_contact_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -147,6 +147,17 @@ class ActionRequest(Strict):
     result_satisfied: bool | None = None
 
 
+class AttachmentCreate(BaseModel):
+    """A photo the resident sent through WeChat (its URL and the platform's media id)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["image"] = "image"
+    url: str = Field(min_length=1, max_length=1000, pattern=r"^https?://")
+    media_id: str | None = Field(default=None, max_length=200)
+    note: str | None = Field(default=None, max_length=500)
+
+
 class WorkOrderEventPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -13,6 +13,7 @@ from api.domain.work_orders import Kind, Source, Status
 from api.routes.deps import ContextDep, NowDep, SessionDep
 from api.schemas import (
     ActionRequest,
+    AttachmentCreate,
     WorkOrderCreate,
     WorkOrderEventPublic,
     WorkOrderFilter,
@@ -82,6 +83,14 @@ def read_events(order_id: int, session: SessionDep, _principal: PrincipalDep) ->
     """The order's audit trail, oldest first."""
     order = work_orders.get_work_order(session, order_id)
     return [WorkOrderEventPublic.model_validate(e) for e in order.events]
+
+
+@router.post("/{order_id}/attachments", status_code=status.HTTP_201_CREATED, response_model=WorkOrderEventPublic)
+def add_attachment(
+    order_id: int, body: AttachmentCreate, session: SessionDep, now: NowDep, principal: PrincipalDep
+) -> WorkOrderEventPublic:
+    """Keep a photo the resident sent on the order's audit trail."""
+    return WorkOrderEventPublic.model_validate(work_orders.attach(session, order_id, body, principal.name, now))
 
 
 @router.post("/{order_id}/actions/{action}", response_model=WorkOrderPublic)

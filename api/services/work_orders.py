@@ -18,7 +18,7 @@ from api.domain.work_orders import Category, Kind, Source, Status
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.models import Address, CallbackTask, Deadline, GridWorker, Resident, WorkOrder, WorkOrderEvent
 from api.operator_config import OperatorConfig
-from api.schemas import ActionRequest, WorkOrderCreate, WorkOrderFilter
+from api.schemas import ActionRequest, AttachmentCreate, WorkOrderCreate, WorkOrderFilter
 from api.services.principals import Principal
 
 # Which deadline each action meets. 10.2.3: a leak is "handled" once staff are on site; 9.1.2: a
@@ -261,6 +261,25 @@ def get_work_order(session: Session, order_id: int) -> WorkOrder:
     if order is None:
         raise NotFound(f"work order {order_id} does not exist")
     return order
+
+
+def attach(session: Session, order_id: int, attachment: AttachmentCreate, actor: str, now: datetime) -> WorkOrderEvent:
+    """A photo or file the resident sent, kept on the order's audit trail (the status is unchanged)."""
+    order = get_work_order(session, order_id)
+    event = WorkOrderEvent(
+        order_id=order.id,
+        action="attachment",
+        from_status=order.status,
+        to_status=order.status,
+        actor=actor,
+        at=now,
+        recorded_at=now,
+        note=attachment.note,
+        data={"kind": attachment.kind, "url": attachment.url, "media_id": attachment.media_id},
+    )
+    session.add(event)
+    session.commit()
+    return event
 
 
 def list_work_orders(session: Session, filters: WorkOrderFilter, now: datetime) -> tuple[list[WorkOrder], int]:

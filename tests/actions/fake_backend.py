@@ -29,6 +29,7 @@ class FakeBackend:
     outages: list[dict[str, Any]] = field(default_factory=list)
     handoffs: list[dict[str, Any]] = field(default_factory=list)
     callbacks: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
     fail_next: int = 0  # answer this many requests with 503 first
     response_minutes: int = 30
 
@@ -37,6 +38,7 @@ class FakeBackend:
         app.router.add_post("/api/v1/work-orders", self.create)
         app.router.add_get("/api/v1/work-orders", self.list_orders)
         app.router.add_post("/api/v1/work-orders/{id}/actions/callback", self.callback)
+        app.router.add_post("/api/v1/work-orders/{id}/attachments", self.attach)
         app.router.add_get("/api/v1/residents/{openid}", self.resident)
         app.router.add_get("/api/v1/grid-workers/{openid}", self.grid_worker)
         app.router.add_get("/api/v1/outages", self.list_outages)
@@ -91,13 +93,23 @@ class FakeBackend:
     async def list_orders(self, request: web.Request) -> web.Response:
         communities = request.query.getall("community", [])
         openid = request.query.get("resident_openid")
+        statuses = request.query.getall("status", [])
         items = [
             o
-            for o in self.orders
+            for o in reversed(self.orders)  # newest first
             if (openid is None or o.get("resident_openid") == openid)
             and (not communities or o.get("community") in communities)
+            and (not statuses or o.get("status") in statuses)
         ]
         return web.json_response({"items": items, "total": len(items)})
+
+    async def attach(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        order_id = int(request.match_info["id"])
+        if not any(o["id"] == order_id for o in self.orders):
+            return web.json_response({"code": "not_found", "message": "no such order"}, status=404)
+        self.attachments.append({"order_id": order_id, **body})
+        return web.json_response({"id": len(self.attachments), "action": "attachment"}, status=201)
 
     async def callback(self, request: web.Request) -> web.Response:
         order_id = int(request.match_info["id"])

@@ -126,7 +126,7 @@ async def test_business_request_remembers_the_type_from_the_slot(backend: FakeBa
     ],
 )
 async def test_the_form_asks_only_what_the_order_needs(slots: dict, expected: list[str]) -> None:
-    tracker = make_tracker("x", "inform", slots=slots)
+    tracker = make_tracker("x", "inform", slots={"description": "暖气不热", **slots})
     assert await ValidateFilingForm().required_slots([], CollectingDispatcher(), tracker, {}) == expected
 
 
@@ -363,7 +363,7 @@ async def test_a_repair_that_mentions_running_water_is_filed_as_a_leak(backend: 
 async def test_a_room_that_is_not_heated_at_all_is_no_heat(backend: FakeBackend) -> None:
     _, slots = await start("暖气一点都不热，冰凉的", "complain_room_temperature")
     assert slots["category"] == "no_heat"
-    tracker = make_tracker("x", "inform", slots={"order_kind": "complaint", "category": "no_heat"})
+    tracker = make_tracker("x", "inform", slots={"order_kind": "complaint", "category": "no_heat", "description": "冷"})
     assert "measured_temperature" in await ValidateFilingForm().required_slots([], CollectingDispatcher(), tracker, {})
 
 
@@ -375,3 +375,14 @@ async def test_a_service_complaint_keeps_its_category_whatever_else_is_said(back
 def test_a_complaint_sends_no_appointment_even_if_a_time_was_mentioned() -> None:
     payload = order_payload(make_tracker("x", "affirm", slots={**FILLED, "appointment": "2026-12-11T09:00:00+08:00"}))
     assert "appointment_at" not in payload
+
+
+async def test_a_filing_from_the_menu_asks_what_the_problem_is(backend: FakeBackend) -> None:
+    _, slots = await start("/request_repair", "request_repair")
+    assert slots["description"] is None
+    tracker = make_tracker("x", "inform", slots={"order_kind": "repair", "category": "equipment"})
+    assert (await ValidateFilingForm().required_slots([], CollectingDispatcher(), tracker, {}))[0] == "description"
+    result, said = validate("description", "/")
+    assert result["description"] is None and said == ["utter_ask_description"]
+    ok, _ = validate("description", "卧室暖气片不热")
+    assert ok["description"] == "卧室暖气片不热"

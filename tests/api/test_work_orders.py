@@ -109,3 +109,26 @@ def test_unknown_order_is_404_json(client: TestClient, auth: dict) -> None:
     resp = client.get("/api/v1/work-orders/999999", headers=auth)
     assert resp.status_code == 404
     assert resp.json()["code"] == "not_found"
+
+
+def test_a_photo_is_kept_on_the_audit_trail_without_changing_the_status(client: TestClient, auth: dict) -> None:
+    order = client.post("/api/v1/work-orders", json=COMPLAINT, headers=auth).json()
+    photo = {"url": "http://mmbiz.qpic.cn/radiator.jpg", "media_id": "m1"}
+    resp = client.post(f"/api/v1/work-orders/{order['id']}/attachments", json=photo, headers=auth)
+    assert resp.status_code == 201, resp.text
+    events = client.get(f"/api/v1/work-orders/{order['id']}/events", headers=auth).json()
+    assert events[-1]["action"] == "attachment"
+    assert events[-1]["data"] == {"kind": "image", "url": photo["url"], "media_id": "m1"}
+    assert client.get(f"/api/v1/work-orders/{order['id']}", headers=auth).json()["status"] == order["status"]
+
+
+def test_an_attachment_needs_an_order_and_a_web_address(client: TestClient, auth: dict) -> None:
+    assert (
+        client.post("/api/v1/work-orders/999999/attachments", json={"url": "http://x/y.jpg"}, headers=auth).status_code
+        == 404
+    )
+    order = client.post("/api/v1/work-orders", json=COMPLAINT, headers=auth).json()
+    bad = client.post(
+        f"/api/v1/work-orders/{order['id']}/attachments", json={"url": "file:///etc/passwd"}, headers=auth
+    )
+    assert bad.status_code == 422 and "url" in bad.text

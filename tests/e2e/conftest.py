@@ -36,8 +36,16 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
             "API_TOKEN": "e2e-api-token",
             "RASA_AUTH_TOKEN": "e2e-rasa-token",
             "WECHAT_TOKEN": "e2e-wechat-token",
+            # compatible mode: the raw pushes below are plaintext, the simulator's phone encrypts
+            "WECHAT_MODE": "compatible",
+            "WECHAT_ENCODING_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+            "WECHAT_APP_ID": "wx2c2769f8efd9abc2",
+            "WECHAT_API_BASE_URL": "",  # the simulator plays the platform
+            "WECHAT_OUTBOX_DB": f"sqlite:///{db.parent / 'wechat.sqlite3'}",
+            "SCHEDULER_INTERVAL_SECONDS": "1",
         }
     )
+    stack.use_simulator_by_default(env)  # as `make run` does
     stack.migrate(env)
     stack.ensure_model(env)
     # The services' logs land in var/test-reports/e2e-logs/ for reading after a failure.

@@ -6,6 +6,7 @@ import hashlib
 import re
 import time
 import xml.etree.ElementTree as ET  # parses our own service's reply
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -90,7 +91,8 @@ def test_a_complaint_is_filed_in_a_conversation_and_the_reply_carries_its_number
     ).json()["items"]
     [order] = orders
     assert order["number"] == match.group(0)
-    assert (order["kind"], order["category"], order["source"]) == ("complaint", "room_temperature", "wechat")
+    # "一点都不热" is no heat at all (the NLU's category entity refines the intent's)
+    assert (order["kind"], order["category"], order["source"]) == ("complaint", "no_heat", "wechat")
     assert (order["community"], order["building"], order["room"], order["phone"]) == (
         "阳光小区",
         "3",
@@ -113,3 +115,76 @@ def test_a_forged_push_is_refused(running_stack: dict[str, str]) -> None:
     body = TEXT_PUSH.format(openid="oX", ts=args["timestamp"], text="暖气不热", msg_id="1")
     resp = httpx.post(running_stack["RASA_URL"] + "/webhooks/wechat/webhook", params=args, content=body.encode())
     assert resp.status_code == 403
+
+
+def phone(env: dict[str, str], openid: str, kind: str, content: str = "") -> dict:
+    """One thing the resident does on the simulator's phone (signed and encrypted like the platform)."""
+    resp = httpx.post(
+        env["API_URL"] + "/simulator/api/push", json={"openid": openid, "kind": kind, "content": content}, timeout=60
+    )
+    assert resp.status_code == 200, resp.text
+    return dict(resp.json())
+
+
+def test_the_simulator_talks_to_the_bot_in_safe_mode_crypto(running_stack: dict[str, str]) -> None:
+    env = running_stack
+    welcome = phone(env, "oE2E-sim-1", "subscribe")
+    assert welcome["status"] == "reply" and "欢迎关注" in welcome["reply"]
+    fees = phone(env, "oE2E-sim-1", "click", "FEES")
+    assert "9.2.1" in fees["reply"]
+    heard = phone(env, "oE2E-sim-1", "voice", "暖气什么时候开始供")
+    assert heard["status"] == "reply" and heard["reply"]
+
+
+def test_a_detail_is_corrected_before_filing(running_stack: dict[str, str]) -> None:
+    env = running_stack
+    openid = "oE2E-sim-2"
+    first = phone(env, openid, "text", "我家暖气阀门坏了 阳光小区3号楼2单元501 电话13800138000")["reply"]
+    assert "上门" in first or "时间" in first  # a repair asks when to come
+    summary = phone(env, openid, "text", "明天上午")["reply"]
+    assert "阳光小区3号楼2单元501" in summary
+    corrected = phone(env, openid, "text", "不是3号楼是5号楼")["reply"]
+    assert "阳光小区5号楼2单元501" in corrected and "确认" in corrected
+    done = phone(env, openid, "text", "对")["reply"]
+    assert re.search(r"GD\d{14}", done), done
+    orders = httpx.get(
+        env["API_URL"] + "/api/v1/work-orders",
+        params={"resident_openid": openid},
+        headers={"Authorization": f"Bearer {env['API_TOKEN']}"},
+    ).json()["items"]
+    assert [(o["building"], o["room"], o["category"]) for o in orders] == [("5", "501", "equipment")]
+    assert orders[0]["appointment_at"]
+
+
+def test_an_outage_notice_reaches_the_phone_through_the_customer_service_api(running_stack: dict[str, str]) -> None:
+    env = running_stack
+    openid = "oE2E-sim-3"
+    phone(env, openid, "text", "我家暖气不热 海景花园12栋1单元1202 电话13912345678")
+    phone(env, openid, "text", "16度")
+    assert re.search(r"GD\d{14}", phone(env, openid, "text", "是的")["reply"])
+    now = datetime.now(UTC)
+    outage = {
+        "communities": ["海景花园"],
+        "heated_area_m2": 120000,
+        "started_at": (now - timedelta(hours=1)).isoformat(),
+        "expected_restoration_at": (now + timedelta(hours=30)).isoformat(),
+        "cause": "一次管网爆管",
+        "repair_location": "文化路与青岛路交叉口",
+    }
+    headers = {"Authorization": f"Bearer {env['API_TOKEN']}"}
+    assert httpx.post(env["API_URL"] + "/api/v1/outages", json=outage, headers=headers).status_code == 201
+    deadline = time.monotonic() + 30
+    pushed: list[dict] = []
+    while time.monotonic() < deadline and not pushed:
+        inbox = httpx.get(env["API_URL"] + "/simulator/api/inbox", params={"openid": openid}).json()["messages"]
+        pushed = [m for m in inbox if "一次管网爆管" in m["text"]]
+        time.sleep(0.5)
+    assert pushed and pushed[0]["kind"] == "custom"
+    # staff can list what went out, with the Rasa token
+    outbox = httpx.get(
+        env["RASA_URL"] + "/webhooks/wechat/outbox",
+        params={"openid": openid},
+        headers={"Authorization": f"Bearer {env['RASA_AUTH_TOKEN']}"},
+    )
+    assert outbox.status_code == 200 and outbox.json()["messages"][0]["status"] == "sent"
+    assert httpx.get(env["RASA_URL"] + "/webhooks/wechat/outbox").status_code == 401

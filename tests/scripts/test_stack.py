@@ -120,3 +120,18 @@ def test_junit_counts(tmp_path: Path) -> None:
     report = tmp_path / "r.xml"
     report.write_text('<testsuites><testsuite tests="5" failures="1" errors="1" skipped="1"/></testsuites>')
     assert stack.junit_counts(report) == (2, 2, 1)
+
+
+@pytest.mark.parametrize(
+    ("given", "simulator", "base_url"),
+    [
+        ({"API_URL": "http://127.0.0.1:8000"}, "true", "http://127.0.0.1:8000/simulator/platform"),
+        ({"WECHAT_API_BASE_URL": "https://api.weixin.qq.com"}, "false", "https://api.weixin.qq.com"),
+        ({"APP_ENV": "production"}, "false", None),
+    ],
+)
+def test_make_run_plays_the_platform_only_without_one(given: dict, simulator: str, base_url: str | None) -> None:
+    env = {"API_URL": "http://127.0.0.1:8000", "WECHAT_API_BASE_URL": "", **given}
+    stack.use_simulator_by_default(env)
+    assert env["SIMULATOR_ENABLED"] == simulator
+    assert (env.get("WECHAT_API_BASE_URL") or None) == base_url
