@@ -364,6 +364,9 @@ class Courier:
         except PlatformUnavailable as exc:
             log.warning("wechat delivery %s deferred: %s", message_id, exc)
             await asyncio.to_thread(self.outbox.retry_later, message_id, str(exc), self.retry_delay)
+        except Exception as exc:  # e.g. the shared state is down: keep the message and try again later
+            log.exception("wechat delivery %s failed; kept for the next pass", message_id)
+            await asyncio.to_thread(self.outbox.retry_later, message_id, repr(exc), self.retry_delay)
 
     async def _attempt(self, message: OutboxMessage) -> None:
         if await asyncio.to_thread(self.outbox.is_unsubscribed, message.openid):

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
 
 
 class State(Protocol):
@@ -90,6 +93,46 @@ class RedisState:
 
     async def close(self) -> None:
         await self._redis.close()
+
+
+class ResilientState:
+    """The webhook's view of the state: a Redis that is down must not stop residents being answered.
+
+    Reads find nothing and claims succeed, so a push is answered (at worst twice for a retry) rather
+    than refused; each failure is logged.
+    """
+
+    def __init__(self, inner: State) -> None:
+        self.inner = inner
+
+    async def get(self, key: str) -> Any:
+        try:
+            return await self.inner.get(key)
+        except Exception:
+            log.warning("shared state unavailable: reading %s", key, exc_info=True)
+            return None
+
+    async def set(self, key: str, value: Any, ttl: float) -> None:
+        try:
+            await self.inner.set(key, value, ttl)
+        except Exception:
+            log.warning("shared state unavailable: writing %s", key, exc_info=True)
+
+    async def add(self, key: str, value: Any, ttl: float) -> bool:
+        try:
+            return await self.inner.add(key, value, ttl)
+        except Exception:
+            log.warning("shared state unavailable: claiming %s", key, exc_info=True)
+            return True
+
+    async def delete(self, key: str) -> None:
+        try:
+            await self.inner.delete(key)
+        except Exception:
+            log.warning("shared state unavailable: deleting %s", key, exc_info=True)
+
+    async def close(self) -> None:
+        await self.inner.close()
 
 
 def make_state(redis_url: str | None) -> State:

@@ -48,7 +48,7 @@ from channels.protocol import (
     parse_xml,
     signature_valid,
 )
-from channels.state import State, make_state, wait_for_value
+from channels.state import ResilientState, State, make_state, wait_for_value
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,8 @@ CHANNEL_NAME = "wechat"
 NO_REPLY = "success"
 TURN_TTL_SECONDS = 300  # the platform retries within about 15 s
 OPTIONS_TTL_SECONDS = 24 * 3600
+# What the resident reads when the bot itself failed on their message.
+BOT_FAILED = "抱歉，系统暂时出了点问题，您的消息没有处理成功，请稍后再发一次；紧急情况请拨打客服热线。"
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ class WeChatWebhook:
     ) -> None:
         self.config = config
         self.clock = clock
-        self.state = state or make_state(config.redis_url)
+        self.state = ResilientState(state or make_state(config.redis_url))
         self.outbox = outbox or Outbox(config.outbox_url, clock=clock)
         self.client = client or PlatformClient(config.api_base_url)
         self.tokens = TokenCache(self.state, self.client, config.app_id, config.app_secret)
@@ -187,14 +189,15 @@ class WeChatWebhook:
             log.info("refused a push: %s", exc)
             return Reply(exc.status, str(exc) if exc.status == 403 else "malformed message")
         inbound = interpret(fields, self.menu)
-        if inbound.metadata.get("event") == "unsubscribe":
-            await asyncio.to_thread(self.outbox.unsubscribed, inbound.openid)
-        elif inbound.kind != "event" or inbound.text:
-            await asyncio.to_thread(self.outbox.inbound, inbound.openid)
         turn_key = f"turn:{inbound.key}"
         deadline = time.monotonic() + self.config.reply_budget_seconds
         if not await self.state.add(turn_key, {"status": "running"}, ttl=TURN_TTL_SECONDS):
             return await self._answer_retry(turn_key, inbound, args, encrypted, deadline)
+        # A message from the resident opens a new 48-hour customer-service window (retries do not).
+        if inbound.metadata.get("event") == "unsubscribe":
+            await asyncio.to_thread(self.outbox.unsubscribed, inbound.openid)
+        elif inbound.kind != "event" or inbound.text:
+            await asyncio.to_thread(self.outbox.inbound, inbound.openid)
         if inbound.text is None:
             texts = [inbound.reply] if inbound.reply else []
             return await self._passive(turn_key, inbound, texts, args, encrypted)
@@ -204,8 +207,7 @@ class WeChatWebhook:
             return await self._passive(turn_key, inbound, task.result(), args, encrypted)
         if task in done:
             log.error("the bot failed on %s", inbound.key, exc_info=task.exception())
-            await self.state.set(turn_key, {"status": "failed"}, ttl=TURN_TTL_SECONDS)
-            return Reply(200, NO_REPLY)
+            return await self._passive(turn_key, inbound, [BOT_FAILED], args, encrypted)
         # Over the budget: answer "success" now and push the bot's answer when it is ready.
         self._spawn(self._push_later(turn_key, inbound, task))
         await self.state.set(turn_key, {"status": "pushing"}, ttl=TURN_TTL_SECONDS)
@@ -270,7 +272,7 @@ class WeChatWebhook:
             texts = await task
         except Exception:
             log.exception("the bot failed on %s after the reply budget", inbound.key)
-            return
+            texts = [BOT_FAILED]
         await self.courier.push(inbound.openid, texts)
 
     def _reply(self, inbound: Inbound, text: str, args: Mapping[str, str], encrypted: bool) -> Reply:

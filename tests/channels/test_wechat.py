@@ -330,3 +330,31 @@ async def test_channel_reads_its_credentials(tmp_path: Any) -> None:
 async def test_channel_without_token_refuses_to_start() -> None:
     with pytest.raises(ValueError, match="WECHAT_TOKEN"):
         WeChatInput.from_credentials({"token": ""})
+
+
+# --- failures ------------------------------------------------------------------------------------
+class BrokenState(MemoryState):
+    """A shared state whose server is down."""
+
+    async def get(self, key: str) -> Any:
+        raise ConnectionError("redis is down")
+
+    async def set(self, key: str, value: Any, ttl: float) -> None:
+        raise ConnectionError("redis is down")
+
+    async def add(self, key: str, value: Any, ttl: float) -> bool:
+        raise ConnectionError("redis is down")
+
+
+async def test_a_shared_state_that_is_down_still_gets_the_resident_an_answer(clock: Clock, outbox: Outbox) -> None:
+    webhook = make_webhook(clock, outbox, state=BrokenState())
+    reply = await webhook.receive(platform_args(), fixture("text"), FakeBot(["照常回答"]))
+    assert content(reply.body) == "照常回答"
+
+
+async def test_a_bot_that_fails_gets_the_resident_an_apology(webhook: WeChatWebhook) -> None:
+    async def broken(message: Any) -> None:
+        raise RuntimeError("tracker store unavailable")
+
+    reply = await webhook.receive(platform_args(), fixture("text"), broken)
+    assert "没有处理成功" in content(reply.body)
