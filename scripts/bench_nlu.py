@@ -140,7 +140,8 @@ def main() -> int:
             f"- Training (`rasa train --force`, NLU and dialogue): **{seconds:.0f} s** (limit: 5 minutes).",
             f"- Held-out set `tests/nlu/heldout.yml` ({report['macro avg']['support']} messages, {intents} intents, "
             f"never trained on): intent accuracy **{report['accuracy']:.3f}**, "
-            f"macro-F1 **{report['macro avg']['f1-score']:.3f}** (target ≥ 0.95; `make test` reports it and fails below the regression floor of 0.88).",
+            f"macro-F1 **{report['macro avg']['f1-score']:.3f}** (target ≥ 0.95; `make test` reports it "
+            "and fails below the regression floor of 0.88).",
             f"- {args.folds}-fold cross-validation on the training data: accuracy {cv['accuracy']:.3f}, macro-F1 "
             f"{cv['macro avg']['f1-score']:.3f}.",
             f"- Parse latency through the trained pipeline (jieba, n-grams, DIET), in process: p50 **{p50:.1f} ms**, "
