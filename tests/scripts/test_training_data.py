@@ -1,4 +1,4 @@
-"""The held-out NLU test set stays unseen, and every intent has enough training examples."""
+"""The NLU test and development sets stay unseen, and every intent has enough training examples."""
 
 from __future__ import annotations
 
@@ -32,15 +32,22 @@ def examples_by_intent(paths: list[Path]) -> dict[str, list[str]]:
 
 TRAIN = examples_by_intent(sorted((ROOT / "data" / "nlu").glob("*.yml")))
 HELD_OUT = examples_by_intent([ROOT / "tests" / "nlu" / "heldout.yml"])
+DEV = examples_by_intent([ROOT / "tests" / "nlu" / "dev.yml"])
 
 
-def test_no_held_out_sentence_is_trained_on() -> None:
-    trained = {e for examples in TRAIN.values() for e in examples}
-    assert {e for examples in HELD_OUT.values() for e in examples} & trained == set()
+def sentences(by_intent: dict[str, list[str]]) -> set[str]:
+    return {e for examples in by_intent.values() for e in examples}
+
+
+def test_no_held_out_or_development_sentence_is_trained_on() -> None:
+    trained = sentences(TRAIN)
+    assert sentences(HELD_OUT) & trained == set()
+    assert sentences(DEV) & trained == set()
+    assert sentences(HELD_OUT) & sentences(DEV) == set()
 
 
 def test_every_intent_has_at_least_25_training_examples_and_is_tested() -> None:
     counts = Counter({intent: len(examples) for intent, examples in TRAIN.items()})
     assert counts and min(counts.values()) >= 25, counts.most_common()[-3:]
-    assert set(HELD_OUT) == set(TRAIN)
+    assert set(HELD_OUT) == set(TRAIN) == set(DEV)
     assert min(len(v) for v in HELD_OUT.values()) >= 8
