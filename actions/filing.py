@@ -396,7 +396,7 @@ def confirmation(dispatcher: CollectingDispatcher, order: WorkOrder) -> None:
     due = order.response_due_at
     window = f"在{duration_zh(due - order.accepted_at)}内" if due else "尽快"
     dispatcher.utter_message(response="utter_work_order_filed", number=order.number, window=window)
-    if order.kind == "complaint" and order.category == "room_temperature":
+    if needs_temperature(order.kind, order.category):  # a cold room, or none heated at all
         dispatcher.utter_message(response="utter_offer_temperature_test")
 
 

@@ -386,3 +386,11 @@ async def test_a_filing_from_the_menu_asks_what_the_problem_is(backend: FakeBack
     assert result["description"] is None and said == ["utter_ask_description"]
     ok, _ = validate("description", "卧室暖气片不热")
     assert ok["description"] == "卧室暖气片不热"
+
+
+@pytest.mark.parametrize(("category", "offered"), [("no_heat", True), ("service", False), ("billing", False)])
+async def test_a_temperature_test_is_offered_for_cold_rooms_only(
+    backend: FakeBackend, category: str, offered: bool
+) -> None:
+    messages, _ = await file({**FILLED, "category": category})
+    assert ("utter_offer_temperature_test" in responses(messages)) is offered
