@@ -95,7 +95,10 @@ def menu_intents(menu: Mapping[str, Any]) -> dict[str, str]:
 
 
 class Options:
-    """The numbered options last offered to each resident, to read "1" back as a button payload."""
+    """The numbered options last offered to each resident, to read "1" back as a button payload.
+
+    They hold for the resident's next message only: a "2" typed later answers whatever was asked then.
+    """
 
     def __init__(self, state: State) -> None:
         self.state = state
@@ -104,11 +107,12 @@ class Options:
         await self.state.set(f"options:{openid}", options, ttl=OPTIONS_TTL_SECONDS)
 
     async def resolve(self, openid: str, text: str) -> str:
-        number = chosen_option(text)
-        if number is None:
+        options = await self.state.get(f"options:{openid}")
+        if options is None:
             return text
-        options = await self.state.get(f"options:{openid}") or {}
-        return str(options.get(number, text))
+        await self.state.delete(f"options:{openid}")
+        number = chosen_option(text)
+        return str(options.get(number, text)) if number else text
 
 
 async def render(messages: list[dict[str, Any]], openid: str, options: Options) -> list[str]:

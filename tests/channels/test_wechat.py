@@ -169,6 +169,7 @@ async def test_what_reaches_the_bot_for_each_kind(webhook: WeChatWebhook, name: 
         ("location", "山东省威海市环翠区文化西路阳光小区"),
         ("link", "无法处理"),
         ("video", "无法处理"),
+        ("shortvideo", "无法处理"),
         ("click_unknown", "菜单暂时不可用"),
     ],
 )
@@ -178,7 +179,7 @@ async def test_kinds_answered_without_the_bot(webhook: WeChatWebhook, name: str,
     assert expected in content(reply.body) and bot.received == []
 
 
-@pytest.mark.parametrize("name", ["unsubscribe", "view", "location_event"])
+@pytest.mark.parametrize("name", ["unsubscribe", "view", "location_event", "scan"])
 async def test_events_with_nothing_to_say(webhook: WeChatWebhook, name: str) -> None:
     bot = FakeBot(["x"])
     reply = await webhook.receive(platform_args(), fixture(name), bot)
@@ -313,6 +314,10 @@ async def test_buttons_become_numbered_options_and_a_number_maps_back(webhook: W
     )
     await webhook.receive(platform_args(), answer, bot)
     assert bot.received[-1].text == "/deny"
+    # the options answered one message: a later "2" is just "2"
+    bot2 = FakeBot([])
+    await webhook.receive(platform_args(), answer.replace(b"0099</MsgId>", b"0101</MsgId>"), bot2)
+    assert bot2.received[-1].text == "２"
 
 
 # --- registration -------------------------------------------------------------------------------
