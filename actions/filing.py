@@ -257,7 +257,8 @@ class ValidateFilingForm(FormValidationAction):
     def validate_address(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        parsed = parse_resident_address(str(value or ""))
+        raw = str(value or "")
+        parsed = parse_resident_address(raw)
         text = tracker.latest_message.get("text") or ""
         previous = value_before_turn(tracker, "address")
         if previous and (is_correction(text) or not parsed.complete):
@@ -268,7 +269,8 @@ class ValidateFilingForm(FormValidationAction):
                 return {"address": corrected, "failed_attempts": 0.0}
         if not parsed.complete:
             return self._failed(tracker, dispatcher, "address", "utter_invalid_address")
-        return {"address": parsed.text[slice(*parsed.span)] if parsed.span else parsed.text, "failed_attempts": 0.0}
+        # the span is where the address stands in what was given (leading spaces included)
+        return {"address": raw[slice(*parsed.span)] if parsed.span else parsed.text, "failed_attempts": 0.0}
 
     def validate_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

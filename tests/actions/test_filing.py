@@ -143,6 +143,8 @@ def test_address_needs_community_building_and_room() -> None:
     assert result["failed_attempts"] == 1
     ok, _ = validate("address", "阳光小区三号楼二单元五零一")
     assert ok == {"address": "阳光小区三号楼二单元五零一", "failed_attempts": 0.0}
+    padded, _ = validate("address", "  我家住阳光小区3号楼2单元501 ")
+    assert padded["address"] == "阳光小区3号楼2单元501"
 
 
 def test_second_failed_try_offers_a_person() -> None:
