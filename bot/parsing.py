@@ -105,15 +105,14 @@ def parse_appointment(text: str, now: datetime) -> tuple[datetime, datetime] | N
 
     An ISO 8601 interval ("start/end", what the NLU's ``time`` entity carries) is read as it is.
     """
+    start, _, end = text.strip().partition("/")
     try:
-        start, _, end = text.strip().partition("/")
         window = datetime.fromisoformat(start), datetime.fromisoformat(end or start)
     except ValueError:
         mention = find_time(text, now)
         return mention.window if mention else None
-    return window[0] if window[0].tzinfo else window[0].replace(tzinfo=LOCAL_TZ), (
-        window[1] if window[1].tzinfo else window[1].replace(tzinfo=LOCAL_TZ)
-    )
+    first, last = (moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ) for moment in window)
+    return first, last
 
 
 def interval(window: tuple[datetime, datetime]) -> str:

@@ -172,26 +172,20 @@ class Outbox:
     def inbound(self, openid: str, subscribed: bool = True) -> None:
         """A message from the resident opens a new 48-hour window with a fresh quota."""
         now = self.clock()
+        window = contacts_table.update().where(contacts_table.c.openid == openid)
+        window = window.values(last_inbound_at=now, pushes=0, subscribed=subscribed)
         with self.engine.begin() as db:
-            updated = db.execute(
-                contacts_table.update()
-                .where(contacts_table.c.openid == openid)
-                .values(last_inbound_at=now, pushes=0, subscribed=subscribed)
-            ).rowcount
-            if not updated:
-                try:
-                    with db.begin_nested():
-                        db.execute(
-                            contacts_table.insert().values(
-                                openid=openid, last_inbound_at=now, pushes=0, subscribed=subscribed
-                            )
-                        )
-                except sa.exc.IntegrityError:  # another process inserted it first
+            if db.execute(window).rowcount:
+                return
+            try:
+                with db.begin_nested():
                     db.execute(
-                        contacts_table.update()
-                        .where(contacts_table.c.openid == openid)
-                        .values(last_inbound_at=now, pushes=0, subscribed=subscribed)
+                        contacts_table.insert().values(
+                            openid=openid, last_inbound_at=now, pushes=0, subscribed=subscribed
+                        )
                     )
+            except sa.exc.IntegrityError:  # another process inserted it first
+                db.execute(window)
 
     def unsubscribed(self, openid: str) -> None:
         self.inbound(openid, subscribed=False)

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import hashlib
 import platform
-import socket
 import statistics
 import sys
 import tempfile
@@ -89,35 +88,13 @@ async def measure(turn: object, rasa: str, requests: int, concurrency: int, offs
         return list(await asyncio.gather(*(one(n) for n in range(requests))))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_stack(work: Path) -> tuple[stack.Supervisor, dict[str, str]]:
     credentials = work / "credentials.yml"
     credentials.write_text(
         (ROOT / "credentials.yml").read_text(encoding="utf-8") + "\n# the benchmark's baseline\nrest:\n",
         encoding="utf-8",
     )
-    env = stack.load_env(
-        {
-            "APP_ENV": "test",
-            "API_URL": f"http://127.0.0.1:{free_port()}",
-            "ACTION_SERVER_URL": f"http://127.0.0.1:{free_port()}",
-            "RASA_URL": f"http://127.0.0.1:{free_port()}",
-            "DATABASE_URL": f"sqlite:///{work / 'api.sqlite3'}",
-            "RASA_TRACKER_DB": str(work / "tracker.sqlite3"),
-            "ACTION_SPOOL_PATH": str(work / "spool.sqlite3"),
-            "WECHAT_OUTBOX_DB": f"sqlite:///{work / 'wechat.sqlite3'}",
-            "WECHAT_TOKEN": TOKEN,
-            "WECHAT_API_BASE_URL": "",
-        }
-    )
-    stack.use_simulator_by_default(env)  # as `make run` does
-    stack.migrate(env)
-    stack.ensure_model(env)
+    env = stack.isolated_env(work, {"WECHAT_TOKEN": TOKEN})
     services = stack.build_services(["api", "actions", "rasa"], env)
     rasa = next(s for s in services if s.name == "rasa")
     rasa.command[rasa.command.index("credentials.yml")] = str(credentials)

@@ -378,6 +378,36 @@ def build_services(names: list[str], env: dict[str, str]) -> list[Service]:
     return services
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def isolated_env(work: Path, overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """The product's environment on free local ports with every store under ``work``, migrated and
+    with its model, as `make run` would start it (the end-to-end tests and the channel benchmark)."""
+    env = load_env(
+        {
+            "APP_ENV": "test",
+            "API_URL": f"http://127.0.0.1:{free_port()}",
+            "ACTION_SERVER_URL": f"http://127.0.0.1:{free_port()}",
+            "RASA_URL": f"http://127.0.0.1:{free_port()}",
+            "DATABASE_URL": f"sqlite:///{work / 'api.sqlite3'}",
+            "RASA_TRACKER_DB": str(work / "rasa_tracker.sqlite3"),
+            "ACTION_SPOOL_PATH": str(work / "filing_spool.sqlite3"),
+            "WECHAT_OUTBOX_DB": f"sqlite:///{work / 'wechat.sqlite3'}",
+            "WECHAT_API_BASE_URL": "",  # the simulator plays the platform
+            **(overrides or {}),
+        }
+    )
+    use_simulator_by_default(env)
+    migrate(env)
+    ensure_model(env)
+    return env
+
+
 def check_port_free(service: Service, host: str) -> None:
     port = port_of(service.url)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -135,8 +135,8 @@ class Phone:
             return params, xml
         encrypted = self.envelope.encrypt(xml)
         params.update(encrypt_type="aes", msg_signature=signature(self.config.token, timestamp, nonce, encrypted))
-        inner_to = xml.split("<ToUserName>", 1)[1].split("</ToUserName>", 1)[0]
-        body = f"<xml><ToUserName>{inner_to}</ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+        account = f"<ToUserName><![CDATA[{self.config.account}]]></ToUserName>"
+        body = f"<xml>{account}<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
         return params, body
 
     def _read(self, body: str, params: dict[str, Any], tries: int) -> PhoneResult:

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from api.settings import ROOT
-from api.simulator.phone import Phone, PhoneResult
+from api.simulator.phone import Phone, PhoneConfig, PhoneResult
 from api.simulator.platform import FakePlatform
 
 PAGE = Path(__file__).with_name("chat.html")
@@ -116,8 +116,6 @@ def menu(request: Request) -> dict[str, Any]:
 
 
 def make_phone(settings: Any, platform: FakePlatform, client: httpx.AsyncClient) -> Phone:
-    from api.simulator.phone import PhoneConfig
-
     mode = settings.wechat_mode or ("safe" if settings.wechat_encoding_aes_key else "plaintext")
     return Phone(
         PhoneConfig(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,25 +13,12 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import stack  # noqa: E402
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """API, action server and Rasa with their own SQLite database; yields their environment."""
-    db = tmp_path_factory.mktemp("e2e") / "api.sqlite3"
-    env = stack.load_env(
+    env = stack.isolated_env(
+        tmp_path_factory.mktemp("e2e"),
         {
-            "APP_ENV": "test",
-            "API_URL": f"http://127.0.0.1:{free_port()}",
-            "ACTION_SERVER_URL": f"http://127.0.0.1:{free_port()}",
-            "RASA_URL": f"http://127.0.0.1:{free_port()}",
-            "DATABASE_URL": f"sqlite:///{db}",
-            "RASA_TRACKER_DB": str(db.parent / "rasa_tracker.sqlite3"),
-            "ACTION_SPOOL_PATH": str(db.parent / "filing_spool.sqlite3"),
             "API_TOKEN": "e2e-api-token",
             "RASA_AUTH_TOKEN": "e2e-rasa-token",
             "WECHAT_TOKEN": "e2e-wechat-token",
@@ -40,14 +26,9 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
             "WECHAT_MODE": "compatible",
             "WECHAT_ENCODING_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
             "WECHAT_APP_ID": "wx2c2769f8efd9abc2",
-            "WECHAT_API_BASE_URL": "",  # the simulator plays the platform
-            "WECHAT_OUTBOX_DB": f"sqlite:///{db.parent / 'wechat.sqlite3'}",
             "SCHEDULER_INTERVAL_SECONDS": "1",
-        }
+        },
     )
-    stack.use_simulator_by_default(env)  # as `make run` does
-    stack.migrate(env)
-    stack.ensure_model(env)
     # The services' logs land in var/test-reports/e2e-logs/ for reading after a failure.
     log_dir = stack.VAR / "test-reports" / "e2e-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
