@@ -2,13 +2,17 @@
 PYTHON ?= python3
 STACK := $(PYTHON) scripts/stack.py
 
-.PHONY: run test setup api actions rasa train bench lint lock clean help chat menu
+.PHONY: run test setup api actions rasa train bench lint lock clean help chat menu admin
+
+# The username `make admin` creates (make admin ADMIN=alice).
+ADMIN ?= admin
 
 help:
 	@echo "make run      set up what is missing and start API, action server and Rasa (Ctrl-C stops)"
 	@echo "make test     set up what is missing and run every test suite"
 	@echo "make chat     talk to the bot as a WeChat resident in this terminal (needs make run)"
 	@echo "make menu     install config/wechat_menu.yml on the platform (the simulator by default)"
+	@echo "make admin    create the first staff administrator (ADMIN=name; password asked or ADMIN_PASSWORD)"
 	@echo "make api | actions | rasa   start one service alone"
 	@echo "make setup    environments, migrations and model, without starting anything"
 	@echo "make train    train the Rasa model if config.yml, domain.yml or data/ changed"
@@ -42,6 +46,9 @@ chat:
 
 menu:
 	@$(STACK) menu
+
+admin:
+	@$(STACK) admin $(ADMIN)
 
 bench:
 	@$(STACK) bench

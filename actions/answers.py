@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendError, parse_timestamp
+from actions.trust import triggered_by_backend
 from bot import knowledge
 from bot.operator import get_facts
 from bot.parsing import LOCAL_TZ, parse_resident_address
@@ -175,6 +176,10 @@ class ActionRelayNotice(Action):
         return "action_relay_notice"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if not triggered_by_backend(tracker):
+            log.warning("a notice was asked for without the backend (conversation %s); ignored", tracker.sender_id)
+            dispatcher.utter_message(response="utter_default")
+            return []
         message = next(
             (e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == "message"), None
         )

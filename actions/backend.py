@@ -117,9 +117,15 @@ class BackendClient:
         body = await self._request("GET", "/work-orders", params=_query(filters))
         return list(body.get("items", []))
 
-    async def attach(self, order_id: int, url: str, media_id: str | None) -> dict[str, Any]:
-        """Keeps a photo the resident sent on the order's audit trail."""
-        body = {"kind": "image", "url": url, "media_id": media_id, "note": "住户通过微信发送的图片"}
+    async def attach(self, order_id: int, resident_openid: str, url: str, media_id: str | None) -> dict[str, Any]:
+        """Keeps a photo the resident sent on their own order's audit trail (the backend checks it is theirs)."""
+        body = {
+            "kind": "image",
+            "url": url,
+            "media_id": media_id,
+            "note": "住户通过微信发送的图片",
+            "resident_openid": resident_openid,
+        }
         return await self._request("POST", f"/work-orders/{order_id}/attachments", json=body)
 
     async def active_outages(self, community: str | None = None) -> list[dict[str, Any]]:
@@ -131,12 +137,20 @@ class BackendClient:
             "POST", "/handoffs", json={"resident_openid": openid, "reason": reason, "summary": summary[:4000]}
         )
 
-    async def record_callback(self, order_id: int, process_satisfied: bool, result_satisfied: bool) -> dict[str, Any]:
-        """The call-back survey's answers, through WeChat (10.1.6, 14.4.4, 14.4.5)."""
+    async def record_callback(
+        self, order_id: int, resident_openid: str, process_satisfied: bool, result_satisfied: bool
+    ) -> dict[str, Any]:
+        """The call-back survey's answers, through WeChat (10.1.6, 14.4.4, 14.4.5), for the resident's own
+        order: the backend refuses another resident's."""
         return await self._request(
             "POST",
             f"/work-orders/{order_id}/actions/callback",
-            json={"method": "wechat", "process_satisfied": process_satisfied, "result_satisfied": result_satisfied},
+            json={
+                "method": "wechat",
+                "process_satisfied": process_satisfied,
+                "result_satisfied": result_satisfied,
+                "resident_openid": resident_openid,
+            },
         )
 
     async def _optional(self, method: str, path: str) -> dict[str, Any] | None:

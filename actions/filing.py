@@ -435,7 +435,8 @@ async def submit(dispatcher: CollectingDispatcher, sender_id: str, pending: dict
             dispatcher.utter_message(response="utter_backend_still_down")
         return [SlotSet("pending_order", {**pending, "attempt": attempt + 1})]
     except BackendRejected:
-        log.exception("filing refused by the backend: %s", pending["payload"])
+        payload = pending["payload"]  # phone and address stay out of the log
+        log.exception("filing refused by the backend: %s/%s", payload.get("kind"), payload.get("category"))
         spool.done(pending["key"])
         dispatcher.utter_message(response="utter_filing_refused")
         return [SlotSet("pending_order", None)]

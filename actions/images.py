@@ -36,7 +36,7 @@ class ActionAttachImage(Action):
             if not orders:
                 dispatcher.utter_message(response="utter_image_received")
                 return []
-            await client.attach(int(orders[0]["id"]), str(url), str(media_id) if media_id else None)
+            await client.attach(int(orders[0]["id"]), tracker.sender_id, str(url), str(media_id) if media_id else None)
         except BackendError:
             log.warning("could not attach a photo for %s", tracker.sender_id, exc_info=True)
             dispatcher.utter_message(response="utter_image_not_attached")

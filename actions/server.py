@@ -1,6 +1,9 @@
 """The action server: Rasa SDK's app, plus the loop that files orders kept while the backend was down.
 
-Started as ``python -m actions.server --port 5055`` (``make actions``). Every ``SPOOL_INTERVAL_SECONDS``
+Started as ``python -m actions.server --port 5055`` (``make actions``). Only the Rasa server may run
+actions: ``/webhook`` and ``/actions`` need ``Authorization: Bearer $ACTION_SERVER_TOKEN``, which
+``endpoints.yml`` sends (the actions act with the backend's machine token, so an open webhook would let
+anyone read a resident's data or file orders). ``/health`` stays open. Every ``SPOOL_INTERVAL_SECONDS``
 it asks Rasa to run ``EXTERNAL_retry_filing`` in each waiting conversation
 (``POST /conversations/{id}/trigger_intent``), so the order is filed with its original idempotency key
 and the resident is told its number in the same chat.
@@ -10,15 +13,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hmac
 import logging
-import os
 from urllib.parse import quote
 
 import aiohttp
 from rasa_sdk.endpoint import create_app
-from sanic import Sanic
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from actions.spool import FilingSpool
+from bot.settings import BotSettings, ConfigurationError, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -44,25 +50,49 @@ async def retry_waiting(spool: FilingSpool, rasa_url: str, token: str, session: 
     return triggered
 
 
-async def retry_loop(interval: float) -> None:
+async def retry_loop(settings: BotSettings) -> None:
     spool = FilingSpool.from_env()
-    rasa_url = os.environ.get("RASA_URL", "http://127.0.0.1:5005")
-    token = os.environ.get("RASA_AUTH_TOKEN", "")
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
         while True:
             try:
-                await retry_waiting(spool, rasa_url, token, session)
+                await retry_waiting(spool, settings.rasa_url, settings.rasa_auth_token, session)
             except Exception:  # the loop must outlive any one failure; the log says what
                 log.exception("filing retry pass failed")
-            await asyncio.sleep(interval)
+            await asyncio.sleep(settings.spool_interval_seconds)
 
 
-def build_app(interval: float) -> Sanic:
+# Paths only the Rasa server may call; /health stays open for the launcher and load balancers.
+PROTECTED_PATHS = ("/webhook", "/actions")
+
+
+def authorised(request: Request, token: str) -> bool:
+    """True when the request carries the shared token as a bearer token (compared in constant time)."""
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+def build_app(settings: BotSettings, retry_loop_enabled: bool = True) -> Sanic:
+    """Rasa SDK's app behind the shared token, with the filing retry loop."""
+    settings.check({"ACTION_SERVER_TOKEN": settings.action_server_token, "API_TOKEN": settings.api_token})
     app = create_app("actions")
+    token = settings.action_server_token
 
-    @app.listener("after_server_start")
-    async def start_retry_loop(app: Sanic, _loop: object) -> None:
-        app.add_task(retry_loop(interval))
+    @app.on_request
+    async def require_rasa(request: Request) -> HTTPResponse | None:
+        if request.path.rstrip("/") not in PROTECTED_PATHS:
+            return None
+        if token and authorised(request, token):
+            return None
+        if not token and settings.app_env == "test":
+            return None  # tests that run without a token configured
+        log.warning("refused an action call from %s without the action server token", request.ip)
+        return response.json({"error": "a valid bearer token is required"}, status=401)
+
+    if retry_loop_enabled:
+
+        @app.listener("after_server_start")
+        async def start_retry_loop(app: Sanic, _loop: object) -> None:
+            app.add_task(retry_loop(settings))
 
     return app
 
@@ -70,11 +100,14 @@ def build_app(interval: float) -> Sanic:
 def main() -> None:
     parser = argparse.ArgumentParser(description="action server with the filing retry loop")
     parser.add_argument("--port", type=int, default=5055)
-    parser.add_argument("--host", default=os.environ.get("BIND_HOST", "127.0.0.1"))
+    parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    interval = float(os.environ.get("SPOOL_INTERVAL_SECONDS", "60"))
-    build_app(interval).run(host=args.host, port=args.port, workers=1, access_log=False)
+    try:
+        app = build_app(get_settings())
+    except ConfigurationError as exc:
+        raise SystemExit(f"the action server refuses to start: {exc}") from None
+    app.run(host=args.host, port=args.port, workers=1, access_log=False)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,12 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendError
+from actions.trust import triggered_by_backend
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,11 @@ class ActionStartSurvey(Action):
         return "action_start_survey"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if not triggered_by_backend(tracker):
+            # Only the backend starts a survey; a resident cannot name the order it is about.
+            log.warning("a survey was started without the backend (conversation %s); ignored", tracker.sender_id)
+            dispatcher.utter_message(response="utter_default")
+            return [SlotSet("survey_order_id", None), ActiveLoop(None), FollowupAction("action_listen")]
         return [
             SlotSet("survey_order_number", entity(tracker, "order_number")),
             SlotSet("survey_order_id", entity(tracker, "order_id")),
@@ -82,7 +88,7 @@ class ActionRecordSurvey(Action):
         if order_id is None or not isinstance(process, bool) or not isinstance(result, bool):
             return done
         try:
-            await BackendClient.from_env().record_callback(int(order_id), process, result)
+            await BackendClient.from_env().record_callback(int(order_id), tracker.sender_id, process, result)
         except BackendError:
             log.exception("call-back answers for order %s not recorded", order_id)
             dispatcher.utter_message(text="感谢您的评价。系统暂时繁忙，工作人员会再与您确认。")

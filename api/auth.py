@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -28,7 +28,7 @@ def current_principal(request: Request, session: SessionDep, now: NowDep) -> Pri
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def require_roles(*roles: Role) -> object:
+def require_roles(*roles: Role) -> Any:
     """A dependency that admits only the given roles."""
 
     def check(principal: PrincipalDep) -> Principal:
@@ -37,3 +37,12 @@ def require_roles(*roles: Role) -> object:
         return principal
 
     return Depends(check)
+
+
+# Who may call what. The machine token (API_TOKEN) is the bot's and the scripts': it acts for a
+# resident, never as staff; staff roles never act for a resident.
+STAFF_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
+STAFF = require_roles(*STAFF_ROLES)
+SUPERVISORS = require_roles(Role.SUPERVISOR, Role.ADMIN)
+MACHINE_ONLY = require_roles(Role.MACHINE)
+STAFF_OR_MACHINE = require_roles(*STAFF_ROLES, Role.MACHINE)

@@ -87,11 +87,16 @@ def create_app(
             await phone.client.aclose()
         engine.dispose()
 
+    # The API's description is for developers and operators; in production it is not served at all.
+    public_docs = settings.app_env != "production"
     app = FastAPI(
         title="供热客服工单系统 API",
-        version="0.2.0",
+        version="0.3.0",
         description="Work orders, deadlines and call-backs under the city's heating-service standard.",
         lifespan=lifespan,
+        docs_url="/docs" if public_docs else None,
+        redoc_url="/redoc" if public_docs else None,
+        openapi_url="/openapi.json" if public_docs else None,
     )
     app.state.settings = settings
     app.state.engine = engine

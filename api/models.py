@@ -149,7 +149,10 @@ class WorkOrder(Base):
     measured_temperature: Mapped[float | None] = mapped_column(Float)
     # Earliest open deadline: "what is overdue" is one indexed range query.
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The caller's Idempotency-Key, scoped to the caller (a hash of both), and a hash of the request:
+    # the same key with another body is refused, never answered with this order.
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -222,6 +225,9 @@ class Notification(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # For a resident's message: handed_to_channel (the WeChat channel's outbox has it and tracks the
+    # platform's answer), or failed. Staff notifications: delivered to the notifier webhook.
+    delivery_state: Mapped[str | None] = mapped_column(String(24))
     delivery_attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -263,6 +269,22 @@ class Handoff(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class LoginFailure(Base):
+    """A failed staff login, counted per username and per address to slow down guessing."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_login_failures_username_at", "username", "at"),
+        Index("ix_login_failures_address_at", "address", "at"),
+    )
+
+
 class Outage(Base):
     """An unplanned outage (6.3.1): affected communities and area, cause, expected restoration."""
 
@@ -274,8 +296,12 @@ class Outage(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     expected_restoration_at: Mapped[datetime] = mapped_column(UTCDateTime)
     restored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The cause as residents read it, composed from cause_code and cause_note (api.domain.notices).
     cause: Mapped[str] = mapped_column(Text)
+    cause_code: Mapped[str | None] = mapped_column(String(32))
+    cause_note: Mapped[str | None] = mapped_column(String(64))
     repair_location: Mapped[str] = mapped_column(String(255))
+    created_by: Mapped[str | None] = mapped_column(String(96))
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notified_restoration_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -8,10 +8,30 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from api.domain.notices import CAUSES
 from api.domain.work_orders import Category, Kind, Source, Status
 
 # Every time the API returns is in UTC ("...Z"), whatever zone it was computed in.
 UtcDatetime = Annotated[datetime, AfterValidator(lambda v: v.astimezone(UTC))]
+
+# Times a client may send: aware, and inside a range where deadline arithmetic cannot overflow
+# (year 9999 plus a working week is past what Python's datetime holds).
+EARLIEST_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_MOMENT = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _within_range(value: datetime) -> datetime:
+    if not EARLIEST_MOMENT <= value < LATEST_MOMENT:
+        raise ValueError(f"a time between {EARLIEST_MOMENT:%Y} and {LATEST_MOMENT:%Y} is expected")
+    return value
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_within_range)]
+# Database ids and offsets are 64-bit; a larger number is a 422, not a database overflow.
+MAX_ID = 2**63 - 1
+MAX_OFFSET = 1_000_000
+# bcrypt reads at most 72 bytes of a password.
+MAX_PASSWORD_BYTES = 72
 
 PHONE_PATTERN = r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?|\d{7,8})$"
 
@@ -19,7 +39,7 @@ PHONE_PATTERN = r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?|
 class Strict(BaseModel):
     """Request bodies refuse unknown fields and trim text."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- work orders
@@ -37,8 +57,8 @@ class WorkOrderCreate(Strict):
     address: str | None = Field(default=None, max_length=255)
     account_number: str | None = Field(default=None, max_length=32)
     urgent: bool = False
-    accepted_at: AwareDatetime | None = None
-    appointment_at: AwareDatetime | None = None
+    accepted_at: Moment | None = None
+    appointment_at: Moment | None = None
     # 9.1.4: a new connection with external works takes 3 days instead of 1.
     external_works: bool = False
     # A grid worker forwarding a resident's problem (source grid_worker).
@@ -100,6 +120,13 @@ class WorkOrderPublic(BaseModel):
     created_at: UtcDatetime
 
 
+class ContactPublic(BaseModel):
+    """A resident's whole phone number and address (read on purpose, and audited)."""
+
+    phone: str | None
+    address: str | None
+
+
 class WorkOrderList(BaseModel):
     items: list[WorkOrderPublic]
     total: int
@@ -114,9 +141,9 @@ class WorkOrderFilter(BaseModel):
     kind: Kind | None = None
     community: list[str] | None = None
     overdue: bool | None = None
-    due_before: AwareDatetime | None = None
+    due_before: Moment | None = None
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 class QuoteItem(Strict):
@@ -131,8 +158,12 @@ class QuoteItem(Strict):
 class ActionRequest(Strict):
     """The body of POST /work-orders/{id}/actions/{action}; fields beyond ``at``/``note`` by action."""
 
-    at: AwareDatetime | None = None
+    at: Moment | None = None
     note: str | None = Field(default=None, max_length=4000)
+    # A time more than the back-dating window ago: only a supervisor, and only with a reason.
+    backdate_reason: str | None = Field(default=None, max_length=500)
+    # The resident the bot acts for (confirm_quote, a WeChat call-back): must be the order's own.
+    resident_openid: str | None = Field(default=None, max_length=64)
     # extend
     working_days: int | None = Field(default=None, ge=1, le=30)
     reason: str | None = Field(default=None, max_length=2000)
@@ -152,6 +183,8 @@ class AttachmentCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # The resident who sent it (the bot names them): must be the order's own resident.
+    resident_openid: str | None = Field(default=None, max_length=64)
     kind: Literal["image"] = "image"
     url: str = Field(min_length=1, max_length=1000, pattern=r"^https?://")
     media_id: str | None = Field(default=None, max_length=200)
@@ -220,6 +253,13 @@ class StaffUserCreate(Strict):
     role: Literal["agent", "supervisor", "admin"]
     password: str = Field(min_length=8, max_length=72)
 
+    @field_validator("password")
+    @classmethod
+    def _bcrypt_reads_72_bytes(cls, value: str) -> str:
+        if len(value.encode("utf-8")) > MAX_PASSWORD_BYTES:
+            raise ValueError(f"a password is at most {MAX_PASSWORD_BYTES} bytes (about 24 Chinese characters)")
+        return value
+
 
 class StaffUserPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -255,6 +295,7 @@ class NotificationPublic(BaseModel):
     message: str
     created_at: UtcDatetime
     delivered_at: UtcDatetime | None
+    delivery_state: str | None
 
 
 class NotificationList(BaseModel):
@@ -311,21 +352,45 @@ class HandoffList(BaseModel):
 # --------------------------------------------------------------------------- outages, KPIs
 
 
+Community = Annotated[str, Field(min_length=1, max_length=64)]
+
+
 class OutageCreate(Strict):
-    communities: list[str] = Field(min_length=1)
-    heated_area_m2: float = Field(gt=0)
-    started_at: AwareDatetime
-    expected_restoration_at: AwareDatetime
-    cause: str = Field(min_length=1, max_length=2000)
-    repair_location: str = Field(min_length=1, max_length=255)
+    """An outage; its notice to residents is composed from these fields (api.domain.notices)."""
+
+    communities: list[Community] = Field(min_length=1, max_length=50)
+    heated_area_m2: float = Field(gt=0, le=1e9)
+    started_at: Moment
+    expected_restoration_at: Moment
+    # One of api.domain.notices.CAUSES.
+    cause_code: str = Field(max_length=32, json_schema_extra={"enum": list(CAUSES)})
+    # A short note in the notice, e.g. "已定位漏点"; plain words only.
+    cause_note: str | None = Field(default=None, max_length=30)
+    repair_location: str = Field(min_length=1, max_length=40)
+
+    @field_validator("cause_code")
+    @classmethod
+    def _listed_cause(cls, value: str) -> str:
+        if value not in CAUSES:
+            raise ValueError(f"one of {', '.join(CAUSES)}")
+        return value
 
 
 class OutageUpdate(Strict):
-    """An extension (new expected restoration) or the restoration itself."""
+    """An extension (new expected restoration), a corrected note, or the restoration itself."""
 
-    expected_restoration_at: AwareDatetime | None = None
-    restored_at: AwareDatetime | None = None
-    cause: str | None = Field(default=None, max_length=2000)
+    expected_restoration_at: Moment | None = None
+    restored_at: Moment | None = None
+    cause_note: str | None = Field(default=None, max_length=30)
+
+
+class OutagePreview(BaseModel):
+    """What residents would receive, before anything is sent."""
+
+    message: str
+    recipients: int
+    notifies: bool
+    needs_supervisor: bool
 
 
 class OutagePublic(BaseModel):
@@ -337,6 +402,7 @@ class OutagePublic(BaseModel):
     started_at: UtcDatetime
     expected_restoration_at: UtcDatetime
     restored_at: UtcDatetime | None
+    cause_code: str | None
     cause: str
     repair_location: str
     notified_at: UtcDatetime | None

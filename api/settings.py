@@ -11,8 +11,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Development defaults that production must replace (see .env.example, "SAMPLE").
-PLACEHOLDER_SECRETS = {"dev-api-token", "dev-rasa-token", "", "changeme"}
+# Production refuses a shared secret shorter than this, or one of .env.example's samples ("dev-...").
+MIN_SECRET_LENGTH = 16
+SAMPLE_PREFIX = "dev-"
+
+
+def weak_secret(value: str) -> bool:
+    """True for a value production must not run with: empty, short, or a shipped sample."""
+    return len(value) < MIN_SECRET_LENGTH or value.startswith(SAMPLE_PREFIX)
 
 
 class Settings(BaseSettings):
@@ -36,6 +42,14 @@ class Settings(BaseSettings):
     # bcrypt work factor of staff passwords (tests lower it to stay fast).
     password_hash_rounds: int = Field(default=12, ge=4, le=16)
     outbound_timeout_seconds: float = Field(default=5.0, gt=0)
+    # How far back staff may date an action they record (respond, arrive ...); beyond it deadlines and
+    # KPIs count the entry time. A supervisor may go back further, with a reason, up to the limit.
+    backdate_window_minutes: float = Field(default=15.0, ge=0, le=24 * 60)
+    supervisor_backdate_hours: float = Field(default=72.0, ge=0, le=24 * 31)
+    # Staff logins: failures counted over this window; more than these many lock the account / the address.
+    login_window_minutes: float = Field(default=15.0, gt=0)
+    login_failures_per_account: int = Field(default=5, ge=1)
+    login_failures_per_address: int = Field(default=30, ge=1)
     # The WeChat simulator (fake platform API + chat page under /simulator); never in production.
     simulator_enabled: bool = False
     # The account's settings, which the simulator uses to sign and encrypt like the platform.
@@ -71,12 +85,12 @@ class Settings(BaseSettings):
         weak = [
             name
             for name, secret in (("API_TOKEN", self.api_token), ("RASA_AUTH_TOKEN", self.rasa_auth_token))
-            if secret.get_secret_value() in PLACEHOLDER_SECRETS
+            if weak_secret(secret.get_secret_value())
         ]
         if weak:
             raise RuntimeError(
-                f"APP_ENV=production but {', '.join(weak)} still hold development placeholders; "
-                "set real secrets in the environment."
+                f"APP_ENV=production but {', '.join(weak)} hold development samples or are shorter than "
+                f"{MIN_SECRET_LENGTH} characters; set long random secrets in the environment."
             )
 
 

@@ -12,6 +12,19 @@ from dataclasses import dataclass
 # The standard the bot cites; its clauses are quoted as "依据《…》10.1.4".
 STANDARD_NAME = "威海市城镇供热服务规范"
 
+# Production refuses a shared secret shorter than this, or one of .env.example's samples ("dev-...").
+MIN_SECRET_LENGTH = 16
+SAMPLE_PREFIX = "dev-"
+
+
+def weak_secret(value: str) -> bool:
+    """True for a value production must not run with: empty, short, or a shipped sample."""
+    return len(value) < MIN_SECRET_LENGTH or value.startswith(SAMPLE_PREFIX)
+
+
+class ConfigurationError(RuntimeError):
+    """The process must not start with this configuration; the message says what to set."""
+
 
 @dataclass(frozen=True)
 class BotSettings:
@@ -23,6 +36,11 @@ class BotSettings:
     api_timeout_seconds: float
     api_retries: int
     api_backoff_seconds: float
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_auth_token: str = ""
+    # Shared by the Rasa server (endpoints.yml) and the action server: only Rasa may run actions.
+    action_server_token: str = ""
+    spool_interval_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> BotSettings:
@@ -33,7 +51,33 @@ class BotSettings:
             api_timeout_seconds=float(environ.get("API_TIMEOUT_SECONDS", "5")),
             api_retries=int(environ.get("API_RETRIES", "3")),
             api_backoff_seconds=float(environ.get("API_BACKOFF_SECONDS", "0.5")),
+            rasa_url=environ.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+            rasa_auth_token=environ.get("RASA_AUTH_TOKEN", ""),
+            action_server_token=environ.get("ACTION_SERVER_TOKEN", ""),
+            spool_interval_seconds=float(environ.get("SPOOL_INTERVAL_SECONDS", "60")),
         )
+
+    def check(self, secrets: Mapping[str, str]) -> None:
+        """``check_secrets`` for this process's environment."""
+        check_secrets(self.app_env, secrets)
+
+
+def check_secrets(app_env: str, secrets: Mapping[str, str]) -> None:
+    """Refuse to start a process with an empty token (outside tests) or, in production, a weak one.
+
+    ``secrets`` names the secrets the process holds, e.g. {"ACTION_SERVER_TOKEN": "..."}.
+    """
+    if app_env != "test":
+        empty = [name for name, value in secrets.items() if not value]
+        if empty:
+            raise ConfigurationError(f"{', '.join(empty)} is empty: set it in the environment")
+    if app_env == "production":
+        weak = [name for name, value in secrets.items() if weak_secret(value)]
+        if weak:
+            raise ConfigurationError(
+                f"APP_ENV=production but {', '.join(weak)} is a sample or shorter than "
+                f"{MIN_SECRET_LENGTH} characters; set a long random value"
+            )
 
 
 def get_settings() -> BotSettings:

@@ -32,6 +32,16 @@ LOCATION_HELP = (
     "收到您的位置：{label}。登记地址还需要小区名称、楼号、单元和房间号，请发给我，例如“阳光小区3号楼2单元501”。"
 )
 UNKNOWN_MENU_REPLY = "这个菜单暂时不可用，请直接发消息告诉我您的问题。"
+TOO_LONG_REPLY = (
+    "您的消息有{length}个字，超过了每条{limit}字的上限，我没有处理。请分成几条较短的消息发给我，每条{limit}字以内。"
+)
+
+# Rasa reads a message that starts with "/" as an intent named directly ("/intent{...}"). Residents'
+# text never may: a leading "/" is shown as the full-width "／", which Rasa reads as ordinary text.
+INTENT_PREFIX = "/"
+NEUTRAL_PREFIX = "／"
+# Characters XML 1.0 does not allow; a reply containing one would be unreadable to the platform.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class BadPush(Exception):
@@ -54,6 +64,8 @@ class WeChatConfig:
     api_base_url: str = DEFAULT_API_BASE_URL
     max_body_bytes: int = 64 * 1024
     max_depth: int = 4
+    # Characters of one text message the bot will read (a longer one is answered with TOO_LONG_REPLY).
+    max_text_chars: int = 1000
     replay_window_seconds: int = 300
     reply_budget_seconds: float = 4.5
     redis_url: str = ""
@@ -90,8 +102,12 @@ class WeChatConfig:
             outbox_url=str(values.get("outbox_url") or defaults.outbox_url),
             template_id=str(values.get("template_id") or ""),
             menu_path=str(values.get("menu") or defaults.menu_path),
+            max_text_chars=int(values.get("max_text_chars") or defaults.max_text_chars),
             retry_interval_seconds=float(values.get("retry_interval_seconds") or defaults.retry_interval_seconds),
         )
+
+
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 def sign(*parts: str) -> str:
@@ -108,7 +124,8 @@ def same(a: str, b: str) -> bool:
 def signature_valid(token: str, args: Mapping[str, str], now: float, window_seconds: int) -> bool:
     """True for a correct signature (compared in constant time) on a fresh timestamp."""
     timestamp, nonce, signature = args.get("timestamp", ""), args.get("nonce", ""), args.get("signature", "")
-    if not (timestamp.isdigit() and nonce and signature):
+    # ASCII digits only: str.isdigit() also takes "²" or "١", which int() then refuses.
+    if not (_TIMESTAMP.fullmatch(timestamp) and nonce and signature):
         return False
     if not same(sign(token, timestamp, nonce), signature):
         return False
@@ -152,17 +169,24 @@ def parse_xml(body: bytes, max_depth: int) -> dict[str, str]:
     """The fields of an ``<xml>`` document: no DTDs, no entities, bounded depth."""
     try:
         root = SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except (SafeET.ParseError, DefusedXmlException, ValueError) as exc:
+    except (SafeET.ParseError, DefusedXmlException, ValueError, LookupError) as exc:
+        # LookupError: an encoding the XML declaration names and Python does not know
         raise BadPush(f"not acceptable XML: {exc}") from None
     if root.tag != "xml":
         raise BadPush("the root element must be <xml>")
-
-    def depth(element: Any, level: int = 1) -> int:
-        return max([level] + [depth(child, level + 1) for child in element])
-
-    if depth(root) > max_depth:
+    if _depth(root) > max_depth:
         raise BadPush("the message is nested too deeply")
     return {child.tag: (child.text or "").strip() for child in root}
+
+
+def _depth(root: Any) -> int:
+    """The element tree's depth, walked without recursion (a 64 KiB body nests 20,000 deep)."""
+    deepest, level = 0, [(root, 1)]
+    while level:
+        element, depth = level.pop()
+        deepest = max(deepest, depth)
+        level.extend((child, depth + 1) for child in element)
+    return deepest
 
 
 def parse_push(body: bytes, max_depth: int) -> dict[str, str]:
@@ -192,8 +216,35 @@ def intent_text(intent: str, entities: Mapping[str, Any] | None = None) -> str:
     return f"/{intent}{json.dumps(dict(entities), ensure_ascii=False)}" if entities else f"/{intent}"
 
 
-def interpret(fields: Mapping[str, str], menu: Mapping[str, str]) -> Inbound:
-    """Turns a push into what the channel does with it. ``menu`` maps CLICK keys to intents."""
+def resident_text(text: str) -> str:
+    """What a resident wrote, made safe to hand to Rasa: it can never name an intent.
+
+    Rasa's parser reads text whose first non-blank character is "/" as ``/intent{entities}`` (and so
+    could start an internal intent such as the call-back survey with another resident's order).
+    """
+    stripped = text.lstrip()
+    if stripped.startswith(INTENT_PREFIX):
+        return NEUTRAL_PREFIX + stripped[len(INTENT_PREFIX) :]
+    return text
+
+
+def reply_text(text: str) -> str:
+    """Text safe inside the CDATA of a passive reply: a "]]>" cannot end the CDATA early, and no
+    character XML forbids is left. The resident reads the same words."""
+    # The reply renders text as <![CDATA[...]]>: split "]]>" across two CDATA sections.
+    return _XML_INVALID.sub("", text).replace("]]>", "]]]]><![CDATA[>")
+
+
+def _typed(base: dict[str, Any], text: str, meta: dict[str, Any], max_chars: int) -> Inbound:
+    """A resident's own words (typed or recognised from voice): bounded, and never an intent."""
+    if len(text) > max_chars:
+        return Inbound(**base, reply=TOO_LONG_REPLY.format(length=len(text), limit=max_chars), metadata=meta)
+    return Inbound(**base, text=resident_text(text), metadata=meta)
+
+
+def interpret(fields: Mapping[str, str], menu: Mapping[str, str], max_text_chars: int = 1000) -> Inbound:
+    """Turns a push into what the channel does with it. ``menu`` maps CLICK keys to intents; a text
+    longer than ``max_text_chars`` is answered directly, without the bot."""
     openid, account = fields["FromUserName"], fields["ToUserName"]
     kind = fields["MsgType"].lower()
     msg_id = fields.get("MsgId") or fields.get("MsgID")
@@ -202,12 +253,12 @@ def interpret(fields: Mapping[str, str], menu: Mapping[str, str]) -> Inbound:
     base = {"openid": openid, "account": account, "key": key, "kind": kind}
     meta = {"msg_type": kind, "msg_id": msg_id or "", "create_time": fields.get("CreateTime", "")}
     if kind == "text":
-        return Inbound(**base, text=fields.get("Content", ""), metadata=meta)
+        return _typed(base, fields.get("Content", ""), meta, max_text_chars)
     if kind == "voice":
         recognised = fields.get("Recognition", "").strip()
         if not recognised:
             return Inbound(**base, reply=VOICE_UNRECOGNISED, metadata=meta)
-        return Inbound(**base, text=recognised, metadata={**meta, "voice": True})
+        return _typed(base, recognised, {**meta, "voice": True}, max_text_chars)
     if kind == "image":
         image = {"media_id": fields.get("MediaId", ""), "pic_url": fields.get("PicUrl", "")}
         return Inbound(**base, text=intent_text("share_image", image), metadata={**meta, **image})

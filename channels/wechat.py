@@ -35,6 +35,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from wechatpy.replies import TextReply
 
+from bot.settings import check_secrets
 from channels.delivery import Courier, Outbox, PlatformClient, TokenCache
 from channels.protocol import (
     BadPush,
@@ -46,6 +47,7 @@ from channels.protocol import (
     numbered,
     parse_push,
     parse_xml,
+    reply_text,
     signature_valid,
 )
 from channels.state import ResilientState, State, make_state, wait_for_value
@@ -192,7 +194,7 @@ class WeChatWebhook:
         except BadPush as exc:
             log.info("refused a push: %s", exc)
             return Reply(exc.status, str(exc) if exc.status == 403 else "malformed message")
-        inbound = interpret(fields, self.menu)
+        inbound = interpret(fields, self.menu, self.config.max_text_chars)
         turn_key = f"turn:{inbound.key}"
         deadline = time.monotonic() + self.config.reply_budget_seconds
         if not await self.state.add(turn_key, {"status": "running"}, ttl=TURN_TTL_SECONDS):
@@ -282,7 +284,7 @@ class WeChatWebhook:
     def _reply(self, inbound: Inbound, text: str, args: Mapping[str, str], encrypted: bool) -> Reply:
         if not text:
             return Reply(200, NO_REPLY)
-        xml = TextReply(source=inbound.account, target=inbound.openid, content=text).render()
+        xml = TextReply(source=inbound.account, target=inbound.openid, content=reply_text(text)).render()
         if encrypted and self.envelope is not None:
             timestamp = str(int(self.clock()))
             xml = self.envelope.seal(xml, args.get("nonce", ""), timestamp)
@@ -299,6 +301,15 @@ class WeChatWebhook:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 
 
+def check_channel_secrets(config: WeChatConfig, rasa_auth_token: str, app_env: str) -> None:
+    """The Rasa server refuses to start with its HTTP API open (outside tests) or, in production, with
+    a sample or short secret: anyone could otherwise read conversations or sign pushes."""
+    secrets = {"RASA_AUTH_TOKEN": rasa_auth_token, "WECHAT_TOKEN": config.token}
+    if app_env == "production":
+        secrets["WECHAT_APP_SECRET"] = config.app_secret
+    check_secrets(app_env, secrets)
+
+
 class WeChatInput(InputChannel):
     """Rasa input channel for a WeChat Official Account."""
 
@@ -309,7 +320,10 @@ class WeChatInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         values = dict(credentials or {})
-        return cls(WeChatConfig.from_credentials(values), admin_token=str(values.get("admin_token") or ""))
+        config = WeChatConfig.from_credentials(values)
+        admin_token = str(values.get("admin_token") or "")
+        check_channel_secrets(config, admin_token, str(values.get("app_env") or "development"))
+        return cls(config, admin_token=admin_token)
 
     def __init__(self, config: WeChatConfig, admin_token: str = "") -> None:
         self.webhook = WeChatWebhook(config)

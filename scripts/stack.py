@@ -101,11 +101,29 @@ def use_simulator_by_default(env: dict[str, str]) -> None:
 
 
 # Variables whose development default (in .env.example) must not reach production.
-SECRET_KEYS = ("WECHAT_TOKEN", "WECHAT_APP_ID", "WECHAT_APP_SECRET", "API_TOKEN", "RASA_AUTH_TOKEN")
+SECRET_KEYS = (
+    "WECHAT_TOKEN",
+    "WECHAT_APP_ID",
+    "WECHAT_APP_SECRET",
+    "API_TOKEN",
+    "RASA_AUTH_TOKEN",
+    "ACTION_SERVER_TOKEN",
+)
+# Shared secrets a guess must not find: at least this many characters in production.
+MIN_SECRET_LENGTH = 16
+# Tokens without which an internal HTTP API would be open to anyone who reaches its port.
+REQUIRED_TOKENS = ("RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN")
 
 
 def check_for_production(env: dict[str, str]) -> None:
-    """With APP_ENV=production, refuse the sample values shipped in .env.example."""
+    """Refuse open internal APIs anywhere but in tests; in production also sample or short secrets."""
+    if env.get("APP_ENV") != "test":
+        empty = [key for key in REQUIRED_TOKENS if not env.get(key)]
+        if empty:
+            raise StackError(
+                f"{', '.join(empty)} is empty: Rasa's HTTP API and the action server would accept anyone. "
+                "Set a token in the environment or in .env."
+            )
     if env.get("APP_ENV") != "production":
         return
     samples = parse_env_file(ROOT / ".env.example")
@@ -114,6 +132,12 @@ def check_for_production(env: dict[str, str]) -> None:
         raise StackError(
             f"APP_ENV=production but {', '.join(weak)} still hold the sample values of .env.example "
             "(or are empty); set real values in the environment or in .env."
+        )
+    short = [key for key in SECRET_KEYS if key != "WECHAT_APP_ID" and len(env[key]) < MIN_SECRET_LENGTH]
+    if short:
+        raise StackError(
+            f"APP_ENV=production but {', '.join(short)} are shorter than {MIN_SECRET_LENGTH} characters; "
+            "use long random values (python3 -c 'import secrets; print(secrets.token_urlsafe(32))')."
         )
 
 
@@ -323,6 +347,9 @@ class Service:
     health_path: str
     proc: subprocess.Popen[bytes] | None = None
     tail: list[str] = field(default_factory=list)
+    started_at: float = 0.0
+    crashes: int = 0
+    restart_at: float | None = None
 
     @property
     def health_url(self) -> str:
@@ -370,6 +397,8 @@ def build_services(names: list[str], env: dict[str, str]) -> list[Service]:
             ]
             if env.get("RASA_AUTH_TOKEN"):
                 command += ["--auth-token", env["RASA_AUTH_TOKEN"]]
+            elif env.get("APP_ENV") != "test":
+                raise StackError("RASA_AUTH_TOKEN is empty: Rasa's HTTP API would be open; set a token")
             # /status answers once the model is loaded; the token is needed when one is set.
             token = urllib.parse.quote(env.get("RASA_AUTH_TOKEN", ""))
             services.append(Service("rasa", command, url, f"/status?token={token}"))
@@ -430,8 +459,14 @@ def healthy(url: str) -> bool:
         return False
 
 
+# A crashed service is started again after 1, 2, 4 ... seconds, at most this long.
+MAX_RESTART_DELAY = 60.0
+# Up this long, a service's crash count starts over.
+STABLE_SECONDS = 120.0
+
+
 class Supervisor:
-    """Starts services, relays their output with a prefix and stops them together."""
+    """Starts services, relays their output with a prefix, restarts what crashes, stops them together."""
 
     def __init__(self, services: list[Service], env: dict[str, str], log_dir: Path | None = None):
         """Output goes to the terminal with a prefix, or, given ``log_dir``, to NAME.log there."""
@@ -454,20 +489,24 @@ class Supervisor:
                 else:
                     print(f"[{service.name}] {line}", flush=True)
 
+    def _spawn(self, service: Service) -> None:
+        service.proc = subprocess.Popen(
+            service.command,
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so a stop reaches its children
+        )
+        service.started_at = time.monotonic()
+        threading.Thread(target=self._relay, args=(service,), daemon=True).start()
+
     def start(self, timeout: float = 240.0) -> None:
         host = self.env.get("BIND_HOST", "127.0.0.1")
         for service in self.services:
             check_port_free(service, host)
         for service in self.services:
-            service.proc = subprocess.Popen(
-                service.command,
-                cwd=ROOT,
-                env=self.env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group, so a stop reaches its children
-            )
-            threading.Thread(target=self._relay, args=(service,), daemon=True).start()
+            self._spawn(service)
         deadline = time.monotonic() + timeout
         waiting = list(self.services)
         while waiting:
@@ -506,28 +545,51 @@ class Supervisor:
                     os.killpg(service.proc.pid, signal.SIGKILL)
                 service.proc.wait()
 
-    def wait(self) -> int:
-        """Block until Ctrl-C (or SIGTERM) or until a service dies; then stop all."""
-        stopping = threading.Event()
+    def restart_crashed(self, now: float) -> list[str]:
+        """Start again every service that has exited, each after its own backoff; returns their names.
+
+        The backoff doubles with each crash (1 s, 2 s, 4 s ... up to ``MAX_RESTART_DELAY``) and starts
+        over once a service has stayed up for ``STABLE_SECONDS``.
+        """
+        restarted = []
+        for service in self.services:
+            assert service.proc
+            if service.proc.poll() is None:
+                continue
+            if service.restart_at is None:
+                if now - service.started_at >= STABLE_SECONDS:
+                    service.crashes = 0
+                delay = min(MAX_RESTART_DELAY, 2.0**service.crashes)
+                service.crashes += 1
+                service.restart_at = now + delay
+                say(
+                    f"the {service.name} service exited ({service.proc.returncode}); "
+                    f"restarting in {delay:.0f} s (crash {service.crashes})"
+                )
+            if now >= service.restart_at:
+                service.restart_at = None
+                self._spawn(service)
+                restarted.append(service.name)
+                say(f"restarted the {service.name} service")
+        return restarted
+
+    def wait(self, stopping: threading.Event | None = None) -> int:
+        """Keep the services running until Ctrl-C (or SIGTERM): a service that dies is restarted."""
+        stopping = stopping or threading.Event()
 
         def on_signal(signum: int, _frame: object) -> None:
             stopping.set()
 
-        signal.signal(signal.SIGINT, on_signal)
-        signal.signal(signal.SIGTERM, on_signal)
-        code = 0
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, on_signal)
+            signal.signal(signal.SIGTERM, on_signal)
         while not stopping.is_set():
-            for service in self.services:
-                assert service.proc
-                if service.proc.poll() is not None:
-                    say(f"the {service.name} service exited ({service.proc.returncode}); stopping")
-                    code = 1
-                    stopping.set()
+            self.restart_crashed(time.monotonic())
             stopping.wait(0.5)
         say("stopping all services ...")
         self.stop()
         say("stopped")
-        return code
+        return 0
 
 
 def describe(services: list[Service], env: dict[str, str]) -> str:
@@ -585,6 +647,14 @@ def cmd_setup() -> int:
     prepare(["api", "actions", "rasa"], env)
     say("set up: .venv/bot, .venv/api, database migrated, model " + model_path().name)
     return 0
+
+
+def cmd_admin(username: str) -> int:
+    """The first administrator (or another account), made on the server: the API's machine token may not."""
+    env = load_env()
+    ensure_api_env()
+    migrate(env)
+    return run([API_VENV.bin("python"), "-m", "api.cli", "create-admin", username], env=env, check=False)
 
 
 def cmd_train() -> int:
@@ -840,6 +910,8 @@ def main(argv: list[str] | None = None) -> int:
     chat = sub.add_parser("chat", help="chat as a WeChat resident through the simulator (needs `serve`)")
     chat.add_argument("extra", nargs=argparse.REMAINDER)
     sub.add_parser("menu", help="install the custom menu on the platform (or the simulator)")
+    admin = sub.add_parser("admin", help="create a staff administrator (password asked, or ADMIN_PASSWORD)")
+    admin.add_argument("username")
     test = sub.add_parser("test", help="run the test suites")
     test.add_argument("suites", nargs="*", help="any of: " + ", ".join(TEST_SUITES))
     args = parser.parse_args(argv)
@@ -858,6 +930,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_chat(args.extra)
         if args.command == "menu":
             return cmd_menu()
+        if args.command == "admin":
+            return cmd_admin(args.username)
         return cmd_test(args.suites)
     except StackError as exc:
         say(str(exc))

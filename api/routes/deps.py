@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
+from api.schemas import MAX_ID
 from api.services.work_orders import Context
 
 
@@ -25,11 +26,19 @@ def get_now(request: Request) -> datetime:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+# A database id in a path: 1 to 2**63-1, so a larger number is a 422 and not a database overflow.
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 NowDep = Annotated[datetime, Depends(get_now)]
 
 
 def get_context(request: Request, now: NowDep) -> Context:
-    return Context(now=now, config=request.app.state.operator_config)
+    settings = request.app.state.settings
+    return Context(
+        now=now,
+        config=request.app.state.operator_config,
+        backdate_window=timedelta(minutes=settings.backdate_window_minutes),
+        supervisor_backdate_limit=timedelta(hours=settings.supervisor_backdate_hours),
+    )
 
 
 ContextDep = Annotated[Context, Depends(get_context)]

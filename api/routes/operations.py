@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import AwareDatetime
 from sqlalchemy import select
 
-from api.auth import PrincipalDep
+from api.auth import MACHINE_ONLY, STAFF, STAFF_OR_MACHINE, SUPERVISORS, PrincipalDep
 from api.domain.deadlines import local_date
 from api.errors import Unprocessable
 from api.models import Notification, WorkOrder
-from api.routes.deps import ContextDep, NowDep, SessionDep
+from api.routes.deps import ContextDep, IdPath, NowDep, SessionDep
 from api.schemas import (
+    MAX_ID,
     CallbackTaskList,
     CallbackTaskPublic,
     HandoffCreate,
@@ -21,10 +21,12 @@ from api.schemas import (
     HandoffPublic,
     KpiReport,
     KpiValue,
+    Moment,
     NotificationList,
     NotificationPublic,
     OutageCreate,
     OutageList,
+    OutagePreview,
     OutagePublic,
     OutageUpdate,
 )
@@ -33,12 +35,13 @@ from api.services import callbacks, handoffs, kpis, outages
 router = APIRouter()
 
 
-@router.get("/notifications", response_model=NotificationList, tags=["notifications"])
+@router.get(
+    "/notifications", response_model=NotificationList, tags=["notifications"], dependencies=[STAFF_OR_MACHINE]
+)
 def list_notifications(
     session: SessionDep,
-    _principal: PrincipalDep,
-    after_id: Annotated[int, Query(ge=0)] = 0,
-    kind: str | None = None,
+    after_id: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    kind: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> NotificationList:
     """Staff notifications (reminders, breaches) after ``after_id``, oldest first: poll with the last id."""
@@ -49,85 +52,100 @@ def list_notifications(
     return NotificationList(items=[NotificationPublic.model_validate(n) for n in rows])
 
 
-@router.get("/callbacks", response_model=CallbackTaskList, tags=["call-backs"])
+@router.get("/callbacks", response_model=CallbackTaskList, tags=["call-backs"], dependencies=[STAFF])
 def list_callbacks(
     session: SessionDep,
     now: NowDep,
-    _principal: PrincipalDep,
     status_: Annotated[str | None, Query(alias="status", pattern="^(open|overdue|done)$")] = None,
 ) -> CallbackTaskList:
     items, total = callbacks.list_callbacks(session, status_, now)
     return CallbackTaskList(items=[CallbackTaskPublic.model_validate(t) for t in items], total=total)
 
 
-@router.post("/callbacks/{task_id}/survey", response_model=CallbackTaskPublic, tags=["call-backs"])
-def send_survey(
-    task_id: int, request: Request, session: SessionDep, now: NowDep, _principal: PrincipalDep
-) -> CallbackTaskPublic:
-    """The bot asks the resident for process and result satisfaction on WeChat."""
+@router.post(
+    "/callbacks/{task_id}/survey", response_model=CallbackTaskPublic, tags=["call-backs"], dependencies=[SUPERVISORS]
+)
+def send_survey(task_id: IdPath, request: Request, session: SessionDep, now: NowDep) -> CallbackTaskPublic:
+    """The bot asks the resident for process and result satisfaction on WeChat (a supervisor decides)."""
     return CallbackTaskPublic.model_validate(callbacks.send_survey(session, task_id, request.app.state.bot, now))
 
 
-@router.post("/handoffs", status_code=status.HTTP_201_CREATED, response_model=HandoffPublic, tags=["handoffs"])
-def open_handoff(
-    body: HandoffCreate, response: Response, session: SessionDep, now: NowDep, _principal: PrincipalDep
-) -> HandoffPublic:
-    """Open a handoff; an open one for the same resident is returned (200) instead of a second."""
+@router.post(
+    "/handoffs",
+    status_code=status.HTTP_201_CREATED,
+    response_model=HandoffPublic,
+    tags=["handoffs"],
+    dependencies=[MACHINE_ONLY],
+)
+def open_handoff(body: HandoffCreate, response: Response, session: SessionDep, now: NowDep) -> HandoffPublic:
+    """The bot hands a chat to a person; an open one for the same resident is returned (200) instead."""
     handoff, created = handoffs.open_handoff(session, body, now)
     if not created:
         response.status_code = status.HTTP_200_OK
     return HandoffPublic.model_validate(handoff)
 
 
-@router.get("/handoffs", response_model=HandoffList, tags=["handoffs"])
+@router.get("/handoffs", response_model=HandoffList, tags=["handoffs"], dependencies=[STAFF])
 def list_handoffs(
     session: SessionDep,
-    _principal: PrincipalDep,
     status_: Annotated[str | None, Query(alias="status", pattern="^(waiting|active|closed)$")] = None,
 ) -> HandoffList:
     items, total = handoffs.list_handoffs(session, status_)
     return HandoffList(items=[HandoffPublic.model_validate(h) for h in items], total=total)
 
 
-@router.post("/handoffs/{handoff_id}/take", response_model=HandoffPublic, tags=["handoffs"])
-def take_handoff(handoff_id: int, session: SessionDep, now: NowDep, principal: PrincipalDep) -> HandoffPublic:
+@router.post("/handoffs/{handoff_id}/take", response_model=HandoffPublic, tags=["handoffs"], dependencies=[STAFF])
+def take_handoff(handoff_id: IdPath, session: SessionDep, now: NowDep, principal: PrincipalDep) -> HandoffPublic:
     return HandoffPublic.model_validate(handoffs.take_handoff(session, handoff_id, principal, now))
 
 
-@router.post("/handoffs/{handoff_id}/close", response_model=HandoffPublic, tags=["handoffs"])
+@router.post("/handoffs/{handoff_id}/close", response_model=HandoffPublic, tags=["handoffs"], dependencies=[STAFF])
 def close_handoff(
-    handoff_id: int, request: Request, session: SessionDep, now: NowDep, _principal: PrincipalDep
+    handoff_id: IdPath, request: Request, session: SessionDep, now: NowDep, principal: PrincipalDep
 ) -> HandoffPublic:
-    """Close the handoff and give the conversation back to the bot."""
-    return HandoffPublic.model_validate(handoffs.close_handoff(session, handoff_id, request.app.state.bot, now))
+    """Close the handoff and give the conversation back to the bot: its holder, or a supervisor."""
+    return HandoffPublic.model_validate(
+        handoffs.close_handoff(session, handoff_id, principal, request.app.state.bot, now)
+    )
 
 
-@router.post("/outages", status_code=status.HTTP_201_CREATED, response_model=OutagePublic, tags=["outages"])
-def create_outage(body: OutageCreate, session: SessionDep, now: NowDep, _principal: PrincipalDep) -> OutagePublic:
-    """Record an outage; over 24 h expected, residents of the communities are notified (6.3.1)."""
-    return OutagePublic.model_validate(outages.create_outage(session, body, now))
+@router.post("/outages/preview", response_model=OutagePreview, tags=["outages"], dependencies=[STAFF])
+def preview_outage(body: OutageCreate, session: SessionDep) -> OutagePreview:
+    """The notice residents would receive, and how many; nothing is stored or sent."""
+    return outages.preview_outage(session, body)
 
 
-@router.patch("/outages/{outage_id}", response_model=OutagePublic, tags=["outages"])
+@router.post(
+    "/outages",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OutagePublic,
+    tags=["outages"],
+    dependencies=[STAFF],
+)
+def create_outage(body: OutageCreate, session: SessionDep, now: NowDep, principal: PrincipalDep) -> OutagePublic:
+    """Record an outage; over 24 h expected, residents of the communities are notified (6.3.1), which
+    needs a supervisor."""
+    return OutagePublic.model_validate(outages.create_outage(session, body, principal, now))
+
+
+@router.patch("/outages/{outage_id}", response_model=OutagePublic, tags=["outages"], dependencies=[STAFF])
 def update_outage(
-    outage_id: int, body: OutageUpdate, session: SessionDep, now: NowDep, _principal: PrincipalDep
+    outage_id: IdPath, body: OutageUpdate, session: SessionDep, now: NowDep, principal: PrincipalDep
 ) -> OutagePublic:
-    """Extend (residents are told again) or mark restored."""
-    return OutagePublic.model_validate(outages.update_outage(session, outage_id, body, now))
+    """Extend (residents are told again: a supervisor) or mark restored."""
+    return OutagePublic.model_validate(outages.update_outage(session, outage_id, body, principal, now))
 
 
-@router.get("/outages", response_model=OutageList, tags=["outages"])
+@router.get("/outages", response_model=OutageList, tags=["outages"], dependencies=[STAFF_OR_MACHINE])
 def list_outages(
-    session: SessionDep, now: NowDep, _principal: PrincipalDep, community: str | None = None
+    session: SessionDep, now: NowDep, community: Annotated[str | None, Query(max_length=64)] = None
 ) -> OutageList:
     """Active outages, for one community when given."""
     return OutageList(items=[OutagePublic.model_validate(o) for o in outages.active_outages(session, now, community)])
 
 
-@router.get("/kpis", response_model=KpiReport, tags=["KPIs"])
-def read_kpis(
-    session: SessionDep, ctx: ContextDep, _principal: PrincipalDep, start: AwareDatetime, end: AwareDatetime
-) -> KpiReport:
+@router.get("/kpis", response_model=KpiReport, tags=["KPIs"], dependencies=[STAFF])
+def read_kpis(session: SessionDep, ctx: ContextDep, start: Moment, end: Moment) -> KpiReport:
     """The KPIs of 14.4 with Table 1 targets for orders accepted in [start, end)."""
     if end <= start:
         raise Unprocessable("end", "end must come after start")
@@ -148,8 +166,8 @@ def read_kpis(
     return KpiReport(start=start, end=end, kpis=[shown(v) for v in values.values()], callback_coverage=shown(coverage))
 
 
-@router.get("/status", tags=["health"])
-def backend_status(request: Request, session: SessionDep, ctx: ContextDep, _principal: PrincipalDep) -> dict[str, Any]:
+@router.get("/status", tags=["health"], dependencies=[STAFF_OR_MACHINE])
+def backend_status(request: Request, session: SessionDep, ctx: ContextDep) -> dict[str, Any]:
     """Warnings operators must act on: sample configuration, years the working-day calendar lacks."""
     calendar = ctx.config.calendar()
     today = local_date(ctx.now)

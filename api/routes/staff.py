@@ -17,11 +17,23 @@ from api.services.principals import Role
 router = APIRouter(tags=["staff"])
 
 
-@router.post("/auth/login", response_model=LoginResponse)
+@router.post(
+    "/auth/login",
+    response_model=LoginResponse,
+    responses={401: {"description": "wrong username or password"}, 429: {"description": "too many failures"}},
+)
 def login(body: LoginRequest, request: Request, session: SessionDep, now: NowDep) -> LoginResponse:
     """A session token for the console; send it as ``Authorization: Bearer``."""
-    ttl = timedelta(hours=request.app.state.settings.staff_session_hours)
-    token, staff_session = staff.login(session, body.username, body.password, now, ttl)
+    settings = request.app.state.settings
+    ttl = timedelta(hours=settings.staff_session_hours)
+    limits = staff.LoginLimits(
+        window=timedelta(minutes=settings.login_window_minutes),
+        per_account=settings.login_failures_per_account,
+        per_address=settings.login_failures_per_address,
+        rounds=settings.password_hash_rounds,
+    )
+    address = request.client.host if request.client else "unknown"
+    token, staff_session = staff.login(session, body.username, body.password, address, now, ttl, limits)
     return LoginResponse(
         token=token,
         expires_at=staff_session.expires_at,
@@ -46,9 +58,10 @@ def me(session: SessionDep, principal: PrincipalDep) -> StaffUserPublic:
     "/staff-users",
     status_code=status.HTTP_201_CREATED,
     response_model=StaffUserPublic,
-    dependencies=[require_roles(Role.ADMIN, Role.MACHINE)],  # type: ignore[list-item]
+    dependencies=[require_roles(Role.ADMIN)],
 )
 def create_staff_user(body: StaffUserCreate, request: Request, session: SessionDep, now: NowDep) -> StaffUserPublic:
-    """Admins (and deployment scripts with API_TOKEN) create accounts."""
+    """Admins create accounts. The machine token may not: the first admin comes from
+    ``make admin`` (``python -m api.cli create-admin``) on the server."""
     rounds = request.app.state.settings.password_hash_rounds
     return StaffUserPublic.model_validate(staff.create_staff_user(session, body, now, rounds))

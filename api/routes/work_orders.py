@@ -5,15 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
-from pydantic import AwareDatetime
 
-from api.auth import PrincipalDep
+from api.auth import STAFF, STAFF_OR_MACHINE, PrincipalDep
+from api.domain.privacy import mask_address, mask_phone
 from api.domain.state_machine import Action
 from api.domain.work_orders import Kind, Source, Status
-from api.routes.deps import ContextDep, NowDep, SessionDep
+from api.errors import Unprocessable
+from api.models import WorkOrder
+from api.routes.deps import ContextDep, IdPath, NowDep, SessionDep
 from api.schemas import (
+    MAX_OFFSET,
     ActionRequest,
     AttachmentCreate,
+    ContactPublic,
+    Moment,
     WorkOrderCreate,
     WorkOrderEventPublic,
     WorkOrderFilter,
@@ -21,8 +26,25 @@ from api.schemas import (
     WorkOrderPublic,
 )
 from api.services import work_orders
+from api.services.principals import Principal, Role
 
-router = APIRouter(prefix="/work-orders", tags=["work orders"])
+router = APIRouter(prefix="/work-orders", tags=["work orders"], dependencies=[STAFF_OR_MACHINE])
+
+
+def shown(order: WorkOrder, principal: Principal) -> WorkOrderPublic:
+    """The order as this caller may see it: staff see phone and address masked (12.1); the bot sees
+    its resident's own."""
+    public = WorkOrderPublic.model_validate(order)
+    if principal.role == Role.MACHINE:
+        return public
+    return public.model_copy(
+        update={
+            "phone": mask_phone(order.phone),
+            "address": mask_address(order.address, order.community, order.building),
+            "unit": None if order.unit is None else "*",
+            "room": None if order.room is None else "***",
+        }
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkOrderPublic)
@@ -32,31 +54,35 @@ def create_work_order(
     session: SessionDep,
     ctx: ContextDep,
     principal: PrincipalDep,
-    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=128)] = None,
 ) -> WorkOrderPublic:
-    """File a work order. A retry with the same ``Idempotency-Key`` returns the first order (200)."""
+    """File a work order. A retry with the same ``Idempotency-Key`` and body returns the first order
+    (200); the same key with another body is refused (422). Keys are the caller's own."""
     order, created = work_orders.create_work_order(session, body, ctx, idempotency_key, actor=principal.name)
     if not created:
         response.status_code = status.HTTP_200_OK
-    return WorkOrderPublic.model_validate(order)
+    return shown(order, principal)
 
 
 @router.get("", response_model=WorkOrderList)
 def list_work_orders(
     session: SessionDep,
     now: NowDep,
-    _principal: PrincipalDep,
-    resident_openid: str | None = None,
+    principal: PrincipalDep,
+    resident_openid: Annotated[str | None, Query(max_length=64)] = None,
     status_: Annotated[list[Status] | None, Query(alias="status")] = None,
     source: Source | None = None,
     kind: Kind | None = None,
     community: Annotated[list[str] | None, Query()] = None,
     overdue: bool | None = None,
-    due_before: AwareDatetime | None = None,
+    due_before: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> WorkOrderList:
-    """Orders by resident, status, source, kind, community; ``overdue=true`` lists missed deadlines."""
+    """Orders by resident, status, source, kind, community; ``overdue=true`` lists missed deadlines.
+    The bot lists one resident's orders only."""
+    if principal.role == Role.MACHINE and not resident_openid and not community:
+        raise Unprocessable("resident_openid", "the bot lists one resident's orders, or a grid worker's communities")
     filters = WorkOrderFilter(
         resident_openid=resident_openid,
         status=status_,
@@ -69,17 +95,26 @@ def list_work_orders(
         offset=offset,
     )
     items, total = work_orders.list_work_orders(session, filters, now)
-    return WorkOrderList(items=[WorkOrderPublic.model_validate(o) for o in items], total=total)
+    return WorkOrderList(items=[shown(o, principal) for o in items], total=total)
 
 
 @router.get("/{order_id}", response_model=WorkOrderPublic)
-def read_work_order(order_id: int, session: SessionDep, _principal: PrincipalDep) -> WorkOrderPublic:
+def read_work_order(order_id: IdPath, session: SessionDep, principal: PrincipalDep) -> WorkOrderPublic:
     """One work order."""
-    return WorkOrderPublic.model_validate(work_orders.get_work_order(session, order_id))
+    return shown(work_orders.get_work_order(session, order_id), principal)
+
+
+@router.get("/{order_id}/contact", response_model=ContactPublic, dependencies=[STAFF])
+def read_contact(order_id: IdPath, session: SessionDep, now: NowDep, principal: PrincipalDep) -> ContactPublic:
+    """The resident's whole phone number and address, for the member of staff who must call or visit;
+    every read is kept on the order's audit trail."""
+    order = work_orders.get_work_order(session, order_id)
+    work_orders.record_contact_view(session, order, principal, now)
+    return ContactPublic(phone=order.phone, address=order.address)
 
 
 @router.get("/{order_id}/events", response_model=list[WorkOrderEventPublic])
-def read_events(order_id: int, session: SessionDep, _principal: PrincipalDep) -> list[WorkOrderEventPublic]:
+def read_events(order_id: IdPath, session: SessionDep, _principal: PrincipalDep) -> list[WorkOrderEventPublic]:
     """The order's audit trail, oldest first."""
     order = work_orders.get_work_order(session, order_id)
     return [WorkOrderEventPublic.model_validate(e) for e in order.events]
@@ -87,21 +122,22 @@ def read_events(order_id: int, session: SessionDep, _principal: PrincipalDep) ->
 
 @router.post("/{order_id}/attachments", status_code=status.HTTP_201_CREATED, response_model=WorkOrderEventPublic)
 def add_attachment(
-    order_id: int, body: AttachmentCreate, session: SessionDep, now: NowDep, principal: PrincipalDep
+    order_id: IdPath, body: AttachmentCreate, session: SessionDep, now: NowDep, principal: PrincipalDep
 ) -> WorkOrderEventPublic:
-    """Keep a photo the resident sent on the order's audit trail."""
-    return WorkOrderEventPublic.model_validate(work_orders.attach(session, order_id, body, principal.name, now))
+    """Keep a photo the resident sent on the order's audit trail (the bot names the resident)."""
+    return WorkOrderEventPublic.model_validate(work_orders.attach(session, order_id, body, principal, now))
 
 
 @router.post("/{order_id}/actions/{action}", response_model=WorkOrderPublic)
 def act(
-    order_id: int,
+    order_id: IdPath,
     action: Action,
     session: SessionDep,
     ctx: ContextDep,
     principal: PrincipalDep,
     body: ActionRequest | None = None,
 ) -> WorkOrderPublic:
-    """Apply an action; one the state machine does not allow now answers 409 with the reason."""
+    """Apply an action; each has its owner (403 otherwise), and one the state machine does not allow
+    now answers 409 with the reason."""
     order = work_orders.perform_action(session, order_id, action, body or ActionRequest(), principal, ctx)
-    return WorkOrderPublic.model_validate(order)
+    return shown(order, principal)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.errors import Conflict, NotFound
+from api.errors import Conflict, Forbidden, NotFound
 from api.models import Handoff
 from api.schemas import HandoffCreate
 from api.services.outbound import BotClient, DeliveryFailed
@@ -48,11 +48,14 @@ def take_handoff(session: Session, handoff_id: int, principal: Principal, now: d
     return handoff
 
 
-def close_handoff(session: Session, handoff_id: int, bot: BotClient, now: datetime) -> Handoff:
-    """Close it and resume the bot for the resident (ConversationResumed)."""
+def close_handoff(session: Session, handoff_id: int, principal: Principal, bot: BotClient, now: datetime) -> Handoff:
+    """Close it and resume the bot for the resident (ConversationResumed). The member of staff who
+    holds the chat closes it; a supervisor may close any."""
     handoff = _get(session, handoff_id)
     if handoff.status == "closed":
         raise Conflict("the handoff is closed already", code="transition_not_allowed")
+    if handoff.taken_by != principal.name and not principal.may_approve:
+        raise Forbidden("only the member of staff who holds this chat, or a supervisor, may close it")
     try:
         bot.resume(handoff.resident_openid)
     except DeliveryFailed as exc:

@@ -1,5 +1,10 @@
 """Unplanned outages (6.3.1): residents are told when restoration is expected after more than 24 hours,
-and told again when the expected restoration moves."""
+and told again when the expected restoration moves.
+
+A notice goes to every resident of the communities as the company's official word, so it is composed
+from fields (``api.domain.notices``), can be previewed, and an outage whose creation or change sends
+one needs a supervisor.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +13,67 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from api.domain.deadlines import LOCAL_TZ
-from api.errors import NotFound, Unprocessable
+from api.domain import notices
+from api.errors import Forbidden, NotFound, Unprocessable
 from api.models import Notification, Outage
-from api.schemas import OutageCreate, OutageUpdate
+from api.schemas import OutageCreate, OutagePreview, OutageUpdate
 from api.services.people import openids_in_communities
+from api.services.principals import Principal
 from api.services.scheduler import _add_once
 
 NOTICE_THRESHOLD = timedelta(hours=24)
 
 
-def create_outage(session: Session, data: OutageCreate, now: datetime) -> Outage:
+def _checked(data: OutageCreate) -> tuple[str | None, str]:
+    """The note and place a notice may carry; 422 naming the field otherwise."""
     if data.expected_restoration_at <= data.started_at:
         raise Unprocessable("expected_restoration_at", "restoration is expected after the outage starts")
+    try:
+        note = notices.check_words("cause_note", data.cause_note, notices.NOTE_MAX_CHARS)
+        place = notices.check_words("repair_location", data.repair_location, notices.PLACE_MAX_CHARS)
+    except notices.NoticeRefused as exc:
+        raise Unprocessable(exc.field, str(exc).split(": ", 1)[1]) from None
+    if place is None:
+        raise Unprocessable("repair_location", "name where the repair is")
+    return note, place
+
+
+def _notifies(started_at: datetime, expected_restoration_at: datetime) -> bool:
+    return expected_restoration_at - started_at > NOTICE_THRESHOLD
+
+
+def _require_supervisor(principal: Principal) -> None:
+    if not principal.may_approve:
+        raise Forbidden("an outage that notifies residents needs a supervisor")
+
+
+def preview_outage(session: Session, data: OutageCreate) -> OutagePreview:
+    """The notice residents would receive and how many would receive it; nothing is stored or sent."""
+    note, place = _checked(data)
+    facts = notices.OutageFacts(
+        data.cause_code, note, tuple(data.communities), place, data.expected_restoration_at, extension=False
+    )
+    notifies = _notifies(data.started_at, data.expected_restoration_at)
+    recipients = len(openids_in_communities(session, data.communities)) if notifies else 0
+    return OutagePreview(
+        message=notices.outage_notice(facts), recipients=recipients, notifies=notifies, needs_supervisor=notifies
+    )
+
+
+def create_outage(session: Session, data: OutageCreate, principal: Principal, now: datetime) -> Outage:
+    note, place = _checked(data)
+    if _notifies(data.started_at, data.expected_restoration_at):
+        _require_supervisor(principal)
     outage = Outage(
         communities=data.communities,
         heated_area_m2=data.heated_area_m2,
         started_at=data.started_at,
         expected_restoration_at=data.expected_restoration_at,
-        cause=data.cause,
-        repair_location=data.repair_location,
+        cause_code=data.cause_code,
+        cause_note=note,
+        cause=notices.cause_text(data.cause_code, note),
+        repair_location=place,
+        created_by=principal.name,
         created_at=now,
         updated_at=now,
     )
@@ -38,15 +84,22 @@ def create_outage(session: Session, data: OutageCreate, now: datetime) -> Outage
     return outage
 
 
-def update_outage(session: Session, outage_id: int, data: OutageUpdate, now: datetime) -> Outage:
+def update_outage(session: Session, outage_id: int, data: OutageUpdate, principal: Principal, now: datetime) -> Outage:
     outage = session.get(Outage, outage_id)
     if outage is None:
         raise NotFound(f"outage {outage_id} does not exist")
-    if data.cause:
-        outage.cause = data.cause
+    if data.cause_note is not None:
+        try:
+            outage.cause_note = notices.check_words("cause_note", data.cause_note, notices.NOTE_MAX_CHARS)
+        except notices.NoticeRefused as exc:
+            raise Unprocessable(exc.field, str(exc).split(": ", 1)[1]) from None
+        outage.cause = notices.cause_text(outage.cause_code or "other_emergency", outage.cause_note)
     if data.expected_restoration_at is not None:
         if data.expected_restoration_at <= outage.started_at:
             raise Unprocessable("expected_restoration_at", "restoration is expected after the outage starts")
+        moved = data.expected_restoration_at != outage.expected_restoration_at
+        if moved and _notifies(outage.started_at, data.expected_restoration_at) and data.restored_at is None:
+            _require_supervisor(principal)  # residents are told (again)
         outage.expected_restoration_at = data.expected_restoration_at
     if data.restored_at is not None:
         if data.restored_at < outage.started_at:
@@ -71,16 +124,19 @@ def active_outages(session: Session, now: datetime, community: str | None = None
 
 def _notify_if_long(session: Session, outage: Outage, now: datetime) -> None:
     """One notice per resident per expected restoration time, when the outage runs over 24 h."""
-    if outage.expected_restoration_at - outage.started_at <= NOTICE_THRESHOLD:
+    if not _notifies(outage.started_at, outage.expected_restoration_at):
         return
     if outage.notified_restoration_at == outage.expected_restoration_at:
         return
-    extension = outage.notified_at is not None
-    restoration = outage.expected_restoration_at.astimezone(LOCAL_TZ).strftime("%m月%d日%H:%M")
-    lead = "停热延长通知" if extension else "停热通知"
-    message = (
-        f"【{lead}】因{outage.cause}，{'、'.join(outage.communities)}暂停供热，"
-        f"抢修地点：{outage.repair_location}，预计{restoration}恢复供热。给您带来不便，敬请谅解。"
+    message = notices.outage_notice(
+        notices.OutageFacts(
+            outage.cause_code or "other_emergency",
+            outage.cause_note,
+            tuple(outage.communities),
+            outage.repair_location,
+            outage.expected_restoration_at,
+            extension=outage.notified_at is not None,
+        )
     )
     for openid in openids_in_communities(session, outage.communities):
         _add_once(

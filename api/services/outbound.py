@@ -41,6 +41,11 @@ class WebhookNotifier:
             raise DeliveryFailed(f"HTTP {resp.status_code}")
 
 
+# The input channel whose output the bot's proactive messages take: the WeChat channel, whose outbox
+# sends them through the customer-service API (or a template) and keeps what it cannot send for staff.
+WECHAT_CHANNEL = "wechat"
+
+
 @dataclass
 class BotClient:
     """Asks the bot to speak to a resident, or resumes a paused conversation (Rasa HTTP API)."""
@@ -48,8 +53,9 @@ class BotClient:
     rasa_url: str
     token: str
     client: httpx.Client
+    output_channel: str = WECHAT_CHANNEL
 
-    def _post(self, path: str, body: Any, params: dict[str, str] | None = None) -> None:
+    def _post(self, path: str, body: Any, params: dict[str, str] | None = None) -> httpx.Response:
         url = f"{self.rasa_url.rstrip('/')}{path}"
         try:
             resp = self.client.post(url, json=body, params={**(params or {}), "token": self.token})
@@ -57,14 +63,26 @@ class BotClient:
             raise DeliveryFailed(f"Rasa unreachable: {type(exc).__name__}: {exc}") from None
         if resp.status_code >= 300:
             raise DeliveryFailed(f"Rasa answered HTTP {resp.status_code}: {resp.text[:200]}")
+        return resp
 
     def trigger_intent(self, sender_id: str, intent: str, entities: dict[str, Any]) -> None:
-        """POST /conversations/{id}/trigger_intent?output_channel=latest: the bot speaks first."""
-        self._post(
+        """POST /conversations/{id}/trigger_intent?output_channel=wechat: the bot speaks first.
+
+        The WeChat channel is named, not "latest": a resident who has never written has no latest
+        channel, and Rasa would then return the text in its HTTP answer, where nobody reads it. Messages
+        that still come back that way were not sent, and count as a failed delivery.
+        """
+        resp = self._post(
             f"/conversations/{quote(sender_id, safe='')}/trigger_intent",
             {"name": intent, "entities": entities},
-            {"output_channel": "latest"},
+            {"output_channel": self.output_channel},
         )
+        try:
+            answer = resp.json()
+        except ValueError:
+            return
+        if isinstance(answer, dict) and answer.get("messages"):
+            raise DeliveryFailed(f"Rasa returned the messages instead of sending them through {self.output_channel}")
 
     def resume(self, sender_id: str) -> None:
         """Append ConversationResumed to the conversation: the bot answers again."""

@@ -162,6 +162,9 @@ def deliver_pending(session: Session, now: datetime, notifier: WebhookNotifier, 
             )
         else:
             notification.delivered_at = now
+            # A resident's message now sits in the WeChat channel's outbox, which records whether the
+            # platform took it, a template carried it, or it waits for staff as undelivered.
+            notification.delivery_state = "handed_to_channel" if notification.recipient_openid else "delivered"
             notification.delivery_attempts += 1
             delivered += 1
         session.commit()

@@ -5,24 +5,55 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import bcrypt
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.errors import Conflict, NotAuthenticated
-from api.models import StaffSession, StaffUser
-from api.schemas import StaffUserCreate
+from api.errors import AppError, Conflict, NotAuthenticated
+from api.models import LoginFailure, StaffSession, StaffUser
+from api.schemas import MAX_PASSWORD_BYTES, StaffUserCreate
 from api.services.principals import Principal, Role
 
-# Compared against when the user does not exist, so both paths cost one bcrypt check.
-_DUMMY_HASH = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(rounds=4)).decode()
+
+class TooManyAttempts(AppError):
+    status_code = 429
+    code = "too_many_attempts"
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """Failures counted over ``window``: more than the limits lock the username, or the address."""
+
+    window: timedelta = timedelta(minutes=15)
+    per_account: int = 5
+    per_address: int = 30
+    rounds: int = 12
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(rounds: int) -> bytes:
+    """Checked when the username does not exist, at the same cost as a real account's hash, so the
+    answer time does not tell whether a username exists."""
+    return bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(rounds=rounds))
 
 
 def hash_password(password: str, rounds: int = 12) -> str:
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=rounds)).decode()
+
+
+def _password_matches(password: str, stored: bytes) -> bool:
+    """bcrypt's check; a password over its 72 bytes cannot match (it was refused when set), but costs
+    the same check so that its answer takes as long."""
+    raw = password.encode("utf-8")
+    if len(raw) > MAX_PASSWORD_BYTES:
+        bcrypt.checkpw(raw[:MAX_PASSWORD_BYTES], stored)
+        return False
+    return bcrypt.checkpw(raw, stored)
 
 
 def _token_hash(token: str) -> str:
@@ -47,13 +78,27 @@ def create_staff_user(session: Session, data: StaffUserCreate, now: datetime, ro
     return user
 
 
-def login(session: Session, username: str, password: str, now: datetime, ttl: timedelta) -> tuple[str, StaffSession]:
-    """A new session token for correct credentials; the same error for every wrong case."""
+def login(
+    session: Session,
+    username: str,
+    password: str,
+    address: str,
+    now: datetime,
+    ttl: timedelta,
+    limits: LoginLimits | None = None,
+) -> tuple[str, StaffSession]:
+    """A new session token for correct credentials; the same error, after the same work, for every
+    wrong case. Too many failures for a username, or from an address, answer 429 for a while."""
+    limits = limits or LoginLimits()
+    _check_not_locked(session, username, address, now, limits)
     user = session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
-    stored = user.password_hash if user is not None else _DUMMY_HASH
-    ok = bcrypt.checkpw(password.encode("utf-8"), stored.encode())
+    stored = user.password_hash.encode() if user is not None else _dummy_hash(limits.rounds)
+    ok = _password_matches(password, stored)
     if user is None or not ok or not user.active:
+        session.add(LoginFailure(username=username[:64], address=address[:64], at=now))
+        session.commit()
         raise NotAuthenticated("wrong username or password")
+    session.execute(delete(LoginFailure).where(LoginFailure.username == username))
     token = secrets.token_urlsafe(32)
     staff_session = StaffSession(
         token_hash=_token_hash(token), staff_user_id=user.id, created_at=now, expires_at=now + ttl
@@ -61,6 +106,15 @@ def login(session: Session, username: str, password: str, now: datetime, ttl: ti
     session.add(staff_session)
     session.commit()
     return token, staff_session
+
+
+def _check_not_locked(session: Session, username: str, address: str, now: datetime, limits: LoginLimits) -> None:
+    since = now - limits.window
+    by_account = session.scalar(select(func.count()).where(LoginFailure.username == username, LoginFailure.at > since))
+    by_address = session.scalar(select(func.count()).where(LoginFailure.address == address, LoginFailure.at > since))
+    minutes = int(limits.window.total_seconds() // 60)
+    if (by_account or 0) >= limits.per_account or (by_address or 0) >= limits.per_address:
+        raise TooManyAttempts(f"too many failed logins; try again in {minutes} minutes or ask an administrator")
 
 
 def logout(session: Session, token: str) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +21,7 @@ from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.models import Address, CallbackTask, Deadline, GridWorker, Resident, WorkOrder, WorkOrderEvent
 from api.operator_config import OperatorConfig
 from api.schemas import ActionRequest, AttachmentCreate, WorkOrderCreate, WorkOrderFilter
-from api.services.principals import Principal
+from api.services.principals import Principal, Role
 
 # Which deadline each action meets. 10.2.3: a leak is "handled" once staff are on site; 9.1.2: a
 # business request is decided when staff respond (accept it) or cancel it (refuse it, with the reason).
@@ -48,10 +50,54 @@ def season_label(day: date, config: OperatorConfig) -> str:
 
 @dataclass(frozen=True)
 class Context:
-    """What every use case needs besides the session: the clock's reading and the operator file."""
+    """What every use case needs besides the session: the clock's reading, the operator file and
+    how far back staff may date what they record."""
 
     now: datetime
     config: OperatorConfig
+    backdate_window: timedelta = timedelta(minutes=15)
+    supervisor_backdate_limit: timedelta = timedelta(hours=72)
+
+
+# Who may take each action. Staff work the order; a supervisor approves returns, extensions and
+# cancellations (10.1.3); only the resident confirms a quote (10.2.2), through the bot (the machine
+# token naming the order's own resident); a call-back is recorded by staff (phone, face to face) or
+# by the bot for the resident who answered the WeChat survey.
+STAFF = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
+SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+ACTION_OWNERS: dict[Action, frozenset[Role]] = {
+    Action.RESPOND: STAFF,
+    Action.DISPATCH: STAFF,
+    Action.ARRIVE: STAFF,
+    Action.QUOTE: STAFF,
+    Action.COMPLETE: STAFF,
+    Action.CLOSE: STAFF,
+    Action.RETURN: SUPERVISORS,
+    Action.EXTEND: SUPERVISORS,
+    Action.CANCEL: SUPERVISORS,
+    Action.CONFIRM_QUOTE: frozenset({Role.MACHINE}),
+    Action.CALLBACK: STAFF | {Role.MACHINE},
+}
+
+
+def earliest_acceptance(config: OperatorConfig) -> date | None:
+    """The first day an order may be dated: 1 July opening the heating year of the operator file's
+    first season (business requests come before the season too)."""
+    first = min((season.start for season in config.seasons()), default=None)
+    if first is None:
+        return None
+    return date(first.year if first.month >= 7 else first.year - 1, 7, 1)
+
+
+def scoped_key(caller: str, key: str) -> str:
+    """An Idempotency-Key as stored: scoped to its caller, so two callers' keys never meet."""
+    return hashlib.sha256(f"{caller}\n{key}".encode()).hexdigest()
+
+
+def request_fingerprint(data: WorkOrderCreate) -> str:
+    """A hash of the request's content: the same key must come with the same request."""
+    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 # --------------------------------------------------------------------------- filing
@@ -60,14 +106,25 @@ class Context:
 def create_work_order(
     session: Session, data: WorkOrderCreate, ctx: Context, idempotency_key: str | None = None, actor: str = "system"
 ) -> tuple[WorkOrder, bool]:
-    """File an order; returns (order, created). A known idempotency key returns the first order."""
+    """File an order; returns (order, created).
+
+    An idempotency key belongs to its caller: the same caller, key and request return the first order;
+    the same key with a different request is refused (422), never answered with another's order.
+    """
+    fingerprint = request_fingerprint(data)
     if idempotency_key:
+        idempotency_key = scoped_key(actor, idempotency_key)
         existing = _by_idempotency_key(session, idempotency_key)
         if existing is not None:
-            return existing, False
+            return _same_request(existing, fingerprint), False
     accepted_at = data.accepted_at or ctx.now
     if accepted_at > ctx.now:
         raise Unprocessable("accepted_at", "accepted_at lies in the future")
+    earliest = earliest_acceptance(ctx.config)
+    if earliest is not None and rules.local_date(accepted_at) < earliest:
+        raise Unprocessable(
+            "accepted_at", f"accepted_at lies before the heating years the operator file knows (from {earliest})"
+        )
     if data.appointment_at is not None and data.appointment_at < accepted_at:
         raise Unprocessable("appointment_at", "appointment_at lies before the order was accepted")
     grid_worker = _grid_worker(session, data.forwarded_by_openid) if data.forwarded_by_openid else None
@@ -122,6 +179,7 @@ def create_work_order(
         decision_due_at=deadlines.decision_due_at,
         calendar_uncertain=deadlines.calendar_uncertain,
         idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
         created_at=ctx.now,
         updated_at=ctx.now,
     )
@@ -154,8 +212,16 @@ def create_work_order(
         existing = _by_idempotency_key(session, idempotency_key) if idempotency_key else None
         if existing is None:
             raise Conflict("the work order could not be stored; try again") from None
-        return existing, False
+        return _same_request(existing, fingerprint), False
     return order, True
+
+
+def _same_request(order: WorkOrder, fingerprint: str) -> WorkOrder:
+    if order.request_fingerprint is not None and order.request_fingerprint != fingerprint:
+        raise Unprocessable(
+            "Idempotency-Key", "this key was used for a different request; use a new key for a new order"
+        )
+    return order
 
 
 def _remember_resident(session: Session, data: WorkOrderCreate, parsed: Any, now: datetime) -> Resident | None:
@@ -164,9 +230,13 @@ def _remember_resident(session: Session, data: WorkOrderCreate, parsed: Any, now
         return None
     resident = session.scalars(select(Resident).where(Resident.openid == data.resident_openid)).first()
     if resident is None:
-        resident = Resident(openid=data.resident_openid, created_at=now, updated_at=now)
-        session.add(resident)
-        session.flush()
+        # Two first orders of a new resident may race here: the loser reads the winner's row.
+        try:
+            with session.begin_nested():
+                resident = Resident(openid=data.resident_openid, created_at=now, updated_at=now)
+                session.add(resident)
+        except IntegrityError:
+            resident = session.scalars(select(Resident).where(Resident.openid == data.resident_openid)).one()
     if data.phone:
         resident.phone = data.phone
         resident.updated_at = now
@@ -263,15 +333,19 @@ def get_work_order(session: Session, order_id: int) -> WorkOrder:
     return order
 
 
-def attach(session: Session, order_id: int, attachment: AttachmentCreate, actor: str, now: datetime) -> WorkOrderEvent:
+def attach(
+    session: Session, order_id: int, attachment: AttachmentCreate, principal: Principal, now: datetime
+) -> WorkOrderEvent:
     """A photo or file the resident sent, kept on the order's audit trail (the status is unchanged)."""
     order = get_work_order(session, order_id)
+    if principal.role == Role.MACHINE:
+        check_resident(order, attachment.resident_openid)
     event = WorkOrderEvent(
         order_id=order.id,
         action="attachment",
         from_status=order.status,
         to_status=order.status,
-        actor=actor,
+        actor=principal.name,
         at=now,
         recorded_at=now,
         note=attachment.note,
@@ -280,6 +354,30 @@ def attach(session: Session, order_id: int, attachment: AttachmentCreate, actor:
     session.add(event)
     session.commit()
     return event
+
+
+def check_resident(order: WorkOrder, resident_openid: str | None) -> None:
+    """The bot acts for one resident: the order must be theirs. 404 alike for absent and foreign orders."""
+    if not resident_openid or order.resident_openid != resident_openid:
+        raise NotFound(f"work order {order.id} does not exist for this resident")
+
+
+def record_contact_view(session: Session, order: WorkOrder, principal: Principal, now: datetime) -> None:
+    """Staff read the whole phone and address: kept on the audit trail (12.1)."""
+    session.add(
+        WorkOrderEvent(
+            order_id=order.id,
+            action="contact_viewed",
+            from_status=order.status,
+            to_status=order.status,
+            actor=principal.name,
+            at=now,
+            recorded_at=now,
+            note=None,
+            data=None,
+        )
+    )
+    session.commit()
 
 
 def list_work_orders(session: Session, filters: WorkOrderFilter, now: datetime) -> tuple[list[WorkOrder], int]:
@@ -325,11 +423,13 @@ def perform_action(
     order = session.get(WorkOrder, order_id, with_for_update=True)
     if order is None:
         raise NotFound(f"work order {order_id} does not exist")
-    at = request.at or ctx.now
-    if at > ctx.now:
+    _check_owner(action, principal, request, order)
+    claimed = request.at or ctx.now
+    if claimed > ctx.now:
         raise Unprocessable("at", "an action cannot be recorded in the future")
-    if at < order.accepted_at:
+    if claimed < order.accepted_at:
         raise Unprocessable("at", "an action cannot happen before the order was accepted")
+    at = effective_time(claimed, principal, request, ctx)
     state = OrderState(
         status=Status(order.status),
         kind=Kind(order.kind),
@@ -340,7 +440,6 @@ def perform_action(
     except TransitionRefused as exc:
         raise Conflict(exc.reason, code="transition_not_allowed") from None
     data: dict[str, Any] = {}
-    _check_role(action, principal, request)
 
     if action == Action.RESPOND:
         order.responded_at = at
@@ -397,7 +496,7 @@ def perform_action(
             from_status=from_status,
             to_status=order.status,
             actor=principal.name,
-            at=at,
+            at=claimed,
             recorded_at=ctx.now,
             note=request.note,
             data=data or None,
@@ -407,10 +506,36 @@ def perform_action(
     return order
 
 
-def _check_role(action: Action, principal: Principal, request: ActionRequest) -> None:
-    """10.1.3: a return needs the approval of a supervisor; extensions and cancellations too."""
-    if action in (Action.RETURN, Action.EXTEND, Action.CANCEL) and not principal.may_approve:
-        raise Forbidden(f"{action.value} needs a supervisor's approval")
+def _check_owner(action: Action, principal: Principal, request: ActionRequest, order: WorkOrder) -> None:
+    """Each action has its owner (ACTION_OWNERS); the bot may touch only its resident's order."""
+    owners = ACTION_OWNERS[action]
+    if principal.role not in owners:
+        if owners == SUPERVISORS:
+            raise Forbidden(f"{action.value} needs a supervisor's approval")  # 10.1.3
+        if owners == {Role.MACHINE}:
+            raise Forbidden(f"{action.value} is the resident's own decision (10.2.2), made through WeChat")
+        raise Forbidden(f"{action.value} is done by staff")
+    if principal.role == Role.MACHINE:
+        check_resident(order, request.resident_openid)
+        if action == Action.CALLBACK and request.method != "wechat":
+            raise Forbidden("the bot records WeChat call-backs only")
+
+
+def effective_time(claimed: datetime, principal: Principal, request: ActionRequest, ctx: Context) -> datetime:
+    """When an action counts for deadlines and KPIs: the claimed time within the back-dating window,
+    else the time it was entered. Further back needs a supervisor with a reason, within a limit."""
+    age = ctx.now - claimed
+    if age <= ctx.backdate_window:
+        return claimed
+    if not principal.may_approve:
+        minutes = int(ctx.backdate_window.total_seconds() // 60)
+        raise Unprocessable("at", f"staff may record an action at most {minutes} minutes back; ask a supervisor")
+    if not request.backdate_reason:
+        raise Unprocessable("backdate_reason", "recording an action this far back needs a reason")
+    if age > ctx.supervisor_backdate_limit:
+        hours = int(ctx.supervisor_backdate_limit.total_seconds() // 3600)
+        raise Unprocessable("at", f"an action can be recorded at most {hours} hours back")
+    return ctx.now
 
 
 def _extend(order: WorkOrder, request: ActionRequest, ctx: Context) -> None:

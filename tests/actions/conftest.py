@@ -62,6 +62,7 @@ def make_tracker(
     earlier_intents: tuple[str, ...] = (),
     now: datetime | None = None,
     earlier_events: list[dict[str, Any]] | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> Tracker:
     """A tracker whose latest message is ``text`` classified as ``intent``, as Rasa sends it.
 
@@ -81,6 +82,7 @@ def make_tracker(
         "intent": {"name": intent, "confidence": 0.97},
         "entities": entities,
         "message_id": message_id,
+        "metadata": metadata or {},
     }
     earlier = [
         {"event": "user", "text": f"earlier {i}", "parse_data": {"intent": {"name": name}}}
@@ -103,3 +105,7 @@ def make_tracker(
 def responses(messages: list[dict[str, Any]]) -> list[str]:
     """The response names (or texts) the dispatcher collected, in order."""
     return [m.get("response") or m.get("text") or "" for m in messages]
+
+
+# The metadata Rasa puts on a message the backend triggered (POST .../trigger_intent).
+FROM_BACKEND = {"is_external": True}

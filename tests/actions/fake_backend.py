@@ -106,7 +106,9 @@ class FakeBackend:
     async def attach(self, request: web.Request) -> web.Response:
         body = await request.json()
         order_id = int(request.match_info["id"])
-        if not any(o["id"] == order_id for o in self.orders):
+        order = next((o for o in self.orders if o["id"] == order_id), None)
+        if order is None or order.get("resident_openid") != body.get("resident_openid"):
+            # like the backend: the bot touches only the named resident's own order
             return web.json_response({"code": "not_found", "message": "no such order"}, status=404)
         self.attachments.append({"order_id": order_id, **body})
         return web.json_response({"id": len(self.attachments), "action": "attachment"}, status=201)
@@ -114,7 +116,8 @@ class FakeBackend:
     async def callback(self, request: web.Request) -> web.Response:
         order_id = int(request.match_info["id"])
         order = next((o for o in self.orders if o["id"] == order_id), None)
-        if order is None:
+        body = self.requests[-1]["body"]
+        if order is None or order.get("resident_openid") != body.get("resident_openid"):
             return web.json_response({"code": "not_found", "message": "no order"}, status=404)
         self.callbacks.append({"order_id": order_id, **self.requests[-1]["body"]})
         return web.json_response({**order, "status": "called_back"})

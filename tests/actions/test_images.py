@@ -32,6 +32,7 @@ async def test_the_photo_goes_onto_the_newest_open_order(backend: FakeBackend) -
             "url": "http://mmbiz.qpic.cn/p.jpg",
             "media_id": "m9",
             "note": "住户通过微信发送的图片",
+            "resident_openid": "oRESIDENT0001",
         }
     ]
     assert messages[0]["response"] == "utter_image_attached" and messages[0]["number"] == "GD3"

@@ -19,6 +19,8 @@ from sqlalchemy.exc import OperationalError
 
 from api.db import upgrade_database
 from api.main import create_app
+from api.schemas import StaffUserCreate
+from api.services import staff as staff_service
 from api.settings import Settings
 
 TEST_TOKEN = "test-api-token"
@@ -146,20 +148,34 @@ def auth() -> dict[str, str]:
     return {"Authorization": f"Bearer {TEST_TOKEN}"}
 
 
+def add_staff_user(client: TestClient, username: str, role: str, password: str = "correct horse 1") -> None:
+    """A staff account stored as `make admin` stores it (the API's machine token may not create one)."""
+    data = StaffUserCreate(username=username, display_name=role, role=role, password=password)  # type: ignore[arg-type]
+    with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
+        staff_service.create_staff_user(session, data, datetime.now(UTC), rounds=4)
+
+
 @pytest.fixture
-def staff(client: TestClient, auth: dict[str, str]) -> Callable[[str], dict[str, str]]:
-    """Creates a staff user of a role (through the API) and returns their login headers."""
+def staff(client: TestClient) -> Callable[[str], dict[str, str]]:
+    """Creates a staff user of a role and returns their login headers."""
 
     def login_as(role: str) -> dict[str, str]:
         username = f"{role}-{uuid.uuid4().hex[:6]}"
-        created = client.post(
-            "/api/v1/staff-users",
-            json={"username": username, "display_name": role, "role": role, "password": "correct horse 1"},
-            headers=auth,
-        )
-        assert created.status_code == 201, created.text
+        add_staff_user(client, username, role)
         token = client.post("/api/v1/auth/login", json={"username": username, "password": "correct horse 1"})
         assert token.status_code == 200, token.text
         return {"Authorization": f"Bearer {token.json()['token']}"}
 
     return login_as
+
+
+@pytest.fixture
+def agent(staff: Callable[[str], dict[str, str]]) -> dict[str, str]:
+    """Login headers of an agent, who works orders."""
+    return staff("agent")
+
+
+@pytest.fixture
+def supervisor(staff: Callable[[str], dict[str, str]]) -> dict[str, str]:
+    """Login headers of a supervisor, who approves returns, extensions, cancellations and notices."""
+    return staff("supervisor")

@@ -68,38 +68,43 @@ def test_leak_repair_runs_its_whole_course_and_every_step_is_audited(
     assert client.get(f"{ORDERS}/{order['id']}", headers=auth).json()["next_due_at"] is None
 
 
-def test_action_the_state_machine_does_not_allow_is_409_with_the_reason(client: TestClient, auth: dict) -> None:
+def test_action_the_state_machine_does_not_allow_is_409_with_the_reason(
+    client: TestClient, auth: dict, agent: dict
+) -> None:
     order = create(client, auth)
-    resp = act(client, auth, order["id"], "complete")
+    resp = act(client, agent, order["id"], "complete")
     assert resp.status_code == 409
     assert resp.json()["code"] == "transition_not_allowed"
     assert "cannot complete an order that is accepted" in resp.json()["message"]
     assert "respond" in resp.json()["message"]
 
 
-def test_repair_cannot_be_completed_without_going_on_site(client: TestClient, auth: dict) -> None:
+def test_repair_cannot_be_completed_without_going_on_site(client: TestClient, auth: dict, agent: dict) -> None:
     order = create(client, auth)
-    act(client, auth, order["id"], "respond")
-    resp = act(client, auth, order["id"], "complete")
+    act(client, agent, order["id"], "respond")
+    resp = act(client, agent, order["id"], "complete")
     assert resp.status_code == 409 and "dispatch and arrive first" in resp.json()["message"]
 
 
-def test_paid_repair_quote_must_be_confirmed_before_completion(client: TestClient, auth: dict) -> None:
+def test_paid_repair_quote_must_be_confirmed_before_completion(client: TestClient, auth: dict, agent: dict) -> None:
     order = create(client, auth, category="equipment")
     for step in ("respond", "dispatch", "arrive"):
-        act(client, auth, order["id"], step)
+        act(client, agent, order["id"], step)
     quoted = act(
         client,
-        auth,
+        agent,
         order["id"],
         "quote",
         quote_items=[{"item": "更换暖气阀门", "material": "DN20铜阀", "quantity": 2, "price": "45.50"}],
     ).json()
     assert quoted["quote_total"] == "91.00"
-    refused = act(client, auth, order["id"], "complete")
+    refused = act(client, agent, order["id"], "complete")
     assert refused.status_code == 409 and "10.2.2" in refused.json()["message"]
-    assert act(client, auth, order["id"], "confirm_quote", note="住户签字确认").status_code == 200
-    assert act(client, auth, order["id"], "complete").json()["status"] == "completed"
+    # the resident confirms, through the bot; staff may not confirm for them
+    assert act(client, agent, order["id"], "confirm_quote", note="住户签字确认").status_code == 403
+    assert act(client, auth, order["id"], "confirm_quote", resident_openid="oSOMEONE").status_code == 404
+    assert act(client, auth, order["id"], "confirm_quote", resident_openid="oLEAK").status_code == 200
+    assert act(client, agent, order["id"], "complete").json()["status"] == "completed"
 
 
 def test_return_needs_a_supervisor_and_a_contact_note(client: TestClient, auth: dict, staff: Callable) -> None:
@@ -137,7 +142,7 @@ def test_city_hotline_extension_once_with_a_reason(
     assert again.status_code == 409 and "only once" in again.json()["message"]
 
 
-def test_repeat_complaint_is_flagged_and_called_back_face_to_face(client: TestClient, auth: dict) -> None:
+def test_repeat_complaint_is_flagged_and_called_back_face_to_face(client: TestClient, auth: dict, agent: dict) -> None:
     body = {
         "kind": "complaint",
         "category": "room_temperature",
@@ -153,21 +158,21 @@ def test_repeat_complaint_is_flagged_and_called_back_face_to_face(client: TestCl
         True,
         False,
     )
-    act(client, auth, second["id"], "respond")
-    act(client, auth, second["id"], "complete")
+    act(client, agent, second["id"], "respond")
+    act(client, agent, second["id"], "complete")
     by_phone = act(
-        client, auth, second["id"], "callback", method="phone", process_satisfied=True, result_satisfied=True
+        client, agent, second["id"], "callback", method="phone", process_satisfied=True, result_satisfied=True
     )
     assert by_phone.status_code == 422  # 10.1.7
-    tasks = client.get("/api/v1/callbacks?status=open", headers=auth).json()["items"]
+    tasks = client.get("/api/v1/callbacks?status=open", headers=agent).json()["items"]
     assert [t["face_to_face_required"] for t in tasks if t["order_id"] == second["id"]] == [True]
     face = act(
-        client, auth, second["id"], "callback", method="face_to_face", process_satisfied=True, result_satisfied=False
+        client, agent, second["id"], "callback", method="face_to_face", process_satisfied=True, result_satisfied=False
     )
     assert face.json()["status"] == "called_back"
 
 
-def test_business_request_is_decided_when_accepted(client: TestClient, auth: dict) -> None:
+def test_business_request_is_decided_when_accepted(client: TestClient, auth: dict, agent: dict) -> None:
     order = create(
         client, auth, kind="business", category="other", source="counter", description="申请报停", external_works=False
     )
@@ -175,7 +180,7 @@ def test_business_request_is_decided_when_accepted(client: TestClient, auth: dic
     assert order["decision_due_at"] == "2026-12-11T15:59:59Z"
     assert order["completion_due_at"] == "2026-12-11T15:59:59Z"
     assert order["arrival_due_at"] is None and order["reply_due_at"] is None
-    accepted = act(client, auth, order["id"], "respond", note="材料齐全，予以受理").json()
+    accepted = act(client, agent, order["id"], "respond", note="材料齐全，予以受理").json()
     assert accepted["next_due_at"] == "2026-12-11T15:59:59Z"  # completion is still open
 
 
@@ -230,24 +235,28 @@ def test_order_across_the_year_boundary_is_calendar_uncertain(
     assert client.get("/api/v1/status", headers=auth).json()["calendar"]["uncertain_orders"] == [order["number"]]
 
 
-def test_list_filters_by_resident_status_source_and_overdue(client: TestClient, auth: dict, clock: FixedClock) -> None:
+def test_list_filters_by_resident_status_source_and_overdue(
+    client: TestClient, auth: dict, agent: dict, clock: FixedClock
+) -> None:
     complaint = {"kind": "complaint", "category": "room_temperature", "description": "屋里冷"}
     mine = create(client, auth, resident_openid="oMINE", **complaint)
     other = create(client, auth, resident_openid="oOTHER", **complaint)
     hotline = create(client, auth, kind="complaint", category="service", source="city_hotline", resident_openid=None)
-    act(client, auth, mine["id"], "respond")
+    act(client, agent, mine["id"], "respond")
 
     listed = client.get(ORDERS, params={"resident_openid": "oMINE"}, headers=auth).json()
     assert [o["id"] for o in listed["items"]] == [mine["id"]] and listed["total"] == 1
-    accepted = client.get(ORDERS, params={"status": "accepted"}, headers=auth).json()
+    accepted = client.get(ORDERS, params={"status": "accepted"}, headers=agent).json()
     assert {o["id"] for o in accepted["items"]} == {other["id"], hotline["id"]}
-    by_source = client.get(ORDERS, params={"source": "city_hotline"}, headers=auth).json()
+    by_source = client.get(ORDERS, params={"source": "city_hotline"}, headers=agent).json()
     assert [o["id"] for o in by_source["items"]] == [hotline["id"]]
-    assert client.get(ORDERS, params={"overdue": "true"}, headers=auth).json()["total"] == 0
+    assert client.get(ORDERS, params={"overdue": "true"}, headers=agent).json()["total"] == 0
     clock.advance(minutes=31)  # the two unanswered orders missed their 30-minute response window
-    overdue = client.get(ORDERS, params={"overdue": "true"}, headers=auth).json()
+    overdue = client.get(ORDERS, params={"overdue": "true"}, headers=agent).json()
     assert {o["id"] for o in overdue["items"]} == {other["id"], hotline["id"]}
-    soon = client.get(ORDERS, params={"due_before": "2026-12-31T00:00:00+08:00"}, headers=auth).json()
+    # the bot reads one resident's orders, never the whole list
+    assert client.get(ORDERS, params={"status": "accepted"}, headers=auth).status_code == 422
+    soon = client.get(ORDERS, params={"due_before": "2026-12-31T00:00:00+08:00"}, headers=agent).json()
     assert {o["id"] for o in soon["items"]} == {other["id"], hotline["id"]}
 
 
@@ -259,12 +268,14 @@ def test_known_resident_is_remembered_by_openid(client: TestClient, auth: dict) 
     assert client.get("/api/v1/residents/oNOBODY", headers=auth).status_code == 404
 
 
-def test_grid_worker_orders_name_a_registered_grid_worker(client: TestClient, auth: dict) -> None:
+def test_grid_worker_orders_name_a_registered_grid_worker(client: TestClient, auth: dict, supervisor: dict) -> None:
     body = {**LEAK, "source": "grid_worker", "forwarded_by_openid": "oGRID", "resident_openid": None}
     unknown = client.post(ORDERS, json=body, headers=auth)
     assert unknown.status_code == 422 and unknown.json()["field"] == "forwarded_by_openid"
     registered = client.post(
-        "/api/v1/grid-workers", json={"openid": "oGRID", "name": "王网格", "communities": ["阳光小区"]}, headers=auth
+        "/api/v1/grid-workers",
+        json={"openid": "oGRID", "name": "王网格", "communities": ["阳光小区"]},
+        headers=supervisor,
     )
     assert registered.status_code == 201
     assert client.post(ORDERS, json=body, headers=auth).status_code == 201

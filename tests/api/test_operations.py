@@ -27,36 +27,39 @@ OUTAGE = {
     "heated_area_m2": 120000,
     "started_at": "2026-12-10T08:00:00+08:00",
     "expected_restoration_at": "2026-12-11T12:00:00+08:00",
-    "cause": "一次管网爆管",
+    "cause_code": "pipe_burst",
+    "cause_note": "一次网爆管",
     "repair_location": "文化路与青岛路交叉口",
 }
 
 
 def test_long_outage_notifies_its_residents_through_the_bot_and_again_when_extended(
-    client: TestClient, auth: dict, clock: FixedClock, outbound: FakeOutbound
+    client: TestClient, auth: dict, supervisor: dict, clock: FixedClock, outbound: FakeOutbound
 ) -> None:
     resident_in(client, auth, "oSUN1", "阳光小区3号楼2单元501")
     resident_in(client, auth, "oSUN2", "阳光小区5号楼1单元101")
     resident_in(client, auth, "oELSE", "幸福家园 3-2-501")
-    outage = client.post("/api/v1/outages", json=OUTAGE, headers=auth).json()
+    outage = client.post("/api/v1/outages", json=OUTAGE, headers=supervisor).json()
     assert outage["notified_at"] is not None
     run_scheduler_once(client.app)
     sent = sorted((c["path"], c["params"]["output_channel"], c["body"]["name"]) for c in outbound.rasa_calls)
     assert sent == [
-        ("/conversations/oSUN1/trigger_intent", "latest", "EXTERNAL_outage_notice"),
-        ("/conversations/oSUN2/trigger_intent", "latest", "EXTERNAL_outage_notice"),
+        ("/conversations/oSUN1/trigger_intent", "wechat", "EXTERNAL_outage_notice"),
+        ("/conversations/oSUN2/trigger_intent", "wechat", "EXTERNAL_outage_notice"),
     ]
-    assert "一次管网爆管" in outbound.rasa_calls[0]["body"]["entities"]["message"]
+    assert "供热管网突发漏水抢修（一次网爆管）" in outbound.rasa_calls[0]["body"]["entities"]["message"]
     assert "12月11日12:00" in outbound.rasa_calls[0]["body"]["entities"]["message"]
 
     client.patch(
-        f"/api/v1/outages/{outage['id']}", json={"expected_restoration_at": "2026-12-12T18:00:00+08:00"}, headers=auth
+        f"/api/v1/outages/{outage['id']}",
+        json={"expected_restoration_at": "2026-12-12T18:00:00+08:00"},
+        headers=supervisor,
     )
     run_scheduler_once(client.app)
     assert len(outbound.rasa_calls) == 4
     assert "停热延长通知" in outbound.rasa_calls[-1]["body"]["entities"]["message"]
     # a save without a new time notifies nobody again
-    client.patch(f"/api/v1/outages/{outage['id']}", json={"cause": "一次管网爆管（已定位）"}, headers=auth)
+    client.patch(f"/api/v1/outages/{outage['id']}", json={"cause_note": "已定位漏点"}, headers=supervisor)
     run_scheduler_once(client.app)
     assert len(outbound.rasa_calls) == 4
     active = client.get("/api/v1/outages", params={"community": "阳光小区"}, headers=auth).json()["items"]
@@ -64,29 +67,29 @@ def test_long_outage_notifies_its_residents_through_the_bot_and_again_when_exten
     assert client.get("/api/v1/outages", params={"community": "幸福家园"}, headers=auth).json()["items"] == []
 
 
-def test_short_outage_notifies_nobody(client: TestClient, auth: dict, outbound: FakeOutbound) -> None:
+def test_short_outage_notifies_nobody(client: TestClient, auth: dict, agent: dict, outbound: FakeOutbound) -> None:
     resident_in(client, auth, "oSUN1", "阳光小区3号楼2单元501")
     body = {**OUTAGE, "expected_restoration_at": "2026-12-10T20:00:00+08:00"}
-    assert client.post("/api/v1/outages", json=body, headers=auth).json()["notified_at"] is None
+    assert client.post("/api/v1/outages", json=body, headers=agent).json()["notified_at"] is None
     run_scheduler_once(client.app)
     assert outbound.rasa_calls == []
 
 
 def test_notice_waits_while_the_bot_is_down(
-    client: TestClient, auth: dict, clock: FixedClock, outbound: FakeOutbound
+    client: TestClient, auth: dict, supervisor: dict, clock: FixedClock, outbound: FakeOutbound
 ) -> None:
     resident_in(client, auth, "oSUN1", "阳光小区3号楼2单元501")
     outbound.rasa_up = False
-    client.post("/api/v1/outages", json=OUTAGE, headers=auth)
+    client.post("/api/v1/outages", json=OUTAGE, headers=supervisor)
     assert run_scheduler_once(client.app)["delivered"] == 0
     outbound.rasa_up = True
     clock.advance(minutes=5)
     assert run_scheduler_once(client.app)["delivered"] == 1
 
 
-def test_outage_with_restoration_before_start_is_refused(client: TestClient, auth: dict) -> None:
+def test_outage_with_restoration_before_start_is_refused(client: TestClient, supervisor: dict) -> None:
     body = {**OUTAGE, "expected_restoration_at": "2026-12-09T08:00:00+08:00"}
-    resp = client.post("/api/v1/outages", json=body, headers=auth)
+    resp = client.post("/api/v1/outages", json=body, headers=supervisor)
     assert resp.status_code == 422 and resp.json()["field"] == "expected_restoration_at"
 
 
@@ -98,9 +101,9 @@ def test_handoff_is_opened_once_taken_and_closed_resuming_the_bot(
     again = client.post("/api/v1/handoffs", json=body, headers=auth)
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["id"] == first.json()["id"]
-    waiting = client.get("/api/v1/handoffs", params={"status": "waiting"}, headers=auth).json()
-    assert [h["resident_openid"] for h in waiting["items"]] == ["oANGRY"]
     agent = staff("agent")  # type: ignore[operator]
+    waiting = client.get("/api/v1/handoffs", params={"status": "waiting"}, headers=agent).json()
+    assert [h["resident_openid"] for h in waiting["items"]] == ["oANGRY"]
     taken = client.post(f"/api/v1/handoffs/{first.json()['id']}/take", headers=agent).json()
     assert taken["status"] == "active" and taken["taken_by"].startswith("staff:agent-")
 
@@ -114,7 +117,9 @@ def test_handoff_is_opened_once_taken_and_closed_resuming_the_bot(
     assert outbound.rasa_calls[-1]["body"] == [{"event": "resume"}]
 
 
-def test_callback_survey_is_started_by_the_bot(client: TestClient, auth: dict, outbound: FakeOutbound) -> None:
+def test_callback_survey_is_started_by_the_bot(
+    client: TestClient, auth: dict, agent: dict, supervisor: dict, outbound: FakeOutbound
+) -> None:
     order = client.post(
         ORDERS,
         json={
@@ -126,10 +131,11 @@ def test_callback_survey_is_started_by_the_bot(client: TestClient, auth: dict, o
         },
         headers=auth,
     ).json()
-    client.post(f"{ORDERS}/{order['id']}/actions/respond", headers=auth)
-    client.post(f"{ORDERS}/{order['id']}/actions/complete", headers=auth)
-    task = client.get("/api/v1/callbacks", params={"status": "open"}, headers=auth).json()["items"][0]
-    sent = client.post(f"/api/v1/callbacks/{task['id']}/survey", headers=auth).json()
+    client.post(f"{ORDERS}/{order['id']}/actions/respond", headers=agent)
+    client.post(f"{ORDERS}/{order['id']}/actions/complete", headers=agent)
+    task = client.get("/api/v1/callbacks", params={"status": "open"}, headers=agent).json()["items"][0]
+    assert client.post(f"/api/v1/callbacks/{task['id']}/survey", headers=agent).status_code == 403
+    sent = client.post(f"/api/v1/callbacks/{task['id']}/survey", headers=supervisor).json()
     assert sent["survey_sent_at"] is not None
     assert outbound.rasa_calls[-1]["path"] == "/conversations/oSURVEY/trigger_intent"
     assert outbound.rasa_calls[-1]["body"] == {
@@ -138,13 +144,13 @@ def test_callback_survey_is_started_by_the_bot(client: TestClient, auth: dict, o
     }
 
 
-def test_kpis_follow_the_formulas_of_14_4(client: TestClient, auth: dict, clock: FixedClock) -> None:
+def test_kpis_follow_the_formulas_of_14_4(client: TestClient, auth: dict, agent: dict, clock: FixedClock) -> None:
     def order(**fields: object) -> dict:
         body = {"source": "wechat", "description": "x", **fields}
         return client.post(ORDERS, json=body, headers=auth).json()
 
     def act(order_id: int, action: str, **body: object) -> None:
-        resp = client.post(f"{ORDERS}/{order_id}/actions/{action}", json=body or None, headers=auth)
+        resp = client.post(f"{ORDERS}/{order_id}/actions/{action}", json=body or None, headers=agent)
         assert resp.status_code == 200, resp.text
 
     fast = order(kind="repair", category="equipment")
@@ -167,7 +173,7 @@ def test_kpis_follow_the_formulas_of_14_4(client: TestClient, auth: dict, clock:
     act(uncalled["id"], "complete")
 
     report = client.get(
-        "/api/v1/kpis", params={"start": "2026-12-01T00:00:00+08:00", "end": "2027-01-01T00:00:00+08:00"}, headers=auth
+        "/api/v1/kpis", params={"start": "2026-12-01T00:00:00+08:00", "end": "2027-01-01T00:00:00+08:00"}, headers=agent
     ).json()
     kpis = {k["name"]: k for k in report["kpis"]}
     assert (kpis["repair_response_rate"]["numerator"], kpis["repair_response_rate"]["denominator"]) == (1, 2)
@@ -179,6 +185,6 @@ def test_kpis_follow_the_formulas_of_14_4(client: TestClient, auth: dict, clock:
     assert kpis["accident_rate"]["value"] == 0 and kpis["accident_rate"]["met"] is True
     assert (report["callback_coverage"]["numerator"], report["callback_coverage"]["denominator"]) == (4, 5)
     bad = client.get(
-        "/api/v1/kpis", params={"start": "2027-01-01T00:00:00+08:00", "end": "2026-12-01T00:00:00+08:00"}, headers=auth
+        "/api/v1/kpis", params={"start": "2027-01-01T00:00:00+08:00", "end": "2026-12-01T00:00:00+08:00"}, headers=agent
     )
     assert bad.status_code == 422

@@ -48,10 +48,12 @@ def test_reminder_at_80_percent_and_breach_when_the_window_passes_each_once(
     assert [c["kind"] for c in outbound.webhook_calls] == ["reminder", "breach"]
 
 
-def test_a_met_deadline_is_neither_reminded_nor_breached(client: TestClient, auth: dict, clock: FixedClock) -> None:
+def test_a_met_deadline_is_neither_reminded_nor_breached(
+    client: TestClient, auth: dict, agent: dict, clock: FixedClock
+) -> None:
     order = client.post(ORDERS, json=COMPLAINT, headers=auth).json()
     clock.advance(minutes=10)
-    client.post(f"{ORDERS}/{order['id']}/actions/respond", headers=auth)
+    client.post(f"{ORDERS}/{order['id']}/actions/respond", headers=agent)
     clock.advance(hours=2)
     assert run_scheduler_once(client.app) == {"reminders": 0, "breaches": 0, "delivered": 0}
 
@@ -124,12 +126,12 @@ def test_a_failing_webhook_is_retried_later_and_nothing_is_lost(
 
 
 def test_extension_rearms_the_reply_reminder(
-    client: TestClient, auth: dict, clock: FixedClock, staff: Callable
+    client: TestClient, auth: dict, agent: dict, clock: FixedClock, staff: Callable
 ) -> None:
     order = client.post(
         ORDERS, json={**COMPLAINT, "source": "city_hotline", "resident_openid": None}, headers=auth
     ).json()
-    client.post(f"{ORDERS}/{order['id']}/actions/respond", headers=auth)
+    client.post(f"{ORDERS}/{order['id']}/actions/respond", headers=agent)
     clock.advance(days=6.5)  # reply due Thu 17 Dec 23:59; 80 % of the window is 6.1 days in
     run_scheduler_once(client.app)
     assert [(n["kind"], n["deadline_name"]) for n in notifications(client, auth)] == [("reminder", "reply")]

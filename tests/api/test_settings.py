@@ -12,7 +12,15 @@ def test_production_refuses_development_placeholder_token() -> None:
 
 
 def test_production_with_real_secrets_starts() -> None:
-    Settings(app_env="production", api_token="s3cret-x", rasa_auth_token="s3cret-y").check_for_production()
+    Settings(
+        app_env="production", api_token="Zq8v-3kLw9pT2mXc", rasa_auth_token="R7n1-yH4sQe6uB0d"
+    ).check_for_production()
+
+
+@pytest.mark.parametrize("token", ["a", "s3cret-x", "dev-api-token-but-longer"])
+def test_production_refuses_short_or_sample_tokens(token: str) -> None:
+    with pytest.raises(RuntimeError, match="API_TOKEN"):
+        Settings(app_env="production", api_token=token, rasa_auth_token="R7n1-yH4sQe6uB0d").check_for_production()
 
 
 def test_development_accepts_placeholders() -> None:

@@ -114,6 +114,12 @@ def test_unknown_order_is_404_json(client: TestClient, auth: dict) -> None:
 def test_a_photo_is_kept_on_the_audit_trail_without_changing_the_status(client: TestClient, auth: dict) -> None:
     order = client.post("/api/v1/work-orders", json=COMPLAINT, headers=auth).json()
     photo = {"url": "http://mmbiz.qpic.cn/radiator.jpg", "media_id": "m1"}
+    # the bot names the resident who sent it: only their own order takes it
+    other = client.post(
+        f"/api/v1/work-orders/{order['id']}/attachments", json={**photo, "resident_openid": "oOTHER"}, headers=auth
+    )
+    assert other.status_code == 404
+    photo["resident_openid"] = COMPLAINT["resident_openid"]
     resp = client.post(f"/api/v1/work-orders/{order['id']}/attachments", json=photo, headers=auth)
     assert resp.status_code == 201, resp.text
     events = client.get(f"/api/v1/work-orders/{order['id']}/events", headers=auth).json()

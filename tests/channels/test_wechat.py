@@ -323,7 +323,13 @@ async def test_buttons_become_numbered_options_and_a_number_maps_back(webhook: W
 # --- registration -------------------------------------------------------------------------------
 async def test_channel_reads_its_credentials(tmp_path: Any) -> None:
     channel = WeChatInput.from_credentials(
-        {"token": "abc", "app_id": "wx1", "api_base_url": "", "outbox_url": f"sqlite:///{tmp_path / 'o.sqlite3'}"}
+        {
+            "token": "abc",
+            "app_id": "wx1",
+            "api_base_url": "",
+            "outbox_url": f"sqlite:///{tmp_path / 'o.sqlite3'}",
+            "admin_token": "rasa-token",
+        }
     )
     assert isinstance(channel, WeChatInput) and WeChatInput.name() == "wechat"
     assert channel.webhook.config.token == "abc"

@@ -1,0 +1,79 @@
+"""Outage notices to residents (6.3.1), composed from fields rather than written freely.
+
+An outage notice goes to every resident of the named communities as the company's official word,
+so its wording is fixed here: the cause is one of a list, with at most a short note; the places and
+times come from the outage itself. Pure functions: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from api.domain.deadlines import LOCAL_TZ
+
+# The causes a notice may name, as residents read them.
+CAUSES: dict[str, str] = {
+    "pipe_burst": "供热管网突发漏水抢修",
+    "station_failure": "换热站设备故障",
+    "heat_source_failure": "热源设备故障",
+    "power_outage": "供电中断",
+    "water_outage": "供水中断",
+    "third_party_damage": "外部施工损坏供热管线",
+    "other_emergency": "突发故障抢修",
+}
+NOTE_MAX_CHARS = 30
+PLACE_MAX_CHARS = 40
+# A note or place is plain words: no links, no phone numbers, no markup.
+_FORBIDDEN = re.compile(r"https?://|www\.|[<>{}\[\]]|\d{7,}|[\u0000-\u001f]", re.IGNORECASE)
+
+
+class NoticeRefused(ValueError):
+    """A field a notice cannot carry; the message names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+def check_words(field: str, text: str | None, limit: int) -> str | None:
+    """``text`` stripped, if a notice may carry it; NoticeRefused otherwise."""
+    if text is None:
+        return None
+    text = text.strip()
+    if len(text) > limit:
+        raise NoticeRefused(field, f"at most {limit} characters")
+    if _FORBIDDEN.search(text):
+        raise NoticeRefused(field, "plain words only: no links, phone numbers or markup")
+    return text or None
+
+
+def cause_text(cause_code: str, note: str | None) -> str:
+    """The cause as residents read it: the listed cause, and the note in brackets."""
+    if cause_code not in CAUSES:
+        raise NoticeRefused("cause_code", f"one of {', '.join(CAUSES)}")
+    label = CAUSES[cause_code]
+    return f"{label}（{note}）" if note else label
+
+
+@dataclass(frozen=True)
+class OutageFacts:
+    """What a notice says."""
+
+    cause_code: str
+    cause_note: str | None
+    communities: tuple[str, ...]
+    repair_location: str
+    expected_restoration_at: datetime
+    extension: bool
+
+
+def outage_notice(facts: OutageFacts) -> str:
+    """The text sent to each resident of the communities: 【停热通知】 or 【停热延长通知】."""
+    restoration = facts.expected_restoration_at.astimezone(LOCAL_TZ).strftime("%m月%d日%H:%M")
+    lead = "停热延长通知" if facts.extension else "停热通知"
+    return (
+        f"【{lead}】因{cause_text(facts.cause_code, facts.cause_note)}，{'、'.join(facts.communities)}暂停供热，"
+        f"抢修地点：{facts.repair_location}，预计{restoration}恢复供热。给您带来不便，敬请谅解。"
+    )
