@@ -35,9 +35,7 @@ from api.services import callbacks, handoffs, kpis, outages
 router = APIRouter()
 
 
-@router.get(
-    "/notifications", response_model=NotificationList, tags=["notifications"], dependencies=[STAFF_OR_MACHINE]
-)
+@router.get("/notifications", response_model=NotificationList, tags=["notifications"], dependencies=[STAFF_OR_MACHINE])
 def list_notifications(
     session: SessionDep,
     after_id: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
