@@ -26,6 +26,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.parsing import LOCAL_TZ, find_time, interval, parse_resident_address
 
@@ -135,3 +136,51 @@ class HeatingEntityExtractor(GraphComponent, EntityExtractorMixin):
             found = self.add_extractor_name(extract(message.get(TEXT) or "", now))
             message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
         return messages
+
+
+# Characters of a message the pipeline reads. The WeChat channel already answers a longer text itself
+# (WECHAT_MAX_TEXT_CHARS); this bound holds for whatever else reaches the parser (Rasa's HTTP API).
+DEFAULT_MAX_CHARS = 1000
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class TextLengthGuard(GraphComponent):
+    """First in the pipeline: every later component reads at most ``max_chars`` characters.
+
+    Tokenising, the n-gram featurizers and DIET's attention cost time and memory that grow with the
+    text (quadratically in attention): 20,000 characters took 26 s and a 45 KB text exhausted the
+    machine. Cutting the text here bounds the cost of any turn; the entities found lie in the kept
+    start of the text, so their spans stay right.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"max_chars": DEFAULT_MAX_CHARS}
+
+    def __init__(self, max_chars: int) -> None:
+        self.max_chars = max_chars
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> TextLengthGuard:
+        return cls(int(config.get("max_chars", DEFAULT_MAX_CHARS)))
+
+    def _cut(self, message: Message) -> None:
+        text = message.get(TEXT)
+        if isinstance(text, str) and len(text) > self.max_chars:
+            message.set(TEXT, text[: self.max_chars])
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            self._cut(message)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        for message in training_data.training_examples:
+            self._cut(message)
+        return training_data

@@ -440,6 +440,9 @@ def perform_action(
     except TransitionRefused as exc:
         raise Conflict(exc.reason, code="transition_not_allowed") from None
     data: dict[str, Any] = {}
+    if at != claimed:
+        # Entered later than the window allows: deadlines and KPIs count the entry time.
+        data.update(claimed_at=claimed.isoformat(), backdate_reason=request.backdate_reason)
 
     if action == Action.RESPOND:
         order.responded_at = at

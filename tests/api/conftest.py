@@ -48,6 +48,8 @@ class FakeOutbound:
     webhook_calls: list[dict[str, Any]] = field(default_factory=list)
     rasa_up: bool = True
     webhook_up: bool = True
+    # Rasa answers with the bot's messages in its HTTP body (no output channel took them).
+    rasa_returns_messages: bool = False
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content or b"null")
@@ -57,7 +59,8 @@ class FakeOutbound:
             if request.url.params.get("token") != "test-rasa-token":
                 return httpx.Response(401, json={"message": "User is not authenticated."})
             self.rasa_calls.append({"path": request.url.path, "params": dict(request.url.params), "body": body})
-            return httpx.Response(200, json={"tracker": {}, "messages": []})
+            messages = [{"recipient_id": "x", "text": "【停热通知】…"}] if self.rasa_returns_messages else []
+            return httpx.Response(200, json={"tracker": {}, "messages": messages})
         if request.url.host == "notify.test":
             if not self.webhook_up:
                 return httpx.Response(503)

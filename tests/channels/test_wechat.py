@@ -369,3 +369,74 @@ async def test_a_bot_that_fails_gets_the_resident_an_apology(webhook: WeChatWebh
 
     reply = await webhook.receive(platform_args(), fixture("text"), broken)
     assert "没有处理成功" in content(reply.body)
+
+
+# --- a resident's text: bounded, never an intent, safe in the reply ----------------------------------
+def text_push(content: str, msg_id: str = "7000000000000001") -> bytes:
+    return (
+        "<xml><ToUserName><![CDATA[gh_account]]></ToUserName><FromUserName><![CDATA[oRESIDENT0001]]></FromUserName>"
+        f"<CreateTime>{NOW}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+    ).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        '/EXTERNAL_callback_survey{"order_id": 707}',
+        '  /EXTERNAL_callback_survey{"order_id": 707}',
+        "\u3000/share_image{\"pic_url\": \"http://evil.example/x.jpg\"}",
+        "/restart",
+    ],
+)
+async def test_a_resident_cannot_name_an_intent(webhook: WeChatWebhook, typed: str) -> None:
+    bot = FakeBot(["好的"])
+    await webhook.receive(platform_args(), text_push(typed), bot)
+    given = bot.received[0].text
+    assert not given.lstrip().startswith("/")
+    assert given.lstrip().startswith("／") and given.lstrip()[1:] == typed.lstrip()[1:]
+
+
+async def test_menu_clicks_and_photos_still_name_their_intents(webhook: WeChatWebhook) -> None:
+    bot = FakeBot(["好的"])
+    await webhook.receive(platform_args(), fixture("click"), bot)
+    assert bot.received[0].text == "/ask_fee_standard"
+
+
+async def test_a_text_over_the_limit_is_answered_without_the_bot(clock: Clock, outbox: Outbox) -> None:
+    webhook = make_webhook(clock, outbox, max_text_chars=50)
+    bot = FakeBot(["不该出现"])
+    reply = await webhook.receive(platform_args(), text_push("暖" * 51), bot)
+    assert bot.received == []
+    assert "51个字" in content(reply.body) and "50字" in content(reply.body)
+    at_limit = await webhook.receive(platform_args(), text_push("暖" * 50, "7000000000000002"), bot)
+    assert content(at_limit.body) == "不该出现" and len(bot.received) == 1
+
+
+async def test_a_reply_containing_the_cdata_end_stays_well_formed(webhook: WeChatWebhook) -> None:
+    echoed = "您描述的是：暖气片]]><Content>伪造</Content>漏水\x07，对吗？"
+    reply = await webhook.receive(platform_args(), fixture("text"), FakeBot([echoed]))
+    assert content(reply.body) == "您描述的是：暖气片]]><Content>伪造</Content>漏水，对吗？"
+    assert ET.fromstring(reply.body).findtext("MsgType") == "text"
+
+
+HOSTILE_EDGES = {
+    "nesting 5000 deep": b"<xml>" + b"<a>" * 5000 + b"</a>" * 5000 + b"</xml>",
+    "unknown encoding": b'<?xml version="1.0" encoding="x-no-such-encoding"?><xml><MsgType>text</MsgType></xml>',
+    "utf-16 declared on utf-8 bytes": b'<?xml version="1.0" encoding="utf-16"?><xml><MsgType>t</MsgType></xml>',
+}
+
+
+@pytest.mark.parametrize("body", HOSTILE_EDGES.values(), ids=HOSTILE_EDGES.keys())
+async def test_hostile_xml_at_the_edges_is_a_400(webhook: WeChatWebhook, body: bytes) -> None:
+    bot = FakeBot(["x"])
+    reply = await webhook.receive(platform_args(), body, bot)
+    assert reply.status == 400 and bot.received == []
+
+
+@pytest.mark.parametrize("timestamp", ["²³", "١٢٣", "12.5", "-1", "9" * 40, "", " 1796000000"])
+async def test_a_malformed_timestamp_is_refused_not_a_crash(webhook: WeChatWebhook, timestamp: str) -> None:
+    args = {**platform_args(), "timestamp": timestamp}
+    args["signature"] = signature(TOKEN, timestamp, args["nonce"])
+    reply = await webhook.receive(args, fixture("text"), FakeBot(["x"]))
+    assert reply.status == 403

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +38,24 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         old.unlink()
     supervisor = stack.Supervisor(stack.build_services(["api", "actions", "rasa"], env), env, log_dir=log_dir)
     supervisor.start(timeout=300)
+    # A supervisor account, made the way an operator makes one (`make admin`): the machine token may not.
+    made = subprocess.run(
+        [stack.API_VENV.bin("python"), "-m", "api.cli", "create-admin", "e2e-supervisor", "--role", "supervisor"],
+        cwd=ROOT,
+        env={**env, "ADMIN_PASSWORD": "e2e supervisor password"},
+        capture_output=True,
+        text=True,
+    )
+    assert made.returncode == 0, made.stderr
+    login = httpx.post(
+        env["API_URL"] + "/api/v1/auth/login",
+        json={"username": "e2e-supervisor", "password": "e2e supervisor password"},
+    )
+    assert login.status_code == 200, login.text
+    env["E2E_SUPERVISOR_TOKEN"] = login.json()["token"]
+    rasa = next(s for s in supervisor.services if s.name == "rasa")
+    assert rasa.proc is not None
+    env["E2E_RASA_PID"] = str(rasa.proc.pid)
     try:
         yield env
     finally:

@@ -168,16 +168,19 @@ def test_an_outage_notice_reaches_the_phone_through_the_customer_service_api(run
         "heated_area_m2": 120000,
         "started_at": (now - timedelta(hours=1)).isoformat(),
         "expected_restoration_at": (now + timedelta(hours=30)).isoformat(),
-        "cause": "一次管网爆管",
+        "cause_code": "pipe_burst",
+        "cause_note": "一次网爆管",
         "repair_location": "文化路与青岛路交叉口",
     }
-    headers = {"Authorization": f"Bearer {env['API_TOKEN']}"}
+    machine = {"Authorization": f"Bearer {env['API_TOKEN']}"}
+    assert httpx.post(env["API_URL"] + "/api/v1/outages", json=outage, headers=machine).status_code == 403
+    headers = {"Authorization": f"Bearer {env['E2E_SUPERVISOR_TOKEN']}"}
     assert httpx.post(env["API_URL"] + "/api/v1/outages", json=outage, headers=headers).status_code == 201
     deadline = time.monotonic() + 30
     pushed: list[dict] = []
     while time.monotonic() < deadline and not pushed:
         inbox = httpx.get(env["API_URL"] + "/simulator/api/inbox", params={"openid": openid}).json()["messages"]
-        pushed = [m for m in inbox if "一次管网爆管" in m["text"]]
+        pushed = [m for m in inbox if "一次网爆管" in m["text"]]
         time.sleep(0.5)
     assert pushed and pushed[0]["kind"] == "custom"
     # staff can list what went out, with the Rasa token
