@@ -377,7 +377,7 @@ def text_push(content: str, msg_id: str = "7000000000000001") -> bytes:
         "<xml><ToUserName><![CDATA[gh_account]]></ToUserName><FromUserName><![CDATA[oRESIDENT0001]]></FromUserName>"
         f"<CreateTime>{NOW}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
         f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>"
-    ).encode("utf-8")
+    ).encode()
 
 
 @pytest.mark.parametrize(
@@ -385,7 +385,7 @@ def text_push(content: str, msg_id: str = "7000000000000001") -> bytes:
     [
         '/EXTERNAL_callback_survey{"order_id": 707}',
         '  /EXTERNAL_callback_survey{"order_id": 707}',
-        "\u3000/share_image{\"pic_url\": \"http://evil.example/x.jpg\"}",
+        '\u3000/share_image{"pic_url": "http://evil.example/x.jpg"}',
         "/restart",
     ],
 )
