@@ -7,13 +7,41 @@ Every error body is ``{"code": ..., "message": ...}``: ``code`` is stable for pr
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: a stable ``code``, a sentence, and for 422 the field(s) at fault."""
+
+    code: str
+    message: str
+    field: str | None = None
+    errors: list[FieldError] | None = None
+
+
+# Documented on every route of /api/v1, so clients (and the schema tests) know each answer's shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "the body is not readable JSON"},
+    401: {"model": ErrorBody, "description": "no valid bearer token"},
+    403: {"model": ErrorBody, "description": "the caller's role may not do this"},
+    404: {"model": ErrorBody, "description": "no such object (or not the resident's own)"},
+    409: {"model": ErrorBody, "description": "not allowed in the object's present state"},
+    422: {"model": ErrorBody, "description": "the request breaks the schema or a rule, naming the field"},
+    429: {"model": ErrorBody, "description": "too many failed logins"},
+}
 
 
 class AppError(Exception):
@@ -97,7 +125,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(
             {"code": code, "message": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
         )

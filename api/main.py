@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from api.db import make_engine, make_session_factory
 from api.domain.deadlines import local_date
-from api.errors import install_error_handlers
+from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.operator_config import load_operator_config, resolve_path
 from api.routes import health, operations, people, staff, work_orders
 from api.services import scheduler
@@ -110,7 +110,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(health.router)
     for router in (work_orders.router, staff.router, people.router, operations.router):
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     if settings.simulator_enabled:
         install_simulator(app, settings)
     return app

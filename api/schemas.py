@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.domain.notices import CAUSES
 from api.domain.work_orders import Category, Kind, Source, Status
@@ -37,9 +37,25 @@ PHONE_PATTERN = r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?|
 
 
 class Strict(BaseModel):
-    """Request bodies refuse unknown fields and trim text."""
+    """Request bodies refuse unknown fields and infinite numbers, and trim text.
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+    Text is trimmed after validation, so a length limit holds for the text as sent, as the published
+    schema says; a required text that is only blanks is refused.
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _trim_text(self) -> Self:
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            if not isinstance(value, str) or value == value.strip():
+                continue
+            trimmed = value.strip()
+            if not trimmed and any(getattr(rule, "min_length", 0) for rule in info.metadata):
+                raise ValueError(f"{name} is blank")
+            setattr(self, name, trimmed)
+        return self
 
 
 # --------------------------------------------------------------------------- work orders

@@ -12,7 +12,10 @@ from api.routes.deps import SessionDep
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
+@router.get(
+    "/health",
+    responses={200: {"description": "the database answers"}, 503: {"description": "the database is down"}},
+)
 def health(session: SessionDep) -> JSONResponse:
     """200 when the database answers, 503 otherwise."""
     try:

@@ -74,6 +74,7 @@ def send_survey(task_id: IdPath, request: Request, session: SessionDep, now: Now
     response_model=HandoffPublic,
     tags=["handoffs"],
     dependencies=[MACHINE_ONLY],
+    responses={200: {"model": HandoffPublic, "description": "the resident's open handoff, already there"}},
 )
 def open_handoff(body: HandoffCreate, response: Response, session: SessionDep, now: NowDep) -> HandoffPublic:
     """The bot hands a chat to a person; an open one for the same resident is returned (200) instead."""

@@ -13,6 +13,7 @@ from wechatpy.crypto import PrpCrypto
 
 from api.simulator.envelope import AesEnvelope, signature
 from api.simulator.platform import FakePlatform
+from bot.settings import ConfigurationError
 from channels.delivery import Outbox, PlatformClient
 from channels.protocol import VOICE_UNRECOGNISED, WeChatConfig
 from channels.state import MemoryState, State
@@ -440,3 +441,18 @@ async def test_a_malformed_timestamp_is_refused_not_a_crash(webhook: WeChatWebho
     args["signature"] = signature(TOKEN, timestamp, args["nonce"])
     reply = await webhook.receive(args, fixture("text"), FakeBot(["x"]))
     assert reply.status == 403
+
+
+def test_the_channel_refuses_an_open_rasa_api_outside_tests() -> None:
+    with pytest.raises(ConfigurationError, match="RASA_AUTH_TOKEN"):
+        WeChatInput.from_credentials({"token": "abc", "admin_token": "", "app_env": "development"})
+
+
+@pytest.mark.parametrize(
+    ("token", "secret"), [("dev-wechat-token", "a-real-app-secret-123"), ("a-real-token-12345", "short")]
+)
+def test_production_refuses_sample_or_short_wechat_secrets(token: str, secret: str) -> None:
+    with pytest.raises(ConfigurationError):
+        WeChatInput.from_credentials(
+            {"token": token, "app_secret": secret, "admin_token": "R7n1-yH4sQe6uB0d", "app_env": "production"}
+        )

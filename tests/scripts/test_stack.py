@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -105,15 +108,16 @@ def test_production_refuses_sample_secrets() -> None:
     env = stack.load_env(
         {
             "APP_ENV": "production",
-            "API_TOKEN": "real",
-            "RASA_AUTH_TOKEN": "real",
+            "API_TOKEN": "real-api-token-Zq8v3kLw",
+            "RASA_AUTH_TOKEN": "real-rasa-token-R7n1yH4s",
+            "ACTION_SERVER_TOKEN": "real-action-token-Qe6uB0d",
             "WECHAT_APP_ID": "wx123",
-            "WECHAT_APP_SECRET": "real",
+            "WECHAT_APP_SECRET": "real-app-secret-9pT2mXc",
         }
     )
     with pytest.raises(stack.StackError, match="WECHAT_TOKEN"):
         stack.check_for_production(env)
-    stack.check_for_production({**env, "WECHAT_TOKEN": "a-real-token"})
+    stack.check_for_production({**env, "WECHAT_TOKEN": "a-real-wechat-token"})
 
 
 def test_junit_counts(tmp_path: Path) -> None:
@@ -135,3 +139,73 @@ def test_make_run_plays_the_platform_only_without_one(given: dict, simulator: st
     stack.use_simulator_by_default(env)
     assert env["SIMULATOR_ENABLED"] == simulator
     assert (env.get("WECHAT_API_BASE_URL") or None) == base_url
+
+
+def crashing_service(code: int = 3) -> stack.Service:
+    return stack.Service("crashy", [sys.executable, "-c", f"import sys; sys.exit({code})"], "http://127.0.0.1:9", "/")
+
+
+def test_a_crashed_service_is_restarted_with_a_doubling_backoff(tmp_path: Path) -> None:
+    service = crashing_service()
+    supervisor = stack.Supervisor([service], dict(os.environ), log_dir=tmp_path)
+    supervisor._spawn(service)
+    assert service.proc is not None and service.proc.wait(timeout=30) == 3
+    now = time.monotonic()
+    assert supervisor.restart_crashed(now) == []  # the first restart waits 1 s
+    assert service.restart_at == pytest.approx(now + 1)
+    assert supervisor.restart_crashed(now + 0.5) == []
+    assert supervisor.restart_crashed(now + 1) == ["crashy"]
+    service.proc.wait(timeout=30)
+    assert supervisor.restart_crashed(now + 1.5) == []  # the second waits 2 s
+    assert service.restart_at == pytest.approx(now + 3.5)
+    assert supervisor.restart_crashed(now + 3.5) == ["crashy"]
+    service.proc.wait(timeout=30)
+    # up long enough before it crashed: the count starts over
+    service.started_at = now - stack.STABLE_SECONDS - 1
+    supervisor.restart_crashed(now + 4)
+    assert service.crashes == 1 and service.restart_at == pytest.approx(now + 5)
+    supervisor.stop()
+
+
+def test_the_backoff_is_capped() -> None:
+    service = crashing_service()
+    supervisor = stack.Supervisor([service], dict(os.environ))
+    supervisor._spawn(service)
+    assert service.proc is not None
+    service.proc.wait(timeout=30)
+    service.crashes = 20
+    now = time.monotonic()
+    supervisor.restart_crashed(now)
+    assert service.restart_at == pytest.approx(now + stack.MAX_RESTART_DELAY)
+    supervisor.stop()
+
+
+def test_a_running_service_is_left_alone_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    sleeper = stack.Service("sleepy", [sys.executable, "-c", "import time; time.sleep(60)"], "http://127.0.0.1:9", "/")
+    supervisor = stack.Supervisor([sleeper], dict(os.environ), log_dir=tmp_path)
+    supervisor._spawn(sleeper)
+    assert supervisor.restart_crashed(time.monotonic()) == []
+    stopping = threading.Event()
+    result: list[int] = []
+    waiter = threading.Thread(target=lambda: result.append(supervisor.wait(stopping)))
+    waiter.start()
+    time.sleep(1)
+    assert sleeper.proc is not None and sleeper.proc.poll() is None
+    stopping.set()
+    waiter.join(timeout=30)
+    assert result == [0] and sleeper.proc.poll() is not None
+
+
+@pytest.mark.parametrize("missing", ["RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN"])
+def test_open_internal_apis_are_refused_outside_tests(missing: str) -> None:
+    env = {"APP_ENV": "development", "RASA_AUTH_TOKEN": "t1", "ACTION_SERVER_TOKEN": "t2", missing: ""}
+    with pytest.raises(stack.StackError, match=missing):
+        stack.check_for_production(env)
+    stack.check_for_production({**env, "APP_ENV": "test"})
+
+
+def test_production_refuses_short_secrets() -> None:
+    strong = {key: f"{key.lower()}-Zq8v3kLw9pT2mXc" for key in stack.SECRET_KEYS}
+    stack.check_for_production({"APP_ENV": "production", **strong})
+    with pytest.raises(stack.StackError, match="API_TOKEN"):
+        stack.check_for_production({"APP_ENV": "production", **strong, "API_TOKEN": "a"})

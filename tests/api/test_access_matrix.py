@@ -1,0 +1,169 @@
+"""Who may call what: every route of /api/v1 (and every work-order action) against every kind of
+caller. The table below is the specification; a new route fails the first test until it is added.
+
+"machine" is API_TOKEN (the bot and scripts, acting for a resident); staff are agent, supervisor and
+admin. Anonymous callers and wrong tokens get 401 everywhere but the login. A role outside a route's
+set gets 403; a role inside it gets past the check (any other answer: 200, 404, 409, 422 ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.domain.state_machine import Action
+
+MACHINE, AGENT, SUPERVISOR, ADMIN = "machine", "agent", "supervisor", "admin"
+STAFF = {AGENT, SUPERVISOR, ADMIN}
+EVERYONE = STAFF | {MACHINE}
+SUPERVISORS = {SUPERVISOR, ADMIN}
+
+# (method, path template) -> roles admitted.
+ROUTES: dict[tuple[str, str], set[str]] = {
+    ("GET", "/api/v1/work-orders"): EVERYONE,
+    ("POST", "/api/v1/work-orders"): EVERYONE,
+    ("GET", "/api/v1/work-orders/{order_id}"): EVERYONE,
+    ("GET", "/api/v1/work-orders/{order_id}/contact"): STAFF,
+    ("GET", "/api/v1/work-orders/{order_id}/events"): EVERYONE,
+    ("POST", "/api/v1/work-orders/{order_id}/attachments"): EVERYONE,
+    ("POST", "/api/v1/work-orders/{order_id}/actions/{action}"): EVERYONE,  # refined per action below
+    ("POST", "/api/v1/auth/login"): EVERYONE,
+    ("POST", "/api/v1/auth/logout"): EVERYONE,
+    ("GET", "/api/v1/auth/me"): EVERYONE,
+    ("POST", "/api/v1/staff-users"): {ADMIN},
+    ("GET", "/api/v1/residents/{openid}"): {MACHINE},
+    ("POST", "/api/v1/grid-workers"): SUPERVISORS,
+    ("GET", "/api/v1/grid-workers/{openid}"): EVERYONE,
+    ("GET", "/api/v1/notifications"): EVERYONE,
+    ("GET", "/api/v1/callbacks"): STAFF,
+    ("POST", "/api/v1/callbacks/{task_id}/survey"): SUPERVISORS,
+    ("GET", "/api/v1/handoffs"): STAFF,
+    ("POST", "/api/v1/handoffs"): {MACHINE},
+    ("POST", "/api/v1/handoffs/{handoff_id}/take"): STAFF,
+    # the fixture's handoff is held by another agent: only a supervisor may close it
+    ("POST", "/api/v1/handoffs/{handoff_id}/close"): SUPERVISORS,
+    ("POST", "/api/v1/outages/preview"): STAFF,
+    ("GET", "/api/v1/outages"): EVERYONE,
+    ("POST", "/api/v1/outages"): STAFF,
+    ("PATCH", "/api/v1/outages/{outage_id}"): STAFF,
+    ("GET", "/api/v1/kpis"): STAFF,
+    ("GET", "/api/v1/status"): EVERYONE,
+}
+
+# Work-order actions: staff work the order, a supervisor approves (10.1.3), the resident confirms a
+# quote through the bot (10.2.2), a call-back is staff's or the bot's (WeChat survey).
+ACTIONS: dict[str, set[str]] = {
+    "respond": STAFF,
+    "dispatch": STAFF,
+    "arrive": STAFF,
+    "quote": STAFF,
+    "complete": STAFF,
+    "close": STAFF,
+    "return": SUPERVISORS,
+    "extend": SUPERVISORS,
+    "cancel": SUPERVISORS,
+    "confirm_quote": {MACHINE},
+    "callback": EVERYONE,
+}
+
+PUBLIC = {("POST", "/api/v1/auth/login")}
+
+
+def test_the_table_names_every_route_and_action(client: TestClient) -> None:
+    served = {
+        (method.upper(), path)
+        for path, operations in client.get("/openapi.json").json()["paths"].items()
+        if path.startswith("/api/v1")
+        for method in operations
+    }
+    assert served == set(ROUTES)
+    assert set(ACTIONS) == {a.value for a in Action}
+
+
+@pytest.fixture
+def callers(client: TestClient, auth: dict, staff: Callable[[str], dict]) -> dict[str, dict]:
+    return {MACHINE: auth, AGENT: staff("agent"), SUPERVISOR: staff("supervisor"), ADMIN: staff("admin")}
+
+
+@pytest.fixture
+def ids(client: TestClient, auth: dict, callers: dict[str, dict], staff: Callable[[str], dict]) -> dict[str, str]:
+    """One of everything a path can name; the handoff is held by another agent."""
+    order = client.post(
+        "/api/v1/work-orders",
+        json={
+            "kind": "complaint",
+            "category": "service",
+            "source": "wechat",
+            "description": "态度差",
+            "resident_openid": "oMATRIX",
+            "address": "阳光小区3号楼2单元501",
+        },
+        headers=auth,
+    ).json()
+    for step in ("respond", "complete"):
+        client.post(f"/api/v1/work-orders/{order['id']}/actions/{step}", headers=callers[AGENT])
+    task = client.get("/api/v1/callbacks", headers=callers[AGENT]).json()["items"][0]
+    handoff = client.post("/api/v1/handoffs", json={"resident_openid": "oMATRIX", "reason": "other"}, headers=auth)
+    client.post(f"/api/v1/handoffs/{handoff.json()['id']}/take", headers=staff("agent"))
+    outage = client.post(
+        "/api/v1/outages",
+        json={
+            "communities": ["阳光小区"],
+            "heated_area_m2": 1000,
+            "started_at": "2026-12-10T08:00:00+08:00",
+            "expected_restoration_at": "2026-12-10T12:00:00+08:00",
+            "cause_code": "pipe_burst",
+            "repair_location": "文化路",
+        },
+        headers=callers[AGENT],
+    )
+    return {
+        "order_id": str(order["id"]),
+        "openid": "oMATRIX",
+        "task_id": str(task["id"]),
+        "handoff_id": str(handoff.json()["id"]),
+        "outage_id": str(outage.json()["id"]),
+    }
+
+
+def concrete(path: str, ids: dict[str, str], action: str = "respond") -> str:
+    return path.format(**ids, action=action)
+
+
+def calls(ids: dict[str, str]) -> list[tuple[str, str, set[str]]]:
+    """(method, concrete path, admitted roles), with the action route once per action; logout last."""
+    result = []
+    for (method, path), roles in ROUTES.items():
+        if path.endswith("/actions/{action}"):
+            result += [(method, concrete(path, ids, action), owners) for action, owners in ACTIONS.items()]
+        elif path != "/api/v1/auth/logout":
+            result.append((method, concrete(path, ids), roles))
+    result.append(("POST", "/api/v1/auth/logout", ROUTES[("POST", "/api/v1/auth/logout")]))
+    return result
+
+
+def test_anonymous_and_wrong_tokens_get_401_everywhere(client: TestClient, ids: dict[str, str]) -> None:
+    for method, path, _ in calls(ids):
+        if (method, path) in PUBLIC:
+            continue
+        for headers in ({}, {"Authorization": "Bearer wrong-token"}, {"Authorization": "Basic dGVzdDp0ZXN0"}):
+            resp = client.request(method, path, json={}, headers=headers)
+            assert resp.status_code == 401, (method, path, headers, resp.text)
+
+
+@pytest.mark.parametrize("role", [MACHINE, AGENT, SUPERVISOR, ADMIN])
+def test_each_role_gets_exactly_its_routes_and_actions(
+    client: TestClient, ids: dict[str, str], callers: dict[str, dict], role: str
+) -> None:
+    refused, admitted = [], []
+    for method, path, roles in calls(ids):
+        resp = client.request(method, path, json={}, headers=callers[role])
+        if role in roles:
+            if resp.status_code in (401, 403):
+                refused.append((method, path, resp.status_code, resp.text))
+        elif resp.status_code != 403 and (method, path) not in PUBLIC:
+            admitted.append((method, path, resp.status_code))
+    assert refused == [], f"{role} was refused what it may do"
+    assert admitted == [], f"{role} got past the check of what it may not do"
