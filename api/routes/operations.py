@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from api.auth import MACHINE_ONLY, STAFF, STAFF_OR_MACHINE, SUPERVISORS, PrincipalDep
 from api.domain.deadlines import local_date
+from api.domain.privacy import mask_text
 from api.errors import Unprocessable
 from api.models import Notification, WorkOrder
 from api.routes.deps import ContextDep, IdPath, NowDep, SessionDep
@@ -90,7 +91,9 @@ def list_handoffs(
     status_: Annotated[str | None, Query(alias="status", pattern="^(waiting|active|closed)$")] = None,
 ) -> HandoffList:
     items, total = handoffs.list_handoffs(session, status_)
-    return HandoffList(items=[HandoffPublic.model_validate(h) for h in items], total=total)
+    # A summary quotes the resident, who may have typed a phone number: staff see it masked (12.1).
+    shown = [HandoffPublic.model_validate(h) for h in items]
+    return HandoffList(items=[h.model_copy(update={"summary": mask_text(h.summary)}) for h in shown], total=total)
 
 
 @router.post("/handoffs/{handoff_id}/take", response_model=HandoffPublic, tags=["handoffs"], dependencies=[STAFF])

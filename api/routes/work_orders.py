@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 
 from api.auth import STAFF, STAFF_OR_MACHINE, PrincipalDep
-from api.domain.privacy import mask_address, mask_phone
+from api.domain.privacy import mask_address, mask_phone, mask_text
 from api.domain.state_machine import Action
 from api.domain.work_orders import Kind, Source, Status
 from api.errors import Unprocessable
@@ -39,6 +39,7 @@ def shown(order: WorkOrder, principal: Principal) -> WorkOrderPublic:
         return public
     return public.model_copy(
         update={
+            "description": mask_text(order.description) or "",
             "phone": mask_phone(order.phone),
             "address": mask_address(order.address, order.community, order.building),
             "unit": None if order.unit is None else "*",

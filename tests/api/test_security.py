@@ -234,10 +234,11 @@ def test_a_lock_passes_with_its_window(client: TestClient, clock: FixedClock) ->
 def test_staff_see_contact_data_masked_and_read_it_whole_on_purpose(
     client: TestClient, auth: dict, agent: dict
 ) -> None:
-    order = create(client, auth)
+    order = create(client, auth, description="阀门坏了，打我另一个电话13912345678")
     assert client.get(f"{ORDERS}/{order['id']}", headers=auth).json()["phone"] == "13800138000"
     shown = client.get(f"{ORDERS}/{order['id']}", headers=agent).json()
     assert shown["phone"] == "138****8000"
+    assert shown["description"] == "阀门坏了，打我另一个电话139****5678"
     assert shown["address"] == "阳光小区3号楼****" and shown["room"] == "***"
     listed = client.get(ORDERS, headers=agent).json()["items"][0]
     assert listed["phone"] == "138****8000"
@@ -366,3 +367,10 @@ def test_the_api_description_is_not_public_in_production(
 
 def test_the_api_description_is_there_in_development(client: TestClient) -> None:
     assert client.get("/openapi.json").status_code == 200
+
+
+def test_a_handoff_summary_shows_staff_phone_numbers_masked(client: TestClient, auth: dict, agent: dict) -> None:
+    body = {"resident_openid": "oQUOTE", "reason": "requested", "summary": "住户：找人工，我电话13800138000"}
+    client.post("/api/v1/handoffs", json=body, headers=auth)
+    listed = client.get("/api/v1/handoffs", headers=agent).json()["items"]
+    assert listed[0]["summary"] == "住户：找人工，我电话138****8000"

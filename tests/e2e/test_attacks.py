@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import xml.etree.ElementTree as ET  # parses our own service's reply
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -118,3 +119,44 @@ def test_rasa_http_api_refuses_a_wrong_token(running_stack: dict[str, str]) -> N
     assert httpx.get(url).status_code == 401
     assert httpx.get(url, params={"token": "guessed"}).status_code == 401
     assert httpx.get(url, params={"token": env["RASA_AUTH_TOKEN"]}).status_code == 200
+
+
+def test_a_notice_to_a_resident_who_never_wrote_is_kept_for_staff_not_marked_sent(
+    running_stack: dict[str, str],
+) -> None:
+    """Before: Rasa returned the text in its HTTP answer (no latest channel) and the backend marked it
+    delivered. Now it goes through the WeChat channel's outbox, whose state is the truth: outside the
+    48-hour window and without a template it is undelivered, for staff to follow up."""
+    env = running_stack
+    machine = {"Authorization": f"Bearer {env['API_TOKEN']}"}
+    supervisor = {"Authorization": f"Bearer {env['E2E_SUPERVISOR_TOKEN']}"}
+    silent = "oE2E-never-wrote"
+    order = {
+        "kind": "consultation",
+        "category": "other",
+        "source": "phone",
+        "description": "电话咨询",
+        "resident_openid": silent,
+        "address": "静园小区2号楼1单元302",
+    }
+    assert httpx.post(env["API_URL"] + "/api/v1/work-orders", json=order, headers=machine).status_code == 201
+    now = datetime.now(UTC)
+    outage = {
+        "communities": ["静园小区"],
+        "heated_area_m2": 50000,
+        "started_at": (now - timedelta(hours=1)).isoformat(),
+        "expected_restoration_at": (now + timedelta(hours=30)).isoformat(),
+        "cause_code": "station_failure",
+        "repair_location": "静园小区换热站",
+    }
+    assert httpx.post(env["API_URL"] + "/api/v1/outages", json=outage, headers=supervisor).status_code == 201
+    outbox_url = env["RASA_URL"] + "/webhooks/wechat/outbox"
+    rasa = {"Authorization": f"Bearer {env['RASA_AUTH_TOKEN']}"}
+    deadline = time.monotonic() + 30
+    kept: list[dict] = []
+    while time.monotonic() < deadline and not kept:
+        kept = httpx.get(outbox_url, params={"openid": silent}, headers=rasa).json()["messages"]
+        time.sleep(0.5)
+    assert kept and kept[0]["status"] == "undelivered"
+    inbox = httpx.get(env["API_URL"] + "/simulator/api/inbox", params={"openid": silent}).json()["messages"]
+    assert inbox == []
