@@ -153,6 +153,14 @@ class BackendClient:
             },
         )
 
+    async def confirm_quote(self, order_id: int, resident_openid: str) -> dict[str, Any]:
+        """The resident confirms the paid repair's quote (10.2.2); the backend refuses another resident's order."""
+        return await self._request(
+            "POST",
+            f"/work-orders/{order_id}/actions/confirm_quote",
+            json={"resident_openid": resident_openid, "note": "住户在微信中确认报价"},
+        )
+
     async def _optional(self, method: str, path: str) -> dict[str, Any] | None:
         try:
             return await self._request(method, path)

@@ -77,3 +77,13 @@ def outage_notice(facts: OutageFacts) -> str:
         f"【{lead}】因{cause_text(facts.cause_code, facts.cause_note)}，{'、'.join(facts.communities)}暂停供热，"
         f"抢修地点：{facts.repair_location}，预计{restoration}恢复供热。给您带来不便，敬请谅解。"
     )
+
+
+def quote_notice(number: str, items: list[dict[str, object]], total: str) -> str:
+    """A paid repair's quote as the resident reads it before confirming (10.2.2: items, prices, materials)."""
+    lines = [f"【维修报价】工单 {number} 的维修项目："]
+    for item in items:
+        material = f"（{item['material']}）" if item.get("material") else ""
+        lines.append(f"· {item['item']}{material} ×{item['quantity']}，单价 {item['price']} 元")
+    lines.append(f"合计 {total} 元。依据《威海市城镇供热服务规范》10.2.2，维修前须经您确认。")
+    return "\n".join(lines)

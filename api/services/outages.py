@@ -19,7 +19,7 @@ from api.models import Notification, Outage
 from api.schemas import OutageCreate, OutagePreview, OutageUpdate
 from api.services.people import openids_in_communities
 from api.services.principals import Principal
-from api.services.scheduler import _add_once
+from api.services.scheduler import add_once
 
 NOTICE_THRESHOLD = timedelta(hours=24)
 
@@ -139,7 +139,7 @@ def _notify_if_long(session: Session, outage: Outage, now: datetime) -> None:
         )
     )
     for openid in openids_in_communities(session, outage.communities):
-        _add_once(
+        add_once(
             session,
             Notification(
                 kind="outage_notice",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -49,7 +50,7 @@ def _local(moment: datetime) -> str:
     return moment.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M")
 
 
-def _add_once(session: Session, notification: Notification) -> bool:
+def add_once(session: Session, notification: Notification) -> bool:
     """Insert unless a row with its dedup_key exists; True when this call created it."""
     values = {c.key: getattr(notification, c.key) for c in Notification.__table__.columns if c.key != "id"}
     values["delivery_attempts"] = 0
@@ -70,7 +71,7 @@ def _notify_staff(session: Session, deadline: Deadline, kind: str, now: datetime
         if kind == "breach"
         else f"工单 {order.number} 的{words}时限将于 {due} 到期"
     )
-    return _add_once(
+    return add_once(
         session,
         Notification(
             kind=kind,
@@ -117,6 +118,15 @@ def _claim(session: Session, notification_id: int, now: datetime) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def _entities(session: Session, notification: Notification) -> dict[str, Any]:
+    """What the bot needs to say a resident's message: its text, and the outage or order it is about."""
+    entities: dict[str, Any] = {"message": notification.message, "outage_id": notification.outage_id}
+    if notification.order_id is not None:
+        order = session.get(WorkOrder, notification.order_id)
+        entities.update(order_id=notification.order_id, order_number=order.number if order else None)
+    return entities
+
+
 def deliver_pending(session: Session, now: datetime, notifier: WebhookNotifier, bot: BotClient) -> int:
     """Send what is queued and due; returns how many were delivered."""
     staff_kinds_need_webhook = notifier.configured
@@ -138,7 +148,7 @@ def deliver_pending(session: Session, now: datetime, notifier: WebhookNotifier, 
                 bot.trigger_intent(
                     notification.recipient_openid,
                     f"EXTERNAL_{notification.kind}",
-                    {"message": notification.message, "outage_id": notification.outage_id},
+                    _entities(session, notification),
                 )
             else:
                 notifier.send(

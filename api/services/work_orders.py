@@ -14,14 +14,25 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.domain import deadlines as rules
+from api.domain import notices
 from api.domain.addresses import parse_address
 from api.domain.state_machine import Action, OrderState, TransitionRefused, next_status
 from api.domain.work_orders import Category, Kind, Source, Status
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
-from api.models import Address, CallbackTask, Deadline, GridWorker, Resident, WorkOrder, WorkOrderEvent
+from api.models import (
+    Address,
+    CallbackTask,
+    Deadline,
+    GridWorker,
+    Notification,
+    Resident,
+    WorkOrder,
+    WorkOrderEvent,
+)
 from api.operator_config import OperatorConfig
 from api.schemas import ActionRequest, AttachmentCreate, WorkOrderCreate, WorkOrderFilter
 from api.services.principals import Principal, Role
+from api.services.scheduler import add_once
 
 # Which deadline each action meets. 10.2.3: a leak is "handled" once staff are on site; 9.1.2: a
 # business request is decided when staff respond (accept it) or cancel it (refuse it, with the reason).
@@ -60,9 +71,10 @@ class Context:
 
 
 # Who may take each action. Staff work the order; a supervisor approves returns, extensions and
-# cancellations (10.1.3); only the resident confirms a quote (10.2.2), through the bot (the machine
-# token naming the order's own resident); a call-back is recorded by staff (phone, face to face) or
-# by the bot for the resident who answered the WeChat survey.
+# cancellations (10.1.3); only the resident confirms a quote (10.2.2): in WeChat, through the bot (the
+# machine token naming the order's own resident), or, for a resident without WeChat, on paper that
+# staff record with a note; a call-back is recorded by staff (phone, face to face) or by the bot for
+# the resident who answered the WeChat survey.
 STAFF = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 ACTION_OWNERS: dict[Action, frozenset[Role]] = {
@@ -75,7 +87,7 @@ ACTION_OWNERS: dict[Action, frozenset[Role]] = {
     Action.RETURN: SUPERVISORS,
     Action.EXTEND: SUPERVISORS,
     Action.CANCEL: SUPERVISORS,
-    Action.CONFIRM_QUOTE: frozenset({Role.MACHINE}),
+    Action.CONFIRM_QUOTE: STAFF | {Role.MACHINE},
     Action.CALLBACK: STAFF | {Role.MACHINE},
 }
 
@@ -340,16 +352,30 @@ def attach(
     order = get_work_order(session, order_id)
     if principal.role == Role.MACHINE:
         check_resident(order, attachment.resident_openid)
+    data = {"kind": attachment.kind, "url": attachment.url, "media_id": attachment.media_id}
+    return _record_without_move(session, order, "attachment", principal, now, attachment.note, data)
+
+
+def _record_without_move(
+    session: Session,
+    order: WorkOrder,
+    action: str,
+    principal: Principal,
+    now: datetime,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> WorkOrderEvent:
+    """An audit event that leaves the order's status as it is (a photo, a read of contact data)."""
     event = WorkOrderEvent(
         order_id=order.id,
-        action="attachment",
+        action=action,
         from_status=order.status,
         to_status=order.status,
         actor=principal.name,
         at=now,
         recorded_at=now,
-        note=attachment.note,
-        data={"kind": attachment.kind, "url": attachment.url, "media_id": attachment.media_id},
+        note=note,
+        data=data,
     )
     session.add(event)
     session.commit()
@@ -364,20 +390,7 @@ def check_resident(order: WorkOrder, resident_openid: str | None) -> None:
 
 def record_contact_view(session: Session, order: WorkOrder, principal: Principal, now: datetime) -> None:
     """Staff read the whole phone and address: kept on the audit trail (12.1)."""
-    session.add(
-        WorkOrderEvent(
-            order_id=order.id,
-            action="contact_viewed",
-            from_status=order.status,
-            to_status=order.status,
-            actor=principal.name,
-            at=now,
-            recorded_at=now,
-            note=None,
-            data=None,
-        )
-    )
-    session.commit()
+    _record_without_move(session, order, "contact_viewed", principal, now)
 
 
 def list_work_orders(session: Session, filters: WorkOrderFilter, now: datetime) -> tuple[list[WorkOrder], int]:
@@ -455,6 +468,7 @@ def perform_action(
         order.quote_total = sum((item.price * item.quantity for item in request.quote_items), Decimal(0))
         order.quote_confirmed_at = None
         data["quote_total"] = str(order.quote_total)
+        _ask_resident_to_confirm(session, order, ctx.now)
     elif action == Action.CONFIRM_QUOTE:
         order.quote_confirmed_at = at
     elif action == Action.COMPLETE:
@@ -515,13 +529,16 @@ def _check_owner(action: Action, principal: Principal, request: ActionRequest, o
     if principal.role not in owners:
         if owners == SUPERVISORS:
             raise Forbidden(f"{action.value} needs a supervisor's approval")  # 10.1.3
-        if owners == {Role.MACHINE}:
-            raise Forbidden(f"{action.value} is the resident's own decision (10.2.2), made through WeChat")
         raise Forbidden(f"{action.value} is done by staff")
     if principal.role == Role.MACHINE:
         check_resident(order, request.resident_openid)
         if action == Action.CALLBACK and request.method != "wechat":
             raise Forbidden("the bot records WeChat call-backs only")
+    elif action == Action.CONFIRM_QUOTE:
+        if order.resident_openid:
+            raise Forbidden("confirm_quote is the resident's own decision (10.2.2), made in WeChat")
+        if not request.note:
+            raise Unprocessable("note", "say how the resident confirmed the quote (e.g. signed on site)")
 
 
 def effective_time(claimed: datetime, principal: Principal, request: ActionRequest, ctx: Context) -> datetime:
@@ -556,6 +573,24 @@ def _extend(order: WorkOrder, request: ActionRequest, ctx: Context) -> None:
     order.extended = True
     order.extension_reason = request.reason
     order.calendar_uncertain = order.calendar_uncertain or not certain
+
+
+def _ask_resident_to_confirm(session: Session, order: WorkOrder, now: datetime) -> None:
+    """10.2.2: the resident confirms the quote; one reached in WeChat is asked there, through the bot."""
+    if not order.resident_openid or order.quote_items is None or order.quote_total is None:
+        return
+    add_once(
+        session,
+        Notification(
+            kind="quote_confirmation",
+            recipient_openid=order.resident_openid,
+            order_id=order.id,
+            dedup_key=f"quote:{order.id}:{now.isoformat()}",
+            message=notices.quote_notice(order.number or "", order.quote_items, f"{order.quote_total:.2f}"),
+            created_at=now,
+            next_attempt_at=now,
+        ),
+    )
 
 
 def _create_callback_task(session: Session, order: WorkOrder) -> None:

@@ -30,6 +30,7 @@ class FakeBackend:
     handoffs: list[dict[str, Any]] = field(default_factory=list)
     callbacks: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    confirmed_quotes: list[dict[str, Any]] = field(default_factory=list)
     fail_next: int = 0  # answer this many requests with 503 first
     response_minutes: int = 30
 
@@ -38,6 +39,7 @@ class FakeBackend:
         app.router.add_post("/api/v1/work-orders", self.create)
         app.router.add_get("/api/v1/work-orders", self.list_orders)
         app.router.add_post("/api/v1/work-orders/{id}/actions/callback", self.callback)
+        app.router.add_post("/api/v1/work-orders/{id}/actions/confirm_quote", self.confirm_quote)
         app.router.add_post("/api/v1/work-orders/{id}/attachments", self.attach)
         app.router.add_get("/api/v1/residents/{openid}", self.resident)
         app.router.add_get("/api/v1/grid-workers/{openid}", self.grid_worker)
@@ -121,6 +123,15 @@ class FakeBackend:
             return web.json_response({"code": "not_found", "message": "no order"}, status=404)
         self.callbacks.append({"order_id": order_id, **self.requests[-1]["body"]})
         return web.json_response({**order, "status": "called_back"})
+
+    async def confirm_quote(self, request: web.Request) -> web.Response:
+        order_id = int(request.match_info["id"])
+        order = next((o for o in self.orders if o["id"] == order_id), None)
+        body = self.requests[-1]["body"]
+        if order is None or order.get("resident_openid") != body.get("resident_openid"):
+            return web.json_response({"code": "not_found", "message": "no order"}, status=404)
+        self.confirmed_quotes.append({"order_id": order_id, **body})
+        return web.json_response(order)
 
     async def resident(self, request: web.Request) -> web.Response:
         found = self.residents.get(request.match_info["openid"])

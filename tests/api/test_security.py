@@ -374,3 +374,38 @@ def test_a_handoff_summary_shows_staff_phone_numbers_masked(client: TestClient, 
     client.post("/api/v1/handoffs", json=body, headers=auth)
     listed = client.get("/api/v1/handoffs", headers=agent).json()["items"]
     assert listed[0]["summary"] == "住户：找人工，我电话138****8000"
+
+
+# --- quotes (10.2.2) -------------------------------------------------------------------------------
+def test_a_quote_is_sent_to_the_wechat_resident_who_alone_confirms_it(
+    client: TestClient, auth: dict, agent: dict, outbound: FakeOutbound
+) -> None:
+    order = create(client, auth)
+    for step in ("respond", "dispatch", "arrive"):
+        act(client, agent, order["id"], step)
+    items = [{"item": "更换暖气阀门", "material": "DN20铜阀", "quantity": 2, "price": "45.50"}]
+    assert act(client, agent, order["id"], "quote", quote_items=items).status_code == 200
+    run_scheduler_once(client.app)
+    sent = outbound.rasa_calls[-1]
+    assert sent["path"] == "/conversations/oOWNER/trigger_intent"
+    assert sent["body"]["name"] == "EXTERNAL_quote_confirmation"
+    entities = sent["body"]["entities"]
+    assert (entities["order_id"], entities["order_number"]) == (order["id"], order["number"])
+    assert (
+        "更换暖气阀门（DN20铜阀） ×2，单价 45.50 元" in entities["message"] and "合计 91.00 元" in entities["message"]
+    )
+    assert act(client, agent, order["id"], "confirm_quote", note="住户说可以").status_code == 403
+    assert act(client, auth, order["id"], "confirm_quote", resident_openid="oOWNER").status_code == 200
+
+
+def test_staff_record_the_paper_confirmation_of_a_resident_without_wechat(
+    client: TestClient, auth: dict, agent: dict
+) -> None:
+    order = create(client, auth, resident_openid=None, source="phone")
+    for step in ("respond", "dispatch", "arrive"):
+        act(client, agent, order["id"], step)
+    act(client, agent, order["id"], "quote", quote_items=[{"item": "更换排气阀", "quantity": 1, "price": "20"}])
+    without_note = act(client, agent, order["id"], "confirm_quote")
+    assert without_note.status_code == 422 and without_note.json()["field"] == "note"
+    assert act(client, agent, order["id"], "confirm_quote", note="住户在报价单上签字").status_code == 200
+    assert act(client, agent, order["id"], "complete", result="已更换").json()["status"] == "completed"

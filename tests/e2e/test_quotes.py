@@ -1,0 +1,46 @@
+"""A paid repair's quote through every layer (10.2.2): staff quote, the resident gets it on the phone
+with numbered options, replies "1", and the order records the resident's confirmation."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from tests.e2e.test_walking_skeleton import phone
+
+
+def test_the_resident_confirms_a_quote_on_the_phone(running_stack: dict[str, str]) -> None:
+    env = running_stack
+    openid = "oE2E-quote"
+    phone(env, openid, "text", "你好")  # the resident has written: the 48-hour window is open
+    machine = {"Authorization": f"Bearer {env['API_TOKEN']}"}
+    staff = {"Authorization": f"Bearer {env['E2E_SUPERVISOR_TOKEN']}"}
+    order = {
+        "kind": "repair",
+        "category": "equipment",
+        "source": "wechat",
+        "description": "暖气阀门坏了",
+        "resident_openid": openid,
+        "address": "阳光小区8号楼1单元101",
+    }
+    created = httpx.post(env["API_URL"] + "/api/v1/work-orders", json=order, headers=machine).json()
+    url = env["API_URL"] + f"/api/v1/work-orders/{created['id']}"
+    for step in ("respond", "dispatch", "arrive"):
+        assert httpx.post(f"{url}/actions/{step}", headers=staff).status_code == 200
+    items = [{"item": "更换暖气阀门", "material": "DN20铜阀", "quantity": 1, "price": "45.50"}]
+    assert httpx.post(f"{url}/actions/quote", json={"quote_items": items}, headers=staff).status_code == 200
+    deadline = time.monotonic() + 30
+    shown: list[dict] = []
+    while time.monotonic() < deadline and not shown:
+        inbox = httpx.get(env["API_URL"] + "/simulator/api/inbox", params={"openid": openid}).json()["messages"]
+        shown = [m for m in inbox if "【维修报价】" in m["text"]]
+        time.sleep(0.5)
+    assert shown, "the quote never reached the phone"
+    assert "合计 45.50 元" in shown[0]["text"] and "回复 1" in shown[0]["text"]
+    answer = phone(env, openid, "text", "1")
+    assert "已确认工单" in answer["reply"]
+    confirmed = httpx.get(url, headers=staff).json()
+    assert confirmed["quote_confirmed_at"] is not None
+    done = httpx.post(f"{url}/actions/complete", json={"result": "已更换阀门"}, headers=staff)
+    assert done.status_code == 200 and done.json()["status"] == "completed"
