@@ -1,19 +1,19 @@
 """A paid repair's quote, confirmed (or declined) by the resident in WeChat (10.2.2).
 
 When staff record a quote, the backend asks the bot to show it (``EXTERNAL_quote_confirmation``, with the
-order and the composed text). The bot offers two numbered options whose payloads name the order; the
-WeChat channel maps the resident's "1" or "2" back to them, so the order id never comes from typed text.
-The backend still confirms only for the order's own resident.
+order and the composed text). The bot remembers which order it showed (slot ``quote_order``, set only
+by this action, which believes only the backend) and offers "1 同意" and "2 不同意"; the resident may
+also say it in words ("是的", "不同意"). The order id never comes from what the resident types, and the
+backend still confirms only for the order's own resident.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -27,9 +27,10 @@ def entity(tracker: Tracker, name: str) -> Any:
     return next(tracker.get_latest_entity_values(name), None)
 
 
-def option(intent: str, order_id: int, number: str) -> str:
-    """A button payload naming the order (Rasa's ``/intent{entities}``, produced by the bot only)."""
-    return f"/{intent}{json.dumps({'order_id': order_id, 'order_number': number}, ensure_ascii=False)}"
+def shown_quote(tracker: Tracker) -> dict[str, Any] | None:
+    """The order whose quote the bot showed last, as the bot itself recorded it."""
+    quote = tracker.get_slot("quote_order")
+    return quote if isinstance(quote, dict) and isinstance(quote.get("id"), int) else None
 
 
 class ActionAskQuoteConfirmation(Action):
@@ -39,23 +40,16 @@ class ActionAskQuoteConfirmation(Action):
         return "action_ask_quote_confirmation"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        order_id, number, message = (
-            entity(tracker, "order_id"),
-            entity(tracker, "order_number"),
-            entity(tracker, "message"),
-        )
+        order_id, message = entity(tracker, "order_id"), entity(tracker, "message")
         if not triggered_by_backend(tracker) or order_id is None or not message:
             log.warning("a quote was shown without the backend (conversation %s); ignored", tracker.sender_id)
             dispatcher.utter_message(response="utter_default")
-            return []
+            return [SlotSet("quote_order", None)]
         dispatcher.utter_message(
             text=str(message),
-            buttons=[
-                {"title": "同意报价，开始维修", "payload": option("confirm_quote", int(order_id), str(number))},
-                {"title": "不同意", "payload": option("decline_quote", int(order_id), str(number))},
-            ],
+            buttons=[{"title": "同意报价，开始维修", "payload": "/affirm"}, {"title": "不同意", "payload": "/deny"}],
         )
-        return []
+        return [SlotSet("quote_order", {"id": int(order_id), "number": str(entity(tracker, "order_number") or "")})]
 
 
 class ActionConfirmQuote(Action):
@@ -65,18 +59,18 @@ class ActionConfirmQuote(Action):
         return "action_confirm_quote"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        order_id, number = entity(tracker, "order_id"), entity(tracker, "order_number")
-        if order_id is None:
+        quote = shown_quote(tracker)
+        if quote is None:
             dispatcher.utter_message(response="utter_default")
             return []
         try:
-            await BackendClient.from_env().confirm_quote(int(order_id), tracker.sender_id)
+            await BackendClient.from_env().confirm_quote(quote["id"], tracker.sender_id)
         except BackendError:
-            log.warning("quote confirmation for order %s not recorded", order_id, exc_info=True)
+            log.warning("quote confirmation for order %s not recorded", quote["id"], exc_info=True)
             dispatcher.utter_message(response="utter_quote_not_recorded")
             return []
-        dispatcher.utter_message(response="utter_quote_confirmed", number=number or "")
-        return []
+        dispatcher.utter_message(response="utter_quote_confirmed", number=quote["number"])
+        return [SlotSet("quote_order", None)]
 
 
 class ActionDeclineQuote(Action):
@@ -86,13 +80,16 @@ class ActionDeclineQuote(Action):
         return "action_decline_quote"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        number = entity(tracker, "order_number") or ""
-        summary = f"住户不同意工单 {number} 的维修报价（10.2.2），请联系说明。"
+        quote = shown_quote(tracker)
+        if quote is None:
+            dispatcher.utter_message(response="utter_default")
+            return []
+        summary = f"住户不同意工单 {quote['number']} 的维修报价（10.2.2），请联系说明。"
         try:
             await BackendClient.from_env().open_handoff(tracker.sender_id, "other", summary)
         except BackendError:
-            log.warning("declined quote of %s not handed to staff", number, exc_info=True)
+            log.warning("declined quote of %s not handed to staff", quote["number"], exc_info=True)
             dispatcher.utter_message(response="utter_quote_not_recorded")
             return []
-        dispatcher.utter_message(response="utter_quote_declined", number=number)
-        return []
+        dispatcher.utter_message(response="utter_quote_declined", number=quote["number"])
+        return [SlotSet("quote_order", None)]

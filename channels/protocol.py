@@ -161,7 +161,7 @@ class Envelope:
         signature = sign(self.token, timestamp, nonce, encrypted)
         return (
             f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt><MsgSignature><![CDATA[{signature}]]></MsgSignature>"
-            f"<TimeStamp>{timestamp}</TimeStamp><Nonce><![CDATA[{nonce}]]></Nonce></xml>"
+            f"<TimeStamp>{timestamp}</TimeStamp><Nonce><![CDATA[{reply_text(nonce)}]]></Nonce></xml>"
         )
 
 

@@ -12,54 +12,63 @@ QUOTE = "【维修报价】工单 GD20261210000007 的维修项目：\n· 更换
 ORDER = [
     {"entity": "order_id", "value": 7},
     {"entity": "order_number", "value": "GD20261210000007"},
+    {"entity": "message", "value": QUOTE},
 ]
+SHOWN = {"quote_order": {"id": 7, "number": "GD20261210000007"}}
 
 
-async def test_the_quote_is_shown_with_options_that_name_the_order() -> None:
+def slot_events(events: list[dict]) -> dict:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+async def test_the_quote_is_shown_with_two_options_and_its_order_remembered() -> None:
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker(
-        "",
-        "EXTERNAL_quote_confirmation",
-        entities=[*ORDER, {"entity": "message", "value": QUOTE}],
-        metadata=FROM_BACKEND,
-    )
-    await ActionAskQuoteConfirmation().run(dispatcher, tracker, {})
+    tracker = make_tracker("", "EXTERNAL_quote_confirmation", entities=ORDER, metadata=FROM_BACKEND)
+    events = await ActionAskQuoteConfirmation().run(dispatcher, tracker, {})
     shown = dispatcher.messages[0]
     assert shown["text"] == QUOTE
-    assert [b["payload"] for b in shown["buttons"]] == [
-        '/confirm_quote{"order_id": 7, "order_number": "GD20261210000007"}',
-        '/decline_quote{"order_id": 7, "order_number": "GD20261210000007"}',
-    ]
+    assert [b["payload"] for b in shown["buttons"]] == ["/affirm", "/deny"]
+    assert slot_events(events) == SHOWN
 
 
-async def test_a_quote_not_from_the_backend_is_not_shown() -> None:
+async def test_a_quote_not_from_the_backend_is_not_shown_nor_remembered() -> None:
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker("", "EXTERNAL_quote_confirmation", entities=[*ORDER, {"entity": "message", "value": QUOTE}])
-    await ActionAskQuoteConfirmation().run(dispatcher, tracker, {})
+    tracker = make_tracker("", "EXTERNAL_quote_confirmation", entities=ORDER)
+    events = await ActionAskQuoteConfirmation().run(dispatcher, tracker, {})
     assert responses(dispatcher.messages) == ["utter_default"]
+    assert slot_events(events) == {"quote_order": None}
 
 
-async def test_the_residents_yes_confirms_their_own_order(backend: FakeBackend) -> None:
+async def test_the_residents_yes_confirms_the_order_the_bot_showed(backend: FakeBackend) -> None:
     backend.orders.append(
         {"id": 7, "number": "GD20261210000007", "status": "arrived", "resident_openid": "oRESIDENT0001"}
     )
     dispatcher = CollectingDispatcher()
-    await ActionConfirmQuote().run(dispatcher, make_tracker("1", "confirm_quote", entities=ORDER), {})
+    # an order id in the message itself is not believed: only the one the bot showed counts
+    tracker = make_tracker("是的", "affirm", slots=SHOWN, entities=[{"entity": "order_id", "value": 99}])
+    events = await ActionConfirmQuote().run(dispatcher, tracker, {})
     assert backend.confirmed_quotes[0]["order_id"] == 7
     assert backend.confirmed_quotes[0]["resident_openid"] == "oRESIDENT0001"
     assert responses(dispatcher.messages) == ["utter_quote_confirmed"]
+    assert slot_events(events) == {"quote_order": None}
 
 
 async def test_another_residents_order_is_not_confirmed(backend: FakeBackend) -> None:
     backend.orders.append({"id": 7, "number": "GD20261210000007", "status": "arrived", "resident_openid": "oOTHER"})
     dispatcher = CollectingDispatcher()
-    await ActionConfirmQuote().run(dispatcher, make_tracker("1", "confirm_quote", entities=ORDER), {})
+    await ActionConfirmQuote().run(dispatcher, make_tracker("1", "affirm", slots=SHOWN, entities=[]), {})
     assert backend.confirmed_quotes == []
     assert responses(dispatcher.messages) == ["utter_quote_not_recorded"]
 
 
+async def test_a_yes_without_a_quote_shown_confirms_nothing(backend: FakeBackend) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionConfirmQuote().run(dispatcher, make_tracker("是的", "affirm", entities=[]), {})
+    assert backend.confirmed_quotes == [] and responses(dispatcher.messages) == ["utter_default"]
+
+
 async def test_the_residents_no_hands_the_chat_to_staff(backend: FakeBackend) -> None:
     dispatcher = CollectingDispatcher()
-    await ActionDeclineQuote().run(dispatcher, make_tracker("2", "decline_quote", entities=ORDER), {})
+    await ActionDeclineQuote().run(dispatcher, make_tracker("不同意", "deny", slots=SHOWN, entities=[]), {})
     assert "GD20261210000007" in backend.handoffs[0]["summary"]
     assert responses(dispatcher.messages) == ["utter_quote_declined"]
