@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 
 from api.errors import Forbidden, NotAuthenticated
 from api.routes.deps import NowDep, SessionDep
-from api.services.principals import Principal, Role
+from api.services.principals import STAFF_ROLES, SUPERVISOR_ROLES, Principal, Role
 from api.services.staff import principal_for_token
 
 
@@ -33,7 +33,7 @@ def require_roles(*roles: Role) -> Any:
 
     def check(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
-            raise Forbidden(f"this needs one of the roles: {', '.join(r.value for r in roles)}")
+            raise Forbidden(f"this needs one of the roles: {', '.join(sorted(r.value for r in roles))}")
         return principal
 
     return Depends(check)
@@ -41,8 +41,7 @@ def require_roles(*roles: Role) -> Any:
 
 # Who may call what. The machine token (API_TOKEN) is the bot's and the scripts': it acts for a
 # resident, never as staff; staff roles never act for a resident.
-STAFF_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 STAFF = require_roles(*STAFF_ROLES)
-SUPERVISORS = require_roles(Role.SUPERVISOR, Role.ADMIN)
+SUPERVISORS = require_roles(*SUPERVISOR_ROLES)
 MACHINE_ONLY = require_roles(Role.MACHINE)
 STAFF_OR_MACHINE = require_roles(*STAFF_ROLES, Role.MACHINE)

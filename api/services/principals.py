@@ -15,6 +15,11 @@ class Role(StrEnum):
     MACHINE = "machine"
 
 
+# Staff work orders; supervisors (and admins) also approve. The machine is neither: it acts for a resident.
+STAFF_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
+SUPERVISOR_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+
 @dataclass(frozen=True)
 class Principal:
     """The caller of one request."""
@@ -26,7 +31,7 @@ class Principal:
     @property
     def may_approve(self) -> bool:
         """Returns, extensions and cancellations need a supervisor (10.1.3)."""
-        return self.role in (Role.SUPERVISOR, Role.ADMIN)
+        return self.role in SUPERVISOR_ROLES
 
     @property
     def is_admin(self) -> bool:

@@ -31,7 +31,7 @@ from api.models import (
 )
 from api.operator_config import OperatorConfig
 from api.schemas import ActionRequest, AttachmentCreate, WorkOrderCreate, WorkOrderFilter
-from api.services.principals import Principal, Role
+from api.services.principals import STAFF_ROLES, SUPERVISOR_ROLES, Principal, Role
 from api.services.scheduler import add_once
 
 # Which deadline each action meets. 10.2.3: a leak is "handled" once staff are on site; 9.1.2: a
@@ -75,8 +75,7 @@ class Context:
 # machine token naming the order's own resident), or, for a resident without WeChat, on paper that
 # staff record with a note; a call-back is recorded by staff (phone, face to face) or by the bot for
 # the resident who answered the WeChat survey.
-STAFF = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
-SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+STAFF, SUPERVISORS = STAFF_ROLES, SUPERVISOR_ROLES
 ACTION_OWNERS: dict[Action, frozenset[Role]] = {
     Action.RESPOND: STAFF,
     Action.DISPATCH: STAFF,
