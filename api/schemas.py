@@ -360,6 +360,28 @@ class HandoffPublic(BaseModel):
     closed_at: UtcDatetime | None
 
 
+class HandoffMessage(BaseModel):
+    """One message of a handoff's chat: the resident's, the bot's, or staff's (with its delivery state)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    at: UtcDatetime
+    from_: Literal["resident", "bot", "staff"] = Field(alias="from")
+    text: str
+    delivery: str | None = None
+
+
+class HandoffMessageList(BaseModel):
+    items: list[HandoffMessage]
+    total: int
+
+
+class HandoffMessageCreate(Strict):
+    """What the member of staff holding the chat writes to the resident."""
+
+    text: str = Field(min_length=1, max_length=600)
+
+
 class HandoffList(BaseModel):
     items: list[HandoffPublic]
     total: int

@@ -60,6 +60,8 @@ NO_REPLY = "success"
 TURN_TTL_SECONDS = 300  # the platform retries within about 15 s
 OPTIONS_TTL_SECONDS = 24 * 3600
 # What the resident reads when the bot itself failed on their message.
+# A staff member's message to a resident (the platform takes at most 2,048 bytes of text).
+MAX_STAFF_TEXT_CHARS = 600
 BOT_FAILED = "抱歉，系统暂时出了点问题，您的消息没有处理成功，请稍后再发一次；紧急情况请拨打客服热线。"
 
 
@@ -295,6 +297,18 @@ class WeChatWebhook:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    async def send_for_staff(self, openid: str, text: str) -> list[dict[str, Any]]:
+        """A staff member's message to a resident, through the same outbox as the bot's: the
+        customer-service API within the window and quota, a template, or kept as undelivered."""
+        text = text.strip()
+        if not openid or not text:
+            raise ValueError("openid and text are required")
+        if len(text) > MAX_STAFF_TEXT_CHARS:
+            raise ValueError(f"a message is at most {MAX_STAFF_TEXT_CHARS} characters")
+        ids = await self.courier.push(openid, [text])
+        found = [await asyncio.to_thread(self.outbox.get, message_id) for message_id in ids]
+        return [message.__dict__ for message in found if message is not None]
+
     async def drain(self) -> None:
         """Waits for answers still being pushed (tests, shutdown)."""
         while self._background:
@@ -359,14 +373,30 @@ class WeChatInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             return to_sanic(await webhook.receive(args_of(request), request.body or b"", on_new_message))
 
+        def authorised(request: Request) -> bool:
+            given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+            return bool(admin_token) and hmac.compare_digest(given.encode(), admin_token.encode())
+
         @blueprint.route("/outbox", methods=["GET"])
         async def outbox(request: Request) -> HTTPResponse:
             """Outbound messages by status (``?status=undelivered``) for staff; needs the admin token."""
-            given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-            if not admin_token or not hmac.compare_digest(given.encode(), admin_token.encode()):
+            if not authorised(request):
                 return response.json({"detail": "a valid bearer token is required"}, status=401)
             status = request.args.get("status") or None
             rows = await asyncio.to_thread(webhook.outbox.list, status, request.args.get("openid") or None)
             return response.json({"messages": [row.__dict__ for row in rows]})
+
+        @blueprint.route("/send", methods=["POST"])
+        async def send(request: Request) -> HTTPResponse:
+            """A staff member's message to a resident (the backend's handoff chat); needs the admin token.
+            Answers the outbox rows with their delivery state."""
+            if not authorised(request):
+                return response.json({"detail": "a valid bearer token is required"}, status=401)
+            body = request.json if isinstance(request.json, dict) else {}
+            try:
+                sent = await webhook.send_for_staff(str(body.get("openid") or ""), str(body.get("text") or ""))
+            except ValueError as exc:
+                return response.json({"detail": str(exc)}, status=422)
+            return response.json({"messages": sent}, status=201)
 
         return blueprint

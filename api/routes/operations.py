@@ -19,6 +19,9 @@ from api.schemas import (
     CallbackTaskPublic,
     HandoffCreate,
     HandoffList,
+    HandoffMessage,
+    HandoffMessageCreate,
+    HandoffMessageList,
     HandoffPublic,
     KpiReport,
     KpiValue,
@@ -99,6 +102,42 @@ def list_handoffs(
 @router.post("/handoffs/{handoff_id}/take", response_model=HandoffPublic, tags=["handoffs"], dependencies=[STAFF])
 def take_handoff(handoff_id: IdPath, session: SessionDep, now: NowDep, principal: PrincipalDep) -> HandoffPublic:
     return HandoffPublic.model_validate(handoffs.take_handoff(session, handoff_id, principal, now))
+
+
+@router.get(
+    "/handoffs/{handoff_id}/messages", response_model=HandoffMessageList, tags=["handoffs"], dependencies=[STAFF]
+)
+def read_handoff_messages(handoff_id: IdPath, request: Request, session: SessionDep) -> HandoffMessageList:
+    """The chat, oldest first, with the bot's transcript before the handoff; staff messages carry their
+    delivery state (sent, sent_as_template, pending, undelivered)."""
+    found = handoffs.messages(session, handoff_id, request.app.state.bot)
+    return HandoffMessageList(items=[_shown_message(m) for m in found], total=len(found))
+
+
+@router.post(
+    "/handoffs/{handoff_id}/messages",
+    status_code=status.HTTP_201_CREATED,
+    response_model=HandoffMessage,
+    tags=["handoffs"],
+    dependencies=[STAFF],
+)
+def write_handoff_message(
+    handoff_id: IdPath,
+    body: HandoffMessageCreate,
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    principal: PrincipalDep,
+) -> HandoffMessage:
+    """The member of staff holding the chat writes to the resident (403 for anyone else, 409 unless held)."""
+    sent = handoffs.send_message(session, handoff_id, principal, body.text, request.app.state.bot, now)
+    return _shown_message(sent)
+
+
+def _shown_message(message: Any) -> HandoffMessage:
+    return HandoffMessage(
+        **{"at": message.at, "from": message.sender, "text": message.text, "delivery": message.delivery}
+    )
 
 
 @router.post("/handoffs/{handoff_id}/close", response_model=HandoffPublic, tags=["handoffs"], dependencies=[STAFF])

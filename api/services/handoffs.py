@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.domain import chat
 from api.errors import Conflict, Forbidden, NotFound
 from api.models import Handoff
 from api.schemas import HandoffCreate
@@ -65,6 +66,35 @@ def close_handoff(session: Session, handoff_id: int, principal: Principal, bot: 
     handoff.closed_at = now
     session.commit()
     return handoff
+
+
+def messages(session: Session, handoff_id: int, bot: BotClient) -> list[chat.ChatMessage]:
+    """The whole chat, oldest first: the bot's transcript before the handoff, then the live chat."""
+    handoff = _get(session, handoff_id)
+    try:
+        events = bot.transcript(handoff.resident_openid)
+        outbox = {int(row["id"]): row for row in bot.outbox(handoff.resident_openid) if row.get("id") is not None}
+    except DeliveryFailed as exc:
+        raise Conflict(f"the conversation cannot be read now: {exc}", code="bot_unavailable") from None
+    return chat.chat_messages(events, outbox)
+
+
+def send_message(
+    session: Session, handoff_id: int, principal: Principal, text: str, bot: BotClient, now: datetime
+) -> chat.ChatMessage:
+    """The holder of the chat writes to the resident; kept in the conversation with its delivery state."""
+    handoff = _get(session, handoff_id)
+    if handoff.status == "waiting":
+        raise Conflict("the handoff is waiting: take it before writing", code="transition_not_allowed")
+    if handoff.taken_by != principal.name:
+        raise Forbidden(f"this chat is held by {handoff.taken_by}")
+    if handoff.status != "active":
+        raise Conflict(f"the handoff is {handoff.status}", code="transition_not_allowed")
+    try:
+        sent = bot.send_as_staff(handoff.resident_openid, text, principal.name, now.timestamp())
+    except DeliveryFailed as exc:
+        raise Conflict(f"the message could not be sent: {exc}", code="bot_unavailable") from None
+    return chat.ChatMessage(now, "staff", text, chat.delivery_state(sent), principal.name)
 
 
 def _get(session: Session, handoff_id: int) -> Handoff:

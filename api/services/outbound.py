@@ -84,6 +84,53 @@ class BotClient:
         if isinstance(answer, dict) and answer.get("messages"):
             raise DeliveryFailed(f"Rasa returned the messages instead of sending them through {self.output_channel}")
 
+    def transcript(self, sender_id: str) -> list[dict[str, Any]]:
+        """Every event of the conversation (GET /conversations/{id}/tracker?include_events=ALL)."""
+        url = f"{self.rasa_url.rstrip('/')}/conversations/{quote(sender_id, safe='')}/tracker"
+        try:
+            resp = self.client.get(url, params={"include_events": "ALL", "token": self.token})
+        except httpx.HTTPError as exc:
+            raise DeliveryFailed(f"Rasa unreachable: {type(exc).__name__}: {exc}") from None
+        if resp.status_code >= 300:
+            raise DeliveryFailed(f"Rasa answered HTTP {resp.status_code}: {resp.text[:200]}")
+        events = resp.json().get("events") or []
+        return [e for e in events if isinstance(e, dict)]
+
+    def send_as_staff(self, sender_id: str, text: str, staff: str, at: float) -> dict[str, Any]:
+        """A staff member's message to the resident: sent by the WeChat channel's outbox, then written into
+        the conversation as a bot event marked ``from: staff``, so the transcript stays whole.
+        Returns the channel's outbox row (its delivery state)."""
+        url = f"{self.rasa_url.rstrip('/')}/webhooks/{self.output_channel}/send"
+        try:
+            resp = self.client.post(
+                url, json={"openid": sender_id, "text": text}, headers={"Authorization": f"Bearer {self.token}"}
+            )
+        except httpx.HTTPError as exc:
+            raise DeliveryFailed(f"the WeChat channel is unreachable: {type(exc).__name__}: {exc}") from None
+        if resp.status_code >= 300:
+            raise DeliveryFailed(f"the WeChat channel answered HTTP {resp.status_code}: {resp.text[:200]}")
+        messages = resp.json().get("messages") or [{}]
+        sent = dict(messages[0])
+        event = {
+            "event": "bot",
+            "text": text,
+            "timestamp": at,
+            "metadata": {"from": "staff", "staff": staff, "outbox_id": sent.get("id")},
+        }
+        self._post(f"/conversations/{quote(sender_id, safe='')}/tracker/events", [event])
+        return sent
+
+    def outbox(self, sender_id: str) -> list[dict[str, Any]]:
+        """The channel's outbox rows for one resident, newest first (their delivery states)."""
+        url = f"{self.rasa_url.rstrip('/')}/webhooks/{self.output_channel}/outbox"
+        try:
+            resp = self.client.get(url, params={"openid": sender_id}, headers={"Authorization": f"Bearer {self.token}"})
+        except httpx.HTTPError as exc:
+            raise DeliveryFailed(f"the WeChat channel is unreachable: {type(exc).__name__}: {exc}") from None
+        if resp.status_code >= 300:
+            raise DeliveryFailed(f"the WeChat channel answered HTTP {resp.status_code}")
+        return [m for m in resp.json().get("messages") or [] if isinstance(m, dict)]
+
     def resume(self, sender_id: str) -> None:
         """Append ConversationResumed to the conversation: the bot answers again."""
         self._post(f"/conversations/{quote(sender_id, safe='')}/tracker/events", [{"event": "resume"}])

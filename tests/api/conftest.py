@@ -50,15 +50,46 @@ class FakeOutbound:
     webhook_up: bool = True
     # Rasa answers with the bot's messages in its HTTP body (no output channel took them).
     rasa_returns_messages: bool = False
+    # Conversations by sender (Rasa's tracker events) and the WeChat channel's outbox.
+    trackers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    outbox_rows: list[dict[str, Any]] = field(default_factory=list)
+    # What the channel's outbox makes of the next staff message: sent, pending or undelivered.
+    channel_status: str = "sent"
+
+    def channel(self, request: httpx.Request, body: Any) -> httpx.Response:
+        """The WeChat channel's staff endpoints, behind the Rasa token as a bearer token."""
+        if request.headers.get("Authorization") != "Bearer test-rasa-token":
+            return httpx.Response(401, json={"detail": "a valid bearer token is required"})
+        if request.url.path.endswith("/send"):
+            row = {
+                "id": len(self.outbox_rows) + 1,
+                "openid": body["openid"],
+                "text": body["text"],
+                "status": self.channel_status,
+                "via": "custom" if self.channel_status == "sent" else None,
+            }
+            self.outbox_rows.append(row)
+            return httpx.Response(201, json={"messages": [row]})
+        openid = request.url.params.get("openid")
+        rows = [r for r in reversed(self.outbox_rows) if openid in (None, r["openid"])]
+        return httpx.Response(200, json={"messages": rows})
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content or b"null")
         if request.url.host == "rasa.test":
             if not self.rasa_up:
                 raise httpx.ConnectError("connection refused", request=request)
+            if request.url.path.startswith("/webhooks/wechat/"):
+                return self.channel(request, body)
             if request.url.params.get("token") != "test-rasa-token":
                 return httpx.Response(401, json={"message": "User is not authenticated."})
             self.rasa_calls.append({"path": request.url.path, "params": dict(request.url.params), "body": body})
+            parts = request.url.path.strip("/").split("/")
+            if len(parts) >= 3 and parts[0] == "conversations" and parts[2] == "tracker":
+                events = self.trackers.setdefault(parts[1], [])
+                if len(parts) == 4 and request.method == "POST":  # .../tracker/events
+                    events.extend(body)
+                return httpx.Response(200, json={"sender_id": parts[1], "events": events})
             messages = [{"recipient_id": "x", "text": "【停热通知】…"}] if self.rasa_returns_messages else []
             return httpx.Response(200, json={"tracker": {}, "messages": messages})
         if request.url.host == "notify.test":

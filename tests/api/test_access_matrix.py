@@ -42,8 +42,11 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/handoffs"): STAFF,
     ("POST", "/api/v1/handoffs"): {MACHINE},
     ("POST", "/api/v1/handoffs/{handoff_id}/take"): STAFF,
-    # the fixture's handoff is held by another agent: only a supervisor may close it
+    # the fixture's handoff is held by another agent: only a supervisor may close it, and nobody here
+    # may write in its chat
     ("POST", "/api/v1/handoffs/{handoff_id}/close"): SUPERVISORS,
+    ("GET", "/api/v1/handoffs/{handoff_id}/messages"): STAFF,
+    ("POST", "/api/v1/handoffs/{handoff_id}/messages"): set(),
     ("POST", "/api/v1/outages/preview"): STAFF,
     ("GET", "/api/v1/outages"): EVERYONE,
     ("POST", "/api/v1/outages"): STAFF,
@@ -69,6 +72,8 @@ ACTIONS: dict[str, set[str]] = {
 }
 
 PUBLIC = {("POST", "/api/v1/auth/login")}
+# Bodies for routes whose owner is checked after the body is read (else every caller gets a 422 first).
+BODIES = {"/api/v1/handoffs/{handoff_id}/messages": {"text": "您好"}}
 
 
 def test_the_table_names_every_route_and_action(client: TestClient) -> None:
@@ -132,24 +137,25 @@ def concrete(path: str, ids: dict[str, str], action: str = "respond") -> str:
     return path.format(**ids, action=action)
 
 
-def calls(ids: dict[str, str]) -> list[tuple[str, str, set[str]]]:
-    """(method, concrete path, admitted roles), with the action route once per action; logout last."""
+def calls(ids: dict[str, str]) -> list[tuple[str, str, set[str], dict]]:
+    """(method, concrete path, admitted roles, body), the action route once per action; logout last."""
     result = []
     for (method, path), roles in ROUTES.items():
+        body = BODIES.get(path, {})
         if path.endswith("/actions/{action}"):
-            result += [(method, concrete(path, ids, action), owners) for action, owners in ACTIONS.items()]
+            result += [(method, concrete(path, ids, action), owners, body) for action, owners in ACTIONS.items()]
         elif path != "/api/v1/auth/logout":
-            result.append((method, concrete(path, ids), roles))
-    result.append(("POST", "/api/v1/auth/logout", ROUTES[("POST", "/api/v1/auth/logout")]))
+            result.append((method, concrete(path, ids), roles, body))
+    result.append(("POST", "/api/v1/auth/logout", ROUTES[("POST", "/api/v1/auth/logout")], {}))
     return result
 
 
 def test_anonymous_and_wrong_tokens_get_401_everywhere(client: TestClient, ids: dict[str, str]) -> None:
-    for method, path, _ in calls(ids):
+    for method, path, _, body in calls(ids):
         if (method, path) in PUBLIC:
             continue
         for headers in ({}, {"Authorization": "Bearer wrong-token"}, {"Authorization": "Basic dGVzdDp0ZXN0"}):
-            resp = client.request(method, path, json={}, headers=headers)
+            resp = client.request(method, path, json=body, headers=headers)
             assert resp.status_code == 401, (method, path, headers, resp.text)
 
 
@@ -158,8 +164,8 @@ def test_each_role_gets_exactly_its_routes_and_actions(
     client: TestClient, ids: dict[str, str], callers: dict[str, dict], role: str
 ) -> None:
     refused, admitted = [], []
-    for method, path, roles in calls(ids):
-        resp = client.request(method, path, json={}, headers=callers[role])
+    for method, path, roles, body in calls(ids):
+        resp = client.request(method, path, json=body, headers=callers[role])
         if role in roles:
             if resp.status_code in (401, 403):
                 refused.append((method, path, resp.status_code, resp.text))

@@ -456,3 +456,28 @@ def test_production_refuses_sample_or_short_wechat_secrets(token: str, secret: s
         WeChatInput.from_credentials(
             {"token": token, "app_secret": secret, "admin_token": "R7n1-yH4sQe6uB0d", "app_env": "production"}
         )
+
+
+# --- staff writing to a resident (the handoff chat) ------------------------------------------------
+async def test_a_staff_message_goes_out_through_the_outbox_with_its_delivery_state(
+    clock: Clock, outbox: Outbox, platform: tuple[FakePlatform, str], client: PlatformClient
+) -> None:
+    fake, _ = platform
+    webhook = make_webhook(clock, outbox, client=client)
+    fake.resident_wrote("oRESIDENT0001")
+    outbox.inbound("oRESIDENT0001")  # the resident wrote: the 48-hour window is open
+    [sent] = await webhook.send_for_staff("oRESIDENT0001", "  您好，我是客服小王，马上为您安排维修。 ")
+    assert (sent["status"], sent["via"]) == ("sent", "custom")
+    assert [m.text for m in fake.inbox("oRESIDENT0001")] == ["您好，我是客服小王，马上为您安排维修。"]
+    # a resident who never wrote: nothing is sent, and staff see it undelivered
+    [kept] = await webhook.send_for_staff("oSILENT", "您好")
+    assert kept["status"] == "undelivered" and fake.inbox("oSILENT") == []
+
+
+@pytest.mark.parametrize(("openid", "text"), [("", "您好"), ("oR", "   "), ("oR", "长" * 601)])
+async def test_a_staff_message_without_a_resident_or_text_or_too_long_is_refused(
+    webhook: WeChatWebhook, openid: str, text: str
+) -> None:
+    with pytest.raises(ValueError):
+        await webhook.send_for_staff(openid, text)
+    assert webhook.outbox.list() == []

@@ -1,0 +1,56 @@
+"""A handoff's chat as staff read it: the conversation's events turned into messages. Pure functions.
+
+The conversation lives in Rasa's tracker: the resident's messages are ``user`` events, the bot's and
+staff's are ``bot`` events (staff's marked ``metadata.from = "staff"``). Messages the backend itself
+triggered (``is_external``: notices, surveys, quotes) are not the resident's words and are left out;
+what the bot said in answer to them is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+IMAGE_PREFIXES = ("/share_image", "／share_image")
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    at: datetime
+    sender: str  # resident, bot or staff
+    text: str
+    delivery: str | None = None  # staff messages: sent, sent_as_template, pending, undelivered
+    staff: str | None = None
+
+
+def delivery_state(outbox_row: dict[str, Any] | None) -> str | None:
+    """The channel's outbox row as one word: sent, sent_as_template, pending or undelivered."""
+    if not outbox_row:
+        return None
+    status = str(outbox_row.get("status") or "")
+    if status == "sent":
+        return "sent_as_template" if outbox_row.get("via") == "template" else "sent"
+    return status or None
+
+
+def chat_messages(events: list[dict[str, Any]], outbox: dict[int, dict[str, Any]]) -> list[ChatMessage]:
+    """The conversation's messages, oldest first; ``outbox`` maps outbox ids to their rows."""
+    messages: list[ChatMessage] = []
+    for event in events:
+        kind, text = event.get("event"), str(event.get("text") or "")
+        metadata = event.get("metadata") or {}
+        at = datetime.fromtimestamp(float(event.get("timestamp") or 0), tz=UTC)
+        if kind == "user":
+            if metadata.get("is_external") or not text:
+                continue
+            if text.startswith(IMAGE_PREFIXES):
+                text = "[图片]"
+            messages.append(ChatMessage(at, "resident", text))
+        elif kind == "bot" and text:
+            if metadata.get("from") == "staff":
+                row = outbox.get(int(metadata["outbox_id"])) if metadata.get("outbox_id") is not None else None
+                messages.append(ChatMessage(at, "staff", text, delivery_state(row), str(metadata.get("staff") or "")))
+            else:
+                messages.append(ChatMessage(at, "bot", text))
+    return messages
