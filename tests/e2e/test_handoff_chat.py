@@ -1,0 +1,59 @@
+"""A chat handed to a person, through every layer: the resident asks for a person, an agent takes the
+chat, reads what was said, writes to the resident's phone, and reads the resident's answer."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import httpx
+
+from tests.e2e.conftest import ROOT, stack
+from tests.e2e.test_walking_skeleton import phone
+
+
+def agent_headers(env: dict[str, str]) -> dict[str, str]:
+    made = subprocess.run(
+        [stack.API_VENV.bin("python"), "-m", "api.cli", "create-admin", "e2e-agent", "--role", "agent"],
+        cwd=ROOT,
+        env={**env, "ADMIN_PASSWORD": "e2e agent password"},
+        capture_output=True,
+        text=True,
+    )
+    assert made.returncode == 0, made.stderr
+    login = httpx.post(
+        env["API_URL"] + "/api/v1/auth/login", json={"username": "e2e-agent", "password": "e2e agent password"}
+    )
+    return {"Authorization": f"Bearer {login.json()['token']}"}
+
+
+def test_an_agent_takes_over_and_chats_with_the_resident(running_stack: dict[str, str]) -> None:
+    env = running_stack
+    openid = "oE2E-handoff"
+    agent = agent_headers(env)
+    phone(env, openid, "text", "我家暖气不热")
+    asked = phone(env, openid, "text", "转人工")
+    assert "人工" in asked["reply"]
+    waiting = httpx.get(env["API_URL"] + "/api/v1/handoffs", params={"status": "waiting"}, headers=agent).json()
+    handoff = next(h for h in waiting["items"] if h["resident_openid"] == openid)
+    assert httpx.post(env["API_URL"] + f"/api/v1/handoffs/{handoff['id']}/take", headers=agent).status_code == 200
+    chat_url = env["API_URL"] + f"/api/v1/handoffs/{handoff['id']}/messages"
+    before = httpx.get(chat_url, headers=agent).json()["items"]
+    assert [m["text"] for m in before if m["from"] == "resident"] == ["我家暖气不热", "转人工"]
+    assert any(m["from"] == "bot" for m in before)
+
+    sent = httpx.post(chat_url, json={"text": "您好，我是客服，请问室温现在多少度？"}, headers=agent)
+    assert sent.status_code == 201 and sent.json()["delivery"] == "sent"
+    inbox = httpx.get(env["API_URL"] + "/simulator/api/inbox", params={"openid": openid}).json()["messages"]
+    assert any(m["text"] == "您好，我是客服，请问室温现在多少度？" for m in inbox)
+
+    answer = phone(env, openid, "text", "十五度左右")  # the bot is paused: it says nothing
+    assert answer["status"] != "reply" or not answer.get("reply")
+    deadline, after = time.monotonic() + 10, []
+    while time.monotonic() < deadline and not any(m["text"] == "十五度左右" for m in after):
+        after = httpx.get(chat_url, headers=agent).json()["items"]
+        time.sleep(0.3)
+    assert [(m["from"], m["text"]) for m in after[-2:]] == [
+        ("staff", "您好，我是客服，请问室温现在多少度？"),
+        ("resident", "十五度左右"),
+    ]
