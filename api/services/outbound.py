@@ -55,15 +55,25 @@ class BotClient:
     client: httpx.Client
     output_channel: str = WECHAT_CHANNEL
 
-    def _post(self, path: str, body: Any, params: dict[str, str] | None = None) -> httpx.Response:
-        url = f"{self.rasa_url.rstrip('/')}{path}"
+    def _call(self, method: str, path: str, what: str, **kwargs: Any) -> httpx.Response:
+        """One request to the Rasa server (its API, or the WeChat channel's staff endpoints)."""
         try:
-            resp = self.client.post(url, json=body, params={**(params or {}), "token": self.token})
+            resp = self.client.request(method, f"{self.rasa_url.rstrip('/')}{path}", **kwargs)
         except httpx.HTTPError as exc:
-            raise DeliveryFailed(f"Rasa unreachable: {type(exc).__name__}: {exc}") from None
+            raise DeliveryFailed(f"{what} unreachable: {type(exc).__name__}: {exc}") from None
         if resp.status_code >= 300:
-            raise DeliveryFailed(f"Rasa answered HTTP {resp.status_code}: {resp.text[:200]}")
+            raise DeliveryFailed(f"{what} answered HTTP {resp.status_code}: {resp.text[:200]}")
         return resp
+
+    def _post(self, path: str, body: Any, params: dict[str, str] | None = None) -> httpx.Response:
+        return self._call("POST", path, "Rasa", json=body, params={**(params or {}), "token": self.token})
+
+    def _channel(self, method: str, endpoint: str, **kwargs: Any) -> httpx.Response:
+        """The WeChat channel's staff endpoints, with the Rasa token as a bearer token."""
+        headers = {"Authorization": f"Bearer {self.token}"}
+        return self._call(
+            method, f"/webhooks/{self.output_channel}/{endpoint}", "the WeChat channel", headers=headers, **kwargs
+        )
 
     def trigger_intent(self, sender_id: str, intent: str, entities: dict[str, Any]) -> None:
         """POST /conversations/{id}/trigger_intent?output_channel=wechat: the bot speaks first.
@@ -86,13 +96,8 @@ class BotClient:
 
     def transcript(self, sender_id: str) -> list[dict[str, Any]]:
         """Every event of the conversation (GET /conversations/{id}/tracker?include_events=ALL)."""
-        url = f"{self.rasa_url.rstrip('/')}/conversations/{quote(sender_id, safe='')}/tracker"
-        try:
-            resp = self.client.get(url, params={"include_events": "ALL", "token": self.token})
-        except httpx.HTTPError as exc:
-            raise DeliveryFailed(f"Rasa unreachable: {type(exc).__name__}: {exc}") from None
-        if resp.status_code >= 300:
-            raise DeliveryFailed(f"Rasa answered HTTP {resp.status_code}: {resp.text[:200]}")
+        path = f"/conversations/{quote(sender_id, safe='')}/tracker"
+        resp = self._call("GET", path, "Rasa", params={"include_events": "ALL", "token": self.token})
         events = resp.json().get("events") or []
         return [e for e in events if isinstance(e, dict)]
 
@@ -100,15 +105,7 @@ class BotClient:
         """A staff member's message to the resident: sent by the WeChat channel's outbox, then written into
         the conversation as a bot event marked ``from: staff``, so the transcript stays whole.
         Returns the channel's outbox row (its delivery state)."""
-        url = f"{self.rasa_url.rstrip('/')}/webhooks/{self.output_channel}/send"
-        try:
-            resp = self.client.post(
-                url, json={"openid": sender_id, "text": text}, headers={"Authorization": f"Bearer {self.token}"}
-            )
-        except httpx.HTTPError as exc:
-            raise DeliveryFailed(f"the WeChat channel is unreachable: {type(exc).__name__}: {exc}") from None
-        if resp.status_code >= 300:
-            raise DeliveryFailed(f"the WeChat channel answered HTTP {resp.status_code}: {resp.text[:200]}")
+        resp = self._channel("POST", "send", json={"openid": sender_id, "text": text})
         messages = resp.json().get("messages") or [{}]
         sent = dict(messages[0])
         event = {
@@ -122,13 +119,7 @@ class BotClient:
 
     def outbox(self, sender_id: str) -> list[dict[str, Any]]:
         """The channel's outbox rows for one resident, newest first (their delivery states)."""
-        url = f"{self.rasa_url.rstrip('/')}/webhooks/{self.output_channel}/outbox"
-        try:
-            resp = self.client.get(url, params={"openid": sender_id}, headers={"Authorization": f"Bearer {self.token}"})
-        except httpx.HTTPError as exc:
-            raise DeliveryFailed(f"the WeChat channel is unreachable: {type(exc).__name__}: {exc}") from None
-        if resp.status_code >= 300:
-            raise DeliveryFailed(f"the WeChat channel answered HTTP {resp.status_code}")
+        resp = self._channel("GET", "outbox", params={"openid": sender_id})
         return [m for m in resp.json().get("messages") or [] if isinstance(m, dict)]
 
     def resume(self, sender_id: str) -> None:

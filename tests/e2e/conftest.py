@@ -15,6 +15,23 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import stack  # noqa: E402
 
 
+def staff_token(env: dict[str, str], username: str, role: str) -> str:
+    """A staff account made the way an operator makes one (`make admin`: the machine token may not),
+    logged in; returns its session token."""
+    password = f"{username} password"
+    made = subprocess.run(
+        [stack.API_VENV.bin("python"), "-m", "api.cli", "create-admin", username, "--role", role],
+        cwd=ROOT,
+        env={**env, "ADMIN_PASSWORD": password},
+        capture_output=True,
+        text=True,
+    )
+    assert made.returncode == 0, made.stderr
+    login = httpx.post(env["API_URL"] + "/api/v1/auth/login", json={"username": username, "password": password})
+    assert login.status_code == 200, login.text
+    return str(login.json()["token"])
+
+
 @pytest.fixture(scope="session")
 def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """API, action server and Rasa with their own SQLite database; yields their environment."""
@@ -38,21 +55,7 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         old.unlink()
     supervisor = stack.Supervisor(stack.build_services(["api", "actions", "rasa"], env), env, log_dir=log_dir)
     supervisor.start(timeout=300)
-    # A supervisor account, made the way an operator makes one (`make admin`): the machine token may not.
-    made = subprocess.run(
-        [stack.API_VENV.bin("python"), "-m", "api.cli", "create-admin", "e2e-supervisor", "--role", "supervisor"],
-        cwd=ROOT,
-        env={**env, "ADMIN_PASSWORD": "e2e supervisor password"},
-        capture_output=True,
-        text=True,
-    )
-    assert made.returncode == 0, made.stderr
-    login = httpx.post(
-        env["API_URL"] + "/api/v1/auth/login",
-        json={"username": "e2e-supervisor", "password": "e2e supervisor password"},
-    )
-    assert login.status_code == 200, login.text
-    env["E2E_SUPERVISOR_TOKEN"] = login.json()["token"]
+    env["E2E_SUPERVISOR_TOKEN"] = staff_token(env, "e2e-supervisor", "supervisor")
     rasa = next(s for s in supervisor.services if s.name == "rasa")
     assert rasa.proc is not None
     env["E2E_RASA_PID"] = str(rasa.proc.pid)

@@ -3,34 +3,18 @@ chat, reads what was said, writes to the resident's phone, and reads the residen
 
 from __future__ import annotations
 
-import subprocess
 import time
 
 import httpx
 
-from tests.e2e.conftest import ROOT, stack
+from tests.e2e.conftest import staff_token
 from tests.e2e.test_walking_skeleton import phone
-
-
-def agent_headers(env: dict[str, str]) -> dict[str, str]:
-    made = subprocess.run(
-        [stack.API_VENV.bin("python"), "-m", "api.cli", "create-admin", "e2e-agent", "--role", "agent"],
-        cwd=ROOT,
-        env={**env, "ADMIN_PASSWORD": "e2e agent password"},
-        capture_output=True,
-        text=True,
-    )
-    assert made.returncode == 0, made.stderr
-    login = httpx.post(
-        env["API_URL"] + "/api/v1/auth/login", json={"username": "e2e-agent", "password": "e2e agent password"}
-    )
-    return {"Authorization": f"Bearer {login.json()['token']}"}
 
 
 def test_an_agent_takes_over_and_chats_with_the_resident(running_stack: dict[str, str]) -> None:
     env = running_stack
     openid = "oE2E-handoff"
-    agent = agent_headers(env)
+    agent = {"Authorization": f"Bearer {staff_token(env, 'e2e-agent', 'agent')}"}
     phone(env, openid, "text", "我家暖气不热")
     asked = phone(env, openid, "text", "转人工")
     assert "人工" in asked["reply"]
