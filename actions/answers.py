@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendError, parse_timestamp
+from actions.filing import entity
 from actions.trust import triggered_by_backend
 from bot import knowledge
 from bot.operator import get_facts
@@ -180,9 +181,7 @@ class ActionRelayNotice(Action):
             log.warning("a notice was asked for without the backend (conversation %s); ignored", tracker.sender_id)
             dispatcher.utter_message(response="utter_default")
             return []
-        message = next(
-            (e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == "message"), None
-        )
+        message = entity(tracker, "message")
         if message:
             dispatcher.utter_message(text=str(message))
         return []

@@ -10,6 +10,7 @@ backend still confirms only for the order's own resident.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -18,13 +19,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendError
+from actions.filing import entity
 from actions.trust import triggered_by_backend
 
 log = logging.getLogger(__name__)
-
-
-def entity(tracker: Tracker, name: str) -> Any:
-    return next(tracker.get_latest_entity_values(name), None)
 
 
 def shown_quote(tracker: Tracker) -> dict[str, Any] | None:
@@ -52,6 +50,31 @@ class ActionAskQuoteConfirmation(Action):
         return [SlotSet("quote_order", {"id": int(order_id), "number": str(entity(tracker, "order_number") or "")})]
 
 
+async def answer_quote(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    record: Callable[[BackendClient, dict[str, Any]], Awaitable[Any]],
+    done: str,
+) -> list[EventType]:
+    """The resident's answer to the quote the bot showed: recorded by the backend, then said back.
+
+    Without a quote shown there is nothing to answer; a backend that fails is said plainly, and the
+    quote stays shown so the resident can answer again.
+    """
+    quote = shown_quote(tracker)
+    if quote is None:
+        dispatcher.utter_message(response="utter_default")
+        return []
+    try:
+        await record(BackendClient.from_env(), quote)
+    except BackendError:
+        log.warning("the answer to the quote of %s was not recorded", quote["number"], exc_info=True)
+        dispatcher.utter_message(response="utter_quote_not_recorded")
+        return []
+    dispatcher.utter_message(response=done, number=quote["number"])
+    return [SlotSet("quote_order", None)]
+
+
 class ActionConfirmQuote(Action):
     """The resident's "yes": the backend records it for their own order only."""
 
@@ -59,18 +82,10 @@ class ActionConfirmQuote(Action):
         return "action_confirm_quote"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        quote = shown_quote(tracker)
-        if quote is None:
-            dispatcher.utter_message(response="utter_default")
-            return []
-        try:
-            await BackendClient.from_env().confirm_quote(quote["id"], tracker.sender_id)
-        except BackendError:
-            log.warning("quote confirmation for order %s not recorded", quote["id"], exc_info=True)
-            dispatcher.utter_message(response="utter_quote_not_recorded")
-            return []
-        dispatcher.utter_message(response="utter_quote_confirmed", number=quote["number"])
-        return [SlotSet("quote_order", None)]
+        async def confirm(client: BackendClient, quote: dict[str, Any]) -> Any:
+            return await client.confirm_quote(quote["id"], tracker.sender_id)
+
+        return await answer_quote(dispatcher, tracker, confirm, "utter_quote_confirmed")
 
 
 class ActionDeclineQuote(Action):
@@ -80,16 +95,8 @@ class ActionDeclineQuote(Action):
         return "action_decline_quote"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        quote = shown_quote(tracker)
-        if quote is None:
-            dispatcher.utter_message(response="utter_default")
-            return []
-        summary = f"住户不同意工单 {quote['number']} 的维修报价（10.2.2），请联系说明。"
-        try:
-            await BackendClient.from_env().open_handoff(tracker.sender_id, "other", summary)
-        except BackendError:
-            log.warning("declined quote of %s not handed to staff", quote["number"], exc_info=True)
-            dispatcher.utter_message(response="utter_quote_not_recorded")
-            return []
-        dispatcher.utter_message(response="utter_quote_declined", number=quote["number"])
-        return [SlotSet("quote_order", None)]
+        async def hand_over(client: BackendClient, quote: dict[str, Any]) -> Any:
+            summary = f"住户不同意工单 {quote['number']} 的维修报价（10.2.2），请联系说明。"
+            return await client.open_handoff(tracker.sender_id, "other", summary)
+
+        return await answer_quote(dispatcher, tracker, hand_over, "utter_quote_declined")

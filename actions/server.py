@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hmac
 import logging
 from urllib.parse import quote
 
@@ -24,7 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.spool import FilingSpool
-from bot.settings import BotSettings, ConfigurationError, get_settings
+from bot.settings import BotSettings, ConfigurationError, bearer_matches, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +64,6 @@ async def retry_loop(settings: BotSettings) -> None:
 PROTECTED_PATHS = ("/webhook", "/actions")
 
 
-def authorised(request: Request, token: str) -> bool:
-    """True when the request carries the shared token as a bearer token (compared in constant time)."""
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
-
-
 def build_app(settings: BotSettings, retry_loop_enabled: bool = True) -> Sanic:
     """Rasa SDK's app behind the shared token, with the filing retry loop."""
     settings.check({"ACTION_SERVER_TOKEN": settings.action_server_token, "API_TOKEN": settings.api_token})
@@ -81,7 +74,7 @@ def build_app(settings: BotSettings, retry_loop_enabled: bool = True) -> Sanic:
     async def require_rasa(request: Request) -> HTTPResponse | None:
         if request.path.rstrip("/") not in PROTECTED_PATHS:
             return None
-        if token and authorised(request, token):
+        if bearer_matches(request.headers.get("Authorization", ""), token):
             return None
         if not token and settings.app_env == "test":
             return None  # tests that run without a token configured

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendError
+from actions.filing import entity
 from actions.trust import triggered_by_backend
 
 log = logging.getLogger(__name__)
@@ -28,10 +29,6 @@ def satisfaction(text: str) -> bool | None:
     if text.strip().startswith(NEGATIVE[-1]):
         return False
     return None
-
-
-def entity(tracker: Tracker, name: str) -> Any:
-    return next((e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == name), None)
 
 
 class ActionStartSurvey(Action):

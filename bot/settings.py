@@ -5,6 +5,7 @@ Read at call time (``get_settings()``), never at import, so tests can set their 
 
 from __future__ import annotations
 
+import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,13 @@ SAMPLE_PREFIX = "dev-"
 def weak_secret(value: str) -> bool:
     """True for a value production must not run with: empty, short, or a shipped sample."""
     return len(value) < MIN_SECRET_LENGTH or value.startswith(SAMPLE_PREFIX)
+
+
+def bearer_matches(authorization: str, token: str) -> bool:
+    """True when an ``Authorization`` header carries ``token`` as a bearer token (compared in constant
+    time); never true without a token configured."""
+    scheme, _, given = authorization.partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
 
 
 class ConfigurationError(RuntimeError):

@@ -20,7 +20,6 @@ same outbox.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -35,7 +34,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from wechatpy.replies import TextReply
 
-from bot.settings import check_secrets
+from bot.settings import bearer_matches, check_secrets
 from channels.delivery import Courier, Outbox, PlatformClient, TokenCache
 from channels.protocol import (
     BadPush,
@@ -59,9 +58,11 @@ CHANNEL_NAME = "wechat"
 NO_REPLY = "success"
 TURN_TTL_SECONDS = 300  # the platform retries within about 15 s
 OPTIONS_TTL_SECONDS = 24 * 3600
-# What the resident reads when the bot itself failed on their message.
 # A staff member's message to a resident (the platform takes at most 2,048 bytes of text).
 MAX_STAFF_TEXT_CHARS = 600
+# An openid is 28 characters on the platform; the backend stores at most 64.
+MAX_OPENID_CHARS = 64
+# What the resident reads when the bot itself failed on their message.
 BOT_FAILED = "抱歉，系统暂时出了点问题，您的消息没有处理成功，请稍后再发一次；紧急情况请拨打客服热线。"
 
 
@@ -303,6 +304,8 @@ class WeChatWebhook:
         text = text.strip()
         if not openid or not text:
             raise ValueError("openid and text are required")
+        if len(openid) > MAX_OPENID_CHARS:
+            raise ValueError(f"an openid is at most {MAX_OPENID_CHARS} characters")
         if len(text) > MAX_STAFF_TEXT_CHARS:
             raise ValueError(f"a message is at most {MAX_STAFF_TEXT_CHARS} characters")
         ids = await self.courier.push(openid, [text])
@@ -374,8 +377,7 @@ class WeChatInput(InputChannel):
             return to_sanic(await webhook.receive(args_of(request), request.body or b"", on_new_message))
 
         def authorised(request: Request) -> bool:
-            given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-            return bool(admin_token) and hmac.compare_digest(given.encode(), admin_token.encode())
+            return bearer_matches(request.headers.get("Authorization", ""), admin_token)
 
         @blueprint.route("/outbox", methods=["GET"])
         async def outbox(request: Request) -> HTTPResponse:

@@ -21,7 +21,6 @@ class ChatMessage:
     sender: str  # resident, bot or staff
     text: str
     delivery: str | None = None  # staff messages: sent, sent_as_template, pending, undelivered
-    staff: str | None = None
 
 
 def delivery_state(outbox_row: dict[str, Any] | None) -> str | None:
@@ -50,7 +49,7 @@ def chat_messages(events: list[dict[str, Any]], outbox: dict[int, dict[str, Any]
         elif kind == "bot" and text:
             if metadata.get("from") == "staff":
                 row = outbox.get(int(metadata["outbox_id"])) if metadata.get("outbox_id") is not None else None
-                messages.append(ChatMessage(at, "staff", text, delivery_state(row), str(metadata.get("staff") or "")))
+                messages.append(ChatMessage(at, "staff", text, delivery_state(row)))
             else:
                 messages.append(ChatMessage(at, "bot", text))
     return messages

@@ -32,9 +32,10 @@ _FORBIDDEN = re.compile(r"https?://|www\.|[<>{}\[\]]|\d{7,}|[\u0000-\u001f]", re
 class NoticeRefused(ValueError):
     """A field a notice cannot carry; the message names it."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
         self.field = field
+        self.reason = reason
 
 
 def check_words(field: str, text: str | None, limit: int) -> str | None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy import select
 
 from api.auth import MACHINE_ONLY, STAFF, STAFF_OR_MACHINE, SUPERVISORS, PrincipalDep
+from api.domain.chat import ChatMessage
 from api.domain.deadlines import local_date
 from api.domain.privacy import mask_text
 from api.errors import Unprocessable
@@ -134,9 +135,9 @@ def write_handoff_message(
     return _shown_message(sent)
 
 
-def _shown_message(message: Any) -> HandoffMessage:
-    return HandoffMessage(
-        **{"at": message.at, "from": message.sender, "text": message.text, "delivery": message.delivery}
+def _shown_message(message: ChatMessage) -> HandoffMessage:
+    return HandoffMessage.model_validate(
+        {"at": message.at, "from": message.sender, "text": message.text, "delivery": message.delivery}
     )
 
 

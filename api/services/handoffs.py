@@ -94,7 +94,7 @@ def send_message(
         sent = bot.send_as_staff(handoff.resident_openid, text, principal.name, now.timestamp())
     except DeliveryFailed as exc:
         raise Conflict(f"the message could not be sent: {exc}", code="bot_unavailable") from None
-    return chat.ChatMessage(now, "staff", text, chat.delivery_state(sent), principal.name)
+    return chat.ChatMessage(now, "staff", text, chat.delivery_state(sent))
 
 
 def _get(session: Session, handoff_id: int) -> Handoff:

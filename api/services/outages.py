@@ -28,14 +28,19 @@ def _checked(data: OutageCreate) -> tuple[str | None, str]:
     """The note and place a notice may carry; 422 naming the field otherwise."""
     if data.expected_restoration_at <= data.started_at:
         raise Unprocessable("expected_restoration_at", "restoration is expected after the outage starts")
-    try:
-        note = notices.check_words("cause_note", data.cause_note, notices.NOTE_MAX_CHARS)
-        place = notices.check_words("repair_location", data.repair_location, notices.PLACE_MAX_CHARS)
-    except notices.NoticeRefused as exc:
-        raise Unprocessable(exc.field, str(exc).split(": ", 1)[1]) from None
+    note = _plain_words("cause_note", data.cause_note, notices.NOTE_MAX_CHARS)
+    place = _plain_words("repair_location", data.repair_location, notices.PLACE_MAX_CHARS)
     if place is None:
         raise Unprocessable("repair_location", "name where the repair is")
     return note, place
+
+
+def _plain_words(field: str, text: str | None, limit: int) -> str | None:
+    """``text`` as a notice may carry it (``notices.check_words``), or a 422 naming the field."""
+    try:
+        return notices.check_words(field, text, limit)
+    except notices.NoticeRefused as exc:
+        raise Unprocessable(exc.field, exc.reason) from None
 
 
 def _notifies(started_at: datetime, expected_restoration_at: datetime) -> bool:
@@ -89,10 +94,7 @@ def update_outage(session: Session, outage_id: int, data: OutageUpdate, principa
     if outage is None:
         raise NotFound(f"outage {outage_id} does not exist")
     if data.cause_note is not None:
-        try:
-            outage.cause_note = notices.check_words("cause_note", data.cause_note, notices.NOTE_MAX_CHARS)
-        except notices.NoticeRefused as exc:
-            raise Unprocessable(exc.field, str(exc).split(": ", 1)[1]) from None
+        outage.cause_note = _plain_words("cause_note", data.cause_note, notices.NOTE_MAX_CHARS)
         outage.cause = notices.cause_text(outage.cause_code or "other_emergency", outage.cause_note)
     if data.expected_restoration_at is not None:
         if data.expected_restoration_at <= outage.started_at:

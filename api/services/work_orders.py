@@ -75,19 +75,18 @@ class Context:
 # machine token naming the order's own resident), or, for a resident without WeChat, on paper that
 # staff record with a note; a call-back is recorded by staff (phone, face to face) or by the bot for
 # the resident who answered the WeChat survey.
-STAFF, SUPERVISORS = STAFF_ROLES, SUPERVISOR_ROLES
 ACTION_OWNERS: dict[Action, frozenset[Role]] = {
-    Action.RESPOND: STAFF,
-    Action.DISPATCH: STAFF,
-    Action.ARRIVE: STAFF,
-    Action.QUOTE: STAFF,
-    Action.COMPLETE: STAFF,
-    Action.CLOSE: STAFF,
-    Action.RETURN: SUPERVISORS,
-    Action.EXTEND: SUPERVISORS,
-    Action.CANCEL: SUPERVISORS,
-    Action.CONFIRM_QUOTE: STAFF | {Role.MACHINE},
-    Action.CALLBACK: STAFF | {Role.MACHINE},
+    Action.RESPOND: STAFF_ROLES,
+    Action.DISPATCH: STAFF_ROLES,
+    Action.ARRIVE: STAFF_ROLES,
+    Action.QUOTE: STAFF_ROLES,
+    Action.COMPLETE: STAFF_ROLES,
+    Action.CLOSE: STAFF_ROLES,
+    Action.RETURN: SUPERVISOR_ROLES,
+    Action.EXTEND: SUPERVISOR_ROLES,
+    Action.CANCEL: SUPERVISOR_ROLES,
+    Action.CONFIRM_QUOTE: STAFF_ROLES | {Role.MACHINE},
+    Action.CALLBACK: STAFF_ROLES | {Role.MACHINE},
 }
 
 
@@ -526,7 +525,7 @@ def _check_owner(action: Action, principal: Principal, request: ActionRequest, o
     """Each action has its owner (ACTION_OWNERS); the bot may touch only its resident's order."""
     owners = ACTION_OWNERS[action]
     if principal.role not in owners:
-        if owners == SUPERVISORS:
+        if owners == SUPERVISOR_ROLES:
             raise Forbidden(f"{action.value} needs a supervisor's approval")  # 10.1.3
         raise Forbidden(f"{action.value} is done by staff")
     if principal.role == Role.MACHINE:

@@ -474,7 +474,7 @@ async def test_a_staff_message_goes_out_through_the_outbox_with_its_delivery_sta
     assert kept["status"] == "undelivered" and fake.inbox("oSILENT") == []
 
 
-@pytest.mark.parametrize(("openid", "text"), [("", "您好"), ("oR", "   "), ("oR", "长" * 601)])
+@pytest.mark.parametrize(("openid", "text"), [("", "您好"), ("oR", "   "), ("oR", "长" * 601), ("o" * 65, "您好")])
 async def test_a_staff_message_without_a_resident_or_text_or_too_long_is_refused(
     webhook: WeChatWebhook, openid: str, text: str
 ) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -13,6 +15,24 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 import stack  # noqa: E402
+
+T = TypeVar("T")
+
+
+def eventually(fetch: Callable[[], T], done: Callable[[T], bool], seconds: float = 30) -> T:
+    """``fetch()`` again every half second until ``done`` holds of its result or time runs out; the last
+    result either way (the caller asserts on it)."""
+    deadline = time.monotonic() + seconds
+    result = fetch()
+    while not done(result) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        result = fetch()
+    return result
+
+
+def inbox(env: dict[str, str], openid: str) -> list[dict]:
+    """What the simulator's phone has received from the platform for ``openid``."""
+    return list(httpx.get(env["API_URL"] + "/simulator/api/inbox", params={"openid": openid}).json()["messages"])
 
 
 def staff_token(env: dict[str, str], username: str, role: str) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.e2e.conftest import eventually, inbox
 from tests.e2e.test_walking_skeleton import push, say
 
 # The webhook refuses bodies over 64 KiB: this text (3 bytes a character in UTF-8) is about the
@@ -152,11 +153,9 @@ def test_a_notice_to_a_resident_who_never_wrote_is_kept_for_staff_not_marked_sen
     assert httpx.post(env["API_URL"] + "/api/v1/outages", json=outage, headers=supervisor).status_code == 201
     outbox_url = env["RASA_URL"] + "/webhooks/wechat/outbox"
     rasa = {"Authorization": f"Bearer {env['RASA_AUTH_TOKEN']}"}
-    deadline = time.monotonic() + 30
-    kept: list[dict] = []
-    while time.monotonic() < deadline and not (kept and kept[0]["status"] != "pending"):
-        kept = httpx.get(outbox_url, params={"openid": silent}, headers=rasa).json()["messages"]
-        time.sleep(0.5)
+    kept = eventually(
+        lambda: httpx.get(outbox_url, params={"openid": silent}, headers=rasa).json()["messages"],
+        lambda rows: bool(rows) and rows[0]["status"] != "pending",
+    )
     assert kept and kept[0]["status"] == "undelivered"
-    inbox = httpx.get(env["API_URL"] + "/simulator/api/inbox", params={"openid": silent}).json()["messages"]
-    assert inbox == []
+    assert inbox(env, silent) == []

@@ -3,11 +3,9 @@ chat, reads what was said, writes to the resident's phone, and reads the residen
 
 from __future__ import annotations
 
-import time
-
 import httpx
 
-from tests.e2e.conftest import staff_token
+from tests.e2e.conftest import eventually, inbox, staff_token
 from tests.e2e.test_walking_skeleton import phone
 
 
@@ -28,15 +26,15 @@ def test_an_agent_takes_over_and_chats_with_the_resident(running_stack: dict[str
 
     sent = httpx.post(chat_url, json={"text": "您好，我是客服，请问室温现在多少度？"}, headers=agent)
     assert sent.status_code == 201 and sent.json()["delivery"] == "sent"
-    inbox = httpx.get(env["API_URL"] + "/simulator/api/inbox", params={"openid": openid}).json()["messages"]
-    assert any(m["text"] == "您好，我是客服，请问室温现在多少度？" for m in inbox)
+    assert any(m["text"] == "您好，我是客服，请问室温现在多少度？" for m in inbox(env, openid))
 
     answer = phone(env, openid, "text", "十五度左右")  # the bot is paused: it says nothing
     assert answer["status"] != "reply" or not answer.get("reply")
-    deadline, after = time.monotonic() + 10, []
-    while time.monotonic() < deadline and not any(m["text"] == "十五度左右" for m in after):
-        after = httpx.get(chat_url, headers=agent).json()["items"]
-        time.sleep(0.3)
+    after = eventually(
+        lambda: httpx.get(chat_url, headers=agent).json()["items"],
+        lambda items: any(m["text"] == "十五度左右" for m in items),
+        seconds=10,
+    )
     assert [(m["from"], m["text"]) for m in after[-2:]] == [
         ("staff", "您好，我是客服，请问室温现在多少度？"),
         ("resident", "十五度左右"),

@@ -3,10 +3,9 @@ with numbered options, replies "1", and the order records the resident's confirm
 
 from __future__ import annotations
 
-import time
-
 import httpx
 
+from tests.e2e.conftest import eventually, inbox
 from tests.e2e.test_walking_skeleton import phone
 
 
@@ -30,12 +29,7 @@ def test_the_resident_confirms_a_quote_on_the_phone(running_stack: dict[str, str
         assert httpx.post(f"{url}/actions/{step}", headers=staff).status_code == 200
     items = [{"item": "更换暖气阀门", "material": "DN20铜阀", "quantity": 1, "price": "45.50"}]
     assert httpx.post(f"{url}/actions/quote", json={"quote_items": items}, headers=staff).status_code == 200
-    deadline = time.monotonic() + 30
-    shown: list[dict] = []
-    while time.monotonic() < deadline and not shown:
-        inbox = httpx.get(env["API_URL"] + "/simulator/api/inbox", params={"openid": openid}).json()["messages"]
-        shown = [m for m in inbox if "【维修报价】" in m["text"]]
-        time.sleep(0.5)
+    shown = eventually(lambda: [m for m in inbox(env, openid) if "【维修报价】" in m["text"]], bool)
     assert shown, "the quote never reached the phone"
     assert "合计 45.50 元" in shown[0]["text"] and "回复 1" in shown[0]["text"]
     answer = phone(env, openid, "text", "1")

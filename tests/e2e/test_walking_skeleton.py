@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from tests.e2e.conftest import eventually, inbox
+
 TEXT_PUSH = """<xml>
 <ToUserName><![CDATA[gh_heating_account]]></ToUserName>
 <FromUserName><![CDATA[{openid}]]></FromUserName>
@@ -176,12 +178,7 @@ def test_an_outage_notice_reaches_the_phone_through_the_customer_service_api(run
     assert httpx.post(env["API_URL"] + "/api/v1/outages", json=outage, headers=machine).status_code == 403
     headers = {"Authorization": f"Bearer {env['E2E_SUPERVISOR_TOKEN']}"}
     assert httpx.post(env["API_URL"] + "/api/v1/outages", json=outage, headers=headers).status_code == 201
-    deadline = time.monotonic() + 30
-    pushed: list[dict] = []
-    while time.monotonic() < deadline and not pushed:
-        inbox = httpx.get(env["API_URL"] + "/simulator/api/inbox", params={"openid": openid}).json()["messages"]
-        pushed = [m for m in inbox if "一次网爆管" in m["text"]]
-        time.sleep(0.5)
+    pushed = eventually(lambda: [m for m in inbox(env, openid) if "一次网爆管" in m["text"]], bool)
     assert pushed and pushed[0]["kind"] == "custom"
     # staff can list what went out, with the Rasa token
     outbox = httpx.get(
