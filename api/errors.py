@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -99,8 +99,19 @@ def _field_name(location: tuple[int | str, ...]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error as JSON; nothing escapes as an HTML page or a bare 500."""
 
+    def page_error(request: Request, exc: AppError) -> Response | None:
+        """The console's pages answer errors as HTML (its hook, ``app.state.page_errors``)."""
+        render = getattr(request.app.state, "page_errors", None)
+        if render is not None and request.url.path.startswith("/console"):
+            answer: Response = render(request, exc)
+            return answer
+        return None
+
     @app.exception_handler(AppError)
-    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        page = page_error(request, exc)
+        if page is not None:
+            return page
         body = {"code": exc.code, "message": exc.message}
         if isinstance(exc, Unprocessable):
             body["field"] = exc.field
@@ -108,10 +119,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
         first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
         field = _field_name(tuple(first.get("loc", ())))
+        page = page_error(request, Unprocessable(field, str(first.get("msg", "invalid value"))))
+        if page is not None:
+            return page
         details = [{"field": _field_name(tuple(e.get("loc", ()))), "message": e.get("msg", "")} for e in errors]
         return JSONResponse(
             {

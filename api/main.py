@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from api.console.routes import install_console
 from api.db import make_engine, make_session_factory
 from api.domain.deadlines import local_date
 from api.errors import ERROR_RESPONSES, install_error_handlers
@@ -111,6 +112,7 @@ def create_app(
     app.include_router(health.router)
     for router in (work_orders.router, staff.router, people.router, operations.router):
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    install_console(app)
     if settings.simulator_enabled:
         install_simulator(app, settings)
     return app

@@ -124,6 +124,7 @@ class WorkOrder(Base):
     calendar_uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
     forwarded_by_grid_worker_id: Mapped[int | None] = mapped_column(ForeignKey("grid_workers.id"))
     external_reference: Mapped[str | None] = mapped_column(String(64))  # hotline's own order number
+    technician: Mapped[str | None] = mapped_column(String(64))  # dispatched to (10.2.5)
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -267,6 +268,47 @@ class Handoff(Base):
     taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     taken_by: Mapped[str | None] = mapped_column(String(96))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A supervisor may give a waiting chat to one agent; only that agent may then take it.
+    assigned_to: Mapped[str | None] = mapped_column(String(96))
+    # The order the chat is about (linked by staff, or filed from the chat).
+    work_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
+
+
+class HandoffNote(Base):
+    """A private note of staff on a chat; the resident never sees it."""
+
+    __tablename__ = "handoff_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(96))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CannedReply(Base):
+    """A quick reply (快捷回复) that supervisors keep and agents insert into a chat."""
+
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(32), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(96))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StaffAudit(Base):
+    """Who did what, when: every staff action outside an order's own trail (chats, replies, logins)."""
+
+    __tablename__ = "staff_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(96), index=True)
+    action: Mapped[str] = mapped_column(String(48))
+    target: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class LoginFailure(Base):

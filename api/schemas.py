@@ -112,6 +112,7 @@ class WorkOrderPublic(BaseModel):
     repeat_complaint: bool
     calendar_uncertain: bool
     external_reference: str | None
+    technician: str | None = None
     accepted_at: UtcDatetime
     appointment_at: UtcDatetime | None
     response_due_at: UtcDatetime | None
@@ -155,6 +156,7 @@ class WorkOrderFilter(BaseModel):
     status: list[Status] | None = None
     source: Source | None = None
     kind: Kind | None = None
+    category: Category | None = None
     community: list[str] | None = None
     overdue: bool | None = None
     due_before: Moment | None = None
@@ -180,6 +182,8 @@ class ActionRequest(Strict):
     backdate_reason: str | None = Field(default=None, max_length=500)
     # The resident the bot acts for (confirm_quote, a WeChat call-back): must be the order's own.
     resident_openid: str | None = Field(default=None, max_length=64)
+    # dispatch (and complete: 10.2.5 records who did the work): the named technician
+    technician: str | None = Field(default=None, min_length=1, max_length=64)
     # extend
     working_days: int | None = Field(default=None, ge=1, le=30)
     reason: str | None = Field(default=None, max_length=2000)

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     login_window_minutes: float = Field(default=15.0, gt=0)
     login_failures_per_account: int = Field(default=5, ge=1)
     login_failures_per_address: int = Field(default=30, ge=1)
+    # The console's cookies travel over HTTPS only (always so in production, which runs behind TLS).
+    console_secure_cookie: bool = False
     # The WeChat simulator (fake platform API + chat page under /simulator); never in production.
     simulator_enabled: bool = False
     # The account's settings, which the simulator uses to sign and encrypt like the platform.
@@ -73,6 +75,10 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url.removeprefix(prefix)
         return url
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.console_secure_cookie or self.app_env == "production"
 
     def check_for_production(self) -> None:
         """Refuse to run in production with the development placeholder secrets."""

@@ -212,6 +212,23 @@ class Outbox:
                 ).rowcount
             )
 
+    def window(self, openid: str) -> dict[str, Any] | None:
+        """What is left of the resident's customer-service window: when it closes and how many of its 5
+        pushes remain (0 once closed, unsubscribed or used up). None for a resident never heard from."""
+        with self.engine.connect() as db:
+            row = db.execute(sa.select(contacts_table).where(contacts_table.c.openid == openid)).first()
+        if row is None:
+            return None
+        closes_at = row.last_inbound_at + WINDOW_SECONDS
+        is_open = bool(row.subscribed) and closes_at > self.clock()
+        return {
+            "last_inbound_at": row.last_inbound_at,
+            "closes_at": closes_at,
+            "open": is_open,
+            "pushes_left": max(0, QUOTA_MESSAGES - row.pushes) if is_open else 0,
+            "subscribed": bool(row.subscribed),
+        }
+
     def release_push(self, openid: str) -> None:
         """Gives a reserved push back when the message did not go out."""
         with self.engine.begin() as db:

@@ -385,8 +385,12 @@ class WeChatInput(InputChannel):
             if not authorised(request):
                 return response.json({"detail": "a valid bearer token is required"}, status=401)
             status = request.args.get("status") or None
-            rows = await asyncio.to_thread(webhook.outbox.list, status, request.args.get("openid") or None)
-            return response.json({"messages": [row.__dict__ for row in rows]})
+            openid = request.args.get("openid") or None
+            rows = await asyncio.to_thread(webhook.outbox.list, status, openid)
+            answer: dict[str, Any] = {"messages": [row.__dict__ for row in rows]}
+            if openid:
+                answer["window"] = await asyncio.to_thread(webhook.outbox.window, openid)
+            return response.json(answer)
 
         @blueprint.route("/send", methods=["POST"])
         async def send(request: Request) -> HTTPResponse:

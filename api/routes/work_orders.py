@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from api.auth import STAFF, STAFF_OR_MACHINE, PrincipalDep
 from api.domain.privacy import mask_address, mask_phone, mask_text
 from api.domain.state_machine import Action
-from api.domain.work_orders import Kind, Source, Status
+from api.domain.work_orders import Category, Kind, Source, Status
 from api.errors import Unprocessable
 from api.models import WorkOrder
 from api.routes.deps import ContextDep, IdPath, NowDep, SessionDep
@@ -74,6 +74,7 @@ def list_work_orders(
     status_: Annotated[list[Status] | None, Query(alias="status")] = None,
     source: Source | None = None,
     kind: Kind | None = None,
+    category: Category | None = None,
     community: Annotated[list[str] | None, Query()] = None,
     overdue: bool | None = None,
     due_before: Moment | None = None,
@@ -89,6 +90,7 @@ def list_work_orders(
         status=status_,
         source=source,
         kind=kind,
+        category=category,
         community=community,
         overdue=overdue,
         due_before=due_before,

@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from api.domain import chat
 from api.errors import Conflict, Forbidden, NotFound
-from api.models import Handoff
+from api.models import CannedReply, Handoff, HandoffNote, StaffUser, WorkOrder
 from api.schemas import HandoffCreate
+from api.services.audit import record
 from api.services.outbound import BotClient, DeliveryFailed
-from api.services.principals import Principal
+from api.services.principals import Principal, Role
 
 
 def open_handoff(session: Session, data: HandoffCreate, now: datetime) -> tuple[Handoff, bool]:
@@ -39,14 +40,97 @@ def list_handoffs(session: Session, status: str | None) -> tuple[list[Handoff], 
 
 
 def take_handoff(session: Session, handoff_id: int, principal: Principal, now: datetime) -> Handoff:
+    """The chat becomes this agent's; one assigned by a supervisor is taken by its agent (or a supervisor)."""
     handoff = _get(session, handoff_id)
     if handoff.status != "waiting":
-        raise Conflict(f"the handoff is {handoff.status}", code="transition_not_allowed")
+        holder = f" by {handoff.taken_by}" if handoff.taken_by else ""
+        raise Conflict(f"the handoff is {handoff.status}{holder}", code="transition_not_allowed")
+    if handoff.assigned_to not in (None, principal.name) and not principal.may_approve:
+        raise Forbidden(f"this chat is assigned to {handoff.assigned_to}")
     handoff.status = "active"
     handoff.taken_at = now
     handoff.taken_by = principal.name
+    record(session, now, principal.name, "handoff.take", f"handoff:{handoff.id}")
     session.commit()
     return handoff
+
+
+def assign_handoff(session: Session, handoff_id: int, principal: Principal, username: str, now: datetime) -> Handoff:
+    """A supervisor gives a waiting chat to an active agent (or another supervisor)."""
+    if not principal.may_approve:
+        raise Forbidden("only a supervisor may assign a chat")
+    handoff = _get(session, handoff_id)
+    if handoff.status != "waiting":
+        raise Conflict(f"the handoff is {handoff.status}", code="transition_not_allowed")
+    user = session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
+    if user is None or not user.active or user.role == Role.MACHINE:
+        raise NotFound(f"no active member of staff is called {username}")
+    handoff.assigned_to = f"staff:{user.username}"
+    record(session, now, principal.name, "handoff.assign", f"handoff:{handoff.id}", handoff.assigned_to)
+    session.commit()
+    return handoff
+
+
+def add_note(session: Session, handoff_id: int, principal: Principal, text: str, now: datetime) -> HandoffNote:
+    """A private note on the chat: staff only, never sent to the resident."""
+    handoff = _get(session, handoff_id)
+    note = HandoffNote(handoff_id=handoff.id, author=principal.name, text=text, created_at=now)
+    session.add(note)
+    record(session, now, principal.name, "handoff.note", f"handoff:{handoff.id}")
+    session.commit()
+    return note
+
+
+def notes(session: Session, handoff_id: int) -> list[HandoffNote]:
+    _get(session, handoff_id)
+    query = select(HandoffNote).where(HandoffNote.handoff_id == handoff_id).order_by(HandoffNote.id)
+    return list(session.scalars(query))
+
+
+def resident_orders(session: Session, handoff: Handoff, limit: int = 20) -> list[WorkOrder]:
+    """The resident's orders, newest first: what the chat may be about."""
+    query = select(WorkOrder).where(WorkOrder.resident_openid == handoff.resident_openid)
+    return list(session.scalars(query.order_by(WorkOrder.accepted_at.desc(), WorkOrder.id.desc()).limit(limit)))
+
+
+def link_order(session: Session, handoff_id: int, principal: Principal, order_id: int, now: datetime) -> Handoff:
+    """Link the chat to one of the same resident's orders (another resident's order cannot be linked)."""
+    handoff = _get(session, handoff_id)
+    order = session.get(WorkOrder, order_id)
+    if order is None or order.resident_openid != handoff.resident_openid:
+        raise NotFound(f"the resident of this chat has no order {order_id}")
+    handoff.work_order_id = order.id
+    record(session, now, principal.name, "handoff.link_order", f"handoff:{handoff.id}", f"work_order:{order.id}")
+    session.commit()
+    return handoff
+
+
+def canned_replies(session: Session) -> list[CannedReply]:
+    return list(session.scalars(select(CannedReply).order_by(CannedReply.title)))
+
+
+def add_canned_reply(session: Session, principal: Principal, title: str, text: str, now: datetime) -> CannedReply:
+    """Supervisors keep the quick replies (快捷回复)."""
+    if not principal.may_approve:
+        raise Forbidden("only a supervisor may change the quick replies")
+    if session.scalars(select(CannedReply).where(CannedReply.title == title)).first() is not None:
+        raise Conflict(f"a quick reply is already called {title}")
+    reply = CannedReply(title=title, text=text, created_by=principal.name, created_at=now)
+    session.add(reply)
+    record(session, now, principal.name, "canned_reply.add", title)
+    session.commit()
+    return reply
+
+
+def delete_canned_reply(session: Session, principal: Principal, reply_id: int, now: datetime) -> None:
+    if not principal.may_approve:
+        raise Forbidden("only a supervisor may change the quick replies")
+    reply = session.get(CannedReply, reply_id)
+    if reply is None:
+        raise NotFound(f"quick reply {reply_id} does not exist")
+    session.delete(reply)
+    record(session, now, principal.name, "canned_reply.delete", reply.title)
+    session.commit()
 
 
 def close_handoff(session: Session, handoff_id: int, principal: Principal, bot: BotClient, now: datetime) -> Handoff:
@@ -64,6 +148,7 @@ def close_handoff(session: Session, handoff_id: int, principal: Principal, bot: 
         raise Conflict(f"the bot could not be resumed: {exc}", code="bot_unavailable") from None
     handoff.status = "closed"
     handoff.closed_at = now
+    record(session, now, principal.name, "handoff.close", f"handoff:{handoff.id}")
     session.commit()
     return handoff
 
@@ -94,7 +179,18 @@ def send_message(
         sent = bot.send_as_staff(handoff.resident_openid, text, principal.name, now.timestamp())
     except DeliveryFailed as exc:
         raise Conflict(f"the message could not be sent: {exc}", code="bot_unavailable") from None
+    record(session, now, principal.name, "handoff.message", f"handoff:{handoff.id}")
+    session.commit()
     return chat.ChatMessage(now, "staff", text, chat.delivery_state(sent))
+
+
+def get_handoff(session: Session, handoff_id: int) -> Handoff:
+    return _get(session, handoff_id)
+
+
+def assignable_staff(session: Session) -> list[StaffUser]:
+    """Active members of staff a supervisor may give a chat to."""
+    return list(session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.username)))
 
 
 def _get(session: Session, handoff_id: int) -> Handoff:

@@ -119,8 +119,16 @@ class BotClient:
 
     def outbox(self, sender_id: str) -> list[dict[str, Any]]:
         """The channel's outbox rows for one resident, newest first (their delivery states)."""
-        resp = self._channel("GET", "outbox", params={"openid": sender_id})
-        return [m for m in resp.json().get("messages") or [] if isinstance(m, dict)]
+        return [m for m in self._outbox_answer(sender_id).get("messages") or [] if isinstance(m, dict)]
+
+    def window(self, sender_id: str) -> dict[str, Any] | None:
+        """What is left of the resident's 48-hour window and its 5-message quota (None: never heard from)."""
+        found = self._outbox_answer(sender_id).get("window")
+        return found if isinstance(found, dict) else None
+
+    def _outbox_answer(self, sender_id: str) -> dict[str, Any]:
+        answer = self._channel("GET", "outbox", params={"openid": sender_id}).json()
+        return answer if isinstance(answer, dict) else {}
 
     def resume(self, sender_id: str) -> None:
         """Append ConversationResumed to the conversation: the bot answers again."""

@@ -402,6 +402,8 @@ def list_work_orders(session: Session, filters: WorkOrderFilter, now: datetime) 
         conditions.append(WorkOrder.source == filters.source.value)
     if filters.kind:
         conditions.append(WorkOrder.kind == filters.kind.value)
+    if filters.category:
+        conditions.append(WorkOrder.category == filters.category.value)
     if filters.community:
         conditions.append(WorkOrder.community.in_(filters.community))
     if filters.overdue is True:
@@ -455,8 +457,13 @@ def perform_action(
         # Entered later than the window allows: deadlines and KPIs count the entry time.
         data.update(claimed_at=claimed.isoformat(), backdate_reason=request.backdate_reason)
 
+    if request.technician:
+        data["technician"] = request.technician
     if action == Action.RESPOND:
         order.responded_at = at
+    elif action == Action.DISPATCH:
+        if request.technician:
+            order.technician = request.technician
     elif action == Action.ARRIVE:
         order.arrived_at = at
     elif action == Action.QUOTE:

@@ -55,6 +55,8 @@ class FakeOutbound:
     outbox_rows: list[dict[str, Any]] = field(default_factory=list)
     # What the channel's outbox makes of the next staff message: sent, pending or undelivered.
     channel_status: str = "sent"
+    # The channel's view of each resident's 48-hour window (GET outbox?openid= answers it).
+    windows: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def channel(self, request: httpx.Request, body: Any) -> httpx.Response:
         """The WeChat channel's staff endpoints, behind the Rasa token as a bearer token."""
@@ -72,7 +74,7 @@ class FakeOutbound:
             return httpx.Response(201, json={"messages": [row]})
         openid = request.url.params.get("openid")
         rows = [r for r in reversed(self.outbox_rows) if openid in (None, r["openid"])]
-        return httpx.Response(200, json={"messages": rows})
+        return httpx.Response(200, json={"messages": rows, "window": self.windows.get(openid or "")})
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content or b"null")

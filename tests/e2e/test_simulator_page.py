@@ -2,44 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is required in CI (.ci/run installs Debian's package)")
-        pytest.skip("no chromium here: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield chromium
-        chromium.close()
-
-
-def test_a_resident_chats_on_the_page(running_stack: dict[str, str], browser: object) -> None:
-    page = browser.new_page()  # type: ignore[attr-defined]
+def test_a_resident_chats_on_the_page(running_stack: dict[str, str], chromium: object) -> None:
+    page = chromium.new_page()  # type: ignore[attr-defined]
     page.goto(running_stack["API_URL"] + "/simulator/")
     page.fill("#openid", "oE2E-browser-1")
     page.dispatch_event("#openid", "change")

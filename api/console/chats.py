@@ -1,0 +1,216 @@
+"""The chat desk: waiting and held handoffs, the live chat with the resident, notes and quick replies."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from sqlalchemy.orm import Session
+
+from api.console.pages import Desk, DeskDep, WritingDeskDep
+from api.domain.privacy import mask_text
+from api.errors import Conflict
+from api.models import Handoff
+from api.routes.deps import IdPath
+from api.schemas import MAX_ID
+from api.services import handoffs
+from api.services.outbound import DeliveryFailed
+
+router = APIRouter()
+
+REASONS = {"requested": "要求人工", "anger": "情绪激动", "fallback": "连续未能理解", "other": "其他"}
+# How often the stream looks at the conversation, and how long one stream lives before the browser
+# reconnects (EventSource does that by itself).
+STREAM_POLL_SECONDS = 1.0
+STREAM_LIFETIME_SECONDS = 300.0
+
+Text600 = Annotated[str, Form(min_length=1, max_length=600)]
+
+
+def _handoff_row(desk: Desk, handoff: Handoff) -> dict[str, Any]:
+    waited_until = handoff.taken_at or desk.now
+    return {
+        "h": handoff,
+        "reason": REASONS.get(handoff.reason, handoff.reason),
+        "waited": (waited_until - handoff.created_at).total_seconds(),
+        "summary": mask_text(handoff.summary),
+    }
+
+
+def _inbox(desk: Desk) -> dict[str, Any]:
+    waiting, _ = handoffs.list_handoffs(desk.session, "waiting")
+    active, _ = handoffs.list_handoffs(desk.session, "active")
+    return {
+        "waiting": [_handoff_row(desk, h) for h in waiting],
+        "active": [_handoff_row(desk, h) for h in active],
+    }
+
+
+def waiting_count(session: Session) -> int:
+    return handoffs.list_handoffs(session, "waiting")[1]
+
+
+@router.get("/chats", response_class=HTMLResponse)
+def inbox_page(desk: DeskDep) -> HTMLResponse:
+    return desk.render("chats.html", **_inbox(desk))
+
+
+@router.get("/chats/list", response_class=HTMLResponse)
+def inbox_list(desk: DeskDep) -> HTMLResponse:
+    return desk.render("_chat_list.html", **_inbox(desk))
+
+
+def _chat_context(desk: Desk, handoff_id: int) -> dict[str, Any]:
+    handoff = handoffs.get_handoff(desk.session, handoff_id)
+    bot = desk.request.app.state.bot
+    try:
+        messages = handoffs.messages(desk.session, handoff_id, bot)
+        window = bot.window(handoff.resident_openid)
+        unavailable = None
+    except (Conflict, DeliveryFailed) as exc:
+        messages, window, unavailable = [], None, str(exc)
+    closes_in = None
+    if window and window.get("open"):
+        closes_in = window["closes_at"] - desk.now.timestamp()
+    return {
+        "row": _handoff_row(desk, handoff),
+        "h": handoff,
+        "messages": messages,
+        "window": window,
+        "closes_in": closes_in,
+        "unavailable": unavailable,
+        "notes": handoffs.notes(desk.session, handoff_id),
+        "orders": handoffs.resident_orders(desk.session, handoff),
+        "replies": handoffs.canned_replies(desk.session),
+        "holds": handoff.status == "active" and handoff.taken_by == desk.principal.name,
+        "agents": handoffs.assignable_staff(desk.session) if desk.principal.may_approve else [],
+    }
+
+
+@router.get("/chats/{handoff_id}", response_class=HTMLResponse)
+def chat_page(handoff_id: IdPath, desk: DeskDep) -> HTMLResponse:
+    return desk.render("chat.html", **_chat_context(desk, handoff_id))
+
+
+@router.get("/chats/{handoff_id}/transcript", response_class=HTMLResponse)
+def chat_transcript(handoff_id: IdPath, desk: DeskDep) -> HTMLResponse:
+    return desk.render("_transcript.html", **_chat_context(desk, handoff_id))
+
+
+@router.get("/chats/{handoff_id}/panel", response_class=HTMLResponse)
+def chat_panel(handoff_id: IdPath, desk: DeskDep) -> HTMLResponse:
+    return desk.render("_chat_panel.html", **_chat_context(desk, handoff_id))
+
+
+def _fingerprint(request: Request, handoff_id: int) -> str:
+    """What changes when anything in the chat changes: messages, delivery states, the holder, notes.
+    Each look opens its own database session: a stream outlives its request's."""
+    with request.app.state.session_factory() as session:
+        handoff = handoffs.get_handoff(session, handoff_id)
+        try:
+            found = handoffs.messages(session, handoff_id, request.app.state.bot)
+            shown = [(m.sender, m.text, m.delivery) for m in found]
+        except Conflict:
+            shown = []
+        notes = len(handoffs.notes(session, handoff_id))
+        state = [handoff.status, handoff.taken_by, handoff.assigned_to, handoff.work_order_id, notes, shown]
+    return json.dumps(state, ensure_ascii=False)
+
+
+@router.get("/chats/{handoff_id}/stream")
+async def chat_stream(handoff_id: IdPath, request: Request, desk: DeskDep) -> Response:
+    """Server-sent events: ``changed`` whenever the chat changes (the page then fetches the transcript),
+    so a resident's message appears within about a second without reloading."""
+    handoffs.get_handoff(desk.session, handoff_id)
+
+    async def events() -> AsyncIterator[str]:
+        last = await asyncio.to_thread(_fingerprint, request, handoff_id)
+        yield "retry: 2000\n\n"
+        waited = 0.0
+        while waited < STREAM_LIFETIME_SECONDS:
+            if await request.is_disconnected():
+                return
+            await asyncio.sleep(STREAM_POLL_SECONDS)
+            waited += STREAM_POLL_SECONDS
+            current = await asyncio.to_thread(_fingerprint, request, handoff_id)
+            if current != last:
+                last = current
+                yield "event: changed\ndata: {}\n\n"
+            else:
+                yield ": keep-alive\n\n"
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+def _refresh(desk: Desk, handoff_id: int) -> HTMLResponse:
+    return desk.render("_chat_panel.html", **_chat_context(desk, handoff_id))
+
+
+@router.post("/chats/{handoff_id}/take", response_class=HTMLResponse)
+def take(handoff_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
+    handoffs.take_handoff(desk.session, handoff_id, desk.principal, desk.now)
+    return _refresh(desk, handoff_id)
+
+
+@router.post("/chats/{handoff_id}/send", response_class=HTMLResponse)
+def send(handoff_id: IdPath, desk: WritingDeskDep, text: Text600) -> HTMLResponse:
+    handoffs.send_message(desk.session, handoff_id, desk.principal, text, desk.request.app.state.bot, desk.now)
+    return _refresh(desk, handoff_id)
+
+
+@router.post("/chats/{handoff_id}/close", response_class=HTMLResponse)
+def close(handoff_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
+    """Hand the conversation back to the bot and close the handoff."""
+    handoffs.close_handoff(desk.session, handoff_id, desk.principal, desk.request.app.state.bot, desk.now)
+    return _refresh(desk, handoff_id)
+
+
+@router.post("/chats/{handoff_id}/assign", response_class=HTMLResponse)
+def assign(
+    handoff_id: IdPath, desk: WritingDeskDep, username: Annotated[str, Form(min_length=1, max_length=64)]
+) -> HTMLResponse:
+    handoffs.assign_handoff(desk.session, handoff_id, desk.principal, username, desk.now)
+    return _refresh(desk, handoff_id)
+
+
+@router.post("/chats/{handoff_id}/notes", response_class=HTMLResponse)
+def add_note(
+    handoff_id: IdPath, desk: WritingDeskDep, text: Annotated[str, Form(min_length=1, max_length=2000)]
+) -> HTMLResponse:
+    handoffs.add_note(desk.session, handoff_id, desk.principal, text, desk.now)
+    return _refresh(desk, handoff_id)
+
+
+@router.post("/chats/{handoff_id}/link", response_class=HTMLResponse)
+def link(handoff_id: IdPath, desk: WritingDeskDep, order_id: Annotated[int, Form(ge=1, le=MAX_ID)]) -> HTMLResponse:
+    handoffs.link_order(desk.session, handoff_id, desk.principal, order_id, desk.now)
+    return _refresh(desk, handoff_id)
+
+
+# ------------------------------------------------------------------------- quick replies
+
+
+@router.get("/replies", response_class=HTMLResponse)
+def replies_page(desk: DeskDep) -> HTMLResponse:
+    return desk.render("replies.html", replies=handoffs.canned_replies(desk.session))
+
+
+@router.post("/replies", response_class=HTMLResponse)
+def add_reply(
+    desk: WritingDeskDep,
+    title: Annotated[str, Form(min_length=1, max_length=32)],
+    text: Text600,
+) -> HTMLResponse:
+    handoffs.add_canned_reply(desk.session, desk.principal, title.strip(), text.strip(), desk.now)
+    return desk.render("_replies_table.html", replies=handoffs.canned_replies(desk.session))
+
+
+@router.post("/replies/{reply_id}/delete", response_class=HTMLResponse)
+def delete_reply(reply_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
+    handoffs.delete_canned_reply(desk.session, desk.principal, reply_id, desk.now)
+    return desk.render("_replies_table.html", replies=handoffs.canned_replies(desk.session))

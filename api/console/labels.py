@@ -1,0 +1,85 @@
+"""The words the console shows for the backend's codes, and the clause each deadline comes from."""
+
+from __future__ import annotations
+
+from api.domain.state_machine import Action
+from api.domain.work_orders import Category, Kind, Source, Status
+
+KINDS = {
+    Kind.COMPLAINT: "投诉",
+    Kind.REPAIR: "报修",
+    Kind.TEMPERATURE_TEST: "入户测温",
+    Kind.BUSINESS: "业务办理",
+    Kind.CONSULTATION: "咨询",
+}
+CATEGORIES = {
+    Category.ROOM_TEMPERATURE: "室温",
+    Category.NO_HEAT: "不热/停热",
+    Category.LEAK: "跑冒滴漏",
+    Category.EQUIPMENT: "设施设备",
+    Category.BILLING: "收费",
+    Category.SERVICE: "服务",
+    Category.OTHER: "其他",
+}
+SOURCES = {
+    Source.WECHAT: "微信公众号",
+    Source.GRID_WORKER: "网格员转办",
+    Source.PHONE: "服务热线",
+    Source.COUNTER: "营业厅",
+    Source.CITY_HOTLINE: "12345市民热线",
+    Source.PROVINCIAL_HOTLINE: "省级平台",
+    Source.IMMEDIATE_HOTLINE: "接诉即办",
+    Source.INTERNET_SUPERVISION: "互联网+督查",
+    Source.FIRST_CONTACT: "首问负责制",
+}
+STATUSES = {
+    Status.ACCEPTED: "已受理",
+    Status.RESPONDED: "已响应",
+    Status.DISPATCHED: "已派工",
+    Status.ARRIVED: "已到场",
+    Status.COMPLETED: "已完成",
+    Status.CALLED_BACK: "已回访",
+    Status.CLOSED: "已关闭",
+    Status.RETURNED: "已回退",
+    Status.CANCELLED: "已撤销",
+}
+ACTIONS = {
+    Action.RESPOND: "响应",
+    Action.DISPATCH: "派工",
+    Action.ARRIVE: "到场",
+    Action.QUOTE: "报价",
+    Action.CONFIRM_QUOTE: "居民确认报价",
+    Action.COMPLETE: "完成（服务记录）",
+    Action.RETURN: "回退热线工单",
+    Action.EXTEND: "延期",
+    Action.CALLBACK: "记录回访",
+    Action.CLOSE: "关闭",
+    Action.CANCEL: "撤销",
+}
+# Each deadline's name, and the clause of the standard that sets it.
+DEADLINES = {
+    "response": ("响应", "10.1.4"),
+    "handle": ("处置跑冒滴漏", "10.2.3"),
+    "arrival": ("到场", "10.2.4"),
+    "return": ("回退", "10.1.3"),
+    "reply": ("答复热线", "10.1.4"),
+    "decision": ("业务受理答复", "9.1.2"),
+    "completion": ("业务办结", "9.1.4"),
+    "callback": ("回访", "10.1.6"),
+}
+EVENTS = {
+    **{a.value: w for a, w in ACTIONS.items()},
+    "accept": "受理",
+    "attachment": "照片",
+    "contact_viewed": "查看联系方式",
+}
+
+
+def words(table: dict, code: str | None) -> str:  # type: ignore[type-arg]
+    """The label of a code, or the code itself when the table does not know it."""
+    if code is None:
+        return ""
+    for key, label in table.items():
+        if key == code:
+            return label[0] if isinstance(label, tuple) else str(label)
+    return code

@@ -1,0 +1,196 @@
+"""The order board: work orders against the clock, one order's deadlines, history and actions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from api.console import labels
+from api.console.pages import Desk, DeskDep, WritingDeskDep
+from api.domain.state_machine import Action
+from api.domain.work_orders import Category, Kind, Source, Status
+from api.errors import Unprocessable
+from api.models import Deadline
+from api.routes.deps import IdPath, get_context
+from api.routes.work_orders import shown
+from api.schemas import ActionRequest, WorkOrderFilter
+from api.services import work_orders
+from api.services.principals import SUPERVISOR_ROLES
+
+router = APIRouter()
+
+DUE_SOON = timedelta(hours=1)
+BOARD_SIZE = 200
+OPEN = [Status.ACCEPTED, Status.RESPONDED, Status.DISPATCHED, Status.ARRIVED, Status.COMPLETED]
+
+
+def _choice(enum: Any, value: str | None) -> Any:
+    """A filter's value as its enum member; an empty or unknown value is no filter."""
+    try:
+        return enum(value) if value else None
+    except ValueError:
+        return None
+
+
+def _filters(desk: Desk, params: dict[str, str]) -> tuple[WorkOrderFilter, dict[str, str]]:
+    status = _choice(Status, params.get("status"))
+    due = params.get("due", "")
+    community = (params.get("community") or "").strip()[:64]
+    filters = WorkOrderFilter(
+        status=[status] if status else (OPEN if params.get("status") != "all" else None),
+        source=_choice(Source, params.get("source")),
+        kind=_choice(Kind, params.get("kind")),
+        category=_choice(Category, params.get("category")),
+        community=[community] if community else None,
+        overdue=True if due == "overdue" else None,
+        due_before=desk.now + DUE_SOON if due == "soon" else None,
+        limit=BOARD_SIZE,
+    )
+    chosen = {key: params.get(key, "") for key in ("status", "source", "kind", "category", "community", "due")}
+    return filters, chosen
+
+
+def open_deadlines(desk: Desk, order_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Every open deadline of these orders, soonest first, with its label, clause and state."""
+    found: dict[int, list[dict[str, Any]]] = {oid: [] for oid in order_ids}
+    if not order_ids:
+        return found
+    rows = desk.session.scalars(
+        select(Deadline).where(Deadline.order_id.in_(order_ids), Deadline.met_at.is_(None)).order_by(Deadline.due_at)
+    )
+    for row in rows:
+        found[row.order_id].append(deadline_view(desk.now, row))
+    return found
+
+
+def deadline_view(now: datetime, row: Deadline) -> dict[str, Any]:
+    label, clause = labels.DEADLINES.get(row.name, (row.name, ""))
+    left = (row.due_at - now).total_seconds()
+    state = "overdue" if left < 0 else ("soon" if left < DUE_SOON.total_seconds() else "ok")
+    return {
+        "name": row.name,
+        "label": label,
+        "clause": clause,
+        "due_at": row.due_at,
+        "left": left,
+        "state": state,
+        "met_at": row.met_at,
+    }
+
+
+def _board(desk: Desk) -> dict[str, Any]:
+    filters, chosen = _filters(desk, dict(desk.request.query_params))
+    orders, total = work_orders.list_work_orders(desk.session, filters, desk.now)
+    deadlines = open_deadlines(desk, [o.id for o in orders])
+    rows = [{"o": shown(o, desk.principal), "deadlines": deadlines[o.id]} for o in orders]
+    return {"rows": rows, "total": total, "chosen": chosen, "labels": labels}
+
+
+@router.get("/orders", response_class=HTMLResponse)
+def board_page(desk: DeskDep) -> HTMLResponse:
+    return desk.render("orders.html", **_board(desk))
+
+
+@router.get("/orders/table", response_class=HTMLResponse)
+def board_table(desk: DeskDep) -> HTMLResponse:
+    return desk.render("_orders_table.html", **_board(desk))
+
+
+def _order_context(desk: Desk, order_id: int) -> dict[str, Any]:
+    order = work_orders.get_work_order(desk.session, order_id)
+    deadlines = desk.session.scalars(select(Deadline).where(Deadline.order_id == order.id).order_by(Deadline.due_at))
+    may_approve = desk.principal.role in SUPERVISOR_ROLES
+    actions = [a for a in Action if a != Action.CONFIRM_QUOTE and (may_approve or a not in SUPERVISOR_ONLY)]
+    return {
+        "o": shown(order, desk.principal),
+        "order": order,
+        "deadlines": [deadline_view(desk.now, d) for d in deadlines],
+        "events": order.events,
+        "actions": actions,
+        "labels": labels,
+    }
+
+
+SUPERVISOR_ONLY = {a for a, owners in work_orders.ACTION_OWNERS.items() if owners == SUPERVISOR_ROLES}
+
+
+@router.get("/orders/{order_id}", response_class=HTMLResponse)
+def order_page(order_id: IdPath, desk: DeskDep) -> HTMLResponse:
+    return desk.render("order.html", **_order_context(desk, order_id))
+
+
+@router.get("/orders/{order_id}/contact", response_class=HTMLResponse)
+def order_contact(order_id: IdPath, desk: DeskDep) -> HTMLResponse:
+    """The whole phone and address, on purpose and audited (12.1), as the JSON API does."""
+    order = work_orders.get_work_order(desk.session, order_id)
+    work_orders.record_contact_view(desk.session, order, desk.principal, desk.now)
+    return desk.render("_contact.html", order=order)
+
+
+def action_request(action: Action, form: dict[str, str]) -> ActionRequest:
+    """The action's form as the API's ActionRequest; a bad field is a 422 naming it."""
+    body: dict[str, Any] = {}
+    for field in ("note", "technician", "result", "reason", "method", "backdate_reason"):
+        if form.get(field, "").strip():
+            body[field] = form[field].strip()
+    if form.get("at"):
+        body["at"] = _local_input(form["at"])
+    if form.get("working_days"):
+        body["working_days"] = form["working_days"]
+    if form.get("measured_temperature"):
+        body["measured_temperature"] = form["measured_temperature"]
+    for flag in ("process_satisfied", "result_satisfied"):
+        if form.get(flag) in ("yes", "no"):
+            body[flag] = form[flag] == "yes"
+    if action == Action.QUOTE:
+        body["quote_items"] = _quote_items(form)
+    if action == Action.DISPATCH and "technician" not in body:
+        raise Unprocessable("technician", "派工须填写维修人员姓名")
+    try:
+        return ActionRequest.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ())) or "form"
+        raise Unprocessable(field, first.get("msg", "invalid")) from None
+
+
+def _local_input(value: str) -> str:
+    """An <input type=datetime-local> value is Beijing time."""
+    return value if ("+" in value or value.endswith("Z")) else f"{value}:00+08:00" if len(value) == 16 else value
+
+
+def _quote_items(form: dict[str, str]) -> list[dict[str, Any]]:
+    """Quote lines typed one per line: 项目, 材料, 数量, 单价."""
+    items = []
+    for number, line in enumerate((form.get("quote_lines") or "").splitlines(), start=1):
+        parts = [p.strip() for p in line.replace("，", ",").split(",")]
+        if not any(parts):
+            continue
+        if len(parts) != 4:
+            raise Unprocessable("quote_lines", f"第{number}行应为：项目, 材料, 数量, 单价")
+        try:
+            items.append(
+                {
+                    "item": parts[0],
+                    "material": parts[1] or None,
+                    "quantity": int(parts[2]),
+                    "price": str(Decimal(parts[3])),
+                }
+            )
+        except (ValueError, InvalidOperation):
+            raise Unprocessable("quote_lines", f"第{number}行的数量或单价不是数字") from None
+    return items
+
+
+@router.post("/orders/{order_id}/actions/{action}", response_class=HTMLResponse)
+def act(order_id: IdPath, action: Action, desk: WritingDeskDep) -> HTMLResponse:
+    body = action_request(action, desk.form)
+    ctx = get_context(desk.request, desk.now)
+    work_orders.perform_action(desk.session, order_id, action, body, desk.principal, ctx)
+    return desk.render("_order_body.html", **_order_context(desk, order_id))

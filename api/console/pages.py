@@ -1,0 +1,125 @@
+"""What every console page shares: the logged-in desk, the templates and their filters, error fragments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from api.console import security
+from api.domain.deadlines import LOCAL_TZ
+from api.domain.privacy import mask_address, mask_phone, mask_text
+from api.errors import AppError
+from api.routes.deps import NowDep, SessionDep
+from api.services.principals import Principal
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def local_time(moment: datetime | None, fmt: str = "%m-%d %H:%M") -> str:
+    """Every time in the console is Beijing time, whatever the server's TZ."""
+    if moment is None:
+        return ""
+    return moment.astimezone(LOCAL_TZ).strftime(fmt)
+
+
+def duration(seconds: float) -> str:
+    """A wait or a countdown in words a desk reads at a glance: 3分钟, 2小时5分, 3天2小时."""
+    seconds = abs(int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}天{hours}小时"
+    if hours:
+        return f"{hours}小时{minutes}分"
+    return f"{minutes}分钟"
+
+
+def staff_name(name: str | None) -> str:
+    return (name or "").removeprefix("staff:")
+
+
+templates.env.filters.update(
+    local=local_time,
+    duration=duration,
+    staff=staff_name,
+    mask_phone=mask_phone,
+    mask_text=mask_text,
+    mask_address=mask_address,
+)
+
+# The API's error codes as a desk reads them; the API's own message follows in small print.
+ERROR_WORDS = {
+    "transition_not_allowed": "当前状态不允许这个操作",
+    "forbidden": "您的角色无权执行这个操作",
+    "not_found": "没有找到",
+    "bot_unavailable": "机器人或微信通道暂时不可用，请稍后重试",
+    "conflict": "与已有数据冲突",
+    "validation_error": "填写有误",
+    "csrf_failed": "页面已过期，请刷新后重试",
+    "not_authenticated": "请重新登录",
+}
+
+
+@dataclass
+class Desk:
+    """One request of a logged-in member of staff."""
+
+    request: Request
+    session: Session
+    principal: Principal
+    now: datetime
+    form: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def csrf(self) -> str:
+        return security.csrf_for(security.session_token(self.request))
+
+    @property
+    def me(self) -> str:
+        return staff_name(self.principal.name)
+
+    def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        context.update(desk=self, now=self.now)
+        return templates.TemplateResponse(self.request, template, context, status_code=status_code)
+
+
+def get_desk(request: Request, session: SessionDep, now: NowDep) -> Desk:
+    return Desk(request, session, security.console_principal(request, session, now), now)
+
+
+async def get_writing_desk(request: Request, session: SessionDep, now: NowDep) -> Desk:
+    """A desk for a state-changing request: the CSRF token must match (form field or htmx header)."""
+    principal = security.console_principal(request, session, now)
+    form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+    security.check_csrf(request, form.get(security.CSRF_FIELD))
+    return Desk(request, session, principal, now, form)
+
+
+DeskDep = Annotated[Desk, Depends(get_desk)]
+WritingDeskDep = Annotated[Desk, Depends(get_writing_desk)]
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def error_fragment(request: Request, exc: AppError) -> Response:
+    """A failed action: a banner in the page (htmx swaps it into #flash), or a page of its own."""
+    if isinstance(exc, security.LoginRequired):
+        target = "/console/login"
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+    words = ERROR_WORDS.get(exc.code, "操作未完成")
+    context = {"words": words, "detail": exc.message, "status": exc.status_code}
+    template = "_error.html" if is_htmx(request) else "error.html"
+    return templates.TemplateResponse(request, template, context, status_code=exc.status_code)

@@ -1,0 +1,114 @@
+"""The console's front door (login, logout), its alerts bar, static files, and how it is mounted."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import func, select
+
+from api.console import chats, orders, security
+from api.console.pages import HERE, DeskDep, WritingDeskDep, error_fragment, templates
+from api.errors import AppError
+from api.models import Deadline, Notification
+from api.routes.deps import NowDep, SessionDep
+from api.services import staff
+from api.services.audit import record
+
+router = APIRouter()
+
+
+def _login_form(request: Request, error: str | None = None, status_code: int = 200) -> HTMLResponse:
+    """The login form with a fresh double-submit nonce (its cookie and its hidden field)."""
+    nonce = secrets.token_urlsafe(24)
+    context = {"error": error, "nonce": nonce}
+    response = templates.TemplateResponse(request, "login.html", context, status_code=status_code)
+    security.set_login_nonce(response, nonce, request.app.state.settings.secure_cookies)
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    return _login_form(request)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=200)],
+    nonce: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """The same login as the API (hashed passwords, the failure lock); the token goes into a cookie."""
+    settings = request.app.state.settings
+    if not security.login_nonce_matches(request, nonce):
+        return _login_form(request, "登录页面已过期，请重试。", 403)
+    limits = staff.LoginLimits(
+        window=timedelta(minutes=settings.login_window_minutes),
+        per_account=settings.login_failures_per_account,
+        per_address=settings.login_failures_per_address,
+        rounds=settings.password_hash_rounds,
+    )
+    address = request.client.host if request.client else "unknown"
+    ttl = timedelta(hours=settings.staff_session_hours)
+    try:
+        token, staff_session = staff.login(session, username, password, address, now, ttl, limits)
+    except staff.TooManyAttempts:
+        return _login_form(request, "失败次数过多，请稍后再试或联系管理员。", 429)
+    except AppError:
+        return _login_form(request, "用户名或密码不正确。", 401)
+    record(session, now, f"staff:{staff_session.staff_user.username}", "console.login", None, address)
+    session.commit()
+    response = RedirectResponse("/console/chats", status_code=303)
+    security.set_session_cookie(response, token, int(ttl.total_seconds()), settings.secure_cookies)
+    response.delete_cookie(security.LOGIN_COOKIE, path=security.COOKIE_PATH)
+    return response
+
+
+@router.post("/logout")
+def logout(desk: WritingDeskDep) -> Response:
+    staff.logout(desk.session, security.session_token(desk.request))
+    record(desk.session, desk.now, desk.principal.name, "console.logout")
+    desk.session.commit()
+    response = RedirectResponse("/console/login", status_code=303)
+    security.clear_session_cookie(response)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(desk: DeskDep) -> Response:
+    return RedirectResponse("/console/chats", status_code=303)
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts(desk: DeskDep) -> HTMLResponse:
+    """Open deadlines that were reminded or breached, and the latest staff notifications (polled)."""
+    session = desk.session
+    open_deadlines = select(func.count()).select_from(Deadline).where(Deadline.met_at.is_(None))
+    breached = session.scalar(open_deadlines.where(Deadline.breached_at.is_not(None))) or 0
+    reminded = session.scalar(open_deadlines.where(Deadline.reminded_at.is_not(None), Deadline.breached_at.is_(None)))
+    since = desk.now - timedelta(hours=24)
+    latest = session.scalars(
+        select(Notification)
+        .where(Notification.recipient_openid.is_(None), Notification.created_at > since)
+        .order_by(Notification.id.desc())
+        .limit(15)
+    )
+    waiting = chats.waiting_count(session)
+    return desk.render("_alerts.html", breached=breached, reminded=reminded or 0, latest=list(latest), waiting=waiting)
+
+
+def install_console(app: FastAPI) -> None:
+    """Mount the console's pages and assets; its errors answer as HTML."""
+    app.state.page_errors = error_fragment
+    app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
+    console = APIRouter(prefix="/console", include_in_schema=False)
+    for part in (router, chats.router, orders.router):
+        console.include_router(part)
+    app.include_router(console)

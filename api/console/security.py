@@ -1,0 +1,93 @@
+"""The console's session cookie and CSRF tokens.
+
+A login stores the same opaque staff session token as ``POST /api/v1/auth/login`` in a cookie that is
+HttpOnly (scripts cannot read it), SameSite=Strict (other sites cannot send it) and expires with the
+session. Every form and htmx request also carries a CSRF token derived from the session token; a request
+without it is refused. The login form, which has no session yet, is protected by a double-submit cookie.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from fastapi import Request, Response
+from sqlalchemy.orm import Session
+
+from api.errors import AppError, NotAuthenticated
+from api.services.principals import STAFF_ROLES, Principal
+from api.services.staff import principal_for_token
+
+SESSION_COOKIE = "hs_console"
+LOGIN_COOKIE = "hs_console_login"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+COOKIE_PATH = "/console"
+
+
+class LoginRequired(AppError):
+    """No live staff session: pages redirect to the login form."""
+
+    status_code = 401
+    code = "not_authenticated"
+
+
+class CsrfRejected(AppError):
+    status_code = 403
+    code = "csrf_failed"
+
+
+def csrf_for(session_token: str) -> str:
+    """The CSRF token of one session: a keyed hash of its secret token, so it needs no storage."""
+    return hmac.new(session_token.encode(), b"console-csrf", hashlib.sha256).hexdigest()
+
+
+def set_session_cookie(response: Response, token: str, max_age: int, secure: bool) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=max_age, path=COOKIE_PATH, httponly=True, samesite="strict", secure=secure
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
+
+
+def set_login_nonce(response: Response, nonce: str, secure: bool) -> None:
+    """The login form's double-submit cookie: the form's hidden field must carry the same value."""
+    response.set_cookie(
+        LOGIN_COOKIE, nonce, max_age=3600, path=COOKIE_PATH, httponly=True, samesite="strict", secure=secure
+    )
+
+
+def login_nonce_matches(request: Request, submitted: str) -> bool:
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    return bool(expected) and hmac.compare_digest(expected.encode(), submitted.encode())
+
+
+def session_token(request: Request) -> str:
+    token = request.cookies.get(SESSION_COOKIE, "")
+    if not token:
+        raise LoginRequired("log in first")
+    return token
+
+
+def console_principal(request: Request, session: Session, now: datetime) -> Principal:
+    """The member of staff of this cookie. The machine token is never a console login."""
+    token = session_token(request)
+    api_token = request.app.state.settings.api_token.get_secret_value()
+    try:
+        principal = principal_for_token(session, token, api_token, now)
+    except NotAuthenticated:
+        raise LoginRequired("the session has expired; log in again") from None
+    if principal.role not in STAFF_ROLES:
+        raise LoginRequired("the console is for staff")
+    return principal
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    """Refuse a state-changing request whose CSRF token (form field or header) is not this session's."""
+    given = submitted or request.headers.get(CSRF_HEADER, "")
+    expected = csrf_for(session_token(request))
+    if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise CsrfRejected("the form is stale or did not come from the console; reload the page")

@@ -1,0 +1,92 @@
+// The console's behaviour beyond htmx: error banners, live chat, countdowns, keyboard shortcuts.
+(function () {
+  "use strict";
+
+  // A refused action (4xx/5xx) shows its banner in #flash instead of being dropped.
+  document.body.addEventListener("htmx:beforeSwap", function (evt) {
+    var status = evt.detail.xhr.status;
+    if (status >= 400) {
+      evt.detail.shouldSwap = true;
+      evt.detail.isError = false;
+      evt.detail.target = document.getElementById("flash");
+    } else if (evt.detail.target && evt.detail.target.id !== "flash") {
+      var flash = document.getElementById("flash");
+      if (flash && evt.detail.requestConfig && evt.detail.requestConfig.verb !== "get") flash.innerHTML = "";
+    }
+  });
+  document.body.addEventListener("htmx:sendError", function () {
+    var flash = document.getElementById("flash");
+    if (flash) flash.innerHTML = '<div class="banner bad">连接服务器失败，请检查网络后重试。</div>';
+  });
+
+  // Countdowns: each [data-left] counts down from the seconds the server gave when it rendered.
+  function stamp(root) {
+    (root || document).querySelectorAll("[data-left]").forEach(function (el) {
+      if (!el.dataset.t0) el.dataset.t0 = String(Date.now());
+    });
+  }
+  function words(seconds) {
+    seconds = Math.abs(Math.trunc(seconds));
+    var d = Math.floor(seconds / 86400), h = Math.floor((seconds % 86400) / 3600), m = Math.floor((seconds % 3600) / 60);
+    if (d) return d + "天" + h + "小时";
+    if (h) return h + "小时" + m + "分";
+    return m + "分钟";
+  }
+  function tick() {
+    document.querySelectorAll("[data-left]").forEach(function (el) {
+      var left = Number(el.dataset.left) - (Date.now() - Number(el.dataset.t0)) / 1000;
+      var b = el.querySelector("b");
+      if (b) b.textContent = (left < 0 ? "超" : "剩") + words(left);
+      el.classList.toggle("overdue", left < 0);
+      el.classList.toggle("soon", left >= 0 && left < 3600);
+    });
+    var counts = document.getElementById("alert-counts");
+    var title = document.querySelector("title");
+    if (counts && title) {
+      var n = Number(counts.dataset.count || 0);
+      var base = title.dataset.title + " · 供热客服工作台";
+      document.title = n ? "(" + n + ") " + base : base;
+    }
+  }
+  document.body.addEventListener("htmx:load", function (evt) { stamp(evt.target); });
+  stamp(document);
+  setInterval(tick, 1000);
+
+  // Live chat: the server says "changed" (server-sent events) and the transcript is fetched again.
+  var panel = document.getElementById("chat-panel");
+  if (panel && window.EventSource) {
+    var source = new EventSource(panel.dataset.stream);
+    source.addEventListener("changed", function () {
+      var transcript = document.getElementById("transcript");
+      if (transcript) htmx.trigger(transcript, "refresh");
+    });
+  }
+  function scrollTranscript() {
+    var transcript = document.getElementById("transcript");
+    if (transcript) transcript.scrollTop = transcript.scrollHeight;
+  }
+  document.body.addEventListener("htmx:afterSettle", scrollTranscript);
+  scrollTranscript();
+
+  // Quick replies: pick one from the list, or Alt+1…9; Ctrl+Enter sends.
+  function insertReply(text) {
+    var box = document.getElementById("reply");
+    if (!box || box.disabled || !text) return;
+    var at = box.selectionStart || box.value.length;
+    box.value = box.value.slice(0, at) + text + box.value.slice(box.selectionEnd || at);
+    box.focus();
+  }
+  document.body.addEventListener("change", function (evt) {
+    if (evt.target.id === "canned") { insertReply(evt.target.value); evt.target.value = ""; }
+  });
+  document.addEventListener("keydown", function (evt) {
+    if (evt.altKey && /^[1-9]$/.test(evt.key)) {
+      var option = document.querySelector('#canned option[data-key="' + evt.key + '"]');
+      if (option) { evt.preventDefault(); insertReply(option.value); }
+    }
+    if (evt.key === "Enter" && (evt.ctrlKey || evt.metaKey) && evt.target.id === "reply") {
+      evt.preventDefault();
+      htmx.trigger(evt.target.form, "submit");
+    }
+  });
+})();

@@ -1,0 +1,75 @@
+"""console: dispatched technician, chat assignment, order link, private notes, canned replies, staff audit
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-28 22:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("work_orders", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("technician", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("handoffs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("assigned_to", sa.String(length=96), nullable=True))
+        batch_op.add_column(sa.Column("work_order_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key("fk_handoffs_work_order_id", "work_orders", ["work_order_id"], ["id"])
+    op.create_table(
+        "handoff_notes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("handoff_id", sa.Integer(), nullable=False),
+        sa.Column("author", sa.String(length=96), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["handoff_id"], ["handoffs.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_handoff_notes_handoff_id"), "handoff_notes", ["handoff_id"])
+    op.create_table(
+        "canned_replies",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=32), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.String(length=96), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("title"),
+    )
+    op.create_table(
+        "staff_audit",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=96), nullable=False),
+        sa.Column("action", sa.String(length=48), nullable=False),
+        sa.Column("target", sa.String(length=64), nullable=True),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_staff_audit_at"), "staff_audit", ["at"])
+    op.create_index(op.f("ix_staff_audit_actor"), "staff_audit", ["actor"])
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_staff_audit_actor"), table_name="staff_audit")
+    op.drop_index(op.f("ix_staff_audit_at"), table_name="staff_audit")
+    op.drop_table("staff_audit")
+    op.drop_table("canned_replies")
+    op.drop_index(op.f("ix_handoff_notes_handoff_id"), table_name="handoff_notes")
+    op.drop_table("handoff_notes")
+    with op.batch_alter_table("handoffs", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_handoffs_work_order_id", type_="foreignkey")
+        batch_op.drop_column("work_order_id")
+        batch_op.drop_column("assigned_to")
+    with op.batch_alter_table("work_orders", schema=None) as batch_op:
+        batch_op.drop_column("technician")

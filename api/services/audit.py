@@ -1,0 +1,24 @@
+"""The staff audit trail: who did what, and when (orders keep their own trail in work_order_events)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.models import StaffAudit
+
+
+def record(
+    session: Session, now: datetime, actor: str, action: str, target: str | None = None, detail: str | None = None
+) -> None:
+    """Add one entry to the caller's transaction; it is kept when the action is committed."""
+    session.add(StaffAudit(at=now, actor=actor[:96], action=action, target=target, detail=detail))
+
+
+def recent(session: Session, limit: int = 200, actor: str | None = None) -> list[StaffAudit]:
+    query = select(StaffAudit)
+    if actor:
+        query = query.where(StaffAudit.actor == actor)
+    return list(session.scalars(query.order_by(StaffAudit.id.desc()).limit(limit)))

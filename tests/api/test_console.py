@@ -1,0 +1,333 @@
+"""The staff console's pages: cookie login, CSRF, roles per action, the chat desk and the order board.
+
+Each member of staff gets a client of their own (a browser with its own cookies) on the same database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from api.models import StaffAudit
+from tests.api.conftest import TEST_TOKEN, FakeOutbound, FixedClock, add_staff_user
+from tests.api.test_handoff_chat import bot_transcript
+
+PASSWORD = "correct horse 1"
+REPAIR = {
+    "kind": "repair",
+    "category": "equipment",
+    "source": "wechat",
+    "description": "阀门坏了，电话13800138000",
+    "resident_openid": "oCHAT",
+    "phone": "13800138000",
+    "address": "阳光小区3号楼2单元501",
+}
+
+
+class Browser:
+    """One member of staff's browser: cookies, and the CSRF token the pages carry."""
+
+    def __init__(self, client: TestClient):
+        self.client = client
+        self.csrf = ""
+
+    def login(self, username: str, password: str = PASSWORD) -> object:
+        form = self.client.get("/console/login")
+        nonce = re.search(r'name="nonce" value="([^"]+)"', form.text)
+        assert nonce, form.text
+        answer = self.client.post(
+            "/console/login",
+            data={"username": username, "password": password, "nonce": nonce.group(1)},
+            follow_redirects=False,
+        )
+        if answer.status_code == 303:
+            self.csrf = self.token_of(self.get("/console/chats").text)
+        return answer
+
+    @staticmethod
+    def token_of(page: str) -> str:
+        found = re.search(r'"X-CSRF-Token": "([0-9a-f]+)"', page)
+        assert found, page[:500]
+        return found.group(1)
+
+    def get(self, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        return self.client.get(path, follow_redirects=False, **kwargs)  # type: ignore[arg-type]
+
+    def post(self, path: str, data: dict | None = None, csrf: bool = True, htmx: bool = True):  # type: ignore[no-untyped-def]
+        headers = {"HX-Request": "true"} if htmx else {}
+        if csrf:
+            headers["X-CSRF-Token"] = self.csrf
+        return self.client.post(path, data=data or {}, headers=headers, follow_redirects=False)
+
+
+@pytest.fixture
+def browser(make_client: Callable[..., TestClient], client: TestClient) -> Callable[[str], Browser]:
+    """A logged-in browser for a new member of staff of a role."""
+    count = 0
+
+    def open_as(role: str) -> Browser:
+        nonlocal count
+        count += 1
+        username = f"{role}{count}"
+        add_staff_user(client, username, role)
+        b = Browser(make_client())
+        assert b.login(username).status_code == 303
+        return b
+
+    return open_as
+
+
+def open_handoff(client: TestClient, auth: dict, openid: str = "oCHAT") -> int:
+    made = client.post("/api/v1/handoffs", json={"resident_openid": openid, "reason": "requested"}, headers=auth)
+    return int(made.json()["id"])
+
+
+# ----------------------------------------------------------------------------- login and session
+
+
+def test_login_sets_a_strict_httponly_cookie_and_pages_need_it(
+    make_client: Callable[..., TestClient], client: TestClient
+) -> None:
+    add_staff_user(client, "wang", "agent")
+    b = Browser(make_client())
+    assert b.get("/console/chats").headers["location"] == "/console/login"
+    answer = b.login("wang")
+    assert answer.status_code == 303 and answer.headers["location"] == "/console/chats"  # type: ignore[attr-defined]
+    cookie = next(v for k, v in answer.headers.multi_items() if k == "set-cookie" and v.startswith("hs_console="))  # type: ignore[attr-defined]
+    assert (
+        "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie and "Max-Age=43200" in cookie
+    )
+    page = b.get("/console/chats")
+    assert page.status_code == 200 and "等待接入" in page.text
+
+
+def test_wrong_password_and_missing_login_nonce_are_refused(
+    make_client: Callable[..., TestClient], client: TestClient
+) -> None:
+    add_staff_user(client, "wang", "agent")
+    b = Browser(make_client())
+    assert b.login("wang", "wrong password").status_code == 401  # type: ignore[attr-defined]
+    forged = b.client.post("/console/login", data={"username": "wang", "password": PASSWORD, "nonce": "made-up"})
+    assert forged.status_code == 403 and "hs_console=" not in forged.headers.get("set-cookie", "")
+
+
+def test_too_many_failures_lock_the_console_login_too(
+    make_client: Callable[..., TestClient], client: TestClient
+) -> None:
+    add_staff_user(client, "wang", "agent")
+    b = Browser(make_client(login_failures_per_account=2))
+    for _ in range(2):
+        b.login("wang", "wrong")
+    assert b.login("wang").status_code == 429  # type: ignore[attr-defined]
+
+
+def test_logout_ends_the_session_on_the_server(browser: Callable[[str], Browser]) -> None:
+    b = browser("agent")
+    cookie = b.client.cookies.get("hs_console")
+    assert b.post("/console/logout", htmx=False).status_code == 303
+    # The old cookie, replayed, no longer opens anything.
+    b.client.cookies.set("hs_console", cookie or "", path="/console")
+    assert b.get("/console/chats").headers["location"] == "/console/login"
+
+
+def test_the_machine_token_is_not_a_console_login(make_client: Callable[..., TestClient]) -> None:
+    b = Browser(make_client())
+    b.client.cookies.set("hs_console", TEST_TOKEN, path="/console")
+    assert b.get("/console/chats").headers["location"] == "/console/login"
+
+
+def test_a_session_expires(browser: Callable[[str], Browser], clock: FixedClock) -> None:
+    b = browser("agent")
+    clock.advance(hours=12, seconds=1)
+    assert b.get("/console/orders").headers["location"] == "/console/login"
+    assert b.post("/console/chats/1/take").headers["HX-Redirect"] == "/console/login"
+
+
+def test_a_write_without_the_csrf_token_changes_nothing(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict
+) -> None:
+    b = browser("agent")
+    handoff_id = open_handoff(client, auth)
+    refused = b.post(f"/console/chats/{handoff_id}/take", csrf=False)
+    assert refused.status_code == 403 and "页面已过期" in refused.text
+    b.csrf = "0" * 64
+    assert b.post(f"/console/chats/{handoff_id}/take").status_code == 403
+    assert client.get("/api/v1/handoffs?status=waiting", headers=b_headers(client)).json()["total"] == 1
+
+
+def b_headers(client: TestClient) -> dict[str, str]:
+    add_staff_user(client, "reader", "agent")
+    token = client.post("/api/v1/auth/login", json={"username": "reader", "password": PASSWORD}).json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+# ----------------------------------------------------------------------------- the chat desk
+
+
+def test_the_agent_takes_reads_and_answers_a_chat(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict, outbound: FakeOutbound, clock: FixedClock
+) -> None:
+    bot_transcript(outbound, "oCHAT")
+    outbound.windows["oCHAT"] = {
+        "open": True,
+        "closes_at": clock.now.timestamp() + 47 * 3600,
+        "pushes_left": 4,
+        "subscribed": True,
+        "last_inbound_at": clock.now.timestamp() - 3600,
+    }
+    handoff_id = open_handoff(client, auth)
+    b = browser("agent")
+    inbox = b.get("/console/chats/list").text
+    assert f"/console/chats/{handoff_id}" in inbox and "要求人工" in inbox
+    page = b.get(f"/console/chats/{handoff_id}").text
+    assert "暖气不热，你们怎么回事" in page and "已为您转接人工客服" in page
+    assert "1天23小时" in page and "还可推送 <b>4</b> 条" in page
+    assert 'placeholder="接管后才能回复" disabled' in page
+    taken = b.post(f"/console/chats/{handoff_id}/take")
+    assert taken.status_code == 200 and "处理中" in taken.text and "接管人 agent1" in taken.text
+    sent = b.post(f"/console/chats/{handoff_id}/send", {"text": "您好，我是客服小王"})
+    assert sent.status_code == 200 and "您好，我是客服小王" in sent.text and "已送达" in sent.text
+    assert outbound.outbox_rows[-1] == {**outbound.outbox_rows[-1], "openid": "oCHAT", "text": "您好，我是客服小王"}
+    closed = b.post(f"/console/chats/{handoff_id}/close")
+    assert "已结束" in closed.text
+    assert outbound.trackers["oCHAT"][-1] == {"event": "resume"}
+
+
+def test_a_second_agent_cannot_take_or_write_in_a_held_chat(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict, outbound: FakeOutbound
+) -> None:
+    handoff_id = open_handoff(client, auth)
+    first, second = browser("agent"), browser("agent")
+    first.post(f"/console/chats/{handoff_id}/take")
+    again = second.post(f"/console/chats/{handoff_id}/take")
+    assert again.status_code == 409 and "agent1" in again.text
+    assert second.post(f"/console/chats/{handoff_id}/send", {"text": "我来"}).status_code == 403
+    assert second.post(f"/console/chats/{handoff_id}/close").status_code == 403
+    assert "接管人 agent1" in second.get(f"/console/chats/{handoff_id}").text
+    assert outbound.outbox_rows == []
+
+
+def test_a_supervisor_assigns_a_waiting_chat_and_only_that_agent_takes_it(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict
+) -> None:
+    handoff_id = open_handoff(client, auth)
+    boss, chosen, other = browser("supervisor"), browser("agent"), browser("agent")
+    assert other.post(f"/console/chats/{handoff_id}/assign", {"username": "agent3"}).status_code == 403
+    assert boss.post(f"/console/chats/{handoff_id}/assign", {"username": "nobody"}).status_code == 404
+    assert "指派给 agent2" in boss.post(f"/console/chats/{handoff_id}/assign", {"username": "agent2"}).text
+    assert other.post(f"/console/chats/{handoff_id}/take").status_code == 403
+    assert chosen.post(f"/console/chats/{handoff_id}/take").status_code == 200
+
+
+def test_notes_stay_private_and_orders_link_only_to_the_residents_own(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict, outbound: FakeOutbound
+) -> None:
+    own = client.post("/api/v1/work-orders", json=REPAIR, headers=auth).json()
+    other = client.post("/api/v1/work-orders", json={**REPAIR, "resident_openid": "oOTHER"}, headers=auth).json()
+    handoff_id = open_handoff(client, auth)
+    b = browser("agent")
+    page = b.get(f"/console/chats/{handoff_id}").text
+    assert own["number"] in page and other["number"] not in page
+    assert "13800138000" not in page and "501" not in page  # masked (12.1)
+    noted = b.post(f"/console/chats/{handoff_id}/notes", {"text": "居民情绪激动，先安抚"})
+    assert "居民情绪激动，先安抚" in noted.text
+    assert outbound.outbox_rows == [] and not any("安抚" in str(e) for e in outbound.trackers.get("oCHAT", []))
+    assert b.post(f"/console/chats/{handoff_id}/link", {"order_id": other["id"]}).status_code == 404
+    linked = b.post(f"/console/chats/{handoff_id}/link", {"order_id": own["id"]})
+    assert "本会话关联" in linked.text
+
+
+def test_quick_replies_are_kept_by_supervisors_and_offered_in_the_chat(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict
+) -> None:
+    agent, boss = browser("agent"), browser("supervisor")
+    refused = agent.post("/console/replies", {"title": "问候", "text": "您好，这里是供热客服"})
+    assert refused.status_code == 403
+    added = boss.post("/console/replies", {"title": "问候", "text": "您好，这里是供热客服"})
+    assert added.status_code == 200 and "您好，这里是供热客服" in added.text
+    assert boss.post("/console/replies", {"title": "问候", "text": "重复"}).status_code == 409
+    handoff_id = open_handoff(client, auth)
+    page = agent.get(f"/console/chats/{handoff_id}").text
+    assert 'value="您好，这里是供热客服" data-key="1"' in page
+
+
+def test_staff_actions_are_audited_with_who_and_when(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict, clock: FixedClock
+) -> None:
+    handoff_id = open_handoff(client, auth)
+    b = browser("agent")
+    b.post(f"/console/chats/{handoff_id}/take")
+    b.post(f"/console/chats/{handoff_id}/notes", {"text": "已电话联系"})
+    with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
+        rows = [
+            (a.actor, a.action, a.target, a.at) for a in session.scalars(select(StaffAudit).order_by(StaffAudit.id))
+        ]
+    target = f"handoff:{handoff_id}"
+    assert [r for r in rows if r[1] != "console.login"] == [
+        ("staff:agent1", "handoff.take", target, clock.now),
+        ("staff:agent1", "handoff.note", target, clock.now),
+    ]
+
+
+# ----------------------------------------------------------------------------- the order board
+
+
+def test_the_board_counts_down_in_beijing_time_and_filters(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict, clock: FixedClock
+) -> None:
+    # 16:10 UTC is 00:10 the next day in Beijing: the console must say so whatever the server's TZ.
+    clock.now = datetime(2026, 12, 9, 16, 10, tzinfo=UTC)
+    leak = client.post("/api/v1/work-orders", json={**REPAIR, "category": "leak"}, headers=auth).json()
+    client.post("/api/v1/work-orders", json={**REPAIR, "kind": "complaint", "category": "service"}, headers=auth)
+    b = browser("agent")
+    board = b.get("/console/orders").text
+    assert "12-10 00:10" in board and "12-09" not in board
+    assert "响应 <b>剩30分钟</b>" in board and "10.1.4" in board and "10.2.3" in board
+    only_leaks = b.get("/console/orders/table?category=leak").text
+    assert leak["number"] in only_leaks and only_leaks.count("/console/orders/") == 1
+    clock.advance(minutes=31)
+    late = b.get("/console/orders/table?due=overdue").text
+    assert 'class="countdown overdue"' in late and "响应 <b>超1分钟</b>" in late
+
+
+def test_actions_change_the_order_and_its_history_by_role(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict
+) -> None:
+    order = client.post(
+        "/api/v1/work-orders",
+        json={**REPAIR, "source": "city_hotline", "external_reference": "12345-001"},
+        headers=auth,
+    ).json()
+    agent, boss = browser("agent"), browser("supervisor")
+    path = f"/console/orders/{order['id']}/actions"
+    missing = agent.post(f"{path}/dispatch", {"note": "派工"})
+    assert missing.status_code == 422 and "维修人员" in missing.text
+    dispatched = agent.post(f"{path}/respond", {"note": "已电话联系居民"})
+    assert dispatched.status_code == 200 and "已响应" in dispatched.text
+    sent = agent.post(f"{path}/dispatch", {"technician": "张师傅"})
+    assert "维修人员：张师傅" in sent.text and "已派工" in sent.text
+    refused = agent.post(f"{path}/return", {"note": "不属于供热范围"})
+    assert refused.status_code == 403
+    assert "回退热线工单" not in agent.get(f"/console/orders/{order['id']}").text
+    assert "回退热线工单" in boss.get(f"/console/orders/{order['id']}").text
+    events = client.get(f"/api/v1/work-orders/{order['id']}/events", headers=auth).json()
+    assert [e["action"] for e in events] == ["accept", "respond", "dispatch"]
+    assert events[-1]["data"] == {"technician": "张师傅"}
+
+
+def test_the_whole_contact_is_shown_on_purpose_and_audited(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict
+) -> None:
+    order = client.post("/api/v1/work-orders", json=REPAIR, headers=auth).json()
+    b = browser("agent")
+    page = b.get(f"/console/orders/{order['id']}").text
+    assert "13800138000" not in page and "138****8000" in page
+    contact = b.get(f"/console/orders/{order['id']}/contact").text
+    assert "13800138000" in contact and "阳光小区3号楼2单元501" in contact
+    events = client.get(f"/api/v1/work-orders/{order['id']}/events", headers=auth).json()
+    assert events[-1]["action"] == "contact_viewed" and events[-1]["actor"] == "staff:agent1"
