@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from api.console import labels
 from api.console.pages import Desk, DeskDep, WritingDeskDep
-from api.domain.state_machine import Action
+from api.domain.state_machine import Action, TransitionRefused, next_status
 from api.domain.work_orders import Category, Kind, Source, Status
 from api.errors import Unprocessable
-from api.models import Deadline
+from api.models import Deadline, WorkOrder
 from api.routes.deps import IdPath, get_context
 from api.routes.work_orders import shown
 from api.schemas import ActionRequest, WorkOrderFilter
@@ -105,8 +105,7 @@ def board_table(desk: DeskDep) -> HTMLResponse:
 def _order_context(desk: Desk, order_id: int) -> dict[str, Any]:
     order = work_orders.get_work_order(desk.session, order_id)
     deadlines = desk.session.scalars(select(Deadline).where(Deadline.order_id == order.id).order_by(Deadline.due_at))
-    may_approve = desk.principal.role in SUPERVISOR_ROLES
-    actions = [a for a in Action if a != Action.CONFIRM_QUOTE and (may_approve or a not in SUPERVISOR_ONLY)]
+    actions = offered_actions(order, desk.principal.role in SUPERVISOR_ROLES)
     return {
         "o": shown(order, desk.principal),
         "order": order,
@@ -118,6 +117,22 @@ def _order_context(desk: Desk, order_id: int) -> dict[str, Any]:
 
 
 SUPERVISOR_ONLY = {a for a, owners in work_orders.ACTION_OWNERS.items() if owners == SUPERVISOR_ROLES}
+
+
+def offered_actions(order: WorkOrder, may_approve: bool) -> list[Action]:
+    """The actions the state machine allows now and the role may do (the resident confirms a quote on
+    WeChat, not staff here). The server checks both again when the form is sent."""
+    state = work_orders.order_state(order)
+    offered: list[Action] = []
+    for action in Action:
+        if action == Action.CONFIRM_QUOTE or (action in SUPERVISOR_ONLY and not may_approve):
+            continue
+        try:
+            next_status(state, action)
+        except TransitionRefused:
+            continue
+        offered.append(action)
+    return offered
 
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)

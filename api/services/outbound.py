@@ -131,5 +131,13 @@ class BotClient:
         return answer if isinstance(answer, dict) else {}
 
     def resume(self, sender_id: str) -> None:
-        """Append ConversationResumed to the conversation: the bot answers again."""
-        self._post(f"/conversations/{quote(sender_id, safe='')}/tracker/events", [{"event": "resume"}])
+        """The bot answers again, in a new session: ConversationResumed, then SessionStarted and
+        action_listen, as Rasa's own action_session_start does. Without the new session the policies
+        would predict from the chat with staff (the request for a person, messages read while paused)
+        and answer the resident's next question as a misunderstanding. The transcript keeps every event."""
+        events = [
+            {"event": "resume"},
+            {"event": "session_started"},
+            {"event": "action", "name": "action_listen"},
+        ]
+        self._post(f"/conversations/{quote(sender_id, safe='')}/tracker/events", events)

@@ -443,13 +443,8 @@ def perform_action(
     if claimed < order.accepted_at:
         raise Unprocessable("at", "an action cannot happen before the order was accepted")
     at = effective_time(claimed, principal, request, ctx)
-    state = OrderState(
-        status=Status(order.status),
-        kind=Kind(order.kind),
-        quote_pending=order.quote_items is not None and order.quote_confirmed_at is None,
-    )
     try:
-        target = next_status(state, action)
+        target = next_status(order_state(order), action)
     except TransitionRefused as exc:
         raise Conflict(exc.reason, code="transition_not_allowed") from None
     data: dict[str, Any] = {}
@@ -526,6 +521,15 @@ def perform_action(
     )
     session.commit()
     return order
+
+
+def order_state(order: WorkOrder) -> OrderState:
+    """What the state machine needs to know about the order."""
+    return OrderState(
+        status=Status(order.status),
+        kind=Kind(order.kind),
+        quote_pending=order.quote_items is not None and order.quote_confirmed_at is None,
+    )
 
 
 def _check_owner(action: Action, principal: Principal, request: ActionRequest, order: WorkOrder) -> None:

@@ -114,7 +114,8 @@ def test_handoff_is_opened_once_taken_and_closed_resuming_the_bot(
     closed = client.post(f"/api/v1/handoffs/{first.json()['id']}/close", headers=agent).json()
     assert closed["status"] == "closed"
     assert outbound.rasa_calls[-1]["path"] == "/conversations/oANGRY/tracker/events"
-    assert outbound.rasa_calls[-1]["body"] == [{"event": "resume"}]
+    assert outbound.rasa_calls[-1]["body"][0] == {"event": "resume"}
+    assert [e["event"] for e in outbound.rasa_calls[-1]["body"][1:]] == ["session_started", "action"]
 
 
 def test_callback_survey_is_started_by_the_bot(

@@ -9,7 +9,7 @@ import re
 
 import httpx
 
-from tests.e2e.conftest import ROOT, eventually, inbox, staff_token
+from tests.e2e.conftest import ROOT, inbox, staff_token
 from tests.e2e.test_walking_skeleton import phone
 
 SHOTS = ROOT / "var" / "test-reports"
