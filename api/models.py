@@ -125,6 +125,7 @@ class WorkOrder(Base):
     forwarded_by_grid_worker_id: Mapped[int | None] = mapped_column(ForeignKey("grid_workers.id"))
     external_reference: Mapped[str | None] = mapped_column(String(64))  # hotline's own order number
     technician: Mapped[str | None] = mapped_column(String(64))  # dispatched to (10.2.5)
+    contact_name: Mapped[str | None] = mapped_column(String(64))  # as the hotline gave it
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -163,6 +164,8 @@ class WorkOrder(Base):
         Index("ix_work_orders_next_due_at", "next_due_at"),
         Index("ix_work_orders_status", "status"),
         Index("ix_work_orders_repeat_lookup", "resident_id", "category", "season"),
+        # A platform's own order number names one order: importing it again finds that order.
+        UniqueConstraint("source", "external_reference", name="uq_work_orders_source_external_reference"),
     )
 
 

@@ -79,8 +79,10 @@ class WorkOrderCreate(Strict):
     external_works: bool = False
     # A grid worker forwarding a resident's problem (source grid_worker).
     forwarded_by_openid: str | None = Field(default=None, max_length=64)
-    # The hotline's own number for an imported order.
+    # The hotline's own number for an imported order (one order per source and number).
     external_reference: str | None = Field(default=None, max_length=64)
+    # The name the hotline gave for the resident.
+    contact_name: str | None = Field(default=None, max_length=64)
 
     @field_validator("phone", mode="before")
     @classmethod
@@ -113,6 +115,7 @@ class WorkOrderPublic(BaseModel):
     calendar_uncertain: bool
     external_reference: str | None
     technician: str | None = None
+    contact_name: str | None = None
     accepted_at: UtcDatetime
     appointment_at: UtcDatetime | None
     response_due_at: UtcDatetime | None
@@ -142,6 +145,7 @@ class ContactPublic(BaseModel):
 
     phone: str | None
     address: str | None
+    contact_name: str | None = None
 
 
 class WorkOrderList(BaseModel):

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
 from api.console import security
 from api.domain.deadlines import LOCAL_TZ
@@ -78,6 +79,7 @@ class Desk:
     principal: Principal
     now: datetime
     form: dict[str, str] = field(default_factory=dict)
+    files: dict[str, UploadFile] = field(default_factory=dict)
 
     @property
     def csrf(self) -> str:
@@ -99,9 +101,11 @@ def get_desk(request: Request, session: SessionDep, now: NowDep) -> Desk:
 async def get_writing_desk(request: Request, session: SessionDep, now: NowDep) -> Desk:
     """A desk for a state-changing request: the CSRF token must match (form field or htmx header)."""
     principal = security.console_principal(request, session, now)
-    form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+    sent = await request.form()
+    form = {key: value for key, value in sent.items() if isinstance(value, str)}
+    files = {key: value for key, value in sent.items() if isinstance(value, UploadFile)}
     security.check_csrf(request, form.get(security.CSRF_FIELD))
-    return Desk(request, session, principal, now, form)
+    return Desk(request, session, principal, now, form, files)
 
 
 DeskDep = Annotated[Desk, Depends(get_desk)]

@@ -20,6 +20,13 @@ def mask_phone(phone: str | None) -> str | None:
     return "".join("*" if i in hidden else ch for i, ch in enumerate(phone))
 
 
+def mask_name(name: str | None) -> str | None:
+    """ "张三丰" -> "张**": the family name stays, so staff can address the resident politely."""
+    if not name:
+        return name
+    return name[0] + "*" * (len(name) - 1)
+
+
 def mask_address(address: str | None, community: str | None = None, building: str | None = None) -> str | None:
     """The community and building stay (they route the work); unit and room are hidden."""
     if not address:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 
 from api.auth import STAFF, STAFF_OR_MACHINE, PrincipalDep
-from api.domain.privacy import mask_address, mask_phone, mask_text
+from api.domain.privacy import mask_address, mask_name, mask_phone, mask_text
 from api.domain.state_machine import Action
 from api.domain.work_orders import Category, Kind, Source, Status
 from api.errors import Unprocessable
@@ -41,6 +41,7 @@ def shown(order: WorkOrder, principal: Principal) -> WorkOrderPublic:
         update={
             "description": mask_text(order.description) or "",
             "phone": mask_phone(order.phone),
+            "contact_name": mask_name(order.contact_name),
             "address": mask_address(order.address, order.community, order.building),
             "unit": None if order.unit is None else "*",
             "room": None if order.room is None else "***",
@@ -113,7 +114,7 @@ def read_contact(order_id: IdPath, session: SessionDep, now: NowDep, principal: 
     every read is kept on the order's audit trail."""
     order = work_orders.get_work_order(session, order_id)
     work_orders.record_contact_view(session, order, principal, now)
-    return ContactPublic(phone=order.phone, address=order.address)
+    return ContactPublic(phone=order.phone, address=order.address, contact_name=order.contact_name)
 
 
 @router.get("/{order_id}/events", response_model=list[WorkOrderEventPublic])

@@ -113,20 +113,9 @@ def request_fingerprint(data: WorkOrderCreate) -> str:
 # --------------------------------------------------------------------------- filing
 
 
-def create_work_order(
-    session: Session, data: WorkOrderCreate, ctx: Context, idempotency_key: str | None = None, actor: str = "system"
-) -> tuple[WorkOrder, bool]:
-    """File an order; returns (order, created).
-
-    An idempotency key belongs to its caller: the same caller, key and request return the first order;
-    the same key with a different request is refused (422), never answered with another's order.
-    """
-    fingerprint = request_fingerprint(data)
-    if idempotency_key:
-        idempotency_key = scoped_key(actor, idempotency_key)
-        existing = _by_idempotency_key(session, idempotency_key)
-        if existing is not None:
-            return _same_request(existing, fingerprint), False
+def plan(data: WorkOrderCreate, ctx: Context) -> tuple[datetime, bool, rules.Deadlines]:
+    """The order's acceptance time, urgency and deadlines, after the checks every new order passes;
+    nothing is stored (the hotline import's preview shows exactly what filing would set)."""
     accepted_at = data.accepted_at or ctx.now
     if accepted_at > ctx.now:
         raise Unprocessable("accepted_at", "accepted_at lies in the future")
@@ -137,14 +126,6 @@ def create_work_order(
         )
     if data.appointment_at is not None and data.appointment_at < accepted_at:
         raise Unprocessable("appointment_at", "appointment_at lies before the order was accepted")
-    grid_worker = _grid_worker(session, data.forwarded_by_openid) if data.forwarded_by_openid else None
-    if data.source == Source.GRID_WORKER and grid_worker is None:
-        raise Unprocessable("forwarded_by_openid", "an order from a grid worker names the registered grid worker")
-
-    parsed = parse_address(data.address) if data.address else None
-    resident = _remember_resident(session, data, parsed, ctx.now)
-    local_day = rules.local_date(accepted_at)
-    season = season_label(local_day, ctx.config)
     urgent = data.urgent or data.category == Category.LEAK  # 10.2.3: leaks are urgent
     deadlines = rules.compute_deadlines(
         rules.OrderFacts(
@@ -160,6 +141,49 @@ def create_work_order(
         ctx.config.calendar(),
         ctx.config.seasons(),
     )
+    return accepted_at, urgent, deadlines
+
+
+def by_external_reference(session: Session, source: Source, reference: str) -> WorkOrder | None:
+    """The order a platform's own number names, if it was filed already."""
+    query = select(WorkOrder).where(WorkOrder.source == source.value, WorkOrder.external_reference == reference)
+    return session.scalars(query).first()
+
+
+def create_work_order(
+    session: Session,
+    data: WorkOrderCreate,
+    ctx: Context,
+    idempotency_key: str | None = None,
+    actor: str = "system",
+    commit: bool = True,
+) -> tuple[WorkOrder, bool]:
+    """File an order; returns (order, created).
+
+    An idempotency key belongs to its caller: the same caller, key and request return the first order;
+    the same key with a different request is refused (422), never answered with another's order.
+    A platform's order number is filed once per source (409 naming the order that has it).
+    ``commit=False`` leaves the order in the caller's transaction (the hotline import saves all or nothing).
+    """
+    fingerprint = request_fingerprint(data)
+    if idempotency_key:
+        idempotency_key = scoped_key(actor, idempotency_key)
+        existing = _by_idempotency_key(session, idempotency_key)
+        if existing is not None:
+            return _same_request(existing, fingerprint), False
+    if data.external_reference:
+        taken = by_external_reference(session, data.source, data.external_reference)
+        if taken is not None:
+            raise Conflict(f"the platform's order {data.external_reference} is filed already as {taken.number}")
+    accepted_at, urgent, deadlines = plan(data, ctx)
+    grid_worker = _grid_worker(session, data.forwarded_by_openid) if data.forwarded_by_openid else None
+    if data.source == Source.GRID_WORKER and grid_worker is None:
+        raise Unprocessable("forwarded_by_openid", "an order from a grid worker names the registered grid worker")
+
+    parsed = parse_address(data.address) if data.address else None
+    resident = _remember_resident(session, data, parsed, ctx.now)
+    local_day = rules.local_date(accepted_at)
+    season = season_label(local_day, ctx.config)
     order = WorkOrder(
         kind=data.kind.value,
         category=data.category.value,
@@ -178,6 +202,7 @@ def create_work_order(
         season=season,
         forwarded_by_grid_worker_id=grid_worker.id if grid_worker else None,
         external_reference=data.external_reference,
+        contact_name=data.contact_name,
         accepted_at=accepted_at,
         appointment_at=data.appointment_at,
         response_due_at=deadlines.response_due_at,
@@ -215,8 +240,13 @@ def create_work_order(
                 data={"source": order.source, "repeat_complaint": order.repeat_complaint},
             )
         )
-        session.commit()
+        if commit:
+            session.commit()
+        else:
+            session.flush()
     except IntegrityError:
+        if not commit:
+            raise
         # Two retries of one create raced; the other one won: return its order.
         session.rollback()
         existing = _by_idempotency_key(session, idempotency_key) if idempotency_key else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -184,7 +185,10 @@ def auth() -> dict[str, str]:
     return {"Authorization": f"Bearer {TEST_TOKEN}"}
 
 
-def add_staff_user(client: TestClient, username: str, role: str, password: str = "correct horse 1") -> None:
+PASSWORD = "correct horse 1"
+
+
+def add_staff_user(client: TestClient, username: str, role: str, password: str = PASSWORD) -> None:
     """A staff account stored as `make admin` stores it (the API's machine token may not create one)."""
     data = StaffUserCreate(username=username, display_name=role, role=role, password=password)  # type: ignore[arg-type]
     with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
@@ -215,3 +219,56 @@ def agent(staff: Callable[[str], dict[str, str]]) -> dict[str, str]:
 def supervisor(staff: Callable[[str], dict[str, str]]) -> dict[str, str]:
     """Login headers of a supervisor, who approves returns, extensions, cancellations and notices."""
     return staff("supervisor")
+
+
+class Browser:
+    """One member of staff's browser: cookies, and the CSRF token the pages carry."""
+
+    def __init__(self, client: TestClient):
+        self.client = client
+        self.csrf = ""
+
+    def login(self, username: str, password: str = PASSWORD) -> object:
+        form = self.client.get("/console/login")
+        nonce = re.search(r'name="nonce" value="([^"]+)"', form.text)
+        assert nonce, form.text
+        answer = self.client.post(
+            "/console/login",
+            data={"username": username, "password": password, "nonce": nonce.group(1)},
+            follow_redirects=False,
+        )
+        if answer.status_code == 303:
+            self.csrf = self.token_of(self.get("/console/chats").text)
+        return answer
+
+    @staticmethod
+    def token_of(page: str) -> str:
+        found = re.search(r'"X-CSRF-Token": "([0-9a-f]+)"', page)
+        assert found, page[:500]
+        return found.group(1)
+
+    def get(self, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        return self.client.get(path, follow_redirects=False, **kwargs)  # type: ignore[arg-type]
+
+    def post(self, path: str, data: dict | None = None, csrf: bool = True, htmx: bool = True):  # type: ignore[no-untyped-def]
+        headers = {"HX-Request": "true"} if htmx else {}
+        if csrf:
+            headers["X-CSRF-Token"] = self.csrf
+        return self.client.post(path, data=data or {}, headers=headers, follow_redirects=False)
+
+
+@pytest.fixture
+def browser(make_client: Callable[..., TestClient], client: TestClient) -> Callable[[str], Browser]:
+    """A logged-in browser for a new member of staff of a role."""
+    count = 0
+
+    def open_as(role: str) -> Browser:
+        nonlocal count
+        count += 1
+        username = f"{role}{count}"
+        add_staff_user(client, username, role)
+        b = Browser(make_client())
+        assert b.login(username).status_code == 303
+        return b
+
+    return open_as

@@ -5,19 +5,16 @@ Each member of staff gets a client of their own (a browser with its own cookies)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.models import StaffAudit
-from tests.api.conftest import TEST_TOKEN, FakeOutbound, FixedClock, add_staff_user
+from tests.api.conftest import PASSWORD, TEST_TOKEN, Browser, FakeOutbound, FixedClock, add_staff_user
 from tests.api.test_handoff_chat import bot_transcript
 
-PASSWORD = "correct horse 1"
 REPAIR = {
     "kind": "repair",
     "category": "equipment",
@@ -27,59 +24,6 @@ REPAIR = {
     "phone": "13800138000",
     "address": "阳光小区3号楼2单元501",
 }
-
-
-class Browser:
-    """One member of staff's browser: cookies, and the CSRF token the pages carry."""
-
-    def __init__(self, client: TestClient):
-        self.client = client
-        self.csrf = ""
-
-    def login(self, username: str, password: str = PASSWORD) -> object:
-        form = self.client.get("/console/login")
-        nonce = re.search(r'name="nonce" value="([^"]+)"', form.text)
-        assert nonce, form.text
-        answer = self.client.post(
-            "/console/login",
-            data={"username": username, "password": password, "nonce": nonce.group(1)},
-            follow_redirects=False,
-        )
-        if answer.status_code == 303:
-            self.csrf = self.token_of(self.get("/console/chats").text)
-        return answer
-
-    @staticmethod
-    def token_of(page: str) -> str:
-        found = re.search(r'"X-CSRF-Token": "([0-9a-f]+)"', page)
-        assert found, page[:500]
-        return found.group(1)
-
-    def get(self, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
-        return self.client.get(path, follow_redirects=False, **kwargs)  # type: ignore[arg-type]
-
-    def post(self, path: str, data: dict | None = None, csrf: bool = True, htmx: bool = True):  # type: ignore[no-untyped-def]
-        headers = {"HX-Request": "true"} if htmx else {}
-        if csrf:
-            headers["X-CSRF-Token"] = self.csrf
-        return self.client.post(path, data=data or {}, headers=headers, follow_redirects=False)
-
-
-@pytest.fixture
-def browser(make_client: Callable[..., TestClient], client: TestClient) -> Callable[[str], Browser]:
-    """A logged-in browser for a new member of staff of a role."""
-    count = 0
-
-    def open_as(role: str) -> Browser:
-        nonlocal count
-        count += 1
-        username = f"{role}{count}"
-        add_staff_user(client, username, role)
-        b = Browser(make_client())
-        assert b.login(username).status_code == 303
-        return b
-
-    return open_as
 
 
 def open_handoff(client: TestClient, auth: dict, openid: str = "oCHAT") -> int:

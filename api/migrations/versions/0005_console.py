@@ -1,4 +1,4 @@
-"""console: dispatched technician, chat assignment, order link, private notes, canned replies, staff audit
+"""console: technician, hotline contact and number, chat assignment and order link, notes, quick replies, audit
 
 Revision ID: 0005
 Revises: 0004
@@ -21,6 +21,8 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("work_orders", schema=None) as batch_op:
         batch_op.add_column(sa.Column("technician", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("contact_name", sa.String(length=64), nullable=True))
+        batch_op.create_unique_constraint("uq_work_orders_source_external_reference", ["source", "external_reference"])
     with op.batch_alter_table("handoffs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("assigned_to", sa.String(length=96), nullable=True))
         batch_op.add_column(sa.Column("work_order_id", sa.Integer(), nullable=True))
@@ -72,4 +74,6 @@ def downgrade() -> None:
         batch_op.drop_column("work_order_id")
         batch_op.drop_column("assigned_to")
     with op.batch_alter_table("work_orders", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_work_orders_source_external_reference", type_="unique")
+        batch_op.drop_column("contact_name")
         batch_op.drop_column("technician")

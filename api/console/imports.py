@@ -1,0 +1,64 @@
+"""Hotline import: upload a CSV or Excel export, check every row, then save all of it or nothing."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, HTMLResponse
+
+from api.console import labels
+from api.console.pages import DeskDep, WritingDeskDep
+from api.errors import Unprocessable
+from api.routes.deps import get_context
+from api.services import hotline_import
+
+router = APIRouter()
+
+SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
+SAMPLE_FILES = {"csv": "hotline-import-sample.csv", "xlsx": "hotline-import-sample.xlsx"}
+
+
+@router.get("/import", response_class=HTMLResponse)
+def import_page(desk: DeskDep) -> HTMLResponse:
+    return desk.render("import.html", columns=hotline_import.COLUMNS, required=hotline_import.REQUIRED)
+
+
+@router.get("/import/sample.{fmt}")
+def sample(fmt: str, desk: DeskDep) -> FileResponse:
+    if fmt not in SAMPLE_FILES:
+        raise Unprocessable("fmt", "csv or xlsx")
+    return FileResponse(SAMPLES / SAMPLE_FILES[fmt], filename=SAMPLE_FILES[fmt])
+
+
+def _upload(desk: WritingDeskDep) -> tuple[bytes, str]:
+    """The uploaded file (preview) or the same bytes carried back by the preview's form (save)."""
+    upload = desk.files.get("file")
+    if upload is not None and upload.filename:
+        content = upload.file.read(hotline_import.MAX_FILE_BYTES + 1)
+        return content, upload.filename
+    try:
+        content = base64.b64decode(desk.form.get("content", ""), validate=True)
+    except (binascii.Error, ValueError):
+        raise Unprocessable("file", "choose a file to import") from None
+    if not content:
+        raise Unprocessable("file", "choose a file to import")
+    return content, desk.form.get("filename", "import.csv")[:200]
+
+
+@router.post("/import/preview", response_class=HTMLResponse)
+def preview(desk: WritingDeskDep) -> HTMLResponse:
+    content, filename = _upload(desk)
+    checked = hotline_import.preview(desk.session, content, filename, get_context(desk.request, desk.now))
+    carried = base64.b64encode(content).decode()
+    return desk.render("_import_preview.html", p=checked, content=carried, labels=labels)
+
+
+@router.post("/import/commit", response_class=HTMLResponse)
+def commit(desk: WritingDeskDep) -> HTMLResponse:
+    content, filename = _upload(desk)
+    ctx = get_context(desk.request, desk.now)
+    checked, created = hotline_import.commit(desk.session, content, filename, ctx, desk.principal.name)
+    return desk.render("_import_done.html", p=checked, created=created, labels=labels)

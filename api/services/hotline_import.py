@@ -1,0 +1,288 @@
+"""Work orders from the 12345 and provincial platforms, imported from a CSV or Excel (.xlsx) export.
+
+Each row gives the source, the platform's original acceptance time, the content, the resident, the phone,
+the address and the platform's own order number. Deadlines follow from the source and the original
+acceptance time (10.1.3, 10.1.4), exactly as filing the order through the API sets them.
+
+- ``preview`` reads the file and answers every row with its computed deadlines or its errors; nothing is
+  stored.
+- ``commit`` stores every new row in one transaction, or nothing when any row has an error.
+- A row whose platform number (per source) is on file already is skipped, so importing the same file
+  twice creates nothing new.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.domain.deadlines import HOTLINE_WINDOWS, LOCAL_TZ, Deadlines
+from api.domain.work_orders import Category, Kind, Source
+from api.errors import AppError, Conflict, Unprocessable
+from api.models import WorkOrder
+from api.schemas import WorkOrderCreate
+from api.services import work_orders
+from api.services.audit import record
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_ROWS = 1000
+
+# The header of each column (as the platforms' exports and our sample files name them) and our field.
+COLUMNS = {
+    "来源": "source",
+    "原始受理时间": "accepted_at",
+    "诉求内容": "description",
+    "居民姓名": "contact_name",
+    "联系电话": "phone",
+    "地址": "address",
+    "平台工单号": "external_reference",
+    "类型": "kind",
+    "问题分类": "category",
+}
+REQUIRED = ("source", "accepted_at", "description", "external_reference")
+
+# Only the platforms whose orders carry return and reply windows are imported.
+SOURCE_WORDS: dict[str, Source] = {
+    "12345": Source.CITY_HOTLINE,
+    "12345市民热线": Source.CITY_HOTLINE,
+    "市民热线": Source.CITY_HOTLINE,
+    "省级平台": Source.PROVINCIAL_HOTLINE,
+    "省12345": Source.PROVINCIAL_HOTLINE,
+    "省级12345": Source.PROVINCIAL_HOTLINE,
+    "接诉即办": Source.IMMEDIATE_HOTLINE,
+    "互联网+督查": Source.INTERNET_SUPERVISION,
+    "首问负责制": Source.FIRST_CONTACT,
+    **{source.value: source for source in HOTLINE_WINDOWS},
+}
+KIND_WORDS = {"投诉": Kind.COMPLAINT, "报修": Kind.REPAIR, "测温": Kind.TEMPERATURE_TEST, "咨询": Kind.CONSULTATION}
+CATEGORY_WORDS = {
+    "室温": Category.ROOM_TEMPERATURE,
+    "不热": Category.NO_HEAT,
+    "停热": Category.NO_HEAT,
+    "漏水": Category.LEAK,
+    "跑冒滴漏": Category.LEAK,
+    "设备": Category.EQUIPMENT,
+    "收费": Category.BILLING,
+    "服务": Category.SERVICE,
+    "其他": Category.OTHER,
+}
+TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y年%m月%d日 %H:%M")
+
+
+@dataclass
+class Row:
+    """One line of the file: what it would file, or why it cannot."""
+
+    line: int
+    values: dict[str, str]
+    order: WorkOrderCreate | None = None
+    deadlines: Deadlines | None = None
+    existing: WorkOrder | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class Preview:
+    filename: str
+    sha256: str
+    rows: list[Row]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for r in self.rows if r.errors)
+
+    @property
+    def new(self) -> int:
+        return sum(1 for r in self.rows if r.ok and r.existing is None)
+
+    @property
+    def known(self) -> int:
+        return sum(1 for r in self.rows if r.ok and r.existing is not None)
+
+
+def read_table(content: bytes, filename: str) -> list[dict[str, str]]:
+    """The file's rows as {field: text}; a file that cannot be read is a 422 naming why."""
+    if len(content) > MAX_FILE_BYTES:
+        raise Unprocessable("file", f"the file is larger than {MAX_FILE_BYTES // 1024 // 1024} MB")
+    name = filename.lower()
+    if name.endswith(".xlsx"):
+        table = _xlsx_rows(content)
+    elif name.endswith(".csv"):
+        table = _csv_rows(content)
+    else:
+        raise Unprocessable("file", "upload a .csv or .xlsx file")
+    if not table:
+        raise Unprocessable("file", "the file is empty")
+    header = [str(h or "").strip() for h in table[0]]
+    unknown_required = [word for word, key in COLUMNS.items() if key in REQUIRED and word not in header]
+    if unknown_required:
+        raise Unprocessable("file", f"the header lacks the columns: {'、'.join(unknown_required)}")
+    body = [r for r in table[1:] if any(str(c or "").strip() for c in r)]
+    if len(body) > MAX_ROWS:
+        raise Unprocessable("file", f"at most {MAX_ROWS} rows per file")
+    rows = []
+    for cells in body:
+        values = {}
+        for index, word in enumerate(header):
+            if word in COLUMNS and index < len(cells):
+                values[COLUMNS[word]] = _text(cells[index])
+        rows.append(values)
+    return rows
+
+
+def _text(cell: Any) -> str:
+    if isinstance(cell, datetime):
+        return cell.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))  # a phone number Excel stored as a number
+    return str(cell if cell is not None else "").strip()
+
+
+def _csv_rows(content: bytes) -> list[list[str]]:
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK unless told otherwise
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise Unprocessable("file", "the CSV is neither UTF-8 nor GBK")
+    return [row for row in csv.reader(io.StringIO(text))]
+
+
+def _xlsx_rows(content: bytes) -> list[list[Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a damaged or foreign file
+        raise Unprocessable("file", "the Excel file cannot be read (save it as .xlsx)") from None
+    try:
+        sheet = book.worksheets[0]
+        return [list(r) for r in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)]
+    finally:
+        book.close()
+
+
+def parse_time(text: str) -> datetime:
+    """The platform's acceptance time, Beijing time unless it names its offset."""
+    text = text.strip()
+    try:
+        found = datetime.fromisoformat(text)
+    except ValueError:
+        found = None
+        for fmt in TIME_FORMATS:
+            try:
+                found = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+    if found is None:
+        raise ValueError(f"原始受理时间“{text}”无法识别，请写成 2026-12-01 08:15")
+    return found if found.tzinfo else found.replace(tzinfo=LOCAL_TZ)
+
+
+def _row(session: Session, line: int, values: dict[str, str], ctx: work_orders.Context, seen: set) -> Row:  # type: ignore[type-arg]
+    row = Row(line=line, values=values)
+    missing = [word for word, key in COLUMNS.items() if key in REQUIRED and not values.get(key)]
+    if missing:
+        row.errors.append(f"缺少：{'、'.join(missing)}")
+        return row
+    source = SOURCE_WORDS.get(values["source"])
+    if source is None:
+        row.errors.append(
+            f"来源“{values['source']}”不是可导入的热线平台（12345、省级平台、接诉即办、互联网+督查、首问负责制）"
+        )
+    kind = KIND_WORDS.get(values.get("kind") or "投诉")
+    if kind is None:
+        row.errors.append(f"类型“{values.get('kind')}”应为：{'、'.join(KIND_WORDS)}")
+    category = CATEGORY_WORDS.get(values.get("category") or "其他")
+    if category is None:
+        row.errors.append(f"问题分类“{values.get('category')}”应为：{'、'.join(CATEGORY_WORDS)}")
+    try:
+        accepted_at = parse_time(values["accepted_at"])
+    except ValueError as exc:
+        row.errors.append(str(exc))
+        accepted_at = None
+    if row.errors or source is None or kind is None or category is None or accepted_at is None:
+        return row
+    key = (source, values["external_reference"])
+    if key in seen:
+        row.errors.append(f"平台工单号 {values['external_reference']} 在文件中重复")
+        return row
+    seen.add(key)
+    try:
+        row.order = WorkOrderCreate(
+            kind=kind,
+            category=category,
+            source=source,
+            description=values["description"],
+            contact_name=values.get("contact_name") or None,
+            phone=values.get("phone") or None,
+            address=values.get("address") or None,
+            accepted_at=accepted_at,
+            external_reference=values["external_reference"],
+        )
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = "、".join(_column_word(str(p)) for p in error.get("loc", ()))
+            row.errors.append(f"{where}：{error.get('msg')}")
+        return row
+    row.existing = work_orders.by_external_reference(session, source, values["external_reference"])
+    if row.existing is None:
+        try:
+            _, _, row.deadlines = work_orders.plan(row.order, ctx)
+        except AppError as exc:
+            row.errors.append(exc.message)
+    return row
+
+
+def _column_word(field_name: str) -> str:
+    return next((word for word, key in COLUMNS.items() if key == field_name), field_name)
+
+
+def preview(session: Session, content: bytes, filename: str, ctx: work_orders.Context) -> Preview:
+    """Every row with the deadlines it would get, the order it already is, or its errors."""
+    seen: set = set()  # type: ignore[type-arg]
+    rows = [_row(session, n, values, ctx, seen) for n, values in enumerate(read_table(content, filename), start=2)]
+    return Preview(filename=filename, sha256=hashlib.sha256(content).hexdigest(), rows=rows)
+
+
+def commit(
+    session: Session, content: bytes, filename: str, ctx: work_orders.Context, actor: str
+) -> tuple[Preview, list[WorkOrder]]:
+    """Store every new row in one transaction; any row with an error stores nothing (409)."""
+    checked = preview(session, content, filename, ctx)
+    if checked.errors:
+        raise Unprocessable("file", f"{checked.errors} rows have errors; nothing was imported")
+    created = []
+    try:
+        for row in checked.rows:
+            if row.existing is None and row.order is not None:
+                order, _ = work_orders.create_work_order(session, row.order, ctx, actor=actor, commit=False)
+                created.append(order)
+        record(
+            session,
+            ctx.now,
+            actor,
+            "hotline.import",
+            filename[:64],
+            f"sha256={checked.sha256} created={len(created)} known={checked.known}",
+        )
+        session.commit()
+    except (IntegrityError, AppError):
+        session.rollback()
+        raise Conflict("another import stored some of these orders at the same moment; import again") from None
+    return checked, created

@@ -1,0 +1,133 @@
+"""Hotline import in the console: preview with computed deadlines and row errors, all or nothing,
+idempotent by the platform's own order number; the shipped sample files import cleanly."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import Browser
+
+SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
+HEADER = "来源,原始受理时间,平台工单号,诉求内容,居民姓名,联系电话,地址\n"
+GOOD = "12345,2026-11-25 08:15,T-1,室温只有15度,张三,13800138000,阳光小区3号楼2单元501\n"
+SECOND = "省级平台,2026/11/25 08:15,T-2,楼道漏水,李四,13900139000,和平小区1号楼1单元101\n"
+BAD_PHONE = "12345,2026-11-25 09:00,T-3,没有暖气,王五,12345,幸福家园7号楼3单元302\n"
+
+
+def upload(b: Browser, name: str, content: bytes, step: str = "preview"):  # type: ignore[no-untyped-def]
+    files = {"file": (name, content, "application/octet-stream")}
+    headers = {"HX-Request": "true", "X-CSRF-Token": b.csrf}
+    return b.client.post(f"/console/import/{step}", files=files, headers=headers)
+
+
+def commit_form(b: Browser, preview_html: str):  # type: ignore[no-untyped-def]
+    content = re.search(r'name="content" value="([^"]+)"', preview_html)
+    assert content, preview_html
+    filename = re.search(r'name="filename" value="([^"]+)"', preview_html)
+    return b.post("/console/import/commit", {"content": content.group(1), "filename": filename.group(1)})  # type: ignore[union-attr]
+
+
+def orders(client: TestClient, auth: dict) -> list[dict]:
+    return list(client.get("/api/v1/work-orders?limit=500", headers=auth).json()["items"])
+
+
+def rows_of(html: str) -> dict[str, str]:
+    """Each preview row's text by its line number."""
+    found = re.findall(r'<tr class="[^"]*" data-line="(\d+)">(.*?)</tr>', html, re.S)
+    return {line: re.sub(r"<[^>]+>|\s+", " ", body) for line, body in found}
+
+
+def test_the_sample_files_preview_with_the_deadlines_of_their_sources(browser: Callable[[str], Browser]) -> None:
+    b = browser("agent")
+    for name in ("hotline-import-sample.csv", "hotline-import-sample.xlsx"):
+        page = upload(b, name, (SAMPLES / name).read_bytes())
+        assert page.status_code == 200, page.text
+        rows = rows_of(page.text)
+        # 2026-11-25 is a Wednesday. City line: return in 2 working days, reply in 5 (10.1.3, 10.1.4).
+        assert "11-27 23:59" in rows["2"] and "12-02 23:59" in rows["2"] and "新建" in rows["2"]
+        # Provincial platform: return in 1 working day, reply in 3 (Friday, then Monday, then Tuesday).
+        assert "11-26 23:59" in rows["3"] and "11-30 23:59" in rows["3"]
+        # 接诉即办: return within 2 hours of the original acceptance, reply in 2 working days.
+        assert "11-25 12:05" in rows["4"] and "11-27 23:59" in rows["4"]
+        assert "确认导入 3 张新工单" in page.text
+        assert "13800138000" not in page.text
+
+
+def test_an_urgent_row_is_returned_at_once_and_answered_within_a_day(browser: Callable[[str], Browser]) -> None:
+    b = browser("agent")
+    leak = "省级平台,2026-11-25 09:40,T-L,楼道暖气管漏水,李四,13900139000,和平小区1号楼1单元101,报修,漏水\n"
+    page = upload(b, "o.csv", (HEADER.strip() + ",类型,问题分类\n" + leak).encode())
+    assert "漏水   11-25 09:40   11-26 09:40   新建" in rows_of(page.text)["2"]
+
+
+def test_one_bad_row_saves_nothing_then_the_fixed_file_saves_once(
+    browser: Callable[[str], Browser], client: TestClient, agent: dict
+) -> None:
+    b = browser("agent")
+    broken = (HEADER + GOOD + SECOND + BAD_PHONE).encode()
+    page = upload(b, "orders.csv", broken)
+    assert page.status_code == 200 and "确认导入" not in page.text
+    assert "联系电话" in rows_of(page.text)["4"] and "新建" in rows_of(page.text)["2"]
+    # Sent anyway (a stale form, or by hand): refused, and nothing is stored.
+    refused = upload(b, "orders.csv", broken, step="commit")
+    assert refused.status_code == 422 and "nothing was imported" in refused.text
+    assert orders(client, agent) == []
+
+    fixed = (HEADER + GOOD + SECOND + BAD_PHONE.replace(",12345,", ",13700137000,")).encode()
+    done = commit_form(b, upload(b, "orders.csv", fixed).text)
+    assert done.status_code == 200 and "已导入 3 张新工单" in done.text
+    filed = orders(client, agent)
+    assert sorted(o["external_reference"] for o in filed) == ["T-1", "T-2", "T-3"]
+    city = next(o for o in filed if o["external_reference"] == "T-1")
+    assert city["source"] == "city_hotline" and city["accepted_at"] == "2026-11-25T00:15:00Z"
+    assert city["contact_name"] == "张*" and city["phone"] == "138****8000"
+
+    again = upload(b, "orders.csv", fixed)
+    assert "没有新工单需要导入" in again.text and "已导入（" in rows_of(again.text)["2"]
+    assert "已导入 0 张新工单" in upload(b, "orders.csv", fixed, step="commit").text
+    assert len(orders(client, agent)) == 3
+
+
+def test_row_errors_name_the_column_and_the_line(browser: Callable[[str], Browser]) -> None:
+    b = browser("agent")
+    content = HEADER + GOOD + GOOD + "微信,2026-11-25 08:15,T-9,x,,,\n" + "12345,昨天上午,T-8,x,,,\n" + ",,,,,,\n"
+    rows = rows_of(upload(b, "o.csv", content.encode()).text)
+    assert "在文件中重复" in rows["3"]
+    assert "不是可导入的热线平台" in rows["4"]
+    assert "无法识别" in rows["5"]
+    assert set(rows) == {"2", "3", "4", "5"}  # the empty line is no row
+
+
+def test_a_gbk_csv_from_excel_is_read(browser: Callable[[str], Browser]) -> None:
+    b = browser("agent")
+    page = upload(b, "excel.csv", (HEADER + GOOD).encode("gb18030"))
+    assert "室温只有15度" in page.text and "新建" in page.text
+
+
+def test_unreadable_files_are_refused_with_the_reason(browser: Callable[[str], Browser]) -> None:
+    b = browser("agent")
+    assert "csv or .xlsx" in upload(b, "orders.txt", b"x").text
+    assert "lacks the columns" in upload(b, "o.csv", "名字,电话\n张三,1\n".encode()).text
+    assert "cannot be read" in upload(b, "o.xlsx", b"PK\x03\x04 not really a workbook").text
+    too_big = upload(b, "o.csv", HEADER.encode() + b"x" * (2 * 1024 * 1024))
+    assert too_big.status_code == 422 and "larger than 2 MB" in too_big.text
+
+
+def test_the_api_files_a_platform_number_once_per_source(client: TestClient, auth: dict) -> None:
+    body = {
+        "kind": "complaint",
+        "category": "room_temperature",
+        "source": "city_hotline",
+        "description": "室温低",
+        "external_reference": "P-1",
+    }
+    first = client.post("/api/v1/work-orders", json=body, headers=auth)
+    assert first.status_code == 201
+    again = client.post("/api/v1/work-orders", json=body, headers=auth)
+    assert again.status_code == 409 and first.json()["number"] in again.json()["message"]
+    other_source = client.post("/api/v1/work-orders", json={**body, "source": "provincial_hotline"}, headers=auth)
+    assert other_source.status_code == 201
