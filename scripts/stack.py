@@ -22,6 +22,7 @@ import contextlib
 import glob
 import hashlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -407,11 +408,27 @@ def build_services(names: list[str], env: dict[str, str]) -> list[Service]:
     return services
 
 
+# Ports for the test stacks come from below Linux's ephemeral range (32768-60999): a port the kernel
+# handed out with bind(0) may be taken again as the local end of an outgoing connection (a health
+# poll) while a slow service such as Rasa is still starting, and its bind then fails.
+TEST_PORTS = range(20000, 32000)
+_given_ports: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port on 127.0.0.1 that nothing listens on right now, and not given out before."""
+    for _ in range(200):
+        port = random.choice(TEST_PORTS)
+        if port in _given_ports:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _given_ports.add(port)
+        return port
+    raise RuntimeError(f"no free port in {TEST_PORTS.start}-{TEST_PORTS.stop - 1}")
 
 
 def isolated_env(work: Path, overrides: dict[str, str] | None = None) -> dict[str, str]:

@@ -124,3 +124,43 @@ def test_the_console_lists_its_assets_locally(running_stack: dict[str, str]) -> 
     for vendored in ("htmx-2.0.11.min.js", "echarts-5.6.0.simple.min.js"):
         assert httpx.get(running_stack["API_URL"] + f"/console/static/vendor/{vendored}").status_code == 200
     assert "http://" not in page.replace(running_stack["API_URL"], "") and "https://" not in page
+
+
+def test_a_hotline_file_with_a_bad_row_saves_nothing_until_fixed(
+    running_stack: dict[str, str], chromium: object
+) -> None:
+    env = running_stack
+    staff_token(env, "console-importer", "agent")
+    header = "来源,原始受理时间,平台工单号,诉求内容,居民姓名,联系电话,地址\n"
+    good = "12345,2026-11-25 08:15,E2E-IMP-1,室温只有15度,张三,13800138000,阳光小区3号楼2单元501\n"
+    bad = "12345,2026-11-25 09:00,E2E-IMP-2,没有暖气,王五,12345,幸福家园7号楼3单元302\n"
+    page = chromium.new_page(viewport={"width": 1366, "height": 800})  # type: ignore[attr-defined]
+    log_in(page, env, "console-importer")
+    page.click("nav a:has-text('热线导入')")
+
+    def preview(content: str) -> None:
+        page.set_input_files(
+            "input[name=file]", files=[{"name": "hotline.csv", "mimeType": "text/csv", "buffer": content.encode()}]
+        )
+        page.click("button:has-text('预览')")
+        page.wait_for_selector("table.import-preview")
+
+    preview(header + good + bad)
+    page.wait_for_selector("tr[data-line='3'] .error:has-text('联系电话')")
+    assert page.locator("button:has-text('确认导入')").count() == 0
+    supervisor = {"Authorization": f"Bearer {env['E2E_SUPERVISOR_TOKEN']}"}
+    listed = httpx.get(env["API_URL"] + "/api/v1/work-orders", params={"source": "city_hotline"}, headers=supervisor)
+    assert not any(o["external_reference"].startswith("E2E-IMP") for o in listed.json()["items"])
+
+    preview(header + good + bad.replace(",12345,幸福", ",13700137000,幸福"))
+    page.click("button:has-text('确认导入 2 张新工单')")
+    page.wait_for_selector(".banner.ok:has-text('已导入 2 张新工单')")
+    page.screenshot(path=str(SHOTS / "console-import.png"), full_page=True)
+    preview(header + good)
+    page.wait_for_selector("text=没有新工单需要导入")
+    listed = httpx.get(env["API_URL"] + "/api/v1/work-orders", params={"source": "city_hotline"}, headers=supervisor)
+    imported = [
+        o["external_reference"] for o in listed.json()["items"] if o["external_reference"].startswith("E2E-IMP")
+    ]
+    assert sorted(imported) == ["E2E-IMP-1", "E2E-IMP-2"]
+    page.close()
