@@ -8,11 +8,10 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
-from pydantic import ValidationError
 from sqlalchemy import select
 
 from api.console import labels
-from api.console.pages import Desk, DeskDep, WritingDeskDep
+from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
 from api.domain.state_machine import Action, TransitionRefused, next_status
 from api.domain.work_orders import Category, Kind, Source, Status
 from api.errors import Unprocessable
@@ -155,7 +154,7 @@ def action_request(action: Action, form: dict[str, str]) -> ActionRequest:
         if form.get(field, "").strip():
             body[field] = form[field].strip()
     if form.get("at"):
-        body["at"] = _local_input(form["at"])
+        body["at"] = local_input(form["at"])
     if form.get("working_days"):
         body["working_days"] = form["working_days"]
     if form.get("measured_temperature"):
@@ -167,15 +166,10 @@ def action_request(action: Action, form: dict[str, str]) -> ActionRequest:
         body["quote_items"] = _quote_items(form)
     if action == Action.DISPATCH and "technician" not in body:
         raise Unprocessable("technician", "派工须填写维修人员姓名")
-    try:
-        return ActionRequest.model_validate(body)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first.get("loc", ())) or "form"
-        raise Unprocessable(field, first.get("msg", "invalid")) from None
+    return validated(ActionRequest, body)
 
 
-def _local_input(value: str) -> str:
+def local_input(value: str) -> str:
     """An <input type=datetime-local> value is Beijing time."""
     return value if ("+" in value or value.endswith("Z")) else f"{value}:00+08:00" if len(value) == 16 else value
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from api.console import security
 from api.domain.deadlines import LOCAL_TZ
 from api.domain.privacy import mask_address, mask_phone, mask_text
-from api.errors import AppError
+from api.errors import AppError, Unprocessable
 from api.routes.deps import NowDep, SessionDep
 from api.services.principals import Principal
 
@@ -110,6 +111,20 @@ async def get_writing_desk(request: Request, session: SessionDep, now: NowDep) -
 
 DeskDep = Annotated[Desk, Depends(get_desk)]
 WritingDeskDep = Annotated[Desk, Depends(get_writing_desk)]
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validated(model: type[M], body: dict[str, Any]) -> M:
+    """A form read into the API's own model, so the console accepts exactly what the API accepts;
+    the first bad field is a 422 naming it."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ())) or "form"
+        raise Unprocessable(field, str(first.get("msg", "invalid"))) from None
 
 
 def is_htmx(request: Request) -> bool:
