@@ -9,6 +9,35 @@ from datetime import datetime
 # 5.1: a room passes at 18.0 °C or more.
 ROOM_TEMPERATURE_STANDARD = 18.0
 
+# Each figure's name and how it is counted here, in the words of the monthly report's definitions sheet.
+DEFINITIONS: dict[str, tuple[str, str]] = {
+    "accident_rate": (
+        "事故率 S",
+        "S = Σ(停热时长 × 停热面积) ÷ (统计期时长 × 供热面积)；停热事件取与统计期重叠的部分，"
+        "未恢复的计至统计期末或当前时刻；供热面积取运营配置。目标 ≤ 2‰。",
+    ),
+    "repair_response_rate": (
+        "报修响应率 Q",
+        "Q = n ÷ N；N 为统计期内受理的报修工单数，n 为其中在响应时限（10.1.4）内响应的工单数。目标 100%。",
+    ),
+    "room_temperature_compliance": (
+        "室温合格率 C",
+        "C = a ÷ A；A 为统计期内受理并记录了实测室温的测温工单数，a 为其中实测室温 ≥ 18℃（5.1）的工单数。目标 ≥ 99%。",
+    ),
+    "complaint_process_satisfaction": (
+        "投诉处理过程满意率 P",
+        "P = t ÷ T；T 为统计期内受理并已回访的投诉工单数，t 为其中回访时对处理过程表示满意的工单数。目标 100%。",
+    ),
+    "complaint_result_satisfaction": (
+        "投诉处理结果满意率 B",
+        "B = m ÷ T；T 同上，m 为其中回访时对处理结果表示满意的工单数。目标 ≥ 90%。",
+    ),
+    "complaint_callback_coverage": (
+        "投诉回访率",
+        "已回访的投诉工单数 ÷ 已办结（未撤销）的投诉工单数，均按统计期内受理计（10.1.6 要求全部回访）。目标 100%。",
+    ),
+}
+
 
 @dataclass(frozen=True)
 class Ratio:

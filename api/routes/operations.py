@@ -25,7 +25,6 @@ from api.schemas import (
     HandoffMessageList,
     HandoffPublic,
     KpiReport,
-    KpiValue,
     Moment,
     NotificationList,
     NotificationPublic,
@@ -191,21 +190,7 @@ def read_kpis(session: SessionDep, ctx: ContextDep, start: Moment, end: Moment) 
     """The KPIs of 14.4 with Table 1 targets for orders accepted in [start, end)."""
     if end <= start:
         raise Unprocessable("end", "end must come after start")
-    values = kpis.compute(session, start, end, ctx.config, ctx.now)
-
-    def shown(ratio: Any) -> KpiValue:
-        return KpiValue(
-            name=ratio.name,
-            clause=ratio.clause,
-            value=ratio.value,
-            numerator=ratio.numerator,
-            denominator=ratio.denominator,
-            target=ratio.target_text,
-            met=ratio.met,
-        )
-
-    coverage = values.pop("complaint_callback_coverage")
-    return KpiReport(start=start, end=end, kpis=[shown(v) for v in values.values()], callback_coverage=shown(coverage))
+    return kpis.report(session, start, end, ctx.config, ctx.now)
 
 
 @router.get("/status", tags=["health"], dependencies=[STAFF_OR_MACHINE])

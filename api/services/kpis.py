@@ -11,6 +11,7 @@ from api.domain import kpis
 from api.domain.work_orders import Kind, Status
 from api.models import CallbackTask, Outage, WorkOrder
 from api.operator_config import OperatorConfig
+from api.schemas import KpiReport, KpiValue
 
 
 def compute(
@@ -87,3 +88,23 @@ def compute(
         "complaint_result_satisfaction": kpis.complaint_result_satisfaction(result_ok, called_back),
         "complaint_callback_coverage": kpis.callback_coverage(called_back, completed_complaints),
     }
+
+
+def shown(ratio: kpis.Ratio) -> KpiValue:
+    return KpiValue(
+        name=ratio.name,
+        clause=ratio.clause,
+        value=ratio.value,
+        numerator=ratio.numerator,
+        denominator=ratio.denominator,
+        target=ratio.target_text,
+        met=ratio.met,
+    )
+
+
+def report(session: Session, start: datetime, end: datetime, config: OperatorConfig, now: datetime) -> KpiReport:
+    """The KPIs of 14.4 and the call-back coverage of 10.1.6 for [start, end), as the API and the
+    console show them."""
+    values = compute(session, start, end, config, now)
+    coverage = values.pop("complaint_callback_coverage")
+    return KpiReport(start=start, end=end, kpis=[shown(v) for v in values.values()], callback_coverage=shown(coverage))

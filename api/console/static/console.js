@@ -68,6 +68,33 @@
   document.body.addEventListener("htmx:afterSettle", scrollTranscript);
   scrollTranscript();
 
+  // KPI charts: one small line chart per indicator, week by week, with its Table 1 target.
+  var data = document.getElementById("kpi-data");
+  var holder = document.getElementById("kpi-charts");
+  if (data && holder && window.echarts) {
+    var kpi = JSON.parse(data.textContent);
+    Object.keys(kpi.series).forEach(function (name) {
+      var box = document.createElement("div");
+      box.className = "chart";
+      box.dataset.kpi = name;
+      holder.appendChild(box);
+      var target = parseFloat(String(kpi.targets[name] || "").replace(/[^0-9.]/g, ""));
+      var chart = echarts.init(box);
+      chart.setOption({
+        title: { text: kpi.names[name] || name, textStyle: { fontSize: 13 } },
+        grid: { left: 40, right: 12, top: 32, bottom: 24 },
+        tooltip: { trigger: "axis" },
+        xAxis: { type: "category", data: kpi.weeks },
+        yAxis: { type: "value", scale: true },
+        series: [{
+          type: "line", data: kpi.series[name], connectNulls: false, symbolSize: 5,
+          markLine: isNaN(target) ? undefined : { symbol: "none", data: [{ yAxis: target, name: "目标" }],
+            lineStyle: { color: "#b26a00", type: "dashed" } }
+        }]
+      });
+    });
+  }
+
   // Quick replies: pick one from the list, or Alt+1…9; Ctrl+Enter sends.
   function insertReply(text) {
     var box = document.getElementById("reply");

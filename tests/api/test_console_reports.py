@@ -1,0 +1,75 @@
+"""KPIs in the console (14.4, Table 1) and the monthly Excel report (10.1.9)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from api.domain.kpis import DEFINITIONS
+from tests.api.conftest import Browser, FixedClock
+
+REPAIR = {"kind": "repair", "category": "equipment", "source": "wechat", "description": "阀门坏了"}
+HOTLINE = {"kind": "complaint", "category": "room_temperature", "source": "city_hotline", "description": "室温低"}
+
+
+def act(client: TestClient, who: dict, order_id: int, action: str) -> None:
+    done = client.post(f"/api/v1/work-orders/{order_id}/actions/{action}", json={}, headers=who)
+    assert done.status_code == 200, done.text
+
+
+def test_the_kpi_page_shows_each_figure_with_its_fraction_and_target(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict, agent: dict, clock: FixedClock
+) -> None:
+    on_time = client.post("/api/v1/work-orders", json=REPAIR, headers=auth).json()
+    late = client.post("/api/v1/work-orders", json=REPAIR, headers=auth).json()
+    act(client, agent, on_time["id"], "respond")
+    clock.advance(minutes=45)
+    act(client, agent, late["id"], "respond")
+    b = browser("agent")
+    page = b.get("/console/kpis?start=2026-12-01&end=2026-12-10").text
+    row = re.search(r'<tr class="bad" data-kpi="repair_response_rate">(.*?)</tr>', page, re.S)
+    assert row, page
+    assert "50.0%" in row.group(1) and "1 / 2" in row.group(1) and "= 100%" in row.group(1) and "未达标" in row.group(1)
+    api = client.get(
+        "/api/v1/kpis", params={"start": "2026-12-01T00:00:00+08:00", "end": "2026-12-11T00:00:00+08:00"}, headers=agent
+    ).json()
+    repair = next(k for k in api["kpis"] if k["name"] == "repair_response_rate")
+    assert (repair["numerator"], repair["denominator"]) == (1, 2)
+    charts = json.loads(re.search(r'<script type="application/json" id="kpi-data">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
+    assert charts["weeks"] == ["12-01", "12-08"]
+    assert charts["series"]["repair_response_rate"] == [None, 50.0]
+    assert b.get("/console/kpis?start=2026-12-10&end=2026-12-01").status_code == 422
+
+
+def test_the_monthly_report_is_an_excel_workbook_with_definitions(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict, agent: dict, clock: FixedClock
+) -> None:
+    replied = client.post("/api/v1/work-orders", json={**HOTLINE, "external_reference": "R-1"}, headers=auth).json()
+    client.post("/api/v1/work-orders", json={**HOTLINE, "external_reference": "R-2"}, headers=auth)
+    act(client, agent, replied["id"], "respond")
+    act(client, agent, replied["id"], "complete")
+    clock.advance(days=10)  # the second is past its 5 working days, unanswered
+    b = browser("supervisor")
+    answer = b.get("/console/kpis/report.xlsx?month=2026-12")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    book = load_workbook(io.BytesIO(answer.content))
+    assert book.sheetnames == ["服务指标", "热线考核", "热线工单明细", "口径说明"]
+    review = {row[0]: row for row in book["热线考核"].iter_rows(min_row=2, values_only=True) if row[0]}
+    city = review["12345市民热线"]
+    header = [c.value for c in book["热线考核"][1]]
+    assert city[header.index("受理")] == 2 and city[header.index("按时答复")] == 1
+    assert city[header.index("超时未答复")] == 1 and city[header.index("按时答复率")] == 0.5
+    lines = list(book["热线工单明细"].iter_rows(min_row=2, values_only=True))
+    assert [(line[1], line[-1]) for line in lines] == [("R-1", "按时答复"), ("R-2", "超时未答复")]
+    defined = [row[0] for row in book["口径说明"].iter_rows(min_row=2, values_only=True)]
+    assert all(words in defined for words, _ in DEFINITIONS.values())
+    kpi_rows = {row[0]: row for row in book["服务指标"].iter_rows(min_row=5, values_only=True) if row and row[0]}
+    assert kpi_rows["投诉回访率"][2:4] == (0, 1)  # one complaint completed, not yet called back
+    assert b.get("/console/kpis/report.xlsx?month=2026-13").status_code == 422
