@@ -134,6 +134,10 @@ class ActionAnswerOutage(Action):
         return None
 
 
+# What a grid worker follows up: orders not yet completed (accepted, responded, dispatched, arrived).
+OPEN_STATUSES = ("accepted", "responded", "dispatched", "arrived")
+
+
 class ActionListWorkOrders(Action):
     """The resident's orders (a grid worker's: those of their communities) with status and next deadline."""
 
@@ -145,8 +149,10 @@ class ActionListWorkOrders(Action):
         try:
             grid_worker = await client.grid_worker(tracker.sender_id)
             if grid_worker:
-                orders = await client.work_orders(community=grid_worker["communities"], limit=10)
-                heading = f"您负责社区（{'、'.join(grid_worker['communities'])}）最近的工单："
+                orders = await client.work_orders(
+                    community=grid_worker["communities"], status=list(OPEN_STATUSES), limit=10
+                )
+                heading = f"您负责社区（{'、'.join(grid_worker['communities'])}）未办结的工单："
             else:
                 orders = await client.work_orders(resident_openid=tracker.sender_id, limit=5)
                 heading = "您最近的工单："

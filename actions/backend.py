@@ -112,6 +112,13 @@ class BackendClient:
         """The registered grid worker with this openid, or None."""
         return await self._optional("GET", f"/grid-workers/{quote(openid, safe='')}")
 
+    async def bind_grid_worker(self, openid: str, code: str) -> dict[str, Any]:
+        """Binds the sender to the grid worker whose one-time code they sent (11.4). A wrong code is a
+        BackendRejected 404, too many wrong codes a 429 (not retried: each retry would be refused too)."""
+        return await self._request(
+            "POST", "/grid-workers/bind", json={"openid": openid, "code": code}, retry_on=RETRYABLE_STATUS - {429}
+        )
+
     async def work_orders(self, **filters: Any) -> list[dict[str, Any]]:
         """Orders by resident_openid, community, status ... newest first."""
         body = await self._request("GET", "/work-orders", params=_query(filters))
@@ -169,7 +176,9 @@ class BackendClient:
                 return None
             raise
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    async def _request(
+        self, method: str, path: str, retry_on: frozenset[int] | set[int] = RETRYABLE_STATUS, **kwargs: Any
+    ) -> dict[str, Any]:
         headers = {**self._headers, **kwargs.pop("headers", {})}
         last_problem = "no attempt made"
         for attempt in range(1, self._attempts + 1):
@@ -182,7 +191,7 @@ class BackendClient:
                         result: dict[str, Any] = await resp.json()
                         return result
                     payload = await _json_or_empty(resp)
-                    if resp.status not in RETRYABLE_STATUS:
+                    if resp.status not in retry_on:
                         raise BackendRejected(
                             resp.status, str(payload.get("code", "error")), str(payload.get("message", ""))
                         )

@@ -62,12 +62,17 @@ class GridWorker(Base):
     __tablename__ = "grid_workers"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    # Empty until the grid worker binds their WeChat by sending the bot the one-time code.
+    openid: Mapped[str | None] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(64))
     phone: Mapped[str | None] = mapped_column(String(32))
     communities: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The one-time binding code, kept hashed, and until when it works.
+    bind_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    bind_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class StaffUser(Base):

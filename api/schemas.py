@@ -253,22 +253,42 @@ class ResidentPublic(BaseModel):
     addresses: list[AddressPublic]
 
 
+Community = Annotated[str, Field(min_length=1, max_length=64)]
+
+
 class GridWorkerCreate(Strict):
-    openid: str = Field(min_length=1, max_length=64)
+    """A grid worker and their communities (11.4). Without an openid the answer carries a one-time
+    code that the grid worker sends the bot ("绑定 CODE") to bind their WeChat."""
+
+    openid: str | None = Field(default=None, min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=64)
     phone: str | None = Field(default=None, max_length=32, pattern=PHONE_PATTERN)
-    communities: list[str] = Field(min_length=1)
+    communities: list[Community] = Field(min_length=1, max_length=50)
 
 
 class GridWorkerPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    openid: str
+    openid: str | None
     name: str
     phone: str | None
     communities: list[str]
     active: bool
+
+
+class GridWorkerRegistered(GridWorkerPublic):
+    """A new grid worker; ``bind_code`` is shown this once (only its hash is kept)."""
+
+    bind_code: str | None = None
+    bind_code_expires_at: UtcDatetime | None = None
+
+
+class GridWorkerBind(Strict):
+    """The bot binds a sender to the grid worker whose one-time code they sent."""
+
+    openid: str = Field(min_length=1, max_length=64)
+    code: str = Field(min_length=4, max_length=32)
 
 
 class StaffUserCreate(Strict):
@@ -396,9 +416,6 @@ class HandoffList(BaseModel):
 
 
 # --------------------------------------------------------------------------- outages, KPIs
-
-
-Community = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class OutageCreate(Strict):

@@ -235,10 +235,19 @@ def reply_text(text: str) -> str:
     return _XML_INVALID.sub("", text).replace("]]>", "]]]]><![CDATA[>")
 
 
+# A grid worker binding their WeChat: "绑定 K7MX-Q4PA" (11.4). The backend checks the code.
+_BIND = re.compile(r"^\s*绑定\s*[:：]?\s*([A-Za-z0-9]{4}[-－ ]?[A-Za-z0-9]{4})\s*$")
+
+
 def _typed(base: dict[str, Any], text: str, meta: dict[str, Any], max_chars: int) -> Inbound:
-    """A resident's own words (typed or recognised from voice): bounded, and never an intent."""
+    """A resident's own words (typed or recognised from voice): bounded, and never an intent, except
+    the one command the channel itself reads, a grid worker's binding code."""
     if len(text) > max_chars:
         return Inbound(**base, reply=TOO_LONG_REPLY.format(length=len(text), limit=max_chars), metadata=meta)
+    binding = _BIND.match(text)
+    if binding:
+        code = "".join(ch for ch in binding.group(1) if ch.isalnum()).upper()
+        return Inbound(**base, text=intent_text("bind_grid_worker", {"bind_code": code}), metadata=meta)
     return Inbound(**base, text=resident_text(text), metadata=meta)
 
 

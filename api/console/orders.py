@@ -15,7 +15,7 @@ from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
 from api.domain.state_machine import Action, TransitionRefused, next_status
 from api.domain.work_orders import Category, Kind, Source, Status
 from api.errors import Unprocessable
-from api.models import Deadline, WorkOrder
+from api.models import Deadline, GridWorker, WorkOrder
 from api.routes.deps import IdPath, get_context
 from api.routes.work_orders import shown
 from api.schemas import ActionRequest, WorkOrderFilter
@@ -105,9 +105,13 @@ def _order_context(desk: Desk, order_id: int) -> dict[str, Any]:
     order = work_orders.get_work_order(desk.session, order_id)
     deadlines = desk.session.scalars(select(Deadline).where(Deadline.order_id == order.id).order_by(Deadline.due_at))
     actions = offered_actions(order, desk.principal.role in SUPERVISOR_ROLES)
+    forwarded_by = (
+        desk.session.get(GridWorker, order.forwarded_by_grid_worker_id) if order.forwarded_by_grid_worker_id else None
+    )
     return {
         "o": shown(order, desk.principal),
         "order": order,
+        "forwarded_by": forwarded_by,
         "deadlines": [deadline_view(desk.now, d) for d in deadlines],
         "events": order.events,
         "actions": actions,

@@ -31,6 +31,9 @@ class FakeBackend:
     callbacks: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
     confirmed_quotes: list[dict[str, Any]] = field(default_factory=list)
+    # one-time grid-worker codes -> the grid worker they bind
+    bind_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bind_status: int = 200  # answer binds with this status instead (404, 409, 429)
     fail_next: int = 0  # answer this many requests with 503 first
     response_minutes: int = 30
 
@@ -43,6 +46,7 @@ class FakeBackend:
         app.router.add_post("/api/v1/work-orders/{id}/attachments", self.attach)
         app.router.add_get("/api/v1/residents/{openid}", self.resident)
         app.router.add_get("/api/v1/grid-workers/{openid}", self.grid_worker)
+        app.router.add_post("/api/v1/grid-workers/bind", self.bind)
         app.router.add_get("/api/v1/outages", self.list_outages)
         app.router.add_post("/api/v1/handoffs", self.handoff)
         return app
@@ -91,6 +95,16 @@ class FakeBackend:
         if key:
             self.by_key[key] = order
         return web.json_response(order, status=201)
+
+    async def bind(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        worker = self.bind_codes.pop(body["code"], None)
+        if self.bind_status != 200 or worker is None:
+            status = self.bind_status if self.bind_status != 200 else 404
+            return web.json_response({"code": "refused", "message": "no"}, status=status)
+        worker = {**worker, "openid": body["openid"]}
+        self.grid_workers[body["openid"]] = worker
+        return web.json_response(worker)
 
     async def list_orders(self, request: web.Request) -> web.Response:
         communities = request.query.getall("community", [])

@@ -130,6 +130,9 @@ async def test_grid_worker_sees_the_orders_of_their_communities(backend: FakeBac
     assert responses(dispatcher.messages) == ["utter_no_orders"]
     assert ("community", "阳光小区") in backend.requests[-1]["query_all"]
     assert ("community", "幸福家园") in backend.requests[-1]["query_all"]
+    # a grid worker follows up what is still open
+    statuses = [v for k, v in backend.requests[-1]["query_all"] if k == "status"]
+    assert statuses == ["accepted", "responded", "dispatched", "arrived"]
 
 
 async def test_backend_down_while_listing_says_so(unreachable_backend: None) -> None:

@@ -35,6 +35,7 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/staff-users"): {ADMIN},
     ("GET", "/api/v1/residents/{openid}"): {MACHINE},
     ("POST", "/api/v1/grid-workers"): SUPERVISORS,
+    ("POST", "/api/v1/grid-workers/bind"): {MACHINE},
     ("GET", "/api/v1/grid-workers/{openid}"): EVERYONE,
     ("GET", "/api/v1/notifications"): EVERYONE,
     ("GET", "/api/v1/callbacks"): STAFF,

@@ -404,6 +404,25 @@ async def test_menu_clicks_and_photos_still_name_their_intents(webhook: WeChatWe
     assert bot.received[0].text == "/ask_fee_standard"
 
 
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("绑定 K7MX-Q4PA", "K7MXQ4PA"), ("绑定：k7mxq4pa", "K7MXQ4PA"), ("  绑定K7MX－Q4PA ", "K7MXQ4PA")],
+)
+async def test_a_grid_workers_binding_code_is_read_by_the_channel(
+    webhook: WeChatWebhook, typed: str, code: str
+) -> None:
+    bot = FakeBot(["绑定成功"])
+    await webhook.receive(platform_args(), text_push(typed), bot)
+    assert bot.received[0].text == f'/bind_grid_worker{{"bind_code": "{code}"}}'
+
+
+@pytest.mark.parametrize("typed", ["绑定银行卡怎么弄", "绑定 K7MX", '绑定 K7MXQ4PA"}', "我要绑定 K7MX-Q4PA"])
+async def test_other_words_about_binding_stay_the_residents_words(webhook: WeChatWebhook, typed: str) -> None:
+    bot = FakeBot(["好的"])
+    await webhook.receive(platform_args(), text_push(typed), bot)
+    assert bot.received[0].text == typed
+
+
 async def test_a_text_over_the_limit_is_answered_without_the_bot(clock: Clock, outbox: Outbox) -> None:
     webhook = make_webhook(clock, outbox, max_text_chars=50)
     bot = FakeBot(["不该出现"])

@@ -1,4 +1,4 @@
-"""console: technician, hotline contact and number, chat assignment and order link, notes, quick replies, audit
+"""console: grid-worker binding, technician, hotline contact and number, chat assignment, notes, replies, audit
 
 Revision ID: 0005
 Revises: 0004
@@ -19,6 +19,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("grid_workers", schema=None) as batch_op:
+        batch_op.alter_column("openid", existing_type=sa.String(length=64), nullable=True)
+        batch_op.add_column(sa.Column("bind_code_hash", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("bind_code_expires_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("bound_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_unique_constraint("uq_grid_workers_bind_code_hash", ["bind_code_hash"])
     with op.batch_alter_table("work_orders", schema=None) as batch_op:
         batch_op.add_column(sa.Column("technician", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("contact_name", sa.String(length=64), nullable=True))
@@ -63,6 +69,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("grid_workers", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_grid_workers_bind_code_hash", type_="unique")
+        batch_op.drop_column("bound_at")
+        batch_op.drop_column("bind_code_expires_at")
+        batch_op.drop_column("bind_code_hash")
+        batch_op.alter_column("openid", existing_type=sa.String(length=64), nullable=False)
     op.drop_index(op.f("ix_staff_audit_actor"), table_name="staff_audit")
     op.drop_index(op.f("ix_staff_audit_at"), table_name="staff_audit")
     op.drop_table("staff_audit")

@@ -1,0 +1,44 @@
+"""A grid worker (11.4) through every layer: a supervisor registers them, they bind their WeChat by
+sending the one-time code to the bot, and then see only their own communities' open orders."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.e2e.test_walking_skeleton import phone
+
+
+def test_a_grid_worker_binds_and_sees_only_their_communities(running_stack: dict[str, str]) -> None:
+    env = running_stack
+    supervisor = {"Authorization": f"Bearer {env['E2E_SUPERVISOR_TOKEN']}"}
+    machine = {"Authorization": f"Bearer {env['API_TOKEN']}"}
+    made = httpx.post(
+        env["API_URL"] + "/api/v1/grid-workers",
+        json={"name": "刘网格", "communities": ["朝阳小区"]},
+        headers=supervisor,
+    )
+    assert made.status_code == 201, made.text
+    numbers = {}
+    for community in ("朝阳小区", "春晖苑"):
+        order = httpx.post(
+            env["API_URL"] + "/api/v1/work-orders",
+            json={
+                "kind": "repair",
+                "category": "equipment",
+                "source": "wechat",
+                "description": "阀门坏了",
+                "address": f"{community}1号楼1单元101",
+                "resident_openid": f"oE2E-grid-resident-{community}",
+            },
+            headers=machine,
+        )
+        numbers[community] = order.json()["number"]
+
+    openid = "oE2E-grid-worker"
+    wrong = phone(env, openid, "text", "绑定 AAAA-AAAA")
+    assert "不正确或已过期" in wrong["reply"]
+    bound = phone(env, openid, "text", f"绑定 {made.json()['bind_code']}")
+    assert "刘网格，绑定成功" in bound["reply"] and "朝阳小区" in bound["reply"]
+
+    listed = phone(env, openid, "text", "查询工单")["reply"]
+    assert numbers["朝阳小区"] in listed and numbers["春晖苑"] not in listed
