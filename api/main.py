@@ -18,7 +18,7 @@ from api.domain.deadlines import local_date
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.operator_config import load_operator_config, resolve_path
 from api.routes import health, operations, people, staff, work_orders
-from api.services import scheduler
+from api.services import media, scheduler
 from api.services.outbound import BotClient, WebhookNotifier
 from api.settings import Settings, get_settings
 
@@ -38,8 +38,10 @@ def run_scheduler_once(app: FastAPI) -> dict[str, int]:
         found = scheduler.scan_deadlines(session, now)
     with app.state.session_factory() as session:
         delivered = scheduler.deliver_pending(session, now, app.state.notifier, app.state.bot)
+    with app.state.session_factory() as session:
+        photos = media.fetch_due(session, now, app.state.bot)
     app.state.scheduler_state.update(last_run_at=now.isoformat(), last_error=None)
-    return {"reminders": found.reminders, "breaches": found.breaches, "delivered": delivered}
+    return {"reminders": found.reminders, "breaches": found.breaches, "delivered": delivered, "photos": photos}
 
 
 async def _scheduler_loop(app: FastAPI, interval: float) -> None:

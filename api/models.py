@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -280,6 +281,27 @@ class Handoff(Base):
     assigned_to: Mapped[str | None] = mapped_column(String(96))
     # The order the chat is about (linked by staff, or filed from the chat).
     work_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
+
+
+class MediaFile(Base):
+    """A resident's photo kept with the order: fetched from the WeChat channel, which took it from the
+    platform's media API when it arrived (the platform keeps media for 3 days)."""
+
+    __tablename__ = "media_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), index=True)
+    media_id: Mapped[str] = mapped_column(String(128), unique=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # pending, stored, failed
+    content_type: Mapped[str | None] = mapped_column(String(64))
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    size: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class HandoffNote(Base):

@@ -34,6 +34,8 @@ WINDOW_SECONDS = 48 * 3600  # after the resident's last message
 # Platform error codes: the window closed or the quota is used up; the access token is bad.
 QUOTA_ERRORS = {45015, 45047}
 TOKEN_ERRORS = {40001, 40014, 42001}
+# A resident's photo is fetched when it arrives (the platform keeps it 3 days) and kept here.
+MAX_MEDIA_BYTES = 10 * 1024 * 1024
 
 
 class PlatformUnavailable(Exception):
@@ -76,6 +78,30 @@ class PlatformClient:
         if "access_token" not in result:
             raise PlatformUnavailable(f"no access token: errcode {result.get('errcode')} {result.get('errmsg', '')}")
         return str(result["access_token"]), int(result.get("expires_in") or 7200)
+
+    async def get_media(self, token: str, media_id: str) -> tuple[bytes, str] | dict[str, Any]:
+        """Temporary media (a resident's photo): its bytes and content type, or the platform's JSON error."""
+        try:
+            async with self.session().get(
+                f"{self.base_url}/cgi-bin/media/get", params={"access_token": token, "media_id": media_id}
+            ) as response:
+                if response.status >= 500:
+                    raise PlatformUnavailable(f"/cgi-bin/media/get: HTTP {response.status}")
+                content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                body = await response.content.read(MAX_MEDIA_BYTES + 1)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise PlatformUnavailable(f"/cgi-bin/media/get: {exc!r}") from None
+        if content_type in ("application/json", "text/plain"):
+            try:
+                error = json.loads(body or b"{}")
+            except json.JSONDecodeError:
+                raise PlatformUnavailable("/cgi-bin/media/get: unreadable answer") from None
+            if error.get("errcode") == -1:
+                raise PlatformUnavailable("/cgi-bin/media/get: platform busy")
+            return dict(error)
+        if len(body) > MAX_MEDIA_BYTES:
+            return {"errcode": 40006, "errmsg": f"media larger than {MAX_MEDIA_BYTES} bytes"}
+        return body, content_type or "application/octet-stream"
 
     async def post(self, path: str, token: str, payload: dict[str, Any]) -> dict[str, Any]:
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -141,6 +167,16 @@ contacts_table = sa.Table(
     sa.Column("last_inbound_at", sa.Float, nullable=False),
     sa.Column("pushes", sa.Integer, nullable=False, default=0),
     sa.Column("subscribed", sa.Boolean, nullable=False, default=True),
+)
+
+
+media_table = sa.Table(
+    "wechat_media",
+    metadata,
+    sa.Column("media_id", sa.String(128), primary_key=True),
+    sa.Column("content_type", sa.String(64), nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("fetched_at", sa.Float, nullable=False),
 )
 
 
@@ -242,6 +278,23 @@ class Outbox:
         """The platform says the quota is gone: stop trying until the resident writes again."""
         with self.engine.begin() as db:
             db.execute(contacts_table.update().where(contacts_table.c.openid == openid).values(pushes=QUOTA_MESSAGES))
+
+    # residents' photos -----------------------------------------------------------------------
+    def keep_media(self, media_id: str, body: bytes, content_type: str) -> None:
+        row = {"media_id": media_id, "content_type": content_type[:64], "body": body, "fetched_at": self.clock()}
+        with self.engine.begin() as db:
+            try:
+                with db.begin_nested():
+                    db.execute(media_table.insert().values(**row))
+            except sa.exc.IntegrityError:  # fetched already (a retried push, another process)
+                pass
+
+    def media(self, media_id: str) -> tuple[bytes, str] | None:
+        with self.engine.connect() as db:
+            row = db.execute(
+                sa.select(media_table.c.body, media_table.c.content_type).where(media_table.c.media_id == media_id)
+            ).first()
+        return (bytes(row.body), str(row.content_type)) if row else None
 
     # messages ---------------------------------------------------------------------------------
     def add(self, openid: str, text: str) -> int:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from sanic.response import HTTPResponse
 from wechatpy.replies import TextReply
 
 from bot.settings import bearer_matches, check_secrets
-from channels.delivery import Courier, Outbox, PlatformClient, TokenCache
+from channels.delivery import TOKEN_ERRORS, Courier, Outbox, PlatformClient, PlatformUnavailable, TokenCache
 from channels.protocol import (
     BadPush,
     Envelope,
@@ -62,6 +63,9 @@ OPTIONS_TTL_SECONDS = 24 * 3600
 MAX_STAFF_TEXT_CHARS = 600
 # An openid is 28 characters on the platform; the backend stores at most 64.
 MAX_OPENID_CHARS = 64
+# A resident's photo: fetched at once, then again after these delays while the platform is down.
+MEDIA_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+MEDIA_RETRY_DELAYS = (2.0, 10.0, 60.0, 300.0)
 # What the resident reads when the bot itself failed on their message.
 BOT_FAILED = "抱歉，系统暂时出了点问题，您的消息没有处理成功，请稍后再发一次；紧急情况请拨打客服热线。"
 
@@ -202,6 +206,9 @@ class WeChatWebhook:
         deadline = time.monotonic() + self.config.reply_budget_seconds
         if not await self.state.add(turn_key, {"status": "running"}, ttl=TURN_TTL_SECONDS):
             return await self._answer_retry(turn_key, inbound, args, encrypted, deadline)
+        if inbound.kind == "image" and MEDIA_ID.match(str(inbound.metadata.get("media_id") or "")):
+            # The platform keeps a photo for 3 days: fetch it now, whatever the bot does with it.
+            self._spawn(self.keep_media(str(inbound.metadata["media_id"])))
         # A message from the resident opens a new 48-hour customer-service window (retries do not).
         if inbound.metadata.get("event") == "unsubscribe":
             await asyncio.to_thread(self.outbox.unsubscribed, inbound.openid)
@@ -312,6 +319,37 @@ class WeChatWebhook:
         found = [await asyncio.to_thread(self.outbox.get, message_id) for message_id in ids]
         return [message.__dict__ for message in found if message is not None]
 
+    async def fetch_media(self, media_id: str) -> tuple[bytes, str] | None:
+        """A resident's photo: the kept copy, else from the platform's media API (kept from then on).
+        None when the platform refuses it (expired or unknown); PlatformUnavailable when it is down."""
+        if not MEDIA_ID.match(media_id):
+            raise ValueError("not a media id")
+        found = await asyncio.to_thread(self.outbox.media, media_id)
+        if found is not None:
+            return found
+        token = await self.tokens.get()
+        result = await self.client.get_media(token, media_id)
+        if isinstance(result, dict) and int(result.get("errcode") or 0) in TOKEN_ERRORS:
+            await self.tokens.invalidate(token)
+            result = await self.client.get_media(await self.tokens.get(), media_id)
+        if isinstance(result, dict):
+            log.warning("the platform refused media %s: %s", media_id, result)
+            return None
+        await asyncio.to_thread(self.outbox.keep_media, media_id, *result)
+        return result
+
+    async def keep_media(self, media_id: str) -> bool:
+        """Fetch and keep a photo, retrying while the platform is down; False if it could not be kept."""
+        for delay in (0.0, *MEDIA_RETRY_DELAYS):
+            await asyncio.sleep(delay)
+            try:
+                return await self.fetch_media(media_id) is not None
+            except PlatformUnavailable as exc:
+                log.warning("media %s not fetched yet: %s", media_id, exc)
+            except Exception:  # the store is down: try again later, as for the outbox
+                log.exception("media %s not kept yet", media_id)
+        return False
+
     async def drain(self) -> None:
         """Waits for answers still being pushed (tests, shutdown)."""
         while self._background:
@@ -391,6 +429,22 @@ class WeChatInput(InputChannel):
             if openid:
                 answer["window"] = await asyncio.to_thread(webhook.outbox.window, openid)
             return response.json(answer)
+
+        @blueprint.route("/media/<media_id>", methods=["GET"])
+        async def media(request: Request, media_id: str) -> HTTPResponse:
+            """A resident's photo for the backend, which keeps it with the order; needs the admin token."""
+            if not authorised(request):
+                return response.json({"detail": "a valid bearer token is required"}, status=401)
+            try:
+                found = await webhook.fetch_media(media_id)
+            except ValueError:
+                return response.json({"detail": "not a media id"}, status=404)
+            except PlatformUnavailable as exc:
+                return response.json({"detail": f"the platform is unavailable: {exc}"}, status=503)
+            if found is None:
+                return response.json({"detail": "the platform has no such media (expired after 3 days?)"}, status=404)
+            body, content_type = found
+            return response.raw(body, content_type=content_type, headers={"X-Content-Type-Options": "nosniff"})
 
         @blueprint.route("/send", methods=["POST"])
         async def send(request: Request) -> HTTPResponse:

@@ -19,7 +19,7 @@ from api.models import Deadline, GridWorker, WorkOrder
 from api.routes.deps import IdPath, get_context
 from api.routes.work_orders import shown
 from api.schemas import ActionRequest, WorkOrderFilter
-from api.services import work_orders
+from api.services import media, work_orders
 from api.services.principals import SUPERVISOR_ROLES
 
 router = APIRouter()
@@ -112,6 +112,7 @@ def _order_context(desk: Desk, order_id: int) -> dict[str, Any]:
         "o": shown(order, desk.principal),
         "order": order,
         "forwarded_by": forwarded_by,
+        "photos": media.for_order(desk.session, order.id),
         "deadlines": [deadline_view(desk.now, d) for d in deadlines],
         "events": order.events,
         "actions": actions,

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import func, select
 
-from api.console import chats, imports, operations, orders, people, reports, security
+from api.console import chats, imports, operations, orders, people, photos, reports, security
 from api.console.pages import HERE, DeskDep, WritingDeskDep, error_fragment, templates
 from api.errors import AppError
 from api.models import Deadline, Notification
@@ -109,6 +109,15 @@ def install_console(app: FastAPI) -> None:
     app.state.page_errors = error_fragment
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     console = APIRouter(prefix="/console", include_in_schema=False)
-    for part in (router, chats.router, orders.router, imports.router, operations.router, reports.router, people.router):
+    for part in (
+        router,
+        chats.router,
+        orders.router,
+        imports.router,
+        operations.router,
+        reports.router,
+        people.router,
+        photos.router,
+    ):
         console.include_router(part)
     app.include_router(console)

@@ -21,6 +21,7 @@ class ChatMessage:
     sender: str  # resident, bot or staff
     text: str
     delivery: str | None = None  # staff messages: sent, sent_as_template, pending, undelivered
+    media_id: str | None = None  # a photo the resident sent (the text says "[图片]")
 
 
 def delivery_state(outbox_row: dict[str, Any] | None) -> str | None:
@@ -43,9 +44,11 @@ def chat_messages(events: list[dict[str, Any]], outbox: dict[int, dict[str, Any]
         if kind == "user":
             if metadata.get("is_external") or not text:
                 continue
+            media_id = None
             if text.startswith(IMAGE_PREFIXES):
+                media_id = _media_id(event)
                 text = "[图片]"
-            messages.append(ChatMessage(at, "resident", text))
+            messages.append(ChatMessage(at, "resident", text, media_id=media_id))
         elif kind == "bot" and text:
             if metadata.get("from") == "staff":
                 row = outbox.get(int(metadata["outbox_id"])) if metadata.get("outbox_id") is not None else None
@@ -53,3 +56,11 @@ def chat_messages(events: list[dict[str, Any]], outbox: dict[int, dict[str, Any]
             else:
                 messages.append(ChatMessage(at, "bot", text))
     return messages
+
+
+def _media_id(event: dict[str, Any]) -> str | None:
+    """The platform's media id of a photo, as the WeChat channel put it in the message's metadata
+    (text a resident typed cannot set metadata, so a typed "／share_image{...}" names no photo)."""
+    wechat = (event.get("metadata") or {}).get("wechat") or {}
+    found = wechat.get("media_id") if isinstance(wechat, dict) and wechat.get("msg_type") == "image" else None
+    return str(found) if found else None

@@ -130,6 +130,22 @@ class BotClient:
         answer = self._channel("GET", "outbox", params={"openid": sender_id}).json()
         return answer if isinstance(answer, dict) else {}
 
+    def media(self, media_id: str) -> tuple[bytes, str] | None:
+        """A resident's photo as the WeChat channel keeps it; None when the platform no longer has it
+        (404). DeliveryFailed when the channel or the platform is down."""
+        path = f"/webhooks/{self.output_channel}/media/{quote(media_id, safe='')}"
+        try:
+            resp = self.client.get(
+                f"{self.rasa_url.rstrip('/')}{path}", headers={"Authorization": f"Bearer {self.token}"}
+            )
+        except httpx.HTTPError as exc:
+            raise DeliveryFailed(f"the WeChat channel unreachable: {type(exc).__name__}: {exc}") from None
+        if resp.status_code == 404:
+            return None
+        if resp.status_code >= 300:
+            raise DeliveryFailed(f"the WeChat channel answered HTTP {resp.status_code}: {resp.text[:200]}")
+        return resp.content, resp.headers.get("Content-Type", "application/octet-stream").split(";")[0]
+
     def resume(self, sender_id: str) -> None:
         """The bot answers again, in a new session: ConversationResumed, then SessionStarted and
         action_listen, as Rasa's own action_session_start does. Without the new session the policies

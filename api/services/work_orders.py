@@ -31,6 +31,7 @@ from api.models import (
 )
 from api.operator_config import OperatorConfig
 from api.schemas import ActionRequest, AttachmentCreate, WorkOrderCreate, WorkOrderFilter
+from api.services import media
 from api.services.principals import STAFF_ROLES, SUPERVISOR_ROLES, Principal, Role
 from api.services.scheduler import add_once
 
@@ -381,6 +382,8 @@ def attach(
     if principal.role == Role.MACHINE:
         check_resident(order, attachment.resident_openid)
     data = {"kind": attachment.kind, "url": attachment.url, "media_id": attachment.media_id}
+    if attachment.media_id:
+        media.expect(session, order.id, attachment.media_id, now)  # copied by the scheduler
     return _record_without_move(session, order, "attachment", principal, now, attachment.note, data)
 
 

@@ -85,7 +85,10 @@ class Phone:
         return await self.push(openid, fields, message=True)
 
     async def image(self, openid: str, pic_url: str) -> PhoneResult:
-        fields = {"MsgType": "image", "PicUrl": pic_url, "MediaId": secrets.token_hex(8)}
+        media_id = secrets.token_hex(8)
+        if self.platform is not None:
+            self.platform.resident_sent_photo(media_id)  # the platform keeps it for 3 days
+        fields = {"MsgType": "image", "PicUrl": pic_url, "MediaId": media_id}
         return await self.push(openid, fields, message=True)
 
     async def location(self, openid: str, label: str, x: str = "37.5133", y: str = "122.1204") -> PhoneResult:

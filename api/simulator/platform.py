@@ -18,6 +18,23 @@ from typing import Any
 QUOTA_MESSAGES = 5
 WINDOW_SECONDS = 48 * 3600
 TOKEN_SECONDS = 7200
+# Temporary media (a resident's photo) can be fetched for 3 days after it was sent.
+MEDIA_SECONDS = 3 * 24 * 3600
+
+
+def sample_png(seed: int) -> bytes:
+    """A small PNG of one colour, so that each simulated photo is a real, distinct image."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    size = 96
+    colour = bytes(((seed * 67) % 256, (seed * 131) % 256, (seed * 199) % 256))
+    rows = b"".join(b"\x00" + colour * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 @dataclass
@@ -46,6 +63,7 @@ class FakePlatform:
     token_fetches: int = 0
     menu: dict[str, Any] | None = None
     failures_left: int = 0  # the next N calls answer "system busy" (errcode -1)
+    media: dict[str, tuple[bytes, float]] = field(default_factory=dict)  # media_id -> (PNG, sent at)
     _windows: dict[str, _Window] = field(default_factory=dict)
     _inbox: list[Delivered] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -56,7 +74,22 @@ class FakePlatform:
         with self._lock:
             self._windows[openid] = _Window(last_inbound_at=self.clock())
 
+    def resident_sent_photo(self, media_id: str) -> None:
+        with self._lock:
+            self.media[media_id] = (sample_png(len(self.media) + 1), self.clock())
+
     # the API ------------------------------------------------------------------------------
+    def get_media(self, token: str, media_id: str) -> bytes | dict[str, Any]:
+        """The photo's bytes, or the platform's JSON error (40007 for an unknown or expired media id)."""
+        with self._lock:
+            problem = self._check(token)
+            if problem:
+                return problem
+            found = self.media.get(media_id)
+            if found is None or self.clock() - found[1] > MEDIA_SECONDS:
+                return {"errcode": 40007, "errmsg": "invalid media_id"}
+            return found[0]
+
     def token(self, grant_type: str, app_id: str, secret: str) -> dict[str, Any]:
         if grant_type != "client_credential":
             return {"errcode": 40002, "errmsg": "invalid grant_type"}

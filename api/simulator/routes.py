@@ -11,7 +11,7 @@ from typing import Any, Literal
 import httpx
 import yaml
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.settings import ROOT
@@ -42,6 +42,15 @@ async def json_body(request: Request) -> dict[str, Any] | None:
 
 
 BAD_JSON = {"errcode": 47001, "errmsg": "data format error"}
+
+
+@router.get("/platform/cgi-bin/media/get")
+def media_get(request: Request, access_token: str = "", media_id: str = "") -> Response:
+    """Temporary media as the platform serves it: the bytes, or a JSON error."""
+    found = platform_of(request).get_media(access_token, media_id)
+    if isinstance(found, bytes):
+        return Response(found, media_type="image/png")
+    return JSONResponse(found)
 
 
 @router.post("/platform/cgi-bin/message/custom/send")

@@ -58,11 +58,21 @@ class FakeOutbound:
     channel_status: str = "sent"
     # The channel's view of each resident's 48-hour window (GET outbox?openid= answers it).
     windows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Photos the channel keeps (GET /webhooks/wechat/media/{id}); channel_media_up False answers 503.
+    media: dict[str, bytes] = field(default_factory=dict)
+    channel_media_up: bool = True
 
     def channel(self, request: httpx.Request, body: Any) -> httpx.Response:
         """The WeChat channel's staff endpoints, behind the Rasa token as a bearer token."""
         if request.headers.get("Authorization") != "Bearer test-rasa-token":
             return httpx.Response(401, json={"detail": "a valid bearer token is required"})
+        if "/media/" in request.url.path:
+            if not self.channel_media_up:
+                return httpx.Response(503, json={"detail": "the platform is unavailable"})
+            found = self.media.get(request.url.path.rsplit("/", 1)[1])
+            if found is None:
+                return httpx.Response(404, json={"detail": "no such media"})
+            return httpx.Response(200, content=found, headers={"Content-Type": "image/png"})
         if request.url.path.endswith("/send"):
             row = {
                 "id": len(self.outbox_rows) + 1,

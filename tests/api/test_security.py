@@ -243,7 +243,7 @@ def test_staff_see_contact_data_masked_and_read_it_whole_on_purpose(
     listed = client.get(ORDERS, headers=agent).json()["items"][0]
     assert listed["phone"] == "138****8000"
     whole = client.get(f"{ORDERS}/{order['id']}/contact", headers=agent).json()
-    assert whole == {"phone": "13800138000", "address": "阳光小区3号楼2单元501"}
+    assert whole == {"phone": "13800138000", "address": "阳光小区3号楼2单元501", "contact_name": None}
     events = client.get(f"{ORDERS}/{order['id']}/events", headers=agent).json()
     assert events[-1]["action"] == "contact_viewed" and events[-1]["actor"].startswith("staff:agent-")
     assert client.get(f"{ORDERS}/{order['id']}/contact", headers=auth).status_code == 403

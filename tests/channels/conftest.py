@@ -86,8 +86,15 @@ async def platform(clock: Clock) -> AsyncIterator[tuple[FakePlatform, str]]:
 
         return handler
 
+    async def media(request: web.Request) -> web.Response:
+        found = fake.get_media(request.query.get("access_token", ""), request.query.get("media_id", ""))
+        if isinstance(found, bytes):
+            return web.Response(body=found, content_type="image/png")
+        return web.json_response(found, content_type="text/plain")  # the platform says text/plain
+
     app = web.Application()
     app.router.add_get("/cgi-bin/token", token)
+    app.router.add_get("/cgi-bin/media/get", media)
     app.router.add_post("/cgi-bin/message/custom/send", posting(fake.custom_send))
     app.router.add_post("/cgi-bin/message/template/send", posting(fake.template_send))
     app.router.add_post("/cgi-bin/menu/create", posting(fake.create_menu))
@@ -126,6 +133,7 @@ def outbox(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iter
     with box.engine.begin() as db:
         db.execute(sa.text("DELETE FROM wechat_outbox"))
         db.execute(sa.text("DELETE FROM wechat_contacts"))
+        db.execute(sa.text("DELETE FROM wechat_media"))
     yield box
     box.engine.dispose()
 

@@ -56,6 +56,10 @@ def test_an_agent_takes_over_a_chat_in_the_console(running_stack: dict[str, str]
     phone(env, openid, "text", "十五度左右")
     page.wait_for_selector(".msg.from-resident:has-text('十五度左右')", timeout=5_000)
     assert page.evaluate("window.__same_page") is True
+    # A photo: the channel fetched it from the platform's media API when it arrived; the chat shows it.
+    phone(env, openid, "image", "http://mmbiz.qpic.cn/e2e-photo.jpg")
+    photo = page.wait_for_selector(".msg.from-resident img.thumb", timeout=5_000)
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=photo, timeout=10_000)
     page.screenshot(path=str(SHOTS / "console-chat.png"), full_page=True)
 
     page.click("button:has-text('交还机器人并结束')")

@@ -1,4 +1,4 @@
-"""console: grid-worker binding, technician, hotline contact and number, chat assignment, notes, replies, audit
+"""console: photos, grid-worker binding, technician, hotline contact and number, chat assignment, notes, replies, audit
 
 Revision ID: 0005
 Revises: 0004
@@ -33,6 +33,27 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("assigned_to", sa.String(length=96), nullable=True))
         batch_op.add_column(sa.Column("work_order_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key("fk_handoffs_work_order_id", "work_orders", ["work_order_id"], ["id"])
+    op.create_table(
+        "media_files",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=False),
+        sa.Column("media_id", sa.String(length=128), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("content_type", sa.String(length=64), nullable=True),
+        sa.Column("body", sa.LargeBinary(), nullable=True),
+        sa.Column("size", sa.Integer(), nullable=True),
+        sa.Column("sha256", sa.String(length=64), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("stored_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["order_id"], ["work_orders.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("media_id"),
+    )
+    op.create_index(op.f("ix_media_files_order_id"), "media_files", ["order_id"])
+    op.create_index(op.f("ix_media_files_state"), "media_files", ["state"])
     op.create_table(
         "handoff_notes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -79,6 +100,9 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_staff_audit_at"), table_name="staff_audit")
     op.drop_table("staff_audit")
     op.drop_table("canned_replies")
+    op.drop_index(op.f("ix_media_files_state"), table_name="media_files")
+    op.drop_index(op.f("ix_media_files_order_id"), table_name="media_files")
+    op.drop_table("media_files")
     op.drop_index(op.f("ix_handoff_notes_handoff_id"), table_name="handoff_notes")
     op.drop_table("handoff_notes")
     with op.batch_alter_table("handoffs", schema=None) as batch_op:
