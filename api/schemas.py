@@ -397,6 +397,8 @@ class HandoffMessage(BaseModel):
     from_: Literal["resident", "bot", "staff"] = Field(alias="from")
     text: str
     delivery: str | None = None
+    # A photo the resident sent (text "[图片]"): the platform's media id, kept by the WeChat channel.
+    media_id: str | None = None
 
 
 class HandoffMessageList(BaseModel):

@@ -621,6 +621,7 @@ def describe(services: list[Service], env: dict[str, str]) -> str:
         lines.append(f"  WeChat webhook: {rasa}/webhooks/wechat/webhook")
     if any(s.name == "api" for s in services):
         lines.append(f"  API docs:       {env['API_URL'].rstrip('/')}/docs")
+        lines.append(f"  Staff console:  {env['API_URL'].rstrip('/')}/console/   (first account: `make admin`)")
         if env.get("SIMULATOR_ENABLED") == "true":
             lines.append(
                 f"  WeChat simulator: {env['API_URL'].rstrip('/')}/simulator/   (or `make chat` in a terminal)"

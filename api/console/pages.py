@@ -45,6 +45,11 @@ def duration(seconds: float) -> str:
     return f"{minutes}分钟"
 
 
+def figure(value: float) -> str:
+    """A count with thousands separators; a fraction with at most two decimals."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
 def staff_name(name: str | None) -> str:
     return (name or "").removeprefix("staff:")
 
@@ -53,6 +58,7 @@ templates.env.filters.update(
     local=local_time,
     duration=duration,
     staff=staff_name,
+    figure=figure,
     mask_phone=mask_phone,
     mask_text=mask_text,
     mask_address=mask_address,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-IMAGE_PREFIXES = ("/share_image", "／share_image")
+IMAGE_PREFIXES = ("/share_image",)  # named by the channel; a typed "／share_image" is text
 
 
 @dataclass(frozen=True)

@@ -136,7 +136,13 @@ def write_handoff_message(
 
 def _shown_message(message: ChatMessage) -> HandoffMessage:
     return HandoffMessage.model_validate(
-        {"at": message.at, "from": message.sender, "text": message.text, "delivery": message.delivery}
+        {
+            "at": message.at,
+            "from": message.sender,
+            "text": message.text,
+            "delivery": message.delivery,
+            "media_id": message.media_id,
+        }
     )
 
 

@@ -64,6 +64,7 @@ def test_the_holder_writes_to_the_resident_and_the_transcript_keeps_it(
         "from": "staff",
         "text": "您好，我是客服小王",
         "delivery": "sent",
+        "media_id": None,
     }
     assert outbound.outbox_rows[-1]["openid"] == "oCHAT"
     recorded = outbound.trackers["oCHAT"][-1]

@@ -61,7 +61,7 @@ def test_an_expired_photo_is_marked_failed_with_the_reason(
 
 
 def test_the_chat_shows_only_its_own_photos(
-    browser: Callable[[str], Browser], client: TestClient, auth: dict, outbound: FakeOutbound
+    browser: Callable[[str], Browser], client: TestClient, auth: dict, agent: dict, outbound: FakeOutbound
 ) -> None:
     outbound.media.update({"m-chat": PNG, "m-other": b"another resident's photo"})
     outbound.trackers["oPHOTO"] = [
@@ -78,7 +78,12 @@ def test_the_chat_shows_only_its_own_photos(
     handoff_id = made.json()["id"]
     b = browser("agent")
     page = b.get(f"/console/chats/{handoff_id}").text
-    assert f'src="/console/chats/{handoff_id}/photos/m-chat"' in page and "m-other" not in page
+    assert f'src="/console/chats/{handoff_id}/photos/m-chat"' in page and "photos/m-other" not in page
     assert b.get(f"/console/chats/{handoff_id}/photos/m-chat").content == PNG
+    listed = client.get(f"/api/v1/handoffs/{handoff_id}/messages", headers=agent).json()["items"]
+    assert [(m["text"], m["media_id"]) for m in listed] == [
+        ("[图片]", "m-chat"),
+        ('／share_image{"media_id": "m-other"}', None),
+    ]
     assert b.get(f"/console/chats/{handoff_id}/photos/m-other").status_code == 404
     assert b.get(f"/console/chats/{handoff_id}/photos/..%2Fsecret").status_code in (404, 422)

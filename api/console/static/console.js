@@ -74,15 +74,20 @@
   if (data && holder && window.echarts) {
     var kpi = JSON.parse(data.textContent);
     Object.keys(kpi.series).forEach(function (name) {
+      var figure = document.createElement("figure");
+      figure.className = "chart-box";
+      var caption = document.createElement("figcaption");
+      caption.textContent = (kpi.names[name] || name) + "（目标 " + (kpi.targets[name] || "") + "）";
       var box = document.createElement("div");
       box.className = "chart";
       box.dataset.kpi = name;
-      holder.appendChild(box);
+      figure.appendChild(caption);
+      figure.appendChild(box);
+      holder.appendChild(figure);
       var target = parseFloat(String(kpi.targets[name] || "").replace(/[^0-9.]/g, ""));
       var chart = echarts.init(box);
       chart.setOption({
-        title: { text: kpi.names[name] || name, textStyle: { fontSize: 13 } },
-        grid: { left: 40, right: 12, top: 32, bottom: 24 },
+        grid: { left: 40, right: 12, top: 12, bottom: 24 },
         tooltip: { trigger: "axis" },
         xAxis: { type: "category", data: kpi.weeks },
         yAxis: { type: "value", scale: true },
