@@ -73,7 +73,7 @@
   var holder = document.getElementById("kpi-charts");
   if (data && holder && window.echarts) {
     var kpi = JSON.parse(data.textContent);
-    Object.keys(kpi.series).forEach(function (name) {
+    kpi.order.forEach(function (name) {
       var figure = document.createElement("figure");
       figure.className = "chart-box";
       var caption = document.createElement("figcaption");
