@@ -11,13 +11,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
-from api.console.pages import Desk, DeskDep, WritingDeskDep
+from api.console import labels
+from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
 from api.domain.privacy import mask_text
 from api.errors import Conflict
 from api.models import Handoff
-from api.routes.deps import IdPath
-from api.schemas import MAX_ID
-from api.services import handoffs
+from api.routes.deps import IdPath, get_context
+from api.schemas import MAX_ID, WorkOrderCreate
+from api.services import handoffs, work_orders
 from api.services.outbound import DeliveryFailed
 
 router = APIRouter()
@@ -88,6 +89,7 @@ def _chat_context(desk: Desk, handoff_id: int) -> dict[str, Any]:
         "replies": handoffs.canned_replies(desk.session),
         "holds": handoff.status == "active" and handoff.taken_by == desk.principal.name,
         "agents": handoffs.assignable_staff(desk.session) if desk.principal.may_approve else [],
+        "labels": labels,
     }
 
 
@@ -189,6 +191,26 @@ def add_note(
 @router.post("/chats/{handoff_id}/link", response_class=HTMLResponse)
 def link(handoff_id: IdPath, desk: WritingDeskDep, order_id: Annotated[int, Form(ge=1, le=MAX_ID)]) -> HTMLResponse:
     handoffs.link_order(desk.session, handoff_id, desk.principal, order_id, desk.now)
+    return _refresh(desk, handoff_id)
+
+
+@router.post("/chats/{handoff_id}/order", response_class=HTMLResponse)
+def file_order(handoff_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
+    """File an order for the chat's resident from what they told the agent, and link the chat to it."""
+    handoff = handoffs.get_handoff(desk.session, handoff_id)
+    body = {
+        "kind": desk.form.get("kind", ""),
+        "category": desk.form.get("category", ""),
+        "source": "wechat",
+        "description": desk.form.get("description", "").strip(),
+        "resident_openid": handoff.resident_openid,
+        "address": desk.form.get("address", "").strip() or None,
+        "phone": desk.form.get("phone", "").strip() or None,
+    }
+    data = validated(WorkOrderCreate, body)
+    ctx = get_context(desk.request, desk.now)
+    order, _ = work_orders.create_work_order(desk.session, data, ctx, actor=desk.principal.name)
+    handoffs.link_order(desk.session, handoff_id, desk.principal, order.id, desk.now)
     return _refresh(desk, handoff_id)
 
 

@@ -50,7 +50,7 @@ def send_survey(task_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
     """A supervisor asks the bot to run the satisfaction survey on WeChat (the API's rule)."""
     if not desk.principal.may_approve:
         raise Forbidden("only a supervisor sends the WeChat survey")
-    callbacks.send_survey(desk.session, task_id, desk.request.app.state.bot, desk.now)
+    callbacks.send_survey(desk.session, task_id, desk.request.app.state.bot, desk.now, desk.principal.name)
     return desk.render("_callbacks_table.html", **_callbacks(desk))
 
 

@@ -104,20 +104,24 @@ def alerts(desk: DeskDep) -> HTMLResponse:
     return desk.render("_alerts.html", breached=breached, reminded=reminded or 0, latest=list(latest), waiting=waiting)
 
 
+PARTS = (router, chats.router, orders.router, imports.router, operations.router, reports.router, people.router)
+
+
+def pages() -> list[tuple[str, str]]:
+    """Every (method, path) the console serves, for the tests that check each one's guards."""
+    found = []
+    for part in (*PARTS, photos.router):
+        for route in part.routes:
+            for method in sorted(getattr(route, "methods", None) or ()):
+                found.append((method, "/console" + getattr(route, "path", "")))
+    return sorted(found)
+
+
 def install_console(app: FastAPI) -> None:
     """Mount the console's pages and assets; its errors answer as HTML."""
     app.state.page_errors = error_fragment
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     console = APIRouter(prefix="/console", include_in_schema=False)
-    for part in (
-        router,
-        chats.router,
-        orders.router,
-        imports.router,
-        operations.router,
-        reports.router,
-        people.router,
-        photos.router,
-    ):
+    for part in (*PARTS, photos.router):
         console.include_router(part)
     app.include_router(console)

@@ -67,9 +67,12 @@ def list_callbacks(
 @router.post(
     "/callbacks/{task_id}/survey", response_model=CallbackTaskPublic, tags=["call-backs"], dependencies=[SUPERVISORS]
 )
-def send_survey(task_id: IdPath, request: Request, session: SessionDep, now: NowDep) -> CallbackTaskPublic:
+def send_survey(
+    task_id: IdPath, request: Request, session: SessionDep, now: NowDep, principal: PrincipalDep
+) -> CallbackTaskPublic:
     """The bot asks the resident for process and result satisfaction on WeChat (a supervisor decides)."""
-    return CallbackTaskPublic.model_validate(callbacks.send_survey(session, task_id, request.app.state.bot, now))
+    task = callbacks.send_survey(session, task_id, request.app.state.bot, now, principal.name)
+    return CallbackTaskPublic.model_validate(task)
 
 
 @router.post(

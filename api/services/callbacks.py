@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import Conflict, NotFound
 from api.models import CallbackTask, WorkOrder
+from api.services.audit import record
 from api.services.outbound import BotClient, DeliveryFailed
 
 
@@ -25,7 +26,7 @@ def list_callbacks(session: Session, status: str | None, now: datetime) -> tuple
     return list(session.scalars(query.order_by(CallbackTask.due_at).limit(500))), total
 
 
-def send_survey(session: Session, task_id: int, bot: BotClient, now: datetime) -> CallbackTask:
+def send_survey(session: Session, task_id: int, bot: BotClient, now: datetime, actor: str = "system") -> CallbackTask:
     """Ask the bot to run the satisfaction survey with the resident on WeChat."""
     task = session.get(CallbackTask, task_id)
     if task is None:
@@ -43,5 +44,6 @@ def send_survey(session: Session, task_id: int, bot: BotClient, now: datetime) -
     except DeliveryFailed as exc:
         raise Conflict(f"the bot could not start the survey: {exc}", code="bot_unavailable") from None
     task.survey_sent_at = now
+    record(session, now, actor, "callback.survey", f"work_order:{order.id}")
     session.commit()
     return task

@@ -17,6 +17,7 @@ from api.domain import notices
 from api.errors import Forbidden, NotFound, Unprocessable
 from api.models import Notification, Outage
 from api.schemas import OutageCreate, OutagePreview, OutageUpdate
+from api.services.audit import record
 from api.services.people import openids_in_communities
 from api.services.principals import Principal
 from api.services.scheduler import add_once
@@ -85,6 +86,7 @@ def create_outage(session: Session, data: OutageCreate, principal: Principal, no
     session.add(outage)
     session.flush()
     _notify_if_long(session, outage, now)
+    record(session, now, principal.name, "outage.create", f"outage:{outage.id}", "、".join(data.communities))
     session.commit()
     return outage
 
@@ -110,6 +112,8 @@ def update_outage(session: Session, outage_id: int, data: OutageUpdate, principa
     outage.updated_at = now
     if outage.restored_at is None:
         _notify_if_long(session, outage, now)
+    changed = data.model_dump(mode="json", exclude_none=True)
+    record(session, now, principal.name, "outage.update", f"outage:{outage.id}", str(changed))
     session.commit()
     return outage
 

@@ -281,3 +281,20 @@ def test_the_whole_contact_is_shown_on_purpose_and_audited(
     assert "13800138000" in contact and "阳光小区3号楼2单元501" in contact
     events = client.get(f"/api/v1/work-orders/{order['id']}/events", headers=auth).json()
     assert events[-1]["action"] == "contact_viewed" and events[-1]["actor"] == "staff:agent1"
+
+
+def test_an_order_filed_from_the_chat_is_the_residents_and_linked(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict, agent: dict
+) -> None:
+    handoff_id = open_handoff(client, auth)
+    b = browser("agent")
+    b.post(f"/console/chats/{handoff_id}/take")
+    form = {"kind": "repair", "category": "leak", "description": "厨房暖气管滴水", "address": "阳光小区3号楼2单元501"}
+    bad = b.post(f"/console/chats/{handoff_id}/order", {**form, "kind": "nonsense"})
+    assert bad.status_code == 422 and "kind" in bad.text
+    filed = b.post(f"/console/chats/{handoff_id}/order", form)
+    assert filed.status_code == 200 and "本会话关联" in filed.text
+    [order] = client.get("/api/v1/work-orders", params={"resident_openid": "oCHAT"}, headers=agent).json()["items"]
+    assert (order["kind"], order["category"], order["source"], order["urgent"]) == ("repair", "leak", "wechat", True)
+    events = client.get(f"/api/v1/work-orders/{order['id']}/events", headers=agent).json()
+    assert events[0]["actor"] == "staff:agent1"

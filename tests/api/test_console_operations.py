@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from api.models import StaffAudit
 from tests.api.conftest import Browser, FakeOutbound, FixedClock
 
 COMPLAINT = {
@@ -98,3 +100,12 @@ def test_an_outage_is_previewed_then_created_by_a_supervisor_and_extended(
     desk = browser("agent")
     restored = desk.post(f"/console/outages/{outage_id}", {"restored_at": "2026-12-11T09:30"})
     assert restored.status_code == 200 and "12-11 09:30" in restored.text
+    with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
+        trail = [
+            (a.actor, a.action) for a in session.scalars(select(StaffAudit).where(StaffAudit.action.like("outage.%")))
+        ]
+    assert trail == [
+        ("staff:supervisor2", "outage.create"),
+        ("staff:supervisor2", "outage.update"),
+        ("staff:agent3", "outage.update"),
+    ]

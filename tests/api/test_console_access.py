@@ -1,0 +1,53 @@
+"""Every console route has an owner: without a staff session it only redirects to the login, and no
+state-changing route acts without the session's CSRF token. Enumerated from the app, so a new page
+cannot be added without these guards."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.console.routes import pages
+from tests.api.conftest import Browser
+
+OPEN = {("GET", "/console/login"), ("POST", "/console/login")}
+
+
+def console_routes(client: TestClient) -> list[tuple[str, str]]:
+    """Every console page and action, as the app serves them (checked against the app below)."""
+    return [(m, p) for m, p in pages() if m in ("GET", "POST") and (m, p) not in OPEN]
+
+
+def concrete(path: str) -> str:
+    """Path parameters filled with plausible values (the guards act before any lookup)."""
+    return re.sub(r"\{[^}]+\}", lambda m: "xlsx" if m.group(0) == "{fmt}" else "1", path)
+
+
+def test_the_list_is_what_the_app_serves(client: TestClient) -> None:
+    routes = console_routes(client)
+    assert len(routes) >= 40 and ("POST", "/console/chats/{handoff_id}/send") in routes
+    for method, path in routes:  # a route missing from the app would answer 404 or 405
+        assert client.request(method, concrete(path), follow_redirects=False).status_code not in (404, 405), path
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_without_a_session_every_route_sends_to_the_login(client: TestClient, htmx: bool) -> None:
+    headers = {"HX-Request": "true"} if htmx else {}
+    for method, path in console_routes(client):
+        answer = client.request(method, concrete(path), headers=headers, follow_redirects=False)
+        if htmx:
+            assert (answer.status_code, answer.headers.get("HX-Redirect")) == (204, "/console/login"), path
+        else:
+            assert (answer.status_code, answer.headers.get("location")) == (303, "/console/login"), path
+
+
+def test_no_write_acts_without_the_csrf_token(browser: Callable[[str], Browser]) -> None:
+    b = browser("admin")
+    for method, path in console_routes(b.client):
+        if method != "POST":
+            continue
+        answer = b.post(concrete(path), {"text": "x"}, csrf=False)
+        assert answer.status_code == 403 and "页面已过期" in answer.text, path
