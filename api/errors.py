@@ -77,6 +77,13 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class InternalError(AppError):
+    """An unexpected failure, as the console shows it (the API answers the same words as JSON)."""
+
+    status_code = 500
+    code = "internal_error"
+
+
 class Unprocessable(AppError):
     """A well-formed request that breaks a rule; names the field, like validation errors."""
 
@@ -145,6 +152,9 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        page = page_error(request, InternalError("服务器内部错误，请稍后重试"))
+        if page is not None:
+            return page
         return JSONResponse({"code": "internal_error", "message": "服务器内部错误，请稍后重试"}, status_code=500)

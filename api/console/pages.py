@@ -74,6 +74,8 @@ ERROR_WORDS = {
     "validation_error": "填写有误",
     "csrf_failed": "页面已过期，请刷新后重试",
     "not_authenticated": "请重新登录",
+    "internal_error": "系统出错，操作可能未完成，请稍后重试",
+    "too_many_attempts": "尝试次数过多，请稍后再试",
 }
 
 

@@ -51,3 +51,17 @@ def test_no_write_acts_without_the_csrf_token(browser: Callable[[str], Browser])
             continue
         answer = b.post(concrete(path), {"text": "x"}, csrf=False)
         assert answer.status_code == 403 and "页面已过期" in answer.text, path
+
+
+def test_an_unexpected_failure_shows_a_banner_not_json(
+    browser: Callable[[str], Browser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.services import handoffs
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("database went away")
+
+    b = browser("agent")
+    monkeypatch.setattr(handoffs, "list_handoffs", broken)
+    answer = b.get("/console/chats/list", headers={"HX-Request": "true"})
+    assert answer.status_code == 500 and "系统出错" in answer.text and "database went away" not in answer.text
