@@ -86,6 +86,7 @@ def _chat_context(desk: Desk, handoff_id: int) -> dict[str, Any]:
         "unavailable": unavailable,
         "notes": handoffs.notes(desk.session, handoff_id),
         "orders": handoffs.resident_orders(desk.session, handoff),
+        "addresses": handoffs.resident_addresses(desk.session, handoff),
         "replies": handoffs.canned_replies(desk.session),
         "holds": handoff.status == "active" and handoff.taken_by == desk.principal.name,
         "agents": handoffs.assignable_staff(desk.session) if desk.principal.may_approve else [],

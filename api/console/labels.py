@@ -48,7 +48,7 @@ ACTIONS = {
     Action.DISPATCH: "派工",
     Action.ARRIVE: "到场",
     Action.QUOTE: "报价",
-    Action.CONFIRM_QUOTE: "居民确认报价",
+    Action.CONFIRM_QUOTE: "记录居民书面确认报价",
     Action.COMPLETE: "完成（服务记录）",
     Action.RETURN: "回退热线工单",
     Action.EXTEND: "延期",

@@ -124,13 +124,16 @@ SUPERVISOR_ONLY = {a for a, owners in work_orders.ACTION_OWNERS.items() if owner
 
 
 def offered_actions(order: WorkOrder, may_approve: bool) -> list[Action]:
-    """The actions the state machine allows now and the role may do (the resident confirms a quote on
-    WeChat, not staff here). The server checks both again when the form is sent."""
+    """The actions the state machine allows now and the role may do (a resident on WeChat confirms a
+    quote there; staff record a signed paper confirmation only for one without). The server checks
+    all of it again when the form is sent."""
     state = work_orders.order_state(order)
     offered: list[Action] = []
     for action in Action:
-        if action == Action.CONFIRM_QUOTE or (action in SUPERVISOR_ONLY and not may_approve):
+        if action in SUPERVISOR_ONLY and not may_approve:
             continue
+        if action == Action.CONFIRM_QUOTE and order.resident_openid:
+            continue  # the resident confirms in WeChat; staff record a paper confirmation only without it
         try:
             next_status(state, action)
         except TransitionRefused:

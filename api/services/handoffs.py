@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.domain import chat
 from api.errors import Conflict, Forbidden, NotFound
-from api.models import CannedReply, Handoff, HandoffNote, StaffUser, WorkOrder
+from api.models import Address, CannedReply, Handoff, HandoffNote, Resident, StaffUser, WorkOrder
 from api.schemas import HandoffCreate
 from api.services.audit import record
 from api.services.outbound import BotClient, DeliveryFailed
@@ -91,6 +91,12 @@ def resident_orders(session: Session, handoff: Handoff, limit: int = 20) -> list
     """The resident's orders, newest first: what the chat may be about."""
     query = select(WorkOrder).where(WorkOrder.resident_openid == handoff.resident_openid)
     return list(session.scalars(query.order_by(WorkOrder.accepted_at.desc(), WorkOrder.id.desc()).limit(limit)))
+
+
+def resident_addresses(session: Session, handoff: Handoff) -> list[Address]:
+    """The addresses the bot remembers for the resident, most recently used first."""
+    resident = session.scalars(select(Resident).where(Resident.openid == handoff.resident_openid)).first()
+    return sorted(resident.addresses, key=lambda a: a.last_used_at, reverse=True) if resident else []
 
 
 def link_order(session: Session, handoff_id: int, principal: Principal, order_id: int, now: datetime) -> Handoff:

@@ -182,6 +182,7 @@ def test_notes_stay_private_and_orders_link_only_to_the_residents_own(
     page = b.get(f"/console/chats/{handoff_id}").text
     assert own["number"] in page and other["number"] not in page
     assert "13800138000" not in page and "501" not in page  # masked (12.1)
+    assert "阳光小区3号楼****" in page.split("居民地址")[1].split("居民的工单")[0]  # remembered by the bot
     noted = b.post(f"/console/chats/{handoff_id}/notes", {"text": "居民情绪激动，先安抚"})
     assert "居民情绪激动，先安抚" in noted.text
     assert outbound.outbox_rows == [] and not any("安抚" in str(e) for e in outbound.trackers.get("oCHAT", []))
@@ -298,3 +299,26 @@ def test_an_order_filed_from_the_chat_is_the_residents_and_linked(
     assert (order["kind"], order["category"], order["source"], order["urgent"]) == ("repair", "leak", "wechat", True)
     events = client.get(f"/api/v1/work-orders/{order['id']}/events", headers=agent).json()
     assert events[0]["actor"] == "staff:agent1"
+
+
+def test_a_paper_quote_confirmation_only_for_a_resident_without_wechat(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict
+) -> None:
+    b = browser("agent")
+    on_wechat = client.post("/api/v1/work-orders", json=REPAIR, headers=auth).json()
+    by_phone = client.post(
+        "/api/v1/work-orders", json={**REPAIR, "resident_openid": None, "source": "phone"}, headers=auth
+    ).json()
+    quote = {"quote_lines": "更换阀门, 铜阀DN20, 1, 85"}
+    for order in (on_wechat, by_phone):
+        path = f"/console/orders/{order['id']}/actions"
+        for action in ("respond", "dispatch", "arrive"):
+            assert b.post(f"{path}/{action}", {"technician": "张师傅"}).status_code == 200
+        assert "85" in b.post(f"{path}/quote", quote).text
+    assert "记录居民书面确认报价" not in b.get(f"/console/orders/{on_wechat['id']}").text
+    refused = b.post(f"/console/orders/{on_wechat['id']}/actions/confirm_quote", {"note": "签字"})
+    assert refused.status_code == 403  # the resident decides in WeChat (10.2.2)
+    assert "记录居民书面确认报价" in b.get(f"/console/orders/{by_phone['id']}").text
+    path = f"/console/orders/{by_phone['id']}/actions/confirm_quote"
+    assert b.post(path, {}).status_code == 422  # how the resident confirmed is required
+    assert "居民已确认" in b.post(path, {"note": "居民现场签字确认"}).text
