@@ -910,6 +910,7 @@ def cmd_bench() -> int:
         run([API_VENV.bin("python"), "scripts/bench_api.py", "--write"], env=env, check=False),
         run([BOT_VENV.bin("python"), "scripts/bench_nlu.py", "--write"], env=env, check=False),
         run([API_VENV.bin("python"), "scripts/bench_channel.py", "--write"], env=env, check=False),
+        run([API_VENV.bin("python"), "scripts/bench_console.py", "--write"], env=env, check=False),
     ]
     return max(codes)
 
