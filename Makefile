@@ -55,9 +55,9 @@ bench:
 
 lint:
 	@$(STACK) setup
-	.venv/api/bin/ruff check api actions channels bot scripts tests
-	.venv/api/bin/ruff format --check api actions channels bot scripts tests
-	.venv/api/bin/mypy api
+	.venv/api/bin/ruff check api heating_standard actions channels bot scripts tests
+	.venv/api/bin/ruff format --check api heating_standard actions channels bot scripts tests
+	.venv/api/bin/mypy api heating_standard
 
 lock:
 	@scripts/lock.sh

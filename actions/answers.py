@@ -16,6 +16,7 @@ from actions.trust import triggered_by_backend
 from bot import knowledge
 from bot.operator import get_facts
 from bot.parsing import LOCAL_TZ, parse_resident_address
+from heating_standard.lifecycle import OPEN_STATES
 
 log = logging.getLogger(__name__)
 
@@ -134,10 +135,6 @@ class ActionAnswerOutage(Action):
         return None
 
 
-# What a grid worker follows up: orders not yet completed (accepted, responded, dispatched, arrived).
-OPEN_STATUSES = ("accepted", "responded", "dispatched", "arrived")
-
-
 class ActionListWorkOrders(Action):
     """The resident's orders (a grid worker's: those of their communities) with status and next deadline."""
 
@@ -150,7 +147,7 @@ class ActionListWorkOrders(Action):
             grid_worker = await client.grid_worker(tracker.sender_id)
             if grid_worker:
                 orders = await client.work_orders(
-                    community=grid_worker["communities"], status=list(OPEN_STATUSES), limit=10
+                    community=grid_worker["communities"], status=sorted(s.value for s in OPEN_STATES), limit=10
                 )
                 heading = f"您负责社区（{'、'.join(grid_worker['communities'])}）未办结的工单："
             else:

@@ -47,7 +47,7 @@ FILING_INTENTS: dict[str, tuple[str, str]] = {
 }
 # The NLU's ``category`` entity may make the intent's category more precise: a cold-room complaint
 # that is "一点都不热" is no heat at all, a service complaint about "乱收费" is about billing, and a
-# repair that mentions water running out is a leak (urgent, 10.1.4).
+# repair that mentions water running out is a leak (urgent: the backend applies heating_standard.orders.is_urgent).
 REFINEMENTS: dict[str, frozenset[str]] = {
     "room_temperature": frozenset({"no_heat"}),
     "service": frozenset({"billing"}),
@@ -381,7 +381,6 @@ def order_payload(tracker: Tracker) -> dict[str, Any]:
         "forwarded_by_openid": tracker.sender_id if grid_worker else None,
         "phone": tracker.get_slot("phone"),
         "address": tracker.get_slot("address"),
-        "urgent": tracker.get_slot("category") == "leak",
         "appointment_at": tracker.get_slot("appointment")
         if needs_appointment(kind, tracker.get_slot("category"))
         else None,

@@ -14,13 +14,13 @@ from fastapi import FastAPI
 
 from api.console.routes import install_console
 from api.db import make_engine, make_session_factory
-from api.domain.deadlines import local_date
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.operator_config import load_operator_config, resolve_path
 from api.routes import health, operations, people, staff, work_orders
 from api.services import media, scheduler
 from api.services.outbound import BotClient, WebhookNotifier
 from api.settings import Settings, get_settings
+from heating_standard.localtime import local_date
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger("api")

@@ -368,7 +368,7 @@ class Outage(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     expected_restoration_at: Mapped[datetime] = mapped_column(UTCDateTime)
     restored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The cause as residents read it, composed from cause_code and cause_note (api.domain.notices).
+    # The cause as residents read it, composed from cause_code and cause_note (heating_standard.notices).
     cause: Mapped[str] = mapped_column(Text)
     cause_code: Mapped[str | None] = mapped_column(String(32))
     cause_note: Mapped[str | None] = mapped_column(String(64))

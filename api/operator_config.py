@@ -13,8 +13,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from api.domain.calendar import WorkingCalendar, YearSchedule
-from api.domain.deadlines import HeatingSeason
+from heating_standard.calendar import WorkingCalendar, YearSchedule
+from heating_standard.deadlines import HeatingSeason
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 SAMPLE_PATH = CONFIG_DIR / "operator.sample.yml"

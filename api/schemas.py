@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from api.domain.notices import CAUSES
-from api.domain.work_orders import Category, Kind, Source, Status
+from heating_standard.notices import CAUSES
+from heating_standard.orders import Category, Kind, Source, Status
 
 # Every time the API returns is in UTC ("...Z"), whatever zone it was computed in.
 UtcDatetime = Annotated[datetime, AfterValidator(lambda v: v.astimezone(UTC))]
@@ -421,13 +421,13 @@ class HandoffList(BaseModel):
 
 
 class OutageCreate(Strict):
-    """An outage; its notice to residents is composed from these fields (api.domain.notices)."""
+    """An outage; its notice to residents is composed from these fields (heating_standard.notices)."""
 
     communities: list[Community] = Field(min_length=1, max_length=50)
     heated_area_m2: float = Field(gt=0, le=1e9)
     started_at: Moment
     expected_restoration_at: Moment
-    # One of api.domain.notices.CAUSES.
+    # One of heating_standard.notices.CAUSES.
     cause_code: str = Field(max_length=32, json_schema_extra={"enum": list(CAUSES)})
     # A short note in the notice, e.g. "已定位漏点"; plain words only.
     cause_note: str | None = Field(default=None, max_length=30)

@@ -30,7 +30,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.parsing import LOCAL_TZ, find_time, interval, parse_resident_address
 
-# Backend categories (api.domain.work_orders.Category) and the words that point to them, the most
+# Backend categories (heating_standard.orders.Category) and the words that point to them, the most
 # specific first: "暖气片漏水 一点都不热" is a leak before it is a cold room.
 CATEGORY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("leak", ("漏水", "跑水", "渗水", "滴水", "冒水", "喷水", "爆管", "爆裂", "跑冒滴漏", "水漫", "淹了")),

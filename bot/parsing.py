@@ -1,7 +1,7 @@
 """What residents type, turned into values: phone numbers, temperatures, appointment times, addresses.
 
 Chinese numerals go through cn2an and times through jionlp (both offline); addresses use the same
-pure parser as the backend (``api.domain.addresses``), so the bot and the backend split an address
+pure parser as the backend (``heating_standard.addresses``), so the bot and the backend split an address
 the same way.
 """
 
@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from api.domain.addresses import ParsedAddress, parse_address, to_digits
+from heating_standard.addresses import ParsedAddress, parse_address, to_digits
+from heating_standard.localtime import LOCAL_TZ
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[- ]?(\d{7,8})(?!\d)")
 _TEMPERATURE = re.compile(r"(-?\d{1,2}(?:\.\d)?)\s*(?:℃|°C|°|摄氏度|度)")

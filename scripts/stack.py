@@ -721,12 +721,15 @@ def run_pytest(name: str, python: str, paths: list[str], env: dict[str, str]) ->
     return SuiteResult(name, passed, failed, skipped, code)
 
 
+LINTED = ("api", "heating_standard", "actions", "channels", "bot", "scripts", "tests")
+
+
 def run_lint(env: dict[str, str]) -> list[SuiteResult]:
     """ruff over all Python code, mypy (strict) over the backend."""
     results = []
     for name, cmd in (
-        ("ruff", [API_VENV.bin("ruff"), "check", "api", "actions", "channels", "bot", "scripts", "tests"]),
-        ("mypy", [API_VENV.bin("mypy"), "api"]),
+        ("ruff", [API_VENV.bin("ruff"), "check", *LINTED]),
+        ("mypy", [API_VENV.bin("mypy"), "api", "heating_standard"]),
     ):
         say(f"suite {name}: {Path(cmd[0]).name} {' '.join(cmd[1:])}")
         code = run(cmd, env=env, check=False)
@@ -858,9 +861,10 @@ def cmd_test(suites: list[str]) -> int:
         results.append(run_pytest("tooling", API_VENV.bin("python"), ["tests/scripts"], env))
     if "api" in wanted:
         ensure_services_for_tests(env)
-        results.append(run_pytest("api", API_VENV.bin("python"), ["tests/api"], env))
+        results.append(run_pytest("api", API_VENV.bin("python"), ["tests/api", "tests/standard"], env))
     if "bot" in wanted:
-        results.append(run_pytest("bot", BOT_VENV.bin("python"), ["tests/actions", "tests/channels", "tests/bot"], env))
+        bot_tests = ["tests/actions", "tests/channels", "tests/bot", "tests/standard"]
+        results.append(run_pytest("bot", BOT_VENV.bin("python"), bot_tests, env))
     if "rasa" in wanted:
         results += run_rasa_suites(env)
     if "e2e" in wanted:

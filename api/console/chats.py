@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session
 
 from api.console import labels
 from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
-from api.domain.privacy import mask_text
 from api.errors import Conflict
 from api.models import Handoff
 from api.routes.deps import IdPath, get_context
 from api.schemas import MAX_ID, WorkOrderCreate
 from api.services import handoffs, work_orders
 from api.services.outbound import DeliveryFailed
+from heating_standard.privacy import mask_text
 
 router = APIRouter()
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from api.domain.state_machine import Action
-from api.domain.work_orders import Category, Kind, Source, Status
+from heating_standard.lifecycle import Action
+from heating_standard.orders import Category, Kind, Source, Status
 
 KINDS = {
     Kind.COMPLAINT: "投诉",

@@ -13,13 +13,13 @@ from sqlalchemy import select
 from api.console import labels
 from api.console.orders import local_input
 from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
-from api.domain import notices
-from api.domain.deadlines import end_of_local_day, local_date
 from api.errors import Forbidden, NotFound, Unprocessable
 from api.models import Notification, Outage, WorkOrder
 from api.routes.deps import IdPath
 from api.schemas import OutageCreate, OutageUpdate
 from api.services import callbacks, outages
+from heating_standard import notices
+from heating_standard.localtime import end_of_local_day, local_date
 
 router = APIRouter()
 

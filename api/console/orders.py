@@ -12,8 +12,6 @@ from sqlalchemy import select
 
 from api.console import labels
 from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
-from api.domain.state_machine import Action, TransitionRefused, next_status
-from api.domain.work_orders import Category, Kind, Source, Status
 from api.errors import Unprocessable
 from api.models import Deadline, GridWorker, WorkOrder
 from api.routes.deps import IdPath, get_context
@@ -21,6 +19,8 @@ from api.routes.work_orders import shown
 from api.schemas import ActionRequest, WorkOrderFilter
 from api.services import media, work_orders
 from api.services.principals import SUPERVISOR_ROLES
+from heating_standard.lifecycle import Action, allowed_actions
+from heating_standard.orders import Category, Kind, Source, Status
 
 router = APIRouter()
 
@@ -127,17 +127,12 @@ def offered_actions(order: WorkOrder, may_approve: bool) -> list[Action]:
     """The actions the state machine allows now and the role may do (a resident on WeChat confirms a
     quote there; staff record a signed paper confirmation only for one without). The server checks
     all of it again when the form is sent."""
-    state = work_orders.order_state(order)
     offered: list[Action] = []
-    for action in Action:
+    for action in allowed_actions(work_orders.order_state(order)):
         if action in SUPERVISOR_ONLY and not may_approve:
             continue
         if action == Action.CONFIRM_QUOTE and order.resident_openid:
             continue  # the resident confirms in WeChat; staff record a paper confirmation only without it
-        try:
-            next_status(state, action)
-        except TransitionRefused:
-            continue
         offered.append(action)
     return offered
 

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from api.console import security
-from api.domain.deadlines import LOCAL_TZ
-from api.domain.privacy import mask_address, mask_phone, mask_text
 from api.errors import AppError, Unprocessable
 from api.routes.deps import NowDep, SessionDep
 from api.services.principals import Principal
+from heating_standard.localtime import LOCAL_TZ
+from heating_standard.privacy import mask_address, mask_phone, mask_text
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")

@@ -9,10 +9,11 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from api.console.pages import Desk, DeskDep
-from api.domain import kpis as kpi_rules
-from api.domain.deadlines import LOCAL_TZ, local_date, season_of
 from api.errors import Unprocessable
 from api.services import kpis, reports
+from heating_standard import kpis as kpi_rules
+from heating_standard.deadlines import season_of
+from heating_standard.localtime import LOCAL_TZ, local_date
 
 router = APIRouter()
 

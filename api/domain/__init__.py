@@ -1,1 +1,1 @@
-"""Pure rules of the service standard: no I/O, no clock reads, no framework imports."""
+"""Pure helpers of the backend that are not rules of the standard (those are in ``heating_standard``)."""

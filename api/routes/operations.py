@@ -9,8 +9,6 @@ from sqlalchemy import select
 
 from api.auth import MACHINE_ONLY, STAFF, STAFF_OR_MACHINE, SUPERVISORS, PrincipalDep
 from api.domain.chat import ChatMessage
-from api.domain.deadlines import local_date
-from api.domain.privacy import mask_text
 from api.errors import Unprocessable
 from api.models import Notification, WorkOrder
 from api.routes.deps import ContextDep, IdPath, NowDep, SessionDep
@@ -35,6 +33,8 @@ from api.schemas import (
     OutageUpdate,
 )
 from api.services import callbacks, handoffs, kpis, outages
+from heating_standard.localtime import local_date
+from heating_standard.privacy import mask_text
 
 router = APIRouter()
 

@@ -7,9 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 
 from api.auth import STAFF, STAFF_OR_MACHINE, PrincipalDep
-from api.domain.privacy import mask_address, mask_name, mask_phone, mask_text
-from api.domain.state_machine import Action
-from api.domain.work_orders import Category, Kind, Source, Status
 from api.errors import Unprocessable
 from api.models import WorkOrder
 from api.routes.deps import ContextDep, IdPath, NowDep, SessionDep
@@ -27,6 +24,9 @@ from api.schemas import (
 )
 from api.services import work_orders
 from api.services.principals import Principal, Role
+from heating_standard.lifecycle import Action
+from heating_standard.orders import Category, Kind, Source, Status
+from heating_standard.privacy import mask_address, mask_name, mask_phone, mask_text
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"], dependencies=[STAFF_OR_MACHINE])
 

@@ -24,13 +24,14 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.domain.deadlines import HOTLINE_WINDOWS, LOCAL_TZ, Deadlines
-from api.domain.work_orders import Category, Kind, Source
 from api.errors import AppError, Conflict, Unprocessable
 from api.models import WorkOrder
 from api.schemas import WorkOrderCreate
 from api.services import work_orders
 from api.services.audit import record
+from heating_standard.deadlines import HOTLINE_WINDOWS, Deadlines
+from heating_standard.localtime import LOCAL_TZ
+from heating_standard.orders import Category, Kind, Source
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 1000

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from api.domain import kpis
-from api.domain.work_orders import Kind, Status
 from api.models import CallbackTask, Outage, WorkOrder
 from api.operator_config import OperatorConfig
 from api.schemas import KpiReport, KpiValue
+from heating_standard import kpis
+from heating_standard.orders import Kind, Status
 
 
 def compute(

@@ -2,7 +2,7 @@
 and told again when the expected restoration moves.
 
 A notice goes to every resident of the communities as the company's official word, so it is composed
-from fields (``api.domain.notices``), can be previewed, and an outage whose creation or change sends
+from fields (``heating_standard.notices``), can be previewed, and an outage whose creation or change sends
 one needs a supervisor.
 """
 
@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from api.domain import notices
 from api.errors import Forbidden, NotFound, Unprocessable
 from api.models import Notification, Outage
 from api.schemas import OutageCreate, OutagePreview, OutageUpdate
@@ -21,6 +20,7 @@ from api.services.audit import record
 from api.services.people import openids_in_communities
 from api.services.principals import Principal
 from api.services.scheduler import add_once
+from heating_standard import notices
 
 NOTICE_THRESHOLD = timedelta(hours=24)
 

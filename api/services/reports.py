@@ -14,13 +14,14 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.domain import kpis as kpi_rules
-from api.domain.deadlines import HOTLINE_WINDOWS, LOCAL_TZ
-from api.domain.work_orders import Source, Status
 from api.models import Deadline, WorkOrder
 from api.operator_config import OperatorConfig
 from api.schemas import KpiReport
 from api.services import kpis
+from heating_standard import kpis as kpi_rules
+from heating_standard.deadlines import HOTLINE_WINDOWS
+from heating_standard.localtime import LOCAL_TZ
+from heating_standard.orders import Source, Status
 
 SOURCE_WORDS = {
     Source.CITY_HOTLINE: "12345市民热线",

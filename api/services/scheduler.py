@@ -18,9 +18,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from api.domain.deadlines import LOCAL_TZ
 from api.models import Deadline, Notification, WorkOrder
 from api.services.outbound import BotClient, DeliveryFailed, WebhookNotifier
+from heating_standard.localtime import LOCAL_TZ
 
 log = logging.getLogger(__name__)
 

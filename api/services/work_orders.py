@@ -13,11 +13,6 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.domain import deadlines as rules
-from api.domain import notices
-from api.domain.addresses import parse_address
-from api.domain.state_machine import Action, OrderState, TransitionRefused, next_status
-from api.domain.work_orders import Category, Kind, Source, Status
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.models import (
     Address,
@@ -34,23 +29,17 @@ from api.schemas import ActionRequest, AttachmentCreate, WorkOrderCreate, WorkOr
 from api.services import media
 from api.services.principals import STAFF_ROLES, SUPERVISOR_ROLES, Principal, Role
 from api.services.scheduler import add_once
-
-# Which deadline each action meets. 10.2.3: a leak is "handled" once staff are on site; 9.1.2: a
-# business request is decided when staff respond (accept it) or cancel it (refuse it, with the reason).
-DEADLINE_FIELDS = ("response", "handle", "arrival", "return", "reply", "decision", "completion", "callback")
-MEETS: dict[Action, tuple[str, ...]] = {
-    Action.RESPOND: ("response", "return", "decision"),
-    Action.ARRIVE: ("arrival", "handle"),
-    Action.COMPLETE: ("response", "arrival", "handle", "reply", "decision", "completion"),
-    Action.RETURN: ("response", "return", "reply"),
-    Action.CALLBACK: ("callback",),
-    Action.CANCEL: DEADLINE_FIELDS,
-}
+from heating_standard import deadlines as rules
+from heating_standard import notices
+from heating_standard.addresses import parse_address
+from heating_standard.lifecycle import DEADLINE_NAMES, MEETS, Action, OrderState, TransitionRefused, next_status
+from heating_standard.localtime import local_date
+from heating_standard.orders import Kind, Source, Status, is_urgent
 
 
 def order_number(order_id: int, accepted_at: datetime) -> str:
     """A human-readable number: GD + local acceptance date + the order's id, e.g. GD20261127000042."""
-    return f"GD{rules.local_date(accepted_at):%Y%m%d}{order_id:06d}"
+    return f"GD{local_date(accepted_at):%Y%m%d}{order_id:06d}"
 
 
 def season_label(day: date, config: OperatorConfig) -> str:
@@ -121,13 +110,13 @@ def plan(data: WorkOrderCreate, ctx: Context) -> tuple[datetime, bool, rules.Dea
     if accepted_at > ctx.now:
         raise Unprocessable("accepted_at", "accepted_at lies in the future")
     earliest = earliest_acceptance(ctx.config)
-    if earliest is not None and rules.local_date(accepted_at) < earliest:
+    if earliest is not None and local_date(accepted_at) < earliest:
         raise Unprocessable(
             "accepted_at", f"accepted_at lies before the heating years the operator file knows (from {earliest})"
         )
     if data.appointment_at is not None and data.appointment_at < accepted_at:
         raise Unprocessable("appointment_at", "appointment_at lies before the order was accepted")
-    urgent = data.urgent or data.category == Category.LEAK  # 10.2.3: leaks are urgent
+    urgent = is_urgent(data.category, data.urgent)
     deadlines = rules.compute_deadlines(
         rules.OrderFacts(
             kind=data.kind,
@@ -183,7 +172,7 @@ def create_work_order(
 
     parsed = parse_address(data.address) if data.address else None
     resident = _remember_resident(session, data, parsed, ctx.now)
-    local_day = rules.local_date(accepted_at)
+    local_day = local_date(accepted_at)
     season = season_label(local_day, ctx.config)
     order = WorkOrder(
         kind=data.kind.value,
@@ -225,7 +214,7 @@ def create_work_order(
         session.flush()  # assigns the id the number is made from
         order.number = order_number(order.id, accepted_at)
         share = ctx.config.escalation.reminder_share
-        watched = [_new_deadline(order, name, accepted_at, share) for name in DEADLINE_FIELDS]
+        watched = [_new_deadline(order, name, accepted_at, share) for name in DEADLINE_NAMES]
         session.add_all(d for d in watched if d is not None)
         order.next_due_at = min((d.due_at for d in watched if d is not None), default=None)
         session.add(

@@ -8,6 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
+from heating_standard.orders import Category, is_urgent
+
 ACCEPTED = datetime(2026, 12, 10, 2, 0, tzinfo=timezone.utc)
 
 
@@ -83,6 +85,8 @@ class FakeBackend:
         leak = body.get("category") == "leak"
         order = {
             **body,
+            # the backend decides urgency with the shared rule, whatever the bot sends
+            "urgent": is_urgent(Category(body.get("category", "other")), bool(body.get("urgent"))),
             "id": number,
             "number": f"GD20261210{number:06d}",
             "status": "accepted",

@@ -132,7 +132,7 @@ async def test_grid_worker_sees_the_orders_of_their_communities(backend: FakeBac
     assert ("community", "幸福家园") in backend.requests[-1]["query_all"]
     # a grid worker follows up what is still open
     statuses = [v for k, v in backend.requests[-1]["query_all"] if k == "status"]
-    assert statuses == ["accepted", "responded", "dispatched", "arrived"]
+    assert sorted(statuses) == ["accepted", "arrived", "dispatched", "responded"]
 
 
 async def test_backend_down_while_listing_says_so(unreachable_backend: None) -> None:

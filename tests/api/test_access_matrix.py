@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from api.domain.state_machine import Action
+from heating_standard.lifecycle import Action
 
 MACHINE, AGENT, SUPERVISOR, ADMIN = "machine", "agent", "supervisor", "admin"
 STAFF = {AGENT, SUPERVISOR, ADMIN}

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from api.domain.kpis import DEFINITIONS
+from heating_standard.kpis import DEFINITIONS
 from tests.api.conftest import Browser, FixedClock
 
 REPAIR = {"kind": "repair", "category": "equipment", "source": "wechat", "description": "阀门坏了"}

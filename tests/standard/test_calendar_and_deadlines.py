@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.domain.calendar import WorkingCalendar, YearSchedule
-from api.domain.deadlines import (
+from heating_standard.calendar import WorkingCalendar, YearSchedule
+from heating_standard.deadlines import (
     DeadlineError,
     HeatingSeason,
     OrderFacts,
@@ -19,7 +19,7 @@ from api.domain.deadlines import (
     extend_reply,
     response_due_at,
 )
-from api.domain.work_orders import Category, Kind, Source
+from heating_standard.orders import Category, Kind, Source
 
 SH = ZoneInfo("Asia/Shanghai")
 CALENDAR = WorkingCalendar()

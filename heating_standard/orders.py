@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import Enum
 
 
-class Kind(StrEnum):
+class Code(str, Enum):
+    """A code kept and sent as its plain value (``enum.StrEnum`` needs Python 3.11; this runs on 3.10)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Kind(Code):
     """What the resident asks for."""
 
     COMPLAINT = "complaint"  # 投诉
@@ -15,7 +22,7 @@ class Kind(StrEnum):
     CONSULTATION = "consultation"  # a question that needs a person
 
 
-class Category(StrEnum):
+class Category(Code):
     """What the problem is about."""
 
     ROOM_TEMPERATURE = "room_temperature"
@@ -27,7 +34,7 @@ class Category(StrEnum):
     OTHER = "other"
 
 
-class Source(StrEnum):
+class Source(Code):
     """Where the order came from (10.1.3 sets return and reply deadlines by source)."""
 
     WECHAT = "wechat"
@@ -41,7 +48,7 @@ class Source(StrEnum):
     FIRST_CONTACT = "first_contact"  # 首问负责制
 
 
-class Status(StrEnum):
+class Status(Code):
     """States of a work order."""
 
     ACCEPTED = "accepted"
@@ -53,3 +60,8 @@ class Status(StrEnum):
     CLOSED = "closed"
     RETURNED = "returned"
     CANCELLED = "cancelled"
+
+
+def is_urgent(category: Category, flagged: bool = False) -> bool:
+    """Urgent orders: those flagged urgent, and every leak (10.2.3, 跑、冒、滴、漏 within 1 hour)."""
+    return flagged or category == Category.LEAK

@@ -1,14 +1,14 @@
 """The response window (10.1.4)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from api.domain.deadlines import response_due_at
+from heating_standard.deadlines import response_due_at
 
 
 def test_response_is_due_thirty_minutes_after_acceptance() -> None:
-    accepted = datetime(2026, 12, 31, 23, 50, tzinfo=UTC)
+    accepted = datetime(2026, 12, 31, 23, 50, tzinfo=timezone.utc)
     assert response_due_at(accepted) == accepted + timedelta(minutes=30)
 
 

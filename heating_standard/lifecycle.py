@@ -8,12 +8,11 @@ resident must confirm before work starts (10.2.2).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-from api.domain.work_orders import Kind, Status
+from heating_standard.orders import Code, Kind, Status
 
 
-class Action(StrEnum):
+class Action(Code):
     """What staff (or the bot, or the scheduler) can do to an order."""
 
     RESPOND = "respond"
@@ -50,6 +49,19 @@ TRANSITIONS: dict[tuple[Action, Status], Status | None] = {
 for _state in OPEN_STATES:
     TRANSITIONS[(Action.EXTEND, _state)] = None
     TRANSITIONS[(Action.CANCEL, _state)] = Status.CANCELLED
+
+# Which deadline each action meets. 10.2.3: a leak is "handled" once staff are on site; 9.1.2: a
+# business request is decided when staff respond (accept it) or cancel it (refuse it, with the reason).
+DEADLINE_NAMES = ("response", "handle", "arrival", "return", "reply", "decision", "completion", "callback")
+MEETS: dict[Action, tuple[str, ...]] = {
+    Action.RESPOND: ("response", "return", "decision"),
+    Action.ARRIVE: ("arrival", "handle"),
+    Action.COMPLETE: ("response", "arrival", "handle", "reply", "decision", "completion"),
+    Action.RETURN: ("response", "return", "reply"),
+    Action.CALLBACK: ("callback",),
+    Action.CANCEL: DEADLINE_NAMES,
+}
+
 
 # Kinds whose work happens on site: they must be dispatched and arrive before completion.
 ON_SITE_KINDS = frozenset({Kind.REPAIR, Kind.TEMPERATURE_TEST})

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from api.domain.deadlines import LOCAL_TZ
+from heating_standard.localtime import LOCAL_TZ
 
 # The causes a notice may name, as residents read them.
 CAUSES: dict[str, str] = {

@@ -16,14 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
-from api.domain.calendar import WorkingCalendar
-from api.domain.work_orders import Category, Kind, Source
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-END_OF_DAY = time(23, 59, 59)
+from heating_standard.calendar import WorkingCalendar
+from heating_standard.localtime import aware, end_of_local_day, local_date
+from heating_standard.orders import Category, Kind, Source
 
 # 10.1.4: respond within 30 minutes of acceptance; one more hour in the season's first 15 days.
 RESPONSE_WINDOW = timedelta(minutes=30)
@@ -105,22 +102,6 @@ class OrderFacts:
     decision_days: int = 1  # 9.1.2: the company's promise, from operator configuration
 
 
-def _aware(moment: datetime, name: str) -> datetime:
-    if moment.tzinfo is None:
-        raise ValueError(f"{name} must be timezone-aware")
-    return moment
-
-
-def local_date(moment: datetime) -> date:
-    """The calendar date of ``moment`` in Asia/Shanghai."""
-    return _aware(moment, "moment").astimezone(LOCAL_TZ).date()
-
-
-def end_of_local_day(day: date) -> datetime:
-    """23:59:59 Asia/Shanghai on ``day``."""
-    return datetime.combine(day, END_OF_DAY, tzinfo=LOCAL_TZ)
-
-
 def working_days_after(moment: datetime, days: int, calendar: WorkingCalendar) -> tuple[datetime, bool]:
     """End of the ``days``-th working day after the local day of ``moment``; and its certainty."""
     day, certain = calendar.add_working_days(local_date(moment), days)
@@ -139,7 +120,7 @@ def season_of(day: date, seasons: Sequence[HeatingSeason]) -> HeatingSeason | No
 
 def response_due_at(accepted_at: datetime, seasons: Sequence[HeatingSeason] = ()) -> datetime:
     """10.1.4: 30 minutes after acceptance; 90 minutes in the first 15 days of a season."""
-    accepted_at = _aware(accepted_at, "accepted_at")
+    accepted_at = aware(accepted_at, "accepted_at")
     season = season_of(local_date(accepted_at), seasons)
     if season is not None and season.in_first_days(local_date(accepted_at)):
         return accepted_at + RESPONSE_WINDOW + EARLY_SEASON_EXTRA
@@ -148,12 +129,12 @@ def response_due_at(accepted_at: datetime, seasons: Sequence[HeatingSeason] = ()
 
 def compute_deadlines(facts: OrderFacts, calendar: WorkingCalendar, seasons: Sequence[HeatingSeason] = ()) -> Deadlines:
     """All deadlines of a new order."""
-    accepted = _aware(facts.accepted_at, "accepted_at")
+    accepted = aware(facts.accepted_at, "accepted_at")
     uncertain = False
     handle = accepted + LEAK_HANDLING_WINDOW if facts.category == Category.LEAK else None
     arrival = None
     if facts.kind == Kind.REPAIR:
-        arrival = _aware(facts.appointment_at, "appointment_at") if facts.appointment_at else accepted + ARRIVAL_WINDOW
+        arrival = aware(facts.appointment_at, "appointment_at") if facts.appointment_at else accepted + ARRIVAL_WINDOW
     return_due = reply_due = None
     window = HOTLINE_WINDOWS.get(facts.source)
     if window is not None:
@@ -207,4 +188,4 @@ def extend_reply(
 
 def callback_due_at(completed_at: datetime) -> datetime:
     """10.1.6: the call-back is due by the end of the 3rd calendar day after completion."""
-    return calendar_days_after(_aware(completed_at, "completed_at"), CALLBACK_DAYS)
+    return calendar_days_after(aware(completed_at, "completed_at"), CALLBACK_DAYS)

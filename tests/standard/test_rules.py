@@ -1,0 +1,133 @@
+"""The rest of the shared rules, table by table: addresses, urgency, the order's life, KPIs, notices,
+masking and Beijing time. Run in both environments (the backend's Python 3.11, the bot's 3.10)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from heating_standard import kpis, notices, privacy
+from heating_standard.addresses import parse_address, to_digits
+from heating_standard.lifecycle import (
+    DEADLINE_NAMES,
+    MEETS,
+    OPEN_STATES,
+    Action,
+    OrderState,
+    TransitionRefused,
+    allowed_actions,
+    next_status,
+)
+from heating_standard.localtime import aware, end_of_local_day, local_date
+from heating_standard.orders import Category, Kind, Status, is_urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "community", "building", "unit", "room"),
+    [
+        ("阳光小区3号楼2单元501", "阳光小区", "3", "2", "501"),
+        ("我家住在阳光小区三号楼二单元五零一", "阳光小区", "3", "2", "501"),
+        ("幸福家园 3-2-501", "幸福家园", "3", "2", "501"),
+        ("山东省威海市环翠区和平小区12栋1门302室", "和平小区", "12", "1", "302"),
+        ("朝阳小区5号楼", "朝阳小区", "5", None, None),
+    ],
+)
+def test_addresses_are_split_the_same_way_everywhere(
+    text: str, community: str, building: str, unit: str | None, room: str | None
+) -> None:
+    parsed = parse_address(text)
+    assert (parsed.community, parsed.building, parsed.unit, parsed.room) == (community, building, unit, room)
+    assert parsed.complete is (room is not None)
+
+
+def test_chinese_numerals_become_digits() -> None:
+    assert to_digits("三号楼二单元") == "3号楼2单元"
+
+
+@pytest.mark.parametrize(
+    ("category", "flagged", "urgent"),
+    [(Category.LEAK, False, True), (Category.NO_HEAT, False, False), (Category.NO_HEAT, True, True)],
+)
+def test_leaks_are_always_urgent(category: Category, flagged: bool, urgent: bool) -> None:
+    assert is_urgent(category, flagged) is urgent  # 10.2.3
+
+
+@pytest.mark.parametrize(
+    ("kind", "path", "end"),
+    [
+        (Kind.REPAIR, [Action.RESPOND, Action.DISPATCH, Action.ARRIVE, Action.COMPLETE], Status.COMPLETED),
+        (Kind.COMPLAINT, [Action.RESPOND, Action.COMPLETE, Action.CALLBACK, Action.CLOSE], Status.CLOSED),
+        (Kind.COMPLAINT, [Action.RETURN, Action.CLOSE], Status.CLOSED),
+        (Kind.REPAIR, [Action.CANCEL, Action.CLOSE], Status.CLOSED),
+    ],
+)
+def test_an_order_moves_through_its_states(kind: Kind, path: list[Action], end: Status) -> None:
+    state = OrderState(status=Status.ACCEPTED, kind=kind)
+    for action in path:
+        state = OrderState(status=next_status(state, action), kind=kind)
+    assert state.status == end
+
+
+def test_on_site_work_is_not_completed_from_the_desk_nor_after_an_open_quote() -> None:
+    with pytest.raises(TransitionRefused):
+        next_status(OrderState(Status.RESPONDED, Kind.REPAIR), Action.COMPLETE)
+    assert Action.COMPLETE not in allowed_actions(OrderState(Status.ARRIVED, Kind.REPAIR, quote_pending=True))
+    assert Action.COMPLETE in allowed_actions(OrderState(Status.ARRIVED, Kind.REPAIR))
+
+
+def test_every_open_state_may_be_extended_or_cancelled_and_no_closed_one() -> None:
+    for status in Status:
+        actions = allowed_actions(OrderState(status, Kind.COMPLAINT))
+        assert (Action.CANCEL in actions) is (status in OPEN_STATES)
+
+
+def test_what_each_action_meets_names_only_known_deadlines() -> None:
+    assert set(MEETS[Action.CANCEL]) == set(DEADLINE_NAMES)
+    assert all(set(names) <= set(DEADLINE_NAMES) for names in MEETS.values())
+    assert "handle" in MEETS[Action.ARRIVE]  # 10.2.3: a leak is handled once staff are on site
+
+
+def test_kpi_ratios_and_their_targets() -> None:
+    assert kpis.repair_response_rate(9, 10).met is False  # Q must be 100 %
+    assert kpis.room_temperature_compliance([18.0, 17.9, 20.5]).numerator == 2  # 18.0 °C passes (5.1)
+    assert kpis.complaint_result_satisfaction(9, 10).met is True  # B ≥ 90 %
+    assert kpis.complaint_process_satisfaction(0, 0).value is None  # no denominator, no figure
+    start = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    outage = kpis.OutageSpan(start, start + timedelta(hours=11), 1000.0)
+    rate = kpis.accident_rate([outage], start, start + timedelta(hours=100), 50_000.0)
+    assert rate.value == pytest.approx(11 * 1000 / (100 * 50_000)) and rate.met is False  # over the 2‰ ceiling
+    assert rate.target_text == "≤ 2‰"
+
+
+def test_a_notice_is_composed_from_fields_and_refuses_links_and_numbers() -> None:
+    facts = notices.OutageFacts(
+        "pipe_burst", "已定位漏点", ("阳光小区",), "东门", datetime(2026, 12, 11, 12, tzinfo=timezone.utc), False
+    )
+    text = notices.outage_notice(facts)
+    assert text.startswith("【停热通知】因供热管网突发漏水抢修（已定位漏点）") and "12月11日20:00" in text
+    for bad in ("详见 http://x.cn", "电话13800138000", "<b>"):
+        with pytest.raises(notices.NoticeRefused):
+            notices.check_words("cause_note", bad, notices.NOTE_MAX_CHARS)
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [("13800138000", "138****8000"), ("0631-5201234", "063*-***1234"), (None, None)],
+)
+def test_phone_numbers_are_masked(value: str | None, masked: str | None) -> None:
+    assert privacy.mask_phone(value) == masked  # 12.1
+
+
+def test_addresses_names_and_free_text_are_masked() -> None:
+    assert privacy.mask_address("阳光小区3号楼2单元501", "阳光小区", "3") == "阳光小区3号楼****"
+    assert privacy.mask_name("张三丰") == "张**"
+    assert privacy.mask_text("请拨13800138000") == "请拨138****8000"
+
+
+def test_days_are_beijing_days_whatever_the_clock() -> None:
+    late_utc = datetime(2026, 12, 9, 16, 30, tzinfo=timezone.utc)  # 00:30 on the 10th in Beijing
+    assert local_date(late_utc) == date(2026, 12, 10)
+    assert end_of_local_day(date(2026, 12, 10)).astimezone(timezone.utc).hour == 15
+    with pytest.raises(ValueError):
+        aware(datetime(2026, 12, 10, 8, 0))
