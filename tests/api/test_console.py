@@ -181,7 +181,7 @@ def test_notes_stay_private_and_orders_link_only_to_the_residents_own(
     b = browser("agent")
     page = b.get(f"/console/chats/{handoff_id}").text
     assert own["number"] in page and other["number"] not in page
-    assert "13800138000" not in page and "501" not in page  # masked (12.1)
+    assert "13800138000" not in page and "单元501" not in page  # masked (12.1)
     assert "阳光小区3号楼****" in page.split("居民地址")[1].split("居民的工单")[0]  # remembered by the bot
     noted = b.post(f"/console/chats/{handoff_id}/notes", {"text": "居民情绪激动，先安抚"})
     assert "居民情绪激动，先安抚" in noted.text
