@@ -23,6 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.spool import FilingSpool
+from bot.operator import check_operator_file
 from bot.settings import BotSettings, ConfigurationError, bearer_matches, get_settings
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ PROTECTED_PATHS = ("/webhook", "/actions")
 def build_app(settings: BotSettings, retry_loop_enabled: bool = True) -> Sanic:
     """Rasa SDK's app behind the shared token, with the filing retry loop."""
     settings.check({"ACTION_SERVER_TOKEN": settings.action_server_token, "API_TOKEN": settings.api_token})
+    check_operator_file(settings.app_env)  # a bad file, or the sample in production, stops the start
     app = create_app("actions")
     token = settings.action_server_token
 

@@ -15,39 +15,37 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from heating_standard.deadlines import HeatingSeason
+from heating_standard.operator import SAMPLE_NAME, OperatorFile, choose, parse
 
 ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = ROOT / "config"
 NOT_CONFIGURED = "（运营方尚未配置，请拨打服务热线咨询）"
 
 
+class SampleInProduction(RuntimeError):
+    """APP_ENV=production with the shipped sample file: the bot would tell residents sample facts."""
+
+
 def config_path(environ: Mapping[str, str] = os.environ) -> Path:
-    configured = environ.get("OPERATOR_CONFIG")
-    if configured:
-        return Path(configured)
-    local = ROOT / "config" / "operator.yml"
-    return local if local.exists() else ROOT / "config" / "operator.sample.yml"
-
-
-@dataclass(frozen=True)
-class Season:
-    start: date
-    end: date
+    configured = environ.get("OPERATOR_CONFIG") or None
+    chosen = choose(configured, (CONFIG_DIR / "operator.yml").exists())
+    return Path(chosen) if configured else CONFIG_DIR / chosen
 
 
 @dataclass(frozen=True)
 class OperatorFacts:
-    """The operator file as the bot uses it."""
+    """The operator file as the bot tells it to residents (validated by the shared parser)."""
 
-    raw: Mapping[str, Any]
+    file: OperatorFile
 
     @property
     def service(self) -> Mapping[str, Any]:
-        return self.raw.get("service") or {}
+        return self.file.service
 
     @property
     def standard(self) -> str:
-        return str((self.raw.get("company") or {}).get("standard") or "城镇供热服务规范")
+        return self.file.company.standard or "城镇供热服务规范"
 
     def value(self, key: str) -> str:
         """A service value as text; lists are joined; missing ones say so."""
@@ -73,8 +71,8 @@ class OperatorFacts:
         minutes = self.service.get("human_reply_minutes")
         return int(minutes) if minutes else None
 
-    def seasons(self) -> list[Season]:
-        return [Season(s["start"], s["end"]) for s in self.raw.get("heating_seasons") or []]
+    def seasons(self) -> list[HeatingSeason]:
+        return self.file.seasons()
 
     def season_sentence(self, today: date) -> str:
         """This or the coming season's dates, or nothing when none is configured."""
@@ -90,11 +88,20 @@ class OperatorFacts:
 
 
 def load_facts(path: Path) -> OperatorFacts:
-    """Read the operator file at ``path``."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(raw, Mapping):
-        raise ValueError(f"{path} must hold a mapping")
-    return OperatorFacts(raw)
+    """Read and validate the operator file at ``path`` (OperatorFileError names a bad field)."""
+    is_sample = path.resolve() == (CONFIG_DIR / SAMPLE_NAME).resolve()
+    return OperatorFacts(parse(path.read_text(encoding="utf-8"), str(path), is_sample))
+
+
+def check_operator_file(app_env: str, environ: Mapping[str, str] = os.environ) -> OperatorFacts:
+    """At start-up: the file must be valid, and in production not the shipped sample."""
+    facts = load_facts(config_path(environ))
+    if app_env == "production" and facts.file.is_sample:
+        raise SampleInProduction(
+            f"APP_ENV=production with the sample operator file {facts.file.source}: confirm the company's "
+            "facts in config/operator.yml (or OPERATOR_CONFIG) before residents are told them"
+        )
+    return facts
 
 
 @lru_cache(maxsize=4)

@@ -8,14 +8,14 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from api.models import CallbackTask, Outage, WorkOrder
-from api.operator_config import OperatorConfig
 from api.schemas import KpiReport, KpiValue
 from heating_standard import kpis
+from heating_standard.operator import OperatorFile
 from heating_standard.orders import Kind, Status
 
 
 def compute(
-    session: Session, start: datetime, end: datetime, config: OperatorConfig, now: datetime
+    session: Session, start: datetime, end: datetime, config: OperatorFile, now: datetime
 ) -> dict[str, kpis.Ratio]:
     """Every KPI over orders accepted (or outages overlapping) in [start, end)."""
     in_period = and_(WorkOrder.accepted_at >= start, WorkOrder.accepted_at < end)
@@ -102,7 +102,7 @@ def shown(ratio: kpis.Ratio) -> KpiValue:
     )
 
 
-def report(session: Session, start: datetime, end: datetime, config: OperatorConfig, now: datetime) -> KpiReport:
+def report(session: Session, start: datetime, end: datetime, config: OperatorFile, now: datetime) -> KpiReport:
     """The KPIs of 14.4 and the call-back coverage of 10.1.6 for [start, end), as the API and the
     console show them."""
     values = compute(session, start, end, config, now)

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.models import Deadline, WorkOrder
-from api.operator_config import OperatorConfig
 from api.schemas import KpiReport
 from api.services import kpis
 from heating_standard import kpis as kpi_rules
 from heating_standard.deadlines import HOTLINE_WINDOWS
 from heating_standard.localtime import LOCAL_TZ
+from heating_standard.operator import OperatorFile
 from heating_standard.orders import Source, Status
 
 SOURCE_WORDS = {
@@ -81,7 +81,7 @@ def hotline_lines(session: Session, start: datetime, end: datetime, now: datetim
 
 
 def monthly_workbook(
-    session: Session, month: date, config: OperatorConfig, now: datetime
+    session: Session, month: date, config: OperatorFile, now: datetime
 ) -> tuple[bytes, KpiReport, list[HotlineLine]]:
     start, end = month_bounds(month)
     report = kpis.report(session, start, end, config, now)

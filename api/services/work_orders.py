@@ -24,7 +24,6 @@ from api.models import (
     WorkOrder,
     WorkOrderEvent,
 )
-from api.operator_config import OperatorConfig
 from api.schemas import ActionRequest, AttachmentCreate, WorkOrderCreate, WorkOrderFilter
 from api.services import media
 from api.services.principals import STAFF_ROLES, SUPERVISOR_ROLES, Principal, Role
@@ -34,6 +33,7 @@ from heating_standard import notices
 from heating_standard.addresses import parse_address
 from heating_standard.lifecycle import DEADLINE_NAMES, MEETS, Action, OrderState, TransitionRefused, next_status
 from heating_standard.localtime import local_date
+from heating_standard.operator import OperatorFile
 from heating_standard.orders import Kind, Source, Status, is_urgent
 
 
@@ -42,7 +42,7 @@ def order_number(order_id: int, accepted_at: datetime) -> str:
     return f"GD{local_date(accepted_at):%Y%m%d}{order_id:06d}"
 
 
-def season_label(day: date, config: OperatorConfig) -> str:
+def season_label(day: date, config: OperatorFile) -> str:
     """The heating season a day belongs to, e.g. "2026-2027"; outside a season, the coming one."""
     season = rules.season_of(day, config.seasons())
     start_year = season.start.year if season else (day.year if day.month >= 7 else day.year - 1)
@@ -55,7 +55,7 @@ class Context:
     how far back staff may date what they record."""
 
     now: datetime
-    config: OperatorConfig
+    config: OperatorFile
     backdate_window: timedelta = timedelta(minutes=15)
     supervisor_backdate_limit: timedelta = timedelta(hours=72)
 
@@ -80,7 +80,7 @@ ACTION_OWNERS: dict[Action, frozenset[Role]] = {
 }
 
 
-def earliest_acceptance(config: OperatorConfig) -> date | None:
+def earliest_acceptance(config: OperatorFile) -> date | None:
     """The first day an order may be dated: 1 July opening the heating year of the operator file's
     first season (business requests come before the season too)."""
     first = min((season.start for season in config.seasons()), default=None)

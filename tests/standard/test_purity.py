@@ -1,6 +1,6 @@
-"""The shared package stays pure: only the standard library, the package itself and two data
-libraries (the State Council's holidays, Chinese numerals); nothing that does I/O or needs a framework,
-so both environments can import it."""
+"""The shared package stays pure: only the standard library, the package itself, two data libraries
+(the State Council's holidays, Chinese numerals) and a YAML parser (the operator file's text is passed
+in); nothing that does I/O or needs a framework, so both environments can import it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "heating_standard"
-ALLOWED = {"chinese_calendar", "cn2an", "heating_standard"}
+ALLOWED = {"chinese_calendar", "cn2an", "yaml", "heating_standard"}
 # Standard modules that read files, the network, the clock or the environment.
 FORBIDDEN_STDLIB = {"os", "io", "socket", "subprocess", "pathlib", "time", "random", "logging", "urllib", "http"}
 

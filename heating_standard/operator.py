@@ -1,0 +1,145 @@
+"""The operator file: the facts that vary by company or year (season dates, the calendar's corrections,
+the company's promises, what the bot tells residents), read the same way by both environments.
+
+``parse`` takes the file's YAML text and answers a validated ``OperatorFile``, or raises
+``OperatorFileError`` naming the field. Reading the file is the caller's (``api/operator_config.py``,
+``bot/operator.py``): this package does no I/O. ``choose`` says which file applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import yaml
+
+from heating_standard.calendar import WorkingCalendar, YearSchedule
+from heating_standard.deadlines import HeatingSeason
+
+SAMPLE_NAME = "operator.sample.yml"
+LOCAL_NAME = "operator.yml"
+
+
+class OperatorFileError(ValueError):
+    """The operator file is unreadable or breaks a rule; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Company:
+    name: str = ""
+    standard: str = ""
+    heated_area_m2: float | None = None  # the denominator of the accident rate (14.4.1)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    reminder_share: float = 0.8  # reminders at this share of each window
+
+
+@dataclass(frozen=True)
+class Business:
+    decision_days: int = 1  # 9.1.2 leaves the promise to the company
+
+
+@dataclass(frozen=True)
+class OperatorFile:
+    """The validated operator file."""
+
+    source: str
+    is_sample: bool
+    company: Company = field(default_factory=Company)
+    heating_seasons: tuple[HeatingSeason, ...] = ()
+    calendar_overrides: Mapping[int, YearSchedule] = field(default_factory=dict)
+    escalation: Escalation = field(default_factory=Escalation)
+    business: Business = field(default_factory=Business)
+    # What the bot tells residents (hotline, halls, prices ...), as written in the file.
+    service: Mapping[str, Any] = field(default_factory=dict)
+
+    def seasons(self) -> list[HeatingSeason]:
+        return list(self.heating_seasons)
+
+    def calendar(self) -> WorkingCalendar:
+        return WorkingCalendar(overrides=dict(self.calendar_overrides))
+
+
+def choose(configured: str | None, local_exists: bool) -> str:
+    """Which file applies: OPERATOR_CONFIG if set, else config/operator.yml if present, else the shipped
+    sample. Answers the configured path, or the name within config/."""
+    if configured:
+        return configured
+    return LOCAL_NAME if local_exists else SAMPLE_NAME
+
+
+def parse(text: str, source: str, is_sample: bool) -> OperatorFile:
+    """The file's YAML text, validated."""
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise OperatorFileError(f"{source} is not valid YAML: {exc}") from None
+    if not isinstance(raw, Mapping):
+        raise OperatorFileError(f"{source} must be a mapping")
+    company = _mapping(raw, "company")
+    area = company.get("heated_area_m2")
+    if area is not None and (not isinstance(area, (int, float)) or isinstance(area, bool) or area <= 0):
+        raise OperatorFileError(f"{source}: company.heated_area_m2 must be a positive number")
+    escalation = _mapping(raw, "escalation")
+    share = escalation.get("reminder_share", 0.8)
+    if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 < share < 1:
+        raise OperatorFileError(f"{source}: escalation.reminder_share must lie between 0 and 1")
+    business = _mapping(raw, "business")
+    days = business.get("decision_days", 1)
+    if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 30:
+        raise OperatorFileError(f"{source}: business.decision_days must be a whole number from 0 to 30")
+    return OperatorFile(
+        source=source,
+        is_sample=is_sample,
+        company=Company(str(company.get("name") or ""), str(company.get("standard") or ""), area),
+        heating_seasons=tuple(_seasons(raw.get("heating_seasons"), source)),
+        calendar_overrides=_overrides(raw.get("calendar_overrides"), source),
+        escalation=Escalation(float(share)),
+        business=Business(days),
+        service=_mapping(raw, "service"),
+    )
+
+
+def _mapping(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    found = raw.get(key) or {}
+    if not isinstance(found, Mapping):
+        raise OperatorFileError(f"{key} must be a mapping")
+    return found
+
+
+def _seasons(found: Any, source: str) -> list[HeatingSeason]:
+    seasons = []
+    for n, item in enumerate(found or []):
+        start, end = (item.get("start"), item.get("end")) if isinstance(item, Mapping) else (None, None)
+        if not isinstance(start, date) or not isinstance(end, date):
+            raise OperatorFileError(f"{source}: heating_seasons[{n}] needs start and end dates (YYYY-MM-DD)")
+        if end <= start:
+            raise OperatorFileError(f"{source}: heating_seasons[{n}] ends ({end}) before it starts ({start})")
+        seasons.append(HeatingSeason(start, end))
+    return seasons
+
+
+def _overrides(found: Any, source: str) -> dict[int, YearSchedule]:
+    if found is None:
+        return {}
+    if not isinstance(found, Mapping):
+        raise OperatorFileError(f"{source}: calendar_overrides must be a mapping of years")
+    overrides = {}
+    for year, schedule in found.items():
+        if not isinstance(year, int) or not isinstance(schedule, Mapping):
+            raise OperatorFileError(f"{source}: calendar_overrides.{year} must list holidays and workdays")
+        days = {}
+        for key in ("holidays", "workdays"):
+            listed = schedule.get(key) or []
+            if not all(isinstance(d, date) for d in listed):
+                raise OperatorFileError(f"{source}: calendar_overrides.{year}.{key} must be dates (YYYY-MM-DD)")
+            stray = [d for d in listed if d.year != year]
+            if stray:
+                raise OperatorFileError(f"{source}: calendar_overrides.{year} lists dates of another year: {stray[:3]}")
+            days[key] = frozenset(listed)
+        overrides[year] = YearSchedule(holidays=days["holidays"], workdays=days["workdays"])
+    return overrides

@@ -1,0 +1,49 @@
+"""The operator file, parsed the same way by both environments."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from heating_standard.operator import OperatorFileError, choose, parse
+
+SAMPLE = Path(__file__).resolve().parents[2] / "config" / "operator.sample.yml"
+
+
+def test_the_shipped_sample_parses_and_says_it_is_a_sample() -> None:
+    sample = parse(SAMPLE.read_text(encoding="utf-8"), str(SAMPLE), is_sample=True)
+    assert sample.is_sample and sample.company.heated_area_m2 and sample.seasons()
+    assert all(s.start < s.end for s in sample.seasons())
+    assert sample.service.get("hotline") and 0 < sample.escalation.reminder_share < 1
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("heating_seasons:\n  - start: 2026-11-15\n    end: 2026-03-15\n", "heating_seasons[0] ends"),
+        ("heating_seasons:\n  - start: soon\n", "heating_seasons[0] needs start and end"),
+        ("company:\n  heated_area_m2: -5\n", "company.heated_area_m2"),
+        ("escalation:\n  reminder_share: 1.5\n", "escalation.reminder_share"),
+        ("business:\n  decision_days: 90\n", "business.decision_days"),
+        ("calendar_overrides:\n  2027:\n    holidays: [2026-10-01]\n", "another year"),
+        ("- just\n- a list\n", "must be a mapping"),
+        ("company: [unclosed\n", "not valid YAML"),
+    ],
+)
+def test_a_wrong_file_is_refused_naming_the_field(text: str, named: str) -> None:
+    with pytest.raises(OperatorFileError, match=named.replace("[", r"\[").replace("]", r"\]")):
+        parse(text, "operator.yml", is_sample=False)
+
+
+def test_an_empty_file_has_the_defaults_and_no_invented_facts() -> None:
+    empty = parse("", "operator.yml", is_sample=False)
+    assert empty.seasons() == [] and empty.service == {} and empty.company.heated_area_m2 is None
+    assert empty.calendar().day(date(2026, 12, 10)).working  # a Thursday
+
+
+def test_which_file_applies() -> None:
+    assert choose("/etc/heating/operator.yml", local_exists=True) == "/etc/heating/operator.yml"
+    assert choose(None, local_exists=True) == "operator.yml"
+    assert choose(None, local_exists=False) == "operator.sample.yml"
