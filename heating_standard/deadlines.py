@@ -133,13 +133,18 @@ def compute_deadlines(facts: OrderFacts, calendar: WorkingCalendar, seasons: Seq
     uncertain = False
     handle = accepted + LEAK_HANDLING_WINDOW if facts.category == Category.LEAK else None
     arrival = None
-    if facts.kind == Kind.REPAIR:
+    if facts.kind in (Kind.REPAIR, Kind.TEMPERATURE_TEST):
+        # 10.2.4: at the appointed time, else within 30 minutes; a temperature test is a visit too.
         arrival = aware(facts.appointment_at, "appointment_at") if facts.appointment_at else accepted + ARRIVAL_WINDOW
     return_due = reply_due = None
     window = HOTLINE_WINDOWS.get(facts.source)
     if window is not None:
         if facts.urgent:
-            return_due = accepted
+            # 10.1.3 "紧急类即时回退": an urgent order is returned at once or not at all, so the return
+            # is due with the first response (30 minutes, or 90 early in the season), which decides
+            # whether the order is the company's. A due time equal to the acceptance would breach at the
+            # first scan of every urgent order. A return after the response is late (recorded on it).
+            return_due = response_due_at(accepted, seasons)
             reply_due = accepted + URGENT_REPLY_WINDOW
         else:
             if window.return_hours is not None:

@@ -35,7 +35,12 @@ TRANSITIONS: dict[tuple[Action, Status], Status | None] = {
     (Action.RESPOND, Status.ACCEPTED): Status.RESPONDED,
     (Action.DISPATCH, Status.RESPONDED): Status.DISPATCHED,
     (Action.ARRIVE, Status.DISPATCHED): Status.ARRIVED,
+    # 10.2.2: a paid repair is quoted before the work: before dispatch, before arrival, or on site.
+    (Action.QUOTE, Status.RESPONDED): None,
+    (Action.QUOTE, Status.DISPATCHED): None,
     (Action.QUOTE, Status.ARRIVED): None,
+    (Action.CONFIRM_QUOTE, Status.RESPONDED): None,
+    (Action.CONFIRM_QUOTE, Status.DISPATCHED): None,
     (Action.CONFIRM_QUOTE, Status.ARRIVED): None,
     (Action.COMPLETE, Status.ARRIVED): Status.COMPLETED,
     (Action.COMPLETE, Status.RESPONDED): Status.COMPLETED,
@@ -57,11 +62,15 @@ MEETS: dict[Action, tuple[str, ...]] = {
     Action.RESPOND: ("response", "return", "decision"),
     Action.ARRIVE: ("arrival", "handle"),
     Action.COMPLETE: ("response", "arrival", "handle", "reply", "decision", "completion"),
-    Action.RETURN: ("response", "return", "reply"),
+    # A returned order leaves the company (10.1.3): none of its deadlines runs on.
+    Action.RETURN: DEADLINE_NAMES,
     Action.CALLBACK: ("callback",),
     Action.CANCEL: DEADLINE_NAMES,
 }
 
+
+# The steps of the work itself, which wait for the resident's confirmation of a quote (10.2.2).
+WORK_STEPS = frozenset({Action.DISPATCH, Action.ARRIVE, Action.COMPLETE})
 
 # Kinds whose work happens on site: they must be dispatched and arrive before completion.
 ON_SITE_KINDS = frozenset({Kind.REPAIR, Kind.TEMPERATURE_TEST})
@@ -93,11 +102,13 @@ def next_status(state: OrderState, action: Action) -> Status:
             f"cannot {action.value} an order that is {state.status.value}; "
             f"allowed now: {', '.join(allowed) or 'nothing'}"
         )
-    if action == Action.COMPLETE:
-        if state.status == Status.RESPONDED and state.kind in ON_SITE_KINDS:
-            raise TransitionRefused(f"a {state.kind.value} order is completed on site: dispatch and arrive first")
-        if state.quote_pending:
-            raise TransitionRefused("the resident has not confirmed the quote of this paid repair (10.2.2)")
+    if action == Action.COMPLETE and state.status == Status.RESPONDED and state.kind in ON_SITE_KINDS:
+        raise TransitionRefused(f"a {state.kind.value} order is completed on site: dispatch and arrive first")
+    if action in WORK_STEPS and state.quote_pending:
+        # 10.2.2: nobody is sent, arrives or works on a paid repair the resident has not agreed to.
+        raise TransitionRefused("the resident has not confirmed the quote of this paid repair (10.2.2)")
+    if action == Action.CONFIRM_QUOTE and not state.quote_pending:
+        raise TransitionRefused("there is no quote waiting for the resident's confirmation")
     if action == Action.CONFIRM_QUOTE and not state.quote_pending:
         raise TransitionRefused("there is no quote waiting for confirmation")
     target = TRANSITIONS[key]

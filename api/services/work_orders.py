@@ -504,6 +504,8 @@ def perform_action(
     elif action == Action.RETURN:
         if not request.note:
             raise Unprocessable("note", "a return records the contact with the resident (10.1.3)")
+        if order.return_due_at is not None and at > order.return_due_at:
+            data["late"] = True  # past its window (10.1.3): the monthly review counts it
     elif action == Action.EXTEND:
         _extend(order, request, ctx)
         data["working_days"] = request.working_days

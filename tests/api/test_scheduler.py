@@ -144,3 +144,32 @@ def test_extension_rearms_the_reply_reminder(
     run_scheduler_once(client.app)
     kinds = [(n["kind"], n["deadline_name"]) for n in notifications(client, auth)]
     assert kinds == [("reminder", "reply"), ("reminder", "reply")]
+
+
+def test_an_urgent_hotline_order_is_not_breached_at_the_first_scan(
+    client: TestClient, auth: dict, agent: dict, supervisor: dict, clock: FixedClock
+) -> None:
+    """10.1.3 即时回退 was stored as due at acceptance: every urgent hotline order breached at once."""
+    leak = {
+        "kind": "repair",
+        "category": "leak",
+        "source": "city_hotline",
+        "description": "楼道管道漏水",
+        "external_reference": "U-1",
+    }
+    order = client.post("/api/v1/work-orders", json=leak, headers=auth).json()
+    assert order["return_due_at"] == order["response_due_at"]
+    clock.advance(minutes=1)
+    assert run_scheduler_once(client.app)["breaches"] == 0  # type: ignore[arg-type]
+    # Responded in time: the order is the company's. A return after the window is recorded as late.
+    client.post(f"/api/v1/work-orders/{order['id']}/actions/respond", json={}, headers=agent)
+    clock.advance(hours=2)
+    returned = client.post(
+        f"/api/v1/work-orders/{order['id']}/actions/return",
+        json={"note": "已与居民沟通，不属供热范围"},
+        headers=supervisor,
+    )
+    assert returned.status_code == 200
+    events = client.get(f"/api/v1/work-orders/{order['id']}/events", headers=agent).json()
+    assert events[-1]["action"] == "return" and events[-1]["data"]["late"] is True
+    assert run_scheduler_once(client.app)["breaches"] == 0  # type: ignore[arg-type]

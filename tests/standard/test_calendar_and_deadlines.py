@@ -145,10 +145,14 @@ def test_immediate_hotline_returns_within_two_hours_and_replies_in_two_working_d
 
 
 def test_urgent_hotline_order_replies_within_24_hours_and_returns_at_once() -> None:
+    """10.1.3 "即时回退": at once means with the first response, never a deadline already passed."""
     accepted = local(2026, 12, 11, 17)
     deadlines = compute_deadlines(hotline(Source.CITY_HOTLINE, accepted, urgent=True), CALENDAR)
     assert deadlines.reply_due_at == accepted + timedelta(hours=24)
-    assert deadlines.return_due_at == accepted
+    assert deadlines.return_due_at == deadlines.response_due_at == accepted + timedelta(minutes=30)
+    season = HeatingSeason(date(2026, 12, 1), date(2027, 3, 15))  # early in a season: 90 minutes
+    early = compute_deadlines(hotline(Source.CITY_HOTLINE, accepted, urgent=True), CALENDAR, [season])
+    assert early.return_due_at == early.response_due_at == accepted + timedelta(minutes=90)
 
 
 def test_wechat_orders_have_no_hotline_deadlines() -> None:

@@ -1,0 +1,87 @@
+"""The second, exact pass over the standard's rules (#11): each changed rule, table by table, and the
+property that no deadline is due at or before the order's acceptance."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from heating_standard.calendar import WorkingCalendar
+from heating_standard.deadlines import HeatingSeason, OrderFacts, compute_deadlines
+from heating_standard.lifecycle import Action, OrderState, TransitionRefused, next_status
+from heating_standard.localtime import LOCAL_TZ
+from heating_standard.orders import Category, Kind, Source, Status, is_urgent
+
+CALENDAR = WorkingCalendar()
+SEASON = HeatingSeason(date(2026, 11, 15), date(2027, 3, 15))
+ACCEPTED = datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ)
+
+
+@pytest.mark.parametrize("status", [Status.RESPONDED, Status.DISPATCHED, Status.ARRIVED])
+def test_a_paid_repair_is_quoted_before_the_work_and_waits_for_the_resident(status: Status) -> None:
+    """10.2.2: the quote comes before dispatch, arrival or the work, and holds each of them."""
+    assert next_status(OrderState(status, Kind.REPAIR), Action.QUOTE) == status
+    pending = OrderState(status, Kind.REPAIR, quote_pending=True)
+    following = {Status.RESPONDED: Action.DISPATCH, Status.DISPATCHED: Action.ARRIVE, Status.ARRIVED: Action.COMPLETE}
+    with pytest.raises(TransitionRefused, match="10.2.2"):
+        next_status(pending, following[status])
+    assert next_status(pending, Action.CONFIRM_QUOTE) == status
+    next_status(OrderState(status, Kind.REPAIR), following[status])  # once confirmed, the work goes on
+
+
+def test_nothing_to_confirm_without_a_quote() -> None:
+    with pytest.raises(TransitionRefused, match="no quote"):
+        next_status(OrderState(Status.ARRIVED, Kind.REPAIR), Action.CONFIRM_QUOTE)
+
+
+@pytest.mark.parametrize(
+    ("kind", "appointment", "arrival"),
+    [
+        (Kind.REPAIR, None, ACCEPTED + timedelta(minutes=30)),
+        (Kind.REPAIR, ACCEPTED + timedelta(days=1), ACCEPTED + timedelta(days=1)),
+        (Kind.TEMPERATURE_TEST, None, ACCEPTED + timedelta(minutes=30)),
+        (Kind.TEMPERATURE_TEST, ACCEPTED + timedelta(hours=5), ACCEPTED + timedelta(hours=5)),
+        (Kind.COMPLAINT, None, None),
+    ],
+)
+def test_visits_have_an_arrival_deadline(kind: Kind, appointment: datetime | None, arrival: datetime | None) -> None:
+    """10.2.4: arrive by the appointed time, else within 30 minutes; a temperature test is a visit too."""
+    facts = OrderFacts(kind, Category.ROOM_TEMPERATURE, Source.WECHAT, False, ACCEPTED, appointment)
+    assert compute_deadlines(facts, CALENDAR).arrival_due_at == arrival
+
+
+moments = st.datetimes(
+    min_value=datetime(2026, 11, 1), max_value=datetime(2027, 3, 31), timezones=st.just(timezone.utc)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kind=st.sampled_from(Kind),
+    category=st.sampled_from(Category),
+    source=st.sampled_from(Source),
+    flagged=st.booleans(),
+    accepted=moments,
+    appointment_after=st.one_of(st.none(), st.timedeltas(min_value=timedelta(minutes=5), max_value=timedelta(days=7))),
+    external_works=st.booleans(),
+)
+def test_no_deadline_is_due_at_or_before_acceptance(
+    kind: Kind,
+    category: Category,
+    source: Source,
+    flagged: bool,
+    accepted: datetime,
+    appointment_after: timedelta | None,
+    external_works: bool,
+) -> None:
+    """The standard's "at once" (10.1.3 urgent returns) is modelled as with the first response, so no
+    order is breached at the scheduler's first scan."""
+    appointment = accepted + appointment_after if appointment_after else None
+    facts = OrderFacts(kind, category, source, is_urgent(category, flagged), accepted, appointment, external_works)
+    found = compute_deadlines(facts, CALENDAR, [SEASON])
+    for name in ("response", "handle", "arrival", "return", "reply", "completion", "decision"):
+        due = getattr(found, f"{name}_due_at")
+        assert due is None or due > accepted, f"{name} is due at {due}, accepted {accepted}"
