@@ -119,6 +119,8 @@ class WorkOrder(Base):
     resident_openid: Mapped[str | None] = mapped_column(String(64), index=True)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(32))
+    # The phone's digits (heating_standard.orders.phone_key): finds a household's earlier complaints.
+    phone_key: Mapped[str | None] = mapped_column(String(32), index=True)
     address: Mapped[str | None] = mapped_column(String(255))
     community: Mapped[str | None] = mapped_column(String(64), index=True)
     building: Mapped[str | None] = mapped_column(String(16))

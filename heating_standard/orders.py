@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from enum import Enum
 
 
@@ -65,3 +67,47 @@ class Status(Code):
 def is_urgent(category: Category, flagged: bool = False) -> bool:
     """Urgent orders: those flagged urgent, and every leak (10.2.3, 跑、冒、滴、漏 within 1 hour)."""
     return flagged or category == Category.LEAK
+
+
+def phone_key(phone: str | None) -> str | None:
+    """A phone number reduced to what identifies it: digits only, without China's +86 before a mobile
+    number ("+86 138-0013-8000" and "13800138000" are one phone). None without digits."""
+    digits = re.sub(r"\D", "", phone or "")
+    if len(digits) == 13 and digits.startswith("86") and digits[2] == "1":
+        digits = digits[2:]
+    return digits or None
+
+
+def household_key(community: str | None, building: str | None, room: str | None) -> str | None:
+    """A home as parsed from an address (community, building, room; the unit is often left out), or None
+    when the address does not name one."""
+    if not (community and building and room):
+        return None
+    return f"{community}|{building}|{room}"
+
+
+def repeats(earlier: ComplaintFacts, new: ComplaintFacts) -> bool:
+    """10.1.7: a second complaint of the same household about the same problem in the same season,
+    whichever way it came (WeChat, hotline, phone, counter): the same WeChat user, the same phone, or
+    the same home."""
+    if (earlier.category, earlier.season) != (new.category, new.season):
+        return False
+    if earlier.household and new.household and earlier.household != new.household:
+        return False  # one person, or one phone, for two homes: two households
+    same = [
+        earlier.resident and earlier.resident == new.resident,
+        earlier.phone and earlier.phone == new.phone,
+        earlier.household and earlier.household == new.household,
+    ]
+    return any(same)
+
+
+@dataclass(frozen=True)
+class ComplaintFacts:
+    """What decides whether two complaints come from the same household about the same thing."""
+
+    category: Category
+    season: str
+    resident: str | None = None  # the WeChat user
+    phone: str | None = None  # phone_key
+    household: str | None = None  # household_key

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,7 +34,17 @@ from heating_standard.addresses import parse_address
 from heating_standard.lifecycle import DEADLINE_NAMES, MEETS, Action, OrderState, TransitionRefused, next_status
 from heating_standard.localtime import local_date
 from heating_standard.operator import OperatorFile
-from heating_standard.orders import Kind, Source, Status, is_urgent
+from heating_standard.orders import (
+    Category,
+    ComplaintFacts,
+    Kind,
+    Source,
+    Status,
+    household_key,
+    is_urgent,
+    phone_key,
+    repeats,
+)
 
 
 def order_number(order_id: int, accepted_at: datetime) -> str:
@@ -183,6 +193,7 @@ def create_work_order(
         resident_openid=data.resident_openid,
         resident_id=resident.id if resident else None,
         phone=data.phone,
+        phone_key=phone_key(data.phone),
         address=data.address,
         community=parsed.community if parsed else None,
         building=parsed.building if parsed else None,
@@ -290,26 +301,49 @@ def _remember_resident(session: Session, data: WorkOrderCreate, parsed: Any, now
     return resident
 
 
-def _is_repeat_complaint(session: Session, order: WorkOrder) -> bool:
-    """10.1.7: the same resident, address and category complained of before in this season."""
-    if order.kind != Kind.COMPLAINT or order.resident_id is None:
-        return False
-    query = select(func.count()).where(
-        WorkOrder.resident_id == order.resident_id,
-        WorkOrder.kind == Kind.COMPLAINT.value,
-        WorkOrder.category == order.category,
-        WorkOrder.season == order.season,
-        WorkOrder.status != Status.CANCELLED.value,
+def _complaint_facts(order: WorkOrder, resident_openid: str | None) -> ComplaintFacts:
+    return ComplaintFacts(
+        category=Category(order.category),
+        season=order.season or "",
+        resident=resident_openid,
+        phone=order.phone_key,
+        household=household_key(order.community, order.building, order.room),
     )
-    if order.community and order.building and order.room:
-        query = query.where(
-            WorkOrder.community == order.community,
-            WorkOrder.building == order.building,
-            WorkOrder.room == order.room,
+
+
+def _is_repeat_complaint(session: Session, order: WorkOrder) -> bool:
+    """10.1.7: the same household complained of the same problem before in this season, by any channel
+    (the rule is heating_standard.orders.repeats; the query only finds the candidates)."""
+    if order.kind != Kind.COMPLAINT:
+        return False
+    new = _complaint_facts(order, order.resident_openid)
+    same_household = []
+    if order.resident_id is not None:
+        same_household.append(WorkOrder.resident_id == order.resident_id)
+    if new.phone:
+        same_household.append(WorkOrder.phone_key == new.phone)
+    if new.household:
+        same_household.append(
+            and_(
+                WorkOrder.community == order.community,
+                WorkOrder.building == order.building,
+                WorkOrder.room == order.room,
+            )
         )
-    elif order.address:
-        query = query.where(WorkOrder.address == order.address)
-    return bool(session.scalar(query))
+    if not same_household:
+        return False
+    candidates = session.scalars(
+        select(WorkOrder)
+        .where(
+            WorkOrder.kind == Kind.COMPLAINT.value,
+            WorkOrder.category == order.category,
+            WorkOrder.season == order.season,
+            WorkOrder.status != Status.CANCELLED.value,
+            or_(*same_household),
+        )
+        .limit(50)
+    )
+    return any(repeats(_complaint_facts(c, c.resident_openid), new) for c in candidates if c is not order)
 
 
 def _remind_at(starts_at: datetime, due: datetime, share: float) -> datetime:

@@ -306,3 +306,38 @@ def test_staff_login_roles_and_tokens(client: TestClient, auth: dict, staff: Cal
     )
     assert client.post("/api/v1/auth/logout", headers=agent).status_code == 204
     assert client.get("/api/v1/auth/me", headers=agent).status_code == 401
+
+
+def test_a_repeat_complaint_is_recognised_across_channels(client: TestClient, auth: dict, agent: dict) -> None:
+    """10.1.7 was matched only by WeChat user: the same household calling the hotline, or the counter
+    with the same home, was a first complaint again."""
+    first = {
+        "kind": "complaint",
+        "category": "room_temperature",
+        "source": "wechat",
+        "resident_openid": "oHOUSE",
+        "phone": "13800138000",
+        "address": "阳光小区3号楼2单元501",
+        "description": "屋里冷",
+    }
+    assert create(client, auth, **first)["repeat_complaint"] is False
+    # the same person about another home they heat: another household
+    other_home = {**first, "address": "和平小区1号楼1单元101"}
+    assert create(client, auth, **other_home)["repeat_complaint"] is False
+    by_hotline = {
+        **first,
+        "source": "city_hotline",
+        "resident_openid": None,
+        "phone": "+86 13800138000",
+        "address": None,
+        "external_reference": "H-1",
+    }
+    assert create(client, auth, **by_hotline)["repeat_complaint"] is True
+    at_the_counter = {
+        **first,
+        "source": "counter",
+        "resident_openid": None,
+        "phone": "13900139000",
+        "address": "阳光小区3号楼501",
+    }
+    assert create(client, auth, **at_the_counter)["repeat_complaint"] is True

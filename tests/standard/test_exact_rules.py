@@ -13,7 +13,17 @@ from heating_standard.calendar import WorkingCalendar
 from heating_standard.deadlines import HeatingSeason, OrderFacts, compute_deadlines
 from heating_standard.lifecycle import Action, OrderState, TransitionRefused, next_status
 from heating_standard.localtime import LOCAL_TZ
-from heating_standard.orders import Category, Kind, Source, Status, is_urgent
+from heating_standard.orders import (
+    Category,
+    ComplaintFacts,
+    Kind,
+    Source,
+    Status,
+    household_key,
+    is_urgent,
+    phone_key,
+    repeats,
+)
 
 CALENDAR = WorkingCalendar()
 SEASON = HeatingSeason(date(2026, 11, 15), date(2027, 3, 15))
@@ -85,3 +95,40 @@ def test_no_deadline_is_due_at_or_before_acceptance(
     for name in ("response", "handle", "arrival", "return", "reply", "completion", "decision"):
         due = getattr(found, f"{name}_due_at")
         assert due is None or due > accepted, f"{name} is due at {due}, accepted {accepted}"
+
+
+def facts(**values: object) -> ComplaintFacts:
+    base: dict[str, object] = {"category": Category.ROOM_TEMPERATURE, "season": "2026-2027"}
+    return ComplaintFacts(**{**base, **values})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("earlier", "new", "repeat"),
+    [
+        (facts(resident="oA"), facts(resident="oA"), True),
+        (facts(resident="oA", phone="13800138000"), facts(phone="13800138000"), True),  # then by the hotline
+        (facts(household="阳光小区|3|501"), facts(household="阳光小区|3|501", phone="13900139000"), True),
+        (facts(resident="oA", household="阳光小区|3|501"), facts(resident="oA", household="和平小区|1|101"), False),
+        (facts(resident="oA"), facts(resident="oA", category=Category.BILLING), False),
+        (facts(resident="oA"), facts(resident="oA", season="2027-2028"), False),
+        (facts(resident="oA"), facts(resident="oB"), False),
+    ],
+)
+def test_a_repeat_complaint_is_the_same_household_by_any_channel(
+    earlier: ComplaintFacts, new: ComplaintFacts, repeat: bool
+) -> None:
+    """10.1.7: the same WeChat user, phone or home, the same problem, the same season."""
+    assert repeats(earlier, new) is repeat
+
+
+@pytest.mark.parametrize(
+    ("phone", "key"),
+    [("+86 138-0013-8000", "13800138000"), ("13800138000", "13800138000"), ("0631-5201234", "06315201234"), ("", None)],
+)
+def test_phones_are_compared_by_their_digits(phone: str, key: str | None) -> None:
+    assert phone_key(phone) == key
+
+
+def test_a_home_needs_community_building_and_room() -> None:
+    assert household_key("阳光小区", "3", "501") == "阳光小区|3|501"
+    assert household_key("阳光小区", "3", None) is None
