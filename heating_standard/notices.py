@@ -80,6 +80,16 @@ def outage_notice(facts: OutageFacts) -> str:
     )
 
 
+def overrun_notice(facts: OutageFacts) -> str:
+    """6.3.1 "超时停热": the outage has run past its expected restoration; residents are told again."""
+    expected = facts.expected_restoration_at.astimezone(LOCAL_TZ).strftime("%m月%d日%H:%M")
+    return (
+        f"【停热超时通知】因{cause_text(facts.cause_code, facts.cause_note)}，{'、'.join(facts.communities)}"
+        f"原预计{expected}恢复供热，目前仍在抢修（抢修地点：{facts.repair_location}）。"
+        "新的恢复时间确定后将再次通知您。给您带来不便，敬请谅解。"
+    )
+
+
 def quote_notice(number: str, items: list[dict[str, object]], total: str) -> str:
     """A paid repair's quote as the resident reads it before confirming (10.2.2: items, prices, materials)."""
     lines = [f"【维修报价】工单 {number} 的维修项目："]

@@ -102,7 +102,8 @@ def update_outage(session: Session, outage_id: int, data: OutageUpdate, principa
         if data.expected_restoration_at <= outage.started_at:
             raise Unprocessable("expected_restoration_at", "restoration is expected after the outage starts")
         moved = data.expected_restoration_at != outage.expected_restoration_at
-        if moved and _notifies(outage.started_at, data.expected_restoration_at) and data.restored_at is None:
+        told_again = _notifies(outage.started_at, data.expected_restoration_at) or outage.notified_at is not None
+        if moved and told_again and data.restored_at is None:
             _require_supervisor(principal)  # residents are told (again)
         outage.expected_restoration_at = data.expected_restoration_at
     if data.restored_at is not None:
@@ -128,34 +129,82 @@ def active_outages(session: Session, now: datetime, community: str | None = None
     return [o for o in rows if community is None or community in o.communities]
 
 
-def _notify_if_long(session: Session, outage: Outage, now: datetime) -> None:
-    """One notice per resident per expected restoration time, when the outage runs over 24 h."""
-    if not _notifies(outage.started_at, outage.expected_restoration_at):
-        return
-    if outage.notified_restoration_at == outage.expected_restoration_at:
-        return
-    message = notices.outage_notice(
-        notices.OutageFacts(
-            outage.cause_code or "other_emergency",
-            outage.cause_note,
-            tuple(outage.communities),
-            outage.repair_location,
-            outage.expected_restoration_at,
-            extension=outage.notified_at is not None,
-        )
+def watch(session: Session, now: datetime) -> int:
+    """The scheduler's pass over unrestored outages (6.3.1, "再次停热或超时停热时应再次通知"):
+
+    - past its expected restoration: staff are alerted, and residents who were told (or whose outage
+      has lasted over 24 hours) are told that it runs over, once per expected time; staff then set a
+      new time, which notifies again;
+    - expected under 24 hours but running longer: residents are told now, as for a long outage.
+
+    Returns how many notifications were created."""
+    created = 0
+    unrestored = session.scalars(select(Outage).where(Outage.restored_at.is_(None), Outage.started_at <= now))
+    for outage in unrestored.all():
+        facts = _facts(outage)
+        expected = outage.expected_restoration_at.isoformat()
+        if now >= outage.expected_restoration_at:
+            created += add_once(
+                session,
+                Notification(
+                    kind="outage_overrun",
+                    outage_id=outage.id,
+                    dedup_key=f"outage:{outage.id}:overrun:{expected}",
+                    message=f"停热#{outage.id}（{'、'.join(outage.communities)}）已超过预计恢复时间，仍未恢复："
+                    "请登记新的预计恢复时间或恢复时间",
+                    created_at=now,
+                    next_attempt_at=now,
+                ),
+            )
+            if outage.notified_at is not None or now - outage.started_at > NOTICE_THRESHOLD:
+                created += _tell_residents(session, outage, notices.overrun_notice(facts), f"overrun:{expected}", now)
+                outage.notified_at = outage.notified_at or now
+        elif outage.notified_at is None and now - outage.started_at > NOTICE_THRESHOLD:
+            created += _tell_residents(session, outage, notices.outage_notice(facts), expected, now)
+            outage.notified_at = now
+            outage.notified_restoration_at = outage.expected_restoration_at
+    session.commit()
+    return created
+
+
+def _facts(outage: Outage, extension: bool = False) -> notices.OutageFacts:
+    return notices.OutageFacts(
+        outage.cause_code or "other_emergency",
+        outage.cause_note,
+        tuple(outage.communities),
+        outage.repair_location,
+        outage.expected_restoration_at,
+        extension=extension,
     )
+
+
+def _tell_residents(session: Session, outage: Outage, message: str, occasion: str, now: datetime) -> int:
+    """One message per resident of the communities for this occasion (deduplicated by the database)."""
+    told = 0
     for openid in openids_in_communities(session, outage.communities):
-        add_once(
+        told += add_once(
             session,
             Notification(
                 kind="outage_notice",
                 recipient_openid=openid,
                 outage_id=outage.id,
-                dedup_key=f"outage:{outage.id}:{outage.expected_restoration_at.isoformat()}:{openid}",
+                dedup_key=f"outage:{outage.id}:{occasion}:{openid}",
                 message=message,
                 created_at=now,
                 next_attempt_at=now,
             ),
         )
+    return told
+
+
+def _notify_if_long(session: Session, outage: Outage, now: datetime) -> None:
+    """One notice per resident per expected restoration time, when the outage runs over 24 h, or when
+    residents were told already and the time moves."""
+    if not _notifies(outage.started_at, outage.expected_restoration_at) and outage.notified_at is None:
+        return
+    if outage.notified_restoration_at == outage.expected_restoration_at:
+        return
+    message = notices.outage_notice(_facts(outage, extension=outage.notified_at is not None))
+    _tell_residents(session, outage, message, outage.expected_restoration_at.isoformat(), now)
     outage.notified_at = now
     outage.notified_restoration_at = outage.expected_restoration_at

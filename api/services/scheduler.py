@@ -56,8 +56,9 @@ def add_once(session: Session, notification: Notification) -> bool:
     values["delivery_attempts"] = 0
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    result = session.execute(insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"]))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    statement = insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"])
+    # RETURNING tells whether a row went in on both databases (psycopg's rowcount does not, here).
+    return session.execute(statement.returning(Notification.id)).first() is not None
 
 
 def _notify_staff(session: Session, deadline: Deadline, kind: str, now: datetime) -> bool:

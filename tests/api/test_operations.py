@@ -189,3 +189,34 @@ def test_kpis_follow_the_formulas_of_14_4(client: TestClient, auth: dict, agent:
         "/api/v1/kpis", params={"start": "2027-01-01T00:00:00+08:00", "end": "2026-12-01T00:00:00+08:00"}, headers=agent
     )
     assert bad.status_code == 422
+
+
+def test_an_outage_past_its_time_alerts_staff_and_tells_residents_again(
+    client: TestClient, auth: dict, supervisor: dict, clock: FixedClock, outbound: FakeOutbound
+) -> None:
+    """6.3.1: "超时停热时应再次通知", detected by the scheduler, not left to staff."""
+    resident_in(client, auth, "oSUN1", "阳光小区3号楼2单元501")
+    client.post("/api/v1/outages", json=OUTAGE, headers=supervisor)  # expected 12-11 12:00, notified
+    run_scheduler_once(client.app)
+    assert len(outbound.rasa_calls) == 1
+    clock.advance(hours=26, minutes=1)  # 12-11 12:01 in Beijing: past the expected restoration
+    assert run_scheduler_once(client.app)["outage_notices"] == 2  # type: ignore[arg-type]  # staff + 1 resident
+    assert run_scheduler_once(client.app)["outage_notices"] == 0  # type: ignore[arg-type]  # once per time
+    told = outbound.rasa_calls[-1]["body"]["entities"]["message"]
+    assert told.startswith("【停热超时通知】") and "12月11日12:00" in told and "再次通知" in told
+    alerts = client.get("/api/v1/notifications", params={"kind": "outage_overrun"}, headers=auth).json()
+    assert len(alerts["items"]) == 1 and "已超过预计恢复时间" in alerts["items"][0]["message"]
+
+
+def test_a_short_outage_that_lasts_over_a_day_is_announced_then(
+    client: TestClient, auth: dict, agent: dict, clock: FixedClock, outbound: FakeOutbound
+) -> None:
+    resident_in(client, auth, "oSUN1", "阳光小区3号楼2单元501")
+    short = {**OUTAGE, "expected_restoration_at": "2026-12-10T20:00:00+08:00"}
+    assert client.post("/api/v1/outages", json=short, headers=agent).json()["notified_at"] is None
+    clock.advance(hours=10, minutes=1)  # 20:01: overran, under 24 h: staff only
+    assert run_scheduler_once(client.app)["outage_notices"] == 1  # type: ignore[arg-type]
+    assert outbound.rasa_calls == []
+    clock.advance(hours=12)  # 08:01 next day: over 24 h since it started
+    assert run_scheduler_once(client.app)["outage_notices"] == 1  # type: ignore[arg-type]
+    assert outbound.rasa_calls[-1]["body"]["entities"]["message"].startswith("【停热超时通知】")

@@ -55,7 +55,13 @@ def test_a_met_deadline_is_neither_reminded_nor_breached(
     clock.advance(minutes=10)
     client.post(f"{ORDERS}/{order['id']}/actions/respond", headers=agent)
     clock.advance(hours=2)
-    assert run_scheduler_once(client.app) == {"reminders": 0, "breaches": 0, "delivered": 0, "photos": 0}
+    assert run_scheduler_once(client.app) == {
+        "reminders": 0,
+        "breaches": 0,
+        "outage_notices": 0,
+        "delivered": 0,
+        "photos": 0,
+    }
 
 
 def test_after_downtime_only_the_breach_is_sent(client: TestClient, auth: dict, clock: FixedClock) -> None:
@@ -73,7 +79,13 @@ def test_a_restarted_backend_does_not_fire_again(
     clock.advance(minutes=31)
     assert run_scheduler_once(first.app)["breaches"] == 1
     restarted = make_client()  # a new process on the same database
-    assert run_scheduler_once(restarted.app) == {"reminders": 0, "breaches": 0, "delivered": 0, "photos": 0}
+    assert run_scheduler_once(restarted.app) == {
+        "reminders": 0,
+        "breaches": 0,
+        "outage_notices": 0,
+        "delivered": 0,
+        "photos": 0,
+    }
     assert len(notifications(restarted, auth)) == 1
 
 
