@@ -46,3 +46,19 @@ def test_season_sentence_names_this_or_the_next_season() -> None:
 def test_operator_config_path_prefers_the_environment(tmp_path: Path) -> None:
     assert config_path({"OPERATOR_CONFIG": str(tmp_path / "x.yml")}) == tmp_path / "x.yml"
     assert config_path({}).name in {"operator.yml", "operator.sample.yml"}
+
+
+def test_answers_say_what_their_clauses_say_and_no_more() -> None:
+    """The deviations a reading of the whole standard found (#11)."""
+    today = date(2026, 12, 10)
+    test = knowledge.answer("temperature_test_intro", SAMPLE, today)
+    assert "可不提供入室测温" in test and "合同约定不保证温度" in test  # 10.3 item 2: "may", two cases
+    assert "热费不予减收" in test  # 10.3 item 1 e: the resident's own installation
+    compensation = knowledge.answer("compensation", SAMPLE, today)
+    assert "以保单为准" in compensation  # 13.5
+    period = knowledge.answer("heating_period", SAMPLE, today)
+    assert "前七至十天完成系统注水、调试并提前公告" in period  # 6.1.1: a deadline, not a start
+    transfer = knowledge.business_answer("transfer", SAMPLE, today)
+    assert "9.1.8" not in transfer  # 9.1.8 covers 增、减、停、复热, not 过户
+    meter = knowledge.answer("heat_meter", SAMPLE, today)
+    assert "10.3 第3条" in meter  # 10.3's items are printed as 10.1-10.4: cite the item
