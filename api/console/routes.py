@@ -49,16 +49,9 @@ def login(
     settings = request.app.state.settings
     if not security.login_nonce_matches(request, nonce):
         return _login_form(request, "登录页面已过期，请重试。", 403)
-    limits = staff.LoginLimits(
-        window=timedelta(minutes=settings.login_window_minutes),
-        per_account=settings.login_failures_per_account,
-        per_address=settings.login_failures_per_address,
-        rounds=settings.password_hash_rounds,
-    )
     address = request.client.host if request.client else "unknown"
-    ttl = timedelta(hours=settings.staff_session_hours)
     try:
-        token, staff_session = staff.login(session, username, password, address, now, ttl, limits)
+        token, staff_session = staff.login_as_configured(session, settings, username, password, address, now)
     except staff.TooManyAttempts:
         return _login_form(request, "失败次数过多，请稍后再试或联系管理员。", 429)
     except AppError:
@@ -66,7 +59,8 @@ def login(
     record(session, now, f"staff:{staff_session.staff_user.username}", "console.login", None, address)
     session.commit()
     response = RedirectResponse("/console/chats", status_code=303)
-    security.set_session_cookie(response, token, int(ttl.total_seconds()), settings.secure_cookies)
+    max_age = int((staff_session.expires_at - now).total_seconds())
+    security.set_session_cookie(response, token, max_age, settings.secure_cookies)
     response.delete_cookie(security.LOGIN_COOKIE, path=security.COOKIE_PATH)
     return response
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import APIRouter, Request, status
 
 from api.auth import PrincipalDep, bearer_token, require_roles
@@ -24,16 +22,9 @@ router = APIRouter(tags=["staff"])
 )
 def login(body: LoginRequest, request: Request, session: SessionDep, now: NowDep) -> LoginResponse:
     """A session token for the console; send it as ``Authorization: Bearer``."""
-    settings = request.app.state.settings
-    ttl = timedelta(hours=settings.staff_session_hours)
-    limits = staff.LoginLimits(
-        window=timedelta(minutes=settings.login_window_minutes),
-        per_account=settings.login_failures_per_account,
-        per_address=settings.login_failures_per_address,
-        rounds=settings.password_hash_rounds,
-    )
     address = request.client.host if request.client else "unknown"
-    token, staff_session = staff.login(session, body.username, body.password, address, now, ttl, limits)
+    settings = request.app.state.settings
+    token, staff_session = staff.login_as_configured(session, settings, body.username, body.password, address, now)
     return LoginResponse(
         token=token,
         expires_at=staff_session.expires_at,

@@ -18,6 +18,7 @@ from api.errors import AppError, Conflict, NotAuthenticated
 from api.models import LoginFailure, StaffSession, StaffUser
 from api.schemas import MAX_PASSWORD_BYTES, StaffUserCreate
 from api.services.principals import Principal, Role
+from api.settings import Settings
 
 
 class TooManyAttempts(AppError):
@@ -106,6 +107,21 @@ def login(
     session.add(staff_session)
     session.commit()
     return token, staff_session
+
+
+def login_as_configured(
+    session: Session, settings: Settings, username: str, password: str, address: str, now: datetime
+) -> tuple[str, StaffSession]:
+    """``login`` with the session length and the failure lock of the process's settings (the API's
+    login and the console's)."""
+    limits = LoginLimits(
+        window=timedelta(minutes=settings.login_window_minutes),
+        per_account=settings.login_failures_per_account,
+        per_address=settings.login_failures_per_address,
+        rounds=settings.password_hash_rounds,
+    )
+    ttl = timedelta(hours=settings.staff_session_hours)
+    return login(session, username, password, address, now, ttl, limits)
 
 
 def _check_not_locked(session: Session, username: str, address: str, now: datetime, limits: LoginLimits) -> None:
