@@ -57,7 +57,19 @@ for _state in OPEN_STATES:
 
 # Which deadline each action meets. 10.2.3: a leak is "handled" once staff are on site; 9.1.2: a
 # business request is decided when staff respond (accept it) or cancel it (refuse it, with the reason).
-DEADLINE_NAMES = ("response", "handle", "arrival", "return", "reply", "decision", "completion", "callback")
+# Each deadline as staff read it, and the clause that sets it (10.1.4 twice: the response window and the
+# reply window share a clause number in the standard).
+DEADLINE_LABELS: dict[str, tuple[str, str]] = {
+    "response": ("响应", "10.1.4"),
+    "handle": ("处置跑冒滴漏", "10.2.3"),
+    "arrival": ("到场", "10.2.4"),
+    "return": ("回退", "10.1.3"),
+    "reply": ("答复热线", "10.1.4"),
+    "decision": ("业务受理答复", "9.1.2"),
+    "completion": ("业务办结", "9.1.4"),
+    "callback": ("回访", "10.1.6"),
+}
+DEADLINE_NAMES = tuple(DEADLINE_LABELS)
 MEETS: dict[Action, tuple[str, ...]] = {
     Action.RESPOND: ("response", "return", "decision"),
     Action.ARRIVE: ("arrival", "handle"),

@@ -56,17 +56,6 @@ ACTIONS = {
     Action.CLOSE: "关闭",
     Action.CANCEL: "撤销",
 }
-# Each deadline's name, and the clause of the standard that sets it.
-DEADLINES = {
-    "response": ("响应", "10.1.4"),
-    "handle": ("处置跑冒滴漏", "10.2.3"),
-    "arrival": ("到场", "10.2.4"),
-    "return": ("回退", "10.1.3"),
-    "reply": ("答复热线", "10.1.4"),
-    "decision": ("业务受理答复", "9.1.2"),
-    "completion": ("业务办结", "9.1.4"),
-    "callback": ("回访", "10.1.6"),
-}
 EVENTS = {
     **{a.value: w for a, w in ACTIONS.items()},
     "accept": "受理",

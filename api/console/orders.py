@@ -19,7 +19,7 @@ from api.routes.work_orders import shown
 from api.schemas import ActionRequest, WorkOrderFilter
 from api.services import media, work_orders
 from api.services.principals import SUPERVISOR_ROLES
-from heating_standard.lifecycle import Action, allowed_actions
+from heating_standard.lifecycle import DEADLINE_LABELS, Action, allowed_actions
 from heating_standard.orders import Category, Kind, Source, Status
 
 router = APIRouter()
@@ -69,7 +69,7 @@ def open_deadlines(desk: Desk, order_ids: list[int]) -> dict[int, list[dict[str,
 
 
 def deadline_view(now: datetime, row: Deadline) -> dict[str, Any]:
-    label, clause = labels.DEADLINES.get(row.name, (row.name, ""))
+    label, clause = DEADLINE_LABELS.get(row.name, (row.name, ""))
     left = (row.due_at - now).total_seconds()
     state = "overdue" if left < 0 else ("soon" if left < DUE_SOON.total_seconds() else "ok")
     return {

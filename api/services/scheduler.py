@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from api.models import Deadline, Notification, WorkOrder
 from api.services.outbound import BotClient, DeliveryFailed, WebhookNotifier
+from heating_standard.lifecycle import DEADLINE_LABELS
 from heating_standard.localtime import LOCAL_TZ
 
 log = logging.getLogger(__name__)
@@ -27,17 +28,6 @@ log = logging.getLogger(__name__)
 CLAIM_SECONDS = 60
 MAX_BACKOFF = timedelta(hours=1)
 BATCH = 200
-
-DEADLINE_WORDS = {
-    "response": "响应",
-    "handle": "处置",
-    "arrival": "到达现场",
-    "return": "回退",
-    "reply": "回复",
-    "decision": "受理答复",
-    "completion": "办结",
-    "callback": "回访",
-}
 
 
 @dataclass(frozen=True)
@@ -65,7 +55,7 @@ def _notify_staff(session: Session, deadline: Deadline, kind: str, now: datetime
     """One reminder or breach of ``deadline`` for staff, unless it exists; True when created."""
     order = session.get(WorkOrder, deadline.order_id)
     assert order is not None
-    words = DEADLINE_WORDS.get(deadline.name, deadline.name)
+    words = DEADLINE_LABELS.get(deadline.name, (deadline.name, ""))[0]
     due = _local(deadline.due_at)
     message = (
         f"工单 {order.number} 已超过{words}时限（{due}）"

@@ -10,6 +10,7 @@ import pytest
 from heating_standard import kpis, notices, privacy
 from heating_standard.addresses import parse_address, to_digits
 from heating_standard.lifecycle import (
+    DEADLINE_LABELS,
     DEADLINE_NAMES,
     MEETS,
     OPEN_STATES,
@@ -84,6 +85,7 @@ def test_every_open_state_may_be_extended_or_cancelled_and_no_closed_one() -> No
 
 def test_what_each_action_meets_names_only_known_deadlines() -> None:
     assert set(MEETS[Action.CANCEL]) == set(DEADLINE_NAMES)
+    assert all(clause for _, clause in DEADLINE_LABELS.values())  # each deadline names its clause
     assert all(set(names) <= set(DEADLINE_NAMES) for names in MEETS.values())
     assert "handle" in MEETS[Action.ARRIVE]  # 10.2.3: a leak is handled once staff are on site
 
