@@ -11,8 +11,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
-from api.console import labels
 from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
+from api.domain import labels
 from api.errors import Conflict
 from api.models import Handoff
 from api.routes.deps import IdPath, get_context

@@ -9,8 +9,8 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse
 
-from api.console import labels
 from api.console.pages import DeskDep, WritingDeskDep
+from api.domain import labels
 from api.errors import Unprocessable
 from api.routes.deps import get_context
 from api.services import hotline_import

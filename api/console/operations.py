@@ -10,9 +10,9 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from api.console import labels
 from api.console.orders import local_input
 from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
+from api.domain import labels
 from api.errors import Forbidden, NotFound, Unprocessable
 from api.models import Notification, Outage, WorkOrder
 from api.routes.deps import IdPath

@@ -10,8 +10,8 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from api.console import labels
 from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
+from api.domain import labels
 from api.errors import Unprocessable
 from api.models import Deadline, GridWorker, WorkOrder
 from api.routes.deps import IdPath, get_context

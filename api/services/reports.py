@@ -14,6 +14,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.domain import labels
 from api.models import Deadline, WorkOrder
 from api.schemas import KpiReport
 from api.services import kpis
@@ -23,13 +24,8 @@ from heating_standard.localtime import LOCAL_TZ
 from heating_standard.operator import OperatorFile
 from heating_standard.orders import Source, Status
 
-SOURCE_WORDS = {
-    Source.CITY_HOTLINE: "12345市民热线",
-    Source.PROVINCIAL_HOTLINE: "省级平台",
-    Source.IMMEDIATE_HOTLINE: "接诉即办",
-    Source.INTERNET_SUPERVISION: "互联网+督查",
-    Source.FIRST_CONTACT: "首问负责制",
-}
+# The hotline platforms the review covers, as staff name them.
+SOURCE_WORDS = {source: labels.SOURCES[source] for source in HOTLINE_WINDOWS}
 OUTCOMES = ("按时答复", "超时答复", "超时未答复", "未到期", "已回退", "已撤销")
 
 

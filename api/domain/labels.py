@@ -1,4 +1,4 @@
-"""The words the console shows for the backend's codes, and the clause each deadline comes from."""
+"""The words staff read for the backend's codes (the console and the monthly report)."""
 
 from __future__ import annotations
 
