@@ -18,7 +18,6 @@ from api.models import Handoff
 from api.routes.deps import IdPath, get_context
 from api.schemas import MAX_ID, WorkOrderCreate
 from api.services import handoffs, work_orders
-from api.services.outbound import DeliveryFailed
 from heating_standard.privacy import mask_text
 
 router = APIRouter()
@@ -69,11 +68,10 @@ def _chat_context(desk: Desk, handoff_id: int) -> dict[str, Any]:
     handoff = handoffs.get_handoff(desk.session, handoff_id)
     bot = desk.request.app.state.bot
     try:
-        messages = handoffs.messages(desk.session, handoff_id, bot)
-        window = bot.window(handoff.resident_openid)
+        messages, window = handoffs.messages_and_window(desk.session, handoff_id, bot)
         unavailable = None
-    except (Conflict, DeliveryFailed) as exc:
-        messages, window, unavailable = [], None, str(exc)
+    except Conflict as exc:
+        messages, window, unavailable = [], None, exc.message
     closes_in = None
     if window and window.get("open"):
         closes_in = window["closes_at"] - desk.now.timestamp()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -161,13 +162,21 @@ def close_handoff(session: Session, handoff_id: int, principal: Principal, bot: 
 
 def messages(session: Session, handoff_id: int, bot: BotClient) -> list[chat.ChatMessage]:
     """The whole chat, oldest first: the bot's transcript before the handoff, then the live chat."""
+    return messages_and_window(session, handoff_id, bot)[0]
+
+
+def messages_and_window(
+    session: Session, handoff_id: int, bot: BotClient
+) -> tuple[list[chat.ChatMessage], dict[str, Any] | None]:
+    """The chat, and what is left of the resident's window and quota, from one read of the outbox."""
     handoff = _get(session, handoff_id)
     try:
         events = bot.transcript(handoff.resident_openid)
-        outbox = {int(row["id"]): row for row in bot.outbox(handoff.resident_openid) if row.get("id") is not None}
+        rows, window = bot.outbox(handoff.resident_openid)
     except DeliveryFailed as exc:
         raise Conflict(f"the conversation cannot be read now: {exc}", code="bot_unavailable") from None
-    return chat.chat_messages(events, outbox)
+    outbox = {int(row["id"]): row for row in rows if row.get("id") is not None}
+    return chat.chat_messages(events, outbox), window
 
 
 def send_message(

@@ -117,18 +117,15 @@ class BotClient:
         self._post(f"/conversations/{quote(sender_id, safe='')}/tracker/events", [event])
         return sent
 
-    def outbox(self, sender_id: str) -> list[dict[str, Any]]:
-        """The channel's outbox rows for one resident, newest first (their delivery states)."""
-        return [m for m in self._outbox_answer(sender_id).get("messages") or [] if isinstance(m, dict)]
-
-    def window(self, sender_id: str) -> dict[str, Any] | None:
-        """What is left of the resident's 48-hour window and its 5-message quota (None: never heard from)."""
-        found = self._outbox_answer(sender_id).get("window")
-        return found if isinstance(found, dict) else None
-
-    def _outbox_answer(self, sender_id: str) -> dict[str, Any]:
+    def outbox(self, sender_id: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One read of the channel's outbox for a resident: their outbox rows, newest first (with the
+        delivery states), and what is left of their 48-hour window and 5-message quota (None: never
+        heard from)."""
         answer = self._channel("GET", "outbox", params={"openid": sender_id}).json()
-        return answer if isinstance(answer, dict) else {}
+        answer = answer if isinstance(answer, dict) else {}
+        rows = [m for m in answer.get("messages") or [] if isinstance(m, dict)]
+        window = answer.get("window")
+        return rows, window if isinstance(window, dict) else None
 
     def media(self, media_id: str) -> tuple[bytes, str] | None:
         """A resident's photo as the WeChat channel keeps it; None when the platform no longer has it

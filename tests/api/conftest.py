@@ -61,11 +61,14 @@ class FakeOutbound:
     # Photos the channel keeps (GET /webhooks/wechat/media/{id}); channel_media_up False answers 503.
     media: dict[str, bytes] = field(default_factory=dict)
     channel_media_up: bool = True
+    # Every call to the channel's staff endpoints (path), to count the reads of the outbox.
+    channel_calls: list[str] = field(default_factory=list)
 
     def channel(self, request: httpx.Request, body: Any) -> httpx.Response:
         """The WeChat channel's staff endpoints, behind the Rasa token as a bearer token."""
         if request.headers.get("Authorization") != "Bearer test-rasa-token":
             return httpx.Response(401, json={"detail": "a valid bearer token is required"})
+        self.channel_calls.append(request.url.path)
         if "/media/" in request.url.path:
             if not self.channel_media_up:
                 return httpx.Response(503, json={"detail": "the platform is unavailable"})

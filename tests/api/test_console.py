@@ -132,6 +132,7 @@ def test_the_agent_takes_reads_and_answers_a_chat(
     assert "暖气不热，你们怎么回事" in page and "已为您转接人工客服" in page
     assert "1天23小时" in page and "还可推送 <b>4</b> 条" in page
     assert 'placeholder="接管后才能回复" disabled' in page
+    assert outbound.channel_calls.count("/webhooks/wechat/outbox") == 1  # rows and window in one read
     taken = b.post(f"/console/chats/{handoff_id}/take")
     assert taken.status_code == 200 and "处理中" in taken.text and "接管人 agent1" in taken.text
     sent = b.post(f"/console/chats/{handoff_id}/send", {"text": "您好，我是客服小王"})
