@@ -30,17 +30,6 @@ import stack  # noqa: E402
 
 from scripts.benchdoc import write_section  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
@@ -120,7 +109,7 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=15)
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
-    if not Path(CHROMIUM).exists():
+    if not Path(stack.CHROMIUM).exists():
         print("bench_console: chromium is not installed (apt-get install chromium)", file=sys.stderr)
         return 1
     from playwright.sync_api import sync_playwright
@@ -134,7 +123,7 @@ def main() -> int:
             openid = "oBENCH-console"
             push(env, openid, "转人工")
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                browser = playwright.chromium.launch(executable_path=stack.CHROMIUM, args=list(stack.CHROMIUM_ARGS))
                 page = browser.new_page()
                 page.goto(env["API_URL"] + "/console/login")
                 page.fill("input[name=username]", "bench-agent")

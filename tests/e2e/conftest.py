@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -87,30 +86,16 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         supervisor.stop()
 
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[object]:
     """Debian's chromium driven by Playwright (Playwright's own browser download does not work here)."""
-    if not Path(CHROMIUM).exists():
+    if not Path(stack.CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("chromium is required in CI (.ci/run installs Debian's package)")
         pytest.skip("no chromium here: apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = playwright.chromium.launch(executable_path=stack.CHROMIUM, args=list(stack.CHROMIUM_ARGS))
         yield browser
         browser.close()
