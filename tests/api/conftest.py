@@ -201,6 +201,13 @@ def auth() -> dict[str, str]:
 PASSWORD = "correct horse 1"
 
 
+def act_ok(client: TestClient, who: dict[str, str], order_id: int, *actions: str) -> None:
+    """Apply the actions to the order in turn (empty bodies); each must succeed."""
+    for action in actions:
+        done = client.post(f"/api/v1/work-orders/{order_id}/actions/{action}", json={}, headers=who)
+        assert done.status_code == 200, done.text
+
+
 def add_staff_user(client: TestClient, username: str, role: str, password: str = PASSWORD) -> None:
     """A staff account stored as `make admin` stores it (the API's machine token may not create one)."""
     data = StaffUserCreate(username=username, display_name=role, role=role, password=password)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.models import StaffAudit
-from tests.api.conftest import Browser, FakeOutbound, FixedClock
+from tests.api.conftest import Browser, FakeOutbound, FixedClock, act_ok
 
 COMPLAINT = {
     "kind": "complaint",
@@ -20,19 +20,13 @@ COMPLAINT = {
 }
 
 
-def complete(client: TestClient, agent: dict, order_id: int) -> None:
-    for action in ("respond", "complete"):
-        done = client.post(f"/api/v1/work-orders/{order_id}/actions/{action}", json={}, headers=agent)
-        assert done.status_code == 200, done.text
-
-
 def test_call_backs_due_today_and_overdue_with_repeat_complaints_face_to_face(
     browser: Callable[[str], Browser], client: TestClient, auth: dict, agent: dict, clock: FixedClock
 ) -> None:
     first = client.post("/api/v1/work-orders", json=COMPLAINT, headers=auth).json()
     second = client.post("/api/v1/work-orders", json=COMPLAINT, headers=auth).json()
-    complete(client, agent, first["id"])
-    complete(client, agent, second["id"])
+    act_ok(client, agent, first["id"], "respond", "complete")
+    act_ok(client, agent, second["id"], "respond", "complete")
     b = browser("agent")
     # Completed 12-10 10:00 Beijing: due 12-13 23:59:59, so not yet due today.
     page = b.get("/console/callbacks").text
@@ -51,7 +45,7 @@ def test_only_a_supervisor_sends_the_wechat_survey(
     browser: Callable[[str], Browser], client: TestClient, auth: dict, agent: dict, outbound: FakeOutbound
 ) -> None:
     order = client.post("/api/v1/work-orders", json=COMPLAINT, headers=auth).json()
-    complete(client, agent, order["id"])
+    act_ok(client, agent, order["id"], "respond", "complete")
     task_id = client.get("/api/v1/callbacks?status=open", headers=agent).json()["items"][0]["id"]
     desk, boss = browser("agent"), browser("supervisor")
     assert "发微信问卷" not in desk.get("/console/callbacks").text

@@ -11,15 +11,10 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from heating_standard.kpis import DEFINITIONS
-from tests.api.conftest import Browser, FixedClock
+from tests.api.conftest import Browser, FixedClock, act_ok
 
 REPAIR = {"kind": "repair", "category": "equipment", "source": "wechat", "description": "阀门坏了"}
 HOTLINE = {"kind": "complaint", "category": "room_temperature", "source": "city_hotline", "description": "室温低"}
-
-
-def act(client: TestClient, who: dict, order_id: int, action: str) -> None:
-    done = client.post(f"/api/v1/work-orders/{order_id}/actions/{action}", json={}, headers=who)
-    assert done.status_code == 200, done.text
 
 
 def test_the_kpi_page_shows_each_figure_with_its_fraction_and_target(
@@ -27,9 +22,9 @@ def test_the_kpi_page_shows_each_figure_with_its_fraction_and_target(
 ) -> None:
     on_time = client.post("/api/v1/work-orders", json=REPAIR, headers=auth).json()
     late = client.post("/api/v1/work-orders", json=REPAIR, headers=auth).json()
-    act(client, agent, on_time["id"], "respond")
+    act_ok(client, agent, on_time["id"], "respond")
     clock.advance(minutes=45)
-    act(client, agent, late["id"], "respond")
+    act_ok(client, agent, late["id"], "respond")
     b = browser("agent")
     page = b.get("/console/kpis?start=2026-12-01&end=2026-12-10").text
     row = re.search(r'<tr class="bad" data-kpi="repair_response_rate">(.*?)</tr>', page, re.S)
@@ -53,8 +48,7 @@ def test_the_monthly_report_is_an_excel_workbook_with_definitions(
 ) -> None:
     replied = client.post("/api/v1/work-orders", json={**HOTLINE, "external_reference": "R-1"}, headers=auth).json()
     client.post("/api/v1/work-orders", json={**HOTLINE, "external_reference": "R-2"}, headers=auth)
-    act(client, agent, replied["id"], "respond")
-    act(client, agent, replied["id"], "complete")
+    act_ok(client, agent, replied["id"], "respond", "complete")
     clock.advance(days=10)  # the second is past its 5 working days, unanswered
     b = browser("supervisor")
     answer = b.get("/console/kpis/report.xlsx?month=2026-12")
