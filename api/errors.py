@@ -77,6 +77,14 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class HttpProblem(AppError):
+    """A failure the framework raised (an unreadable body, an unknown path), as the console shows it."""
+
+    def __init__(self, status_code: int, message: str, code: str):
+        super().__init__(message, code)
+        self.status_code = status_code
+
+
 class InternalError(AppError):
     """An unexpected failure, as the console shows it (the API answers the same words as JSON)."""
 
@@ -145,8 +153,11 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        page = page_error(request, HttpProblem(exc.status_code, str(exc.detail), code))
+        if page is not None:
+            return page
         return JSONResponse(
             {"code": code, "message": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
         )

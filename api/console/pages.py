@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile
 from api.console import security
 from api.errors import AppError, Unprocessable
 from api.routes.deps import NowDep, SessionDep
+from api.services import hotline_import
 from api.services.principals import Principal
 from heating_standard.localtime import LOCAL_TZ
 from heating_standard.privacy import mask_address, mask_phone, mask_text
@@ -76,6 +77,8 @@ ERROR_WORDS = {
     "not_authenticated": "请重新登录",
     "internal_error": "系统出错，操作可能未完成，请稍后重试",
     "too_many_attempts": "尝试次数过多，请稍后再试",
+    "bad_request": "提交的内容无法读取（可能过大），请检查后重试",
+    "too_large": "提交的内容过大",
 }
 
 
@@ -110,7 +113,10 @@ def get_desk(request: Request, session: SessionDep, now: NowDep) -> Desk:
 async def get_writing_desk(request: Request, session: SessionDep, now: NowDep) -> Desk:
     """A desk for a state-changing request: the CSRF token must match (form field or htmx header)."""
     principal = security.console_principal(request, session, now)
-    sent = await request.form()
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise TooLarge(f"the request is larger than {MAX_BODY_BYTES // 1024} KB")
+    sent = await request.form(max_part_size=MAX_FIELD_BYTES)
     form = {key: value for key, value in sent.items() if isinstance(value, str)}
     files = {key: value for key, value in sent.items() if isinstance(value, UploadFile)}
     security.check_csrf(request, form.get(security.CSRF_FIELD))
@@ -119,6 +125,20 @@ async def get_writing_desk(request: Request, session: SessionDep, now: NowDep) -
 
 DeskDep = Annotated[Desk, Depends(get_desk)]
 WritingDeskDep = Annotated[Desk, Depends(get_writing_desk)]
+
+
+# A console form field may carry a whole hotline file back from its preview to the save (base64 of at
+# most MAX_FILE_BYTES); Starlette's default of 1 MB refused files over about 768 KB. Only a logged-in
+# member of staff gets this far (the session is checked before the form is read).
+MAX_FIELD_BYTES = 4 * (hotline_import.MAX_FILE_BYTES // 3 + 1) + 1024
+# A whole console request: the largest field and the form around it. Anything larger is refused before
+# it is read (a file part would otherwise be spooled to disk whatever its size).
+MAX_BODY_BYTES = MAX_FIELD_BYTES + 64 * 1024
+
+
+class TooLarge(AppError):
+    status_code = 413
+    code = "too_large"
 
 
 M = TypeVar("M", bound=BaseModel)

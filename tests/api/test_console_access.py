@@ -65,3 +65,21 @@ def test_an_unexpected_failure_shows_a_banner_not_json(
     monkeypatch.setattr(handoffs, "list_handoffs", broken)
     answer = b.get("/console/chats/list", headers={"HX-Request": "true"})
     assert answer.status_code == 500 and "系统出错" in answer.text and "database went away" not in answer.text
+
+
+def test_an_unreadable_form_shows_a_banner_not_json(browser: Callable[[str], Browser]) -> None:
+    from api.console.pages import MAX_FIELD_BYTES
+
+    b = browser("agent")
+    answer = b.post("/console/chats/1/notes", {"text": "x" * (MAX_FIELD_BYTES + 1)})
+    assert answer.status_code == 400 and "无法读取" in answer.text and '{"code"' not in answer.text
+
+
+def test_a_request_over_the_body_limit_is_refused_before_it_is_read(browser: Callable[[str], Browser]) -> None:
+    from api.console.pages import MAX_BODY_BYTES
+
+    b = browser("agent")
+    files = {"file": ("huge.csv", b"x" * (MAX_BODY_BYTES + 1), "text/csv")}
+    headers = {"HX-Request": "true", "X-CSRF-Token": b.csrf}
+    answer = b.client.post("/console/import/preview", files=files, headers=headers)
+    assert answer.status_code == 413 and "过大" in answer.text

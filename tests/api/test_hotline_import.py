@@ -134,3 +134,20 @@ def test_the_api_files_a_platform_number_once_per_source(client: TestClient, aut
     assert again.status_code == 409 and first.json()["number"] in again.json()["message"]
     other_source = client.post("/api/v1/work-orders", json={**body, "source": "provincial_hotline"}, headers=auth)
     assert other_source.status_code == 201
+
+
+def test_a_file_near_the_size_limit_is_previewed_and_saved(
+    browser: Callable[[str], Browser], client: TestClient, agent: dict
+) -> None:
+    """The preview carries the file back to the save in a form field, which must not be refused for
+    its size when the file itself is within the limit (it was, over about 768 KB)."""
+    b = browser("agent")
+    long_text = "室温只有15度" * 570  # about 12 KB of UTF-8 a row
+    rows = [f"12345,2026-11-25 08:15,BIG-{n},{long_text},张三,13800138000,阳光小区3号楼2单元501\n" for n in range(130)]
+    content = (HEADER + "".join(rows)).encode()
+    assert 1_200_000 < len(content) < 2 * 1024 * 1024
+    page = upload(b, "big.csv", content)
+    assert "确认导入 130 张新工单" in page.text
+    done = commit_form(b, page.text)
+    assert done.status_code == 200 and "已导入 130 张新工单" in done.text, done.text[:300]
+    assert len(orders(client, agent)) == 130
