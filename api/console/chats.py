@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from sqlalchemy.orm import Session
 
 from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
 from api.domain import labels
@@ -48,10 +47,6 @@ def _inbox(desk: Desk) -> dict[str, Any]:
         "waiting": [_handoff_row(desk, h) for h in waiting],
         "active": [_handoff_row(desk, h) for h in active],
     }
-
-
-def waiting_count(session: Session) -> int:
-    return handoffs.list_handoffs(session, "waiting")[1]
 
 
 @router.get("/chats", response_class=HTMLResponse)

@@ -16,7 +16,7 @@ from api.console.pages import HERE, DeskDep, WritingDeskDep, error_fragment, tem
 from api.errors import AppError
 from api.models import Deadline, Notification
 from api.routes.deps import NowDep, SessionDep
-from api.services import staff
+from api.services import handoffs, staff
 from api.services.audit import record
 
 router = APIRouter()
@@ -94,7 +94,7 @@ def alerts(desk: DeskDep) -> HTMLResponse:
         .order_by(Notification.id.desc())
         .limit(15)
     )
-    waiting = chats.waiting_count(session)
+    waiting = handoffs.count_handoffs(session, "waiting")
     return desk.render("_alerts.html", breached=breached, reminded=reminded or 0, latest=list(latest), waiting=waiting)
 
 

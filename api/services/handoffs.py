@@ -36,8 +36,15 @@ def list_handoffs(session: Session, status: str | None) -> tuple[list[Handoff], 
     query = select(Handoff)
     if status:
         query = query.where(Handoff.status == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.order_by(Handoff.created_at))), total
+    return list(session.scalars(query.order_by(Handoff.created_at))), count_handoffs(session, status)
+
+
+def count_handoffs(session: Session, status: str | None) -> int:
+    """How many handoffs (of a status), counted by the database (the console's top bar polls it)."""
+    query = select(func.count()).select_from(Handoff)
+    if status:
+        query = query.where(Handoff.status == status)
+    return session.scalar(query) or 0
 
 
 def take_handoff(session: Session, handoff_id: int, principal: Principal, now: datetime) -> Handoff:

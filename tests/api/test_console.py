@@ -126,6 +126,7 @@ def test_the_agent_takes_reads_and_answers_a_chat(
     }
     handoff_id = open_handoff(client, auth)
     b = browser("agent")
+    assert "待接入 1" in b.get("/console/alerts").text
     inbox = b.get("/console/chats/list").text
     assert f"/console/chats/{handoff_id}" in inbox and "要求人工" in inbox
     page = b.get(f"/console/chats/{handoff_id}").text
