@@ -133,6 +133,7 @@ class WorkOrder(Base):
     forwarded_by_grid_worker_id: Mapped[int | None] = mapped_column(ForeignKey("grid_workers.id"))
     external_reference: Mapped[str | None] = mapped_column(String(64))  # hotline's own order number
     technician: Mapped[str | None] = mapped_column(String(64))  # dispatched to (10.2.5)
+    business_type: Mapped[str | None] = mapped_column(String(32))  # 9.1: 报装 (9.1.4) or another
     contact_name: Mapped[str | None] = mapped_column(String(64))  # as the hotline gave it
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -150,6 +151,11 @@ class WorkOrder(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     extended: Mapped[bool] = mapped_column(Boolean, default=False)
     extension_reason: Mapped[str | None] = mapped_column(Text)
+    # 10.1.4 (办结条): the completion time was moved only after it had passed.
+    rescheduled_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 14.4.4: every complaint is reasonable unless a supervisor marks it otherwise, with the reason.
+    reasonable: Mapped[bool] = mapped_column(Boolean, default=True)
+    unreasonable_reason: Mapped[str | None] = mapped_column(Text)
     # 10.2.2: a paid repair of the resident's own facilities needs a confirmed quote first.
     quote_items: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     quote_total: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
@@ -247,12 +253,14 @@ class Notification(Base):
 
 
 class CallbackTask(Base):
-    """A call-back to the resident after the service (10.1.6), face to face for repeats (10.1.7)."""
+    """A call-back to the resident after the service (10.1.6); a repeat complaint has two, the first
+    face to face (10.1.7)."""
 
     __tablename__ = "callback_tasks"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=1)  # 1, 2 … in the order they are due
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     face_to_face_required: Mapped[bool] = mapped_column(Boolean, default=False)
     survey_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -263,6 +271,8 @@ class CallbackTask(Base):
     result_satisfied: Mapped[bool | None] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str | None] = mapped_column(String(96))
+
+    __table_args__ = (UniqueConstraint("order_id", "sequence", name="uq_callback_tasks_order_sequence"),)
 
 
 class Handoff(Base):

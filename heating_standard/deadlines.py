@@ -14,13 +14,13 @@ Everything here is pure: times in, times out; the caller supplies ``now`` and th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from heating_standard.calendar import WorkingCalendar
 from heating_standard.localtime import aware, end_of_local_day, local_date
-from heating_standard.orders import Category, Kind, Source
+from heating_standard.orders import BusinessType, Category, Kind, Source
 
 # 10.1.4: respond within 30 minutes of acceptance; one more hour in the season's first 15 days.
 RESPONSE_WINDOW = timedelta(minutes=30)
@@ -35,6 +35,50 @@ CALLBACK_DAYS = 3
 # 9.1.4: a new connection is done in 1 day, 3 days with external works.
 CONNECTION_DAYS = 1
 CONNECTION_DAYS_WITH_EXTERNAL_WORKS = 3
+# 10.1.4 (办结条), 4.4: complaints, repairs and temperature tests are finished by the company's promise.
+PROMISED_KINDS = (Kind.COMPLAINT, Kind.REPAIR, Kind.TEMPERATURE_TEST)
+DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class Promises:
+    """The times the company promises (10.1.4 办结条, 4.4, 9.1.2), from the operator file.
+
+    ``completion_hours``: kind -> category (or "default") -> hours after acceptance;
+    ``business_days``: business type (or "default") -> calendar days after the application, for every
+    business request but a new connection, whose days the standard sets (9.1.4);
+    ``decision_days``: 9.1.2, whether an application is accepted;
+    ``repeat_followup_days``: 10.1.7, the further call-back of a repeat complaint, in days after the first's due day.
+    """
+
+    completion_hours: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    business_days: Mapping[str, int] = field(default_factory=dict)
+    decision_days: int = 1
+    repeat_followup_days: int = 7
+
+    def completion(self, kind: Kind, category: Category) -> timedelta | None:
+        """The promised time to finish an order of this kind and category; None if none is promised."""
+        if kind not in PROMISED_KINDS:
+            return None
+        hours = self.completion_hours.get(kind.value, {})
+        found = hours.get(category.value, hours.get(DEFAULT))
+        return None if found is None else timedelta(hours=found)
+
+    def business(self, business_type: BusinessType | None) -> int | None:
+        """Calendar days to finish a business request other than a new connection."""
+        key = business_type.value if business_type else DEFAULT
+        return self.business_days.get(key, self.business_days.get(DEFAULT))
+
+    def missing(self) -> list[str]:
+        """The promises an operator file must make before going live."""
+        gaps = [
+            f"promises.completion_hours.{k.value}.default"
+            for k in PROMISED_KINDS
+            if DEFAULT not in self.completion_hours.get(k.value, {})
+        ]
+        if DEFAULT not in self.business_days:
+            gaps.append("business.completion_days.default")
+        return gaps
 
 
 @dataclass(frozen=True)
@@ -98,8 +142,8 @@ class OrderFacts:
     urgent: bool
     accepted_at: datetime
     appointment_at: datetime | None = None
-    external_works: bool = False
-    decision_days: int = 1  # 9.1.2: the company's promise, from operator configuration
+    external_works: bool = False  # 9.1.4: a new connection needing works outside the building
+    business_type: BusinessType | None = None
 
 
 def working_days_after(moment: datetime, days: int, calendar: WorkingCalendar) -> tuple[datetime, bool]:
@@ -127,7 +171,12 @@ def response_due_at(accepted_at: datetime, seasons: Sequence[HeatingSeason] = ()
     return accepted_at + RESPONSE_WINDOW
 
 
-def compute_deadlines(facts: OrderFacts, calendar: WorkingCalendar, seasons: Sequence[HeatingSeason] = ()) -> Deadlines:
+def compute_deadlines(
+    facts: OrderFacts,
+    calendar: WorkingCalendar,
+    seasons: Sequence[HeatingSeason] = (),
+    promises: Promises = Promises(),
+) -> Deadlines:
     """All deadlines of a new order."""
     accepted = aware(facts.accepted_at, "accepted_at")
     uncertain = False
@@ -157,9 +206,18 @@ def compute_deadlines(facts: OrderFacts, calendar: WorkingCalendar, seasons: Seq
                 uncertain |= not certain
     completion = decision = None
     if facts.kind == Kind.BUSINESS:
-        days = CONNECTION_DAYS_WITH_EXTERNAL_WORKS if facts.external_works else CONNECTION_DAYS
-        completion = calendar_days_after(accepted, days)
-        decision = calendar_days_after(accepted, facts.decision_days)
+        if facts.business_type == BusinessType.APPLY_CONNECTION:
+            # 9.1.4: a new connection is done in 1 day, or 3 with external works.
+            days: int | None = CONNECTION_DAYS_WITH_EXTERNAL_WORKS if facts.external_works else CONNECTION_DAYS
+        else:
+            days = promises.business(facts.business_type)  # 9.1.2: the company's promise
+        completion = calendar_days_after(accepted, days) if days else None
+        decision = calendar_days_after(accepted, max(promises.decision_days, 0))
+        if completion is not None and decision > completion:
+            decision = completion  # a request cannot be finished before it is decided
+    else:
+        promised = promises.completion(facts.kind, facts.category)
+        completion = accepted + promised if promised else None
     return Deadlines(
         response_due_at=response_due_at(accepted, seasons),
         handle_due_at=handle,
@@ -194,3 +252,38 @@ def extend_reply(
 def callback_due_at(completed_at: datetime) -> datetime:
     """10.1.6: the call-back is due by the end of the 3rd calendar day after completion."""
     return calendar_days_after(aware(completed_at, "completed_at"), CALLBACK_DAYS)
+
+
+@dataclass(frozen=True)
+class PlannedCallback:
+    """One call-back of a completed order: when it is due and whether it is made face to face."""
+
+    sequence: int
+    due_at: datetime
+    face_to_face: bool
+
+
+def callback_plan(
+    completed_at: datetime, repeat_complaint: bool, promises: Promises = Promises()
+) -> list[PlannedCallback]:
+    """10.1.6: one call-back within 3 days of the service. 10.1.7: a repeat complaint is called back more
+    (加大回访): the first face to face, within the same 3 days, and a further one by the company's
+    follow-up days after it, to see the problem stays solved."""
+    first = callback_due_at(completed_at)
+    plan = [PlannedCallback(1, first, face_to_face=repeat_complaint)]
+    if repeat_complaint:
+        plan.append(PlannedCallback(2, calendar_days_after(first, promises.repeat_followup_days), face_to_face=False))
+    return plan
+
+
+def reschedule(current_due: datetime | None, new_due: datetime, now: datetime, reason: str | None) -> datetime:
+    """10.1.4 (办结条): an order that cannot be finished in time gets a new time, with the reason, both told
+    to the resident. The new time lies ahead of now and after the time it replaces."""
+    new_due = aware(new_due, "promised_at")
+    if not (reason or "").strip():
+        raise DeadlineError("a new completion time comes with the reason it is needed (10.1.4)")
+    if new_due <= now:
+        raise DeadlineError("the new completion time must lie ahead")
+    if current_due is not None and new_due <= current_due:
+        raise DeadlineError("the new completion time must come after the one it replaces")
+    return new_due

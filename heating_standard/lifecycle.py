@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from heating_standard.orders import Code, Kind, Status
+from heating_standard.orders import BusinessType, Code, Kind, Status
 
 
 class Action(Code):
@@ -26,6 +26,9 @@ class Action(Code):
     CALLBACK = "callback"
     CLOSE = "close"
     CANCEL = "cancel"
+    RESCHEDULE = "reschedule"  # 10.1.4 (办结条): a new completion time, with the reason, told to the resident
+    MARK_UNREASONABLE = "mark_unreasonable"  # 14.4.4: not a reasonable complaint (with the reason)
+    MARK_REASONABLE = "mark_reasonable"  # undoes it
 
 
 OPEN_STATES = frozenset({Status.ACCEPTED, Status.RESPONDED, Status.DISPATCHED, Status.ARRIVED})
@@ -47,6 +50,8 @@ TRANSITIONS: dict[tuple[Action, Status], Status | None] = {
     (Action.RETURN, Status.ACCEPTED): Status.RETURNED,
     (Action.RETURN, Status.RESPONDED): Status.RETURNED,
     (Action.CALLBACK, Status.COMPLETED): Status.CALLED_BACK,
+    # 10.1.7: a repeat complaint has a further call-back after the first.
+    (Action.CALLBACK, Status.CALLED_BACK): None,
     (Action.CLOSE, Status.CALLED_BACK): Status.CLOSED,
     (Action.CLOSE, Status.RETURNED): Status.CLOSED,
     (Action.CLOSE, Status.CANCELLED): Status.CLOSED,
@@ -54,6 +59,12 @@ TRANSITIONS: dict[tuple[Action, Status], Status | None] = {
 for _state in OPEN_STATES:
     TRANSITIONS[(Action.EXTEND, _state)] = None
     TRANSITIONS[(Action.CANCEL, _state)] = Status.CANCELLED
+    TRANSITIONS[(Action.RESCHEDULE, _state)] = None
+# Whether a complaint is reasonable is judged at any time before it is cancelled; it moves nothing.
+for _state in Status:
+    if _state != Status.CANCELLED:
+        TRANSITIONS[(Action.MARK_UNREASONABLE, _state)] = None
+        TRANSITIONS[(Action.MARK_REASONABLE, _state)] = None
 
 # Which deadline each action meets. 10.2.3: a leak is "handled" once staff are on site; 9.1.2: a
 # business request is decided when staff respond (accept it) or cancel it (refuse it, with the reason).
@@ -66,10 +77,24 @@ DEADLINE_LABELS: dict[str, tuple[str, str]] = {
     "return": ("回退", "10.1.3"),
     "reply": ("答复热线", "10.1.4"),
     "decision": ("业务受理答复", "9.1.2"),
-    "completion": ("业务办结", "9.1.4"),
+    "completion": ("承诺办结", "10.1.4（办结条）"),
     "callback": ("回访", "10.1.6"),
 }
 DEADLINE_NAMES = tuple(DEADLINE_LABELS)
+
+
+def deadline_label(
+    name: str, kind: Kind | str | None = None, business_type: BusinessType | str | None = None
+) -> tuple[str, str]:
+    """A deadline's words and clause for staff. A business request's completion is the standard's own
+    for a new connection (9.1.4) and the company's promise for the others (9.1.2)."""
+    if name == "completion" and kind == Kind.BUSINESS:
+        if business_type == BusinessType.APPLY_CONNECTION:
+            return ("报装办结", "9.1.4")
+        return ("业务办结", "9.1.2")
+    return DEADLINE_LABELS.get(name, (name, ""))
+
+
 MEETS: dict[Action, tuple[str, ...]] = {
     Action.RESPOND: ("response", "return", "decision"),
     Action.ARRIVE: ("arrival", "handle"),
@@ -88,6 +113,37 @@ WORK_STEPS = frozenset({Action.DISPATCH, Action.ARRIVE, Action.COMPLETE})
 ON_SITE_KINDS = frozenset({Kind.REPAIR, Kind.TEMPERATURE_TEST})
 
 
+# What each action must record, and why: (field, reason for staff). A field named here must be given.
+REQUIRED_FIELDS: dict[Action, tuple[tuple[str, str], ...]] = {
+    Action.DISPATCH: (("technician", "dispatch names the technician sent (10.2.5)"),),
+    Action.QUOTE: (("quote_items", "a quote lists its items, prices and materials (10.2.2)"),),
+    Action.RETURN: (("note", "a return records the contact with the resident (10.1.3)"),),
+    Action.EXTEND: (
+        ("working_days", "an extension gives working_days and a reason (10.1.4)"),
+        ("reason", "an extension gives working_days and a reason (10.1.4)"),
+    ),
+    Action.RESCHEDULE: (
+        ("promised_at", "a new completion time is given with the reason, both told to the resident (10.1.4)"),
+        ("reason", "a new completion time is given with the reason, both told to the resident (10.1.4)"),
+    ),
+    Action.MARK_UNREASONABLE: (("reason", "a complaint is marked unreasonable with the reason (14.4.4)"),),
+    Action.CALLBACK: tuple(
+        (name, "a call-back records method, process and result satisfaction (14.4.4, 14.4.5)")
+        for name in ("method", "process_satisfied", "result_satisfied")
+    ),
+}
+# 10.2.5, 10.3: a temperature test is completed with the temperature measured (5.4.6).
+TEMPERATURE_FIELD = ("measured_temperature", "a temperature test records the measured temperature")
+
+
+def missing_field(action: Action, kind: Kind, given: set[str]) -> tuple[str, str] | None:
+    """The first field ``action`` needs and ``given`` lacks, with the reason; None when all are there."""
+    needed = list(REQUIRED_FIELDS.get(action, ()))
+    if action == Action.COMPLETE and kind == Kind.TEMPERATURE_TEST:
+        needed.append(TEMPERATURE_FIELD)
+    return next((item for item in needed if item[0] not in given), None)
+
+
 class TransitionRefused(Exception):
     """The action is not allowed now; ``reason`` says why, in words for staff."""
 
@@ -103,6 +159,9 @@ class OrderState:
     status: Status
     kind: Kind
     quote_pending: bool = False  # a quote exists and the resident has not confirmed it
+    callbacks_pending: int = 0  # call-backs planned and not yet made (10.1.6, 10.1.7)
+    reasonable: bool = True  # a complaint staff have not marked unreasonable (14.4.4)
+    completion_due: bool = False  # the order has a completion time that can be moved (10.1.4)
 
 
 def next_status(state: OrderState, action: Action) -> Status:
@@ -121,8 +180,17 @@ def next_status(state: OrderState, action: Action) -> Status:
         raise TransitionRefused("the resident has not confirmed the quote of this paid repair (10.2.2)")
     if action == Action.CONFIRM_QUOTE and not state.quote_pending:
         raise TransitionRefused("there is no quote waiting for the resident's confirmation")
-    if action == Action.CONFIRM_QUOTE and not state.quote_pending:
-        raise TransitionRefused("there is no quote waiting for confirmation")
+    if action == Action.CALLBACK and state.callbacks_pending <= 0:
+        raise TransitionRefused("every planned call-back of this order is made")
+    if action == Action.CLOSE and state.status == Status.CALLED_BACK and state.callbacks_pending > 0:
+        raise TransitionRefused("a further call-back of this repeat complaint is still to be made (10.1.7)")
+    if action == Action.RESCHEDULE and not state.completion_due:
+        raise TransitionRefused("this order has no completion time to move")
+    if action in (Action.MARK_UNREASONABLE, Action.MARK_REASONABLE):
+        if state.kind != Kind.COMPLAINT:
+            raise TransitionRefused("only a complaint is judged reasonable or not (14.4.4)")
+        if state.reasonable == (action == Action.MARK_REASONABLE):
+            raise TransitionRefused(f"the complaint is {'reasonable' if state.reasonable else 'unreasonable'} already")
     target = TRANSITIONS[key]
     return state.status if target is None else target
 

@@ -98,3 +98,25 @@ def quote_notice(number: str, items: list[dict[str, object]], total: str) -> str
         lines.append(f"· {item['item']}{material} ×{item['quantity']}，单价 {item['price']} 元")
     lines.append(f"合计 {total} 元。依据《威海市城镇供热服务规范》10.2.2，维修前须经您确认。")
     return "\n".join(lines)
+
+
+REASON_MAX_CHARS = 100
+# 3.6: the causes that are the company's own accidents; the others (power, water, a third party's
+# works) stop the heat without being the company's accident and stay out of the accident rate S.
+COMPANY_ACCIDENT_CAUSES = frozenset({"pipe_burst", "station_failure", "heat_source_failure", "other_emergency"})
+
+
+def is_company_accident(cause_code: str | None) -> bool:
+    """Whether an outage counts in the accident rate (14.4.1, 3.6). An outage recorded without a cause
+    code counts: the rate is not flattered by a missing field."""
+    return cause_code is None or cause_code in COMPANY_ACCIDENT_CAUSES
+
+
+def reschedule_notice(number: str, reason: str, promised_at: datetime) -> str:
+    """10.1.4 (办结条): the resident is told why the order cannot be finished in time, and the new time."""
+    words = check_words("reason", reason, REASON_MAX_CHARS)
+    when = promised_at.astimezone(LOCAL_TZ).strftime("%m月%d日%H:%M")
+    return (
+        f"【办结时间调整】您的工单 {number} 未能在承诺时间内办结，原因：{words}。"
+        f"我们将于{when}前办结，给您带来不便，敬请谅解。"
+    )

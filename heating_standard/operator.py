@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 
 from heating_standard.calendar import WorkingCalendar, YearSchedule
-from heating_standard.deadlines import HeatingSeason
+from heating_standard.deadlines import DEFAULT, HeatingSeason, Promises
+from heating_standard.orders import BusinessType, Category, Kind
 
 SAMPLE_NAME = "operator.sample.yml"
 LOCAL_NAME = "operator.yml"
@@ -39,11 +40,6 @@ class Escalation:
 
 
 @dataclass(frozen=True)
-class Business:
-    decision_days: int = 1  # 9.1.2 leaves the promise to the company
-
-
-@dataclass(frozen=True)
 class OperatorFile:
     """The validated operator file."""
 
@@ -53,7 +49,7 @@ class OperatorFile:
     heating_seasons: tuple[HeatingSeason, ...] = ()
     calendar_overrides: Mapping[int, YearSchedule] = field(default_factory=dict)
     escalation: Escalation = field(default_factory=Escalation)
-    business: Business = field(default_factory=Business)
+    promises: Promises = field(default_factory=Promises)
     # What the bot tells residents (hotline, halls, prices ...), as written in the file.
     service: Mapping[str, Any] = field(default_factory=dict)
 
@@ -88,10 +84,7 @@ def parse(text: str, source: str, is_sample: bool) -> OperatorFile:
     share = escalation.get("reminder_share", 0.8)
     if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 < share < 1:
         raise OperatorFileError(f"{source}: escalation.reminder_share must lie between 0 and 1")
-    business = _mapping(raw, "business")
-    days = business.get("decision_days", 1)
-    if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 30:
-        raise OperatorFileError(f"{source}: business.decision_days must be a whole number from 0 to 30")
+    promises = _promises(_mapping(raw, "promises"), source)
     return OperatorFile(
         source=source,
         is_sample=is_sample,
@@ -99,8 +92,54 @@ def parse(text: str, source: str, is_sample: bool) -> OperatorFile:
         heating_seasons=tuple(_seasons(raw.get("heating_seasons"), source)),
         calendar_overrides=_overrides(raw.get("calendar_overrides"), source),
         escalation=Escalation(float(share)),
-        business=Business(days),
+        promises=promises,
         service=_mapping(raw, "service"),
+    )
+
+
+def _whole(value: Any, name: str, low: int, high: int, source: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise OperatorFileError(f"{source}: {name} must be a whole number from {low} to {high}")
+    return value
+
+
+def _promises(raw: Mapping[str, Any], source: str) -> Promises:
+    """The company's promised times: completion by kind and category (10.1.4 办结条), business requests
+    (9.1.2; a new connection's days are the standard's, 9.1.4) and repeat-complaint follow-ups (10.1.7)."""
+    hours: dict[str, dict[str, float]] = {}
+    found = raw.get("completion_hours") or {}
+    if not isinstance(found, Mapping):
+        raise OperatorFileError(f"{source}: promises.completion_hours must map kinds to hours")
+    kinds = {k.value for k in (Kind.COMPLAINT, Kind.REPAIR, Kind.TEMPERATURE_TEST)}
+    categories = {c.value for c in Category} | {DEFAULT}
+    for kind, by_category in found.items():
+        if kind not in kinds or not isinstance(by_category, Mapping):
+            raise OperatorFileError(
+                f"{source}: promises.completion_hours.{kind}: one of {', '.join(sorted(kinds))}, "
+                "mapping categories to hours"
+            )
+        for category, value in by_category.items():
+            name = f"promises.completion_hours.{kind}.{category}"
+            if category not in categories:
+                raise OperatorFileError(f"{source}: {name}: not a category ({', '.join(sorted(categories))})")
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= 24 * 60:
+                raise OperatorFileError(f"{source}: {name} must be hours, more than 0 and at most 1440")
+            hours.setdefault(kind, {})[category] = float(value)
+    business = raw.get("business_completion_days") or {}
+    types = {t.value for t in BusinessType if t != BusinessType.APPLY_CONNECTION} | {DEFAULT}
+    if not isinstance(business, Mapping) or not set(business) <= types:
+        raise OperatorFileError(
+            f"{source}: promises.business_completion_days maps {', '.join(sorted(types))} to days "
+            "(a new connection's days are set by 9.1.4)"
+        )
+    days = {key: _whole(v, f"promises.business_completion_days.{key}", 1, 90, source) for key, v in business.items()}
+    return Promises(
+        completion_hours=hours,
+        business_days=days,
+        decision_days=_whole(raw.get("business_decision_days", 1), "promises.business_decision_days", 0, 30, source),
+        repeat_followup_days=_whole(
+            raw.get("repeat_complaint_followup_days", 7), "promises.repeat_complaint_followup_days", 1, 60, source
+        ),
     )
 
 

@@ -36,6 +36,16 @@ class Category(Code):
     OTHER = "other"
 
 
+class BusinessType(Code):
+    """What a business request (9.1) is for."""
+
+    APPLY_CONNECTION = "apply_connection"  # 报装: 1 or 3 days (9.1.4)
+    STOP_HEATING = "stop_heating"  # 报停 (9.1.8)
+    RESUME_HEATING = "resume_heating"  # 复热 (9.1.8)
+    TRANSFER = "transfer"  # 过户: the company's own business (9.1.1), not named in 9.1.8
+    AREA_CHANGE = "area_change"  # 增、减 heated area (9.1.8)
+
+
 class Source(Code):
     """Where the order came from (10.1.3 sets return and reply deadlines by source)."""
 

@@ -19,7 +19,7 @@ from api.routes.work_orders import shown
 from api.schemas import ActionRequest, WorkOrderFilter
 from api.services import media, work_orders
 from api.services.principals import SUPERVISOR_ROLES
-from heating_standard.lifecycle import DEADLINE_LABELS, Action, allowed_actions
+from heating_standard.lifecycle import Action, allowed_actions, deadline_label
 from heating_standard.orders import Category, Kind, Source, Status
 
 router = APIRouter()
@@ -60,16 +60,19 @@ def open_deadlines(desk: Desk, order_ids: list[int]) -> dict[int, list[dict[str,
     found: dict[int, list[dict[str, Any]]] = {oid: [] for oid in order_ids}
     if not order_ids:
         return found
-    rows = desk.session.scalars(
-        select(Deadline).where(Deadline.order_id.in_(order_ids), Deadline.met_at.is_(None)).order_by(Deadline.due_at)
+    rows = desk.session.execute(
+        select(Deadline, WorkOrder.kind, WorkOrder.business_type)
+        .join(WorkOrder, WorkOrder.id == Deadline.order_id)
+        .where(Deadline.order_id.in_(order_ids), Deadline.met_at.is_(None))
+        .order_by(Deadline.due_at)
     )
-    for row in rows:
-        found[row.order_id].append(deadline_view(desk.now, row))
+    for row, kind, business_type in rows:
+        found[row.order_id].append(deadline_view(desk.now, row, kind, business_type))
     return found
 
 
-def deadline_view(now: datetime, row: Deadline) -> dict[str, Any]:
-    label, clause = DEADLINE_LABELS.get(row.name, (row.name, ""))
+def deadline_view(now: datetime, row: Deadline, kind: str, business_type: str | None) -> dict[str, Any]:
+    label, clause = deadline_label(row.name, kind, business_type)
     left = (row.due_at - now).total_seconds()
     state = "overdue" if left < 0 else ("soon" if left < DUE_SOON.total_seconds() else "ok")
     return {
@@ -113,7 +116,7 @@ def _order_context(desk: Desk, order_id: int) -> dict[str, Any]:
         "order": order,
         "forwarded_by": forwarded_by,
         "photos": media.for_order(desk.session, order.id),
-        "deadlines": [deadline_view(desk.now, d) for d in deadlines],
+        "deadlines": [deadline_view(desk.now, d, order.kind, order.business_type) for d in deadlines],
         "events": order.events,
         "actions": actions,
         "labels": labels,
@@ -156,8 +159,9 @@ def action_request(action: Action, form: dict[str, str]) -> ActionRequest:
     for field in ("note", "technician", "result", "reason", "method", "backdate_reason"):
         if form.get(field, "").strip():
             body[field] = form[field].strip()
-    if form.get("at"):
-        body["at"] = local_input(form["at"])
+    for moment in ("at", "promised_at"):
+        if form.get(moment):
+            body[moment] = local_input(form[moment])
     if form.get("working_days"):
         body["working_days"] = form["working_days"]
     if form.get("measured_temperature"):

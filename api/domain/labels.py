@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from heating_standard.lifecycle import Action
-from heating_standard.orders import Category, Kind, Source, Status
+from heating_standard.orders import BusinessType, Category, Kind, Source, Status
 
 KINDS = {
     Kind.COMPLAINT: "投诉",
@@ -20,6 +20,13 @@ CATEGORIES = {
     Category.BILLING: "收费",
     Category.SERVICE: "服务",
     Category.OTHER: "其他",
+}
+BUSINESS_TYPES = {
+    BusinessType.APPLY_CONNECTION: "报装",
+    BusinessType.STOP_HEATING: "报停",
+    BusinessType.RESUME_HEATING: "复热",
+    BusinessType.TRANSFER: "过户",
+    BusinessType.AREA_CHANGE: "面积变更",
 }
 SOURCES = {
     Source.WECHAT: "微信公众号",
@@ -55,6 +62,9 @@ ACTIONS = {
     Action.CALLBACK: "记录回访",
     Action.CLOSE: "关闭",
     Action.CANCEL: "撤销",
+    Action.RESCHEDULE: "调整办结时间（告知居民）",
+    Action.MARK_UNREASONABLE: "认定为不合理投诉",
+    Action.MARK_REASONABLE: "恢复为合理投诉",
 }
 EVENTS = {
     **{a.value: w for a, w in ACTIONS.items()},

@@ -33,6 +33,15 @@ def send_survey(session: Session, task_id: int, bot: BotClient, now: datetime, a
         raise NotFound(f"call-back task {task_id} does not exist")
     if task.done_at is not None:
         raise Conflict("this call-back is done", code="transition_not_allowed")
+    if task.face_to_face_required:
+        raise Conflict("a repeat complaint is called back face to face first (10.1.7)", code="face_to_face")
+    earlier = session.scalar(
+        select(func.count()).where(
+            CallbackTask.order_id == task.order_id, CallbackTask.done_at.is_(None), CallbackTask.sequence < task.sequence
+        )
+    )
+    if earlier:
+        raise Conflict("an earlier call-back of this order is still to be made", code="transition_not_allowed")
     order = session.get(WorkOrder, task.order_id)
     assert order is not None
     if not order.resident_openid:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from api.models import Deadline, Notification, WorkOrder
 from api.services.outbound import BotClient, DeliveryFailed, WebhookNotifier
-from heating_standard.lifecycle import DEADLINE_LABELS
+from heating_standard.lifecycle import deadline_label
 from heating_standard.localtime import LOCAL_TZ
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def _notify_staff(session: Session, deadline: Deadline, kind: str, now: datetime
     """One reminder or breach of ``deadline`` for staff, unless it exists; True when created."""
     order = session.get(WorkOrder, deadline.order_id)
     assert order is not None
-    words = DEADLINE_LABELS.get(deadline.name, (deadline.name, ""))[0]
+    words = deadline_label(deadline.name, order.kind, order.business_type)[0]
     due = _local(deadline.due_at)
     message = (
         f"工单 {order.number} 已超过{words}时限（{due}）"

@@ -31,7 +31,15 @@ from api.services.scheduler import add_once
 from heating_standard import deadlines as rules
 from heating_standard import notices
 from heating_standard.addresses import parse_address
-from heating_standard.lifecycle import DEADLINE_NAMES, MEETS, Action, OrderState, TransitionRefused, next_status
+from heating_standard.lifecycle import (
+    DEADLINE_NAMES,
+    MEETS,
+    Action,
+    OrderState,
+    TransitionRefused,
+    missing_field,
+    next_status,
+)
 from heating_standard.localtime import local_date
 from heating_standard.operator import OperatorFile
 from heating_standard.orders import (
@@ -87,6 +95,10 @@ ACTION_OWNERS: dict[Action, frozenset[Role]] = {
     Action.CANCEL: SUPERVISOR_ROLES,
     Action.CONFIRM_QUOTE: STAFF_ROLES | {Role.MACHINE},
     Action.CALLBACK: STAFF_ROLES | {Role.MACHINE},
+    Action.RESCHEDULE: STAFF_ROLES,
+    # 14.4.4: whether a complaint counts in T is a supervisor's judgement, with the reason.
+    Action.MARK_UNREASONABLE: SUPERVISOR_ROLES,
+    Action.MARK_REASONABLE: SUPERVISOR_ROLES,
 }
 
 
@@ -136,10 +148,11 @@ def plan(data: WorkOrderCreate, ctx: Context) -> tuple[datetime, bool, rules.Dea
             accepted_at=accepted_at,
             appointment_at=data.appointment_at,
             external_works=data.external_works,
-            decision_days=ctx.config.business.decision_days,
+            business_type=data.business_type,
         ),
         ctx.config.calendar(),
         ctx.config.seasons(),
+        ctx.config.promises,
     )
     return accepted_at, urgent, deadlines
 
@@ -204,6 +217,7 @@ def create_work_order(
         forwarded_by_grid_worker_id=grid_worker.id if grid_worker else None,
         external_reference=data.external_reference,
         contact_name=data.contact_name,
+        business_type=data.business_type.value if data.business_type else None,
         accepted_at=accepted_at,
         appointment_at=data.appointment_at,
         response_due_at=deadlines.response_due_at,
@@ -363,6 +377,8 @@ def _new_deadline(order: WorkOrder, name: str, starts_at: datetime, share: float
 def _watch(session: Session, order: WorkOrder, name: str, starts_at: datetime, share: float) -> None:
     """Create or move the scheduler's record of one deadline of an existing ``order``."""
     due: datetime | None = getattr(order, f"{name}_due_at")
+    # One row per deadline name (the scheduler's watch); the history of what was met when is on the
+    # order's events and call-back tasks.
     existing = session.scalars(select(Deadline).where(Deadline.order_id == order.id, Deadline.name == name)).first()
     if due is None:
         if existing is not None:
@@ -371,10 +387,13 @@ def _watch(session: Session, order: WorkOrder, name: str, starts_at: datetime, s
     remind_at = _remind_at(starts_at, due, share)
     if existing is None:
         session.add(Deadline(order_id=order.id, name=name, starts_at=starts_at, due_at=due, remind_at=remind_at))
-    elif existing.due_at != due:
-        # A moved deadline (an extension) is watched afresh: a new reminder, a new breach.
+    elif existing.due_at != due or existing.met_at is not None:
+        # A moved deadline (an extension, a new completion time, a repeat complaint's further call-back) is
+        # watched afresh: a new reminder, a new breach.
+        existing.starts_at = starts_at
         existing.due_at = due
         existing.remind_at = remind_at
+        existing.met_at = None
         existing.reminded_at = None
         existing.breached_at = None
 
@@ -508,18 +527,20 @@ def perform_action(
         # Entered later than the window allows: deadlines and KPIs count the entry time.
         data.update(claimed_at=claimed.isoformat(), backdate_reason=request.backdate_reason)
 
+    given = {name for name, value in request.model_dump(exclude_none=True).items() if value not in ("", [])}
+    missing = missing_field(action, Kind(order.kind), given)
+    if missing is not None:
+        raise Unprocessable(*missing)
     if request.technician:
         data["technician"] = request.technician
     if action == Action.RESPOND:
         order.responded_at = at
     elif action == Action.DISPATCH:
-        if request.technician:
-            order.technician = request.technician
+        order.technician = request.technician
     elif action == Action.ARRIVE:
         order.arrived_at = at
     elif action == Action.QUOTE:
-        if not request.quote_items:
-            raise Unprocessable("quote_items", "a quote lists its items, prices and materials (10.2.2)")
+        assert request.quote_items is not None
         order.quote_items = [item.model_dump(mode="json") for item in request.quote_items]
         order.quote_total = sum((item.price * item.quantity for item in request.quote_items), Decimal(0))
         order.quote_confirmed_at = None
@@ -528,23 +549,25 @@ def perform_action(
     elif action == Action.CONFIRM_QUOTE:
         order.quote_confirmed_at = at
     elif action == Action.COMPLETE:
-        if Kind(order.kind) == Kind.TEMPERATURE_TEST and request.measured_temperature is None:
-            raise Unprocessable("measured_temperature", "a temperature test records the measured temperature")
         order.completed_at = at
         order.result = request.result or request.note
         order.measured_temperature = request.measured_temperature
-        order.callback_due_at = rules.callback_due_at(at)
-        _create_callback_task(session, order)
+        _plan_callbacks(session, order, at, ctx)
     elif action == Action.RETURN:
-        if not request.note:
-            raise Unprocessable("note", "a return records the contact with the resident (10.1.3)")
         if order.return_due_at is not None and at > order.return_due_at:
             data["late"] = True  # past its window (10.1.3): the monthly review counts it
     elif action == Action.EXTEND:
         _extend(order, request, ctx)
         data["working_days"] = request.working_days
+    elif action == Action.RESCHEDULE:
+        data.update(_reschedule(session, order, request, ctx))
+    elif action == Action.MARK_UNREASONABLE:
+        order.reasonable, order.unreasonable_reason = False, request.reason
+        data["reason"] = request.reason
+    elif action == Action.MARK_REASONABLE:
+        order.reasonable, order.unreasonable_reason = True, None
     elif action == Action.CALLBACK:
-        _record_callback(session, order, request, principal, at)
+        data["further_callback"] = _record_callback(session, order, request, principal, at)
         data.update(method=request.method, process_satisfied=request.process_satisfied)
         data["result_satisfied"] = request.result_satisfied
     elif action == Action.CLOSE:
@@ -556,10 +579,13 @@ def perform_action(
         ).first()
         if deadline is not None:
             deadline.met_at = at
-    if action == Action.COMPLETE:
-        _watch(session, order, "callback", at, ctx.config.escalation.reminder_share)
+    share = ctx.config.escalation.reminder_share
+    if action == Action.COMPLETE or data.get("further_callback"):
+        _watch(session, order, "callback", at, share)  # the first call-back, or a repeat's next one
     elif action == Action.EXTEND:
-        _watch(session, order, "reply", order.accepted_at, ctx.config.escalation.reminder_share)
+        _watch(session, order, "reply", order.accepted_at, share)
+    elif action == Action.RESCHEDULE:
+        _watch(session, order, "completion", ctx.now, share)
     from_status = order.status
     order.status = target.value
     order.updated_at = ctx.now
@@ -581,12 +607,21 @@ def perform_action(
     return order
 
 
-def order_state(order: WorkOrder) -> OrderState:
+def order_state(order: WorkOrder, session: Session | None = None) -> OrderState:
     """What the state machine needs to know about the order."""
+    session = session or Session.object_session(order)
+    pending = 0
+    if session is not None and order.status in (Status.COMPLETED, Status.CALLED_BACK):
+        tasks = session.scalars(select(CallbackTask.done_at).where(CallbackTask.order_id == order.id)).all()
+        # An order completed before call-back tasks existed still has its one call-back to make.
+        pending = sum(1 for done in tasks if done is None) if tasks else int(order.status == Status.COMPLETED)
     return OrderState(
         status=Status(order.status),
         kind=Kind(order.kind),
         quote_pending=order.quote_items is not None and order.quote_confirmed_at is None,
+        callbacks_pending=pending,
+        reasonable=order.reasonable is not False,
+        completion_due=order.completion_due_at is not None,
     )
 
 
@@ -626,8 +661,7 @@ def effective_time(claimed: datetime, principal: Principal, request: ActionReque
 
 
 def _extend(order: WorkOrder, request: ActionRequest, ctx: Context) -> None:
-    if request.working_days is None or not request.reason:
-        raise Unprocessable("working_days", "an extension gives working_days and a reason (10.1.4)")
+    assert request.working_days is not None and request.reason
     if order.reply_due_at is None:
         raise Conflict("this order has no reply deadline to extend", code="transition_not_allowed")
     try:
@@ -660,23 +694,67 @@ def _ask_resident_to_confirm(session: Session, order: WorkOrder, now: datetime) 
     )
 
 
-def _create_callback_task(session: Session, order: WorkOrder) -> None:
-    """10.1.6: every completed service gets a call-back; 10.1.7: face to face for a repeat."""
-    assert order.callback_due_at is not None
-    session.add(
-        CallbackTask(order_id=order.id, due_at=order.callback_due_at, face_to_face_required=order.repeat_complaint)
+def _reschedule(session: Session, order: WorkOrder, request: ActionRequest, ctx: Context) -> dict[str, Any]:
+    """10.1.4 (办结条): a new completion time with its reason; the resident is told both in WeChat."""
+    assert request.promised_at is not None and request.reason
+    previous = order.completion_due_at
+    try:
+        promised = rules.reschedule(previous, request.promised_at, ctx.now, request.reason)
+        message = notices.reschedule_notice(order.number or "", request.reason, promised)
+    except rules.DeadlineError as exc:
+        raise Unprocessable("promised_at", str(exc)) from None
+    except notices.NoticeRefused as exc:
+        raise Unprocessable("reason", f"the reason is sent to the resident: {exc.reason}") from None
+    order.completion_due_at = promised
+    late = previous is not None and ctx.now > previous
+    order.rescheduled_late = order.rescheduled_late or late
+    if order.resident_openid:
+        add_once(
+            session,
+            Notification(
+                kind="completion_rescheduled",
+                recipient_openid=order.resident_openid,
+                order_id=order.id,
+                dedup_key=f"reschedule:{order.id}:{promised.isoformat()}",
+                message=message,
+                created_at=ctx.now,
+                next_attempt_at=ctx.now,
+            ),
+        )
+    return {
+        "reason": request.reason,
+        "promised_at": promised.isoformat(),
+        "previous": previous.isoformat() if previous else None,
+        "late": late,
+        "resident_told": bool(order.resident_openid),
+    }
+
+
+def _plan_callbacks(session: Session, order: WorkOrder, completed_at: datetime, ctx: Context) -> None:
+    """10.1.6: every completed service gets a call-back; 10.1.7: a repeat complaint more, the first face
+    to face (the plan is heating_standard.deadlines.callback_plan)."""
+    plan = rules.callback_plan(completed_at, order.repeat_complaint, ctx.config.promises)
+    order.callback_due_at = plan[0].due_at
+    session.add_all(
+        CallbackTask(order_id=order.id, sequence=p.sequence, due_at=p.due_at, face_to_face_required=p.face_to_face)
+        for p in plan
     )
 
 
 def _record_callback(
     session: Session, order: WorkOrder, request: ActionRequest, principal: Principal, at: datetime
-) -> None:
-    task = session.scalars(select(CallbackTask).where(CallbackTask.order_id == order.id)).first()
-    if task is None:  # completed before call-back tasks existed
-        task = CallbackTask(order_id=order.id, due_at=order.callback_due_at or at)
-        session.add(task)
-    if request.method is None or request.process_satisfied is None or request.result_satisfied is None:
-        raise Unprocessable("method", "a call-back records method, process and result satisfaction (14.4.4, 14.4.5)")
+) -> bool:
+    """The earliest call-back still to make is made; the order's call-back deadline moves to the next.
+    True when a further call-back is due (10.1.7)."""
+    tasks = session.scalars(
+        select(CallbackTask)
+        .where(CallbackTask.order_id == order.id, CallbackTask.done_at.is_(None))
+        .order_by(CallbackTask.sequence)
+    ).all()
+    if not tasks:  # completed before call-back tasks existed
+        tasks = [CallbackTask(order_id=order.id, sequence=1, due_at=order.callback_due_at or at)]
+        session.add(tasks[0])
+    task = tasks[0]
     if task.face_to_face_required and request.method != "face_to_face" and not request.note:
         raise Unprocessable("method", "a repeat complaint is called back face to face, or the note says why not")
     task.done_at = at
@@ -685,6 +763,10 @@ def _record_callback(
     task.result_satisfied = request.result_satisfied
     task.note = request.note
     task.actor = principal.name
+    if len(tasks) > 1:
+        order.callback_due_at = tasks[1].due_at
+        return True
+    return False
 
 
 def _by_idempotency_key(session: Session, key: str) -> WorkOrder | None:

@@ -201,11 +201,25 @@ def auth() -> dict[str, str]:
 PASSWORD = "correct horse 1"
 
 
+# What a step must record that the tests do not vary (a dispatch names its technician, 10.2.5).
+STEP_BODIES: dict[str, dict[str, Any]] = {"dispatch": {"technician": "王师傅"}}
+
+
+def act(client: TestClient, who: dict[str, str], order_id: int, action: str, **body: object) -> httpx.Response:
+    """One action on an order, with the body given (None when empty), as a client sends it."""
+    return client.post(f"/api/v1/work-orders/{order_id}/actions/{action}", json=body or None, headers=who)
+
+
 def act_ok(client: TestClient, who: dict[str, str], order_id: int, *actions: str) -> None:
-    """Apply the actions to the order in turn (empty bodies); each must succeed."""
+    """Apply the actions to the order in turn (with STEP_BODIES); each must succeed."""
     for action in actions:
-        done = client.post(f"/api/v1/work-orders/{order_id}/actions/{action}", json={}, headers=who)
+        done = act(client, who, order_id, action, **STEP_BODIES.get(action, {}))
         assert done.status_code == 200, done.text
+
+
+def to_site(client: TestClient, who: dict[str, str], order_id: int) -> None:
+    """Respond, dispatch and arrive: staff are on site."""
+    act_ok(client, who, order_id, "respond", "dispatch", "arrive")
 
 
 def add_staff_user(client: TestClient, username: str, role: str, password: str = PASSWORD) -> None:

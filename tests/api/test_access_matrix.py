@@ -70,6 +70,9 @@ ACTIONS: dict[str, set[str]] = {
     "cancel": SUPERVISORS,
     "confirm_quote": {MACHINE},
     "callback": EVERYONE,
+    "reschedule": STAFF,
+    "mark_unreasonable": SUPERVISORS,
+    "mark_reasonable": SUPERVISORS,
 }
 
 PUBLIC = {("POST", "/api/v1/auth/login")}

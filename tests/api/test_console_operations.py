@@ -28,9 +28,10 @@ def test_call_backs_due_today_and_overdue_with_repeat_complaints_face_to_face(
     act_ok(client, agent, first["id"], "respond", "complete")
     act_ok(client, agent, second["id"], "respond", "complete")
     b = browser("agent")
-    # Completed 12-10 10:00 Beijing: due 12-13 23:59:59, so not yet due today.
+    # Completed 12-10 10:00 Beijing: due 12-13 23:59:59, so not yet due today; the repeat complaint has
+    # a further call-back 7 days after its first (the sample's promises.repeat_complaint_followup_days).
     page = b.get("/console/callbacks").text
-    assert "今天没有到期的回访" in page and "另有 2 个回访" in page
+    assert "今天没有到期的回访" in page and "另有 3 个回访" in page
     clock.advance(days=3)  # the morning's session has expired: log in again, as staff would
     b = browser("agent")
     page = b.get("/console/callbacks").text

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import FixedClock
+from tests.api.conftest import FixedClock, act, to_site
 
 ORDERS = "/api/v1/work-orders"
 LEAK = {
@@ -27,9 +27,6 @@ def create(client: TestClient, auth: dict, **fields: object) -> dict:
     return resp.json()
 
 
-def act(client: TestClient, headers: dict, order_id: int, action: str, **body: object) -> object:
-    return client.post(f"{ORDERS}/{order_id}/actions/{action}", json=body or None, headers=headers)
-
 
 def test_leak_repair_runs_its_whole_course_and_every_step_is_audited(
     client: TestClient, auth: dict, clock: FixedClock, staff: Callable
@@ -44,7 +41,7 @@ def test_leak_repair_runs_its_whole_course_and_every_step_is_audited(
 
     clock.advance(minutes=5)
     assert act(client, agent, order["id"], "respond", note="已电话联系住户").status_code == 200
-    assert act(client, agent, order["id"], "dispatch", note="派维修班组").status_code == 200
+    assert act(client, agent, order["id"], "dispatch", technician="王师傅", note="派维修班组").status_code == 200
     clock.advance(minutes=20)
     arrived = act(client, agent, order["id"], "arrive").json()
     assert arrived["status"] == "arrived"
@@ -88,8 +85,7 @@ def test_repair_cannot_be_completed_without_going_on_site(client: TestClient, au
 
 def test_paid_repair_quote_must_be_confirmed_before_completion(client: TestClient, auth: dict, agent: dict) -> None:
     order = create(client, auth, category="equipment")
-    for step in ("respond", "dispatch", "arrive"):
-        act(client, agent, order["id"], step)
+    to_site(client, agent, order["id"])
     quoted = act(
         client,
         agent,
@@ -165,16 +161,34 @@ def test_repeat_complaint_is_flagged_and_called_back_face_to_face(client: TestCl
     )
     assert by_phone.status_code == 422  # 10.1.7
     tasks = client.get("/api/v1/callbacks?status=open", headers=agent).json()["items"]
-    assert [t["face_to_face_required"] for t in tasks if t["order_id"] == second["id"]] == [True]
+    # 10.1.7 加大回访: face to face within 3 days, then a further call-back 7 days later (sample promise)
+    mine = sorted((t for t in tasks if t["order_id"] == second["id"]), key=lambda t: t["due_at"])
+    assert [(t["face_to_face_required"], t["due_at"]) for t in mine] == [
+        (True, "2026-12-13T15:59:59Z"),
+        (False, "2026-12-20T15:59:59Z"),
+    ]
     face = act(
         client, agent, second["id"], "callback", method="face_to_face", process_satisfied=True, result_satisfied=False
     )
-    assert face.json()["status"] == "called_back"
+    assert face.json()["status"] == "called_back" and face.json()["callback_due_at"] == "2026-12-20T15:59:59Z"
+    early_close = act(client, agent, second["id"], "close")
+    assert early_close.status_code == 409 and "10.1.7" in early_close.json()["message"]
+    again = act(client, agent, second["id"], "callback", method="phone", process_satisfied=True, result_satisfied=True)
+    assert again.status_code == 200 and again.json()["next_due_at"] is None
+    assert act(client, agent, second["id"], "close").json()["status"] == "closed"
+    assert act(client, agent, second["id"], "callback", method="phone").status_code in (409, 422)
 
 
 def test_business_request_is_decided_when_accepted(client: TestClient, auth: dict, agent: dict) -> None:
     order = create(
-        client, auth, kind="business", category="other", source="counter", description="申请报停", external_works=False
+        client,
+        auth,
+        kind="business",
+        category="other",
+        source="counter",
+        description="申请报装",
+        business_type="apply_connection",
+        external_works=False,
     )
     # sample operator file: decision within 1 day; 9.1.4: done within 1 day without external works
     assert order["decision_due_at"] == "2026-12-11T15:59:59Z"
@@ -257,7 +271,8 @@ def test_list_filters_by_resident_status_source_and_overdue(
     # the bot reads one resident's orders, never the whole list
     assert client.get(ORDERS, params={"status": "accepted"}, headers=auth).status_code == 422
     soon = client.get(ORDERS, params={"due_before": "2026-12-31T00:00:00+08:00"}, headers=agent).json()
-    assert {o["id"] for o in soon["items"]} == {other["id"], hotline["id"]}
+    # the responded complaint still has its promised completion (10.1.4 办结条) ahead
+    assert {o["id"] for o in soon["items"]} == {mine["id"], other["id"], hotline["id"]}
 
 
 def test_known_resident_is_remembered_by_openid(client: TestClient, auth: dict) -> None:

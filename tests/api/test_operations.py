@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from api.main import run_scheduler_once
-from tests.api.conftest import FakeOutbound, FixedClock
+from tests.api.conftest import FakeOutbound, FixedClock, to_site
 
 ORDERS = "/api/v1/work-orders"
 
@@ -161,8 +161,7 @@ def test_kpis_follow_the_formulas_of_14_4(client: TestClient, auth: dict, agent:
     act(slow["id"], "respond")  # late: 40 minutes
     for temperature in (18.0, 19.5, 17.2, 20.0):
         test = order(kind="temperature_test", category="room_temperature")
-        for step in ("respond", "dispatch", "arrive"):
-            act(test["id"], step)
+        to_site(client, agent, test["id"])
         act(test["id"], "complete", measured_temperature=temperature)
     for i, (process, result) in enumerate(((True, True), (True, False), (False, True), (True, True))):
         complaint = order(kind="complaint", category="service", resident_openid=f"oKPI{i}")

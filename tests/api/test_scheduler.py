@@ -146,7 +146,9 @@ def test_extension_rearms_the_reply_reminder(
     client.post(f"{ORDERS}/{order['id']}/actions/respond", headers=agent)
     clock.advance(days=6.5)  # reply due Thu 17 Dec 23:59; 80 % of the window is 6.1 days in
     run_scheduler_once(client.app)
-    assert [(n["kind"], n["deadline_name"]) for n in notifications(client, auth)] == [("reminder", "reply")]
+    # the 72-hour completion promise (sample operator file) has its own reminder and breach by now
+    replies = [n["kind"] for n in notifications(client, auth) if n["deadline_name"] == "reply"]
+    assert replies == ["reminder"]
     supervisor = staff("supervisor")  # logs in now: sessions last 12 hours
     extended = client.post(
         f"{ORDERS}/{order['id']}/actions/extend", json={"working_days": 10, "reason": "复杂"}, headers=supervisor
@@ -154,8 +156,8 @@ def test_extension_rearms_the_reply_reminder(
     assert extended.json()["reply_due_at"] == "2026-12-31T15:59:59Z"
     clock.advance(days=12)
     run_scheduler_once(client.app)
-    kinds = [(n["kind"], n["deadline_name"]) for n in notifications(client, auth)]
-    assert kinds == [("reminder", "reply"), ("reminder", "reply")]
+    kinds = [n["kind"] for n in notifications(client, auth) if n["deadline_name"] == "reply"]
+    assert kinds == ["reminder", "reminder"]
 
 
 def test_an_urgent_hotline_order_is_not_breached_at_the_first_scan(

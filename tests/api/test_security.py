@@ -22,7 +22,7 @@ from api.operator_config import SAMPLE_PATH
 from api.schemas import WorkOrderCreate
 from api.services import staff as staff_service
 from api.services import work_orders
-from tests.api.conftest import FakeOutbound, FixedClock, add_staff_user
+from tests.api.conftest import FakeOutbound, FixedClock, act, add_staff_user, to_site
 
 ORDERS = "/api/v1/work-orders"
 REPAIR = {
@@ -41,9 +41,6 @@ def create(client: TestClient, headers: dict, **fields: object) -> dict:
     assert resp.status_code == 201, resp.text
     return resp.json()
 
-
-def act(client: TestClient, headers: dict, order_id: int, action: str, **body: object):  # type: ignore[no-untyped-def]
-    return client.post(f"{ORDERS}/{order_id}/actions/{action}", json=body or None, headers=headers)
 
 
 # --- idempotency keys ------------------------------------------------------------------------------
@@ -381,8 +378,7 @@ def test_a_quote_is_sent_to_the_wechat_resident_who_alone_confirms_it(
     client: TestClient, auth: dict, agent: dict, outbound: FakeOutbound
 ) -> None:
     order = create(client, auth)
-    for step in ("respond", "dispatch", "arrive"):
-        act(client, agent, order["id"], step)
+    to_site(client, agent, order["id"])
     items = [{"item": "更换暖气阀门", "material": "DN20铜阀", "quantity": 2, "price": "45.50"}]
     assert act(client, agent, order["id"], "quote", quote_items=items).status_code == 200
     run_scheduler_once(client.app)
@@ -402,8 +398,7 @@ def test_staff_record_the_paper_confirmation_of_a_resident_without_wechat(
     client: TestClient, auth: dict, agent: dict
 ) -> None:
     order = create(client, auth, resident_openid=None, source="phone")
-    for step in ("respond", "dispatch", "arrive"):
-        act(client, agent, order["id"], step)
+    to_site(client, agent, order["id"])
     act(client, agent, order["id"], "quote", quote_items=[{"item": "更换排气阀", "quantity": 1, "price": "20"}])
     without_note = act(client, agent, order["id"], "confirm_quote")
     assert without_note.status_code == 422 and without_note.json()["field"] == "note"

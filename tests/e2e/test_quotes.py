@@ -25,8 +25,8 @@ def test_the_resident_confirms_a_quote_on_the_phone(running_stack: dict[str, str
     }
     created = httpx.post(env["API_URL"] + "/api/v1/work-orders", json=order, headers=machine).json()
     url = env["API_URL"] + f"/api/v1/work-orders/{created['id']}"
-    for step in ("respond", "dispatch", "arrive"):
-        assert httpx.post(f"{url}/actions/{step}", headers=staff).status_code == 200
+    for step, body in (("respond", {}), ("dispatch", {"technician": "王师傅"}), ("arrive", {})):
+        assert httpx.post(f"{url}/actions/{step}", json=body, headers=staff).status_code == 200
     items = [{"item": "更换暖气阀门", "material": "DN20铜阀", "quantity": 1, "price": "45.50"}]
     assert httpx.post(f"{url}/actions/quote", json={"quote_items": items}, headers=staff).status_code == 200
     shown = eventually(lambda: [m for m in inbox(env, openid) if "【维修报价】" in m["text"]], bool)

@@ -14,12 +14,13 @@ from heating_standard.deadlines import (
     DeadlineError,
     HeatingSeason,
     OrderFacts,
+    Promises,
     callback_due_at,
     compute_deadlines,
     extend_reply,
     response_due_at,
 )
-from heating_standard.orders import Category, Kind, Source
+from heating_standard.orders import BusinessType, Category, Kind, Source
 
 SH = ZoneInfo("Asia/Shanghai")
 CALENDAR = WorkingCalendar()
@@ -189,20 +190,43 @@ def test_repair_with_appointment_arrives_by_the_appointment() -> None:
     assert compute_deadlines(facts, CALENDAR).arrival_due_at == appointment
 
 
-@pytest.mark.parametrize(("external_works", "due"), [(False, end_of(2026, 12, 12)), (True, end_of(2026, 12, 14))])
-def test_new_connection_completion_days(external_works: bool, due: datetime) -> None:
+PROMISES = Promises(business_days={"default": 5, "stop_heating": 3}, decision_days=2)
+
+
+@pytest.mark.parametrize(
+    ("business_type", "external_works", "completion", "decision"),
+    [
+        # 9.1.4: a new connection takes 1 day, 3 with external works; decided with it at the latest
+        (BusinessType.APPLY_CONNECTION, False, end_of(2026, 12, 12), end_of(2026, 12, 12)),
+        (BusinessType.APPLY_CONNECTION, True, end_of(2026, 12, 14), end_of(2026, 12, 13)),
+        # 9.1.2: the others by the company's promise, by type or its default
+        (BusinessType.STOP_HEATING, False, end_of(2026, 12, 14), end_of(2026, 12, 13)),
+        (BusinessType.TRANSFER, False, end_of(2026, 12, 16), end_of(2026, 12, 13)),
+        (None, False, end_of(2026, 12, 16), end_of(2026, 12, 13)),
+    ],
+)
+def test_business_deadlines_by_type(
+    business_type: BusinessType | None, external_works: bool, completion: datetime, decision: datetime
+) -> None:
     facts = OrderFacts(
-        Kind.BUSINESS, Category.OTHER, Source.COUNTER, False, local(2026, 12, 11, 9), external_works=external_works
+        Kind.BUSINESS,
+        Category.OTHER,
+        Source.COUNTER,
+        False,
+        local(2026, 12, 11, 9),
+        external_works=external_works,
+        business_type=business_type,
     )
-    assert compute_deadlines(facts, CALENDAR).completion_due_at == due
+    found = compute_deadlines(facts, CALENDAR, promises=PROMISES)
+    assert (found.completion_due_at, found.decision_due_at) == (completion, decision)
 
 
-def test_business_decision_follows_the_companys_promise() -> None:
-    accepted = local(2026, 12, 11, 9)
-    facts = OrderFacts(Kind.BUSINESS, Category.OTHER, Source.COUNTER, False, accepted, decision_days=2)
-    assert compute_deadlines(facts, CALENDAR).decision_due_at == end_of(2026, 12, 13)
-    complaint = OrderFacts(Kind.COMPLAINT, Category.SERVICE, Source.COUNTER, False, accepted)
-    assert compute_deadlines(complaint, CALENDAR).decision_due_at is None
+def test_without_a_promise_a_business_request_has_only_its_decision() -> None:
+    facts = OrderFacts(Kind.BUSINESS, Category.OTHER, Source.COUNTER, False, local(2026, 12, 11, 9))
+    found = compute_deadlines(facts, CALENDAR)
+    assert found.completion_due_at is None and found.decision_due_at == end_of(2026, 12, 12)
+    complaint = OrderFacts(Kind.COMPLAINT, Category.SERVICE, Source.COUNTER, False, local(2026, 12, 11, 9))
+    assert compute_deadlines(complaint, CALENDAR, promises=PROMISES).decision_due_at is None
 
 
 def test_callback_is_due_at_the_end_of_the_third_day_across_the_year_boundary() -> None:

@@ -18,6 +18,7 @@ from heating_standard.lifecycle import (
     OrderState,
     TransitionRefused,
     allowed_actions,
+    missing_field,
     next_status,
 )
 from heating_standard.localtime import aware, end_of_local_day, local_date
@@ -66,8 +67,64 @@ def test_leaks_are_always_urgent(category: Category, flagged: bool, urgent: bool
 def test_an_order_moves_through_its_states(kind: Kind, path: list[Action], end: Status) -> None:
     state = OrderState(status=Status.ACCEPTED, kind=kind)
     for action in path:
-        state = OrderState(status=next_status(state, action), kind=kind)
+        status = next_status(state, action)
+        # completing plans one call-back (the service records the tasks; heating_standard.deadlines.callback_plan)
+        state = OrderState(status=status, kind=kind, callbacks_pending=int(status == Status.COMPLETED))
     assert state.status == end
+
+
+def test_a_repeat_complaint_is_closed_only_after_its_further_call_back() -> None:
+    """10.1.7: two call-backs; the order is called back after the first and closed after the second."""
+    completed = OrderState(Status.COMPLETED, Kind.COMPLAINT, callbacks_pending=2)
+    assert next_status(completed, Action.CALLBACK) == Status.CALLED_BACK
+    waiting = OrderState(Status.CALLED_BACK, Kind.COMPLAINT, callbacks_pending=1)
+    with pytest.raises(TransitionRefused, match="10.1.7"):
+        next_status(waiting, Action.CLOSE)
+    assert next_status(waiting, Action.CALLBACK) == Status.CALLED_BACK
+    done = OrderState(Status.CALLED_BACK, Kind.COMPLAINT, callbacks_pending=0)
+    assert next_status(done, Action.CLOSE) == Status.CLOSED
+    with pytest.raises(TransitionRefused, match="every planned call-back"):
+        next_status(done, Action.CALLBACK)
+
+
+@pytest.mark.parametrize(
+    ("state", "action", "refused"),
+    [
+        (OrderState(Status.RESPONDED, Kind.COMPLAINT), Action.MARK_UNREASONABLE, None),
+        (OrderState(Status.CLOSED, Kind.COMPLAINT), Action.MARK_UNREASONABLE, None),  # judged after the fact too
+        (OrderState(Status.RESPONDED, Kind.REPAIR), Action.MARK_UNREASONABLE, "only a complaint"),
+        (OrderState(Status.RESPONDED, Kind.COMPLAINT, reasonable=False), Action.MARK_UNREASONABLE, "already"),
+        (OrderState(Status.RESPONDED, Kind.COMPLAINT), Action.MARK_REASONABLE, "already"),
+        (OrderState(Status.CANCELLED, Kind.COMPLAINT), Action.MARK_UNREASONABLE, "cannot"),
+        (OrderState(Status.RESPONDED, Kind.REPAIR, completion_due=True), Action.RESCHEDULE, None),
+        (OrderState(Status.RESPONDED, Kind.CONSULTATION), Action.RESCHEDULE, "no completion time"),
+        (OrderState(Status.COMPLETED, Kind.REPAIR, completion_due=True), Action.RESCHEDULE, "cannot"),
+    ],
+)
+def test_judging_and_rescheduling_are_allowed_where_they_mean_something(
+    state: OrderState, action: Action, refused: str | None
+) -> None:
+    if refused is None:
+        assert next_status(state, action) == state.status  # neither moves the order
+    else:
+        with pytest.raises(TransitionRefused, match=refused):
+            next_status(state, action)
+
+
+@pytest.mark.parametrize(
+    ("action", "kind", "given", "missing"),
+    [
+        (Action.DISPATCH, Kind.REPAIR, set(), "technician"),
+        (Action.COMPLETE, Kind.TEMPERATURE_TEST, {"result"}, "measured_temperature"),
+        (Action.COMPLETE, Kind.REPAIR, set(), None),
+        (Action.RESCHEDULE, Kind.REPAIR, {"promised_at"}, "reason"),
+        (Action.CALLBACK, Kind.COMPLAINT, {"method", "process_satisfied"}, "result_satisfied"),
+        (Action.RETURN, Kind.COMPLAINT, {"note"}, None),
+    ],
+)
+def test_each_action_names_what_it_must_record(action: Action, kind: Kind, given: set[str], missing: str | None) -> None:
+    found = missing_field(action, kind, given)
+    assert (found[0] if found else None) == missing
 
 
 def test_on_site_work_is_not_completed_from_the_desk_nor_after_an_open_quote() -> None:
