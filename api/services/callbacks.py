@@ -37,7 +37,9 @@ def send_survey(session: Session, task_id: int, bot: BotClient, now: datetime, a
         raise Conflict("a repeat complaint is called back face to face first (10.1.7)", code="face_to_face")
     earlier = session.scalar(
         select(func.count()).where(
-            CallbackTask.order_id == task.order_id, CallbackTask.done_at.is_(None), CallbackTask.sequence < task.sequence
+            CallbackTask.order_id == task.order_id,
+            CallbackTask.done_at.is_(None),
+            CallbackTask.sequence < task.sequence,
         )
     )
     if earlier:

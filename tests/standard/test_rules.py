@@ -122,7 +122,9 @@ def test_judging_and_rescheduling_are_allowed_where_they_mean_something(
         (Action.RETURN, Kind.COMPLAINT, {"note"}, None),
     ],
 )
-def test_each_action_names_what_it_must_record(action: Action, kind: Kind, given: set[str], missing: str | None) -> None:
+def test_each_action_names_what_it_must_record(
+    action: Action, kind: Kind, given: set[str], missing: str | None
+) -> None:
     found = missing_field(action, kind, given)
     assert (found[0] if found else None) == missing
 
