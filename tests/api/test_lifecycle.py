@@ -27,7 +27,6 @@ def create(client: TestClient, auth: dict, **fields: object) -> dict:
     return resp.json()
 
 
-
 def test_leak_repair_runs_its_whole_course_and_every_step_is_audited(
     client: TestClient, auth: dict, clock: FixedClock, staff: Callable
 ) -> None:

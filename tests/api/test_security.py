@@ -42,7 +42,6 @@ def create(client: TestClient, headers: dict, **fields: object) -> dict:
     return resp.json()
 
 
-
 # --- idempotency keys ------------------------------------------------------------------------------
 def test_a_reused_key_with_another_body_is_refused_and_never_returns_the_first_order(
     client: TestClient, auth: dict
