@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -134,6 +135,8 @@ class WorkOrder(Base):
     external_reference: Mapped[str | None] = mapped_column(String(64))  # hotline's own order number
     technician: Mapped[str | None] = mapped_column(String(64))  # dispatched to (10.2.5)
     business_type: Mapped[str | None] = mapped_column(String(32))  # 9.1: 报装 (9.1.4) or another
+    # 5.4.4: the room-temperature sampling plan that drew this visit (source "sampling")
+    sampling_plan_id: Mapped[int | None] = mapped_column(ForeignKey("sampling_plans.id"), index=True)
     contact_name: Mapped[str | None] = mapped_column(String(64))  # as the hotline gave it
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -390,3 +393,41 @@ class Outage(Base):
     notified_restoration_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Household(Base):
+    """A heated household, as the company's household list gives it (5.4.3: where it sits on the
+    secondary network, which side, which floor), for the room-temperature sampling plan."""
+
+    __tablename__ = "households"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)  # heating_standard.orders.household_key
+    address: Mapped[str] = mapped_column(String(255))
+    community: Mapped[str] = mapped_column(String(64), index=True)
+    position: Mapped[str | None] = mapped_column(String(16))  # near, middle, far
+    orientation: Mapped[str | None] = mapped_column(String(16))  # shaded, sunny
+    floor_level: Mapped[str | None] = mapped_column(String(16))  # upper, middle, lower
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SamplingPlan(Base):
+    """A season's room-temperature sampling plan (5.4.4): how many households of how many, drawn how,
+    visited when and by whom; each visit is a temperature-test order."""
+
+    __tablename__ = "sampling_plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    season: Mapped[str] = mapped_column(String(16), index=True)
+    population: Mapped[int] = mapped_column(Integer)
+    share: Mapped[float] = mapped_column(Float)
+    size: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(Integer)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    collector: Mapped[str] = mapped_column(String(64))
+    # each spread of 5.4.3 as wanted and as drawn, and where the draw fell short
+    spread: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(96))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

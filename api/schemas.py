@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 
@@ -10,6 +10,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from heating_standard.notices import CAUSES
 from heating_standard.orders import BusinessType, Category, Kind, Source, Status
+from heating_standard.sampling import FloorLevel, Orientation, Position
 
 # Every time the API returns is in UTC ("...Z"), whatever zone it was computed in.
 UtcDatetime = Annotated[datetime, AfterValidator(lambda v: v.astimezone(UTC))]
@@ -509,3 +510,56 @@ class KpiReport(BaseModel):
     end: UtcDatetime
     kpis: list[KpiValue]
     callback_coverage: KpiValue
+    # 14.4.6: the complaint on-time and completion rates a company may publish (no target in Table 1)
+    published: list[KpiValue] = []
+
+
+class HouseholdIn(Strict):
+    """One household of the company's list (5.4.3: where it sits, which side, which floor)."""
+
+    address: str = Field(min_length=1, max_length=255)
+    position: Position | None = None
+    orientation: Orientation | None = None
+    floor_level: FloorLevel | None = None
+
+
+class HouseholdImport(Strict):
+    households: list[HouseholdIn] = Field(min_length=1, max_length=5000)
+
+
+class HouseholdImportResult(BaseModel):
+    created: int
+    updated: int
+    total: int  # households on the list now
+
+
+class SamplingPlanCreate(Strict):
+    """Draw the season's sampling plan (5.4.4): visits from first_day to last_day, by the collector."""
+
+    first_day: date
+    last_day: date
+    collector: str = Field(min_length=1, max_length=64)
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+
+
+class SamplingPlanPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    season: str
+    population: int
+    share: float
+    size: int
+    seed: int
+    first_day: date
+    last_day: date
+    collector: str
+    spread: dict[str, Any]
+    created_by: str
+    created_at: UtcDatetime
+    visits: int = 0
+    done: int = 0
+
+
+class SamplingPlanList(BaseModel):
+    items: list[SamplingPlanPublic]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from heating_standard.calendar import WorkingCalendar
-from heating_standard.localtime import aware, end_of_local_day, local_date
+from heating_standard.localtime import LOCAL_TZ, aware, end_of_local_day, local_date
 from heating_standard.orders import BusinessType, Category, Kind, Source
 
 # 10.1.4: respond within 30 minutes of acceptance; one more hour in the season's first 15 days.
@@ -117,6 +117,13 @@ class HeatingSeason:
     def in_first_days(self, day: date, days: int = EARLY_SEASON_DAYS) -> bool:
         return self.start <= day < self.start + timedelta(days=days)
 
+    def bounds(self) -> tuple[datetime, datetime]:
+        """From 00:00 of the first day to 24:00 of the last, Beijing time: its normal heating time (3.6)."""
+        return (
+            datetime.combine(self.start, datetime.min.time(), tzinfo=LOCAL_TZ),
+            datetime.combine(self.end + timedelta(days=1), datetime.min.time(), tzinfo=LOCAL_TZ),
+        )
+
 
 @dataclass(frozen=True)
 class Deadlines:
@@ -179,6 +186,17 @@ def compute_deadlines(
 ) -> Deadlines:
     """All deadlines of a new order."""
     accepted = aware(facts.accepted_at, "accepted_at")
+    if facts.source == Source.SAMPLING:
+        # 5.4.4: the plan fixes the household, the time and the collector. The visit is confirmed with the
+        # household by the appointed time, made then (10.2.4), and its reading recorded the same day.
+        if facts.appointment_at is None:
+            raise DeadlineError("a sampling visit has its appointed time (5.4.4)")
+        visit = aware(facts.appointment_at, "appointment_at")
+        return Deadlines(
+            response_due_at=visit,
+            arrival_due_at=visit,
+            completion_due_at=max(end_of_local_day(local_date(visit)), visit + timedelta(hours=1)),
+        )
     uncertain = False
     handle = accepted + LEAK_HANDLING_WINDOW if facts.category == Category.LEAK else None
     arrival = None

@@ -1,4 +1,15 @@
-"""The service KPIs of 14.4 with the targets of Table 1."""
+"""The service KPIs of 14.4 with the targets of Table 1, and the rates 14.4.6 lets a company publish.
+
+Read exactly (the standard prints 14.4's first and last items as 10.4.1 and 10.4.7):
+- S (14.4.1, 3.6): Σ(outage time × outage area) of the company's own accidents over the whole season's
+  normal heating time × heated area;
+- Q (14.4.2): repairs responded to within the set time over all repairs;
+- C (14.4.3, 3.8): passing households over tested households (5.4: the sampling plan's, and apart from
+  them the households tested on complaint);
+- P (14.4.4, 3.9): reasonable complaints handled within the set time with a satisfied process, over all
+  reasonable complaints T; B (14.4.5, 3.10): reasonable complaints with a satisfied result, over T.
+Pure functions over plain records: the backend queries, this module counts.
+"""
 
 from __future__ import annotations
 
@@ -6,35 +17,55 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from heating_standard.notices import is_company_accident
+
 # 5.1: a room passes at 18.0 °C or more.
 ROOM_TEMPERATURE_STANDARD = 18.0
 
 # Each figure's name and how it is counted here, in the words of the monthly report's definitions sheet.
 DEFINITIONS: dict[str, tuple[str, str]] = {
     "accident_rate": (
-        "事故率 S",
-        "S = Σ(停热时长 × 停热面积) ÷ (统计期时长 × 供热面积)；停热事件取与统计期重叠的部分，"
-        "未恢复的计至统计期末或当前时刻；供热面积取运营配置。目标 ≤ 2‰。",
+        "运行事故率 S",
+        "S = Σ(停热时长 × 停热面积) ÷ (整个采暖季应正常供热时长 × 供热面积)（14.4.1、3.6）；只计供热经营企业"
+        "自身事故造成的停热（管网漏水、换热站或热源故障、突发故障抢修；供电、供水中断和外部施工损坏不计）；"
+        "分母取统计期所在采暖季的全部时长，分子计至统计期末或当前时刻；供热面积取运营配置。目标 ≤ 2‰。",
     ),
     "repair_response_rate": (
-        "报修响应率 Q",
-        "Q = n ÷ N；N 为统计期内受理的报修工单数，n 为其中在响应时限（10.1.4）内响应的工单数。目标 100%。",
+        "供热设施抢修响应率 Q",
+        "Q = n ÷ N（14.4.2）；N 为统计期内受理的报修工单数（回退、撤销的除外），n 为其中在响应时限（10.1.4）内"
+        "响应的工单数。目标 100%。",
     ),
     "room_temperature_compliance": (
-        "室温合格率 C",
-        "C = a ÷ A；A 为统计期内受理并记录了实测室温的测温工单数，a 为其中实测室温 ≥ 18℃（5.1）的工单数。目标 ≥ 99%。",
+        "热用户室温合格率 C（采集计划）",
+        "C = a ÷ A（14.4.3、3.8）；A 为统计期内按室温采集计划（5.4.2–5.4.4）测过室温的户数，a 为其中最近一次"
+        "有效测温 ≥ 18℃（5.1）的户数；按户计，同一户多次测温取最近一次。目标 ≥ 99%。",
+    ),
+    "room_temperature_compliance_on_request": (
+        "热用户室温合格率 C（居民申请测温）",
+        "同上，但只计居民投诉或申请上门测温（10.3）的户，与采集计划分开报告。目标 ≥ 99%。",
     ),
     "complaint_process_satisfaction": (
-        "投诉处理过程满意率 P",
-        "P = t ÷ T；T 为统计期内受理并已回访的投诉工单数，t 为其中回访时对处理过程表示满意的工单数。目标 100%。",
+        "投诉过程满意率 P",
+        "P = t ÷ T（14.4.4、3.9）；T 为统计期内受理的合理投诉总次数（未被认定为不合理，回退、撤销的除外），"
+        "t 为其中在规定时间内办结（承诺办结时间及热线答复时限内，调整办结时间须在原时间之前）且最近一次回访"
+        "对处理过程表示满意的次数。目标 100%。",
     ),
     "complaint_result_satisfaction": (
-        "投诉处理结果满意率 B",
-        "B = m ÷ T；T 同上，m 为其中回访时对处理结果表示满意的工单数。目标 ≥ 90%。",
+        "投诉结果满意率 B",
+        "B = m ÷ T（14.4.5、3.10）；T 同上，m 为其中最近一次回访对处理结果表示满意的次数。目标 ≥ 90%。",
+    ),
+    "complaint_on_time_rate": (
+        "投诉处理及时率",
+        "在规定时间内办结的合理投诉数 ÷ T（14.4.6 可公布的指标）。",
+    ),
+    "complaint_completion_rate": (
+        "投诉办结率",
+        "已办结的合理投诉数 ÷ T（14.4.6 可公布的指标）。",
     ),
     "complaint_callback_coverage": (
         "投诉回访率",
-        "已回访的投诉工单数 ÷ 已办结（未撤销）的投诉工单数，均按统计期内受理计（10.1.6 要求全部回访）。目标 100%。",
+        "服务后三日内回访的投诉数 ÷ 已办结的投诉数，按统计期内受理计"
+        "（10.1.6：三日内回访，投诉回访率 100%）。目标 100%。",
     ),
 }
 
@@ -49,6 +80,7 @@ class Ratio:
     denominator: float
     target: float
     at_most: bool = False  # the target is a ceiling (accident rate), not a floor
+    published: bool = False  # 14.4.6: a rate the company may publish, without a target in Table 1
 
     @property
     def value(self) -> float | None:
@@ -56,12 +88,14 @@ class Ratio:
 
     @property
     def met(self) -> bool | None:
-        if self.value is None:
+        if self.value is None or self.published:
             return None
         return self.value <= self.target if self.at_most else self.value >= self.target
 
     @property
     def target_text(self) -> str:
+        if self.published:
+            return "—"
         if self.at_most:
             return f"≤ {self.target * 1000:g}‰"
         return f"≥ {self.target * 100:g}%" if self.target < 1 else "= 100%"
@@ -69,24 +103,33 @@ class Ratio:
 
 @dataclass(frozen=True)
 class OutageSpan:
-    """An outage's effect inside the period: how long and over how much heated area."""
+    """An outage: when it stopped the heat, when it came back (or now), over how much area, and why."""
 
     started_at: datetime
     ended_at: datetime
     area_m2: float
+    cause_code: str | None = None
 
 
 def accident_rate(
-    outages: Iterable[OutageSpan], period_start: datetime, period_end: datetime, heated_area_m2: float
+    outages: Iterable[OutageSpan],
+    season_start: datetime,
+    season_end: datetime,
+    counted_until: datetime,
+    heated_area_m2: float,
 ) -> Ratio:
-    """S = Σ(outage time × outage area) / (period time × heated area) ≤ 2‰ (14.4.1)."""
+    """S = Σ(outage time × outage area) / (season time × heated area) ≤ 2‰ (14.4.1): the company's own
+    accidents only (3.6), counted from the season's start up to ``counted_until``; the denominator is
+    the whole season."""
+    end = min(counted_until, season_end)
     total = 0.0
     for outage in outages:
-        start = max(outage.started_at, period_start)
-        end = min(outage.ended_at, period_end)
-        if end > start:
-            total += (end - start).total_seconds() / 3600 * outage.area_m2
-    hours = max(0.0, (period_end - period_start).total_seconds() / 3600)
+        if not is_company_accident(outage.cause_code):
+            continue
+        start, stop = max(outage.started_at, season_start), min(outage.ended_at, end)
+        if stop > start:
+            total += (stop - start).total_seconds() / 3600 * outage.area_m2
+    hours = max(0.0, (season_end - season_start).total_seconds() / 3600)
     return Ratio("accident_rate", "14.4.1", total, hours * heated_area_m2, 0.002, at_most=True)
 
 
@@ -95,23 +138,91 @@ def repair_response_rate(responded_in_time: int, repairs: int) -> Ratio:
     return Ratio("repair_response_rate", "14.4.2", responded_in_time, repairs, 1.0)
 
 
-def room_temperature_compliance(readings: Iterable[float]) -> Ratio:
-    """C = a / A ≥ 99 % (14.4.3): tested rooms at 18.0 °C or more."""
-    values = list(readings)
-    passing = sum(1 for v in values if v >= ROOM_TEMPERATURE_STANDARD)
-    return Ratio("room_temperature_compliance", "14.4.3", passing, len(values), 0.99)
+@dataclass(frozen=True)
+class TemperatureTest:
+    """One valid room-temperature test: the household, when, and the measured temperature."""
+
+    household: str
+    tested_at: datetime
+    temperature: float
 
 
-def complaint_process_satisfaction(satisfied: int, called_back: int) -> Ratio:
-    """P = t / T = 100 % (14.4.4)."""
-    return Ratio("complaint_process_satisfaction", "14.4.4", satisfied, called_back, 1.0)
+def room_temperature_compliance(tests: Iterable[TemperatureTest], name: str = "room_temperature_compliance") -> Ratio:
+    """C = a / A ≥ 99 % (14.4.3, 3.8): households, each by its latest test; 18.0 °C passes (5.1)."""
+    latest: dict[str, TemperatureTest] = {}
+    for test in tests:
+        known = latest.get(test.household)
+        if known is None or test.tested_at >= known.tested_at:
+            latest[test.household] = test
+    passing = sum(1 for t in latest.values() if t.temperature >= ROOM_TEMPERATURE_STANDARD)
+    return Ratio(name, "14.4.3", passing, len(latest), 0.99)
 
 
-def complaint_result_satisfaction(satisfied: int, called_back: int) -> Ratio:
-    """B = m / T ≥ 90 % (14.4.5)."""
-    return Ratio("complaint_result_satisfaction", "14.4.5", satisfied, called_back, 0.9)
+@dataclass(frozen=True)
+class Complaint:
+    """What the complaint KPIs need of one complaint accepted in the period."""
+
+    reasonable: bool = True
+    withdrawn: bool = False  # returned (not the company's, 10.1.3) or cancelled
+    completed_at: datetime | None = None
+    completion_due_at: datetime | None = None  # the promise (10.1.4 办结条)
+    reply_due_at: datetime | None = None  # a hotline's reply window (10.1.4)
+    rescheduled_late: bool = False  # the promise was moved only after it had passed
+    process_satisfied: bool | None = None  # at the latest call-back
+    result_satisfied: bool | None = None
+    first_callback_at: datetime | None = None
+    first_callback_due_at: datetime | None = None
+
+    @property
+    def counted(self) -> bool:
+        """In T: a reasonable complaint the company kept (14.4.4 合理投诉)."""
+        return self.reasonable and not self.withdrawn
+
+    @property
+    def in_time(self) -> bool:
+        """Finished within the set time: by the promise and the hotline's reply window; a promise moved
+        after it had passed does not make a late order timely."""
+        if self.completed_at is None or self.rescheduled_late:
+            return False
+        return all(due is None or self.completed_at <= due for due in (self.completion_due_at, self.reply_due_at))
 
 
-def callback_coverage(called_back: int, completed: int) -> Ratio:
-    """10.1.6: every complaint is called back."""
-    return Ratio("complaint_callback_coverage", "10.1.6", called_back, completed, 1.0)
+def complaint_rates(complaints: Iterable[Complaint]) -> dict[str, Ratio]:
+    """P and B (14.4.4, 14.4.5) over T, the on-time and completion rates of 14.4.6, and the call-back
+    coverage of 10.1.6."""
+    every = list(complaints)
+    kept = [c for c in every if c.counted]
+    total = len(kept)
+    completed = [c for c in every if c.completed_at is not None and not c.withdrawn]
+    called_in_time = [
+        c
+        for c in completed
+        if c.first_callback_at is not None
+        and (c.first_callback_due_at is None or c.first_callback_at <= c.first_callback_due_at)
+    ]
+    return {
+        "complaint_process_satisfaction": Ratio(
+            "complaint_process_satisfaction",
+            "14.4.4",
+            sum(1 for c in kept if c.in_time and c.process_satisfied is True),
+            total,
+            1.0,
+        ),
+        "complaint_result_satisfaction": Ratio(
+            "complaint_result_satisfaction", "14.4.5", sum(1 for c in kept if c.result_satisfied is True), total, 0.9
+        ),
+        "complaint_callback_coverage": Ratio(
+            "complaint_callback_coverage", "10.1.6", len(called_in_time), len(completed), 1.0
+        ),
+        "complaint_on_time_rate": Ratio(
+            "complaint_on_time_rate", "14.4.6", sum(1 for c in kept if c.in_time), total, 1.0, published=True
+        ),
+        "complaint_completion_rate": Ratio(
+            "complaint_completion_rate",
+            "14.4.6",
+            sum(1 for c in kept if c.completed_at is not None),
+            total,
+            1.0,
+            published=True,
+        ),
+    }

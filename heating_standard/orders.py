@@ -58,6 +58,7 @@ class Source(Code):
     IMMEDIATE_HOTLINE = "immediate_hotline"  # 接诉即办
     INTERNET_SUPERVISION = "internet_supervision"  # 互联网+督查
     FIRST_CONTACT = "first_contact"  # 首问负责制
+    SAMPLING = "sampling"  # the season's room-temperature sampling plan (5.4.4)
 
 
 class Status(Code):
@@ -121,3 +122,9 @@ class ComplaintFacts:
     resident: str | None = None  # the WeChat user
     phone: str | None = None  # phone_key
     household: str | None = None  # household_key
+
+
+def withdrawn(status: str, completed: bool) -> bool:
+    """An order that left the company (returned, 10.1.3) or was cancelled, closed since or not: a closed
+    order that was never completed went one of those ways. The KPIs leave it out."""
+    return status in (Status.RETURNED, Status.CANCELLED) or (status == Status.CLOSED and not completed)

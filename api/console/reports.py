@@ -72,7 +72,7 @@ def kpi_page(desk: DeskDep) -> HTMLResponse:
     report = kpis.report(desk.session, start, end, desk.request.app.state.operator_config, desk.now)
     charts = _weekly(desk, first, last)
     names = {name: words for name, (words, _) in kpi_rules.DEFINITIONS.items()}
-    targets = {r.name: r.target for r in [*report.kpis, report.callback_coverage]}
+    targets = {r.name: r.target for r in [*report.kpis, report.callback_coverage, *report.published]}
     return desk.render(
         "kpis.html",
         report=report,

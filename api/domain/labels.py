@@ -38,6 +38,7 @@ SOURCES = {
     Source.IMMEDIATE_HOTLINE: "接诉即办",
     Source.INTERNET_SUPERVISION: "互联网+督查",
     Source.FIRST_CONTACT: "首问负责制",
+    Source.SAMPLING: "室温采集计划",
 }
 STATUSES = {
     Status.ACCEPTED: "已受理",

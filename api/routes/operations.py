@@ -22,6 +22,8 @@ from api.schemas import (
     HandoffMessageCreate,
     HandoffMessageList,
     HandoffPublic,
+    HouseholdImport,
+    HouseholdImportResult,
     KpiReport,
     Moment,
     NotificationList,
@@ -31,8 +33,11 @@ from api.schemas import (
     OutagePreview,
     OutagePublic,
     OutageUpdate,
+    SamplingPlanCreate,
+    SamplingPlanList,
+    SamplingPlanPublic,
 )
-from api.services import callbacks, handoffs, kpis, outages
+from api.services import callbacks, handoffs, kpis, outages, sampling
 from heating_standard.localtime import local_date
 from heating_standard.privacy import mask_text
 
@@ -235,3 +240,31 @@ def backend_status(request: Request, session: SessionDep, ctx: ContextDep) -> di
         },
         "now": ctx.now.isoformat(),
     }
+
+
+@router.post("/households/import", response_model=HouseholdImportResult, tags=["sampling"], dependencies=[SUPERVISORS])
+def import_households(body: HouseholdImport, session: SessionDep, now: NowDep) -> HouseholdImportResult:
+    """The company's household list for the sampling plan (5.4.3): added or updated by address."""
+    created, updated, total = sampling.import_households(session, body.households, now)
+    return HouseholdImportResult(created=created, updated=updated, total=total)
+
+
+@router.get("/sampling-plans", response_model=SamplingPlanList, tags=["sampling"], dependencies=[STAFF])
+def list_sampling_plans(session: SessionDep) -> SamplingPlanList:
+    """The seasons' room-temperature sampling plans, newest first, with their visits booked and done."""
+    return SamplingPlanList(items=sampling.list_plans(session))
+
+
+@router.post(
+    "/sampling-plans",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SamplingPlanPublic,
+    tags=["sampling"],
+    dependencies=[SUPERVISORS],
+)
+def create_sampling_plan(
+    body: SamplingPlanCreate, session: SessionDep, ctx: ContextDep, principal: PrincipalDep
+) -> SamplingPlanPublic:
+    """Draw the season's plan (5.4.2–5.4.4) and book a temperature-test visit per household drawn."""
+    plan = sampling.create_plan(session, body, ctx, principal)
+    return sampling.shown(session, plan)

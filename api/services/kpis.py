@@ -1,93 +1,138 @@
-"""KPIs of 14.4 for a period, from the orders, call-backs and outages in the database."""
+"""KPIs of 14.4 for a period, from the orders, call-backs and outages in the database: the queries
+find the records, heating_standard.kpis counts them."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.models import CallbackTask, Outage, WorkOrder
 from api.schemas import KpiReport, KpiValue
 from heating_standard import kpis
+from heating_standard.deadlines import season_of
+from heating_standard.localtime import local_date
 from heating_standard.operator import OperatorFile
-from heating_standard.orders import Kind, Status
+from heating_standard.orders import Kind, Source, Status, household_key, withdrawn
+
+# heating_standard.orders.withdrawn, as a query condition.
+WITHDRAWN = or_(
+    WorkOrder.status.in_([Status.RETURNED.value, Status.CANCELLED.value]),
+    and_(WorkOrder.status == Status.CLOSED.value, WorkOrder.completed_at.is_(None)),
+)
 
 
 def compute(
     session: Session, start: datetime, end: datetime, config: OperatorFile, now: datetime
 ) -> dict[str, kpis.Ratio]:
-    """Every KPI over orders accepted (or outages overlapping) in [start, end)."""
+    """Every KPI over orders accepted in [start, end); S over the season the period starts in."""
     in_period = and_(WorkOrder.accepted_at >= start, WorkOrder.accepted_at < end)
-
-    repairs = session.scalar(select(func.count()).where(in_period, WorkOrder.kind == Kind.REPAIR.value)) or 0
-    responded_in_time = (
-        session.scalar(
-            select(func.count()).where(
-                in_period,
-                WorkOrder.kind == Kind.REPAIR.value,
-                WorkOrder.responded_at.is_not(None),
-                WorkOrder.responded_at <= WorkOrder.response_due_at,
-            )
-        )
-        or 0
-    )
-
-    readings = session.scalars(
-        select(WorkOrder.measured_temperature).where(
-            in_period, WorkOrder.kind == Kind.TEMPERATURE_TEST.value, WorkOrder.measured_temperature.is_not(None)
-        )
-    ).all()
-
-    complaint_callbacks = (
-        select(CallbackTask)
-        .join(WorkOrder, WorkOrder.id == CallbackTask.order_id)
-        .where(in_period, WorkOrder.kind == Kind.COMPLAINT.value, CallbackTask.done_at.is_not(None))
-        .subquery()
-    )
-    called_back = session.scalar(select(func.count()).select_from(complaint_callbacks)) or 0
-    process_ok = (
-        session.scalar(
-            select(func.count())
-            .select_from(complaint_callbacks)
-            .where(complaint_callbacks.c.process_satisfied.is_(True))
-        )
-        or 0
-    )
-    result_ok = (
-        session.scalar(
-            select(func.count())
-            .select_from(complaint_callbacks)
-            .where(complaint_callbacks.c.result_satisfied.is_(True))
-        )
-        or 0
-    )
-    completed_complaints = (
-        session.scalar(
-            select(func.count()).where(
-                in_period,
-                WorkOrder.kind == Kind.COMPLAINT.value,
-                WorkOrder.completed_at.is_not(None),
-                WorkOrder.status != Status.CANCELLED.value,
-            )
-        )
-        or 0
-    )
-
-    outages = session.scalars(
-        select(Outage).where(Outage.started_at < end, (Outage.restored_at.is_(None)) | (Outage.restored_at > start))
-    ).all()
-    spans = [kpis.OutageSpan(o.started_at, o.restored_at or min(now, end), o.heated_area_m2) for o in outages]
-    area = config.company.heated_area_m2 or 0.0
-
     return {
-        "accident_rate": kpis.accident_rate(spans, start, end, area),
-        "repair_response_rate": kpis.repair_response_rate(responded_in_time, repairs),
-        "room_temperature_compliance": kpis.room_temperature_compliance(r for r in readings if r is not None),
-        "complaint_process_satisfaction": kpis.complaint_process_satisfaction(process_ok, called_back),
-        "complaint_result_satisfaction": kpis.complaint_result_satisfaction(result_ok, called_back),
-        "complaint_callback_coverage": kpis.callback_coverage(called_back, completed_complaints),
+        "accident_rate": _accident_rate(session, start, end, config, now),
+        "repair_response_rate": _repair_response_rate(session, in_period),
+        **_room_temperature(session, in_period),
+        **kpis.complaint_rates(_complaints(session, in_period)),
     }
+
+
+def _accident_rate(session: Session, start: datetime, end: datetime, config: OperatorFile, now: datetime) -> kpis.Ratio:
+    """14.4.1 over the season containing the period's first day (or its last, for a period that starts
+    before the season); without a season, no figure."""
+    season = season_of(local_date(start), config.seasons()) or season_of(local_date(end), config.seasons())
+    area = config.company.heated_area_m2 or 0.0
+    if season is None:
+        return kpis.accident_rate([], start, start, start, area)
+    season_start, season_end = season.bounds()
+    counted_until = min(end, now, season_end)
+    outages = session.scalars(
+        select(Outage).where(
+            Outage.started_at < counted_until, or_(Outage.restored_at.is_(None), Outage.restored_at > season_start)
+        )
+    ).all()
+    spans = [
+        kpis.OutageSpan(o.started_at, o.restored_at or counted_until, o.heated_area_m2, o.cause_code) for o in outages
+    ]
+    return kpis.accident_rate(spans, season_start, season_end, counted_until, area)
+
+
+def _repair_response_rate(session: Session, in_period: object) -> kpis.Ratio:
+    repairs = and_(in_period, WorkOrder.kind == Kind.REPAIR.value, ~WITHDRAWN)  # type: ignore[arg-type]
+    total = session.scalar(select(func.count()).where(repairs)) or 0
+    in_time = session.scalar(
+        select(func.count()).where(
+            repairs, WorkOrder.responded_at.is_not(None), WorkOrder.responded_at <= WorkOrder.response_due_at
+        )
+    )
+    return kpis.repair_response_rate(in_time or 0, total)
+
+
+def _room_temperature(session: Session, in_period: object) -> dict[str, kpis.Ratio]:
+    """C by households (14.4.3): the sampling plan's, and those tested on request, apart."""
+    rows = session.execute(
+        select(
+            WorkOrder.id,
+            WorkOrder.source,
+            WorkOrder.community,
+            WorkOrder.building,
+            WorkOrder.room,
+            WorkOrder.resident_id,
+            WorkOrder.completed_at,
+            WorkOrder.measured_temperature,
+        ).where(
+            in_period,  # type: ignore[arg-type]
+            WorkOrder.kind == Kind.TEMPERATURE_TEST.value,
+            WorkOrder.measured_temperature.is_not(None),
+            WorkOrder.completed_at.is_not(None),
+        )
+    ).all()
+    sampled: list[kpis.TemperatureTest] = []
+    requested: list[kpis.TemperatureTest] = []
+    for row in rows:
+        # A household by its address; without one, by the resident; else the order stands alone.
+        home = household_key(row.community, row.building, row.room) or (
+            f"resident:{row.resident_id}" if row.resident_id else f"order:{row.id}"
+        )
+        test = kpis.TemperatureTest(home, row.completed_at, row.measured_temperature)
+        (sampled if row.source == Source.SAMPLING.value else requested).append(test)
+    return {
+        "room_temperature_compliance": kpis.room_temperature_compliance(sampled),
+        "room_temperature_compliance_on_request": kpis.room_temperature_compliance(
+            requested, "room_temperature_compliance_on_request"
+        ),
+    }
+
+
+def _complaints(session: Session, in_period: object) -> list[kpis.Complaint]:
+    orders = session.scalars(
+        select(WorkOrder).where(in_period, WorkOrder.kind == Kind.COMPLAINT.value)  # type: ignore[arg-type]
+    ).all()
+    tasks: dict[int, list[CallbackTask]] = {o.id: [] for o in orders}
+    if tasks:
+        for task in session.scalars(
+            select(CallbackTask).where(CallbackTask.order_id.in_(tasks)).order_by(CallbackTask.sequence)
+        ):
+            tasks[task.order_id].append(task)
+    found = []
+    for order in orders:
+        done = [t for t in tasks[order.id] if t.done_at is not None]
+        latest = max(done, key=lambda t: (t.done_at, t.sequence)) if done else None
+        first = tasks[order.id][0] if tasks[order.id] else None
+        found.append(
+            kpis.Complaint(
+                reasonable=order.reasonable is not False,
+                withdrawn=withdrawn(order.status, order.completed_at is not None),
+                completed_at=order.completed_at,
+                completion_due_at=order.completion_due_at,
+                reply_due_at=order.reply_due_at,
+                rescheduled_late=bool(order.rescheduled_late),
+                process_satisfied=latest.process_satisfied if latest else None,
+                result_satisfied=latest.result_satisfied if latest else None,
+                first_callback_at=first.done_at if first else None,
+                first_callback_due_at=first.due_at if first else None,
+            )
+        )
+    return found
 
 
 def shown(ratio: kpis.Ratio) -> KpiValue:
@@ -102,9 +147,20 @@ def shown(ratio: kpis.Ratio) -> KpiValue:
     )
 
 
+# Shown apart from Table 1's five KPIs: the call-back coverage of 10.1.6 and the rates of 14.4.6.
+APART = ("complaint_callback_coverage", "complaint_on_time_rate", "complaint_completion_rate")
+
+
 def report(session: Session, start: datetime, end: datetime, config: OperatorFile, now: datetime) -> KpiReport:
-    """The KPIs of 14.4 and the call-back coverage of 10.1.6 for [start, end), as the API and the
-    console show them."""
+    """The KPIs of 14.4 (Table 1), the call-back coverage of 10.1.6 and the published rates of 14.4.6
+    for [start, end), as the API and the console show them."""
     values = compute(session, start, end, config, now)
     coverage = values.pop("complaint_callback_coverage")
-    return KpiReport(start=start, end=end, kpis=[shown(v) for v in values.values()], callback_coverage=shown(coverage))
+    published = [shown(values.pop(name)) for name in APART[1:]]
+    return KpiReport(
+        start=start,
+        end=end,
+        kpis=[shown(v) for v in values.values()],
+        callback_coverage=shown(coverage),
+        published=published,
+    )

@@ -113,7 +113,7 @@ def _kpi_sheet(book: Workbook, report: KpiReport, month: date) -> None:
     sheet.append(["统计期（北京时间）", f"{_local(report.start)} 至 {_local(report.end)}（不含）"])
     sheet.append([])
     _header(sheet, ["指标", "条款", "分子", "分母", "数值", "目标", "是否达标"], [24, 8, 14, 14, 10, 10, 10])
-    for value in [*report.kpis, report.callback_coverage]:
+    for value in [*report.kpis, report.callback_coverage, *report.published]:
         words = kpi_rules.DEFINITIONS.get(value.name, (value.name, ""))[0]
         met = "—" if value.met is None else ("达标" if value.met else "未达标")
         sheet.append([words, value.clause, value.numerator, value.denominator, value.value, value.target, met])

@@ -139,7 +139,15 @@ def plan(data: WorkOrderCreate, ctx: Context) -> tuple[datetime, bool, rules.Dea
     if data.appointment_at is not None and data.appointment_at < accepted_at:
         raise Unprocessable("appointment_at", "appointment_at lies before the order was accepted")
     urgent = is_urgent(data.category, data.urgent)
-    deadlines = rules.compute_deadlines(
+    try:
+        deadlines = _deadlines(data, accepted_at, urgent, ctx)
+    except rules.DeadlineError as exc:
+        raise Unprocessable("appointment_at", str(exc)) from None
+    return accepted_at, urgent, deadlines
+
+
+def _deadlines(data: WorkOrderCreate, accepted_at: datetime, urgent: bool, ctx: Context) -> rules.Deadlines:
+    return rules.compute_deadlines(
         rules.OrderFacts(
             kind=data.kind,
             category=data.category,
@@ -154,7 +162,6 @@ def plan(data: WorkOrderCreate, ctx: Context) -> tuple[datetime, bool, rules.Dea
         ctx.config.seasons(),
         ctx.config.promises,
     )
-    return accepted_at, urgent, deadlines
 
 
 def by_external_reference(session: Session, source: Source, reference: str) -> WorkOrder | None:
@@ -170,6 +177,7 @@ def create_work_order(
     idempotency_key: str | None = None,
     actor: str = "system",
     commit: bool = True,
+    sampling_plan_id: int | None = None,
 ) -> tuple[WorkOrder, bool]:
     """File an order; returns (order, created).
 
@@ -178,6 +186,8 @@ def create_work_order(
     A platform's order number is filed once per source (409 naming the order that has it).
     ``commit=False`` leaves the order in the caller's transaction (the hotline import saves all or nothing).
     """
+    if (data.source == Source.SAMPLING) != (sampling_plan_id is not None):
+        raise Unprocessable("source", "visits of the room-temperature sampling plan are drawn by the plan (5.4.4)")
     fingerprint = request_fingerprint(data)
     if idempotency_key:
         idempotency_key = scoped_key(actor, idempotency_key)
@@ -218,6 +228,7 @@ def create_work_order(
         external_reference=data.external_reference,
         contact_name=data.contact_name,
         business_type=data.business_type.value if data.business_type else None,
+        sampling_plan_id=sampling_plan_id,
         accepted_at=accepted_at,
         appointment_at=data.appointment_at,
         response_due_at=deadlines.response_due_at,

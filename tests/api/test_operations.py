@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi.testclient import TestClient
 
 from api.main import run_scheduler_once
@@ -145,48 +147,114 @@ def test_callback_survey_is_started_by_the_bot(
     }
 
 
-def test_kpis_follow_the_formulas_of_14_4(client: TestClient, auth: dict, agent: dict, clock: FixedClock) -> None:
+def test_kpis_follow_the_formulas_of_14_4_on_a_hand_computed_season(
+    client: TestClient, auth: dict, staff: Callable[[str], dict], clock: FixedClock
+) -> None:
+    """Every figure of 14.4 counted by hand over one month of the sample season (11-15 to 03-15)."""
+
     def order(**fields: object) -> dict:
         body = {"source": "wechat", "description": "x", **fields}
-        return client.post(ORDERS, json=body, headers=auth).json()
+        created = client.post(ORDERS, json=body, headers=auth)
+        assert created.status_code == 201, created.text
+        return created.json()
 
-    def act(order_id: int, action: str, **body: object) -> None:
-        resp = client.post(f"{ORDERS}/{order_id}/actions/{action}", json=body or None, headers=agent)
+    desk = {"agent": staff("agent"), "supervisor": staff("supervisor")}
+
+    def act(order_id: int, action: str, who: str = "agent", **body: object) -> None:
+        resp = client.post(f"{ORDERS}/{order_id}/actions/{action}", json=body or None, headers=desk[who])
         assert resp.status_code == 200, resp.text
 
-    fast = order(kind="repair", category="equipment")
-    slow = order(kind="repair", category="equipment")
-    act(fast["id"], "respond")
-    clock.advance(minutes=40)
-    act(slow["id"], "respond")  # late: 40 minutes
-    for temperature in (18.0, 19.5, 17.2, 20.0):
-        test = order(kind="temperature_test", category="room_temperature")
-        to_site(client, agent, test["id"])
-        act(test["id"], "complete", measured_temperature=temperature)
-    for i, (process, result) in enumerate(((True, True), (True, False), (False, True), (True, True))):
-        complaint = order(kind="complaint", category="service", resident_openid=f"oKPI{i}")
-        act(complaint["id"], "respond")
-        act(complaint["id"], "complete")
-        act(complaint["id"], "callback", method="phone", process_satisfied=process, result_satisfied=result)
-    uncalled = order(kind="complaint", category="billing", resident_openid="oNOCALL")
-    act(uncalled["id"], "respond")
-    act(uncalled["id"], "complete")
+    def called(order_id: int, process: bool, result: bool, method: str = "phone") -> None:
+        act(order_id, "callback", method=method, process_satisfied=process, result_satisfied=result)
 
-    report = client.get(
-        "/api/v1/kpis", params={"start": "2026-12-01T00:00:00+08:00", "end": "2027-01-01T00:00:00+08:00"}, headers=agent
-    ).json()
-    kpis = {k["name"]: k for k in report["kpis"]}
-    assert (kpis["repair_response_rate"]["numerator"], kpis["repair_response_rate"]["denominator"]) == (1, 2)
-    assert kpis["repair_response_rate"]["met"] is False
-    assert kpis["room_temperature_compliance"]["value"] == 0.75  # 17.2 °C fails 5.1
-    assert kpis["complaint_process_satisfaction"]["value"] == 0.75
-    assert kpis["complaint_result_satisfaction"]["value"] == 0.75
-    assert kpis["complaint_result_satisfaction"]["target"] == "≥ 90%"
-    assert kpis["accident_rate"]["value"] == 0 and kpis["accident_rate"]["met"] is True
-    assert (report["callback_coverage"]["numerator"], report["callback_coverage"]["denominator"]) == (4, 5)
-    bad = client.get(
-        "/api/v1/kpis", params={"start": "2027-01-01T00:00:00+08:00", "end": "2026-12-01T00:00:00+08:00"}, headers=agent
+    # Q (14.4.2): one repair in time, one late, one cancelled (left out) -> 1/2
+    fast, slow = order(kind="repair", category="equipment"), order(kind="repair", category="equipment")
+    dropped = order(kind="repair", category="equipment")
+    act(fast["id"], "respond")
+    act(dropped["id"], "cancel", who="supervisor", note="居民撤回")
+    clock.advance(minutes=40)
+    act(slow["id"], "respond")
+
+    # C (14.4.3) by households, each by its latest test: 501 fails then passes, 502 fails, one test
+    # without an address stands alone and passes -> 2/3 on request; no sampling plan yet -> no figure
+    for address, temperature in (("阳光小区3号楼2单元501", 17.0), ("阳光小区3号楼2单元502", 17.5), (None, 20.0)):
+        test = order(kind="temperature_test", category="room_temperature", address=address)
+        to_site(client, desk["agent"], test["id"])
+        act(test["id"], "complete", measured_temperature=temperature)
+        clock.advance(minutes=1)
+    retest = order(kind="temperature_test", category="room_temperature", address="阳光小区3号楼2单元501")
+    to_site(client, desk["agent"], retest["id"])
+    act(retest["id"], "complete", measured_temperature=18.5)
+
+    # Complaints: c1-c3 satisfied in parts; c4 unreasonable (out of T); c5 cancelled (out of all);
+    # c6 finished after its 72-hour promise; c7 never called back; c8 repeats c1 and is called back
+    # twice, the latest answer counting.
+    c = {n: order(kind="complaint", category="service", resident_openid=f"oKPI{n}") for n in range(1, 8)}
+    c[8] = order(kind="complaint", category="service", resident_openid="oKPI1")
+    assert c[8]["repeat_complaint"] is True
+    for n in (1, 2, 3, 4, 7, 8):
+        act(c[n]["id"], "respond")
+        act(c[n]["id"], "complete")
+    for n, process, result in ((1, True, True), (2, True, False), (3, False, True), (4, True, True)):
+        called(c[n]["id"], process, result)
+    called(c[8]["id"], False, False, method="face_to_face")
+    called(c[8]["id"], True, True)
+    act(c[4]["id"], "mark_unreasonable", who="supervisor", reason="诉求为要求提前供暖，超出服务范围")
+    act(c[5]["id"], "cancel", who="supervisor", note="重复登记")
+    act(c[6]["id"], "respond")
+    clock.advance(hours=73)
+    desk.update(agent=staff("agent"), supervisor=staff("supervisor"))  # the morning's sessions have expired
+    act(c[6]["id"], "complete")
+    called(c[6]["id"], True, True)
+
+    # S (14.4.1): a burst pipe for 10 h over 20,000 m2 counts; a power cut does not (3.6)
+    for cause, hours, area in (("pipe_burst", 10, 20_000), ("power_outage", 5, 50_000)):
+        outage = client.post(
+            "/api/v1/outages",
+            json={
+                "communities": ["阳光小区"],
+                "heated_area_m2": area,
+                "started_at": "2026-12-05T08:00:00+08:00",
+                "expected_restoration_at": "2026-12-05T20:00:00+08:00",
+                "cause_code": cause,
+                "repair_location": "文化路",
+            },
+            headers=desk["supervisor"],
+        ).json()
+        restored = f"2026-12-05T{8 + hours:02d}:00:00+08:00"
+        patched = client.patch(
+            f"/api/v1/outages/{outage['id']}", json={"restored_at": restored}, headers=desk["supervisor"]
+        )
+        assert patched.status_code == 200, patched.text
+
+    period = {"start": "2026-12-01T00:00:00+08:00", "end": "2027-01-01T00:00:00+08:00"}
+    report = client.get("/api/v1/kpis", params=period, headers=desk["agent"]).json()
+    figures = {k["name"]: (k["numerator"], k["denominator"]) for k in [*report["kpis"], *report["published"]]}
+    figures["complaint_callback_coverage"] = (
+        report["callback_coverage"]["numerator"],
+        report["callback_coverage"]["denominator"],
     )
+    season_hours = 121 * 24  # 2026-11-15 00:00 to 2027-03-16 00:00
+    assert figures == {
+        "accident_rate": (10 * 20_000, season_hours * 5_000_000),  # sample heated area
+        "repair_response_rate": (1, 2),
+        "room_temperature_compliance": (0, 0),
+        "room_temperature_compliance_on_request": (2, 3),
+        # T = c1 c2 c3 c6 c7 c8; t: in time with the process satisfied = c1 c2 c8
+        "complaint_process_satisfaction": (3, 6),
+        # m: result satisfied = c1 c3 c6 c8
+        "complaint_result_satisfaction": (4, 6),
+        "complaint_on_time_rate": (5, 6),  # all but c6
+        "complaint_completion_rate": (6, 6),
+        # completed, not withdrawn: c1-c4 c6 c7 c8; called back within 3 days: all but c7
+        "complaint_callback_coverage": (6, 7),
+    }
+    kpis = {k["name"]: k for k in report["kpis"]}
+    assert kpis["repair_response_rate"]["met"] is False and kpis["accident_rate"]["met"] is True
+    assert kpis["room_temperature_compliance"]["value"] is None
+    assert kpis["complaint_result_satisfaction"]["target"] == "≥ 90%"
+    assert all(p["met"] is None and p["target"] == "—" for p in report["published"])  # 14.4.6: no target
+    bad = client.get("/api/v1/kpis", params={"start": period["end"], "end": period["start"]}, headers=desk["agent"])
     assert bad.status_code == 422
 
 

@@ -10,10 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from heating_standard.calendar import WorkingCalendar
-from heating_standard.deadlines import HeatingSeason, OrderFacts, compute_deadlines
+from heating_standard.deadlines import DeadlineError, HeatingSeason, OrderFacts, Promises, compute_deadlines
 from heating_standard.lifecycle import Action, OrderState, TransitionRefused, next_status
 from heating_standard.localtime import LOCAL_TZ
 from heating_standard.orders import (
+    BusinessType,
     Category,
     ComplaintFacts,
     Kind,
@@ -28,6 +29,14 @@ from heating_standard.orders import (
 CALENDAR = WorkingCalendar()
 SEASON = HeatingSeason(date(2026, 11, 15), date(2027, 3, 15))
 ACCEPTED = datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ)
+PROMISES = Promises(
+    completion_hours={
+        "complaint": {"default": 72},
+        "repair": {"default": 24, "leak": 4},
+        "temperature_test": {"default": 48},
+    },
+    business_days={"default": 5},
+)
 
 
 @pytest.mark.parametrize("status", [Status.RESPONDED, Status.DISPATCHED, Status.ARRIVED])
@@ -90,8 +99,15 @@ def test_no_deadline_is_due_at_or_before_acceptance(
     """The standard's "at once" (10.1.3 urgent returns) is modelled as with the first response, so no
     order is breached at the scheduler's first scan."""
     appointment = accepted + appointment_after if appointment_after else None
-    facts = OrderFacts(kind, category, source, is_urgent(category, flagged), accepted, appointment, external_works)
-    found = compute_deadlines(facts, CALENDAR, [SEASON])
+    business_type = BusinessType.APPLY_CONNECTION if external_works and kind == Kind.BUSINESS else None
+    facts = OrderFacts(
+        kind, category, source, is_urgent(category, flagged), accepted, appointment, external_works, business_type
+    )
+    if source == Source.SAMPLING and appointment is None:
+        with pytest.raises(DeadlineError, match="5.4.4"):  # a sampling visit is booked by its plan
+            compute_deadlines(facts, CALENDAR, [SEASON], PROMISES)
+        return
+    found = compute_deadlines(facts, CALENDAR, [SEASON], PROMISES)
     for name in ("response", "handle", "arrival", "return", "reply", "completion", "decision"):
         due = getattr(found, f"{name}_due_at")
         assert due is None or due > accepted, f"{name} is due at {due}, accepted {accepted}"

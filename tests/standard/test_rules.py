@@ -151,14 +151,67 @@ def test_what_each_action_meets_names_only_known_deadlines() -> None:
 
 def test_kpi_ratios_and_their_targets() -> None:
     assert kpis.repair_response_rate(9, 10).met is False  # Q must be 100 %
-    assert kpis.room_temperature_compliance([18.0, 17.9, 20.5]).numerator == 2  # 18.0 °C passes (5.1)
-    assert kpis.complaint_result_satisfaction(9, 10).met is True  # B ≥ 90 %
-    assert kpis.complaint_process_satisfaction(0, 0).value is None  # no denominator, no figure
+    assert kpis.repair_response_rate(0, 0).value is None  # no denominator, no figure
     start = datetime(2026, 12, 1, tzinfo=timezone.utc)
-    outage = kpis.OutageSpan(start, start + timedelta(hours=11), 1000.0)
-    rate = kpis.accident_rate([outage], start, start + timedelta(hours=100), 50_000.0)
+    season_end = start + timedelta(hours=100)
+    burst = kpis.OutageSpan(start, start + timedelta(hours=11), 1000.0, "pipe_burst")
+    power = kpis.OutageSpan(start, start + timedelta(hours=50), 9000.0, "power_outage")  # not the company's (3.6)
+    rate = kpis.accident_rate([burst, power], start, season_end, season_end, 50_000.0)
     assert rate.value == pytest.approx(11 * 1000 / (100 * 50_000)) and rate.met is False  # over the 2‰ ceiling
     assert rate.target_text == "≤ 2‰"
+    # counted up to a moment inside the season, over the whole season's time
+    so_far = kpis.accident_rate([burst], start, season_end, start + timedelta(hours=5), 50_000.0)
+    assert (so_far.numerator, so_far.denominator) == (5 * 1000, 100 * 50_000)
+
+
+def test_room_temperature_compliance_counts_households_by_their_latest_test() -> None:
+    """14.4.3, 3.8: 合格户数 / 检测总户数; 18.0 °C passes (5.1)."""
+    t0 = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    tests = [
+        kpis.TemperatureTest("A", t0, 17.0),
+        kpis.TemperatureTest("A", t0 + timedelta(days=2), 18.0),  # retested after the repair: passes
+        kpis.TemperatureTest("B", t0 + timedelta(days=2), 19.0),
+        kpis.TemperatureTest("B", t0 + timedelta(days=1), 17.9),  # older, whatever the order given
+        kpis.TemperatureTest("C", t0, 17.9),
+    ]
+    rate = kpis.room_temperature_compliance(tests)
+    assert (rate.numerator, rate.denominator) == (2, 3) and rate.met is False
+
+
+def test_complaint_rates_follow_reasonable_complaints_and_the_set_time() -> None:
+    """14.4.4/14.4.5 over T, every reasonable complaint; t only within the set time; 14.4.6 and 10.1.6."""
+    t0 = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    due = t0 + timedelta(hours=72)
+    done = {"completed_at": t0 + timedelta(hours=5), "completion_due_at": due, "first_callback_due_at": due}
+    called = {**done, "first_callback_at": t0 + timedelta(hours=6)}
+    complaints = [
+        kpis.Complaint(**called, process_satisfied=True, result_satisfied=True),  # type: ignore[arg-type]
+        kpis.Complaint(**called, process_satisfied=True, result_satisfied=False),  # type: ignore[arg-type]
+        # finished after the promise: process satisfied but not in time
+        kpis.Complaint(  # type: ignore[arg-type]
+            **{**called, "completed_at": due + timedelta(hours=1)}, process_satisfied=True, result_satisfied=True
+        ),
+        # a promise moved after it had passed does not make the order timely
+        kpis.Complaint(**called, rescheduled_late=True, process_satisfied=True, result_satisfied=True),  # type: ignore[arg-type]
+        kpis.Complaint(),  # open, not called back: in T, in nothing else
+        kpis.Complaint(**called, reasonable=False, process_satisfied=True, result_satisfied=True),  # type: ignore[arg-type]
+        kpis.Complaint(withdrawn=True),
+        # called back after its 3 days
+        kpis.Complaint(  # type: ignore[arg-type]
+            **{**called, "first_callback_at": due + timedelta(days=1)}, process_satisfied=False, result_satisfied=True
+        ),
+    ]
+    rates = kpis.complaint_rates(complaints)
+    counted = {name: (r.numerator, r.denominator) for name, r in rates.items()}
+    # T: all but the unreasonable and the withdrawn = 6; coverage over the 6 completed ones, reasonable or not
+    assert counted == {
+        "complaint_process_satisfaction": (2, 6),  # the first two
+        "complaint_result_satisfaction": (4, 6),  # first, third, fourth, last
+        "complaint_on_time_rate": (3, 6),  # first, second, last
+        "complaint_completion_rate": (5, 6),  # all but the open one
+        "complaint_callback_coverage": (5, 6),  # all but the one called back late
+    }
+    assert rates["complaint_on_time_rate"].met is None  # 14.4.6 publishes it without a target
 
 
 def test_a_notice_is_composed_from_fields_and_refuses_links_and_numbers() -> None:
