@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import func, select
 
-from api.console import chats, imports, operations, orders, people, photos, reports, security
+from api.console import chats, imports, operations, orders, people, photos, reports, sampling, security
 from api.console.pages import HERE, DeskDep, WritingDeskDep, error_fragment, templates
 from api.errors import AppError
 from api.models import Deadline, Notification
@@ -98,7 +98,16 @@ def alerts(desk: DeskDep) -> HTMLResponse:
     return desk.render("_alerts.html", breached=breached, reminded=reminded or 0, latest=list(latest), waiting=waiting)
 
 
-PARTS = (router, chats.router, orders.router, imports.router, operations.router, reports.router, people.router)
+PARTS = (
+    router,
+    chats.router,
+    orders.router,
+    imports.router,
+    operations.router,
+    reports.router,
+    people.router,
+    sampling.router,
+)
 
 
 def pages() -> list[tuple[str, str]]:

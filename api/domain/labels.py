@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from heating_standard.lifecycle import Action
 from heating_standard.orders import BusinessType, Category, Kind, Source, Status
+from heating_standard.sampling import FloorLevel, Orientation, Position
 
 KINDS = {
     Kind.COMPLAINT: "投诉",
@@ -28,6 +29,12 @@ BUSINESS_TYPES = {
     BusinessType.TRANSFER: "过户",
     BusinessType.AREA_CHANGE: "面积变更",
 }
+# 5.4.3: where a household sits, as the household list and the console write it.
+POSITIONS = {Position.NEAR: "近端", Position.MIDDLE: "中端", Position.FAR: "末端"}
+ORIENTATIONS = {Orientation.SHADED: "阴面", Orientation.SUNNY: "阳面"}
+FLOORS = {FloorLevel.UPPER: "上层", FloorLevel.MIDDLE: "中层", FloorLevel.LOWER: "低层"}
+SPREADS = {"position": POSITIONS, "orientation": ORIENTATIONS, "floor": FLOORS}
+
 SOURCES = {
     Source.WECHAT: "微信公众号",
     Source.GRID_WORKER: "网格员转办",
