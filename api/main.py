@@ -17,7 +17,7 @@ from api.db import make_engine, make_session_factory
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.operator_config import load_operator_config, resolve_path
 from api.routes import health, operations, people, staff, work_orders
-from api.services import media, outages, scheduler
+from api.services import media, outages, residents, scheduler
 from api.services.outbound import BotClient, WebhookNotifier
 from api.settings import Settings, get_settings
 from heating_standard.localtime import local_date
@@ -42,6 +42,8 @@ def run_scheduler_once(app: FastAPI) -> dict[str, int]:
         delivered = scheduler.deliver_pending(session, now, app.state.notifier, app.state.bot)
     with app.state.session_factory() as session:
         photos = media.fetch_due(session, now, app.state.bot)
+    with app.state.session_factory() as session:
+        erased = residents.purge_expired(session, now, app.state.operator_config.privacy.retention_days)
     app.state.scheduler_state.update(last_run_at=now.isoformat(), last_error=None)
     return {
         "reminders": found.reminders,
@@ -49,6 +51,7 @@ def run_scheduler_once(app: FastAPI) -> dict[str, int]:
         "outage_notices": outage_notices,
         "delivered": delivered,
         "photos": photos,
+        "erased": erased,
     }
 
 

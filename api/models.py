@@ -37,7 +37,9 @@ class Resident(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    addresses: Mapped[list[Address]] = relationship(back_populates="resident", order_by="Address.id")
+    addresses: Mapped[list[Address]] = relationship(
+        back_populates="resident", order_by="Address.id", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class Address(Base):
@@ -159,6 +161,8 @@ class WorkOrder(Base):
     # 14.4.4: every complaint is reasonable unless a supervisor marks it otherwise, with the reason.
     reasonable: Mapped[bool] = mapped_column(Boolean, default=True)
     unreasonable_reason: Mapped[str | None] = mapped_column(Text)
+    # 12.1: whom the order was about was erased (on request, or after the retention period)
+    personal_data_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # 10.2.2: a paid repair of the resident's own facilities needs a confirmed quote first.
     quote_items: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     quote_total: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))

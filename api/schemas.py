@@ -563,3 +563,16 @@ class SamplingPlanPublic(BaseModel):
 
 class SamplingPlanList(BaseModel):
     items: list[SamplingPlanPublic]
+
+
+class ResidentErase(Strict):
+    """A resident's request to erase their personal data (12.1): who, and the request as recorded."""
+
+    openid: str | None = Field(default=None, min_length=1, max_length=64)
+    phone: str | None = Field(default=None, max_length=32, pattern=PHONE_PATTERN)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ResidentErased(BaseModel):
+    work_orders: int
+    resident: int

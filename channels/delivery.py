@@ -296,6 +296,19 @@ class Outbox:
             ).first()
         return (bytes(row.body), str(row.content_type)) if row else None
 
+    # a resident's erasure (12.1) -----------------------------------------------------------------
+    def forget(self, openid: str, media_ids: list[str]) -> dict[str, int]:
+        """Everything the channel keeps of one resident: their messages, window and the photos named."""
+        with self.engine.begin() as db:
+            messages = db.execute(outbox_table.delete().where(outbox_table.c.openid == openid)).rowcount
+            db.execute(contacts_table.delete().where(contacts_table.c.openid == openid))
+            photos = (
+                db.execute(media_table.delete().where(media_table.c.media_id.in_(media_ids))).rowcount
+                if media_ids
+                else 0
+            )
+        return {"messages": int(messages or 0), "photos": int(photos or 0)}
+
     # messages ---------------------------------------------------------------------------------
     def add(self, openid: str, text: str) -> int:
         now = self.clock()

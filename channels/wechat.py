@@ -446,6 +446,20 @@ class WeChatInput(InputChannel):
             body, content_type = found
             return response.raw(body, content_type=content_type, headers={"X-Content-Type-Options": "nosniff"})
 
+        @blueprint.route("/forget", methods=["POST"])
+        async def forget(request: Request) -> HTTPResponse:
+            """A resident's erasure (12.1), asked by the backend: their outbox, window and the photos it
+            names; needs the admin token."""
+            if not authorised(request):
+                return response.json({"detail": "a valid bearer token is required"}, status=401)
+            body = request.json if isinstance(request.json, dict) else {}
+            openid = str(body.get("openid") or "")
+            media_ids = [str(m) for m in body.get("media_ids") or [] if isinstance(m, str)][:1000]
+            if not openid or len(openid) > 64:
+                return response.json({"detail": "openid is required"}, status=422)
+            removed = await asyncio.to_thread(webhook.outbox.forget, openid, media_ids)
+            return response.json(removed)
+
         @blueprint.route("/send", methods=["POST"])
         async def send(request: Request) -> HTTPResponse:
             """A staff member's message to a resident (the backend's handoff chat); needs the admin token.

@@ -40,6 +40,12 @@ class Escalation:
 
 
 @dataclass(frozen=True)
+class Privacy:
+    # 12.1: days a finished order keeps the resident's personal data; None keeps it (set it before going live)
+    retention_days: int | None = None
+
+
+@dataclass(frozen=True)
 class OperatorFile:
     """The validated operator file."""
 
@@ -50,6 +56,7 @@ class OperatorFile:
     calendar_overrides: Mapping[int, YearSchedule] = field(default_factory=dict)
     escalation: Escalation = field(default_factory=Escalation)
     promises: Promises = field(default_factory=Promises)
+    privacy: Privacy = field(default_factory=Privacy)
     # What the bot tells residents (hotline, halls, prices ...), as written in the file.
     service: Mapping[str, Any] = field(default_factory=dict)
 
@@ -85,6 +92,9 @@ def parse(text: str, source: str, is_sample: bool) -> OperatorFile:
     if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 < share < 1:
         raise OperatorFileError(f"{source}: escalation.reminder_share must lie between 0 and 1")
     promises = _promises(_mapping(raw, "promises"), source)
+    retention = _mapping(raw, "privacy").get("retention_days")
+    if retention is not None:
+        retention = _whole(retention, "privacy.retention_days", 30, 36500, source)
     return OperatorFile(
         source=source,
         is_sample=is_sample,
@@ -93,6 +103,7 @@ def parse(text: str, source: str, is_sample: bool) -> OperatorFile:
         calendar_overrides=_overrides(raw.get("calendar_overrides"), source),
         escalation=Escalation(float(share)),
         promises=promises,
+        privacy=Privacy(retention),
         service=_mapping(raw, "service"),
     )
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 
 _DIGITS = re.compile(r"\d")
+# What stays of free text about a resident once their personal data is erased (12.1).
+ERASED = "（个人信息已删除）"
 
 
 def mask_phone(phone: str | None) -> str | None:

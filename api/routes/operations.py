@@ -33,11 +33,13 @@ from api.schemas import (
     OutagePreview,
     OutagePublic,
     OutageUpdate,
+    ResidentErase,
+    ResidentErased,
     SamplingPlanCreate,
     SamplingPlanList,
     SamplingPlanPublic,
 )
-from api.services import callbacks, handoffs, kpis, outages, sampling
+from api.services import audit, callbacks, handoffs, kpis, outages, residents, sampling
 from heating_standard.localtime import local_date
 from heating_standard.privacy import mask_text
 
@@ -268,3 +270,28 @@ def create_sampling_plan(
     """Draw the season's plan (5.4.2–5.4.4) and book a temperature-test visit per household drawn."""
     plan = sampling.create_plan(session, body, ctx, principal)
     return sampling.shown(session, plan)
+
+
+@router.get("/personal-data", tags=["residents"], dependencies=[SUPERVISORS])
+def export_resident(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    principal: PrincipalDep,
+    openid: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    phone: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+) -> dict[str, Any]:
+    """Everything kept of one resident (12.1), by WeChat openid or phone; the read is audited."""
+    found = residents.export(session, openid, phone, request.app.state.bot)
+    audit.record(session, now, principal.name, "resident_exported", f"openid {openid[:4]}…" if openid else "phone")
+    session.commit()
+    return found
+
+
+@router.post("/personal-data/erase", response_model=ResidentErased, tags=["residents"], dependencies=[SUPERVISORS])
+def erase_resident(
+    body: ResidentErase, request: Request, session: SessionDep, now: NowDep, principal: PrincipalDep
+) -> ResidentErased:
+    """Erase one resident's personal data on their request (12.1); refused while an order is worked."""
+    erased = residents.erase(session, body.openid, body.phone, body.reason, request.app.state.bot, principal.name, now)
+    return ResidentErased(**erased)

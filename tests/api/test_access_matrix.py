@@ -41,6 +41,8 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/callbacks"): STAFF,
     ("POST", "/api/v1/callbacks/{task_id}/survey"): SUPERVISORS,
     ("POST", "/api/v1/households/import"): SUPERVISORS,
+    ("GET", "/api/v1/personal-data"): SUPERVISORS,
+    ("POST", "/api/v1/personal-data/erase"): SUPERVISORS,
     ("GET", "/api/v1/sampling-plans"): STAFF,
     ("POST", "/api/v1/sampling-plans"): SUPERVISORS,
     ("GET", "/api/v1/handoffs"): STAFF,

@@ -61,6 +61,7 @@ def test_a_met_deadline_is_neither_reminded_nor_breached(
         "outage_notices": 0,
         "delivered": 0,
         "photos": 0,
+        "erased": 0,
     }
 
 
@@ -85,6 +86,7 @@ def test_a_restarted_backend_does_not_fire_again(
         "outage_notices": 0,
         "delivered": 0,
         "photos": 0,
+        "erased": 0,
     }
     assert len(notifications(restarted, auth)) == 1
 

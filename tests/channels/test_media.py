@@ -64,3 +64,17 @@ async def test_a_refused_token_is_renewed_once(with_platform: tuple[WeChatWebhoo
     fake.expire_tokens()
     assert await webhook.fetch_media("m-token") is not None
     assert fake.token_fetches == 2
+
+
+def test_forgetting_a_resident_removes_their_messages_window_and_named_photos(outbox: Outbox) -> None:
+    """12.1: a resident's erasure reaches what the channel keeps of them, and nobody else's."""
+    outbox.inbound("oGONE")
+    outbox.inbound("oSTAY")
+    outbox.add("oGONE", "您的工单已受理")
+    outbox.add("oSTAY", "您的工单已受理")
+    outbox.keep_media("m-gone", b"\x89PNG gone", "image/png")
+    outbox.keep_media("m-stay", b"\x89PNG stay", "image/png")
+    assert outbox.forget("oGONE", ["m-gone"]) == {"messages": 1, "photos": 1}
+    assert outbox.list(openid="oGONE") == [] and outbox.window("oGONE") is None
+    assert outbox.media("m-gone") is None
+    assert len(outbox.list(openid="oSTAY")) == 1 and outbox.media("m-stay") is not None

@@ -17,6 +17,7 @@ def test_the_shipped_sample_parses_and_says_it_is_a_sample() -> None:
     assert sample.is_sample and sample.company.heated_area_m2 and sample.seasons()
     assert all(s.start < s.end for s in sample.seasons())
     assert sample.service.get("hotline") and 0 < sample.escalation.reminder_share < 1
+    assert sample.privacy.retention_days and sample.promises.missing() == []
 
 
 @pytest.mark.parametrize(
@@ -27,6 +28,7 @@ def test_the_shipped_sample_parses_and_says_it_is_a_sample() -> None:
         ("company:\n  heated_area_m2: -5\n", "company.heated_area_m2"),
         ("escalation:\n  reminder_share: 1.5\n", "escalation.reminder_share"),
         ("promises:\n  business_decision_days: 90\n", "promises.business_decision_days"),
+        ("privacy:\n  retention_days: 7\n", "privacy.retention_days"),
         ("promises:\n  completion_hours:\n    repair: {leak: 0}\n", "promises.completion_hours.repair.leak"),
         ("promises:\n  completion_hours:\n    consultation: {default: 4}\n", "promises.completion_hours.consultation"),
         ("promises:\n  completion_hours:\n    repair: {pipes: 4}\n", "not a category"),

@@ -1,0 +1,246 @@
+"""One resident's personal data (12.1 and the personal-information law behind it): found by WeChat
+openid or phone, exported on request, erased on request, and erased by the scheduler once the
+operator file's retention period has passed since an order was finished.
+
+Erasing keeps what the company is judged by (kind, category, dates, deadlines, satisfaction, the
+community) and removes whom it was about: contact data, the home's unit and room, free text that may
+name the resident, photos, the chat summary and notes, and on the conversation side the transcript,
+the channel's messages and photos."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from api.errors import Conflict, NotFound, Unprocessable
+from api.models import (
+    Address,
+    CallbackTask,
+    Handoff,
+    HandoffNote,
+    MediaFile,
+    Notification,
+    Resident,
+    WorkOrder,
+    WorkOrderEvent,
+)
+from api.services import audit
+from api.services.outbound import BotClient, DeliveryFailed
+from heating_standard.orders import Status, phone_key
+from heating_standard.privacy import ERASED, mask_phone, mask_text
+
+# Orders whose service is over: they may be erased (an open one is still being worked).
+FINISHED = (Status.CLOSED.value, Status.RETURNED.value, Status.CANCELLED.value)
+PURGE_BATCH = 200
+
+
+def _orders(session: Session, openid: str | None, phone: str | None) -> list[WorkOrder]:
+    found = []
+    if openid:
+        found.append(WorkOrder.resident_openid == openid)
+    key = phone_key(phone)
+    if key:
+        found.append(WorkOrder.phone_key == key)
+    if not found:
+        raise Unprocessable("openid", "name the resident by WeChat openid or phone")
+    return list(session.scalars(select(WorkOrder).where(or_(*found)).order_by(WorkOrder.id)))
+
+
+def _resident(session: Session, openid: str | None, phone: str | None) -> Resident | None:
+    if openid:
+        return session.scalars(select(Resident).where(Resident.openid == openid)).first()
+    return session.scalars(select(Resident).where(Resident.phone == phone)).first() if phone else None
+
+
+def export(session: Session, openid: str | None, phone: str | None, bot: BotClient) -> dict[str, Any]:
+    """Everything kept of one resident, as JSON; the conversation from the bot when it answers."""
+    orders = _orders(session, openid, phone)
+    resident = _resident(session, openid, phone)
+    if resident is None and not orders:
+        raise NotFound("no resident is known by this openid or phone")
+    order_ids = [o.id for o in orders]
+    handoffs = list(session.scalars(select(Handoff).where(Handoff.resident_openid == openid))) if openid else []
+    result: dict[str, Any] = {
+        "resident": _row(resident, ("openid", "phone", "name", "created_at", "updated_at")) if resident else None,
+        "addresses": [
+            _row(a, ("text", "community", "building", "unit", "room", "account_number", "last_used_at"))
+            for a in (resident.addresses if resident else [])
+        ],
+        "work_orders": [
+            {
+                **_row(o, _ORDER_FIELDS),
+                "events": [_row(e, ("action", "actor", "at", "note", "data")) for e in o.events],
+                "call_backs": [
+                    _row(
+                        t, ("sequence", "due_at", "done_at", "method", "process_satisfied", "result_satisfied", "note")
+                    )
+                    for t in session.scalars(select(CallbackTask).where(CallbackTask.order_id == o.id))
+                ],
+                "photos": [
+                    _row(m, ("media_id", "state", "content_type", "size", "stored_at"))
+                    for m in session.scalars(select(MediaFile).where(MediaFile.order_id == o.id))
+                ],
+            }
+            for o in orders
+        ],
+        "chats_with_staff": [
+            {
+                **_row(h, ("reason", "summary", "status", "created_at", "closed_at")),
+                "notes": [
+                    _row(n, ("text", "created_at"))
+                    for n in session.scalars(select(HandoffNote).where(HandoffNote.handoff_id == h.id))
+                ],
+            }
+            for h in handoffs
+        ],
+        "messages_sent": [
+            _row(n, ("kind", "message", "created_at", "delivered_at"))
+            for n in session.scalars(
+                select(Notification).where(
+                    or_(
+                        Notification.recipient_openid == openid if openid else False,
+                        and_(Notification.order_id.in_(order_ids), Notification.recipient_openid.is_not(None)),
+                    )
+                )
+            )
+        ],
+        "conversation": None,
+    }
+    if openid:
+        try:
+            result["conversation"] = [
+                {k: e.get(k) for k in ("event", "timestamp", "text")}
+                for e in bot.transcript(openid)
+                if e.get("event") in ("user", "bot")
+            ]
+        except DeliveryFailed as exc:
+            result["conversation_unavailable"] = str(exc)
+    return result
+
+
+_ORDER_FIELDS = (
+    "number",
+    "kind",
+    "category",
+    "source",
+    "status",
+    "description",
+    "phone",
+    "address",
+    "contact_name",
+    "accepted_at",
+    "completed_at",
+    "result",
+    "measured_temperature",
+)
+
+
+def _row(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    values = {}
+    for name in fields:
+        value = getattr(obj, name)
+        values[name] = value.isoformat() if isinstance(value, datetime) else value
+    return values
+
+
+def erase(
+    session: Session, openid: str | None, phone: str | None, reason: str, bot: BotClient, actor: str, now: datetime
+) -> dict[str, int]:
+    """Erase one resident on their request. Refused while any of their orders is still being worked; the
+    conversation side is erased first, so a bot that is down leaves everything as it was (retry)."""
+    orders = _orders(session, openid, phone)
+    resident = _resident(session, openid, phone)
+    if resident is None and not orders:
+        raise NotFound("no resident is known by this openid or phone")
+    working = [o.number for o in orders if o.status not in FINISHED]
+    if working:
+        raise Conflict(f"orders still being worked: {', '.join(str(n) for n in working)}; close them first")
+    if openid:
+        media_ids = [
+            m for m in session.scalars(select(MediaFile.media_id).where(MediaFile.order_id.in_([o.id for o in orders])))
+        ]
+        try:
+            bot.forget(openid, media_ids)
+        except DeliveryFailed as exc:
+            raise Conflict(
+                f"the conversation side could not erase the chat: {exc}; nothing was erased, try again",
+                code="bot_unavailable",
+            ) from None
+    for order in orders:
+        erase_order(session, order, now)
+    if openid:
+        for handoff in session.scalars(select(Handoff).where(Handoff.resident_openid == openid)):
+            _erase_handoff(session, handoff)
+        for note in session.scalars(select(Notification).where(Notification.recipient_openid == openid)):
+            note.recipient_openid, note.message = None, ERASED
+    if resident is not None:
+        session.delete(resident)  # its addresses go with it
+    who = f"openid {openid[:4]}…" if openid else f"phone {mask_phone(phone)}"
+    audit.record(session, now, actor, "resident_erased", who, f"{len(orders)} orders; {reason}")
+    session.commit()
+    return {"work_orders": len(orders), "resident": int(resident is not None)}
+
+
+def erase_order(session: Session, order: WorkOrder, now: datetime) -> None:
+    """Whom an order was about, removed; what it was, kept (for the KPIs and the monthly review)."""
+    order.phone = order.phone_key = order.contact_name = order.address = None
+    order.building = order.unit = order.room = None
+    order.resident_openid = None
+    order.resident_id = None
+    order.description = ERASED
+    order.result = mask_text(order.result)
+    order.personal_data_erased_at = now
+    for event in session.scalars(select(WorkOrderEvent).where(WorkOrderEvent.order_id == order.id)):
+        event.note = ERASED if event.note else None
+    for task in session.scalars(select(CallbackTask).where(CallbackTask.order_id == order.id)):
+        task.note = ERASED if task.note else None
+    for photo in session.scalars(select(MediaFile).where(MediaFile.order_id == order.id)):
+        session.delete(photo)
+    for note in session.scalars(select(Notification).where(Notification.order_id == order.id)):
+        note.recipient_openid = None
+    for handoff in session.scalars(select(Handoff).where(Handoff.work_order_id == order.id)):
+        _erase_handoff(session, handoff)
+
+
+def _erase_handoff(session: Session, handoff: Handoff) -> None:
+    handoff.summary = None
+    handoff.resident_openid = f"erased-{handoff.id}"
+    for note in session.scalars(select(HandoffNote).where(HandoffNote.handoff_id == handoff.id)):
+        session.delete(note)
+
+
+def purge_expired(session: Session, now: datetime, retention_days: int | None) -> int:
+    """12.1: orders finished more than the retention period ago lose their personal data; residents
+    with nothing left inside the period are removed. A batch per pass; commits."""
+    if not retention_days:
+        return 0
+    cutoff = now - timedelta(days=retention_days)
+    expired = session.scalars(
+        select(WorkOrder)
+        .where(
+            WorkOrder.status.in_(FINISHED),
+            WorkOrder.updated_at < cutoff,
+            WorkOrder.personal_data_erased_at.is_(None),
+        )
+        .limit(PURGE_BATCH)
+    ).all()
+    for order in expired:
+        erase_order(session, order, now)
+    stale = session.scalars(
+        select(Resident)
+        .where(
+            Resident.updated_at < cutoff,
+            ~select(WorkOrder.id)
+            .where(WorkOrder.resident_id == Resident.id, WorkOrder.personal_data_erased_at.is_(None))
+            .exists(),
+            ~select(Address.id).where(Address.resident_id == Resident.id, Address.last_used_at >= cutoff).exists(),
+        )
+        .limit(PURGE_BATCH)
+    ).all()
+    for resident in stale:
+        session.delete(resident)
+    session.commit()
+    return len(expired)

@@ -1,0 +1,102 @@
+"""One resident's personal data (12.1): exported and erased on request, erased after the retention
+period of the operator file; what the company is judged by stays."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from api.main import run_scheduler_once
+from heating_standard.privacy import ERASED
+from tests.api.conftest import FakeOutbound, FixedClock, act, act_ok
+
+ORDERS = "/api/v1/work-orders"
+COMPLAINT = {
+    "kind": "complaint",
+    "category": "service",
+    "source": "wechat",
+    "description": "我是王五，13800138000，师傅态度差",
+    "resident_openid": "oERASE",
+    "phone": "13800138000",
+    "address": "阳光小区3号楼2单元501",
+}
+
+
+def finished_complaint(client: TestClient, auth: dict, agent: dict, **fields: object) -> dict:
+    order = client.post(ORDERS, json={**COMPLAINT, **fields}, headers=auth).json()
+    act_ok(client, agent, order["id"], "respond", "complete")
+    act(client, agent, order["id"], "callback", method="phone", process_satisfied=True, result_satisfied=False)
+    act_ok(client, agent, order["id"], "close")
+    return order
+
+
+def test_a_supervisor_exports_everything_kept_of_one_resident(
+    client: TestClient, auth: dict, agent: dict, supervisor: dict, outbound: FakeOutbound
+) -> None:
+    order = finished_complaint(client, auth, agent)
+    outbound.trackers["oERASE"] = [{"event": "user", "text": "师傅态度差", "timestamp": 1.0}]
+    assert client.get("/api/v1/personal-data", params={"openid": "oERASE"}, headers=agent).status_code == 403
+    found = client.get("/api/v1/personal-data", params={"openid": "oERASE"}, headers=supervisor).json()
+    assert found["resident"]["phone"] == "13800138000" and found["addresses"][0]["room"] == "501"
+    assert [o["number"] for o in found["work_orders"]] == [order["number"]]
+    assert found["work_orders"][0]["call_backs"][0]["result_satisfied"] is False
+    assert found["conversation"] == [{"event": "user", "timestamp": 1.0, "text": "师傅态度差"}]
+    by_phone = client.get("/api/v1/personal-data", params={"phone": "138 0013 8000"}, headers=supervisor).json()
+    assert [o["number"] for o in by_phone["work_orders"]] == [order["number"]]
+    outbound.rasa_up = False  # the chat cannot be read: said, not left out silently
+    down = client.get("/api/v1/personal-data", params={"openid": "oERASE"}, headers=supervisor).json()
+    assert down["conversation"] is None and "unreachable" in down["conversation_unavailable"]
+    unknown = client.get("/api/v1/personal-data", params={"openid": "oNOBODY"}, headers=supervisor)
+    assert unknown.status_code == 404
+
+
+def test_erasure_waits_for_open_orders_and_keeps_what_the_kpis_count(
+    client: TestClient, auth: dict, agent: dict, supervisor: dict, outbound: FakeOutbound
+) -> None:
+    done = finished_complaint(client, auth, agent)
+    still_open = client.post(ORDERS, json=COMPLAINT, headers=auth).json()
+    outbound.trackers["oERASE"] = [{"event": "user", "text": "师傅态度差"}]
+    request = {"openid": "oERASE", "reason": "居民来电申请删除（工单外记录 2026-12-10）"}
+    refused = client.post("/api/v1/personal-data/erase", json=request, headers=supervisor)
+    assert refused.status_code == 409 and still_open["number"] in refused.json()["message"]
+    act(client, supervisor, still_open["id"], "cancel", note="居民撤回")
+    act_ok(client, agent, still_open["id"], "close")
+
+    outbound.rasa_up = False
+    down = client.post("/api/v1/personal-data/erase", json=request, headers=supervisor)
+    assert down.status_code == 409 and "nothing was erased" in down.json()["message"]
+    assert client.get(f"{ORDERS}/{done['id']}", headers=agent).json()["description"] != ERASED
+    outbound.rasa_up = True
+
+    erased = client.post("/api/v1/personal-data/erase", json=request, headers=supervisor)
+    assert erased.status_code == 200 and erased.json() == {"work_orders": 2, "resident": 1}
+    kept = client.get(f"{ORDERS}/{done['id']}", headers=agent).json()
+    assert (kept["kind"], kept["status"], kept["community"]) == ("complaint", "closed", "阳光小区")
+    assert (kept["phone"], kept["address"], kept["room"], kept["resident_openid"]) == (None, None, None, None)
+    assert kept["description"] == ERASED
+    assert outbound.trackers["oERASE"] == []  # the conversation's events replaced by none
+    assert "/webhooks/wechat/forget" in outbound.channel_calls
+    assert client.get("/api/v1/personal-data", params={"openid": "oERASE"}, headers=supervisor).status_code == 404
+    report = client.get(
+        "/api/v1/kpis", params={"start": "2026-12-01T00:00:00+08:00", "end": "2027-01-01T00:00:00+08:00"}, headers=agent
+    ).json()
+    result = next(k for k in report["kpis"] if k["name"] == "complaint_result_satisfaction")
+    assert (result["numerator"], result["denominator"]) == (0, 1)  # the erased complaint still counts
+
+
+def test_the_retention_period_erases_finished_orders_and_forgotten_residents(
+    client: TestClient, auth: dict, staff: Callable[[str], dict], clock: FixedClock
+) -> None:
+    agent = staff("agent")
+    old = finished_complaint(client, auth, agent)
+    clock.advance(days=1095)  # the sample operator file keeps personal data 1095 days
+    agent = staff("agent")
+    recent = finished_complaint(client, auth, agent, resident_openid="oRECENT", phone="13900139000")
+    assert run_scheduler_once(client.app)["erased"] == 0  # exactly 1095 days: not yet
+    clock.advance(days=1)
+    assert run_scheduler_once(client.app)["erased"] == 1
+    agent = staff("agent")
+    assert client.get(f"{ORDERS}/{old['id']}", headers=agent).json()["phone"] is None
+    assert client.get(f"{ORDERS}/{recent['id']}", headers=agent).json()["phone"] == "139****9000"  # kept (masked)
+    assert run_scheduler_once(client.app)["erased"] == 0  # once
