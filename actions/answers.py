@@ -16,6 +16,7 @@ from actions.trust import triggered_by_backend
 from bot import knowledge
 from bot.operator import get_facts
 from bot.parsing import LOCAL_TZ, parse_resident_address
+from bot.wording import local_text
 from heating_standard.lifecycle import OPEN_STATES
 
 log = logging.getLogger(__name__)
@@ -52,10 +53,6 @@ KIND_NAMES = {
 
 def today() -> datetime:
     return datetime.now(LOCAL_TZ)
-
-
-def local_text(moment: datetime) -> str:
-    return f"{moment.astimezone(LOCAL_TZ):%m月%d日%H:%M}"
 
 
 class ActionAnswerQuestion(Action):

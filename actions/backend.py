@@ -64,6 +64,8 @@ class WorkOrder:
     response_due_at: datetime | None
     handle_due_at: datetime | None
     next_due_at: datetime | None
+    completion_due_at: datetime | None = None
+    business_type: str | None = None
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> WorkOrder:
@@ -82,6 +84,8 @@ class WorkOrder:
             response_due_at=optional("response_due_at"),
             handle_due_at=optional("handle_due_at"),
             next_due_at=optional("next_due_at"),
+            completion_due_at=optional("completion_due_at"),
+            business_type=body.get("business_type"),
         )
 
 

@@ -32,7 +32,9 @@ from bot.parsing import (
     parse_resident_address,
     parse_temperature,
 )
-from bot.wording import duration_zh
+from bot.wording import duration_zh, local_text
+from heating_standard.lifecycle import deadline_label
+from heating_standard.orders import BusinessType
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ FILING_SLOTS = (
     "measured_temperature",
     "appointment",
     "business_type",
+    "external_works",
     "contact_confirmed",
     "contact_known",
     "filing_confirmed",
@@ -222,6 +225,8 @@ class ValidateFilingForm(FormValidationAction):
             slots.append("contact_confirmed")
         if kind == "business":
             slots.append("business_type")
+            if tracker.get_slot("business_type") == BusinessType.APPLY_CONNECTION:
+                slots.append("external_works")  # 9.1.4: 1 day, or 3 with works outside the building
         slots += ["address", "phone"]
         if needs_temperature(kind, category):
             slots.append("measured_temperature")
@@ -337,6 +342,11 @@ def summary(tracker: Tracker) -> str:
     parts = [f"{KIND_NAMES.get(kind, '咨询')}：{tracker.get_slot('description') or ''}"]
     if tracker.get_slot("business_type") in knowledge.BUSINESS_TYPES:
         parts.append(f"业务：{knowledge.business_name(tracker.get_slot('business_type'))}")
+    if (
+        tracker.get_slot("business_type") == BusinessType.APPLY_CONNECTION
+        and tracker.get_slot("external_works") is not None
+    ):
+        parts.append("需要外线施工" if tracker.get_slot("external_works") else "无外线施工")
     parts.append(f"地址：{tracker.get_slot('address')}")
     parts.append(f"电话：{tracker.get_slot('phone')}")
     temperature = tracker.get_slot("measured_temperature")
@@ -372,8 +382,13 @@ def order_payload(tracker: Tracker) -> dict[str, Any]:
     if isinstance(temperature, (int, float)):
         description += f"（住户自测室温 {temperature:g}℃）"
     grid_worker = bool(tracker.get_slot("is_grid_worker"))
+    is_business = kind == "business" and business_type in knowledge.BUSINESS_TYPES
     payload: dict[str, Any] = {
         "kind": kind,
+        "business_type": business_type if is_business else None,
+        "external_works": True
+        if is_business and business_type == BusinessType.APPLY_CONNECTION and tracker.get_slot("external_works")
+        else None,
         "category": tracker.get_slot("category") or "other",
         "source": "grid_worker" if grid_worker else "wechat",
         "description": description[:4000] or KIND_NAMES.get(kind, "咨询"),
@@ -393,12 +408,25 @@ def confirmation(dispatcher: CollectingDispatcher, order: WorkOrder) -> None:
     if order.category == "leak" and order.handle_due_at:
         window = f"在{duration_zh(order.handle_due_at - order.accepted_at)}内"
         dispatcher.utter_message(response="utter_leak_order_filed", number=order.number, window=window)
+        promised(dispatcher, order)
         return
     due = order.response_due_at
     window = f"在{duration_zh(due - order.accepted_at)}内" if due else "尽快"
     dispatcher.utter_message(response="utter_work_order_filed", number=order.number, window=window)
+    promised(dispatcher, order)
     if needs_temperature(order.kind, order.category):  # a cold room, or none heated at all
         dispatcher.utter_message(response="utter_offer_temperature_test")
+
+
+def promised(dispatcher: CollectingDispatcher, order: WorkOrder) -> None:
+    """When the order is to be finished, and by which clause: 10.1.4 (办结条) for the company's promise,
+    9.1.4 for a new connection, 9.1.2 for other business."""
+    if order.completion_due_at is None:
+        return
+    _, clause = deadline_label("completion", order.kind, order.business_type)
+    dispatcher.utter_message(
+        response="utter_completion_promised", due=local_text(order.completion_due_at), clause=clause
+    )
 
 
 class ActionFileWorkOrder(Action):

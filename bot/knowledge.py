@@ -12,9 +12,10 @@ from typing import Any
 import yaml
 
 from bot.operator import OperatorFacts
+from heating_standard.orders import BusinessType
 
 KNOWLEDGE_PATH = Path(__file__).resolve().parent / "knowledge.yml"
-BUSINESS_TYPES = ("apply_connection", "stop_heating", "resume_heating", "transfer", "area_change")
+BUSINESS_TYPES = tuple(t.value for t in BusinessType)  # 9.1: the kinds of business request
 
 
 @lru_cache(maxsize=1)

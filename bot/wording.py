@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from heating_standard.localtime import LOCAL_TZ
 
 
 def duration_zh(span: timedelta) -> str:
@@ -14,3 +16,8 @@ def duration_zh(span: timedelta) -> str:
     if hours:
         return f"{hours}小时"
     return f"{rest}分钟"
+
+
+def local_text(moment: datetime) -> str:
+    """A time as residents read it, in Beijing time whatever the server's zone: "12月10日18:00"."""
+    return f"{moment.astimezone(LOCAL_TZ):%m月%d日%H:%M}"

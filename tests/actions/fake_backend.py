@@ -94,6 +94,8 @@ class FakeBackend:
             "response_due_at": utc(ACCEPTED + timedelta(minutes=self.response_minutes)),
             "handle_due_at": utc(ACCEPTED + timedelta(hours=1)) if leak else None,
             "next_due_at": utc(ACCEPTED + timedelta(minutes=self.response_minutes)),
+            # the sample operator file's promise for a complaint (10.1.4 办结条)
+            "completion_due_at": utc(ACCEPTED + timedelta(hours=72)) if body.get("kind") == "complaint" else None,
         }
         self.orders.append(order)
         if key:

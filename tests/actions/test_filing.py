@@ -120,6 +120,10 @@ async def test_business_request_remembers_the_type_from_the_slot(backend: FakeBa
         ),
         ({"order_kind": "business", "category": "other"}, ["business_type", "address", "phone", "filing_confirmed"]),
         (
+            {"order_kind": "business", "category": "other", "business_type": "apply_connection"},
+            ["business_type", "external_works", "address", "phone", "filing_confirmed"],
+        ),
+        (
             {"order_kind": "repair", "category": "leak", "contact_known": True},
             ["contact_confirmed", "address", "phone", "filing_confirmed"],
         ),
@@ -199,8 +203,13 @@ async def test_confirmed_complaint_is_filed_with_number_window_and_test_offer(ba
     assert order["resident_openid"] == "oRESIDENT0001"
     assert order["address"] == "阳光小区3号楼2单元501" and order["phone"] == "13800138000"
     assert "15℃" in order["description"]
-    assert responses(messages) == ["utter_work_order_filed", "utter_offer_temperature_test"]
+    assert responses(messages) == [
+        "utter_work_order_filed",
+        "utter_completion_promised",
+        "utter_offer_temperature_test",
+    ]
     assert messages[0]["number"] == "GD20261210000001" and messages[0]["window"] == "在30分钟内"
+    assert (messages[1]["clause"], messages[1]["due"]) == ("10.1.4（办结条）", "12月13日10:00")  # Beijing time
     assert slots_of(events)["order_kind"] is None  # the form's slots are cleared for the next filing
 
 
@@ -293,6 +302,18 @@ def test_payload_of_a_business_request_names_the_business() -> None:
     )
     payload = order_payload(tracker)
     assert payload["kind"] == "business" and payload["description"].startswith("【报停】")
+    assert payload["business_type"] == "stop_heating" and "external_works" not in payload
+
+
+@pytest.mark.parametrize(("answer", "sent"), [(True, True), (False, None)])
+def test_a_new_connection_says_whether_it_needs_external_works(answer: bool, sent: bool | None) -> None:
+    """9.1.4: 1 day without works outside the building, 3 with; the backend sets the deadline."""
+    slots = {**FILLED, "order_kind": "business", "category": "other", "measured_temperature": None}
+    tracker = make_tracker(
+        "是", "affirm", slots={**slots, "business_type": "apply_connection", "external_works": answer}
+    )
+    payload = order_payload(tracker)
+    assert payload["business_type"] == "apply_connection" and payload.get("external_works") is sent
 
 
 FORM_DOMAIN = {
