@@ -77,6 +77,10 @@ def create_app(
     operator_config = load_operator_config(resolve_path(settings.operator_config))
     if settings.app_env == "production" and operator_config.is_sample:
         raise RuntimeError("APP_ENV=production needs a confirmed operator file (OPERATOR_CONFIG), not the sample")
+    missing = operator_config.promises.missing()
+    if settings.app_env == "production" and missing:
+        # 10.1.4 (办结条): every complaint and repair is finished by a promised time; without one it has none.
+        raise RuntimeError(f"the operator file makes no completion promise: set {', '.join(missing)}")
     engine = make_engine(settings.sqlalchemy_url)
     client = http_client or httpx.Client(timeout=settings.outbound_timeout_seconds)
 

@@ -361,6 +361,22 @@ def test_the_api_description_is_not_public_in_production(
     assert client.get("/health").status_code == 200
 
 
+def test_production_refuses_an_operator_file_without_completion_promises(
+    make_client: Callable[..., TestClient], tmp_path: Path
+) -> None:
+    """10.1.4 (办结条): without the file's promises, complaints and repairs would have no completion time."""
+    text = SAMPLE_PATH.read_text(encoding="utf-8")
+    unpromised = tmp_path / "operator.yml"
+    unpromised.write_text(text.replace("    repair: {default: 24, leak: 4, no_heat: 12}\n", ""), encoding="utf-8")
+    with pytest.raises(RuntimeError, match="promises.completion_hours.repair.default"):
+        make_client(
+            app_env="production",
+            api_token="Zq8v-3kLw9pT2mXc",
+            rasa_auth_token="R7n1-yH4sQe6uB0d",
+            operator_config=str(unpromised),
+        )
+
+
 def test_the_api_description_is_there_in_development(client: TestClient) -> None:
     assert client.get("/openapi.json").status_code == 200
 
