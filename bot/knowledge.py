@@ -51,7 +51,12 @@ def business_answer(business_type: str | None, facts: OperatorFacts, today: date
     if business_type not in BUSINESS_TYPES:
         return _fill(str(entries["general"]["text"]), facts, today, {})
     entry = entries[business_type]
-    text = _fill(str(entry["text"]), facts, today, {"documents": facts.document_list(business_type)})
+    extra = {
+        "documents": facts.document_list(business_type),
+        "days": facts.business_days(business_type) if business_type != BusinessType.APPLY_CONNECTION else "",
+        "decision": facts.decision_days(),
+    }
+    text = _fill(str(entry["text"]), facts, today, extra)
     return f"【{entry['name']}】{text}"
 
 

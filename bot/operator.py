@@ -17,6 +17,7 @@ from typing import Any
 
 from heating_standard.deadlines import HeatingSeason
 from heating_standard.operator import SAMPLE_NAME, OperatorFile, choose, parse
+from heating_standard.orders import BusinessType
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"
@@ -61,6 +62,16 @@ class OperatorFacts:
                     parts.append(str(item))
             return "；".join(parts)
         return str(found)
+
+    def business_days(self, business_type: str) -> str:
+        """The company's promised time to finish a business request other than a new connection (9.1.2)."""
+        days = self.file.promises.business(BusinessType(business_type))
+        return f"{days}天" if days else "公司承诺的时限"
+
+    def decision_days(self) -> str:
+        """The company's promised time to say whether an application is accepted (9.1.2)."""
+        days = self.file.promises.decision_days
+        return "当天" if days == 0 else f"{days}天内"
 
     def document_list(self, business_type: str) -> str:
         documents = (self.service.get("business_documents") or {}).get(business_type)

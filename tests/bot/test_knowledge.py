@@ -62,3 +62,14 @@ def test_answers_say_what_their_clauses_say_and_no_more() -> None:
     assert "9.1.8" not in transfer  # 9.1.8 covers 增、减、停、复热, not 过户
     meter = knowledge.answer("heat_meter", SAMPLE, today)
     assert "10.3 第3条" in meter  # 10.3's items are printed as 10.1-10.4: cite the item
+
+
+@pytest.mark.parametrize(
+    ("business_type", "days"), [("stop_heating", "3天"), ("resume_heating", "2天"), ("transfer", "5天")]
+)
+def test_business_other_than_a_new_connection_tells_the_companys_promise(business_type: str, days: str) -> None:
+    """9.1.2 and 9.1.1 (办理时限): the days come from the operator file's promises; 9.1.4 is for 报装 only."""
+    text = knowledge.business_answer(business_type, SAMPLE, date(2026, 12, 10))
+    assert f"申请后{days}内办结" in text and "9.1.2" in text and "9.1.4" not in text
+    unset = knowledge.business_answer(business_type, EMPTY, date(2026, 12, 10))
+    assert "公司承诺的时限内办结" in unset and "天内办结" not in unset  # never invented
