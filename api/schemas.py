@@ -207,6 +207,8 @@ class ActionRequest(Strict):
     reason: str | None = Field(default=None, max_length=2000)
     # reschedule: the new completion time told to the resident (10.1.4 办结条)
     promised_at: Moment | None = None
+    # cancel of a business request not yet accepted (a refusal, 9.1.2): with reason, how to solve it
+    suggestion: str | None = Field(default=None, max_length=500)
     # quote
     quote_items: list[QuoteItem] | None = None
     # complete

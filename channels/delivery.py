@@ -128,6 +128,11 @@ class TokenCache:
                 return str(token)
             if await self.state.add(self.lock_key, 1, ttl=15):
                 try:
+                    # Another process may have stored a new token between our read and our lock: a second
+                    # fetch would invalidate the token it has just handed out.
+                    token = await self.state.get(self.key)
+                    if token:
+                        return str(token)
                     token, expires_in = await self.client.fetch_token(self.app_id, self.secret)
                     await self.state.set(self.key, token, ttl=max(60, expires_in - 300))
                     return token

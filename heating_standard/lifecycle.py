@@ -134,13 +134,27 @@ REQUIRED_FIELDS: dict[Action, tuple[tuple[str, str], ...]] = {
 }
 # 10.2.5, 10.3: a temperature test is completed with the temperature measured (5.4.6).
 TEMPERATURE_FIELD = ("measured_temperature", "a temperature test records the measured temperature")
+# 9.1.2: an application not accepted is told why, with a suggestion how to solve it; any other
+# cancellation records why.
+REFUSAL_FIELDS = (
+    ("reason", "a business request not accepted is told the reason and a suggestion (9.1.2)"),
+    ("suggestion", "a business request not accepted is told the reason and a suggestion (9.1.2)"),
+)
+CANCEL_FIELD = ("note", "a cancellation records why")
 
 
-def missing_field(action: Action, kind: Kind, given: set[str]) -> tuple[str, str] | None:
+def is_refusal(action: Action, state: OrderState) -> bool:
+    """Cancelling a business request before it is accepted refuses the application (9.1.2)."""
+    return action == Action.CANCEL and state.kind == Kind.BUSINESS and state.status == Status.ACCEPTED
+
+
+def missing_field(action: Action, state: OrderState, given: set[str]) -> tuple[str, str] | None:
     """The first field ``action`` needs and ``given`` lacks, with the reason; None when all are there."""
     needed = list(REQUIRED_FIELDS.get(action, ()))
-    if action == Action.COMPLETE and kind == Kind.TEMPERATURE_TEST:
+    if action == Action.COMPLETE and state.kind == Kind.TEMPERATURE_TEST:
         needed.append(TEMPERATURE_FIELD)
+    if action == Action.CANCEL:
+        needed += REFUSAL_FIELDS if is_refusal(action, state) else (CANCEL_FIELD,)
     return next((item for item in needed if item[0] not in given), None)
 
 

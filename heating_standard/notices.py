@@ -120,3 +120,10 @@ def reschedule_notice(number: str, reason: str, promised_at: datetime) -> str:
         f"【办结时间调整】您的工单 {number} 未能在承诺时间内办结，原因：{words}。"
         f"我们将于{when}前办结，给您带来不便，敬请谅解。"
     )
+
+
+def refusal_notice(number: str, reason: str, suggestion: str) -> str:
+    """9.1.2: an application that is not accepted is told why, with a suggestion how to solve it."""
+    why = check_words("reason", reason, REASON_MAX_CHARS)
+    how = check_words("suggestion", suggestion, REASON_MAX_CHARS)
+    return f"【业务受理结果】您的申请（工单 {number}）暂不能受理，原因：{why}。建议：{how}。如有疑问请回复“转人工”。"

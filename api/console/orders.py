@@ -156,7 +156,7 @@ def order_contact(order_id: IdPath, desk: DeskDep) -> HTMLResponse:
 def action_request(action: Action, form: dict[str, str]) -> ActionRequest:
     """The action's form as the API's ActionRequest; a bad field is a 422 naming it."""
     body: dict[str, Any] = {}
-    for field in ("note", "technician", "result", "reason", "method", "backdate_reason"):
+    for field in ("note", "technician", "result", "reason", "suggestion", "method", "backdate_reason"):
         if form.get(field, "").strip():
             body[field] = form[field].strip()
     for moment in ("at", "promised_at"):

@@ -37,6 +37,7 @@ from heating_standard.lifecycle import (
     Action,
     OrderState,
     TransitionRefused,
+    is_refusal,
     missing_field,
     next_status,
 )
@@ -529,8 +530,9 @@ def perform_action(
     if claimed < order.accepted_at:
         raise Unprocessable("at", "an action cannot happen before the order was accepted")
     at = effective_time(claimed, principal, request, ctx)
+    state = order_state(order)
     try:
-        target = next_status(order_state(order), action)
+        target = next_status(state, action)
     except TransitionRefused as exc:
         raise Conflict(exc.reason, code="transition_not_allowed") from None
     data: dict[str, Any] = {}
@@ -539,7 +541,7 @@ def perform_action(
         data.update(claimed_at=claimed.isoformat(), backdate_reason=request.backdate_reason)
 
     given = {name for name, value in request.model_dump(exclude_none=True).items() if value not in ("", [])}
-    missing = missing_field(action, Kind(order.kind), given)
+    missing = missing_field(action, state, given)
     if missing is not None:
         raise Unprocessable(*missing)
     if request.technician:
@@ -581,6 +583,8 @@ def perform_action(
         data["further_callback"] = _record_callback(session, order, request, principal, at)
         data.update(method=request.method, process_satisfied=request.process_satisfied)
         data["result_satisfied"] = request.result_satisfied
+    elif action == Action.CANCEL and is_refusal(action, state):
+        data.update(_refuse(session, order, request, ctx.now))
     elif action == Action.CLOSE:
         order.closed_at = at
 
@@ -687,22 +691,31 @@ def _extend(order: WorkOrder, request: ActionRequest, ctx: Context) -> None:
     order.calendar_uncertain = order.calendar_uncertain or not certain
 
 
-def _ask_resident_to_confirm(session: Session, order: WorkOrder, now: datetime) -> None:
-    """10.2.2: the resident confirms the quote; one reached in WeChat is asked there, through the bot."""
-    if not order.resident_openid or order.quote_items is None or order.quote_total is None:
-        return
+def _tell_resident(session: Session, order: WorkOrder, kind: str, key: str, message: str, now: datetime) -> bool:
+    """A message to the order's resident in WeChat, through the bot, once per ``key``; False without WeChat."""
+    if not order.resident_openid:
+        return False
     add_once(
         session,
         Notification(
-            kind="quote_confirmation",
+            kind=kind,
             recipient_openid=order.resident_openid,
             order_id=order.id,
-            dedup_key=f"quote:{order.id}:{now.isoformat()}",
-            message=notices.quote_notice(order.number or "", order.quote_items, f"{order.quote_total:.2f}"),
+            dedup_key=f"{kind}:{order.id}:{key}",
+            message=message,
             created_at=now,
             next_attempt_at=now,
         ),
     )
+    return True
+
+
+def _ask_resident_to_confirm(session: Session, order: WorkOrder, now: datetime) -> None:
+    """10.2.2: the resident confirms the quote; one reached in WeChat is asked there, through the bot."""
+    if order.quote_items is None or order.quote_total is None:
+        return
+    message = notices.quote_notice(order.number or "", order.quote_items, f"{order.quote_total:.2f}")
+    _tell_resident(session, order, "quote_confirmation", now.isoformat(), message, now)
 
 
 def _reschedule(session: Session, order: WorkOrder, request: ActionRequest, ctx: Context) -> dict[str, Any]:
@@ -719,26 +732,25 @@ def _reschedule(session: Session, order: WorkOrder, request: ActionRequest, ctx:
     order.completion_due_at = promised
     late = previous is not None and ctx.now > previous
     order.rescheduled_late = order.rescheduled_late or late
-    if order.resident_openid:
-        add_once(
-            session,
-            Notification(
-                kind="completion_rescheduled",
-                recipient_openid=order.resident_openid,
-                order_id=order.id,
-                dedup_key=f"reschedule:{order.id}:{promised.isoformat()}",
-                message=message,
-                created_at=ctx.now,
-                next_attempt_at=ctx.now,
-            ),
-        )
+    told = _tell_resident(session, order, "completion_rescheduled", promised.isoformat(), message, ctx.now)
     return {
         "reason": request.reason,
         "promised_at": promised.isoformat(),
         "previous": previous.isoformat() if previous else None,
         "late": late,
-        "resident_told": bool(order.resident_openid),
+        "resident_told": told,
     }
+
+
+def _refuse(session: Session, order: WorkOrder, request: ActionRequest, now: datetime) -> dict[str, Any]:
+    """9.1.2: an application not accepted; the resident is told the reason and a suggestion."""
+    assert request.reason and request.suggestion
+    try:
+        message = notices.refusal_notice(order.number or "", request.reason, request.suggestion)
+    except notices.NoticeRefused as exc:
+        raise Unprocessable(exc.field, f"it is sent to the resident: {exc.reason}") from None
+    told = _tell_resident(session, order, "application_refused", "refused", message, now)
+    return {"reason": request.reason, "suggestion": request.suggestion, "resident_told": told}
 
 
 def _plan_callbacks(session: Session, order: WorkOrder, completed_at: datetime, ctx: Context) -> None:

@@ -324,3 +324,25 @@ def test_a_paper_quote_confirmation_only_for_a_resident_without_wechat(
     path = f"/console/orders/{by_phone['id']}/actions/confirm_quote"
     assert b.post(path, {}).status_code == 422  # how the resident confirmed is required
     assert "居民已确认" in b.post(path, {"note": "居民现场签字确认"}).text
+
+
+def test_staff_move_a_completion_time_and_a_supervisor_judges_a_complaint_from_the_order_page(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict
+) -> None:
+    """10.1.4 (办结条) and 14.4.4 from the console: the forms send what the API requires."""
+    order = client.post("/api/v1/work-orders", json=REPAIR, headers=auth).json()
+    b, boss = browser("agent"), browser("supervisor")
+    page = b.get(f"/console/orders/{order['id']}").text
+    assert "承诺办结" in page and "10.1.4（办结条）" in page
+    path = f"/console/orders/{order['id']}/actions"
+    b.post(f"{path}/respond", {})
+    moved = b.post(f"{path}/reschedule", {"promised_at": "2026-12-12T09:00", "reason": "配件明天到货"})
+    assert moved.status_code == 200 and "12-12 09:00" in moved.text
+    complaint = client.post(
+        "/api/v1/work-orders", json={**REPAIR, "kind": "complaint", "category": "service"}, headers=auth
+    ).json()
+    assert "认定为不合理投诉" not in b.get(f"/console/orders/{complaint['id']}").text  # a supervisor's
+    judged = boss.post(
+        f"/console/orders/{complaint['id']}/actions/mark_unreasonable", {"reason": "要求赔偿超出服务范围的损失"}
+    )
+    assert judged.status_code == 200 and "不计入 14.4.4/14.4.5" in judged.text

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import FixedClock, act, to_site
+from api.main import run_scheduler_once
+from tests.api.conftest import FakeOutbound, FixedClock, act, to_site
 
 ORDERS = "/api/v1/work-orders"
 LEAK = {
@@ -355,3 +356,66 @@ def test_a_repeat_complaint_is_recognised_across_channels(client: TestClient, au
         "address": "阳光小区3号楼501",
     }
     assert create(client, auth, **at_the_counter)["repeat_complaint"] is True
+
+
+def test_a_repair_gets_its_promised_completion_and_a_new_time_is_told_to_the_resident(
+    client: TestClient, auth: dict, staff: Callable, clock: FixedClock, outbound: FakeOutbound
+) -> None:
+    """10.1.4 (办结条), 4.4: finished within the promise; if not, the reason and a new time, both told."""
+    agent = staff("agent")
+    order = create(client, auth, resident_openid="oPROMISE")
+    # the sample operator file promises a leak repair in 4 hours
+    accepted = datetime.fromisoformat(order["accepted_at"])
+    assert datetime.fromisoformat(order["completion_due_at"]) - accepted == timedelta(hours=4)
+    act(client, agent, order["id"], "respond")
+    new_time = "2026-12-11T12:00:00+08:00"
+    no_reason = act(client, agent, order["id"], "reschedule", promised_at=new_time)
+    assert no_reason.status_code == 422 and no_reason.json()["field"] == "reason"
+    phone_in_reason = act(client, agent, order["id"], "reschedule", promised_at=new_time, reason="请致电13800138000")
+    assert phone_in_reason.status_code == 422 and phone_in_reason.json()["field"] == "reason"
+    earlier = act(client, agent, order["id"], "reschedule", promised_at=order["accepted_at"], reason="待料")
+    assert earlier.status_code == 422 and earlier.json()["field"] == "promised_at"
+    moved = act(client, agent, order["id"], "reschedule", promised_at=new_time, reason="需更换的阀门明早到货")
+    assert moved.status_code == 200 and moved.json()["completion_due_at"] == "2026-12-11T04:00:00Z"
+    run_scheduler_once(client.app)
+    told = outbound.rasa_calls[-1]["body"]["entities"]["message"]
+    assert told.startswith("【办结时间调整】") and "需更换的阀门明早到货" in told and "12月11日12:00" in told
+    events = client.get(f"{ORDERS}/{order['id']}/events", headers=agent).json()
+    assert events[-1]["data"]["late"] is False and events[-1]["data"]["resident_told"] is True
+    clock.advance(days=1, hours=3)  # past the new time: moving it again now is recorded as late
+    agent = staff("agent")
+    late = act(client, agent, order["id"], "reschedule", promised_at="2026-12-12T12:00:00+08:00", reason="管件仍未到货")
+    assert late.status_code == 200
+    events = client.get(f"{ORDERS}/{order['id']}/events", headers=agent).json()
+    assert events[-1]["data"]["late"] is True
+
+
+def test_a_business_request_not_accepted_is_told_the_reason_and_a_suggestion(
+    client: TestClient, auth: dict, staff: Callable, outbound: FakeOutbound
+) -> None:
+    """9.1.2: 不能受理的，应告知原因和解决建议."""
+    supervisor = staff("supervisor")
+    order = create(
+        client,
+        auth,
+        kind="business",
+        category="other",
+        business_type="stop_heating",
+        description="申请报停",
+        resident_openid="oREFUSED",
+    )
+    bare = act(client, supervisor, order["id"], "cancel", note="材料不全")
+    assert bare.status_code == 422 and bare.json()["field"] == "reason"
+    refused = act(
+        client,
+        supervisor,
+        order["id"],
+        "cancel",
+        reason="缺少不动产权证书",
+        suggestion="请携带不动产权证书到营业厅补交后重新申请",
+    )
+    assert refused.status_code == 200 and refused.json()["status"] == "cancelled"
+    assert refused.json()["decision_due_at"] is not None  # the decision deadline is met by the refusal
+    run_scheduler_once(client.app)
+    told = outbound.rasa_calls[-1]["body"]["entities"]["message"]
+    assert told.startswith("【业务受理结果】") and "缺少不动产权证书" in told and "营业厅补交" in told

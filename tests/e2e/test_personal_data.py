@@ -25,8 +25,8 @@ def test_a_supervisor_erases_a_resident_everywhere(running_stack: dict[str, str]
     }
     created = httpx.post(env["API_URL"] + "/api/v1/work-orders", json=order, headers=machine).json()
     url = env["API_URL"] + f"/api/v1/work-orders/{created['id']}"
-    for step in ("respond", "complete", "close"):
-        assert httpx.post(f"{url}/actions/{step}", json={}, headers=staff).status_code == 200, step
+    for step, body in (("respond", {}), ("cancel", {"note": "居民已自行解决"}), ("close", {})):
+        assert httpx.post(f"{url}/actions/{step}", json=body, headers=staff).status_code == 200, step
     tracker = env["RASA_URL"] + f"/conversations/{openid}/tracker"
     token = {"token": env["RASA_AUTH_TOKEN"]}
     assert any(e.get("event") == "user" for e in httpx.get(tracker, params=token).json()["events"])

@@ -112,20 +112,29 @@ def test_judging_and_rescheduling_are_allowed_where_they_mean_something(
 
 
 @pytest.mark.parametrize(
-    ("action", "kind", "given", "missing"),
+    ("action", "state", "given", "missing"),
     [
-        (Action.DISPATCH, Kind.REPAIR, set(), "technician"),
-        (Action.COMPLETE, Kind.TEMPERATURE_TEST, {"result"}, "measured_temperature"),
-        (Action.COMPLETE, Kind.REPAIR, set(), None),
-        (Action.RESCHEDULE, Kind.REPAIR, {"promised_at"}, "reason"),
-        (Action.CALLBACK, Kind.COMPLAINT, {"method", "process_satisfied"}, "result_satisfied"),
-        (Action.RETURN, Kind.COMPLAINT, {"note"}, None),
+        (Action.DISPATCH, OrderState(Status.RESPONDED, Kind.REPAIR), set(), "technician"),
+        (Action.COMPLETE, OrderState(Status.ARRIVED, Kind.TEMPERATURE_TEST), {"result"}, "measured_temperature"),
+        (Action.COMPLETE, OrderState(Status.ARRIVED, Kind.REPAIR), set(), None),
+        (Action.RESCHEDULE, OrderState(Status.RESPONDED, Kind.REPAIR), {"promised_at"}, "reason"),
+        (
+            Action.CALLBACK,
+            OrderState(Status.COMPLETED, Kind.COMPLAINT),
+            {"method", "process_satisfied"},
+            "result_satisfied",
+        ),
+        (Action.RETURN, OrderState(Status.ACCEPTED, Kind.COMPLAINT), {"note"}, None),
+        (Action.CANCEL, OrderState(Status.RESPONDED, Kind.REPAIR), set(), "note"),
+        # 9.1.2: a business request not yet accepted is refused with the reason and a suggestion
+        (Action.CANCEL, OrderState(Status.ACCEPTED, Kind.BUSINESS), {"note", "reason"}, "suggestion"),
+        (Action.CANCEL, OrderState(Status.RESPONDED, Kind.BUSINESS), {"note"}, None),  # accepted, then withdrawn
     ],
 )
 def test_each_action_names_what_it_must_record(
-    action: Action, kind: Kind, given: set[str], missing: str | None
+    action: Action, state: OrderState, given: set[str], missing: str | None
 ) -> None:
-    found = missing_field(action, kind, given)
+    found = missing_field(action, state, given)
     assert (found[0] if found else None) == missing
 
 
