@@ -37,6 +37,7 @@ from wechatpy.replies import TextReply
 
 from bot.settings import bearer_matches, check_secrets
 from channels.delivery import TOKEN_ERRORS, Courier, Outbox, PlatformClient, PlatformUnavailable, TokenCache
+from channels.erasure import StoreCannotErase, erase_conversation
 from channels.protocol import (
     BadPush,
     Envelope,
@@ -457,8 +458,15 @@ class WeChatInput(InputChannel):
             media_ids = [str(m) for m in body.get("media_ids") or [] if isinstance(m, str)][:1000]
             if not openid or len(openid) > 64:
                 return response.json({"detail": "openid is required"}, status=422)
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is None or agent.tracker_store is None:
+                return response.json({"detail": "the conversation store is not loaded yet"}, status=503)
+            try:
+                events = await asyncio.to_thread(erase_conversation, agent.tracker_store, openid)
+            except StoreCannotErase as exc:
+                return response.json({"detail": str(exc)}, status=501)
             removed = await asyncio.to_thread(webhook.outbox.forget, openid, media_ids)
-            return response.json(removed)
+            return response.json({**removed, "events": events})
 
         @blueprint.route("/send", methods=["POST"])
         async def send(request: Request) -> HTTPResponse:

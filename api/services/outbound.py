@@ -156,14 +156,8 @@ class BotClient:
         self._post(f"/conversations/{quote(sender_id, safe='')}/tracker/events", events)
 
     def forget(self, sender_id: str, media_ids: list[str]) -> dict[str, Any]:
-        """A resident's erasure (12.1) on the conversation side: the channel drops their messages, window
-        and photos, and the conversation's events are replaced by none (PUT .../tracker/events)."""
+        """A resident's erasure (12.1) on the conversation side: the WeChat channel, inside the Rasa
+        server, deletes the conversation from the tracker store and drops their messages, window and
+        photos (Rasa's own API cannot delete a conversation)."""
         removed = self._channel("POST", "forget", json={"openid": sender_id, "media_ids": media_ids}).json()
-        self._call(
-            "PUT",
-            f"/conversations/{quote(sender_id, safe='')}/tracker/events",
-            "Rasa",
-            json=[],
-            params={"token": self.token},
-        )
         return removed if isinstance(removed, dict) else {}

@@ -80,7 +80,8 @@ class FakeOutbound:
             gone = [r for r in self.outbox_rows if r["openid"] == body["openid"]]
             self.outbox_rows = [r for r in self.outbox_rows if r["openid"] != body["openid"]]
             photos = [m for m in body["media_ids"] if self.media.pop(m, None) is not None]
-            return httpx.Response(200, json={"messages": len(gone), "photos": len(photos)})
+            events = self.trackers.pop(body["openid"], [])
+            return httpx.Response(200, json={"messages": len(gone), "photos": len(photos), "events": len(events)})
         if request.url.path.endswith("/send"):
             row = {
                 "id": len(self.outbox_rows) + 1,
@@ -110,8 +111,6 @@ class FakeOutbound:
                 events = self.trackers.setdefault(parts[1], [])
                 if len(parts) == 4 and request.method == "POST":  # .../tracker/events
                     events.extend(body)
-                elif len(parts) == 4 and request.method == "PUT":  # replaced
-                    events[:] = body
                 return httpx.Response(200, json={"sender_id": parts[1], "events": events})
             messages = [{"recipient_id": "x", "text": "【停热通知】…"}] if self.rasa_returns_messages else []
             return httpx.Response(200, json={"tracker": {}, "messages": messages})
