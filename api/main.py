@@ -42,9 +42,13 @@ def run_scheduler_once(app: FastAPI) -> dict[str, int]:
         delivered = scheduler.deliver_pending(session, now, app.state.notifier, app.state.bot)
     with app.state.session_factory() as session:
         photos = media.fetch_due(session, now, app.state.bot)
+    retention = app.state.operator_config.privacy.retention_days
     with app.state.session_factory() as session:
-        erased = residents.purge_expired(session, now, app.state.operator_config.privacy.retention_days)
-    app.state.scheduler_state.update(last_run_at=now.isoformat(), last_error=None)
+        erased = residents.purge_expired(session, now, retention)
+    state = app.state.scheduler_state
+    if residents.prune_conversations(app.state.bot, now, retention, state.get("conversations_pruned_at")):
+        state["conversations_pruned_at"] = now
+    state.update(last_run_at=now.isoformat(), last_error=None)
     return {
         "reminders": found.reminders,
         "breaches": found.breaches,

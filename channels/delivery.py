@@ -314,6 +314,14 @@ class Outbox:
             )
         return {"messages": int(messages or 0), "photos": int(photos or 0)}
 
+    def prune(self, before: float) -> dict[str, int]:
+        """What the channel keeps from before ``before`` (a Unix time): the retention period (12.1)."""
+        with self.engine.begin() as db:
+            messages = db.execute(outbox_table.delete().where(outbox_table.c.created_at < before)).rowcount
+            db.execute(contacts_table.delete().where(contacts_table.c.last_inbound_at < before))
+            photos = db.execute(media_table.delete().where(media_table.c.fetched_at < before)).rowcount
+        return {"messages": int(messages or 0), "photos": int(photos or 0)}
+
     # messages ---------------------------------------------------------------------------------
     def add(self, openid: str, text: str) -> int:
         now = self.clock()

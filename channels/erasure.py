@@ -35,3 +35,19 @@ def erase_conversation(tracker_store: Any, sender_id: str) -> int:
     if isinstance(store, InMemoryTrackerStore):
         return int(store.store.pop(sender_id, None) is not None)
     raise StoreCannotErase(f"the {type(store).__name__} tracker store is not erased by this product")
+
+
+def prune_conversations(tracker_store: Any, before: float) -> int:
+    """Delete every stored event older than ``before`` (a Unix time), of every conversation: the
+    retention period of the operator file (12.1). Rasa reads a conversation from its latest session
+    on, so a conversation still going on keeps what it needs. The in-memory store of development keeps
+    nothing across restarts and is left as it is."""
+    store = underlying(tracker_store)
+    if isinstance(store, SQLTrackerStore):
+        with store.session_scope() as session:
+            deleted = session.query(store.SQLEvent).filter(store.SQLEvent.timestamp < before).delete()
+            session.commit()
+        return int(deleted)
+    if isinstance(store, InMemoryTrackerStore):
+        return 0
+    raise StoreCannotErase(f"the {type(store).__name__} tracker store is not pruned by this product")

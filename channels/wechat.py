@@ -37,7 +37,7 @@ from wechatpy.replies import TextReply
 
 from bot.settings import bearer_matches, check_secrets
 from channels.delivery import TOKEN_ERRORS, Courier, Outbox, PlatformClient, PlatformUnavailable, TokenCache
-from channels.erasure import StoreCannotErase, erase_conversation
+from channels.erasure import StoreCannotErase, erase_conversation, prune_conversations
 from channels.protocol import (
     BadPush,
     Envelope,
@@ -466,6 +466,26 @@ class WeChatInput(InputChannel):
             except StoreCannotErase as exc:
                 return response.json({"detail": str(exc)}, status=501)
             removed = await asyncio.to_thread(webhook.outbox.forget, openid, media_ids)
+            return response.json({**removed, "events": events})
+
+        @blueprint.route("/prune", methods=["POST"])
+        async def prune(request: Request) -> HTTPResponse:
+            """Everything older than ``before`` (a Unix time), asked by the backend's scheduler once the
+            operator file's retention period has passed (12.1); needs the admin token."""
+            if not authorised(request):
+                return response.json({"detail": "a valid bearer token is required"}, status=401)
+            body = request.json if isinstance(request.json, dict) else {}
+            before = body.get("before")
+            if not isinstance(before, (int, float)) or isinstance(before, bool) or before > time.time():
+                return response.json({"detail": "before is a Unix time in the past"}, status=422)
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is None or agent.tracker_store is None:
+                return response.json({"detail": "the conversation store is not loaded yet"}, status=503)
+            try:
+                events = await asyncio.to_thread(prune_conversations, agent.tracker_store, float(before))
+            except StoreCannotErase as exc:
+                return response.json({"detail": str(exc)}, status=501)
+            removed = await asyncio.to_thread(webhook.outbox.prune, float(before))
             return response.json({**removed, "events": events})
 
         @blueprint.route("/send", methods=["POST"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -160,4 +161,9 @@ class BotClient:
         server, deletes the conversation from the tracker store and drops their messages, window and
         photos (Rasa's own API cannot delete a conversation)."""
         removed = self._channel("POST", "forget", json={"openid": sender_id, "media_ids": media_ids}).json()
+        return removed if isinstance(removed, dict) else {}
+
+    def prune(self, before: datetime) -> dict[str, Any]:
+        """Everything the conversation side keeps from before ``before``: the retention period (12.1)."""
+        removed = self._channel("POST", "prune", json={"before": before.timestamp()}).json()
         return removed if isinstance(removed, dict) else {}

@@ -9,6 +9,7 @@ the channel's messages and photos."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,8 @@ from api.services import audit
 from api.services.outbound import BotClient, DeliveryFailed
 from heating_standard.orders import Status, phone_key
 from heating_standard.privacy import ERASED, mask_phone, mask_text
+
+log = logging.getLogger(__name__)
 
 # Orders whose service is over: they may be erased (an open one is still being worked).
 FINISHED = (Status.CLOSED.value, Status.RETURNED.value, Status.CANCELLED.value)
@@ -244,3 +247,19 @@ def purge_expired(session: Session, now: datetime, retention_days: int | None) -
         session.delete(resident)
     session.commit()
     return len(expired)
+
+
+PRUNE_EVERY = timedelta(days=1)
+
+
+def prune_conversations(bot: BotClient, now: datetime, retention_days: int | None, last: datetime | None) -> bool:
+    """12.1 on the conversation side: once a day the WeChat channel deletes what it and the tracker store
+    keep from before the retention period. True when done; a bot that is down is asked again next pass."""
+    if not retention_days or (last is not None and now - last < PRUNE_EVERY):
+        return False
+    try:
+        bot.prune(now - timedelta(days=retention_days))
+    except DeliveryFailed as exc:
+        log.warning("conversations not pruned, asked again next pass: %s", exc)
+        return False
+    return True

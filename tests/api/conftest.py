@@ -63,6 +63,8 @@ class FakeOutbound:
     channel_media_up: bool = True
     # Every call to the channel's staff endpoints (path), to count the reads of the outbox.
     channel_calls: list[str] = field(default_factory=list)
+    # The times before which the channel was asked to prune what it keeps (12.1).
+    pruned: list[float] = field(default_factory=list)
 
     def channel(self, request: httpx.Request, body: Any) -> httpx.Response:
         """The WeChat channel's staff endpoints, behind the Rasa token as a bearer token."""
@@ -76,6 +78,9 @@ class FakeOutbound:
             if found is None:
                 return httpx.Response(404, json={"detail": "no such media"})
             return httpx.Response(200, content=found, headers={"Content-Type": "image/png"})
+        if request.url.path.endswith("/prune"):
+            self.pruned.append(body["before"])
+            return httpx.Response(200, json={"messages": 0, "photos": 0, "events": 0})
         if request.url.path.endswith("/forget"):
             gone = [r for r in self.outbox_rows if r["openid"] == body["openid"]]
             self.outbox_rows = [r for r in self.outbox_rows if r["openid"] != body["openid"]]

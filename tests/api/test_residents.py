@@ -4,6 +4,7 @@ period of the operator file; what the company is judged by stays."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
@@ -100,3 +101,18 @@ def test_the_retention_period_erases_finished_orders_and_forgotten_residents(
     assert client.get(f"{ORDERS}/{old['id']}", headers=agent).json()["phone"] is None
     assert client.get(f"{ORDERS}/{recent['id']}", headers=agent).json()["phone"] == "139****9000"  # kept (masked)
     assert run_scheduler_once(client.app)["erased"] == 0  # once
+
+
+def test_the_conversation_side_is_pruned_once_a_day_and_again_after_a_failure(
+    client: TestClient, outbound: FakeOutbound, clock: FixedClock
+) -> None:
+    outbound.rasa_up = False
+    run_scheduler_once(client.app)
+    assert outbound.pruned == []  # the bot was down: asked again next pass
+    outbound.rasa_up = True
+    run_scheduler_once(client.app)
+    run_scheduler_once(client.app)
+    assert outbound.pruned == [(clock.now - timedelta(days=1095)).timestamp()]  # once
+    clock.advance(days=1)
+    run_scheduler_once(client.app)
+    assert len(outbound.pruned) == 2
