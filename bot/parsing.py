@@ -78,7 +78,9 @@ def find_time(text: str, now: datetime) -> TimeMention | None:
         for short, long in _SPELLED.items():
             phrase = phrase.replace(short, long)
         try:
-            parsed = jionlp.parse_time(phrase, time_base=base.timestamp())
+            # Beijing wall time: a Unix timestamp would be read in the server's zone (TZ=UTC: "明天" at
+            # 02:10 Beijing would be the same day).
+            parsed = jionlp.parse_time(phrase, time_base=base.replace(tzinfo=None))
         except (ValueError, TypeError, KeyError, IndexError):
             continue
         window = _window(parsed)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import datetime, timezone
 
 import pytest
 
@@ -134,3 +135,32 @@ def test_a_correction_replaces_only_the_parts_it_names(text: str, expected: str 
 
 def test_an_incomplete_address_cannot_be_corrected() -> None:
     assert corrected_address("阳光小区", "不是3号楼是5号楼") is None
+
+
+@pytest.fixture
+def server_in_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The server's clock in UTC, as on most hosts: Beijing is 8 hours ahead."""
+    import time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize(
+    ("beijing_now", "text", "start"),
+    [
+        # 02:10 Beijing is 18:10 UTC of the day before: "明天" is still Beijing's tomorrow
+        (datetime(2026, 12, 11, 2, 10, tzinfo=LOCAL_TZ), "明天上午9点", datetime(2026, 12, 12, 9, tzinfo=LOCAL_TZ)),
+        (datetime(2026, 12, 11, 2, 10, tzinfo=LOCAL_TZ), "今晚八点", datetime(2026, 12, 11, 20, tzinfo=LOCAL_TZ)),
+        # 23:50 Beijing is 15:50 UTC the same day
+        (datetime(2026, 12, 11, 23, 50, tzinfo=LOCAL_TZ), "明天上午9点", datetime(2026, 12, 12, 9, tzinfo=LOCAL_TZ)),
+    ],
+)
+def test_relative_times_are_read_in_beijing_whatever_the_servers_zone(
+    server_in_utc: None, beijing_now: datetime, text: str, start: datetime
+) -> None:
+    window = parse_appointment(text, beijing_now.astimezone(timezone.utc))
+    assert window is not None and window[0] == start
