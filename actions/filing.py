@@ -26,6 +26,7 @@ from bot.parsing import (
     appointment_problem,
     appointment_start,
     corrected_address,
+    is_cancel,
     is_correction,
     parse_appointment,
     parse_phone,
@@ -74,6 +75,8 @@ FILING_SLOTS = (
     "failed_attempts",
 )
 MAX_FAILED_TRIES = 2
+# The form's yes/no questions: a plain "不用了" there is the answer "no".
+YES_NO_SLOTS = frozenset({"contact_confirmed", "external_works"})
 # After this many automatic re-submissions the resident is told a person will follow it up; the
 # retries go on.
 STILL_DOWN_AFTER = 5
@@ -212,6 +215,16 @@ class ValidateFilingForm(FormValidationAction):
     def name(self) -> str:
         return "validate_filing_form"
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """ "算了，不报了" at any question stops the filing, whatever the NLU made of it: nothing is filed
+        and the bot says so in one sentence (the form ends; action_file_work_order files nothing)."""
+        asked = tracker.get_slot("requested_slot")
+        text = tracker.latest_message.get("text") or ""
+        if asked and is_cancel(text, after_yes_no=asked in YES_NO_SLOTS):
+            dispatcher.utter_message(response="utter_filing_cancelled")
+            return [*reset_filing(), SlotSet("requested_slot", None)]
+        return await super().run(dispatcher, tracker, domain)
+
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
@@ -277,12 +290,30 @@ class ValidateFilingForm(FormValidationAction):
         # the span is where the address stands in what was given (leading spaces included)
         return {"address": raw[slice(*parsed.span)] if parsed.span else parsed.text, "failed_attempts": 0.0}
 
+    def _address_corrected_instead(
+        self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any] | None:
+        """ "不对，是5号楼，不是3号楼" while another question is asked: the address is corrected and the
+        question asked again, instead of calling the message a bad answer to it."""
+        text = tracker.latest_message.get("text") or ""
+        address = value_before_turn(tracker, "address")
+        if not address or not is_correction(text):
+            return None
+        corrected = corrected_address(str(address), text)
+        if corrected is not None and "address" in tracker.slots_to_validate():
+            return {slot: None}  # the address itself is validated this turn and says the correction
+        if corrected is None or corrected == address:
+            return None
+        dispatcher.utter_message(text=f"好的，地址已改为：{corrected}")
+        return {slot: None, "address": corrected}
+
     def validate_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         phone = parse_phone(str(value or ""))
         if phone is None:
-            return self._failed(tracker, dispatcher, "phone", "utter_invalid_phone")
+            instead = self._address_corrected_instead("phone", dispatcher, tracker)
+            return instead or self._failed(tracker, dispatcher, "phone", "utter_invalid_phone")
         return {"phone": phone, "failed_attempts": 0.0}
 
     def validate_measured_temperature(
@@ -298,7 +329,8 @@ class ValidateFilingForm(FormValidationAction):
             if degrees is None and text.strip().replace(".", "", 1).isdigit():
                 degrees = float(text.strip())
         if degrees is None or not -10 <= degrees <= 35:
-            return self._failed(tracker, dispatcher, "measured_temperature", "utter_invalid_temperature")
+            instead = self._address_corrected_instead("measured_temperature", dispatcher, tracker)
+            return instead or self._failed(tracker, dispatcher, "measured_temperature", "utter_invalid_temperature")
         return {"measured_temperature": degrees, "failed_attempts": 0.0}
 
     def validate_appointment(
@@ -307,7 +339,8 @@ class ValidateFilingForm(FormValidationAction):
         now = now_local()
         window = parse_appointment(str(value or ""), now)
         if appointment_problem(window, now) is not None or window is None:
-            return self._failed(tracker, dispatcher, "appointment", "utter_invalid_appointment")
+            instead = self._address_corrected_instead("appointment", dispatcher, tracker)
+            return instead or self._failed(tracker, dispatcher, "appointment", "utter_invalid_appointment")
         return {"appointment": appointment_start(window, now).isoformat(), "failed_attempts": 0.0}
 
     def validate_business_type(

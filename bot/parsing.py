@@ -150,16 +150,73 @@ _UNIT_PART = re.compile(r"(\d+)\s*(?:单元|门)")
 _ROOM_PART = re.compile(r"(\d{2,5})\s*(?:室|户)|(?:房间号?|门牌号?)\s*(?:是|为|改成|改为)?\s*(\d{2,5})")
 
 
+# "算了，不报了", "先不弄了", "取消吧": a resident stopping what is being filed. A message is a cancel only
+# when nothing is left once its cancel words and fillers are taken out: "取消报停的手续怎么办" is a question.
+_CANCEL_WORDS = (
+    "先不弄了",
+    "先不报了",
+    "先不修了",
+    "以后再说",
+    "不登记了",
+    "不投诉了",
+    "不反映了",
+    "不需要了",
+    "不报了",
+    "不修了",
+    "不弄了",
+    "不办了",
+    "不用了",
+    "不要了",
+    "不测了",
+    "别报了",
+    "别登记了",
+    "算了",
+    "取消",
+    "撤销",
+    "撤回",
+    "不报",
+    "不修",
+)
+_CANCEL_FILLERS = ("还是", "这个", "那就", "我", "先", "那", "就", "吧", "了", "啊", "哦", "呢", "嗯", "好", "谢谢")
+_NOT_WORDS = re.compile(r"[\s，。！？、,.!?~～…]+")
+
+
+# After a yes/no question ("还用上次的地址吗？", "需要外线施工吗？") these answer "no", not "stop".
+_PLAIN_NO = ("不用了", "不要了", "不需要了")
+
+
+def is_cancel(text: str, after_yes_no: bool = False) -> bool:
+    """True when the whole message says to stop the filing; after a yes/no question a plain "不用了"
+    is that question's "no"."""
+    rest = _NOT_WORDS.sub("", text)
+    found = False
+    while rest:
+        word = next((w for w in _CANCEL_WORDS if rest.startswith(w)), None)
+        if word is not None:
+            found = found or not (after_yes_no and word in _PLAIN_NO)
+        else:
+            word = next((w for w in _CANCEL_FILLERS if rest.startswith(w)), None)
+            if word is None:
+                return False
+        rest = rest[len(word) :]
+    return found
+
+
+_NEGATED = re.compile(r"(?:不是|并非|而非|不在)\s*$")
+
+
 def is_correction(text: str) -> bool:
     """True when the message says something taken down was wrong."""
     return _CORRECTION.search(text) is not None
 
 
 def corrected_address(previous: str, text: str) -> str | None:
-    """``previous`` with the parts ``text`` names replaced, the last mention of each winning.
+    """``previous`` with the parts ``text`` names replaced, the last mention of each winning, except a
+    mention the resident negates ("不是3号楼").
 
-    "不是3号楼是5号楼" applied to 阳光小区3号楼2单元501 gives 阳光小区5号楼2单元501. None when the
-    previous address is incomplete or the text names no building, unit or room.
+    "不是3号楼是5号楼" and "不对，是5号楼，不是3号楼" applied to 阳光小区3号楼2单元501 give
+    阳光小区5号楼2单元501. None when the previous address is incomplete or the text names no building,
+    unit or room.
     """
     old = parse_address(previous)
     if not old.complete:
@@ -167,7 +224,11 @@ def corrected_address(previous: str, text: str) -> str | None:
     normalized = to_digits(text)
     changes: dict[str, str] = {}
     for part, pattern in (("building", _BUILDING_PART), ("unit", _UNIT_PART), ("room", _ROOM_PART)):
-        found = [next(group for group in match.groups() if group) for match in pattern.finditer(normalized)]
+        found = [
+            next(group for group in match.groups() if group)
+            for match in pattern.finditer(normalized)
+            if not _NEGATED.search(normalized[max(0, match.start() - 4) : match.start()])
+        ]
         if found:
             changes[part] = found[-1]
     if not changes:

@@ -417,3 +417,42 @@ async def test_a_temperature_test_is_offered_for_cold_rooms_only(
 ) -> None:
     messages, _ = await file({**FILLED, "category": category})
     assert ("utter_offer_temperature_test" in responses(messages)) is offered
+
+
+ASKING_ADDRESS = {
+    "order_kind": "repair",
+    "category": "equipment",
+    "description": "暖气漏水",
+    "requested_slot": "address",
+}
+
+
+@pytest.mark.parametrize("text", ["算了，不报了", "先不弄了", "不用了", "取消吧", "不修了，谢谢"])
+@pytest.mark.parametrize("intent", ["inform", "deny", "cancel"])
+async def test_cancel_at_a_question_stops_the_filing_whatever_the_nlu_made_of_it(text: str, intent: str) -> None:
+    """#12: "算了，不报了" while the bot asks for the address was taken as a bad address."""
+    slots, said = await run_form(text, intent, ASKING_ADDRESS, {"address": text})
+    assert said == ["utter_filing_cancelled"]
+    assert slots["requested_slot"] is None and slots["order_kind"] is None and slots["address"] is None
+
+
+async def test_a_plain_no_to_a_yes_no_question_is_that_questions_answer() -> None:
+    asking = {**ASKING_ADDRESS, "contact_known": True, "requested_slot": "contact_confirmed"}
+    slots, said = await run_form("不用了", "deny", asking, {"contact_confirmed": False})
+    assert "utter_filing_cancelled" not in said and slots["requested_slot"] == "address"  # asked afresh
+    _, said = await run_form("算了，不报了", "deny", asking, {"contact_confirmed": False})
+    assert said == ["utter_filing_cancelled"]
+
+
+async def test_a_question_about_a_cancel_is_not_a_cancel() -> None:
+    slots, said = await run_form("取消报停的手续怎么办", "ask_business_process", ASKING_ADDRESS, {"address": None})
+    assert "utter_filing_cancelled" not in said
+
+
+async def test_an_address_corrected_while_the_phone_is_asked_is_corrected_not_called_a_bad_phone() -> None:
+    """#12: "不对，是5号楼，不是3号楼" kept 3号楼 and then called the message a wrong phone number."""
+    before = {**ASKING_ADDRESS, "address": "阳光小区3号楼2单元501", "requested_slot": "phone"}
+    text = "不对，是5号楼，不是3号楼"
+    slots, said = await run_form(text, "inform", before, {"phone": text})
+    assert slots["address"] == "阳光小区5号楼2单元501" and slots["phone"] is None
+    assert "utter_invalid_phone" not in said

@@ -13,6 +13,7 @@ from bot.parsing import (
     corrected_address,
     find_time,
     interval,
+    is_cancel,
     is_correction,
     parse_appointment,
     parse_phone,
@@ -164,3 +165,26 @@ def test_relative_times_are_read_in_beijing_whatever_the_servers_zone(
 ) -> None:
     window = parse_appointment(text, beijing_now.astimezone(timezone.utc))
     assert window is not None and window[0] == start
+
+
+@pytest.mark.parametrize(
+    ("text", "after_yes_no", "cancel"),
+    [
+        ("算了，不报了", False, True),
+        ("先不弄了", False, True),
+        ("不用了", False, True),
+        ("不用了", True, False),  # "还用上次的地址吗？" — "不用了" is its "no"
+        ("算了，不用了", True, True),
+        ("取消吧，谢谢", False, True),
+        ("取消报停的手续怎么办", False, False),  # a question
+        ("阳光小区3号楼2单元501", False, False),
+        ("不是漏水，是不热", False, False),
+    ],
+)
+def test_a_cancel_is_a_whole_message_of_cancel_words(text: str, after_yes_no: bool, cancel: bool) -> None:
+    assert is_cancel(text, after_yes_no) is cancel
+
+
+@pytest.mark.parametrize("text", ["不对，是5号楼，不是3号楼", "不是3号楼是5号楼", "楼号错了，应该是5号楼"])
+def test_the_negated_part_of_a_correction_is_not_taken(text: str) -> None:
+    assert corrected_address("阳光小区3号楼2单元501", text) == "阳光小区5号楼2单元501"

@@ -1,0 +1,38 @@
+"""Dialogue repair through the WeChat simulator (#12): a resident stops a filing in their own words,
+or corrects the address while another question is asked."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.e2e.test_walking_skeleton import phone
+
+
+def orders_of(env: dict[str, str], openid: str) -> list[dict]:
+    return httpx.get(
+        env["API_URL"] + "/api/v1/work-orders",
+        params={"resident_openid": openid},
+        headers={"Authorization": f"Bearer {env['API_TOKEN']}"},
+    ).json()["items"]
+
+
+def test_a_resident_stops_the_filing_while_the_address_is_asked(running_stack: dict[str, str]) -> None:
+    env = running_stack
+    openid = "oE2E-cancel"
+    asked = phone(env, openid, "text", "暖气阀门坏了")["reply"]
+    assert "地址" in asked, asked
+    stopped = phone(env, openid, "text", "算了，不报了")["reply"]
+    assert "取消" in stopped and "地址" not in stopped, stopped
+    assert orders_of(env, openid) == []
+    # the next message starts afresh: no half-filled form is waiting
+    assert "地址" not in phone(env, openid, "text", "供暖时间是什么时候")["reply"]
+
+
+def test_an_address_corrected_while_the_phone_is_asked(running_stack: dict[str, str]) -> None:
+    env = running_stack
+    openid = "oE2E-correct-phone"
+    phone(env, openid, "text", "投诉 客服态度不好")
+    asked = phone(env, openid, "text", "阳光小区3号楼2单元501")["reply"]
+    assert "电话" in asked, asked
+    corrected = phone(env, openid, "text", "不对，是5号楼，不是3号楼")["reply"]
+    assert "阳光小区5号楼2单元501" in corrected and "号码好像不对" not in corrected, corrected
