@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scripts import nlu_baseline  # noqa: E402
 from scripts.benchdoc import write_section  # noqa: E402
 
 RASA = str(Path(sys.executable).parent / "rasa")
@@ -129,6 +130,11 @@ def main() -> int:
         print(f"parse p50 {p50:.1f} ms, p95 {p95:.1f} ms", flush=True)
         print(f"{args.folds}-fold cross-validation ...", flush=True)
         cv = cross_validation(work / "cv", args.folds)
+        print("baseline (character n-gram TF-IDF + logistic regression) ...", flush=True)
+        started = time.perf_counter()
+        base = nlu_baseline.evaluate()
+        base_seconds = time.perf_counter() - started
+        base_cv = nlu_baseline.cross_validation(folds=args.folds)
     intents = sum(1 for v in report.values() if isinstance(v, dict) and "support" in v) - 3
     body = "\n".join(
         [
@@ -150,6 +156,20 @@ def main() -> int:
             f"- Parse latency through the trained pipeline (jieba, n-grams, DIET), in process: p50 **{p50:.1f} ms**, "
             f"p95 {p95:.1f} ms.",
             "- Most frequent confusions on the development set: " + ("; ".join(confusions(dev)) or "none") + ".",
+            "",
+            "Against the simple baseline (`scripts/nlu_baseline.py`: character 1–4-gram TF-IDF and logistic",
+            "regression, trained on the same `data/nlu/`), in the same run, on the same sets:",
+            "",
+            "| | held-out (test) | development | cross-validation | training |",
+            "|---|---|---|---|---|",
+            f"| pipeline (`config.yml`) | {report['accuracy']:.3f} / {report['macro avg']['f1-score']:.3f} "
+            f"| {dev['accuracy']:.3f} / {dev['macro avg']['f1-score']:.3f} "
+            f"| {cv['accuracy']:.3f} / {cv['macro avg']['f1-score']:.3f} | {seconds:.0f} s (with dialogue) |",
+            f"| baseline | {base['tests/nlu/heldout.yml'].accuracy:.3f} / {base['tests/nlu/heldout.yml'].macro_f1:.3f} "
+            f"| {base['tests/nlu/dev.yml'].accuracy:.3f} / {base['tests/nlu/dev.yml'].macro_f1:.3f} "
+            f"| {base_cv.accuracy:.3f} / {base_cv.macro_f1:.3f} | {base_seconds:.0f} s |",
+            "",
+            "(accuracy / macro-F1)",
             "",
             "Fallback threshold (`FallbackClassifier` in `config.yml`), on the development set: below the threshold",
             "the bot says it did not understand (twice in a row: a person).",

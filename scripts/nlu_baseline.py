@@ -1,0 +1,89 @@
+"""The simple baseline the NLU pipeline is measured against (#12): character n-gram TF-IDF and logistic
+regression, trained on the same ``data/nlu/`` and scored on the same sets as the pipeline.
+
+Used by ``scripts/bench_nlu.py`` (``make bench``); runs in the bot environment (scikit-learn comes with
+Rasa). ``python scripts/nlu_baseline.py`` prints its figures alone.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Scores:
+    accuracy: float
+    macro_f1: float
+    support: int
+
+
+def examples(path: str | Path) -> tuple[list[str], list[str]]:
+    """(texts, intents) of a Rasa NLU file or folder, read by Rasa's own loader (entity markup removed)."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(ROOT / path))
+    pairs = [(m.get("text"), m.get("intent")) for m in data.intent_examples if m.get("text") and m.get("intent")]
+    return [t for t, _ in pairs], [i for _, i in pairs]
+
+
+def model():  # type: ignore[no-untyped-def]
+    """Character 1–4-grams (word-boundary aware), TF-IDF, multinomial logistic regression."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=1),
+        LogisticRegression(C=10.0, max_iter=2000),
+    )
+
+
+def score(truth: list[str], predicted: list[str]) -> Scores:
+    from sklearn.metrics import accuracy_score, f1_score
+
+    return Scores(
+        accuracy=float(accuracy_score(truth, predicted)),
+        macro_f1=float(f1_score(truth, predicted, average="macro", zero_division=0)),
+        support=len(truth),
+    )
+
+
+def evaluate(train: str = "data/nlu", sets: tuple[str, ...] = ("tests/nlu/heldout.yml", "tests/nlu/dev.yml")) -> dict:
+    """The baseline trained on ``train``, scored on each of ``sets``."""
+    texts, intents = examples(train)
+    fitted = model().fit(texts, intents)
+    found = {}
+    for name in sets:
+        test_texts, truth = examples(name)
+        found[name] = score(truth, list(fitted.predict(test_texts)))
+    return found
+
+
+def cross_validation(train: str = "data/nlu", folds: int = 5, seed: int = 42) -> Scores:
+    """Stratified ``folds``-fold cross-validation on the training data, predictions pooled."""
+    from sklearn.model_selection import StratifiedKFold
+
+    texts, intents = examples(train)
+    predicted = [""] * len(texts)
+    for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, intents):
+        fitted = model().fit([texts[i] for i in train_idx], [intents[i] for i in train_idx])
+        for i, label in zip(test_idx, fitted.predict([texts[i] for i in test_idx]), strict=True):
+            predicted[i] = label
+    return score(intents, predicted)
+
+
+def main() -> int:
+    for name, found in evaluate().items():
+        print(f"{name}: accuracy {found.accuracy:.3f}, macro-F1 {found.macro_f1:.3f} ({found.support} messages)")
+    cv = cross_validation()
+    print(f"5-fold cross-validation: accuracy {cv.accuracy:.3f}, macro-F1 {cv.macro_f1:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())

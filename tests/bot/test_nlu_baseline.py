@@ -1,0 +1,26 @@
+"""The simple baseline `make bench` measures the NLU pipeline against (#12)."""
+
+from __future__ import annotations
+
+import pytest
+
+from scripts.nlu_baseline import examples, model, score
+
+
+def test_examples_are_read_as_the_pipeline_reads_them() -> None:
+    texts, intents = examples("data/nlu")
+    assert len(texts) == len(intents) > 500
+    assert not any("](" in t for t in texts)  # entity markup is not part of the text
+    assert {"cancel", "request_human"} <= set(intents)
+
+
+def test_scores_are_accuracy_and_macro_f1() -> None:
+    found = score(["a", "a", "b", "b"], ["a", "b", "b", "b"])
+    assert found.accuracy == pytest.approx(0.75) and found.macro_f1 == pytest.approx((2 / 3 + 0.8) / 2)
+
+
+def test_the_baseline_learns_from_examples() -> None:
+    texts = ["暖气不热", "屋里太冷", "暖气片冰凉", "管子漏水", "阀门滴水", "水管漏了"]
+    intents = ["cold", "cold", "cold", "leak", "leak", "leak"]
+    fitted = model().fit(texts, intents)
+    assert list(fitted.predict(["暖气不怎么热", "漏水了"])) == ["cold", "leak"]
