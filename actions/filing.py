@@ -77,6 +77,24 @@ FILING_SLOTS = (
 MAX_FAILED_TRIES = 2
 # The form's yes/no questions: a plain "不用了" there is the answer "no".
 YES_NO_SLOTS = frozenset({"contact_confirmed", "external_works"})
+# Questions answered in the middle of a filing; the form then asks its own question again.
+QUESTION_INTENTS = frozenset(
+    {
+        "ask_heating_period",
+        "ask_temperature_standard",
+        "ask_fee_standard",
+        "ask_payment",
+        "ask_refund",
+        "ask_heat_meter",
+        "ask_metering_fee",
+        "ask_service_contact",
+        "ask_compensation",
+        "ask_outage",
+        "ask_business_process",
+        "query_work_order",
+    }
+)
+QUESTION_CONFIDENCE = 0.6
 # After this many automatic re-submissions the resident is told a person will follow it up; the
 # retries go on.
 STILL_DOWN_AFTER = 5
@@ -131,6 +149,23 @@ def corrected_this_turn(tracker: Tracker) -> bool:
         name in changed and changed[name] is not None and value_before_turn(tracker, name) is not None
         for name in CORRECTABLE
     )
+
+
+def answers(slot: str, tracker: Tracker, now: datetime) -> bool:
+    """Whether the latest message is a usable answer to the form's question ``slot``: a message that is
+    both (an address the NLU took for a question, "报停怎么办" when the business is asked) is the answer."""
+    text = tracker.latest_message.get("text") or ""
+    if slot == "business_type":
+        return entity(tracker, "business_type") in knowledge.BUSINESS_TYPES
+    if slot == "address":
+        return parse_resident_address(text).complete
+    if slot == "phone":
+        return parse_phone(text) is not None
+    if slot == "appointment":
+        return parse_appointment(text, now) is not None
+    if slot == "measured_temperature":
+        return parse_temperature(text) is not None
+    return False
 
 
 def reset_filing() -> list[EventType]:
@@ -223,7 +258,32 @@ class ValidateFilingForm(FormValidationAction):
         if asked and is_cancel(text, after_yes_no=asked in YES_NO_SLOTS):
             dispatcher.utter_message(response="utter_filing_cancelled")
             return [*reset_filing(), SlotSet("requested_slot", None)]
+        intent = tracker.latest_message.get("intent") or {}
+        if (
+            asked
+            and intent.get("name") in QUESTION_INTENTS
+            and float(intent.get("confidence") or 0) >= QUESTION_CONFIDENCE
+            and not answers(asked, tracker, now_local())
+        ):
+            # "供暖到几月？" while the address is asked: answered, then the same question again
+            await self._answer(str(intent["name"]), dispatcher, tracker, domain)
+            return [SlotSet(asked, None), SlotSet("requested_slot", asked)]
         return await super().run(dispatcher, tracker, domain)
+
+    async def _answer(
+        self, intent: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> None:
+        from actions import answers as answering  # it imports this module
+
+        if intent == "query_work_order":
+            await answering.ActionListWorkOrders().run(dispatcher, tracker, domain)
+        elif intent == "ask_outage":
+            await answering.ActionAnswerOutage().run(dispatcher, tracker, domain)
+        elif intent == "ask_business_process":  # the answer alone: the offer to file would cross this filing
+            kind = entity(tracker, "business_type") or tracker.get_slot("business_type")
+            dispatcher.utter_message(text=knowledge.business_answer(kind, get_facts(), now_local().date()))
+        else:
+            await answering.ActionAnswerQuestion().run(dispatcher, tracker, domain)
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

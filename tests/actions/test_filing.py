@@ -456,3 +456,18 @@ async def test_an_address_corrected_while_the_phone_is_asked_is_corrected_not_ca
     slots, said = await run_form(text, "inform", before, {"phone": text})
     assert slots["address"] == "阳光小区5号楼2单元501" and slots["phone"] is None
     assert "utter_invalid_phone" not in said
+
+
+async def test_a_question_inside_the_filing_is_answered_and_the_same_question_asked_again() -> None:
+    """#12: a policy question while the address is asked; the form resumes where it was."""
+    slots, said = await run_form(
+        "供暖到几月份结束", "ask_heating_period", ASKING_ADDRESS, {"address": "供暖到几月份结束"}
+    )
+    assert slots["address"] is None and slots["requested_slot"] == "address"
+    assert len(said) == 1 and "5.2.1" in said[0]  # the answer, with its clause; not "a bad address"
+
+
+async def test_an_address_the_nlu_took_for_a_question_is_the_answer() -> None:
+    text = "阳光小区3号楼2单元501"
+    slots, _ = await run_form(text, "ask_outage", ASKING_ADDRESS, {"address": text})
+    assert slots["address"] == text

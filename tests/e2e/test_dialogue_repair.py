@@ -36,3 +36,12 @@ def test_an_address_corrected_while_the_phone_is_asked(running_stack: dict[str, 
     assert "电话" in asked, asked
     corrected = phone(env, openid, "text", "不对，是5号楼，不是3号楼")["reply"]
     assert "阳光小区5号楼2单元501" in corrected and "号码好像不对" not in corrected, corrected
+
+
+def test_a_question_inside_the_filing_is_answered_and_the_filing_goes_on(running_stack: dict[str, str]) -> None:
+    env = running_stack
+    openid = "oE2E-question-mid-form"
+    assert "地址" in phone(env, openid, "text", "暖气阀门坏了")["reply"]
+    answered = phone(env, openid, "text", "今年供暖到什么时候结束")["reply"]
+    assert "5.2.1" in answered and "地址" in answered, answered  # the answer, then the address again
+    assert "电话" in phone(env, openid, "text", "阳光小区3号楼2单元501")["reply"]
