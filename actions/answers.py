@@ -28,7 +28,6 @@ TOPIC_BY_INTENT = {
     "ask_payment": "payment",
     "ask_refund": "refund",
     "ask_heat_meter": "heat_meter",
-    "ask_metering_fee": "metering_fee",
     "ask_service_contact": "service_contact",
     "ask_compensation": "compensation",
 }

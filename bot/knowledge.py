@@ -32,7 +32,6 @@ def _fill(template: str, facts: OperatorFacts, today: date, extra: Mapping[str, 
         "service_halls": facts.value("service_halls"),
         "payment_channels": facts.value("payment_channels"),
         "fee_standard": facts.value("fee_standard"),
-        "metering_fee": facts.value("metering_fee"),
         "season_sentence": facts.season_sentence(today),
         **extra,
     }

@@ -73,11 +73,3 @@ def test_business_other_than_a_new_connection_tells_the_companys_promise(busines
     assert f"申请后{days}内办结" in text and "9.1.2" in text and "9.1.4" not in text
     unset = knowledge.business_answer(business_type, EMPTY, date(2026, 12, 10))
     assert "公司承诺的时限内办结" in unset and "天内办结" not in unset  # never invented
-
-
-def test_metered_billing_is_answered_from_the_operator_file_not_invented() -> None:
-    """#12: "热计量是怎么收费的" got the general fee answer."""
-    text = knowledge.answer("metering_fee", SAMPLE, date(2026, 12, 10))
-    assert "两部制" in text and "10.3 第3条" in text and "9.2.1" in text
-    assert NOT_CONFIGURED in knowledge.answer("metering_fee", EMPTY, date(2026, 12, 10))
-
