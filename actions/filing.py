@@ -86,7 +86,6 @@ QUESTION_INTENTS = frozenset(
         "ask_payment",
         "ask_refund",
         "ask_heat_meter",
-        "ask_metering_fee",
         "ask_service_contact",
         "ask_compensation",
         "ask_outage",
