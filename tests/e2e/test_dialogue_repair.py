@@ -45,3 +45,30 @@ def test_a_question_inside_the_filing_is_answered_and_the_filing_goes_on(running
     answered = phone(env, openid, "text", "今年供暖到什么时候结束")["reply"]
     assert "5.2.1" in answered and "地址" in answered, answered  # the answer, then the address again
     assert "电话" in phone(env, openid, "text", "阳光小区3号楼2单元501")["reply"]
+
+
+def test_a_burst_of_short_messages_is_handled_in_order_each_answered_once(running_stack: dict[str, str]) -> None:
+    """#12: "你好" / "暖气阀门坏了" / "阳光小区3号楼2单元501" sent before the bot answers the first."""
+    import threading
+    import time
+
+    env = running_stack
+    openid = "oE2E-burst"
+    messages = ["你好", "暖气阀门坏了", "阳光小区3号楼2单元501"]
+    answers: dict[int, dict] = {}
+
+    def send(n: int) -> None:
+        answers[n] = phone(env, openid, "text", messages[n])
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(len(messages))]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.05)  # as fast as a thumb types, in this order
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(answers) == [0, 1, 2]
+    texts = [answers[n].get("reply") or "" for n in range(3)]
+    assert all(texts), answers  # each answered (passively here), none lost
+    assert "地址" in texts[1] and "电话" in texts[2], texts  # the address answers the question asked before it
+    after = phone(env, openid, "text", "13800138000")["reply"]
+    assert "上门" in after or "时间" in after, after  # the filing goes on: a repair asks when to come
