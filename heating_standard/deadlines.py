@@ -77,7 +77,7 @@ class Promises:
             if DEFAULT not in self.completion_hours.get(k.value, {})
         ]
         if DEFAULT not in self.business_days:
-            gaps.append("business.completion_days.default")
+            gaps.append("promises.business_completion_days.default")
         return gaps
 
 

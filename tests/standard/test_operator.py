@@ -53,3 +53,19 @@ def test_which_file_applies() -> None:
     assert choose("/etc/heating/operator.yml", local_exists=True) == "/etc/heating/operator.yml"
     assert choose(None, local_exists=True) == "operator.yml"
     assert choose(None, local_exists=False) == "operator.sample.yml"
+
+
+def test_missing_promises_are_named_by_the_files_own_keys() -> None:
+    """What production asks for must be what an operator can write in the file."""
+    missing = parse("", "operator.yml", is_sample=False).promises.missing()
+    assert missing == [
+        "promises.completion_hours.complaint.default",
+        "promises.completion_hours.repair.default",
+        "promises.completion_hours.temperature_test.default",
+        "promises.business_completion_days.default",
+    ]
+    keys = {"complaint": {"default": 72}, "repair": {"default": 24}, "temperature_test": {"default": 48}}
+    written = (
+        "promises:\n  completion_hours: " + str(keys).replace("'", "") + "\n  business_completion_days: {default: 5}\n"
+    )
+    assert parse(written, "operator.yml", is_sample=False).promises.missing() == []
