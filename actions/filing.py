@@ -167,6 +167,10 @@ def answers(slot: str, tracker: Tracker, now: datetime) -> bool:
     return False
 
 
+def say_corrected_address(dispatcher: CollectingDispatcher, corrected: str) -> None:
+    dispatcher.utter_message(text=f"好的，地址已改为：{corrected}")
+
+
 def reset_filing() -> list[EventType]:
     return [SlotSet(name, None) for name in FILING_SLOTS]
 
@@ -342,7 +346,7 @@ class ValidateFilingForm(FormValidationAction):
             # "不是3号楼是5号楼": the parts named replace those of the address taken down
             corrected = corrected_address(str(previous), text)
             if corrected is not None:
-                dispatcher.utter_message(text=f"好的，地址已改为：{corrected}")
+                say_corrected_address(dispatcher, corrected)
                 return {"address": corrected, "failed_attempts": 0.0}
         if not parsed.complete:
             return self._failed(tracker, dispatcher, "address", "utter_invalid_address")
@@ -363,7 +367,7 @@ class ValidateFilingForm(FormValidationAction):
             return {slot: None}  # the address itself is validated this turn and says the correction
         if corrected is None or corrected == address:
             return None
-        dispatcher.utter_message(text=f"好的，地址已改为：{corrected}")
+        say_corrected_address(dispatcher, corrected)
         return {slot: None, "address": corrected}
 
     def validate_phone(

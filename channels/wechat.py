@@ -447,6 +447,21 @@ class WeChatInput(InputChannel):
             body, content_type = found
             return response.raw(body, content_type=content_type, headers={"X-Content-Type-Options": "nosniff"})
 
+        async def erasing(
+            request: Request, in_store: Callable[[Any], int], in_outbox: Callable[[], dict[str, int]]
+        ) -> HTTPResponse:
+            """Erase from the tracker store, then from the outbox; 503 before the model is loaded, 501
+            for a store this product does not erase from (nothing is erased then)."""
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is None or agent.tracker_store is None:
+                return response.json({"detail": "the conversation store is not loaded yet"}, status=503)
+            try:
+                events = await asyncio.to_thread(in_store, agent.tracker_store)
+            except StoreCannotErase as exc:
+                return response.json({"detail": str(exc)}, status=501)
+            removed = await asyncio.to_thread(in_outbox)
+            return response.json({**removed, "events": events})
+
         @blueprint.route("/forget", methods=["POST"])
         async def forget(request: Request) -> HTTPResponse:
             """A resident's erasure (12.1), asked by the backend: their outbox, window and the photos it
@@ -458,15 +473,11 @@ class WeChatInput(InputChannel):
             media_ids = [str(m) for m in body.get("media_ids") or [] if isinstance(m, str)][:1000]
             if not openid or len(openid) > 64:
                 return response.json({"detail": "openid is required"}, status=422)
-            agent = getattr(request.app.ctx, "agent", None)
-            if agent is None or agent.tracker_store is None:
-                return response.json({"detail": "the conversation store is not loaded yet"}, status=503)
-            try:
-                events = await asyncio.to_thread(erase_conversation, agent.tracker_store, openid)
-            except StoreCannotErase as exc:
-                return response.json({"detail": str(exc)}, status=501)
-            removed = await asyncio.to_thread(webhook.outbox.forget, openid, media_ids)
-            return response.json({**removed, "events": events})
+            return await erasing(
+                request,
+                lambda store: erase_conversation(store, openid),
+                lambda: webhook.outbox.forget(openid, media_ids),
+            )
 
         @blueprint.route("/prune", methods=["POST"])
         async def prune(request: Request) -> HTTPResponse:
@@ -476,17 +487,13 @@ class WeChatInput(InputChannel):
                 return response.json({"detail": "a valid bearer token is required"}, status=401)
             body = request.json if isinstance(request.json, dict) else {}
             before = body.get("before")
-            if not isinstance(before, (int, float)) or isinstance(before, bool) or before > time.time():
+            if not isinstance(before, (int, float)) or isinstance(before, bool) or before > webhook.clock():
                 return response.json({"detail": "before is a Unix time in the past"}, status=422)
-            agent = getattr(request.app.ctx, "agent", None)
-            if agent is None or agent.tracker_store is None:
-                return response.json({"detail": "the conversation store is not loaded yet"}, status=503)
-            try:
-                events = await asyncio.to_thread(prune_conversations, agent.tracker_store, float(before))
-            except StoreCannotErase as exc:
-                return response.json({"detail": str(exc)}, status=501)
-            removed = await asyncio.to_thread(webhook.outbox.prune, float(before))
-            return response.json({**removed, "events": events})
+            return await erasing(
+                request,
+                lambda store: prune_conversations(store, float(before)),
+                lambda: webhook.outbox.prune(float(before)),
+            )
 
         @blueprint.route("/send", methods=["POST"])
         async def send(request: Request) -> HTTPResponse:

@@ -622,9 +622,9 @@ def perform_action(
     return order
 
 
-def order_state(order: WorkOrder, session: Session | None = None) -> OrderState:
+def order_state(order: WorkOrder) -> OrderState:
     """What the state machine needs to know about the order."""
-    session = session or Session.object_session(order)
+    session = Session.object_session(order)
     pending = 0
     if session is not None and order.status in (Status.COMPLETED, Status.CALLED_BACK):
         tasks = session.scalars(select(CallbackTask.done_at).where(CallbackTask.order_id == order.id)).all()
