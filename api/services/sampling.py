@@ -26,17 +26,23 @@ FIRST_HOUR, SLOTS = 9, 8
 
 
 def import_households(session: Session, rows: list[HouseholdIn], now: datetime) -> tuple[int, int, int]:
-    """Add or update households by their address (community, building, room); all or nothing."""
-    created = updated = 0
+    """Add or update households by their address (community, building, room); all or nothing. A key
+    named twice in one list is added once and then updated."""
+    keyed = []
     for number, row in enumerate(rows, start=1):
         parsed = parse_address(row.address)
         key = household_key(parsed.community, parsed.building, parsed.room)
         if key is None or parsed.community is None:
             raise Unprocessable("households", f"row {number}: the address names no community, building and room")
-        household = session.scalars(select(Household).where(Household.key == key)).first()
+        keyed.append((key, parsed, row))
+    known = {h.key: h for h in session.scalars(select(Household).where(Household.key.in_({k for k, _, _ in keyed})))}
+    created = updated = 0
+    for key, parsed, row in keyed:
+        household = known.get(key)
         if household is None:
             household = Household(key=key, address=parsed.text, community=parsed.community, created_at=now)
             session.add(household)
+            known[key] = household
             created += 1
         else:
             updated += 1
@@ -44,7 +50,6 @@ def import_households(session: Session, rows: list[HouseholdIn], now: datetime) 
         household.orientation = row.orientation.value if row.orientation else None
         household.floor_level = row.floor_level.value if row.floor_level else None
         household.updated_at = now
-        session.flush()
     session.commit()
     total = session.scalar(select(func.count()).select_from(Household)) or 0
     return created, updated, total

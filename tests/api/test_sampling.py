@@ -127,3 +127,15 @@ def test_compliance_counts_the_plans_households_apart_from_requested_tests(
     assert c["room_temperature_compliance"] == (1, 2) and c["room_temperature_compliance_on_request"] == (1, 1)
     plans = client.get("/api/v1/sampling-plans", headers=agent).json()["items"]
     assert (plans[0]["visits"], plans[0]["done"]) == (2, 2)
+
+
+def test_the_household_list_is_bounded_and_a_repeated_home_is_one_household(
+    client: TestClient, supervisor: dict
+) -> None:
+    twice = [{"address": "阳光小区1号楼1单元101", "position": "far"}, {"address": "阳光小区1号楼1单元101"}]
+    loaded = client.post("/api/v1/households/import", json={"households": twice}, headers=supervisor)
+    assert loaded.json() == {"created": 1, "updated": 1, "total": 1}
+    too_many = household_list(5001)
+    refused = client.post("/api/v1/households/import", json={"households": too_many}, headers=supervisor)
+    assert refused.status_code == 422
+    assert client.post("/api/v1/households/import", json={"households": []}, headers=supervisor).status_code == 422
