@@ -42,11 +42,18 @@ def run_scheduler_once(app: FastAPI) -> dict[str, int]:
         delivered = scheduler.deliver_pending(session, now, app.state.notifier, app.state.bot)
     with app.state.session_factory() as session:
         photos = media.fetch_due(session, now, app.state.bot)
+    erased = 0
     retention = app.state.operator_config.privacy.retention_days
-    with app.state.session_factory() as session:
-        erased = residents.purge_expired(session, now, retention)
     state = app.state.scheduler_state
-    if residents.prune_conversations(app.state.bot, now, retention, state.get("conversations_pruned_at")):
+    if retention and residents.retention_due(now, state.get("personal_data_purged_at")):
+        with app.state.session_factory() as session:
+            erased = residents.purge_expired(session, now, retention)
+        state["personal_data_purged_at"] = now
+    if (
+        retention
+        and residents.retention_due(now, state.get("conversations_pruned_at"))
+        and residents.prune_conversations(app.state.bot, now, retention)
+    ):
         state["conversations_pruned_at"] = now
     state.update(last_run_at=now.isoformat(), last_error=None)
     return {

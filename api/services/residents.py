@@ -215,48 +215,58 @@ def _erase_handoff(session: Session, handoff: Handoff) -> None:
         session.delete(note)
 
 
-def purge_expired(session: Session, now: datetime, retention_days: int | None) -> int:
+# Retention is counted in days: the scheduler applies it once a day, not at every pass.
+RETENTION_EVERY = timedelta(days=1)
+
+
+def retention_due(now: datetime, last: datetime | None) -> bool:
+    """Whether a day has passed since the retention period was last applied."""
+    return last is None or now - last >= RETENTION_EVERY
+
+
+def purge_expired(session: Session, now: datetime, retention_days: int) -> int:
     """12.1: orders finished more than the retention period ago lose their personal data; residents
-    with nothing left inside the period are removed. A batch per pass; commits."""
-    if not retention_days:
-        return 0
+    with nothing left inside the period are removed. In batches, each committed; the number of orders."""
     cutoff = now - timedelta(days=retention_days)
-    expired = session.scalars(
-        select(WorkOrder)
-        .where(
-            WorkOrder.status.in_(FINISHED),
-            WorkOrder.updated_at < cutoff,
-            WorkOrder.personal_data_erased_at.is_(None),
-        )
-        .limit(PURGE_BATCH)
-    ).all()
-    for order in expired:
-        erase_order(session, order, now)
-    stale = session.scalars(
-        select(Resident)
-        .where(
-            Resident.updated_at < cutoff,
-            ~select(WorkOrder.id)
-            .where(WorkOrder.resident_id == Resident.id, WorkOrder.personal_data_erased_at.is_(None))
-            .exists(),
-            ~select(Address.id).where(Address.resident_id == Resident.id, Address.last_used_at >= cutoff).exists(),
-        )
-        .limit(PURGE_BATCH)
-    ).all()
-    for resident in stale:
-        session.delete(resident)
-    session.commit()
-    return len(expired)
+    erased = 0
+    while True:
+        expired = session.scalars(
+            select(WorkOrder)
+            .where(
+                WorkOrder.status.in_(FINISHED),
+                WorkOrder.updated_at < cutoff,
+                WorkOrder.personal_data_erased_at.is_(None),
+            )
+            .limit(PURGE_BATCH)
+        ).all()
+        for order in expired:
+            erase_order(session, order, now)
+        session.commit()
+        erased += len(expired)
+        if len(expired) < PURGE_BATCH:
+            break
+    while True:
+        stale = session.scalars(
+            select(Resident)
+            .where(
+                Resident.updated_at < cutoff,
+                ~select(WorkOrder.id)
+                .where(WorkOrder.resident_id == Resident.id, WorkOrder.personal_data_erased_at.is_(None))
+                .exists(),
+                ~select(Address.id).where(Address.resident_id == Resident.id, Address.last_used_at >= cutoff).exists(),
+            )
+            .limit(PURGE_BATCH)
+        ).all()
+        for resident in stale:
+            session.delete(resident)
+        session.commit()
+        if len(stale) < PURGE_BATCH:
+            return erased
 
 
-PRUNE_EVERY = timedelta(days=1)
-
-
-def prune_conversations(bot: BotClient, now: datetime, retention_days: int | None, last: datetime | None) -> bool:
-    """12.1 on the conversation side: once a day the WeChat channel deletes what it and the tracker store
-    keep from before the retention period. True when done; a bot that is down is asked again next pass."""
-    if not retention_days or (last is not None and now - last < PRUNE_EVERY):
-        return False
+def prune_conversations(bot: BotClient, now: datetime, retention_days: int) -> bool:
+    """12.1 on the conversation side: the WeChat channel deletes what it and the tracker store keep from
+    before the retention period. True when done; False when the bot is down (asked again next pass)."""
     try:
         bot.prune(now - timedelta(days=retention_days))
     except DeliveryFailed as exc:

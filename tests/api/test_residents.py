@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.main import run_scheduler_once
@@ -116,3 +117,19 @@ def test_the_conversation_side_is_pruned_once_a_day_and_again_after_a_failure(
     clock.advance(days=1)
     run_scheduler_once(client.app)
     assert len(outbound.pruned) == 2
+
+
+def test_a_day_of_retention_erases_every_expired_order_batch_by_batch(
+    client: TestClient, auth: dict, staff: Callable[[str], dict], clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Applied once a day, so a backlog larger than one batch is erased in that one pass."""
+    from api.services import residents
+
+    monkeypatch.setattr(residents, "PURGE_BATCH", 2)
+    agent = staff("agent")
+    for n in range(5):
+        home = {"address": f"和平小区{n + 1}号楼1单元101"}  # five households, none a repeat complaint
+        finished_complaint(client, auth, agent, resident_openid=f"oOLD{n}", phone=f"1390013900{n}", **home)
+    clock.advance(days=1096)
+    assert run_scheduler_once(client.app)["erased"] == 5
+    assert run_scheduler_once(client.app)["erased"] == 0  # not again the same day
