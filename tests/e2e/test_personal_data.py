@@ -51,3 +51,23 @@ def test_a_supervisor_erases_a_resident_everywhere(running_stack: dict[str, str]
         None,
         None,
     )
+
+
+def test_the_channels_erasure_endpoints_need_the_token_and_sane_input(running_stack: dict[str, str]) -> None:
+    """Who may call forget and prune, and what strange input costs: nothing is erased without the
+    token, without an openid, or for a time ahead of now."""
+    env = running_stack
+    openid = "oE2E-keep"
+    phone(env, openid, "text", "你好")
+    base = env["RASA_URL"] + "/webhooks/wechat"
+    rasa = {"Authorization": f"Bearer {env['RASA_AUTH_TOKEN']}"}
+    for path, body in (("forget", {"openid": openid}), ("prune", {"before": 1.0})):
+        assert httpx.post(f"{base}/{path}", json=body).status_code == 401
+        assert httpx.post(f"{base}/{path}", json=body, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert httpx.post(f"{base}/forget", json={"openid": ""}, headers=rasa).status_code == 422
+    assert httpx.post(f"{base}/forget", json={"openid": "o" * 65}, headers=rasa).status_code == 422
+    for before in (4e9, "yesterday", True, None):  # ahead of now, or not a time: everything would go
+        assert httpx.post(f"{base}/prune", json={"before": before}, headers=rasa).status_code == 422
+    tracker = env["RASA_URL"] + f"/conversations/{openid}/tracker"
+    events = httpx.get(tracker, params={"token": env["RASA_AUTH_TOKEN"]}).json()["events"]
+    assert any(e.get("event") == "user" for e in events)  # still there
