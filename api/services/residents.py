@@ -13,7 +13,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from api.errors import Conflict, NotFound, Unprocessable
@@ -52,25 +52,42 @@ def _orders(session: Session, openid: str | None, phone: str | None) -> list[Wor
     return list(session.scalars(select(WorkOrder).where(or_(*found)).order_by(WorkOrder.id)))
 
 
-def _resident(session: Session, openid: str | None, phone: str | None) -> Resident | None:
+def _find(session: Session, openid: str | None, phone: str | None) -> tuple[list[WorkOrder], list[Resident]]:
+    """The resident's orders and records: by WeChat openid, or by phone compared by its digits (the
+    records behind the orders found, whatever way the phone was written); NotFound when there are none."""
+    orders = _orders(session, openid, phone)
+    conditions: list[ColumnElement[bool]] = [
+        Resident.id.in_({o.resident_id for o in orders if o.resident_id is not None})
+    ]
     if openid:
-        return session.scalars(select(Resident).where(Resident.openid == openid)).first()
-    return session.scalars(select(Resident).where(Resident.phone == phone)).first() if phone else None
+        conditions.append(Resident.openid == openid)
+    if phone:
+        conditions.append(Resident.phone == phone)
+    residents = list(session.scalars(select(Resident).where(or_(*conditions)).order_by(Resident.id)))
+    if not residents and not orders:
+        raise NotFound("no resident is known by this openid or phone")
+    return orders, residents
+
+
+def _openids(openid: str | None, orders: list[WorkOrder], residents: list[Resident]) -> list[str]:
+    """Every WeChat user the data belongs to: the one named, and those of the orders and records found."""
+    found = {openid, *(o.resident_openid for o in orders), *(r.openid for r in residents)}
+    return sorted(o for o in found if o)
 
 
 def export(session: Session, openid: str | None, phone: str | None, bot: BotClient) -> dict[str, Any]:
     """Everything kept of one resident, as JSON; the conversation from the bot when it answers."""
-    orders = _orders(session, openid, phone)
-    resident = _resident(session, openid, phone)
-    if resident is None and not orders:
-        raise NotFound("no resident is known by this openid or phone")
+    orders, residents = _find(session, openid, phone)
+    resident = next((r for r in residents if openid and r.openid == openid), residents[0] if residents else None)
     order_ids = [o.id for o in orders]
-    handoffs = list(session.scalars(select(Handoff).where(Handoff.resident_openid == openid))) if openid else []
+    openids = _openids(openid, orders, residents)
+    handoffs = list(session.scalars(select(Handoff).where(Handoff.resident_openid.in_(openids))))
     result: dict[str, Any] = {
         "resident": _row(resident, ("openid", "phone", "name", "created_at", "updated_at")) if resident else None,
         "addresses": [
             _row(a, ("text", "community", "building", "unit", "room", "account_number", "last_used_at"))
-            for a in (resident.addresses if resident else [])
+            for r in residents
+            for a in r.addresses
         ],
         "work_orders": [
             {
@@ -104,7 +121,7 @@ def export(session: Session, openid: str | None, phone: str | None, bot: BotClie
             for n in session.scalars(
                 select(Notification).where(
                     or_(
-                        Notification.recipient_openid == openid if openid else False,
+                        Notification.recipient_openid.in_(openids),
                         and_(Notification.order_id.in_(order_ids), Notification.recipient_openid.is_not(None)),
                     )
                 )
@@ -112,11 +129,12 @@ def export(session: Session, openid: str | None, phone: str | None, bot: BotClie
         ],
         "conversation": None,
     }
-    if openid:
+    if openids:
         try:
             result["conversation"] = [
                 {k: e.get(k) for k in ("event", "timestamp", "text")}
-                for e in bot.transcript(openid)
+                for user in openids
+                for e in bot.transcript(user)
                 if e.get("event") in ("user", "bot")
             ]
         except DeliveryFailed as exc:
@@ -154,37 +172,32 @@ def erase(
 ) -> dict[str, int]:
     """Erase one resident on their request. Refused while any of their orders is still being worked; the
     conversation side is erased first, so a bot that is down leaves everything as it was (retry)."""
-    orders = _orders(session, openid, phone)
-    resident = _resident(session, openid, phone)
-    if resident is None and not orders:
-        raise NotFound("no resident is known by this openid or phone")
+    orders, residents = _find(session, openid, phone)
     working = [o.number for o in orders if o.status not in FINISHED]
     if working:
         raise Conflict(f"orders still being worked: {', '.join(str(n) for n in working)}; close them first")
-    if openid:
-        media_ids = [
-            m for m in session.scalars(select(MediaFile.media_id).where(MediaFile.order_id.in_([o.id for o in orders])))
-        ]
+    openids = _openids(openid, orders, residents)
+    media_ids = list(session.scalars(select(MediaFile.media_id).where(MediaFile.order_id.in_([o.id for o in orders]))))
+    for user in openids:
         try:
-            bot.forget(openid, media_ids)
+            bot.forget(user, media_ids)
         except DeliveryFailed as exc:
             raise Conflict(
-                f"the conversation side could not erase the chat: {exc}; nothing was erased, try again",
+                f"the conversation side could not erase the chat: {exc}; nothing was erased here, try again",
                 code="bot_unavailable",
             ) from None
     for order in orders:
         erase_order(session, order, now)
-    if openid:
-        for handoff in session.scalars(select(Handoff).where(Handoff.resident_openid == openid)):
-            _erase_handoff(session, handoff)
-        for note in session.scalars(select(Notification).where(Notification.recipient_openid == openid)):
-            note.recipient_openid, note.message = None, ERASED
-    if resident is not None:
+    for handoff in session.scalars(select(Handoff).where(Handoff.resident_openid.in_(openids))):
+        _erase_handoff(session, handoff)
+    for note in session.scalars(select(Notification).where(Notification.recipient_openid.in_(openids))):
+        note.recipient_openid, note.message = None, ERASED
+    for resident in residents:
         session.delete(resident)  # its addresses go with it
     who = f"openid {openid[:4]}…" if openid else f"phone {mask_phone(phone)}"
     audit.record(session, now, actor, "resident_erased", who, f"{len(orders)} orders; {reason}")
     session.commit()
-    return {"work_orders": len(orders), "resident": int(resident is not None)}
+    return {"work_orders": len(orders), "resident": len(residents)}
 
 
 def erase_order(session: Session, order: WorkOrder, now: datetime) -> None:

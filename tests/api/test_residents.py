@@ -133,3 +133,31 @@ def test_a_day_of_retention_erases_every_expired_order_batch_by_batch(
     clock.advance(days=1096)
     assert run_scheduler_once(client.app)["erased"] == 5
     assert run_scheduler_once(client.app)["erased"] == 0  # not again the same day
+
+
+def test_erasing_by_phone_reaches_the_residents_record_and_conversation_whatever_the_phones_writing(
+    client: TestClient, auth: dict, agent: dict, supervisor: dict, outbound: FakeOutbound
+) -> None:
+    """A phone given as "+86 13800138000" finds the orders by its digits; the record behind them and the
+    WeChat conversation of those orders go too, as they would by openid."""
+    finished_complaint(client, auth, agent)
+    outbound.trackers["oERASE"] = [{"event": "user", "text": "师傅态度差"}]
+    found = client.get("/api/v1/personal-data", params={"phone": "+86 13800138000"}, headers=supervisor).json()
+    assert found["resident"]["openid"] == "oERASE" and found["conversation"]  # what erasing will remove
+    erased = client.post(
+        "/api/v1/personal-data/erase",
+        json={"phone": "+86 13800138000", "reason": "居民来电申请删除"},
+        headers=supervisor,
+    )
+    assert erased.status_code == 200 and erased.json() == {"work_orders": 1, "resident": 1}
+    assert "oERASE" not in outbound.trackers
+    assert client.get("/api/v1/personal-data", params={"openid": "oERASE"}, headers=supervisor).status_code == 404
+
+
+def test_erasing_names_the_resident(client: TestClient, supervisor: dict) -> None:
+    nobody = client.post("/api/v1/personal-data/erase", json={"reason": "申请删除"}, headers=supervisor)
+    assert nobody.status_code == 422
+    unknown = client.post(
+        "/api/v1/personal-data/erase", json={"openid": "oNOBODY", "reason": "申请删除"}, headers=supervisor
+    )
+    assert unknown.status_code == 404
