@@ -30,6 +30,8 @@ TOPIC_BY_INTENT = {
     "ask_heat_meter": "heat_meter",
     "ask_service_contact": "service_contact",
     "ask_compensation": "compensation",
+    "ask_contract": "contract",
+    "ask_relief_policy": "relief_policy",
 }
 STATUS_NAMES = {
     "accepted": "已受理",

@@ -88,12 +88,16 @@ QUESTION_INTENTS = frozenset(
         "ask_heat_meter",
         "ask_service_contact",
         "ask_compensation",
+        "ask_contract",
+        "ask_relief_policy",
         "ask_outage",
         "ask_business_process",
         "query_work_order",
     }
 )
-QUESTION_CONFIDENCE = 0.6
+# On the development set 179 of 195 questions rightly recognised reach 0.4, against 146 at 0.6; a
+# usable answer taken for a question is still taken as the answer (``answers``).
+QUESTION_CONFIDENCE = 0.4
 # After this many automatic re-submissions the resident is told a person will follow it up; the
 # retries go on.
 STILL_DOWN_AFTER = 5

@@ -23,10 +23,13 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers import LABEL_RANKING_LENGTH
+from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.utils.tensorflow.constants import RANKING_LENGTH
 
 from bot.parsing import LOCAL_TZ, find_time, interval, parse_resident_address
 
@@ -184,3 +187,80 @@ class TextLengthGuard(GraphComponent):
         for message in training_data.training_examples:
             self._cut(message)
         return training_data
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class NgramIntentClassifier(GraphComponent, IntentClassifier):
+    """The intent of each message by ``bot.classifier``: delexicalised character n-grams, logistic regression.
+
+    It reads the text itself (no featurizer needed) and is saved with skops, which loads only the
+    scikit-learn types it expects, as Rasa's own LogisticRegressionClassifier is.
+    """
+
+    FILE = "intent_model.skops"
+    # skops does not trust SciPy's sparse matrix by default; TF-IDF keeps its weights in one.
+    TRUSTED = frozenset({"scipy.sparse._csr.csr_matrix"})
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"C": 10.0, RANKING_LENGTH: LABEL_RANKING_LENGTH}
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, fitted: Any = None):
+        self.config = {**self.get_default_config(), **config}
+        self._storage = model_storage
+        self._resource = resource
+        self.fitted = fitted
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> NgramIntentClassifier:
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        import skops.io as sio
+
+        from bot import classifier
+
+        examples = [e for e in training_data.intent_examples if e.get(TEXT) and e.get(INTENT)]
+        self.fitted = classifier.train(
+            [e.get(TEXT) for e in examples], [e.get(INTENT) for e in examples], c=float(self.config["C"])
+        )
+        with self._storage.write_to(self._resource) as directory:
+            sio.dump(self.fitted, directory / self.FILE)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> NgramIntentClassifier:
+        import skops.io as sio
+
+        with model_storage.read_from(resource) as directory:
+            path = directory / cls.FILE
+            found = set(sio.get_untrusted_types(file=path))
+            if found - cls.TRUSTED:
+                raise ValueError(f"the intent model holds unexpected types: {sorted(found - cls.TRUSTED)}")
+            return cls(config, model_storage, resource, sio.load(path, trusted=sorted(found)))
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        from bot import classifier
+
+        if self.fitted is None:
+            return messages
+        length = int(self.config[RANKING_LENGTH]) or None
+        rankings = classifier.rank(self.fitted, [m.get(TEXT) or "" for m in messages])
+        for message, ranking in zip(messages, rankings, strict=True):
+            ranked = [{"name": name, "confidence": confidence} for name, confidence in ranking[:length]]
+            message.set(INTENT, ranked[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranked, add_to_output=True)
+        return messages

@@ -63,6 +63,12 @@ class OperatorFacts:
             return "；".join(parts)
         return str(found)
 
+    def relief_policies(self) -> str:
+        """The relief policies in force (9.3); an empty list means none, a missing key unknown."""
+        if self.service.get("relief_policies") == []:
+            return "目前没有正在执行的减免政策"
+        return self.value("relief_policies")
+
     def business_days(self, business_type: str) -> str:
         """The company's promised time to finish a business request other than a new connection (9.1.2)."""
         days = self.file.promises.business(BusinessType(business_type))

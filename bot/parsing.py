@@ -41,7 +41,7 @@ def parse_temperature(text: str) -> float | None:
 # a whole sentence too eagerly ("3号楼" would become the 3rd of the month), so only these spans go to it.
 _NUM = r"(?:\d{1,2}|[零一二两三四五六七八九十]{1,3})"
 _DAY = (
-    rf"(?:大?后天|前天|昨天|今天|明天|(?:这|本|上|下)?个?(?:周|星期|礼拜)[一二三四五六日天1-7]|{_NUM}月{_NUM}[日号]"
+    rf"(?:大?后天|前天|昨天|今天|明天|(?:这|本|上|下)?个?(?:周|星期|礼拜)(?:[一二三四五六日天1-7]|末)|{_NUM}月{_NUM}[日号]"
     r"|(?:今|明)(?=早|晚))"
 )
 _PART = r"(?:凌晨|早上|早晨|上午|中午|下午|傍晚|晚上|夜里|早|晚)"
@@ -67,10 +67,12 @@ class TimeMention:
 
 
 def find_time(text: str, now: datetime) -> TimeMention | None:
-    """The first time expression in ``text`` that jionlp can read, relative to ``now``; else None."""
+    """The first time expression in ``text`` that jionlp can read and that has not passed, relative to
+    ``now``; a passed one ("从前天开始就不热了") only when nothing else is named; else None."""
     import jionlp  # heavy; loaded on first use, not at import
 
     base = now.astimezone(LOCAL_TZ)
+    passed: TimeMention | None = None
     for match in _TIME.finditer(text):
         phrase = match.group().strip()
         if not phrase:
@@ -84,9 +86,12 @@ def find_time(text: str, now: datetime) -> TimeMention | None:
         except (ValueError, TypeError, KeyError, IndexError):
             continue
         window = _window(parsed)
-        if window is not None:
+        if window is None:
+            continue
+        if window[1] >= base:
             return TimeMention(match.start(), match.end(), window)
-    return None
+        passed = passed or TimeMention(match.start(), match.end(), window)
+    return passed
 
 
 def _window(parsed: object) -> tuple[datetime, datetime] | None:

@@ -20,6 +20,12 @@ _DASHED = re.compile(r"(?P<building>\d+)\s*[-－—]\s*(?P<unit>\d+)\s*[-－—]
 # The community is the last phrase before the building number: "阀门坏了，阳光小区3号楼…" -> 阳光小区.
 _PHRASE_BREAK = re.compile(r"[\s，,。；;！!？?：:、]+")
 _LEAD_IN = re.compile(r"^(?:地址(?:是|为)?|(?:我|我们)?家?(?:住在|住|在|是))")
+# Words that come just before an address inside a longer phrase, as voice input writes it without
+# punctuation: "喂你好我家住在金色家园小区12号楼…", "测了一下16度住和平里小区5号楼…". The address starts
+# after the last of them.
+_CUE = re.compile(
+    r"住在|家在|家住|位于|地址(?:是|为)?|来我家|我们家|我家(?:是|在)?|应该是|就是|我是|改成|改为|住(?!宅|房)"
+)
 # Province, city, district and street prefixes, stripped one by one while a name is left.
 _ADMIN_PREFIXES = [re.compile(p) for p in (r"^.{1,6}?省", r"^.{1,6}?市", r"^.{1,6}?(?:区|县)", r"^.{1,8}?(?:街道|镇)")]
 
@@ -97,6 +103,9 @@ def parse_address(text: str) -> ParsedAddress:
     before = normalized[: match.start()].rstrip(" ，,、")
     community = _PHRASE_BREAK.split(before)[-1]
     community_at = len(before) - len(community)
+    cues = list(_CUE.finditer(community))
+    if cues:
+        community, community_at = community[cues[-1].end() :], community_at + cues[-1].end()
     lead_in = _LEAD_IN.match(community)
     if lead_in and lead_in.end() < len(community):
         community, community_at = community[lead_in.end() :], community_at + lead_in.end()

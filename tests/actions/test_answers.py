@@ -25,6 +25,8 @@ CITED = {
     "ask_heat_meter": "10.3",
     "ask_service_contact": "10.1.2",
     "ask_compensation": "13.5",
+    "ask_contract": "9.1.7",
+    "ask_relief_policy": "9.3",
 }
 
 

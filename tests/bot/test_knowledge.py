@@ -73,3 +73,33 @@ def test_business_other_than_a_new_connection_tells_the_companys_promise(busines
     assert f"申请后{days}内办结" in text and "9.1.2" in text and "9.1.4" not in text
     unset = knowledge.business_answer(business_type, EMPTY, date(2026, 12, 10))
     assert "公司承诺的时限内办结" in unset and "天内办结" not in unset  # never invented
+
+
+def test_resident_facing_clauses_of_9_and_12_are_answered_from_the_operator_file() -> None:
+    """9.2.1 metering, 9.1.7 contracts, 9.3 relief, 12.2 i) the repair line: the company's facts, cited."""
+    today = date(2026, 12, 10)
+    meter = knowledge.answer("heat_meter", SAMPLE, today)
+    assert "两部制热价" in meter and "9.2.1" in meter and "10.3 第3条" in meter
+    contract = knowledge.answer("contract", SAMPLE, today)
+    assert "9.1.7" in contract and "违约金" in contract and "12.2" in contract and "各营业厅" in contract
+    relief = knowledge.answer("relief_policy", SAMPLE, today)
+    assert "9.3" in relief and "低保" in relief and "0631-0000000" in relief
+    contact = knowledge.answer("service_contact", SAMPLE, today)
+    assert "抢修电话：0631-0000001" in contact
+
+
+def test_without_the_companys_facts_nothing_about_metering_contracts_or_relief_is_invented() -> None:
+    today = date(2026, 12, 10)
+    for topic in ("heat_meter", "contract", "relief_policy"):
+        assert NOT_CONFIGURED in knowledge.answer(topic, EMPTY, today)
+    assert "两部制" not in knowledge.answer("heat_meter", EMPTY, today)
+
+
+def test_an_empty_list_of_relief_policies_says_none_is_in_force(tmp_path: Path) -> None:
+    sample = (Path(__file__).resolve().parents[2] / "config" / "operator.sample.yml").read_text(encoding="utf-8")
+    start = sample.index("  relief_policies:")
+    end = sample.index("\n", sample.index("\n", start) + 1)
+    path = tmp_path / "operator.yml"
+    path.write_text(sample[:start] + "  relief_policies: []" + sample[end:], encoding="utf-8")
+    text = knowledge.answer("relief_policy", load_facts(path), date(2026, 12, 10))
+    assert "目前没有正在执行的减免政策" in text and "低保" not in text

@@ -24,3 +24,20 @@ def test_the_baseline_learns_from_examples() -> None:
     intents = ["cold", "cold", "cold", "leak", "leak", "leak"]
     fitted = model().fit(texts, intents)
     assert list(fitted.predict(["暖气不怎么热", "漏水了"])) == ["cold", "leak"]
+
+
+def test_entity_scores_count_exact_and_overlapping_spans() -> None:
+    from scripts.bench_nlu import entity_scores
+
+    pairs = [
+        ({("address", 0, 10), ("phone", 12, 23)}, {("address", 0, 10), ("phone", 12, 23)}),
+        ({("address", 3, 13)}, {("address", 0, 13)}),  # found, but with words before it
+        ({("time", 0, 4)}, set()),  # missed
+        (set(), {("temperature", 2, 5)}),  # found where nothing was marked
+    ]
+    scores = entity_scores(pairs)
+    assert scores["address"]["precision"] == 0.5 and scores["address"]["recall"] == 0.5
+    assert scores["address"]["overlap_precision"] == 1.0 and scores["address"]["overlap_recall"] == 1.0
+    assert scores["phone"]["precision"] == scores["phone"]["recall"] == 1.0
+    assert scores["time"]["recall"] == 0.0 and scores["time"]["found"] == 0
+    assert scores["temperature"]["precision"] == 0.0 and scores["temperature"]["marked"] == 0

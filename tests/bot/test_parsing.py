@@ -89,6 +89,13 @@ def test_address_uses_the_backends_parser_with_chinese_numerals() -> None:
         ("我家住在锦绣苑8号楼2单元602", "锦绣苑", "锦绣苑8号楼2单元602"),
         ("地址是翠竹园小区6栋101", "翠竹园小区", "翠竹园小区6号楼101"),
         ("暖气不热，海景花园12栋1单元1202", "海景花园", "海景花园12号楼1单元1202"),
+        # voice input, no punctuation: the community starts after the words that lead to it
+        ("喂你好我家住在金色家园小区十二号楼三单元五零二暖气不热", "金色家园小区", "金色家园小区12号楼3单元502"),
+        ("屋里温度只有13℃老人受不了了我家在滨海新村12号楼602", "滨海新村", "滨海新村12号楼602"),
+        ("测了一下16.5度住和平里小区5号楼4单元301", "和平里小区", "和平里小区5号楼4单元301"),
+        ("帮我约个测温后天上午来我家长江小区3号楼1单元202", "长江小区", "长江小区3号楼1单元202"),
+        ("明天上午十点来测温吧地址枫林小区9号楼1单元401", "枫林小区", "枫林小区9号楼1单元401"),
+        ("建设局住宅小区3号楼201", "建设局住宅小区", "建设局住宅小区3号楼201"),
     ],
 )
 def test_address_inside_a_sentence(text: str, community: str, canonical: str) -> None:
@@ -105,6 +112,9 @@ def test_address_inside_a_sentence(text: str, community: str, canonical: str) ->
         ("明早9点", "明早9点", "2026-12-11T09:00:00+08:00"),
         ("下周一上午来", "下周一上午", "2026-12-14T07:00:00+08:00"),
         ("那就12月15日上午", "12月15日上午", "2026-12-15T07:00:00+08:00"),
+        # a day that has passed is how long the trouble lasts, not when to come
+        ("从前天开始暖气就凉了今天晚上七点以后家里有人", "今天晚上七点以后", "2026-12-10T19:00:00+08:00"),
+        ("这周末都在家", "这周末", "2026-12-13T00:00:00+08:00"),
     ],
 )
 def test_a_time_is_found_inside_a_sentence(text: str, phrase: str, start: str) -> None:
@@ -112,6 +122,11 @@ def test_a_time_is_found_inside_a_sentence(text: str, phrase: str, start: str) -
     assert mention is not None
     assert text[mention.start : mention.end] == phrase
     assert mention.window[0].isoformat() == start
+
+
+def test_a_passed_time_is_found_when_nothing_else_is_named() -> None:
+    mention = find_time("昨天下午来过了", NOW)
+    assert mention is not None and mention.window[0].isoformat() == "2026-12-09T13:00:00+08:00"
 
 
 def test_an_interval_reads_back_as_the_same_window() -> None:
@@ -132,6 +147,13 @@ def test_an_interval_reads_back_as_the_same_window() -> None:
 def test_a_correction_replaces_only_the_parts_it_names(text: str, expected: str | None) -> None:
     assert is_correction(text)
     assert corrected_address("阳光小区3号楼2单元501", text) == expected
+
+
+@pytest.mark.parametrize("text", ["就是3号楼2单元501", "应该是3号楼2单元501"])
+def test_words_before_an_address_without_a_community_are_not_taken_for_one(text: str) -> None:
+    parsed = parse_resident_address(text)
+    assert parsed.community is None
+    assert parsed.span is not None and text[parsed.span[0] : parsed.span[1]] == "3号楼2单元501"
 
 
 def test_an_incomplete_address_cannot_be_corrected() -> None:

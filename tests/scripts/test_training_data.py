@@ -1,4 +1,5 @@
-"""The NLU test and development sets stay unseen, and every intent has enough training examples."""
+"""The NLU test, development, out-of-domain and entity sets stay unseen, and every intent has enough
+training examples."""
 
 from __future__ import annotations
 
@@ -31,23 +32,26 @@ def examples_by_intent(paths: list[Path]) -> dict[str, list[str]]:
 
 
 TRAIN = examples_by_intent(sorted((ROOT / "data" / "nlu").glob("*.yml")))
-HELD_OUT = examples_by_intent([ROOT / "tests" / "nlu" / "heldout.yml"])
+TEST = examples_by_intent([ROOT / "tests" / "nlu" / "test.yml"])
 DEV = examples_by_intent([ROOT / "tests" / "nlu" / "dev.yml"])
+OUT_OF_DOMAIN = examples_by_intent([ROOT / "tests" / "nlu" / "out_of_domain.yml"])
+ENTITIES = examples_by_intent([ROOT / "tests" / "nlu" / f"entities_{name}.yml" for name in ("dev", "test")])
 
 
 def sentences(by_intent: dict[str, list[str]]) -> set[str]:
     return {e for examples in by_intent.values() for e in examples}
 
 
-def test_no_held_out_or_development_sentence_is_trained_on() -> None:
+def test_no_test_development_or_out_of_domain_sentence_is_trained_on() -> None:
     trained = sentences(TRAIN)
-    assert sentences(HELD_OUT) & trained == set()
-    assert sentences(DEV) & trained == set()
-    assert sentences(HELD_OUT) & sentences(DEV) == set()
+    for held in (TEST, DEV, OUT_OF_DOMAIN, ENTITIES):
+        assert sentences(held) & trained == set()
+    assert sentences(TEST) & sentences(DEV) == set()
+    assert sentences(OUT_OF_DOMAIN) & (sentences(TEST) | sentences(DEV)) == set()
 
 
 def test_every_intent_has_at_least_25_training_examples_and_is_tested() -> None:
     counts = Counter({intent: len(examples) for intent, examples in TRAIN.items()})
     assert counts and min(counts.values()) >= 25, counts.most_common()[-3:]
-    assert set(HELD_OUT) == set(TRAIN) == set(DEV)
-    assert min(len(v) for v in HELD_OUT.values()) >= 8
+    assert set(TEST) == set(TRAIN) == set(DEV)
+    assert min(len(v) for v in TEST.values()) >= 10

@@ -1,0 +1,70 @@
+"""The pipeline's intent model (bot.classifier) and its Rasa component (bot.nlu.NgramIntentClassifier)."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot import classifier
+from bot.nlu import NgramIntentClassifier
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我家在阳光小区3号楼2单元501暖气不热", "我家在Ⓐ暖气不热"),
+        ("电话13800138000", "电话Ⓟ"),
+        ("打+86 138 0013 8000", "打Ⓟ"),
+        ("手机一三八零零一三八零零零", "手机Ⓟ"),
+        ("屋里才十五度", "屋里才Ⓣ"),
+        ("卧室16.5℃", "卧室Ⓣ"),
+        ("明天上午来吧", "Ⓗ来吧"),
+        ("不是5单元 是6单元", "不是Ⓐ 是Ⓐ"),
+        ("暖气一点都不热", "暖气一点都不热"),
+        ("交了三千多块钱", "交了三千多块钱"),
+    ],
+)
+def test_addresses_phones_temperatures_and_times_become_placeholders(text: str, expected: str) -> None:
+    assert classifier.delexicalised(text) == expected
+
+
+def test_a_phone_inside_an_address_line_is_one_placeholder_each() -> None:
+    text = "阳光小区3号楼2单元501 13800138000 明天下午"
+    assert classifier.delexicalised(text) == "Ⓐ Ⓟ Ⓗ"
+
+
+TRAIN = {
+    "inform": ["阳光小区3号楼2单元501", "海滨花园6号楼101", "翠园12号楼3单元302", "13800138000", "15012345678"],
+    "complain": ["暖气不热", "屋里太冷了", "暖气冰凉", "家里冻死了", "温度太低"],
+    "leak": ["暖气漏水", "管子漏了", "跑水了", "阀门滴水", "水管爆了"],
+}
+
+
+def test_an_address_or_phone_never_seen_is_still_taken_for_an_answer() -> None:
+    texts = [t for examples in TRAIN.values() for t in examples]
+    intents = [i for i, examples in TRAIN.items() for _ in examples]
+    fitted = classifier.train(texts, intents)
+    ranked = classifier.rank(fitted, ["金色家园小区20号楼4单元1802", "17705311234", "家里暖气片在漏水"])
+    assert [r[0][0] for r in ranked] == ["inform", "inform", "leak"]
+    assert all(abs(sum(p for _, p in r) - 1.0) < 1e-6 for r in ranked)
+
+
+def test_the_component_trains_saves_loads_and_ranks(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("intents")
+    context = ExecutionContext(GraphSchema({}), "test")
+    examples = [Message({TEXT: t, INTENT: i}) for i, texts in TRAIN.items() for t in texts]
+    trained = NgramIntentClassifier.create({}, storage, resource, context)
+    trained.train(TrainingData(training_examples=examples))
+
+    loaded = NgramIntentClassifier.load({}, storage, resource, context)
+    [message] = loaded.process([Message({TEXT: "屋里冷得很"})])
+    assert message.get(INTENT)["name"] == "complain"
+    ranking = message.get(INTENT_RANKING_KEY)
+    assert [r["name"] for r in ranking][0] == "complain" and len(ranking) == 3
+    assert ranking == sorted(ranking, key=lambda r: -r["confidence"])
