@@ -38,9 +38,7 @@ _TEMPERATURE = re.compile(
     r"|(?:零下)?[一二三四五六七八九十两]{1,3}(?:点[一二三四五六七八九])?\s*(?:摄氏度|度)"
 )
 # Parts of an address on their own, as corrections give them: "5单元", "6号楼", "502室", "三单元".
-_ADDRESS_PART = re.compile(
-    r"(?:\d{1,4}|[一二两三四五六七八九十]{1,3})\s*(?:号楼|栋|幢|单元|号院|室)"
-)
+_ADDRESS_PART = re.compile(r"(?:\d{1,4}|[一二两三四五六七八九十]{1,3})\s*(?:号楼|栋|幢|单元|号院|室)")
 # A fixed reference time: only where a time stands matters here, not what it means.
 _REFERENCE = datetime(2026, 1, 5, 10, 0, tzinfo=LOCAL_TZ)
 
@@ -63,6 +61,18 @@ def spans(text: str) -> list[tuple[int, int, str]]:
             continue  # overlaps a longer span found first (a phone inside an address, say)
         kept.append((start, end, mark))
     return kept
+
+
+# What carries no words: WeChat's emoticon names ("[捂脸]", "/::)"), links, and every character that is
+# not a letter, a digit or a CJK character (emoji, punctuation, spaces).
+_EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]|/:[^\s/]{1,8}")
+_LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_WORD_CHAR = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]")
+
+
+def has_words(text: str) -> bool:
+    """Whether ``text`` holds anything to understand once emoticons, emoji, links and punctuation go."""
+    return bool(_WORD_CHAR.search(_LINK.sub("", _EMOTICON.sub("", text))))
 
 
 def delexicalised(text: str) -> str:

@@ -198,6 +198,7 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
     """
 
     FILE = "intent_model.skops"
+    OUT_OF_SCOPE = "out_of_scope"
     # skops does not trust SciPy's sparse matrix by default; TF-IDF keeps its weights in one.
     TRUSTED = frozenset({"scipy.sparse._csr.csr_matrix"})
 
@@ -260,6 +261,9 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         length = int(self.config[RANKING_LENGTH]) or None
         rankings = classifier.rank(self.fitted, [m.get(TEXT) or "" for m in messages])
         for message, ranking in zip(messages, rankings, strict=True):
+            if not classifier.has_words(message.get(TEXT) or ""):
+                # a sticker's name, emoji, a bare link: nothing heating-related to act on
+                ranking = [(self.OUT_OF_SCOPE, 1.0)] + [(n, 0.0) for n, _ in ranking if n != self.OUT_OF_SCOPE]
             ranked = [{"name": name, "confidence": confidence} for name, confidence in ranking[:length]]
             message.set(INTENT, ranked[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranked, add_to_output=True)

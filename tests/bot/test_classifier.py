@@ -68,3 +68,28 @@ def test_the_component_trains_saves_loads_and_ranks(tmp_path) -> None:  # type: 
     ranking = message.get(INTENT_RANKING_KEY)
     assert [r["name"] for r in ranking][0] == "complain" and len(ranking) == 3
     assert ranking == sorted(ranking, key=lambda r: -r["confidence"])
+
+
+@pytest.mark.parametrize(
+    "text", ["👍", "🙏🙏", "[捂脸]", "[动画表情]", "/::)", "。。。", "？？", "https://example.com/a?b=1", " "]
+)
+def test_stickers_emoji_links_and_punctuation_carry_no_words(text: str) -> None:
+    assert not classifier.has_words(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["暖气不热👍", "[捂脸]家里好冷", "3号楼", "ok", "看看这个 https://example.com 暖气漏水"]
+)
+def test_words_beside_them_are_still_words(text: str) -> None:
+    assert classifier.has_words(text)
+
+
+def test_a_message_without_words_is_out_of_scope_whatever_the_model_says(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    storage = LocalModelStorage(tmp_path)
+    context = ExecutionContext(GraphSchema({}), "test")
+    data = {**TRAIN, "out_of_scope": ["今天天气好", "讲个笑话", "你几岁了", "电梯坏了", "物业费多少"]}
+    examples = [Message({TEXT: t, INTENT: i}) for i, texts in data.items() for t in texts]
+    component = NgramIntentClassifier.create({}, storage, Resource("intents"), context)
+    component.train(TrainingData(training_examples=examples))
+    [message] = component.process([Message({TEXT: "🙏🙏"})])
+    assert message.get(INTENT) == {"name": "out_of_scope", "confidence": 1.0}
