@@ -35,7 +35,9 @@ TRAIN = examples_by_intent(sorted((ROOT / "data" / "nlu").glob("*.yml")))
 TEST = examples_by_intent([ROOT / "tests" / "nlu" / "test.yml"])
 DEV = examples_by_intent([ROOT / "tests" / "nlu" / "dev.yml"])
 OUT_OF_DOMAIN = examples_by_intent([ROOT / "tests" / "nlu" / "out_of_domain.yml"])
-ENTITIES = examples_by_intent([ROOT / "tests" / "nlu" / f"entities_{name}.yml" for name in ("dev", "test")])
+ENTITIES = examples_by_intent(
+    [ROOT / "tests" / "nlu" / name for name in ("entities_dev.yml", "entities_test.yml", "grid_workers.yml")]
+)
 
 
 def sentences(by_intent: dict[str, list[str]]) -> set[str]:
