@@ -22,19 +22,19 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.parsing import LOCAL_TZ, find_time, parse_resident_address
+from bot.parsing import LANDLINE_RE, LOCAL_TZ, MOBILE_RE, TEMPERATURE_RE, find_time, parse_resident_address
 
 # The placeholders put where the spans stood: single characters the training data never uses.
 ADDRESS, PHONE, TEMPERATURE, TIME = "Ⓐ", "Ⓟ", "Ⓣ", "Ⓗ"
 
 _PHONE = re.compile(
-    r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)"
-    r"|(?<!\d)0\d{2,3}[- ]?\d{7,8}(?!\d)"
+    rf"{MOBILE_RE.pattern}|{LANDLINE_RE.pattern}"
     # spoken digits, as voice input writes a mobile number: 一三八零零一三八零零零
     r"|(?:[一幺]\s*[三四五六七八九])(?:\s*[零〇一幺二两三四五六七八九]){9}"
 )
+# As typed ("15℃", "零下3度"), or in Chinese numerals ("十五度"), which the parser reads after cn2an.
 _TEMPERATURE = re.compile(
-    r"(?:零下)?-?\d{1,2}(?:\.\d)?\s*(?:℃|°C|°|摄氏度|度)"
+    rf"(?:零下)?{TEMPERATURE_RE.pattern}"
     r"|(?:零下)?[一二三四五六七八九十两]{1,3}(?:点[一二三四五六七八九])?\s*(?:摄氏度|度)"
 )
 # Parts of an address on their own, as corrections give them: "5单元", "6号楼", "502室", "三单元".

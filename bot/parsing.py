@@ -14,17 +14,18 @@ from datetime import datetime, timedelta
 from heating_standard.addresses import ParsedAddress, parse_address, to_digits
 from heating_standard.localtime import LOCAL_TZ
 
-_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[- ]?(\d{7,8})(?!\d)")
-_TEMPERATURE = re.compile(r"(-?\d{1,2}(?:\.\d)?)\s*(?:℃|°C|°|摄氏度|度)")
+# Phone numbers and temperatures as typed; bot.classifier finds the same spans with them.
+MOBILE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
+LANDLINE_RE = re.compile(r"(?<!\d)(0\d{2,3})[- ]?(\d{7,8})(?!\d)")
+TEMPERATURE_RE = re.compile(r"(-?\d{1,2}(?:\.\d)?)\s*(?:℃|°C|°|摄氏度|度)")
 
 
 def parse_phone(text: str) -> str | None:
     """A mobile number (11 digits) or a landline with its area code, normalised; else None."""
-    mobile = _MOBILE.search(text)
+    mobile = MOBILE_RE.search(text)
     if mobile:
         return "".join(mobile.groups())
-    landline = _LANDLINE.search(text)
+    landline = LANDLINE_RE.search(text)
     if landline:
         return f"{landline.group(1)}-{landline.group(2)}"
     return None
@@ -33,7 +34,7 @@ def parse_phone(text: str) -> str | None:
 def parse_temperature(text: str) -> float | None:
     """ "十五度", "15℃", "15.5 度", "零下三度" -> a number of degrees Celsius; else None."""
     normalized = to_digits(text.replace("零下", "-"))
-    match = _TEMPERATURE.search(normalized)
+    match = TEMPERATURE_RE.search(normalized)
     return float(match.group(1)) if match else None
 
 

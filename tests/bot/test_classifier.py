@@ -93,3 +93,19 @@ def test_a_message_without_words_is_out_of_scope_whatever_the_model_says(tmp_pat
     component.train(TrainingData(training_examples=examples))
     [message] = component.process([Message({TEXT: "🙏🙏"})])
     assert message.get(INTENT) == {"name": "out_of_scope", "confidence": 1.0}
+
+
+def test_a_saved_model_holding_other_types_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """skops loads only the allow-listed types: a model file that would call os.system is not loaded."""
+    import os
+
+    import skops.io as sio
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("intents")
+    with storage.write_to(resource) as directory:
+        sio.dump(make_pipeline(FunctionTransformer(os.system)), directory / NgramIntentClassifier.FILE)
+    with pytest.raises(ValueError, match="unexpected types"):
+        NgramIntentClassifier.load({}, storage, resource, ExecutionContext(GraphSchema({}), "test"))
