@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendClient, BackendError, BackendRejected, BackendUnavailable, WorkOrder
 from actions.spool import FilingSpool
 from bot import knowledge
+from bot.households import split_households, with_community
 from bot.operator import get_facts
 from bot.parsing import (
     LOCAL_TZ,
@@ -73,7 +74,19 @@ FILING_SLOTS = (
     "contact_known",
     "filing_confirmed",
     "failed_attempts",
+    "households",
+    "grid_community",
 )
+# A household's own words decide what its order is when a grid worker lists several (11.4):
+# "6号楼602漏水，7号楼301不热" is one leak repair and one cold-room complaint.
+HOUSEHOLD_ORDERS: dict[str, tuple[str, str]] = {
+    "leak": ("repair", "leak"),
+    "equipment": ("repair", "equipment"),
+    "no_heat": ("complaint", "no_heat"),
+    "room_temperature": ("complaint", "room_temperature"),
+    "billing": ("complaint", "billing"),
+    "service": ("complaint", "service"),
+}
 MAX_FAILED_TRIES = 2
 # The form's yes/no questions: a plain "不用了" there is the answer "no".
 YES_NO_SLOTS = frozenset({"contact_confirmed", "external_works"})
@@ -227,27 +240,51 @@ class ActionStartFiling(Action):
         if business_type in knowledge.BUSINESS_TYPES:
             events.append(SlotSet("business_type", business_type))
         given = {e["name"] for e in events if e.get("event") == "slot" and e.get("value") is not None}
-        recalled = await self._recall(tracker.sender_id, dispatcher)
+        worker, recalled = await self._recall(tracker.sender_id, dispatcher)
         if {"address", "phone"} & given:
             # the message named its own details: use them, do not ask to confirm the remembered ones
             recalled = [e for e in recalled if e.get("name") not in ("address", "phone", "contact_known")]
+        if worker is not None:
+            recalled += self._for_grid_worker(worker, text, tracker, "address" in given)
         return events + recalled
 
-    async def _recall(self, openid: str, dispatcher: CollectingDispatcher) -> list[EventType]:
+    async def _recall(
+        self, openid: str, dispatcher: CollectingDispatcher
+    ) -> tuple[dict[str, Any] | None, list[EventType]]:
         """Grid workers file for someone else; a known resident confirms instead of typing again."""
         client = BackendClient.from_env()
         try:
-            if await client.grid_worker(openid):
+            worker = await client.grid_worker(openid)
+            if worker:
                 dispatcher.utter_message(text="您是登记的网格员，我将为住户代为登记。")
-                return [SlotSet("is_grid_worker", True)]
+                return worker, [SlotSet("is_grid_worker", True)]
             resident = await client.resident(openid)
         except BackendError:
             log.warning("resident lookup failed; asking for the details instead", exc_info=True)
-            return [SlotSet("is_grid_worker", False)]
+            return None, [SlotSet("is_grid_worker", False)]
         events: list[EventType] = [SlotSet("is_grid_worker", False)]
         if resident and resident.get("addresses") and resident.get("phone"):
             address = resident["addresses"][0]["text"]
             events += [SlotSet("address", address), SlotSet("phone", resident["phone"]), SlotSet("contact_known", True)]
+        return None, events
+
+    def _for_grid_worker(
+        self, worker: dict[str, Any], text: str, tracker: Tracker, address_given: bool
+    ) -> list[EventType]:
+        """Several households in one message are listed for one confirmation; an address without its
+        community ("6号楼1单元602") is completed with the grid worker's, when they look after just one."""
+        communities = worker.get("communities") or []
+        own = str(communities[0]) if len(communities) == 1 else None
+        events: list[EventType] = [SlotSet("grid_community", own)]
+        households = split_households(text, own)
+        if len(households) >= 2:
+            listed = [
+                {"address": h.address, "phone": h.phone, "category": h.category, "note": h.note} for h in households
+            ]
+            return events + [SlotSet("households", listed), SlotSet("address", None), SlotSet("phone", None)]
+        address = with_community(parse_resident_address(str(entity(tracker, "address") or "")), own)
+        if address.complete and not address_given:
+            events.append(SlotSet("address", address.canonical))
         return events
 
 
@@ -264,6 +301,10 @@ class ValidateFilingForm(FormValidationAction):
         text = tracker.latest_message.get("text") or ""
         if asked and is_cancel(text, after_yes_no=asked in YES_NO_SLOTS):
             dispatcher.utter_message(response="utter_filing_cancelled")
+            return [*reset_filing(), SlotSet("requested_slot", None)]
+        if tracker.get_slot("households") and (tracker.latest_message.get("intent") or {}).get("name") == "deny":
+            # a list is not corrected household by household: nothing is filed, the grid worker resends it
+            dispatcher.utter_message(response="utter_households_not_filed")
             return [*reset_filing(), SlotSet("requested_slot", None)]
         intent = tracker.latest_message.get("intent") or {}
         if (
@@ -297,6 +338,8 @@ class ValidateFilingForm(FormValidationAction):
     ) -> list[str]:
         kind = tracker.get_slot("order_kind")
         category = tracker.get_slot("category")
+        if tracker.get_slot("households"):
+            return ["filing_confirmed"]  # each household's details came in the grid worker's message
         slots: list[str] = []
         if not tracker.get_slot("description"):
             slots.append("description")
@@ -344,6 +387,7 @@ class ValidateFilingForm(FormValidationAction):
     ) -> dict[str, Any]:
         raw = str(value or "")
         parsed = parse_resident_address(raw)
+        completed = with_community(parsed, tracker.get_slot("grid_community"))
         text = tracker.latest_message.get("text") or ""
         previous = value_before_turn(tracker, "address")
         if previous and (is_correction(text) or not parsed.complete):
@@ -352,6 +396,8 @@ class ValidateFilingForm(FormValidationAction):
             if corrected is not None:
                 say_corrected_address(dispatcher, corrected)
                 return {"address": corrected, "failed_attempts": 0.0}
+        if not parsed.complete and completed.complete:
+            return {"address": completed.canonical, "failed_attempts": 0.0}  # the grid worker's community
         if not parsed.complete:
             return self._failed(tracker, dispatcher, "address", "utter_invalid_address")
         # the span is where the address stands in what was given (leading spaces included)
@@ -439,6 +485,8 @@ class ValidateFilingForm(FormValidationAction):
 def summary(tracker: Tracker) -> str:
     """What will be filed, in the words the resident will check."""
     kind = tracker.get_slot("order_kind") or "consultation"
+    if tracker.get_slot("households"):
+        return households_summary(tracker)
     parts = [f"{KIND_NAMES.get(kind, '咨询')}：{tracker.get_slot('description') or ''}"]
     if tracker.get_slot("business_type") in knowledge.BUSINESS_TYPES:
         parts.append(f"业务：{knowledge.business_name(tracker.get_slot('business_type'))}")
@@ -456,6 +504,31 @@ def summary(tracker: Tracker) -> str:
     if appointment and needs_appointment(kind, tracker.get_slot("category")):
         parts.append(f"上门时间：{datetime.fromisoformat(appointment):%m月%d日 %H:%M}")
     return "；".join(parts)
+
+
+def household_order(tracker: Tracker, household: dict[str, Any]) -> tuple[str, str]:
+    """The kind and category of one listed household's order: its own words decide between a complaint
+    and a repair; a temperature test or business request stays what was asked for."""
+    kind = tracker.get_slot("order_kind") or "consultation"
+    category = tracker.get_slot("category") or "other"
+    if kind in ("complaint", "repair") and household.get("category") in HOUSEHOLD_ORDERS:
+        return HOUSEHOLD_ORDERS[household["category"]]
+    return kind, category
+
+
+def households_summary(tracker: Tracker) -> str:
+    """One line per household, numbered as they will be filed."""
+    listed = tracker.get_slot("households") or []
+    lines = [f"共{len(listed)}户，每户单独登记一张工单："]
+    for number, household in enumerate(listed, start=1):
+        kind, category = household_order(tracker, household)
+        name = ("紧急漏水" if category == "leak" else "") + KIND_NAMES.get(kind, "咨询")
+        phone = household.get("phone") or "未提供（工作人员将先联系您）"
+        lines.append(f"{number}. {name}：{household['address']}，电话：{phone}；{household['note']}")
+    appointment = tracker.get_slot("appointment")
+    if appointment:
+        lines.append(f"上门时间：{datetime.fromisoformat(appointment):%m月%d日 %H:%M}")
+    return "\n".join(lines)
 
 
 class ActionAskFilingConfirmed(Action):
@@ -503,6 +576,25 @@ def order_payload(tracker: Tracker) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if v is not None}
 
 
+def household_payloads(tracker: Tracker) -> list[dict[str, Any]]:
+    """One WorkOrderCreate per listed household, each forwarded by the grid worker (11.4)."""
+    payloads = []
+    for household in tracker.get_slot("households") or []:
+        kind, category = household_order(tracker, household)
+        payload = {
+            "kind": kind,
+            "category": category,
+            "source": "grid_worker",
+            "description": str(household.get("note") or KIND_NAMES.get(kind, "咨询"))[:4000],
+            "forwarded_by_openid": tracker.sender_id,
+            "phone": household.get("phone"),
+            "address": household["address"],
+            "appointment_at": tracker.get_slot("appointment") if needs_appointment(kind, category) else None,
+        }
+        payloads.append({k: v for k, v in payload.items() if v is not None})
+    return payloads
+
+
 def confirmation(dispatcher: CollectingDispatcher, order: WorkOrder) -> None:
     """The order number and the committed window, in plain words."""
     if order.category == "leak" and order.handle_due_at:
@@ -538,38 +630,75 @@ class ActionFileWorkOrder(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if tracker.get_slot("filing_confirmed") is not True:
             return reset_filing()
-        pending = {"payload": order_payload(tracker), "key": idempotency_key(tracker), "attempt": 0}
+        key = idempotency_key(tracker)
+        if tracker.get_slot("households"):
+            # one key per household, so a retried turn files none of them twice
+            queue = [{"payload": p, "key": f"{key}-{i}"} for i, p in enumerate(household_payloads(tracker), start=1)]
+            pending = {**queue[0], "attempt": 0, "rest": queue[1:], "batch": True}
+        else:
+            pending = {"payload": order_payload(tracker), "key": key, "attempt": 0}
         return reset_filing() + await submit(dispatcher, tracker.sender_id, pending)
 
 
 async def submit(dispatcher: CollectingDispatcher, sender_id: str, pending: dict[str, Any]) -> list[EventType]:
-    """One submission of a kept order; the idempotency key makes every retry safe.
+    """One submission of a kept order, or of a grid worker's list of them (``rest``); the idempotency
+    keys make every retry safe.
 
-    While the backend is down the order stays in the conversation (``pending_order``) and the
-    conversation is recorded in the spool, whose loop in the action server retries it; both survive
-    restarts.
+    While the backend is down the orders not yet filed stay in the conversation (``pending_order``)
+    and the conversation is recorded in the spool, whose loop in the action server retries it; both
+    survive restarts.
     """
     spool = FilingSpool.from_env()
-    try:
-        order = await BackendClient.from_env().create_work_order(pending["payload"], pending["key"])
-    except BackendUnavailable:
-        attempt = int(pending["attempt"])
-        log.warning("filing deferred: backend unavailable (attempt %s)", attempt + 1)
-        spool.keep(pending["key"], sender_id)
-        if attempt == 0:
-            dispatcher.utter_message(response="utter_backend_unavailable")
-        elif attempt == STILL_DOWN_AFTER:
-            dispatcher.utter_message(response="utter_backend_still_down")
-        return [SlotSet("pending_order", {**pending, "attempt": attempt + 1})]
-    except BackendRejected:
-        payload = pending["payload"]  # phone and address stay out of the log
-        log.exception("filing refused by the backend: %s/%s", payload.get("kind"), payload.get("category"))
-        spool.done(pending["key"])
-        dispatcher.utter_message(response="utter_filing_refused")
-        return [SlotSet("pending_order", None)]
-    spool.done(pending["key"])
-    confirmation(dispatcher, order)
+    client = BackendClient.from_env()
+    queue = [pending, *pending.get("rest", [])]
+    filed: list[tuple[dict[str, Any], WorkOrder]] = []
+    for index, item in enumerate(queue):
+        try:
+            order = await client.create_work_order(item["payload"], item["key"])
+        except BackendUnavailable:
+            attempt = int(pending["attempt"])
+            log.warning("filing deferred: backend unavailable (attempt %s)", attempt + 1)
+            confirm_filed(dispatcher, filed)
+            spool.keep(item["key"], sender_id)
+            if attempt == 0 or filed:
+                dispatcher.utter_message(response="utter_backend_unavailable")
+            elif attempt == STILL_DOWN_AFTER:
+                dispatcher.utter_message(response="utter_backend_still_down")
+            waiting: dict[str, Any] = {"payload": item["payload"], "key": item["key"], "attempt": attempt + 1}
+            if "batch" in pending:
+                waiting.update(rest=queue[index + 1 :], batch=True)
+            return [SlotSet("pending_order", waiting)]
+        except BackendRejected:
+            payload = item["payload"]  # phone and address stay out of the log
+            log.exception("filing refused by the backend: %s/%s", payload.get("kind"), payload.get("category"))
+            spool.done(item["key"])
+            dispatcher.utter_message(response="utter_filing_refused")
+            continue
+        spool.done(item["key"])
+        filed.append((item["payload"], order))
+    confirm_filed(dispatcher, filed, batch="batch" in pending)
     return [SlotSet("pending_order", None)]
+
+
+def confirm_filed(
+    dispatcher: CollectingDispatcher, filed: list[tuple[dict[str, Any], WorkOrder]], batch: bool = True
+) -> None:
+    """The confirmation of one order, or one message listing a grid worker's orders."""
+    if not filed:
+        return
+    if not batch:
+        confirmation(dispatcher, filed[0][1])
+        return
+    lines = [f"已登记{len(filed)}户的工单："]
+    for number, (payload, order) in enumerate(filed, start=1):
+        if order.category == "leak" and order.handle_due_at:
+            window = f"将在{duration_zh(order.handle_due_at - order.accepted_at)}内处置（10.2.3）"
+        elif order.response_due_at:
+            window = f"工作人员将在{duration_zh(order.response_due_at - order.accepted_at)}内联系（10.1.4）"
+        else:
+            window = "工作人员将尽快联系"
+        lines.append(f"{number}. {payload.get('address')}：单号 {order.number}，{window}")
+    dispatcher.utter_message(text="\n".join(lines))
 
 
 class ActionRetryFiling(Action):

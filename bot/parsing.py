@@ -38,6 +38,62 @@ def parse_temperature(text: str) -> float | None:
     return float(match.group(1)) if match else None
 
 
+# Backend categories (heating_standard.orders.Category) and the words that point to them, the most
+# specific first: "暖气片漏水 一点都不热" is a leak before it is a cold room.
+CATEGORY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("leak", ("漏水", "跑水", "渗水", "滴水", "冒水", "喷水", "爆管", "爆裂", "跑冒滴漏", "水漫", "淹了")),
+    (
+        "no_heat",
+        (
+            "一点都不热",
+            "一点也不热",
+            "一点不热",
+            "完全不热",
+            "根本不热",
+            "冰凉",
+            "冰冷",
+            "没暖气",
+            "不供暖",
+            "没供暖",
+            "不来暖",
+            "没来暖",
+            "拔凉",
+        ),
+    ),
+    ("billing", ("乱收费", "多收", "收费不合理", "重复收费", "扣费", "账单", "发票", "退费", "多交")),
+    (
+        "equipment",
+        (
+            "阀门",
+            "暖气片",
+            "散热器",
+            "管道",
+            "水管",
+            "立管",
+            "分水器",
+            "热表",
+            "热计量表",
+            "温控阀",
+            "排气阀",
+            "地暖管",
+            "跑风",
+        ),
+    ),
+    ("service", ("态度", "没人接", "没人来", "不接电话", "敷衍", "推诿", "踢皮球", "工装", "服务差")),
+    ("room_temperature", ("不热", "不够热", "温度低", "太冷", "冷", "不达标", "温乎")),
+)
+
+
+def find_category(text: str) -> tuple[str, int, int] | None:
+    """The most specific category the text points to, with the span of the word; else None."""
+    for category, words in CATEGORY_WORDS:
+        for word in words:
+            at = text.find(word)
+            if at >= 0:
+                return category, at, at + len(word)
+    return None
+
+
 # A time a resident names, found before it is parsed: jionlp parses a time expression well but reads
 # a whole sentence too eagerly ("3号楼" would become the 3rd of the month), so only these spans go to it.
 _NUM = r"(?:\d{1,2}|[零一二两三四五六七八九十]{1,3})"

@@ -14,17 +14,19 @@ import cn2an
 
 _BUILDING = r"(?P<building>\d+)\s*(?:号楼|號樓|号樓|栋|棟|幢|座|号|#)"
 _UNIT = r"(?P<unit>\d+)\s*(?:单元|單元|门|門)"
-_ROOM = r"(?P<room>\d{2,5})\s*(?:室|号|户)?"
+_ROOM = r"(?P<room>\d{2,5})\s*(?:室(?![温内])|号|户)?"
 _FULL = re.compile(rf"{_BUILDING}\s*(?:{_UNIT})?\s*(?:{_ROOM})?")
 _DASHED = re.compile(r"(?P<building>\d+)\s*[-－—]\s*(?P<unit>\d+)\s*[-－—]\s*(?P<room>\d{2,5})")
 # The community is the last phrase before the building number: "阀门坏了，阳光小区3号楼…" -> 阳光小区.
 _PHRASE_BREAK = re.compile(r"[\s，,。；;！!？?：:、]+")
 _LEAD_IN = re.compile(r"^(?:地址(?:是|为)?|(?:我|我们)?家?(?:住在|住|在|是))")
 # Words that come just before an address inside a longer phrase, as voice input writes it without
-# punctuation: "喂你好我家住在金色家园小区12号楼…", "测了一下16度住和平里小区5号楼…". The address starts
-# after the last of them.
+# punctuation: "喂你好我家住在金色家园小区12号楼…", "测了一下16度住和平里小区5号楼…"; and a grid worker's
+# lead-in (11.4): "帮新城小区…", "代北山小区…" (not the 代 of 时代花园), "替住户反映锦华苑…". They are matched after
+# numerals become digits ("报一下" is "报1下" by then). The address starts after the last of them.
 _CUE = re.compile(
     r"住在|家在|家住|位于|地址(?:是|为)?|来我家|我们家|我家(?:是|在)?|应该是|就是|我是|改成|改为|住(?!宅|房)"
+    r"|帮(?:忙|居民|住户)?|替(?:居民|住户)?|(?<![时现世年当近古交一])代(?:居民|住户)?|反映|报1下|报修|登记1下|网格里|片区里"
 )
 # Province, city, district and street prefixes, stripped one by one while a name is left.
 _ADMIN_PREFIXES = [re.compile(p) for p in (r"^.{1,6}?省", r"^.{1,6}?市", r"^.{1,6}?(?:区|县)", r"^.{1,8}?(?:街道|镇)")]

@@ -37,6 +37,7 @@ class FakeBackend:
     bind_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     bind_status: int = 200  # answer binds with this status instead (404, 409, 429)
     fail_next: int = 0  # answer this many requests with 503 first
+    accept_at_most: int | None = None  # once this many orders exist, new ones get 503 (down mid-list)
     response_minutes: int = 30
 
     def app(self) -> web.Application:
@@ -79,6 +80,8 @@ class FakeBackend:
         key = request.headers.get("Idempotency-Key")
         if key and key in self.by_key:
             return web.json_response(self.by_key[key], status=200)
+        if self.accept_at_most is not None and len(self.orders) >= self.accept_at_most:
+            return web.json_response({"code": "internal_error", "message": "down"}, status=503)
         if body.get("kind") not in {"complaint", "repair", "temperature_test", "business", "consultation"}:
             return web.json_response({"code": "validation_error", "message": "kind", "field": "kind"}, status=422)
         number = len(self.orders) + 1

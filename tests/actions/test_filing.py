@@ -10,6 +10,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.filing import (
+    ActionAskFilingConfirmed,
     ActionCancelFiling,
     ActionFileWorkOrder,
     ActionRetryFiling,
@@ -471,3 +472,105 @@ async def test_an_address_the_nlu_took_for_a_question_is_the_answer() -> None:
     text = "阳光小区3号楼2单元501"
     slots, _ = await run_form(text, "ask_outage", ASKING_ADDRESS, {"address": text})
     assert slots["address"] == text
+
+
+# ---------------------------------------------------------------- a grid worker's list of households (11.4)
+LIST = (
+    "帮居民报修：\n"
+    "1. 海滨花园6号楼1单元602 王大爷 暖气不热 13700000006\n"
+    "2. 海滨花园7号楼2单元301 李阿姨 暖气片漏水 13700000007"
+)
+
+
+def grid_worker(backend: FakeBackend, *communities: str) -> None:
+    backend.grid_workers["oGRID"] = {"openid": "oGRID", "name": "王网格", "communities": list(communities)}
+
+
+async def test_a_list_of_households_is_confirmed_once_with_one_line_each(backend: FakeBackend) -> None:
+    grid_worker(backend, "海滨花园", "和平小区")
+    _, slots = await start(LIST, "complain_room_temperature", sender_id="oGRID")
+    listed = slots["households"]
+    assert [h["address"] for h in listed] == ["海滨花园6号楼1单元602", "海滨花园7号楼2单元301"]
+    assert slots["address"] is None and slots["phone"] is None
+    tracker = make_tracker("", "inform", sender_id="oGRID", slots={**slots, "is_grid_worker": True})
+    # nothing else is asked: each household's details came in the message
+    assert await ValidateFilingForm().required_slots([], CollectingDispatcher(), tracker, {}) == ["filing_confirmed"]
+    dispatcher = CollectingDispatcher()
+    await ActionAskFilingConfirmed().run(dispatcher, tracker, {})
+    text = dispatcher.messages[0]["text"]
+    assert "共2户" in text
+    assert "1. 投诉：海滨花园6号楼1单元602，电话：13700000006" in text
+    assert "2. 紧急漏水报修：海滨花园7号楼2单元301，电话：13700000007" in text
+
+
+async def test_one_confirmation_files_one_order_per_household(backend: FakeBackend) -> None:
+    grid_worker(backend, "海滨花园")
+    _, slots = await start(LIST, "complain_room_temperature", sender_id="oGRID")
+    messages, events = await file({**slots, "filing_confirmed": True}, sender_id="oGRID")
+    assert [(o["kind"], o["category"], o["address"], o["phone"]) for o in backend.orders] == [
+        ("complaint", "room_temperature", "海滨花园6号楼1单元602", "13700000006"),
+        ("repair", "leak", "海滨花园7号楼2单元301", "13700000007"),
+    ]
+    assert {(o["source"], o["forwarded_by_openid"]) for o in backend.orders} == {("grid_worker", "oGRID")}
+    assert all("resident_openid" not in o for o in backend.orders)
+    assert "王大爷" in backend.orders[0]["description"] and "李阿姨" in backend.orders[1]["description"]
+    text = messages[0]["text"]
+    assert "已登记2户" in text and "GD20261210000001" in text and "GD20261210000002" in text
+    assert "1小时内处置（10.2.3）" in text  # the leak's window, the other's 30 minutes
+    assert slots_of(events)["pending_order"] is None and slots_of(events)["households"] is None
+    # the same confirming message again (a platform retry) files nothing twice
+    await file({**slots, "filing_confirmed": True}, sender_id="oGRID")
+    assert len(backend.orders) == 2
+
+
+async def test_the_backend_failing_mid_list_keeps_the_rest_and_files_it_once(backend: FakeBackend) -> None:
+    grid_worker(backend, "海滨花园")
+    backend.accept_at_most = 1
+    _, slots = await start(LIST, "complain_room_temperature", sender_id="oGRID")
+    messages, events = await file({**slots, "filing_confirmed": True}, sender_id="oGRID")
+    assert len(backend.orders) == 1
+    assert "已登记1户" in messages[0]["text"] and responses(messages)[-1] == "utter_backend_unavailable"
+    pending = slots_of(events)["pending_order"]
+    assert pending["payload"]["address"] == "海滨花园7号楼2单元301" and pending["rest"] == []
+
+    backend.accept_at_most = None
+    dispatcher = CollectingDispatcher()
+    retry = make_tracker("", "EXTERNAL_retry_filing", slots={"pending_order": pending}, sender_id="oGRID")
+    events = await ActionRetryFiling().run(dispatcher, retry, {})
+    assert [o["address"] for o in backend.orders] == ["海滨花园6号楼1单元602", "海滨花园7号楼2单元301"]
+    assert "GD20261210000002" in dispatcher.messages[0]["text"]
+    assert slots_of(events)["pending_order"] is None
+    assert FilingSpool.from_env().due(now=time.time() + 3600) == []
+
+
+async def test_declining_a_list_files_none_and_asks_for_it_again(backend: FakeBackend) -> None:
+    grid_worker(backend, "海滨花园")
+    _, slots = await start(LIST, "complain_room_temperature", sender_id="oGRID")
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("不对", "deny", sender_id="oGRID", slots={**slots, "requested_slot": "filing_confirmed"})
+    events = await ValidateFilingForm().run(dispatcher, tracker, {})
+    assert responses(dispatcher.messages) == ["utter_households_not_filed"]
+    assert slots_of(events)["households"] is None and slots_of(events)["requested_slot"] is None
+    assert backend.orders == []
+
+
+async def test_a_grid_workers_address_without_community_takes_their_one_community(backend: FakeBackend) -> None:
+    grid_worker(backend, "海滨花园")
+    _, slots = await start(
+        "我是网格员，帮6号楼1单元602的王大爷报一下，他家暖气不热", "complain_room_temperature", sender_id="oGRID"
+    )
+    assert slots["address"] == "海滨花园6号楼1单元602" and slots["grid_community"] == "海滨花园"
+    assert slots.get("households") is None
+    # answered later, too
+    result, _ = validate("address", "8号楼301", {"grid_community": "海滨花园"})
+    assert result["address"] == "海滨花园8号楼301"
+
+
+async def test_a_grid_worker_of_several_communities_is_asked_which(backend: FakeBackend) -> None:
+    grid_worker(backend, "海滨花园", "和平小区")
+    _, slots = await start(
+        "帮6号楼1单元602的王大爷报一下，他家暖气不热", "complain_room_temperature", sender_id="oGRID"
+    )
+    assert slots["address"] is None and slots["grid_community"] is None
+    result, said = validate("address", "8号楼301")
+    assert result["address"] is None and said == ["utter_invalid_address"]

@@ -8,8 +8,8 @@ import pytest
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu import HeatingEntityExtractor, extract, find_category
-from bot.parsing import LOCAL_TZ, parse_appointment
+from bot.nlu import HeatingEntityExtractor, extract
+from bot.parsing import LOCAL_TZ, find_category, parse_appointment
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=LOCAL_TZ)
 

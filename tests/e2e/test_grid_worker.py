@@ -42,3 +42,40 @@ def test_a_grid_worker_binds_and_sees_only_their_communities(running_stack: dict
 
     listed = phone(env, openid, "text", "查询工单")["reply"]
     assert numbers["朝阳小区"] in listed and numbers["春晖苑"] not in listed
+
+
+def test_a_grid_workers_list_of_households_becomes_one_order_each(running_stack: dict[str, str]) -> None:
+    """11.4: one message naming two households, one confirmation, two orders; the address without a
+    community takes the grid worker's one community."""
+    env = running_stack
+    supervisor = {"Authorization": f"Bearer {env['E2E_SUPERVISOR_TOKEN']}"}
+    made = httpx.post(
+        env["API_URL"] + "/api/v1/grid-workers",
+        json={"name": "赵网格", "communities": ["青松苑"]},
+        headers=supervisor,
+    )
+    assert made.status_code == 201, made.text
+    openid = "oE2E-grid-list"
+    assert "绑定成功" in phone(env, openid, "text", f"绑定 {made.json()['bind_code']}")["reply"]
+
+    listed = phone(
+        env,
+        openid,
+        "text",
+        "帮居民报修：\n1. 6号楼1单元602 王大爷 暖气不热 13700000016\n"
+        "2. 青松苑7号楼2单元301 李阿姨 暖气片漏水 13700000017",
+    )["reply"]
+    assert "共2户" in listed and "青松苑6号楼1单元602" in listed and "确认" in listed, listed
+    filed = phone(env, openid, "text", "是")["reply"]
+    assert "已登记2户" in filed, filed
+
+    orders = httpx.get(
+        env["API_URL"] + "/api/v1/work-orders",
+        params={"community": "青松苑"},
+        headers={"Authorization": f"Bearer {env['API_TOKEN']}"},
+    ).json()["items"]
+    assert sorted((o["address"], o["category"], o["source"]) for o in orders) == [
+        ("青松苑6号楼1单元602", "room_temperature", "grid_worker"),
+        ("青松苑7号楼2单元301", "leak", "grid_worker"),
+    ]
+    assert all(o["number"] in filed for o in orders)

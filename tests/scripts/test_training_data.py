@@ -36,7 +36,10 @@ TEST = examples_by_intent([ROOT / "tests" / "nlu" / "test.yml"])
 DEV = examples_by_intent([ROOT / "tests" / "nlu" / "dev.yml"])
 OUT_OF_DOMAIN = examples_by_intent([ROOT / "tests" / "nlu" / "out_of_domain.yml"])
 ENTITIES = examples_by_intent(
-    [ROOT / "tests" / "nlu" / name for name in ("entities_dev.yml", "entities_test.yml", "grid_workers.yml")]
+    [
+        ROOT / "tests" / "nlu" / name
+        for name in ("entities_dev.yml", "entities_test.yml", "grid_workers.yml", "grid_workers_dev.yml")
+    ]
 )
 
 

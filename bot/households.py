@@ -1,0 +1,140 @@
+"""A grid worker's message about several households, split into one household each (11.4).
+
+Grid workers collect problems on their rounds and send them together:
+
+    帮居民报修：
+    1. 海滨花园6号楼1单元602 王大爷 暖气不热 13700000006
+    2. 海滨花园7号楼2单元301 李阿姨 暖气片漏水 13700000007
+
+or in one line, the community named once: "海滨花园6号楼602、7号楼301这两户暖气都不热". Each household
+becomes its own order (its own address, phone and category) after one confirmation. An address
+without a community ("6号楼1单元602") takes the one before it in the message, or else the grid worker's
+community when they look after exactly one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.parsing import LANDLINE_RE, MOBILE_RE, find_category, parse_phone
+from heating_standard.addresses import ParsedAddress, parse_address
+
+# Numbering and joining words that are not part of a community's name: "1." "2、" "①" "第二户：" "(3)",
+# and "和/及/与/跟" just before a building number ("6号楼602和7号楼301").
+_NUMBERING = re.compile(
+    r"(?:^|(?<=[\s，,。；;：:]))(?:\d{1,2}\s*[.、)）]|[①②③④⑤⑥⑦⑧⑨⑩]|[（(]\d{1,2}[)）]"
+    r"|第[一二三四五六七八九十\d]{1,3}户\s*[:：]?|(?:还有|另外|以及)\s*)"
+)
+_JOINING = re.compile(r"(?:和|及|与|跟)(?=\s*\d)")
+# Where one household's part of a message ends when each has its own line or clause.
+_CHUNK_BREAK = re.compile(r"[\n；;]+")
+_TRIM = " \t\r\n，,。；;、：:"
+# Mobiles and landlines in the order they are written.
+_PHONE = re.compile(f"{MOBILE_RE.pattern}|{LANDLINE_RE.pattern}")
+
+
+@dataclass(frozen=True)
+class Household:
+    """One household named in a grid worker's message."""
+
+    address: str  # community, building, unit, room written out
+    phone: str | None  # the household's own number, when the message gives one
+    category: str | None  # what its own words point to ("漏水" -> leak), when they do
+    note: str  # the household's part of the message, with any words said about all of them
+
+
+def with_community(address: ParsedAddress, community: str | None) -> ParsedAddress:
+    """``address`` with ``community`` filled in when the resident's words named none ("6号楼1单元602")."""
+    if address.community or not community or not address.building:
+        return address
+    return ParsedAddress(address.text, community, address.building, address.unit, address.room, address.span)
+
+
+def _masked(text: str) -> str:
+    """``text`` with phones, numbering and joining words blanked out (same length, so spans still fit)."""
+
+    def blank(match: re.Match[str]) -> str:
+        return " " * len(match.group())
+
+    for pattern in (MOBILE_RE, LANDLINE_RE, _NUMBERING, _JOINING):
+        text = pattern.sub(blank, text)
+    return text
+
+
+def _addresses(masked: str) -> list[ParsedAddress]:
+    """Every address in the message, in order, each with its span in the whole message."""
+    found: list[ParsedAddress] = []
+    position = 0
+    while position < len(masked):
+        parsed = parse_address(masked[position:])
+        if parsed.span is None or not parsed.building:
+            break
+        start, end = parsed.span
+        span = (position + start, position + end)
+        found.append(ParsedAddress(parsed.text, parsed.community, parsed.building, parsed.unit, parsed.room, span))
+        position += end
+    return found
+
+
+def _parts(text: str, spans: list[tuple[int, int]]) -> tuple[list[str], str, bool]:
+    """Each address's part of ``text``, the words that belong to all of them, and whether each address
+    had a line of its own.
+
+    When every address stands on its own line or clause, that line is its part and the lines
+    without an address are said of all ("帮居民报修："). Otherwise a part runs from its address to
+    the next one, and what comes before the first address is said of all.
+    """
+    chunks: list[tuple[int, int]] = []
+    position = 0
+    for brk in _CHUNK_BREAK.finditer(text):
+        chunks.append((position, brk.start()))
+        position = brk.end()
+    chunks.append((position, len(text)))
+    owner = [max(i for i, (a, _) in enumerate(chunks) if a <= start) for start, _ in spans]
+    if len(set(owner)) == len(spans):
+        parts = [text[slice(*chunks[i])].strip(_TRIM) for i in owner]
+        shared = [text[a:b].strip(_TRIM) for i, (a, b) in enumerate(chunks) if i not in owner]
+        return parts, "；".join(s for s in shared if s), True
+    starts = [start for start, _ in spans] + [len(text)]
+    parts = [text[starts[i] : starts[i + 1]].strip(_TRIM) for i in range(len(spans))]
+    return parts, text[: spans[0][0]].strip(_TRIM), False
+
+
+def split_households(text: str, community: str | None = None) -> list[Household]:
+    """The complete households ``text`` names, in order; ``community`` is the grid worker's own.
+
+    A household needs a community, a building and a room; one the message does not complete is left
+    out (the caller asks for it instead of filing half an address).
+    """
+    masked = _masked(text)
+    addresses = _addresses(masked)
+    if not addresses:
+        return []
+    parts, shared, own_lines = _parts(text, [a.span for a in addresses if a.span])
+    households: list[Household] = []
+    last_community = community
+    phones = _phones(text, parts, shared if own_lines else text)
+    for address, part, phone in zip(addresses, parts, phones, strict=True):
+        address = with_community(address, last_community)
+        last_community = address.community or last_community
+        if not address.complete:
+            continue
+        found = find_category(part)
+        # a part without a word for the problem ("海滨花园6号楼602、7号楼301这两户都不热") keeps the whole message
+        context = shared if found else text.strip()
+        note = f"{part}（{context}）" if context and context not in part else part
+        households.append(Household(address.canonical, phone, found[0] if found else None, note))
+    return households
+
+
+def _phones(text: str, parts: list[str], shared: str) -> list[str | None]:
+    """Each part's phone: as many numbers as households go to them in order ("…这两户，电话分别是A、B");
+    a single number in the words said of all (a line of its own, or anywhere in a one-line list:
+    "…都跑水了，有事打楼长电话A") goes to each; otherwise each part keeps its own."""
+    every = [parse_phone(m.group()) for m in _PHONE.finditer(text)]
+    if len(every) == len(parts):
+        return list(every)
+    if len(every) == 1 and parse_phone(shared):
+        return every * len(parts)
+    return [parse_phone(part) for part in parts]

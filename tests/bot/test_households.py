@@ -1,0 +1,71 @@
+"""A grid worker's message about several households, split into one household each (11.4)."""
+
+from __future__ import annotations
+
+from bot.households import split_households, with_community
+from bot.parsing import parse_resident_address
+
+
+def test_numbered_lines_give_one_household_each_with_its_own_phone_and_problem() -> None:
+    text = (
+        "帮居民报修：\n"
+        "1. 海滨花园6号楼1单元602 王大爷 暖气不热 13700000006\n"
+        "2. 海滨花园7号楼2单元301 李阿姨 暖气片漏水 13700000007"
+    )
+    first, second = split_households(text)
+    assert (first.address, first.phone, first.category) == ("海滨花园6号楼1单元602", "13700000006", "room_temperature")
+    assert (second.address, second.phone, second.category) == ("海滨花园7号楼2单元301", "13700000007", "leak")
+    # each order's description is its own line, with what was said of all of them
+    assert first.note == "1. 海滨花园6号楼1单元602 王大爷 暖气不热 13700000006（帮居民报修）"
+    assert "李阿姨" in second.note and "王大爷" not in second.note
+
+
+def test_a_community_named_once_is_shared_and_numbers_listed_apart_go_in_order() -> None:
+    text = "海滨花园6号楼602、7号楼301和9号楼1单元101这三户暖气都不热，电话分别是13700000006、13700000007、0631-5200008"
+    households = split_households(text)
+    assert [h.address for h in households] == ["海滨花园6号楼602", "海滨花园7号楼301", "海滨花园9号楼1单元101"]
+    assert [h.phone for h in households] == ["13700000006", "13700000007", "0631-5200008"]
+    # the first two parts do not say what is wrong: they keep the whole message
+    assert "这三户暖气都不热" in households[0].note
+
+
+def test_one_number_for_all_goes_to_each_household() -> None:
+    households = split_households("东苑小区1号楼101、2号楼202都跑水了，有事打楼长电话13900000001")
+    assert [h.phone for h in households] == ["13900000001", "13900000001"]
+    assert [h.category for h in households] == [None, "leak"]
+
+
+def test_a_number_said_of_one_household_stays_with_it() -> None:
+    households = split_households("东苑小区1号楼101 王大爷 13900000001；东苑小区2号楼202 李阿姨")
+    assert [h.phone for h in households] == ["13900000001", None]
+
+
+def test_addresses_without_a_community_take_the_grid_workers_own() -> None:
+    households = split_households("6号楼1单元602、8号楼301都漏水", community="阳光小区")
+    assert [h.address for h in households] == ["阳光小区6号楼1单元602", "阳光小区8号楼301"]
+    # without a community of their own or the grid worker's, they are not complete
+    assert split_households("6号楼1单元602、8号楼301都漏水") == []
+
+
+def test_numbering_and_joining_words_are_not_taken_for_a_community() -> None:
+    text = "第一户：和平小区3号楼201暖气不热；第二户：和平小区5号楼502阀门坏了；还有和平小区8号楼101"
+    households = split_households(text)
+    assert [h.address for h in households] == ["和平小区3号楼201", "和平小区5号楼502", "和平小区8号楼101"]
+    assert households[1].category == "equipment"
+
+
+def test_a_household_the_message_does_not_complete_is_left_out() -> None:
+    households = split_households("海滨花园6号楼602暖气不热；7号楼那边也有一户不热")
+    assert [h.address for h in households] == ["海滨花园6号楼602"]
+
+
+def test_one_household_and_no_household() -> None:
+    assert [h.address for h in split_households("帮新城小区12号楼401的孙大爷报一下，暖气不热")] == ["新城小区12号楼401"]
+    assert split_households("暖气不热，麻烦看看") == []
+
+
+def test_with_community_fills_only_what_is_missing() -> None:
+    assert with_community(parse_resident_address("6号楼1单元602"), "阳光小区").canonical == "阳光小区6号楼1单元602"
+    named = parse_resident_address("和平小区6号楼602")
+    assert with_community(named, "阳光小区") is named
+    assert with_community(parse_resident_address("暖气不热"), "阳光小区").community is None
