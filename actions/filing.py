@@ -87,6 +87,15 @@ HOUSEHOLD_ORDERS: dict[str, tuple[str, str]] = {
     "billing": ("complaint", "billing"),
     "service": ("complaint", "service"),
 }
+# What the resident is told the problem now is, after a correction.
+PROBLEM_NAMES = {
+    "leak": "漏水",
+    "equipment": "设施损坏",
+    "no_heat": "完全不热",
+    "room_temperature": "室温不够",
+    "billing": "收费问题",
+    "service": "服务问题",
+}
 MAX_FAILED_TRIES = 2
 # The form's yes/no questions: a plain "不用了" there is the answer "no".
 YES_NO_SLOTS = frozenset({"contact_confirmed", "external_works"})
@@ -306,6 +315,9 @@ class ValidateFilingForm(FormValidationAction):
             # a list is not corrected household by household: nothing is filed, the grid worker resends it
             dispatcher.utter_message(response="utter_households_not_filed")
             return [*reset_filing(), SlotSet("requested_slot", None)]
+        corrected = self._problem_corrected(asked, dispatcher, tracker)
+        if corrected is not None:
+            return corrected
         intent = tracker.latest_message.get("intent") or {}
         if (
             asked
@@ -317,6 +329,35 @@ class ValidateFilingForm(FormValidationAction):
             await self._answer(str(intent["name"]), dispatcher, tracker, domain)
             return [SlotSet(asked, None), SlotSet("requested_slot", asked)]
         return await super().run(dispatcher, tracker, domain)
+
+    def _problem_corrected(
+        self, asked: str | None, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType] | None:
+        """ "不是漏水，是不热" at any question, the summary included: the order becomes what the resident
+        says it is (a cold-room complaint, not a leak repair), the description keeps the correction, and
+        the form asks what the new kind still needs (a leak asks no visit time; a cold room asks the
+        temperature measured)."""
+        text = tracker.latest_message.get("text") or ""
+        found = entity(tracker, "category")
+        kind, category = tracker.get_slot("order_kind"), tracker.get_slot("category")
+        if not asked or kind not in ("complaint", "repair") or found not in HOUSEHOLD_ORDERS or not is_correction(text):
+            return None
+        new_kind, new_category = HOUSEHOLD_ORDERS[found]
+        if (new_kind, new_category) == (kind, category):
+            return None
+        if new_category == "leak":
+            dispatcher.utter_message(text=knowledge.answer("leak_safety", get_facts(), now_local().date()))
+        dispatcher.utter_message(text=f"好的，问题已改为：{PROBLEM_NAMES[new_category]}（{KIND_NAMES[new_kind]}）。")
+        description = f"{tracker.get_slot('description') or ''}（更正：{text}）"[:4000]
+        events: list[EventType] = [
+            SlotSet("order_kind", new_kind),
+            SlotSet("category", new_category),
+            SlotSet("description", description),
+            SlotSet(asked, None),
+        ]
+        values = {**tracker.slots, "description": description, asked: None}
+        missing = (slot for slot in self._slots_for(tracker, new_kind, new_category) if values.get(slot) is None)
+        return [*events, SlotSet("requested_slot", next(missing, "filing_confirmed"))]
 
     async def _answer(
         self, intent: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -336,8 +377,10 @@ class ValidateFilingForm(FormValidationAction):
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
-        kind = tracker.get_slot("order_kind")
-        category = tracker.get_slot("category")
+        return self._slots_for(tracker, tracker.get_slot("order_kind"), tracker.get_slot("category"))
+
+    def _slots_for(self, tracker: Tracker, kind: str | None, category: str | None) -> list[str]:
+        """What is asked, in order, for an order of this kind and category."""
         if tracker.get_slot("households"):
             return ["filing_confirmed"]  # each household's details came in the grid worker's message
         slots: list[str] = []

@@ -22,13 +22,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.parsing import LANDLINE_RE, LOCAL_TZ, MOBILE_RE, TEMPERATURE_RE, find_time, parse_resident_address
+from bot.parsing import LOCAL_TZ, PHONE_RE, TEMPERATURE_RE, find_time
+from heating_standard.addresses import find_addresses
 
 # The placeholders put where the spans stood: single characters the training data never uses.
 ADDRESS, PHONE, TEMPERATURE, TIME = "Ⓐ", "Ⓟ", "Ⓣ", "Ⓗ"
 
 _PHONE = re.compile(
-    rf"{MOBILE_RE.pattern}|{LANDLINE_RE.pattern}"
+    rf"{PHONE_RE.pattern}"
     # spoken digits, as voice input writes a mobile number: 一三八零零一三八零零零
     r"|(?:[一幺]\s*[三四五六七八九])(?:\s*[零〇一幺二两三四五六七八九]){9}"
 )
@@ -46,9 +47,8 @@ _REFERENCE = datetime(2026, 1, 5, 10, 0, tzinfo=LOCAL_TZ)
 def spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, placeholder) of each address, phone number, temperature and time, left to right."""
     found: list[tuple[int, int, str]] = []
-    address = parse_resident_address(text)
-    if address.building and address.span:
-        found.append((address.span[0], address.span[1], ADDRESS))
+    # every address: a grid worker's list names several (11.4)
+    found.extend((a.span[0], a.span[1], ADDRESS) for a in find_addresses(text) if a.span)
     found.extend((m.start(), m.end(), ADDRESS) for m in _ADDRESS_PART.finditer(text))
     found.extend((m.start(), m.end(), PHONE) for m in _PHONE.finditer(text))
     found.extend((m.start(), m.end(), TEMPERATURE) for m in _TEMPERATURE.finditer(text))

@@ -17,21 +17,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.parsing import LANDLINE_RE, MOBILE_RE, find_category, parse_phone
-from heating_standard.addresses import ParsedAddress, parse_address
+from bot.parsing import PHONE_RE, find_category, parse_phone
+from heating_standard.addresses import ParsedAddress, find_addresses
 
-# Numbering and joining words that are not part of a community's name: "1." "2、" "①" "第二户：" "(3)",
-# and "和/及/与/跟" just before a building number ("6号楼602和7号楼301").
-_NUMBERING = re.compile(
-    r"(?:^|(?<=[\s，,。；;：:]))(?:\d{1,2}\s*[.、)）]|[①②③④⑤⑥⑦⑧⑨⑩]|[（(]\d{1,2}[)）]"
-    r"|第[一二三四五六七八九十\d]{1,3}户\s*[:：]?|(?:还有|另外|以及)\s*)"
-)
-_JOINING = re.compile(r"(?:和|及|与|跟)(?=\s*\d)")
 # Where one household's part of a message ends when each has its own line or clause.
 _CHUNK_BREAK = re.compile(r"[\n；;]+")
 _TRIM = " \t\r\n，,。；;、：:"
-# Mobiles and landlines in the order they are written.
-_PHONE = re.compile(f"{MOBILE_RE.pattern}|{LANDLINE_RE.pattern}")
 
 
 @dataclass(frozen=True)
@@ -51,30 +42,10 @@ def with_community(address: ParsedAddress, community: str | None) -> ParsedAddre
     return ParsedAddress(address.text, community, address.building, address.unit, address.room, address.span)
 
 
-def _masked(text: str) -> str:
-    """``text`` with phones, numbering and joining words blanked out (same length, so spans still fit)."""
-
-    def blank(match: re.Match[str]) -> str:
-        return " " * len(match.group())
-
-    for pattern in (MOBILE_RE, LANDLINE_RE, _NUMBERING, _JOINING):
-        text = pattern.sub(blank, text)
-    return text
-
-
-def _addresses(masked: str) -> list[ParsedAddress]:
-    """Every address in the message, in order, each with its span in the whole message."""
-    found: list[ParsedAddress] = []
-    position = 0
-    while position < len(masked):
-        parsed = parse_address(masked[position:])
-        if parsed.span is None or not parsed.building:
-            break
-        start, end = parsed.span
-        span = (position + start, position + end)
-        found.append(ParsedAddress(parsed.text, parsed.community, parsed.building, parsed.unit, parsed.room, span))
-        position += end
-    return found
+def _without_phones(text: str) -> str:
+    """``text`` with phone numbers blanked out (same length, so spans still fit): a number written just
+    before the next household's community is not part of its name."""
+    return PHONE_RE.sub(lambda match: " " * len(match.group()), text)
 
 
 def _parts(text: str, spans: list[tuple[int, int]]) -> tuple[list[str], str, bool]:
@@ -107,8 +78,7 @@ def split_households(text: str, community: str | None = None) -> list[Household]
     A household needs a community, a building and a room; one the message does not complete is left
     out (the caller asks for it instead of filing half an address).
     """
-    masked = _masked(text)
-    addresses = _addresses(masked)
+    addresses = find_addresses(_without_phones(text))
     if not addresses:
         return []
     parts, shared, own_lines = _parts(text, [a.span for a in addresses if a.span])
@@ -132,7 +102,7 @@ def _phones(text: str, parts: list[str], shared: str) -> list[str | None]:
     """Each part's phone: as many numbers as households go to them in order ("…这两户，电话分别是A、B");
     a single number in the words said of all (a line of its own, or anywhere in a one-line list:
     "…都跑水了，有事打楼长电话A") goes to each; otherwise each part keeps its own."""
-    every = [parse_phone(m.group()) for m in _PHONE.finditer(text)]
+    every = [parse_phone(m.group()) for m in PHONE_RE.finditer(text)]
     if len(every) == len(parts):
         return list(every)
     if len(every) == 1 and parse_phone(shared):

@@ -17,6 +17,8 @@ from heating_standard.localtime import LOCAL_TZ
 # Phone numbers and temperatures as typed; bot.classifier finds the same spans with them.
 MOBILE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
 LANDLINE_RE = re.compile(r"(?<!\d)(0\d{2,3})[- ]?(\d{7,8})(?!\d)")
+# Either, in the order they are written.
+PHONE_RE = re.compile(f"{MOBILE_RE.pattern}|{LANDLINE_RE.pattern}")
 TEMPERATURE_RE = re.compile(r"(-?\d{1,2}(?:\.\d)?)\s*(?:℃|°C|°|摄氏度|度)")
 
 
@@ -84,11 +86,19 @@ CATEGORY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+# What a resident denies just before a word: "不是漏水，是不热", "没有漏水", "不是3号楼是5号楼". A problem
+# word or an address part after it is not what they mean.
+_NEGATED = re.compile(r"(?:不是|并非|而非|不在|没有|没)\s*$")
+
+
 def find_category(text: str) -> tuple[str, int, int] | None:
-    """The most specific category the text points to, with the span of the word; else None."""
+    """The most specific category the text points to, with the span of the word; else None. A word
+    just after "不是/没有" does not count."""
     for category, words in CATEGORY_WORDS:
         for word in words:
             at = text.find(word)
+            while at >= 0 and _NEGATED.search(text[max(0, at - 4) : at]):
+                at = text.find(word, at + 1)
             if at >= 0:
                 return category, at, at + len(word)
     return None
@@ -262,9 +272,6 @@ def is_cancel(text: str, after_yes_no: bool = False) -> bool:
                 return False
         rest = rest[len(word) :]
     return found
-
-
-_NEGATED = re.compile(r"(?:不是|并非|而非|不在)\s*$")
 
 
 def is_correction(text: str) -> bool:

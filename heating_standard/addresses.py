@@ -27,7 +27,12 @@ _LEAD_IN = re.compile(r"^(?:地址(?:是|为)?|(?:我|我们)?家?(?:住在|住|
 _CUE = re.compile(
     r"住在|家在|家住|位于|地址(?:是|为)?|来我家|我们家|我家(?:是|在)?|应该是|就是|我是|改成|改为|住(?!宅|房)"
     r"|帮(?:忙|居民|住户)?|替(?:居民|住户)?|(?<![时现世年当近古交一])代(?:居民|住户)?|反映|报1下|报修|登记1下|网格里|片区里"
+    # joining words of a list of households: "还有和平小区8号楼101", "6号楼602和7号楼301" (a phrase that
+    # is only the word: 祥和9号楼 keeps its community)
+    r"|还有|另外|以及|^(?:和|及|与|跟)$"
 )
+# A list's numbering before a community: "1. 海滨花园…", "②金桥小区…", "第2户：润华小区…" (after cn2an).
+_NUMBERING = re.compile(r"^(?:\d{1,2}\s*[.、)）]|[①②③④⑤⑥⑦⑧⑨⑩]|[（(]\d{1,2}[)）]|第\d{1,3}户\s*[:：]?)\s*")
 # Province, city, district and street prefixes, stripped one by one while a name is left.
 _ADMIN_PREFIXES = [re.compile(p) for p in (r"^.{1,6}?省", r"^.{1,6}?市", r"^.{1,6}?(?:区|县)", r"^.{1,8}?(?:街道|镇)")]
 
@@ -94,6 +99,22 @@ def to_digits_aligned(text: str) -> tuple[str, list[int], list[int]]:
     return "".join(out), starts, ends
 
 
+def find_addresses(text: str) -> list[ParsedAddress]:
+    """Every address in ``text``, left to right, each with its span in ``text``: a grid worker's list of
+    households (11.4). A community named once is not carried to the next address here."""
+    found: list[ParsedAddress] = []
+    position = 0
+    while position < len(text):
+        parsed = parse_address(text[position:])
+        if parsed.span is None or not parsed.building:
+            break
+        start, end = parsed.span
+        span = (position + start, position + end)
+        found.append(ParsedAddress(text, parsed.community, parsed.building, parsed.unit, parsed.room, span))
+        position += end
+    return found
+
+
 def parse_address(text: str) -> ParsedAddress:
     """Split ``text`` into its parts and say where the address stands in it."""
     original = text.strip()
@@ -108,6 +129,9 @@ def parse_address(text: str) -> ParsedAddress:
     cues = list(_CUE.finditer(community))
     if cues:
         community, community_at = community[cues[-1].end() :], community_at + cues[-1].end()
+    numbering = _NUMBERING.match(community)
+    if numbering:
+        community, community_at = community[numbering.end() :], community_at + numbering.end()
     lead_in = _LEAD_IN.match(community)
     if lead_in and lead_in.end() < len(community):
         community, community_at = community[lead_in.end() :], community_at + lead_in.end()

@@ -574,3 +574,75 @@ async def test_a_grid_worker_of_several_communities_is_asked_which(backend: Fake
     assert slots["address"] is None and slots["grid_community"] is None
     result, said = validate("address", "8号楼301")
     assert result["address"] is None and said == ["utter_invalid_address"]
+
+
+# ---------------------------------------------------------------- correcting the problem or the time
+LEAK_ASKING_PHONE = {
+    "order_kind": "repair",
+    "category": "leak",
+    "description": "暖气漏水了",
+    "address": "阳光小区3号楼2单元501",
+    "phone": None,
+    "is_grid_worker": False,
+    "requested_slot": "phone",
+}
+
+
+async def test_the_problem_corrected_mid_form_changes_the_order_and_what_is_asked() -> None:
+    """#12: "不是漏水，是不热" while the phone is asked: a cold-room complaint, which asks the phone and
+    then the temperature measured, not a leak repair."""
+    text = "不是漏水，是不热"
+    slots, said = await run_form(text, "inform", LEAK_ASKING_PHONE, {"phone": text})
+    assert (slots["order_kind"], slots["category"]) == ("complaint", "room_temperature")
+    assert slots["description"] == "暖气漏水了（更正：不是漏水，是不热）"
+    assert slots["requested_slot"] == "phone" and slots["phone"] is None
+    assert said == ["好的，问题已改为：室温不够（投诉）。"]  # not "the phone number looks wrong"
+
+
+async def test_the_problem_corrected_at_the_summary_shows_the_new_summary() -> None:
+    before = {**TAKEN_DOWN, "order_kind": "complaint", "category": "room_temperature"}
+    text = "不对，不是不热，是暖气片漏水"
+    slots, said = await run_form(text, "deny", before, {"filing_confirmed": False})
+    assert (slots["order_kind"], slots["category"]) == ("repair", "leak")
+    assert slots["requested_slot"] == "filing_confirmed" and slots["filing_confirmed"] is None
+    assert "10.2.3" in said[0] and said[1] == "好的，问题已改为：漏水（报修）。"  # safety advice first
+    tracker = make_tracker("", "inform", slots={**before, **slots})
+    dispatcher = CollectingDispatcher()
+    await ActionAskFilingConfirmed().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["text"].startswith("请确认：报修：暖气不热（更正：不对，不是不热，是暖气片漏水）")
+
+
+async def test_a_time_corrected_at_the_summary_is_the_one_shown_and_filed(
+    backend: FakeBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ)
+    monkeypatch.setattr("actions.filing.now_local", lambda: now)
+    before = {
+        **TAKEN_DOWN,
+        "order_kind": "repair",
+        "category": "equipment",
+        "measured_temperature": None,
+        "appointment": "2026-12-11T07:00:00+08:00",
+    }
+    slots, said = await run_form(
+        "改成明天下午", "inform", before, {"appointment": "2026-12-11T13:00:00+08:00/2026-12-11T18:00:00+08:00"}
+    )
+    assert slots["appointment"] == "2026-12-11T13:00:00+08:00"
+    assert slots["requested_slot"] == "filing_confirmed" and said == []
+    tracker = make_tracker("", "inform", slots={**before, **slots})
+    dispatcher = CollectingDispatcher()
+    await ActionAskFilingConfirmed().run(dispatcher, tracker, {})
+    assert "上门时间：12月11日 13:00" in dispatcher.messages[0]["text"]
+    await file({**before, **slots, "filing_confirmed": True})
+    assert backend.orders[0]["appointment_at"] == "2026-12-11T13:00:00+08:00"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("不是漏水，是不热", "room_temperature"), ("没有漏水，就是冷", "room_temperature"), ("暖气片漏水", "leak")],
+)
+def test_a_denied_problem_word_is_not_the_problem(text: str, category: str) -> None:
+    from bot.parsing import find_category
+
+    found = find_category(text)
+    assert found is not None and found[0] == category

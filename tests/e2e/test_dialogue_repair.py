@@ -78,3 +78,21 @@ def test_a_burst_of_short_messages_is_handled_in_order_each_answered_once(runnin
     assert any("电话" in t for t in shown), shown  # the address answered the question asked before it
     after = phone(env, openid, "text", "13800138000")["reply"] or ""
     assert "上门" in after or "时间" in after, after  # the filing goes on: a repair asks when to come
+
+
+def test_the_problem_corrected_mid_filing_changes_what_is_filed(running_stack: dict[str, str]) -> None:
+    """#12: "不是漏水，是不热" turns a leak repair into a cold-room complaint, which then asks for the
+    temperature measured; the order filed is the complaint."""
+    env = running_stack
+    openid = "oE2E-correct-problem"
+    phone(env, openid, "text", "暖气漏水了")
+    assert "电话" in phone(env, openid, "text", "阳光小区3号楼2单元501")["reply"]
+    corrected = phone(env, openid, "text", "不是漏水，是不热")["reply"]
+    assert "问题已改为：室温不够（投诉）" in corrected and "号码好像不对" not in corrected, corrected
+    asked = phone(env, openid, "text", "13800138000")["reply"]
+    assert "温度" in asked or "室温" in asked, asked
+    summary = phone(env, openid, "text", "16度")["reply"]
+    assert "请确认：投诉" in summary and "更正：不是漏水，是不热" in summary, summary
+    phone(env, openid, "text", "是")
+    orders = orders_of(env, openid)
+    assert [(o["kind"], o["category"]) for o in orders] == [("complaint", "room_temperature")]
