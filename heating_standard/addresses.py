@@ -133,7 +133,7 @@ def parse_address(text: str) -> ParsedAddress:
     if numbering:
         community, community_at = community[numbering.end() :], community_at + numbering.end()
     lead_in = _LEAD_IN.match(community)
-    if lead_in and lead_in.end() < len(community):
+    if lead_in:  # a lead-in alone ("是8号楼") leaves no community
         community, community_at = community[lead_in.end() :], community_at + lead_in.end()
     for prefix in _ADMIN_PREFIXES:
         rest = prefix.sub("", community, count=1).strip(" ，,、")
