@@ -545,8 +545,13 @@ def summary(tracker: Tracker) -> str:
         parts.append(f"室温：{temperature:g}℃")
     appointment = tracker.get_slot("appointment")
     if appointment and needs_appointment(kind, tracker.get_slot("category")):
-        parts.append(f"上门时间：{datetime.fromisoformat(appointment):%m月%d日 %H:%M}")
+        parts.append(f"上门时间：{visit_text(appointment)}")
     return "；".join(parts)
+
+
+def visit_text(appointment: str) -> str:
+    """The visit time as the resident reads it, in Beijing time whatever zone it was written in."""
+    return f"{datetime.fromisoformat(appointment).astimezone(LOCAL_TZ):%m月%d日 %H:%M}"
 
 
 def household_order(tracker: Tracker, household: dict[str, Any]) -> tuple[str, str]:
@@ -570,7 +575,7 @@ def households_summary(tracker: Tracker) -> str:
         lines.append(f"{number}. {name}：{household['address']}，电话：{phone}；{household['note']}")
     appointment = tracker.get_slot("appointment")
     if appointment:
-        lines.append(f"上门时间：{datetime.fromisoformat(appointment):%m月%d日 %H:%M}")
+        lines.append(f"上门时间：{visit_text(appointment)}")
     return "\n".join(lines)
 
 

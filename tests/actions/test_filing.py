@@ -16,6 +16,7 @@ from actions.filing import (
     ActionRetryFiling,
     ActionStartFiling,
     ValidateFilingForm,
+    entity,
     order_payload,
 )
 from actions.spool import FilingSpool
@@ -646,3 +647,43 @@ def test_a_denied_problem_word_is_not_the_problem(text: str, category: str) -> N
 
     found = find_category(text)
     assert found is not None and found[0] == category
+
+
+# ---------------------------------------------------------------- a whole filing on a server in UTC
+@pytest.mark.parametrize(
+    ("beijing_now", "said", "visit", "shown"),
+    [
+        # 23:50 Beijing is 15:50 UTC the same day
+        (datetime(2026, 12, 11, 23, 50, tzinfo=LOCAL_TZ), "明天上午9点", "2026-12-12T09:00:00+08:00", "12月12日 09:00"),
+        # 00:10 Beijing is 16:10 UTC of the day before: "明天" and "今天" are still Beijing's
+        (datetime(2026, 12, 12, 0, 10, tzinfo=LOCAL_TZ), "明天上午9点", "2026-12-13T09:00:00+08:00", "12月13日 09:00"),
+        (datetime(2026, 12, 12, 0, 10, tzinfo=LOCAL_TZ), "今天下午三点", "2026-12-12T15:00:00+08:00", "12月12日 15:00"),
+    ],
+)
+async def test_a_whole_filing_on_a_utc_server_keeps_beijing_days(
+    server_in_utc: None,
+    backend: FakeBackend,
+    monkeypatch: pytest.MonkeyPatch,
+    beijing_now: datetime,
+    said: str,
+    visit: str,
+    shown: str,
+) -> None:
+    """#12: start, address, phone, visit time, summary, filing and confirmation, either side of Beijing
+    midnight, with the server's clock in UTC."""
+    monkeypatch.setattr("actions.filing.now_local", lambda: beijing_now)
+    _, slots = await start("暖气阀门坏了，想约师傅上门", "request_repair", now=beijing_now)
+    form = ValidateFilingForm()
+    dispatcher = CollectingDispatcher()
+    for slot, text in (("address", "阳光小区3号楼2单元501"), ("phone", "13800138000"), ("appointment", said)):
+        tracker = make_tracker(text, "inform", slots={**slots, "requested_slot": slot}, now=beijing_now)
+        # what Rasa's slot mappings give: the time entity for the visit, the text for the others
+        value = entity(tracker, "time") if slot == "appointment" else text
+        slots.update(getattr(form, f"validate_{slot}")(value, dispatcher, tracker, {}))
+    assert slots["appointment"] == visit
+    tracker = make_tracker("", "inform", slots=slots)
+    await ActionAskFilingConfirmed().run(dispatcher, tracker, {})
+    assert f"上门时间：{shown}" in dispatcher.messages[-1]["text"]
+    messages, _ = await file({**slots, "filing_confirmed": True})
+    assert backend.orders[0]["appointment_at"] == visit
+    assert responses(messages)[0] == "utter_work_order_filed"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
@@ -172,18 +171,6 @@ def test_words_before_an_address_without_a_community_are_not_taken_for_one(text:
 
 def test_an_incomplete_address_cannot_be_corrected() -> None:
     assert corrected_address("阳光小区", "不是3号楼是5号楼") is None
-
-
-@pytest.fixture
-def server_in_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The server's clock in UTC, as on most hosts: Beijing is 8 hours ahead."""
-    import time
-
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.mark.parametrize(

@@ -289,6 +289,54 @@ async def test_a_slow_bot_answers_success_and_the_answer_is_pushed(
     assert (sent.status, sent.via) == ("sent", "custom")
 
 
+class OneTurnAtATime:
+    """Stands in for Rasa with its lock store: one turn at a time per conversation, in arrival order."""
+
+    def __init__(self, seconds_per_turn: float):
+        self.lock = asyncio.Lock()  # first come, first served
+        self.seconds = seconds_per_turn
+        self.received: list[str] = []
+
+    async def __call__(self, message: Any) -> None:
+        async with self.lock:
+            self.received.append(message.text)
+            await asyncio.sleep(self.seconds)
+            await message.output_channel.send_text_message(message.sender_id, f"答：{message.text}")
+
+
+def text_push(text: str, msg_id: int) -> bytes:
+    body = fixture("text").decode("utf-8")
+    body = body.replace("我家暖气不热，屋里才15度", text).replace("24000000000000001", str(msg_id))
+    return body.encode("utf-8")
+
+
+@pytest.mark.parametrize("budget", [0.05, 0.25])
+async def test_a_burst_of_messages_is_answered_in_order_each_once_on_the_push_path(
+    clock: Clock, outbox: Outbox, platform: tuple[FakePlatform, str], client: PlatformClient, budget: float
+) -> None:
+    """#12: "你好" / "暖气阀门坏了" / an address sent before the first is answered. With a budget shorter
+    than a turn every answer is pushed; with a longer one the first is a passive reply and the turns
+    queued behind it are pushed. Either way each is answered once, in the order sent."""
+    fake, _ = platform
+    fake.resident_wrote("oRESIDENT0001")
+    webhook = make_webhook(clock, outbox, client=client, reply_budget_seconds=budget)
+    bot = OneTurnAtATime(seconds_per_turn=0.15)
+    sent = ["你好", "暖气阀门坏了", "阳光小区3号楼2单元501"]
+
+    async def send(n: int) -> Any:
+        await asyncio.sleep(0.01 * n)  # as fast as a thumb types, in this order
+        return await webhook.receive(platform_args(nonce=str(n)), text_push(sent[n], 24000000000000100 + n), bot)
+
+    replies = await asyncio.gather(*(send(n) for n in range(len(sent))))
+    await webhook.drain()
+    passive = [content(r.body) for r in replies if r.body != "success"]
+    pushed = [m.text for m in fake.inbox("oRESIDENT0001")]
+    assert bot.received == sent
+    assert passive + pushed == [f"答：{text}" for text in sent]
+    assert len(pushed) == (3 if budget < 0.15 else 2)
+    assert [m.status for m in outbox.list()] == ["sent"] * len(pushed)
+
+
 async def test_a_retry_gets_the_first_answer_when_it_is_ready_in_time(webhook: WeChatWebhook) -> None:
     bot = FakeBot(["慢一点的回答"], delay=0.3)
     first, retry = await asyncio.gather(
