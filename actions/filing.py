@@ -287,8 +287,16 @@ class ActionStartFiling(Action):
         events: list[EventType] = [SlotSet("grid_community", own)]
         households = split_households(text, own)
         if len(households) >= 2:
+            # a household that left no number is reached through the grid worker who forwarded it
             listed = [
-                {"address": h.address, "phone": h.phone, "category": h.category, "note": h.note} for h in households
+                {
+                    "address": h.address,
+                    "phone": h.phone or worker.get("phone"),
+                    "phone_of_worker": not h.phone and bool(worker.get("phone")),
+                    "category": h.category,
+                    "note": h.note if h.phone else f"{h.note}（住户未留电话，联系电话为转办网格员的）",
+                }
+                for h in households
             ]
             return events + [SlotSet("households", listed), SlotSet("address", None), SlotSet("phone", None)]
         address = with_community(parse_resident_address(str(entity(tracker, "address") or "")), own)
@@ -571,7 +579,9 @@ def households_summary(tracker: Tracker) -> str:
     for number, household in enumerate(listed, start=1):
         kind, category = household_order(tracker, household)
         name = ("紧急漏水" if category == "leak" else "") + KIND_NAMES.get(kind, "咨询")
-        phone = household.get("phone") or "未提供（工作人员将先联系您）"
+        phone = household.get("phone") or "未提供"
+        if household.get("phone_of_worker"):
+            phone += "（您的电话，住户未留）"
         lines.append(f"{number}. {name}：{household['address']}，电话：{phone}；{household['note']}")
     appointment = tracker.get_slot("appointment")
     if appointment:

@@ -555,6 +555,25 @@ async def test_declining_a_list_files_none_and_asks_for_it_again(backend: FakeBa
     assert backend.orders == []
 
 
+async def test_a_household_without_a_phone_is_reached_through_the_grid_worker(backend: FakeBackend) -> None:
+    backend.grid_workers["oGRID"] = {
+        "openid": "oGRID",
+        "name": "王网格",
+        "phone": "13900009999",
+        "communities": ["海滨花园"],
+    }
+    text = "帮居民报一下：海滨花园6号楼602 王大爷 13700000006；海滨花园7号楼301 李阿姨 不会用手机"
+    _, slots = await start(text, "complain_room_temperature", sender_id="oGRID")
+    assert [h["phone"] for h in slots["households"]] == ["13700000006", "13900009999"]
+    tracker = make_tracker("", "inform", sender_id="oGRID", slots=slots)
+    dispatcher = CollectingDispatcher()
+    await ActionAskFilingConfirmed().run(dispatcher, tracker, {})
+    assert "电话：13900009999（您的电话，住户未留）" in dispatcher.messages[0]["text"]
+    await file({**slots, "filing_confirmed": True}, sender_id="oGRID")
+    assert backend.orders[1]["phone"] == "13900009999" and "联系电话为转办网格员的" in backend.orders[1]["description"]
+    assert "联系电话为转办网格员的" not in backend.orders[0]["description"]
+
+
 async def test_a_grid_workers_address_without_community_takes_their_one_community(backend: FakeBackend) -> None:
     grid_worker(backend, "海滨花园")
     _, slots = await start(
