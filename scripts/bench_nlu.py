@@ -246,7 +246,7 @@ def main() -> int:
             "",
             f"- Training (`rasa train --force`, NLU and dialogue): **{seconds:.0f} s** (limit: 2 minutes).",
             f"- Test set `tests/nlu/test.yml` ({report['macro avg']['support']} messages, {intents} intents, "
-            f"written before the pipeline was chosen, never trained or tuned on): intent accuracy "
+            f"written before the training data was last tuned, never trained or tuned on): intent accuracy "
             f"**{report['accuracy']:.3f}**, macro-F1 **{report['macro avg']['f1-score']:.3f}** (target ≥ 0.98; "
             "`make test` reports it and fails below the regression floor of 0.88).",
             f"- Development set `tests/nlu/dev.yml` ({dev['macro avg']['support']} messages, never trained on; "
