@@ -8,6 +8,7 @@ full text is always kept.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cn2an
@@ -102,53 +103,54 @@ def to_digits_aligned(text: str) -> tuple[str, list[int], list[int]]:
 def find_addresses(text: str) -> list[ParsedAddress]:
     """Every address in ``text``, left to right, each with its span in ``text``: a grid worker's list of
     households (11.4). A community named once is not carried to the next address here."""
-    found: list[ParsedAddress] = []
-    position = 0
-    while position < len(text):
-        parsed = parse_address(text[position:])
-        if parsed.span is None or not parsed.building:
-            break
-        start, end = parsed.span
-        span = (position + start, position + end)
-        found.append(ParsedAddress(text, parsed.community, parsed.building, parsed.unit, parsed.room, span))
-        position += end
-    return found
+    return list(_addresses(text))
 
 
 def parse_address(text: str) -> ParsedAddress:
-    """Split ``text`` into its parts and say where the address stands in it."""
+    """Split ``text`` into its parts and say where the address stands in it (the first address, when
+    it names several)."""
+    return next(_addresses(text), None) or ParsedAddress(text.strip())
+
+
+def _addresses(text: str) -> Iterator[ParsedAddress]:
+    """The addresses of ``text`` in order. The numerals are converted once and each search starts where
+    the last address ended, so the cost stays linear in the length of the text."""
     original = text.strip()
     offset = len(text) - len(text.lstrip())
     normalized, starts, ends = to_digits_aligned(original)
-    match = _DASHED.search(normalized) or _FULL.search(normalized)
-    if match is None:
-        return ParsedAddress(original)
-    before = normalized[: match.start()].rstrip(" ，,、")
-    community = _PHRASE_BREAK.split(before)[-1]
-    community_at = len(before) - len(community)
-    cues = list(_CUE.finditer(community))
-    if cues:
-        community, community_at = community[cues[-1].end() :], community_at + cues[-1].end()
-    numbering = _NUMBERING.match(community)
-    if numbering:
-        community, community_at = community[numbering.end() :], community_at + numbering.end()
-    lead_in = _LEAD_IN.match(community)
-    if lead_in:  # a lead-in alone ("是8号楼") leaves no community
-        community, community_at = community[lead_in.end() :], community_at + lead_in.end()
-    for prefix in _ADMIN_PREFIXES:
-        rest = prefix.sub("", community, count=1).strip(" ，,、")
-        if rest:
-            community = rest
-    end = match.end()
-    while end > match.start() and normalized[end - 1] == " ":
-        end -= 1
-    begin = community_at if community else match.start()
-    parts = match.groupdict()
-    return ParsedAddress(
-        original,
-        community=community or None,
-        building=parts.get("building"),
-        unit=parts.get("unit"),
-        room=parts.get("room"),
-        span=(offset + starts[begin], offset + ends[end - 1]),
-    )
+    position = 0
+    while True:
+        found = [m for m in (_DASHED.search(normalized, position), _FULL.search(normalized, position)) if m]
+        if not found:
+            return
+        match = min(found, key=lambda m: m.start())  # the earlier; "3-2-501" before "3号" at the same place
+        before = normalized[position : match.start()].rstrip(" ，,、")
+        community = _PHRASE_BREAK.split(before)[-1]
+        community_at = position + len(before) - len(community)
+        cues = list(_CUE.finditer(community))
+        if cues:
+            community, community_at = community[cues[-1].end() :], community_at + cues[-1].end()
+        numbering = _NUMBERING.match(community)
+        if numbering:
+            community, community_at = community[numbering.end() :], community_at + numbering.end()
+        lead_in = _LEAD_IN.match(community)
+        if lead_in:  # a lead-in alone ("是8号楼") leaves no community
+            community, community_at = community[lead_in.end() :], community_at + lead_in.end()
+        for prefix in _ADMIN_PREFIXES:
+            rest = prefix.sub("", community, count=1).strip(" ，,、")
+            if rest:
+                community = rest
+        end = match.end()
+        while end > match.start() and normalized[end - 1] == " ":
+            end -= 1
+        begin = community_at if community else match.start()
+        parts = match.groupdict()
+        yield ParsedAddress(
+            original,
+            community=community or None,
+            building=parts.get("building"),
+            unit=parts.get("unit"),
+            room=parts.get("room"),
+            span=(offset + starts[begin], offset + ends[end - 1]),
+        )
+        position = max(end, match.start() + 1)

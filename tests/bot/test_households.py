@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.households import split_households, with_community
 from bot.parsing import parse_resident_address
 
@@ -69,3 +71,22 @@ def test_with_community_fills_only_what_is_missing() -> None:
     named = parse_resident_address("和平小区6号楼602")
     assert with_community(named, "阳光小区") is named
     assert with_community(parse_resident_address("暖气不热"), "阳光小区").community is None
+
+
+def test_a_long_list_converts_its_numerals_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The text is at most 1,000 characters, but parsing the rest of it again after each address made
+    "一号" × 500 cost 500 conversions of the whole text; it is converted once."""
+    from heating_standard import addresses
+
+    calls: list[str] = []
+    convert = addresses.to_digits_aligned
+    monkeypatch.setattr(addresses, "to_digits_aligned", lambda text: calls.append(text) or convert(text))
+    assert len(addresses.find_addresses("一号" * 500)) == 500
+    assert len(calls) == 1
+
+
+def test_addresses_are_found_in_the_order_written_whatever_their_form() -> None:
+    from heating_standard.addresses import find_addresses
+
+    found = find_addresses("海滨花园6号楼602、阳光小区3-2-501")
+    assert [(a.community, a.building, a.room) for a in found] == [("海滨花园", "6", "602"), ("阳光小区", "3", "501")]
