@@ -41,3 +41,15 @@ def test_entity_scores_count_exact_and_overlapping_spans() -> None:
     assert scores["phone"]["precision"] == scores["phone"]["recall"] == 1.0
     assert scores["time"]["recall"] == 0.0 and scores["time"]["found"] == 0
     assert scores["temperature"]["precision"] == 0.0 and scores["temperature"]["marked"] == 0
+
+
+def test_with_the_threshold_a_weak_best_intent_is_not_understood() -> None:
+    """The baseline is read as the bot reads its own model: below the fallback threshold the best
+    intent is "not understood", so both are scored the same way."""
+    from scripts.nlu_baseline import FALLBACK, predict
+
+    texts = ["暖气不热", "屋里太冷", "暖气片冰凉", "管子漏水", "阀门滴水", "水管漏了"]
+    fitted = model().fit(texts, ["cold", "cold", "cold", "leak", "leak", "leak"])
+    assert predict(fitted, ["暖气不热", "漏水了"]) == ["cold", "leak"]  # no threshold: the best intent
+    assert predict(fitted, ["暖气不热"], threshold=0.5) == ["cold"]
+    assert predict(fitted, ["暖气不热"], threshold=0.99) == [FALLBACK]
