@@ -653,15 +653,22 @@ def household_payloads(tracker: Tracker) -> list[dict[str, Any]]:
     return payloads
 
 
+def committed_window(order: WorkOrder) -> tuple[bool, str]:
+    """Whether the order is a leak to be handled (10.2.3) rather than answered (10.1.4), and the window
+    in plain words: "在1小时内", "在30分钟内", or "尽快" when the backend set no deadline."""
+    if order.category == "leak" and order.handle_due_at:
+        return True, f"在{duration_zh(order.handle_due_at - order.accepted_at)}内"
+    due = order.response_due_at
+    return False, f"在{duration_zh(due - order.accepted_at)}内" if due else "尽快"
+
+
 def confirmation(dispatcher: CollectingDispatcher, order: WorkOrder) -> None:
     """The order number and the committed window, in plain words."""
-    if order.category == "leak" and order.handle_due_at:
-        window = f"在{duration_zh(order.handle_due_at - order.accepted_at)}内"
+    leak, window = committed_window(order)
+    if leak:
         dispatcher.utter_message(response="utter_leak_order_filed", number=order.number, window=window)
         promised(dispatcher, order)
         return
-    due = order.response_due_at
-    window = f"在{duration_zh(due - order.accepted_at)}内" if due else "尽快"
     dispatcher.utter_message(response="utter_work_order_filed", number=order.number, window=window)
     promised(dispatcher, order)
     if needs_temperature(order.kind, order.category):  # a cold room, or none heated at all
@@ -692,7 +699,7 @@ class ActionFileWorkOrder(Action):
         if tracker.get_slot("households"):
             # one key per household, so a retried turn files none of them twice
             queue = [{"payload": p, "key": f"{key}-{i}"} for i, p in enumerate(household_payloads(tracker), start=1)]
-            pending = {**queue[0], "attempt": 0, "rest": queue[1:], "batch": True}
+            pending = {**queue[0], "attempt": 0, "rest": queue[1:]}
         else:
             pending = {"payload": order_payload(tracker), "key": key, "attempt": 0}
         return reset_filing() + await submit(dispatcher, tracker.sender_id, pending)
@@ -723,8 +730,8 @@ async def submit(dispatcher: CollectingDispatcher, sender_id: str, pending: dict
             elif attempt == STILL_DOWN_AFTER:
                 dispatcher.utter_message(response="utter_backend_still_down")
             waiting: dict[str, Any] = {"payload": item["payload"], "key": item["key"], "attempt": attempt + 1}
-            if "batch" in pending:
-                waiting.update(rest=queue[index + 1 :], batch=True)
+            if "rest" in pending:  # a list keeps the orders after this one, even when none are left
+                waiting["rest"] = queue[index + 1 :]
             return [SlotSet("pending_order", waiting)]
         except BackendRejected:
             payload = item["payload"]  # phone and address stay out of the log
@@ -734,7 +741,7 @@ async def submit(dispatcher: CollectingDispatcher, sender_id: str, pending: dict
             continue
         spool.done(item["key"])
         filed.append((item["payload"], order))
-    confirm_filed(dispatcher, filed, batch="batch" in pending)
+    confirm_filed(dispatcher, filed, batch="rest" in pending)
     return [SlotSet("pending_order", None)]
 
 
@@ -749,13 +756,14 @@ def confirm_filed(
         return
     lines = [f"已登记{len(filed)}户的工单："]
     for number, (payload, order) in enumerate(filed, start=1):
-        if order.category == "leak" and order.handle_due_at:
-            window = f"将在{duration_zh(order.handle_due_at - order.accepted_at)}内处置（10.2.3）"
-        elif order.response_due_at:
-            window = f"工作人员将在{duration_zh(order.response_due_at - order.accepted_at)}内联系（10.1.4）"
+        leak, window = committed_window(order)
+        if leak:
+            promise = f"将{window}处置（10.2.3）"
+        elif window == "尽快":
+            promise = "工作人员将尽快联系"
         else:
-            window = "工作人员将尽快联系"
-        lines.append(f"{number}. {payload.get('address')}：单号 {order.number}，{window}")
+            promise = f"工作人员将{window}联系（10.1.4）"
+        lines.append(f"{number}. {payload.get('address')}：单号 {order.number}，{promise}")
     dispatcher.utter_message(text="\n".join(lines))
 
 
