@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -96,6 +96,9 @@ PROBLEM_NAMES = {
     "billing": "收费问题",
     "service": "服务问题",
 }
+# At most this many households in one grid worker's list: one confirmation files them all, and the
+# summary of ten already fills a WeChat message.
+MAX_HOUSEHOLDS = 10
 MAX_FAILED_TRIES = 2
 # The form's yes/no questions: a plain "不用了" there is the answer "no".
 YES_NO_SLOTS = frozenset({"contact_confirmed", "external_works"})
@@ -254,7 +257,7 @@ class ActionStartFiling(Action):
             # the message named its own details: use them, do not ask to confirm the remembered ones
             recalled = [e for e in recalled if e.get("name") not in ("address", "phone", "contact_known")]
         if worker is not None:
-            recalled += self._for_grid_worker(worker, text, tracker, "address" in given)
+            recalled += self._for_grid_worker(worker, text, tracker, dispatcher, "address" in given)
         return events + recalled
 
     async def _recall(
@@ -278,7 +281,12 @@ class ActionStartFiling(Action):
         return None, events
 
     def _for_grid_worker(
-        self, worker: dict[str, Any], text: str, tracker: Tracker, address_given: bool
+        self,
+        worker: dict[str, Any],
+        text: str,
+        tracker: Tracker,
+        dispatcher: CollectingDispatcher,
+        address_given: bool,
     ) -> list[EventType]:
         """Several households in one message are listed for one confirmation; an address without its
         community ("6号楼1单元602") is completed with the grid worker's, when they look after just one."""
@@ -286,6 +294,13 @@ class ActionStartFiling(Action):
         own = str(communities[0]) if len(communities) == 1 else None
         events: list[EventType] = [SlotSet("grid_community", own)]
         households = split_households(text, own)
+        if len(households) > MAX_HOUSEHOLDS:
+            # nothing is filed and no form asks: the grid worker sends the list again in parts
+            dispatcher.utter_message(
+                text=f"这条消息列了{len(households)}户，一次最多登记{MAX_HOUSEHOLDS}户。"
+                f"这次没有登记，请分成几条发给我，每条{MAX_HOUSEHOLDS}户以内。"
+            )
+            return [*reset_filing(), FollowupAction("action_listen")]
         if len(households) >= 2:
             # a household that left no number is reached through the grid worker who forwarded it
             listed = [

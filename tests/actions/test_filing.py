@@ -555,6 +555,26 @@ async def test_declining_a_list_files_none_and_asks_for_it_again(backend: FakeBa
     assert backend.orders == []
 
 
+async def test_a_list_longer_than_the_limit_files_nothing_and_asks_for_it_in_parts(backend: FakeBackend) -> None:
+    """The largest list one message can carry (about 90 households in 1,000 characters) would be filed
+    with one "是": more than MAX_HOUSEHOLDS are refused, and no form starts."""
+    from actions.filing import MAX_HOUSEHOLDS
+
+    grid_worker(backend, "阳光小区")
+    text = "、".join(f"{n}号楼101" for n in range(1, MAX_HOUSEHOLDS + 2)) + "都不热"
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text, "complain_room_temperature", sender_id="oGRID")
+    events = await ActionStartFiling().run(dispatcher, tracker, {})
+    assert f"列了{MAX_HOUSEHOLDS + 1}户" in dispatcher.messages[-1]["text"]
+    assert slots_of(events)["households"] is None and slots_of(events)["order_kind"] is None
+    assert events[-1] == {"event": "followup", "name": "action_listen", "timestamp": None}
+    # exactly the limit is a list
+    _, slots = await start(
+        text.replace(f"、{MAX_HOUSEHOLDS + 1}号楼101", ""), "complain_room_temperature", sender_id="oGRID"
+    )
+    assert len(slots["households"]) == MAX_HOUSEHOLDS
+
+
 async def test_a_household_without_a_phone_is_reached_through_the_grid_worker(backend: FakeBackend) -> None:
     backend.grid_workers["oGRID"] = {
         "openid": "oGRID",

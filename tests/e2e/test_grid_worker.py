@@ -8,16 +8,29 @@ import httpx
 from tests.e2e.test_walking_skeleton import phone
 
 
-def test_a_grid_worker_binds_and_sees_only_their_communities(running_stack: dict[str, str]) -> None:
-    env = running_stack
-    supervisor = {"Authorization": f"Bearer {env['E2E_SUPERVISOR_TOKEN']}"}
-    machine = {"Authorization": f"Bearer {env['API_TOKEN']}"}
+def register(env: dict[str, str], name: str, community: str) -> str:
+    """A supervisor registers a grid worker for ``community``; returns the one-time binding code."""
     made = httpx.post(
         env["API_URL"] + "/api/v1/grid-workers",
-        json={"name": "刘网格", "communities": ["朝阳小区"]},
-        headers=supervisor,
+        json={"name": name, "communities": [community]},
+        headers={"Authorization": f"Bearer {env['E2E_SUPERVISOR_TOKEN']}"},
     )
     assert made.status_code == 201, made.text
+    return str(made.json()["bind_code"])
+
+
+def orders_in(env: dict[str, str], community: str) -> list[dict]:
+    return httpx.get(
+        env["API_URL"] + "/api/v1/work-orders",
+        params={"community": community},
+        headers={"Authorization": f"Bearer {env['API_TOKEN']}"},
+    ).json()["items"]
+
+
+def test_a_grid_worker_binds_and_sees_only_their_communities(running_stack: dict[str, str]) -> None:
+    env = running_stack
+    machine = {"Authorization": f"Bearer {env['API_TOKEN']}"}
+    code = register(env, "刘网格", "朝阳小区")
     numbers = {}
     for community in ("朝阳小区", "春晖苑"):
         order = httpx.post(
@@ -37,7 +50,7 @@ def test_a_grid_worker_binds_and_sees_only_their_communities(running_stack: dict
     openid = "oE2E-grid-worker"
     wrong = phone(env, openid, "text", "绑定 AAAA-AAAA")
     assert "不正确或已过期" in wrong["reply"]
-    bound = phone(env, openid, "text", f"绑定 {made.json()['bind_code']}")
+    bound = phone(env, openid, "text", f"绑定 {code}")
     assert "刘网格，绑定成功" in bound["reply"] and "朝阳小区" in bound["reply"]
 
     listed = phone(env, openid, "text", "查询工单")["reply"]
@@ -48,15 +61,8 @@ def test_a_grid_workers_list_of_households_becomes_one_order_each(running_stack:
     """11.4: one message naming two households, one confirmation, two orders; the address without a
     community takes the grid worker's one community."""
     env = running_stack
-    supervisor = {"Authorization": f"Bearer {env['E2E_SUPERVISOR_TOKEN']}"}
-    made = httpx.post(
-        env["API_URL"] + "/api/v1/grid-workers",
-        json={"name": "赵网格", "communities": ["青松苑"]},
-        headers=supervisor,
-    )
-    assert made.status_code == 201, made.text
     openid = "oE2E-grid-list"
-    assert "绑定成功" in phone(env, openid, "text", f"绑定 {made.json()['bind_code']}")["reply"]
+    assert "绑定成功" in phone(env, openid, "text", f"绑定 {register(env, '赵网格', '青松苑')}")["reply"]
 
     listed = phone(
         env,
@@ -69,13 +75,22 @@ def test_a_grid_workers_list_of_households_becomes_one_order_each(running_stack:
     filed = phone(env, openid, "text", "是")["reply"]
     assert "已登记2户" in filed, filed
 
-    orders = httpx.get(
-        env["API_URL"] + "/api/v1/work-orders",
-        params={"community": "青松苑"},
-        headers={"Authorization": f"Bearer {env['API_TOKEN']}"},
-    ).json()["items"]
+    orders = orders_in(env, "青松苑")
     assert sorted((o["address"], o["category"], o["source"]) for o in orders) == [
         ("青松苑6号楼1单元602", "room_temperature", "grid_worker"),
         ("青松苑7号楼2单元301", "leak", "grid_worker"),
     ]
     assert all(o["number"] in filed for o in orders)
+
+
+def test_a_list_over_the_limit_is_refused_whole_and_no_form_waits(running_stack: dict[str, str]) -> None:
+    """The largest list a message can carry would be filed with one "是": over the limit nothing is
+    filed, the grid worker is told to send it in parts, and the next message is not taken as an answer."""
+    env = running_stack
+    openid = "oE2E-grid-too-many"
+    assert "绑定成功" in phone(env, openid, "text", f"绑定 {register(env, '孙网格', '白桦苑')}")["reply"]
+    households = "\n".join(f"{n}. 白桦苑{n}号楼101 暖气不热" for n in range(1, 13))
+    refused = phone(env, openid, "text", f"帮居民报修：\n{households}")["reply"]
+    assert "列了12户" in refused and "一次最多登记10户" in refused, refused
+    assert "地址" not in phone(env, openid, "text", "是")["reply"]
+    assert orders_in(env, "白桦苑") == []
