@@ -15,7 +15,7 @@ community when they look after exactly one.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.parsing import PHONE_RE, find_category, parse_phone
 from heating_standard.addresses import ParsedAddress, find_addresses
@@ -39,7 +39,7 @@ def with_community(address: ParsedAddress, community: str | None) -> ParsedAddre
     """``address`` with ``community`` filled in when the resident's words named none ("6号楼1单元602")."""
     if address.community or not community or not address.building:
         return address
-    return ParsedAddress(address.text, community, address.building, address.unit, address.room, address.span)
+    return replace(address, community=community)
 
 
 def _without_phones(text: str) -> str:

@@ -91,13 +91,18 @@ CATEGORY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 _NEGATED = re.compile(r"(?:不是|并非|而非|不在|没有|没)\s*$")
 
 
+def _negated(text: str, at: int) -> bool:
+    """Whether the resident denies what stands at ``at`` in ``text`` ("不是漏水", "不是3号楼")."""
+    return _NEGATED.search(text[max(0, at - 4) : at]) is not None
+
+
 def find_category(text: str) -> tuple[str, int, int] | None:
     """The most specific category the text points to, with the span of the word; else None. A word
     just after "不是/没有" does not count."""
     for category, words in CATEGORY_WORDS:
         for word in words:
             at = text.find(word)
-            while at >= 0 and _NEGATED.search(text[max(0, at - 4) : at]):
+            while at >= 0 and _negated(text, at):
                 at = text.find(word, at + 1)
             if at >= 0:
                 return category, at, at + len(word)
@@ -296,7 +301,7 @@ def corrected_address(previous: str, text: str) -> str | None:
         found = [
             next(group for group in match.groups() if group)
             for match in pattern.finditer(normalized)
-            if not _NEGATED.search(normalized[max(0, match.start() - 4) : match.start()])
+            if not _negated(normalized, match.start())
         ]
         if found:
             changes[part] = found[-1]
