@@ -726,3 +726,11 @@ async def test_a_whole_filing_on_a_utc_server_keeps_beijing_days(
     messages, _ = await file({**slots, "filing_confirmed": True})
     assert backend.orders[0]["appointment_at"] == visit
     assert responses(messages)[0] == "utter_work_order_filed"
+
+
+async def test_a_residents_list_of_addresses_is_not_a_grid_workers_list(backend: FakeBackend) -> None:
+    """Only a registered grid worker (the backend says so) files for several households; a resident who
+    names two addresses files one order of their own, with the first address."""
+    _, slots = await start(LIST, "complain_room_temperature", sender_id="oRESIDENT0001")
+    assert slots["is_grid_worker"] is False and slots.get("households") is None
+    assert slots["address"] == "海滨花园6号楼1单元602"
