@@ -33,7 +33,8 @@ async def retry_waiting(spool: FilingSpool, rasa_url: str, token: str, session: 
     """Trigger the retry in every conversation that is due; returns how many Rasa accepted."""
     triggered = 0
     for waiting in spool.due():
-        spool.postpone(waiting.key)  # the next attempt waits, whatever happens now
+        if not spool.claim(waiting):  # another action server is retrying it; the next attempt waits anyway
+            continue
         url = f"{rasa_url.rstrip('/')}/conversations/{quote(waiting.sender_id, safe='')}/trigger_intent"
         try:
             async with session.post(

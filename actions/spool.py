@@ -1,23 +1,50 @@
-"""Orders kept on disk while the backend is down, so that no restart loses them.
+"""Orders kept in a database while the backend is down, so that no restart loses them.
 
 A conversation whose filing could not reach the backend is recorded here (by its idempotency key);
 the action server's retry loop (``actions/server.py``) asks Rasa to re-run the filing in that
 conversation until the backend takes it. The order itself stays in the conversation's tracker (Rasa's
 SQL tracker store); this table only says which conversations are waiting and when to try next.
+
+The table is the ``spool`` store of ``bot/stores.py``: SQLite under ``var/`` by default, PostgreSQL
+(``ACTION_SPOOL_DB``) when several action servers run; its schema comes from migrations. Each attempt
+is claimed with one conditional UPDATE, so two action servers never retry the same order at once.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
+import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import sqlalchemy as sa
+
+from bot.stores import make_engine, require_current, url_from_env
+
 BACKOFF_SECONDS = (60, 120, 300, 600, 900)
+
+waiting_table = sa.Table(
+    "waiting",
+    sa.MetaData(),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("sender_id", sa.String(200), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", sa.Float, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+_engines: dict[str, sa.engine.Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def _engine(url: str) -> sa.engine.Engine:
+    """One engine per database for the life of the process, checked once against the migrations."""
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = make_engine(url)
+            require_current("spool", engine)
+            _engines[url] = engine
+        return engine
 
 
 @dataclass(frozen=True)
@@ -27,64 +54,58 @@ class Waiting:
     attempts: int
 
 
-class FilingSpool:
-    """A small SQLite table: one row per conversation waiting to file."""
+def delay_after(attempts: int) -> int:
+    """Seconds before the next attempt once ``attempts`` were made (1, 2, 5, 10, then 15 minutes)."""
+    return BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS) - 1)]
 
-    def __init__(self, path: Path):
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS waiting (key TEXT PRIMARY KEY, sender_id TEXT NOT NULL, "
-                "attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL, created_at REAL NOT NULL)"
-            )
+
+class FilingSpool:
+    """One row per conversation waiting to file."""
+
+    def __init__(self, url: str):
+        self.engine = _engine(url)
 
     @classmethod
     def from_env(cls) -> FilingSpool:
-        return cls(Path(os.environ.get("ACTION_SPOOL_PATH") or ROOT / "var" / "filing_spool.sqlite3"))
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+        return cls(url_from_env("spool"))
 
     def keep(self, key: str, sender_id: str, now: float | None = None) -> None:
-        """Record a conversation whose order is waiting (again)."""
+        """Record a conversation whose order is waiting (a second call for the same key changes nothing)."""
         now = time.time() if now is None else now
-        with self._db() as db:
-            db.execute(
-                "INSERT INTO waiting (key, sender_id, next_attempt_at, created_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(key) DO NOTHING",
-                (key, sender_id, now + BACKOFF_SECONDS[0], now),
-            )
+        row = {"key": key, "sender_id": sender_id, "attempts": 0, "next_attempt_at": now + delay_after(0)}
+        with self.engine.begin() as db:
+            exists = db.execute(sa.select(waiting_table.c.key).where(waiting_table.c.key == key)).first()
+            if exists:
+                return
+            try:
+                with db.begin_nested():
+                    db.execute(waiting_table.insert().values(**row, created_at=now))
+            except sa.exc.IntegrityError:  # another action server kept it first
+                pass
 
     def done(self, key: str) -> None:
         """The backend took the order (or refused it for good): stop retrying."""
-        with self._db() as db:
-            db.execute("DELETE FROM waiting WHERE key = ?", (key,))
+        with self.engine.begin() as db:
+            db.execute(waiting_table.delete().where(waiting_table.c.key == key))
 
     def due(self, now: float | None = None) -> list[Waiting]:
         now = time.time() if now is None else now
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT key, sender_id, attempts FROM waiting WHERE next_attempt_at <= ? ORDER BY next_attempt_at",
-                (now,),
-            ).fetchall()
-        return [Waiting(*row) for row in rows]
+        query = (
+            sa.select(waiting_table.c.key, waiting_table.c.sender_id, waiting_table.c.attempts)
+            .where(waiting_table.c.next_attempt_at <= now)
+            .order_by(waiting_table.c.next_attempt_at)
+        )
+        with self.engine.connect() as db:
+            return [Waiting(*row) for row in db.execute(query)]
 
-    def postpone(self, key: str, now: float | None = None) -> None:
-        """One more attempt made; the next one waits longer (up to 15 minutes)."""
+    def claim(self, waiting: Waiting, now: float | None = None) -> bool:
+        """Take this attempt: the next one waits longer. False when another process took it first."""
         now = time.time() if now is None else now
-        with self._db() as db:
-            row = db.execute("SELECT attempts FROM waiting WHERE key = ?", (key,)).fetchone()
-            if row is None:
-                return
-            attempts = int(row[0]) + 1
-            delay = BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS) - 1)]
-            db.execute(
-                "UPDATE waiting SET attempts = ?, next_attempt_at = ? WHERE key = ?", (attempts, now + delay, key)
-            )
+        attempts = waiting.attempts + 1
+        with self.engine.begin() as db:
+            taken = db.execute(
+                waiting_table.update()
+                .where(waiting_table.c.key == waiting.key, waiting_table.c.attempts == waiting.attempts)
+                .values(attempts=attempts, next_attempt_at=now + delay_after(attempts))
+            ).rowcount
+        return bool(taken)

@@ -25,6 +25,7 @@ from typing import Any
 import aiohttp
 import sqlalchemy as sa
 
+from bot.stores import make_engine, require_current
 from channels.state import State, wait_for_value
 
 log = logging.getLogger(__name__)
@@ -201,13 +202,9 @@ class Outbox:
     """The outbox and the per-resident quota, in SQLite by default or PostgreSQL (SQLAlchemy Core)."""
 
     def __init__(self, url: str, clock: Callable[[], float] = time.time) -> None:
-        if url.startswith("sqlite:///"):
-            from pathlib import Path
-
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = sa.create_engine(url, future=True, pool_pre_ping=True)
+        self.engine = make_engine(url)
+        require_current("channel", self.engine)  # the schema comes from bot/migrations/channel
         self.clock = clock
-        metadata.create_all(self.engine)
 
     # residents' windows -------------------------------------------------------------------
     def inbound(self, openid: str, subscribed: bool = True) -> None:

@@ -32,6 +32,8 @@ LOCATION_HELP = (
     "收到您的位置：{label}。登记地址还需要小区名称、楼号、单元和房间号，请发给我，例如“阳光小区3号楼2单元501”。"
 )
 UNKNOWN_MENU_REPLY = "这个菜单暂时不可用，请直接发消息告诉我您的问题。"
+# What a resident who writes faster than the rate limit is told, once per window (WECHAT_RATE_LIMIT_TEXT).
+RATE_LIMIT_REPLY = "您的消息发得太快了，请稍等一分钟再发。漏水等紧急情况请直接拨打供热服务热线。"
 TOO_LONG_REPLY = (
     "您的消息有{length}个字，超过了每条{limit}字的上限，我没有处理。请分成几条较短的消息发给我，每条{limit}字以内。"
 )
@@ -73,6 +75,11 @@ class WeChatConfig:
     template_id: str = ""
     menu_path: str = "config/wechat_menu.yml"
     retry_interval_seconds: float = 30.0
+    # Messages one resident (openid) may send per window, counted across every Rasa process (Redis);
+    # 0 = no limit. The first message over the limit is answered with rate_limit_text, later ones not.
+    rate_limit: int = 20
+    rate_limit_window_seconds: int = 60
+    rate_limit_text: str = RATE_LIMIT_REPLY
 
     @classmethod
     def from_credentials(cls, credentials: Mapping[str, Any] | None) -> WeChatConfig:
@@ -104,6 +111,11 @@ class WeChatConfig:
             menu_path=str(values.get("menu") or defaults.menu_path),
             max_text_chars=int(values.get("max_text_chars") or defaults.max_text_chars),
             retry_interval_seconds=float(values.get("retry_interval_seconds") or defaults.retry_interval_seconds),
+            rate_limit=int(values.get("rate_limit", defaults.rate_limit)),
+            rate_limit_window_seconds=max(
+                1, int(values.get("rate_limit_window_seconds") or defaults.rate_limit_window_seconds)
+            ),
+            rate_limit_text=str(values.get("rate_limit_text") or defaults.rate_limit_text),
         )
 
 

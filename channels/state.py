@@ -26,6 +26,10 @@ class State(Protocol):
 
     async def delete(self, key: str) -> None: ...
 
+    async def incr(self, key: str, ttl: float) -> int:
+        """Add one to the counter ``key`` and return it; a new counter lives ``ttl`` seconds."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -62,6 +66,14 @@ class MemoryState:
     async def delete(self, key: str) -> None:
         self._items.pop(key, None)
 
+    async def incr(self, key: str, ttl: float) -> int:
+        item = self._live(key)
+        if item is None:
+            await self.set(key, 1, ttl)
+            return 1
+        self._items[key] = (item[0], int(item[1]) + 1)
+        return int(item[1]) + 1
+
     async def close(self) -> None:
         self._items.clear()
 
@@ -91,6 +103,13 @@ class RedisState:
     async def delete(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)
 
+    async def incr(self, key: str, ttl: float) -> int:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(self._prefix + key)
+            pipe.pexpire(self._prefix + key, max(1, int(ttl * 1000)), nx=True)  # the first count sets the life
+            count, _ = await pipe.execute()
+        return int(count)
+
     async def close(self) -> None:
         await self._redis.close()
 
@@ -98,8 +117,8 @@ class RedisState:
 class ResilientState:
     """The webhook's view of the state: a Redis that is down must not stop residents being answered.
 
-    Reads find nothing and claims succeed, so a push is answered (at worst twice for a retry) rather
-    than refused; each failure is logged.
+    Reads find nothing, claims succeed and counters stay at 0, so a push is answered (at worst twice
+    for a retry, and without a rate limit) rather than refused; each failure is logged.
     """
 
     def __init__(self, inner: State) -> None:
@@ -130,6 +149,14 @@ class ResilientState:
             await self.inner.delete(key)
         except Exception:
             log.warning("shared state unavailable: deleting %s", key, exc_info=True)
+
+    async def incr(self, key: str, ttl: float) -> int:
+        """0 when the state is down: a limit that cannot count lets the message through."""
+        try:
+            return await self.inner.incr(key, ttl)
+        except Exception:
+            log.warning("shared state unavailable: counting %s", key, exc_info=True)
+            return 0
 
     async def close(self) -> None:
         await self.inner.close()

@@ -218,6 +218,10 @@ class WeChatWebhook:
         if inbound.text is None:
             texts = [inbound.reply] if inbound.reply else []
             return await self._passive(turn_key, inbound, texts, args, encrypted)
+        over = await self._over_rate_limit(inbound.openid)
+        if over:
+            texts = [self.config.rate_limit_text] if over == 1 else []
+            return await self._passive(turn_key, inbound, texts, args, encrypted)
         task = asyncio.ensure_future(self._run_bot(inbound, on_new_message))
         done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - time.monotonic()))
         if task in done and task.exception() is None:
@@ -229,6 +233,22 @@ class WeChatWebhook:
         self._spawn(self._push_later(turn_key, inbound, task))
         await self.state.set(turn_key, {"status": "pushing"}, ttl=TURN_TTL_SECONDS)
         return Reply(200, NO_REPLY)
+
+    async def _over_rate_limit(self, openid: str) -> int:
+        """How far this message is over the resident's limit (1 = the first one over); 0 = within it.
+
+        A fixed window on the wall clock, counted in the shared state, so every Rasa process counts
+        the same messages; a platform retry of the same push is not counted again (it never gets here).
+        """
+        limit, window = self.config.rate_limit, self.config.rate_limit_window_seconds
+        if limit <= 0:
+            return 0
+        count = await self.state.incr(f"rate:{openid}:{int(self.clock() // window)}", ttl=window + 5)
+        if count <= limit:
+            return 0
+        if count == limit + 1:
+            log.warning("rate limit: %s sent more than %d messages in %d s", openid, limit, window)
+        return count - limit
 
     def _open(self, args: Mapping[str, str], body: bytes) -> tuple[dict[str, str], bool]:
         """Checks, decrypts and parses a push; returns its fields and whether it was encrypted."""

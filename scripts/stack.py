@@ -284,6 +284,12 @@ def migrate(env: dict[str, str]) -> None:
     run([API_VENV.bin("alembic"), "-c", "api/alembic.ini", "upgrade", "head"], env=env)
 
 
+def migrate_conversation_stores(env: dict[str, str]) -> None:
+    """The channel's outbox and the action servers' spool (bot/stores.py), each by its own migrations."""
+    VAR.mkdir(exist_ok=True)
+    run([BOT_VENV.bin("python"), "-m", "bot.stores", "upgrade"], env=env)
+
+
 # --------------------------------------------------------------------------- model
 
 
@@ -442,7 +448,7 @@ def isolated_env(work: Path, overrides: dict[str, str] | None = None) -> dict[st
             "RASA_URL": f"http://127.0.0.1:{free_port()}",
             "DATABASE_URL": f"sqlite:///{work / 'api.sqlite3'}",
             "RASA_TRACKER_DB": str(work / "rasa_tracker.sqlite3"),
-            "ACTION_SPOOL_PATH": str(work / "filing_spool.sqlite3"),
+            "ACTION_SPOOL_DB": f"sqlite:///{work / 'filing_spool.sqlite3'}",
             "WECHAT_OUTBOX_DB": f"sqlite:///{work / 'wechat.sqlite3'}",
             "WECHAT_API_BASE_URL": "",  # the simulator plays the platform
             **(overrides or {}),
@@ -450,6 +456,7 @@ def isolated_env(work: Path, overrides: dict[str, str] | None = None) -> dict[st
     )
     use_simulator_by_default(env)
     migrate(env)
+    migrate_conversation_stores(env)
     ensure_model(env)
     return env
 
@@ -642,6 +649,7 @@ def prepare(names: list[str], env: dict[str, str]) -> None:
         migrate(env)
     if "actions" in names or "rasa" in names:
         ensure_bot_env()
+        migrate_conversation_stores(env)
     if "rasa" in names:
         ensure_model(env)
 

@@ -14,15 +14,17 @@ from rasa_sdk import Tracker
 
 from bot.nlu import extract
 from bot.parsing import LOCAL_TZ, parse_phone, parse_temperature
+from bot.stores import upgrade
 from tests.actions.fake_backend import FakeBackend
 
 
 @pytest.fixture(autouse=True)
-def spool_path(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> object:
-    """Each test keeps its waiting orders in its own spool file."""
-    path = f"{tmp_path}/filing_spool.sqlite3"
-    monkeypatch.setenv("ACTION_SPOOL_PATH", path)
-    return path
+def spool_url(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test keeps its waiting orders in its own spool file, migrated as `make setup` does."""
+    url = f"sqlite:///{tmp_path}/filing_spool.sqlite3"
+    upgrade("spool", url)
+    monkeypatch.setenv("ACTION_SPOOL_DB", url)
+    return url
 
 
 @pytest_asyncio.fixture

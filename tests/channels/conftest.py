@@ -17,6 +17,7 @@ from aiohttp import web
 from rasa.core.channels.channel import UserMessage
 
 from api.simulator.platform import FakePlatform
+from bot.stores import upgrade
 from channels.delivery import Outbox, PlatformClient
 from channels.state import MemoryState, RedisState, State
 
@@ -109,6 +110,12 @@ async def platform(clock: Clock) -> AsyncIterator[tuple[FakePlatform, str]]:
     await runner.cleanup()
 
 
+def migrated_channel_store(url: str) -> str:
+    """The channel's store at ``url``, brought to its newest migration as `make setup` does."""
+    upgrade("channel", url)
+    return url
+
+
 def _postgres_url() -> str:
     return os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -122,12 +129,12 @@ def _unreachable(what: str, exc: Exception) -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def outbox(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterator[Outbox]:
     if request.param == "sqlite":
-        yield Outbox(f"sqlite:///{tmp_path / 'wechat.sqlite3'}", clock=clock)
+        yield Outbox(migrated_channel_store(f"sqlite:///{tmp_path / 'wechat.sqlite3'}"), clock=clock)
         return
     import sqlalchemy as sa
 
     try:
-        box = Outbox(_postgres_url(), clock=clock)
+        box = Outbox(migrated_channel_store(_postgres_url()), clock=clock)
     except sa.exc.OperationalError as exc:
         _unreachable("PostgreSQL", exc)
     with box.engine.begin() as db:

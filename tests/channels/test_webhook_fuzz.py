@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from channels.delivery import Outbox
 from channels.state import MemoryState
-from tests.channels.conftest import NOW, Clock, FakeBot, platform_args
+from tests.channels.conftest import NOW, Clock, FakeBot, migrated_channel_store, platform_args
 from tests.channels.test_wechat import make_webhook
 
 FIELDS = ("ToUserName", "FromUserName", "CreateTime", "MsgType", "Content", "MsgId", "Event", "EventKey")
@@ -49,7 +49,7 @@ def pushes(draw: st.DrawFn) -> bytes:
 
 
 # One outbox file for every generated example (a file: each connection of the outbox sees it).
-_OUTBOX = Outbox(f"sqlite:///{Path(tempfile.mkdtemp()) / 'fuzz.sqlite3'}", clock=Clock())
+_OUTBOX = Outbox(migrated_channel_store(f"sqlite:///{Path(tempfile.mkdtemp()) / 'fuzz.sqlite3'}"), clock=Clock())
 
 
 def answer(body: bytes, bot: FakeBot) -> tuple[int, str]:

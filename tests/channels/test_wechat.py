@@ -17,7 +17,7 @@ from bot.settings import ConfigurationError
 from channels.delivery import Outbox, PlatformClient
 from channels.protocol import VOICE_UNRECOGNISED, WeChatConfig
 from channels.state import MemoryState, State
-from channels.wechat import WeChatInput, WeChatOutput, WeChatWebhook
+from channels.wechat import NO_REPLY, WeChatInput, WeChatOutput, WeChatWebhook
 from tests.channels.conftest import (
     APP_ID,
     APP_SECRET,
@@ -27,6 +27,7 @@ from tests.channels.conftest import (
     Clock,
     FakeBot,
     fixture,
+    migrated_channel_store,
     platform_args,
 )
 
@@ -370,7 +371,7 @@ async def test_channel_reads_its_credentials(tmp_path: Any) -> None:
             "token": "abc",
             "app_id": "wx1",
             "api_base_url": "",
-            "outbox_url": f"sqlite:///{tmp_path / 'o.sqlite3'}",
+            "outbox_url": migrated_channel_store(f"sqlite:///{tmp_path / 'o.sqlite3'}"),
             "admin_token": "rasa-token",
         }
     )
@@ -399,11 +400,82 @@ class BrokenState(MemoryState):
     async def add(self, key: str, value: Any, ttl: float) -> bool:
         raise ConnectionError("redis is down")
 
+    async def incr(self, key: str, ttl: float) -> int:
+        raise ConnectionError("redis is down")
+
 
 async def test_a_shared_state_that_is_down_still_gets_the_resident_an_answer(clock: Clock, outbox: Outbox) -> None:
     webhook = make_webhook(clock, outbox, state=BrokenState())
     reply = await webhook.receive(platform_args(), fixture("text"), FakeBot(["照常回答"]))
     assert content(reply.body) == "照常回答"
+
+
+async def test_a_shared_state_that_is_down_limits_no_one(clock: Clock, outbox: Outbox) -> None:
+    webhook = make_webhook(clock, outbox, state=BrokenState(), rate_limit=1)
+    for n in range(3):
+        reply = await webhook.receive(platform_args(), from_resident("oRATE", n), FakeBot(["照常回答"]))
+        assert content(reply.body) == "照常回答"
+
+
+# --- rate limit per resident, shared by every Rasa process -------------------------------------------
+def from_resident(openid: str, n: int) -> bytes:
+    return (
+        f"<xml><ToUserName><![CDATA[gh_account]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{NOW}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[第{n}条]]></Content><MsgId>{8_000_000 + n}</MsgId></xml>"
+    ).encode()
+
+
+async def test_one_resident_over_the_limit_is_told_once_and_others_are_still_answered(
+    clock: Clock, outbox: Outbox, state: State
+) -> None:
+    """Two webhooks on one shared state stand for two Rasa processes behind the balancer."""
+    first, second = (make_webhook(clock, outbox, state=state, rate_limit=3) for _ in range(2))
+    bot = FakeBot(["好的"])
+    replies = [
+        (await (first, second)[n % 2].receive(platform_args(), from_resident("oFLOOD", n), bot)).body for n in range(6)
+    ]
+    assert [content(body) for body in replies[:3]] == ["好的"] * 3
+    assert "太快" in content(replies[3])  # the first one over the limit is told why
+    assert replies[4:] == [NO_REPLY, NO_REPLY]  # later ones get nothing, and the bot never sees them
+    assert [m.text for m in bot.received] == ["第0条", "第1条", "第2条"]
+
+    other = await second.receive(platform_args(), from_resident("oNEIGHBOUR", 100), FakeBot(["您好"]))
+    assert content(other.body) == "您好"
+
+    clock.now += 61  # the next minute
+    again = await first.receive(platform_args(), from_resident("oFLOOD", 9), FakeBot(["好的"]))
+    assert content(again.body) == "好的"
+
+
+async def test_a_platform_retry_is_not_counted_twice(clock: Clock, outbox: Outbox) -> None:
+    webhook = make_webhook(clock, outbox, rate_limit=1)
+    bot = FakeBot(["好的"])
+    for _ in range(3):  # the platform pushes the same message again when it gets no answer in time
+        reply = await webhook.receive(platform_args(), from_resident("oRETRY", 1), bot)
+        assert content(reply.body) == "好的"
+    assert len(bot.received) == 1
+
+
+async def test_the_limit_and_its_sentence_are_configurable(clock: Clock, outbox: Outbox) -> None:
+    told = make_webhook(clock, outbox, rate_limit=1, rate_limit_text="请一分钟后再试")
+    await told.receive(platform_args(), from_resident("oA", 1), FakeBot(["好的"]))
+    reply = await told.receive(platform_args(), from_resident("oA", 2), FakeBot(["好的"]))
+    assert content(reply.body) == "请一分钟后再试"
+    unlimited = make_webhook(clock, outbox, rate_limit=0)
+    bot = FakeBot(["好的"])
+    for n in range(30):
+        await unlimited.receive(platform_args(), from_resident("oB", n), bot)
+    assert len(bot.received) == 30
+
+
+def test_the_channel_reads_the_limit_from_its_credentials() -> None:
+    config = WeChatConfig.from_credentials(
+        {"token": "t", "rate_limit": "5", "rate_limit_window_seconds": "30", "rate_limit_text": "慢一点"}
+    )
+    assert (config.rate_limit, config.rate_limit_window_seconds, config.rate_limit_text) == (5, 30, "慢一点")
+    assert WeChatConfig.from_credentials({"token": "t", "rate_limit": "0"}).rate_limit == 0
+    assert WeChatConfig.from_credentials({"token": "t"}).rate_limit == 20
 
 
 async def test_a_bot_that_fails_gets_the_resident_an_apology(webhook: WeChatWebhook) -> None:
