@@ -2,13 +2,14 @@
 PYTHON ?= python3
 STACK := $(PYTHON) scripts/stack.py
 
-.PHONY: run test setup api actions rasa train bench lint lock clean help chat menu admin
+.PHONY: run run-scaled test setup api actions rasa train bench lint lock clean help chat menu admin
 
 # The username `make admin` creates (make admin ADMIN=alice).
 ADMIN ?= admin
 
 help:
 	@echo "make run      set up what is missing and start API, action server and Rasa (Ctrl-C stops)"
+	@echo "make run-scaled  the same on PostgreSQL and Redis, two processes of each behind HAProxy"
 	@echo "make test     set up what is missing and run every test suite"
 	@echo "make chat     talk to the bot as a WeChat resident in this terminal (needs make run)"
 	@echo "make menu     install config/wechat_menu.yml on the platform (the simulator by default)"
@@ -22,6 +23,11 @@ help:
 
 run:
 	@$(STACK) serve all
+
+# Two backends, two Rasa servers and two action servers behind HAProxy (deploy/haproxy.cfg), on the
+# machine's PostgreSQL and Redis (deploy/scaled.env), on the same public ports (docs/deployment.md).
+run-scaled:
+	@$(STACK) serve scaled
 
 test:
 	@$(STACK) test

@@ -76,9 +76,14 @@ def parse_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def load_env(overrides: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment every process gets: os.environ > .env > .env.example defaults."""
+SCALED_ENV = ROOT / "deploy" / "scaled.env"
+
+
+def load_env(overrides: dict[str, str] | None = None, scaled: bool = False) -> dict[str, str]:
+    """The environment every process gets: os.environ > .env > [deploy/scaled.env] > .env.example."""
     env = parse_env_file(ROOT / ".env.example")
+    if scaled:
+        env.update(parse_env_file(SCALED_ENV))
     env.update(parse_env_file(ROOT / ".env"))
     env.update(os.environ)
     env.update(overrides or {})
@@ -363,13 +368,20 @@ class Service:
         return self.url.rstrip("/") + self.health_path
 
 
-def build_services(names: list[str], env: dict[str, str]) -> list[Service]:
-    """Commands for the requested services, with the ports taken from their URLs."""
+URL_VARIABLES = {"api": "API_URL", "actions": "ACTION_SERVER_URL", "rasa": "RASA_URL"}
+
+
+def build_services(names: list[str], env: dict[str, str], urls: dict[str, str] | None = None) -> list[Service]:
+    """Commands for the requested services, with the ports taken from their URLs (``urls`` by name, else
+    the service's variable); a name such as ``rasa-2`` is a second process of the ``rasa`` tier."""
     host = env.get("BIND_HOST", "127.0.0.1")
     services = []
-    for name in names:
+    for label in names:
+        name = label.split("-")[0]
+        if name not in URL_VARIABLES:
+            raise StackError(f"unknown service {label!r}; choose from api, actions, rasa, all")
+        url = (urls or {}).get(label) or env[URL_VARIABLES[name]]
         if name == "api":
-            url = env["API_URL"]
             command = [
                 API_VENV.bin("uvicorn"),
                 "--factory",
@@ -380,13 +392,11 @@ def build_services(names: list[str], env: dict[str, str]) -> list[Service]:
                 str(port_of(url)),
                 "--no-access-log",
             ]
-            services.append(Service("api", command, url, "/health"))
+            services.append(Service(label, command, url, "/health"))
         elif name == "actions":
-            url = env["ACTION_SERVER_URL"]
             command = [BOT_VENV.bin("python"), "-m", "actions.server", "--host", host, "--port", str(port_of(url))]
-            services.append(Service("actions", command, url, "/health"))
+            services.append(Service(label, command, url, "/health"))
         elif name == "rasa":
-            url = env["RASA_URL"]
             command = [
                 BOT_VENV.bin("rasa"),
                 "run",
@@ -400,7 +410,7 @@ def build_services(names: list[str], env: dict[str, str]) -> list[Service]:
                 "--credentials",
                 "credentials.yml",
                 "--endpoints",
-                "endpoints.yml",
+                env.get("RASA_ENDPOINTS") or "endpoints.yml",
             ]
             if env.get("RASA_AUTH_TOKEN"):
                 command += ["--auth-token", env["RASA_AUTH_TOKEN"]]
@@ -408,9 +418,7 @@ def build_services(names: list[str], env: dict[str, str]) -> list[Service]:
                 raise StackError("RASA_AUTH_TOKEN is empty: Rasa's HTTP API would be open; set a token")
             # /status answers once the model is loaded; the token is needed when one is set.
             token = urllib.parse.quote(env.get("RASA_AUTH_TOKEN", ""))
-            services.append(Service("rasa", command, url, f"/status?token={token}"))
-        else:
-            raise StackError(f"unknown service {name!r}; choose from api, actions, rasa, all")
+            services.append(Service(label, command, url, f"/status?token={token}"))
     return services
 
 
@@ -623,10 +631,10 @@ def describe(services: list[Service], env: dict[str, str]) -> str:
             f"  {service.name:<8} {service.url}   (health: {service.url.rstrip('/')}"
             f"{service.health_path.split('?')[0]})"
         )
-    if any(s.name == "rasa" for s in services):
+    if any(s.name.startswith("rasa") for s in services):
         rasa = env["RASA_URL"].rstrip("/")
         lines.append(f"  WeChat webhook: {rasa}/webhooks/wechat/webhook")
-    if any(s.name == "api" for s in services):
+    if any(s.name.startswith("api") for s in services):
         lines.append(f"  API docs:       {env['API_URL'].rstrip('/')}/docs")
         lines.append(f"  Staff console:  {env['API_URL'].rstrip('/')}/console/   (first account: `make admin`)")
         if env.get("SIMULATOR_ENABLED") == "true":
@@ -663,6 +671,102 @@ def cmd_serve(names: list[str]) -> int:
     services = build_services(names, env)
     supervisor = Supervisor(services, env)
     say(f"starting {', '.join(names)} ...")
+    supervisor.start()
+    say(describe(services, env))
+    return supervisor.wait()
+
+
+# --------------------------------------------------------------------------- the scaled configuration
+
+HAPROXY_CONFIG = ROOT / "deploy" / "haproxy.cfg"
+TIERS = ("api", "actions", "rasa")
+
+
+def scaled_layout(env: dict[str, str], processes: int) -> tuple[list[str], dict[str, str]]:
+    """The processes of each tier and their URLs, and the balancer's variables (deploy/haproxy.cfg).
+
+    The balancer takes each tier's public port (API_URL, ACTION_SERVER_URL, RASA_URL, as in `make run`);
+    process i of a tier listens on that port + i, or on ``<TIER>_<i>_PORT`` when set.
+    """
+    host = env.get("BIND_HOST", "127.0.0.1")
+    names, urls = [], {}
+    for tier in TIERS:
+        public = port_of(env[URL_VARIABLES[tier]])
+        env[f"{tier.upper()}_PORT"] = str(public)
+        for i in range(1, processes + 1):
+            port = int(env.get(f"{tier.upper()}_{i}_PORT") or public + i)
+            label = f"{tier}-{i}"
+            names.append(label)
+            urls[label] = f"http://{host}:{port}"
+            env[f"{tier.upper()}_{i}"] = f"{host}:{port}"
+    return names, urls
+
+
+def balancer_service(env: dict[str, str]) -> Service:
+    """HAProxy in the foreground with the deployment's configuration; healthy once the API answers through it."""
+    haproxy = shutil.which("haproxy") or ("/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None)
+    if not haproxy:
+        raise StackError(
+            "the scaled configuration runs behind HAProxy, which is not installed.\n"
+            "  Install Debian's package, then run the command again:  apt-get install haproxy"
+        )
+    return Service("balancer", [haproxy, "-db", "-f", str(HAPROXY_CONFIG)], env["API_URL"], "/health")
+
+
+def tracker_url(env: dict[str, str]) -> str:
+    """Rasa's tracker store database (deploy/endpoints.scaled.yml) as one URL."""
+    user = urllib.parse.quote(env.get("RASA_TRACKER_USER", ""))
+    password = urllib.parse.quote(env.get("RASA_TRACKER_PASSWORD", ""))
+    login = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host, port = env.get("RASA_TRACKER_HOST", "127.0.0.1"), env.get("RASA_TRACKER_PORT", "5432")
+    return f"postgresql://{login}{host}:{port}/{env.get('RASA_TRACKER_DB', '')}"
+
+
+def check_reachable(env: dict[str, str]) -> None:
+    """PostgreSQL and Redis of the scaled configuration answer, or one clear message says how to start them."""
+    wanted = {
+        "PostgreSQL": (env.get("DATABASE_URL", ""), "pg_ctlcluster $(ls /etc/postgresql) main start"),
+        "Redis": (env.get("REDIS_URL", ""), "redis-server --daemonize yes --port 6379"),
+    }
+    for name, (url, start) in wanted.items():
+        parsed = urllib.parse.urlsplit(url)
+        if not parsed.hostname:
+            raise StackError(f"the scaled configuration needs {name}; set its URL (deploy/scaled.env)")
+        try:
+            socket.create_connection((parsed.hostname, parsed.port or 0), timeout=3).close()
+        except OSError:
+            raise StackError(
+                f"{name} is not reachable at {parsed.hostname}:{parsed.port}; the scaled configuration "
+                f"needs it.\n  Start it (for example: {start}) or point deploy/scaled.env / .env at yours."
+            ) from None
+
+
+def prepare_scaled(env: dict[str, str]) -> None:
+    """Everything the scaled configuration needs before its processes start: environments, databases
+    (created when missing), every store's migrations and the model."""
+    check_for_production(env)
+    check_reachable(env)
+    ensure_api_env()
+    ensure_bot_env()
+    urls = [env["DATABASE_URL"], env["WECHAT_OUTBOX_DB"], env["ACTION_SPOOL_DB"], tracker_url(env)]
+    run([API_VENV.bin("python"), "scripts/create_databases.py", *dict.fromkeys(urls)], env=env)
+    migrate(env)
+    migrate_conversation_stores(env)
+    ensure_model(env)
+
+
+def scaled_services(env: dict[str, str]) -> list[Service]:
+    names, urls = scaled_layout(env, int(env.get("SCALED_PROCESSES") or 2))
+    return build_services(names, env, urls) + [balancer_service(env)]
+
+
+def cmd_serve_scaled() -> int:
+    env = load_env(scaled=True)
+    use_simulator_by_default(env)
+    prepare_scaled(env)
+    services = scaled_services(env)
+    supervisor = Supervisor(services, env)
+    say(f"starting {', '.join(s.name for s in services)} ...")
     supervisor.start()
     say(describe(services, env))
     return supervisor.wait()
@@ -947,7 +1051,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("setup", help="environments, migrations and model")
     serve = sub.add_parser("serve", help="start services until Ctrl-C")
-    serve.add_argument("services", nargs="+", choices=["all", "api", "actions", "rasa"])
+    serve.add_argument("services", nargs="+", choices=["all", "scaled", "api", "actions", "rasa"])
     sub.add_parser("train", help="train the model if its inputs changed")
     sub.add_parser("bench", help="run the benchmarks, write docs/benchmarks.md")
     chat = sub.add_parser("chat", help="chat as a WeChat resident through the simulator (needs `serve`)")
@@ -963,6 +1067,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "setup":
             return cmd_setup()
+        if args.command == "serve" and args.services == ["scaled"]:
+            return cmd_serve_scaled()
         if args.command == "serve":
             return cmd_serve(args.services)
         if args.command == "train":

@@ -113,6 +113,7 @@ class Phone:
         detail = ""
         for attempt in range(1, self.config.tries + 1):
             params, body = self._sign(xml)
+            params["openid"] = openid  # the platform names the sender in the query too (balancers hash on it)
             try:
                 response = await self.client.post(
                     self.config.webhook_url,
