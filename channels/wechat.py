@@ -59,6 +59,11 @@ CHANNEL_NAME = "wechat"
 # The platform's documented answer for "no passive reply".
 NO_REPLY = "success"
 TURN_TTL_SECONDS = 300  # the platform retries within about 15 s
+# A push is being answered by the process that holds its lease, renewed every second while the bot
+# runs; when that process dies the lease lapses within this many seconds (under the reply budget), and
+# a replay of the push (the balancer's, or the platform's) takes the turn over instead of losing it.
+TURN_LEASE_SECONDS = 3.0
+LEASE_RENEW_SECONDS = 1.0
 OPTIONS_TTL_SECONDS = 24 * 3600
 # A staff member's message to a resident (the platform takes at most 2,048 bytes of text).
 MAX_STAFF_TEXT_CHARS = 600
@@ -205,8 +210,42 @@ class WeChatWebhook:
         inbound = interpret(fields, self.menu, self.config.max_text_chars)
         turn_key = f"turn:{inbound.key}"
         deadline = time.monotonic() + self.config.reply_budget_seconds
-        if not await self.state.add(turn_key, {"status": "running"}, ttl=TURN_TTL_SECONDS):
-            return await self._answer_retry(turn_key, inbound, args, encrypted, deadline)
+        lease_key, waited = f"lease:{inbound.key}", False
+        while True:
+            turn = await self.state.get(turn_key)
+            if turn:  # answered already (the platform's retry), or being pushed
+                return self._reply(inbound, str(turn.get("text") or ""), args, encrypted)
+            if await self.state.add(lease_key, 1, ttl=TURN_LEASE_SECONDS):
+                break
+            # Another process holds the turn: its answer if it comes in time; the turn if its lease lapses.
+            waited = True
+            lease = await wait_for_value(self.state, lease_key, deadline, ready=lambda value: value is None)
+            if lease is not None:
+                return Reply(200, NO_REPLY)
+        if waited:
+            log.warning("took over %s: the process answering it stopped before it finished", inbound.key)
+        renewing = asyncio.ensure_future(self._renew_lease(inbound.key))
+        try:
+            return await self._take_turn(turn_key, inbound, args, encrypted, deadline, on_new_message)
+        finally:
+            renewing.cancel()
+            await self.state.delete(lease_key)
+
+    async def _renew_lease(self, key: str) -> None:
+        while True:
+            await asyncio.sleep(LEASE_RENEW_SECONDS)
+            await self.state.set(f"lease:{key}", 1, ttl=TURN_LEASE_SECONDS)
+
+    async def _take_turn(
+        self,
+        turn_key: str,
+        inbound: Inbound,
+        args: Mapping[str, str],
+        encrypted: bool,
+        deadline: float,
+        on_new_message: OnNewMessage,
+    ) -> Reply:
+        """This process answers the push: passively within the budget, else ``success`` and a later push."""
         if inbound.kind == "image" and MEDIA_ID.match(str(inbound.metadata.get("media_id") or "")):
             # The platform keeps a photo for 3 days: fetch it now, whatever the bot does with it.
             self._spawn(self.keep_media(str(inbound.metadata["media_id"])))
@@ -292,17 +331,6 @@ class WeChatWebhook:
         joined = "\n\n".join(t for t in texts if t)
         await self.state.set(turn_key, {"status": "answered", "text": joined}, ttl=TURN_TTL_SECONDS)
         return self._reply(inbound, joined, args, encrypted)
-
-    async def _answer_retry(
-        self, turn_key: str, inbound: Inbound, args: Mapping[str, str], encrypted: bool, deadline: float
-    ) -> Reply:
-        """The platform retried a push: the first try's answer if ready in time, else ``success``."""
-        turn = await wait_for_value(
-            self.state, turn_key, deadline, ready=lambda value: bool(value) and value.get("status") != "running"
-        )
-        if turn and turn.get("status") == "answered":
-            return self._reply(inbound, str(turn.get("text") or ""), args, encrypted)
-        return Reply(200, NO_REPLY)
 
     async def _push_later(self, turn_key: str, inbound: Inbound, task: asyncio.Future[list[str]]) -> None:
         try:

@@ -14,6 +14,7 @@ from wechatpy.crypto import PrpCrypto
 from api.simulator.envelope import AesEnvelope, signature
 from api.simulator.platform import FakePlatform
 from bot.settings import ConfigurationError
+from channels import wechat
 from channels.delivery import Outbox, PlatformClient
 from channels.protocol import VOICE_UNRECOGNISED, WeChatConfig
 from channels.state import MemoryState, State
@@ -408,6 +409,75 @@ async def test_a_shared_state_that_is_down_still_gets_the_resident_an_answer(clo
     webhook = make_webhook(clock, outbox, state=BrokenState())
     reply = await webhook.receive(platform_args(), fixture("text"), FakeBot(["照常回答"]))
     assert content(reply.body) == "照常回答"
+
+
+class DiesMidTurn:
+    """The shared state as a process sees it that is killed (kill -9) while its bot runs: from then on
+    nothing it would write arrives (its lease is no longer renewed, nor released)."""
+
+    def __init__(self, inner: State) -> None:
+        self.inner, self.dead = inner, False
+
+    async def get(self, key: str) -> Any:
+        return await self.inner.get(key)
+
+    async def set(self, key: str, value: Any, ttl: float) -> None:
+        if not self.dead:
+            await self.inner.set(key, value, ttl)
+
+    async def add(self, key: str, value: Any, ttl: float) -> bool:
+        return await self.inner.add(key, value, ttl)
+
+    async def delete(self, key: str) -> None:
+        if not self.dead:
+            await self.inner.delete(key)
+
+    async def incr(self, key: str, ttl: float) -> int:
+        return await self.inner.incr(key, ttl)
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_a_push_whose_process_died_is_taken_over_by_the_other(
+    clock: Clock, outbox: Outbox, state: State, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The balancer replays the push on the other Rasa process, which answers once the lease lapses."""
+    monkeypatch.setattr(wechat, "TURN_LEASE_SECONDS", 0.4)
+    monkeypatch.setattr(wechat, "LEASE_RENEW_SECONDS", 0.1)
+    dying = DiesMidTurn(state)
+    first = make_webhook(clock, outbox, state=dying)  # type: ignore[arg-type]
+    second = make_webhook(clock, outbox, state=state)
+    hung = asyncio.Event()
+
+    async def killed(message: Any) -> None:
+        dying.dead = True
+        hung.set()
+        await asyncio.sleep(3600)
+
+    lost = asyncio.ensure_future(first.receive(platform_args(), from_resident("oKILLED", 1), killed))
+    await hung.wait()
+    await asyncio.sleep(0.25)  # past a renewal that no longer arrives
+    bot = FakeBot(["已为您处理"])
+    reply = await second.receive(platform_args(), from_resident("oKILLED", 1), bot)
+    assert content(reply.body) == "已为您处理"
+    assert [m.text for m in bot.received] == ["第1条"]
+    lost.cancel()
+
+
+async def test_a_replay_while_the_first_process_is_alive_waits_for_its_answer(
+    clock: Clock, outbox: Outbox, state: State, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(wechat, "TURN_LEASE_SECONDS", 0.4)
+    monkeypatch.setattr(wechat, "LEASE_RENEW_SECONDS", 0.1)
+    first, second = make_webhook(clock, outbox, state=state), make_webhook(clock, outbox, state=state)
+    slow, replayed = FakeBot(["第一次的回答"], delay=1.0), FakeBot(["不该出现"])
+    running = asyncio.ensure_future(first.receive(platform_args(), from_resident("oSLOW", 1), slow))
+    await asyncio.sleep(0.2)
+    reply = await second.receive(platform_args(), from_resident("oSLOW", 1), replayed)
+    assert content(reply.body) == "第一次的回答"  # the lease was renewed past its 0.4 s: never taken over
+    assert content((await running).body) == "第一次的回答"
+    assert replayed.received == []
 
 
 async def test_a_shared_state_that_is_down_limits_no_one(clock: Clock, outbox: Outbox) -> None:
