@@ -741,18 +741,57 @@ def check_reachable(env: dict[str, str]) -> None:
             ) from None
 
 
-def prepare_scaled(env: dict[str, str]) -> None:
+def prepare_scaled(env: dict[str, str], fresh: bool = False) -> None:
     """Everything the scaled configuration needs before its processes start: environments, databases
-    (created when missing), every store's migrations and the model."""
+    (created when missing; dropped first when ``fresh``), every store's migrations and the model."""
     check_for_production(env)
     check_reachable(env)
     ensure_api_env()
     ensure_bot_env()
     urls = [env["DATABASE_URL"], env["WECHAT_OUTBOX_DB"], env["ACTION_SPOOL_DB"], tracker_url(env)]
-    run([API_VENV.bin("python"), "scripts/create_databases.py", *dict.fromkeys(urls)], env=env)
+    flags = ["--fresh"] if fresh else []
+    run([API_VENV.bin("python"), "scripts/create_databases.py", *flags, *dict.fromkeys(urls)], env=env)
     migrate(env)
     migrate_conversation_stores(env)
     ensure_model(env)
+
+
+def isolated_scaled_env(name: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """The scaled configuration on free local ports, with its own fresh PostgreSQL databases (``name``
+    and ``name``_bot on TEST_POSTGRES_URL's server) and Redis databases 12-13 of TEST_REDIS_URL's server,
+    migrated and with its model (the end-to-end tests of the scaled layout and its benchmark)."""
+    base = load_env({"APP_ENV": "test"})
+    pg = urllib.parse.urlsplit(base.get("TEST_POSTGRES_URL") or "postgresql://postgres@127.0.0.1:5432/test")
+    redis = urllib.parse.urlsplit(base.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15")
+    server = pg._replace(path="").geturl()
+    ports = {f"{tier.upper()}_{i}_PORT": str(free_port()) for tier in TIERS for i in (1, 2)}
+    env = load_env(
+        {
+            "APP_ENV": "test",
+            "API_URL": f"http://127.0.0.1:{free_port()}",
+            "ACTION_SERVER_URL": f"http://127.0.0.1:{free_port()}",
+            "RASA_URL": f"http://127.0.0.1:{free_port()}",
+            **ports,
+            "DATABASE_URL": f"{server}/{name}",
+            "WECHAT_OUTBOX_DB": f"{server}/{name}_bot",
+            "ACTION_SPOOL_DB": f"{server}/{name}_bot",
+            "RASA_TRACKER_HOST": pg.hostname or "127.0.0.1",
+            "RASA_TRACKER_PORT": str(pg.port or 5432),
+            "RASA_TRACKER_USER": urllib.parse.unquote(pg.username or ""),
+            "RASA_TRACKER_PASSWORD": urllib.parse.unquote(pg.password or ""),
+            "RASA_TRACKER_DB": f"{name}_bot",
+            "REDIS_URL": redis._replace(path="/13").geturl(),
+            "RASA_LOCK_REDIS_HOST": redis.hostname or "127.0.0.1",
+            "RASA_LOCK_REDIS_PORT": str(redis.port or 6379),
+            "RASA_LOCK_REDIS_DB": "12",
+            "WECHAT_API_BASE_URL": "",  # the simulator plays the platform
+            **(overrides or {}),
+        },
+        scaled=True,
+    )
+    use_simulator_by_default(env)
+    prepare_scaled(env, fresh=True)
+    return env
 
 
 def scaled_services(env: dict[str, str]) -> list[Service]:
