@@ -362,6 +362,7 @@ class Service:
     started_at: float = 0.0
     crashes: int = 0
     restart_at: float | None = None
+    starts_last: bool = False
 
     @property
     def health_url(self) -> str:
@@ -534,13 +535,20 @@ class Supervisor:
         threading.Thread(target=self._relay, args=(service,), daemon=True).start()
 
     def start(self, timeout: float = 240.0) -> None:
+        """Start every service and wait until each is healthy; those that ``starts_last`` (the balancer)
+        only once the others are, so that it finds them up from its first check."""
         host = self.env.get("BIND_HOST", "127.0.0.1")
         for service in self.services:
             check_port_free(service, host)
-        for service in self.services:
-            self._spawn(service)
         deadline = time.monotonic() + timeout
-        waiting = list(self.services)
+        for last in (False, True):
+            phase = [s for s in self.services if s.starts_last == last]
+            for service in phase:
+                self._spawn(service)
+            self._wait_healthy(phase, deadline, timeout)
+
+    def _wait_healthy(self, services: list[Service], deadline: float, timeout: float) -> None:
+        waiting = list(services)
         while waiting:
             for service in list(waiting):
                 assert service.proc
@@ -710,7 +718,8 @@ def balancer_service(env: dict[str, str]) -> Service:
             "the scaled configuration runs behind HAProxy, which is not installed.\n"
             "  Install Debian's package, then run the command again:  apt-get install haproxy"
         )
-    return Service("balancer", [haproxy, "-db", "-f", str(HAPROXY_CONFIG)], env["API_URL"], "/health")
+    command = [haproxy, "-db", "-f", str(HAPROXY_CONFIG)]
+    return Service("balancer", command, env["API_URL"], "/health", starts_last=True)
 
 
 def tracker_url(env: dict[str, str]) -> str:

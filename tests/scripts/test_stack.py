@@ -209,3 +209,70 @@ def test_production_refuses_short_secrets() -> None:
     stack.check_for_production({"APP_ENV": "production", **strong})
     with pytest.raises(stack.StackError, match="API_TOKEN"):
         stack.check_for_production({"APP_ENV": "production", **strong, "API_TOKEN": "a"})
+
+
+# --- the scaled configuration ------------------------------------------------------------------------
+def test_the_scaled_settings_come_between_the_defaults_and_the_local_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    scaled = stack.load_env(scaled=True)
+    assert scaled["DATABASE_URL"].startswith("postgresql://")
+    assert scaled["RASA_ENDPOINTS"] == "deploy/endpoints.scaled.yml"
+    assert stack.load_env()["DATABASE_URL"].startswith("sqlite")  # `make run` is unchanged
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db.internal/heating")
+    assert stack.load_env(scaled=True)["DATABASE_URL"] == "postgresql://db.internal/heating"
+
+
+def test_each_tier_gets_two_processes_behind_the_balancer_on_the_public_ports() -> None:
+    env = {"API_URL": "http://127.0.0.1:8000", "ACTION_SERVER_URL": "http://127.0.0.1:5055",
+           "RASA_URL": "http://127.0.0.1:5005", "API_2_PORT": "9102"}  # fmt: skip
+    names, urls = stack.scaled_layout(env, 2)
+    assert names == ["api-1", "api-2", "actions-1", "actions-2", "rasa-1", "rasa-2"]
+    assert urls["api-1"] == "http://127.0.0.1:8001" and urls["api-2"] == "http://127.0.0.1:9102"
+    assert (env["API_PORT"], env["RASA_PORT"], env["ACTIONS_PORT"]) == ("8000", "5005", "5055")
+    assert (env["RASA_1"], env["ACTIONS_2"]) == ("127.0.0.1:5006", "127.0.0.1:5057")
+    services = stack.build_services(names, {**env, "RASA_AUTH_TOKEN": "t", "RASA_ENDPOINTS": "x.yml"}, urls)
+    rasa = next(s for s in services if s.name == "rasa-2")
+    assert "5007" in rasa.command and "x.yml" in rasa.command
+
+
+def test_the_balancer_configuration_is_valid_haproxy() -> None:
+    import shutil
+    import subprocess
+
+    haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    if not Path(haproxy).exists():
+        if os.environ.get("CI"):
+            pytest.fail("haproxy is required in CI (.ci/run installs it)")
+        pytest.skip("haproxy not installed")
+    env = {"API_URL": "http://127.0.0.1:8000", "ACTION_SERVER_URL": "http://127.0.0.1:5055",
+           "RASA_URL": "http://127.0.0.1:5005", "BIND_HOST": "127.0.0.1"}  # fmt: skip
+    stack.scaled_layout(env, 2)
+    checked = subprocess.run(
+        [haproxy, "-c", "-f", str(stack.HAPROXY_CONFIG)], env={**os.environ, **env}, capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_without_haproxy_the_scaled_start_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stack.shutil, "which", lambda name: None)
+    monkeypatch.setattr(stack, "Path", lambda p: Path("/nonexistent") / str(p).lstrip("/"))
+    with pytest.raises(stack.StackError, match="apt-get install haproxy"):
+        stack.balancer_service({"API_URL": "http://127.0.0.1:8000"})
+
+
+def test_postgresql_or_redis_down_is_one_clear_message() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, not listening: connections are refused
+        env = {
+            "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{port}/heating",
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+        }
+        with pytest.raises(stack.StackError, match=f"PostgreSQL is not reachable at 127.0.0.1:{port}"):
+            stack.check_reachable(env)
+
+
+def test_the_tracker_database_url_is_built_from_rasas_settings() -> None:
+    env = {"RASA_TRACKER_HOST": "db", "RASA_TRACKER_PORT": "5433", "RASA_TRACKER_USER": "bot",
+           "RASA_TRACKER_PASSWORD": "p@ss", "RASA_TRACKER_DB": "heating_bot"}  # fmt: skip
+    assert stack.tracker_url(env) == "postgresql://bot:p%40ss@db:5433/heating_bot"
