@@ -14,11 +14,12 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import eventually, inbox, stack
+from tests.e2e.conftest import eventually, inbox, stack, staff_token
 from tests.e2e.test_walking_skeleton import phone
 
 ORDER_NUMBER = re.compile(r"GD\d{14}")
@@ -186,6 +187,35 @@ def test_a_backend_killed_during_filings_files_each_once_and_loses_none(scaled: 
         assert len(filed) == 1, filed  # exactly once
         assert numbers <= {filed[0]["number"]}
     scaled.restart("api-2")
+
+
+def test_two_backends_scheduling_at_once_tell_each_resident_of_an_outage_once(scaled: Scaled) -> None:
+    env = scaled.env
+    residents = [f"oSCALED-outage-{n}" for n in range(3)]
+    for n, openid in enumerate(residents):
+        said(env, openid, f"我家暖气不热 海景花园{n + 1}栋1单元1202 电话1391234567{n}")
+        said(env, openid, "16度")
+        assert ORDER_NUMBER.search(said(env, openid, "是的"))
+    now = datetime.now(UTC)
+    outage = {
+        "communities": ["海景花园"],
+        "heated_area_m2": 120000,
+        "started_at": (now - timedelta(hours=1)).isoformat(),
+        "expected_restoration_at": (now + timedelta(hours=30)).isoformat(),
+        "cause_code": "pipe_burst",
+        "cause_note": "一次网爆管",
+        "repair_location": "文化路与青岛路交叉口",
+    }
+    supervisor = {"Authorization": f"Bearer {staff_token(env, 'scaled-supervisor', 'supervisor')}"}
+    assert httpx.post(env["API_URL"] + "/api/v1/outages", json=outage, headers=supervisor).status_code == 201
+
+    def notices(openid: str) -> list[dict]:
+        return [m for m in inbox(env, openid) if "一次网爆管" in m["text"]]
+
+    for openid in residents:
+        assert eventually(lambda openid=openid: notices(openid), bool), openid
+    time.sleep(5)  # five more passes of both schedulers
+    assert [len(notices(openid)) for openid in residents] == [1, 1, 1]
 
 
 def test_with_redis_down_residents_are_still_answered(scaled: Scaled) -> None:
