@@ -12,6 +12,7 @@ is claimed with one conditional UPDATE, so two action servers never retry the sa
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -54,25 +55,27 @@ class Waiting:
     attempts: int
 
 
-def delay_after(attempts: int) -> int:
-    """Seconds before the next attempt once ``attempts`` were made (1, 2, 5, 10, then 15 minutes)."""
-    return BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS) - 1)]
+def delay_after(attempts: int, scale: float = 1.0) -> float:
+    """Seconds before the next attempt once ``attempts`` were made (1, 2, 5, 10, then 15 minutes, times
+    ``scale``: SPOOL_BACKOFF_SCALE, which only tests of whole outages set below 1)."""
+    return BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS) - 1)] * scale
 
 
 class FilingSpool:
     """One row per conversation waiting to file."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, backoff_scale: float = 1.0):
         self.engine = _engine(url)
+        self.backoff_scale = backoff_scale
 
     @classmethod
     def from_env(cls) -> FilingSpool:
-        return cls(url_from_env("spool"))
+        return cls(url_from_env("spool"), float(os.environ.get("SPOOL_BACKOFF_SCALE") or 1.0))
 
     def keep(self, key: str, sender_id: str, now: float | None = None) -> None:
         """Record a conversation whose order is waiting (a second call for the same key changes nothing)."""
         now = time.time() if now is None else now
-        row = {"key": key, "sender_id": sender_id, "attempts": 0, "next_attempt_at": now + delay_after(0)}
+        row = {"key": key, "sender_id": sender_id, "attempts": 0, "next_attempt_at": now + delay_after(0, self.backoff_scale)}
         with self.engine.begin() as db:
             exists = db.execute(sa.select(waiting_table.c.key).where(waiting_table.c.key == key)).first()
             if exists:
@@ -106,6 +109,6 @@ class FilingSpool:
             taken = db.execute(
                 waiting_table.update()
                 .where(waiting_table.c.key == waiting.key, waiting_table.c.attempts == waiting.attempts)
-                .values(attempts=attempts, next_attempt_at=now + delay_after(attempts))
+                .values(attempts=attempts, next_attempt_at=now + delay_after(attempts, self.backoff_scale))
             ).rowcount
         return bool(taken)

@@ -10,11 +10,13 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -30,6 +32,7 @@ class Scaled:
     env: dict[str, str]
     supervisor: stack.Supervisor
     redis_port: int
+    backend_db: PrivatePostgres
 
     def service(self, name: str) -> stack.Service:
         return next(s for s in self.supervisor.services if s.name == name)
@@ -58,6 +61,40 @@ def start_redis(port: int) -> subprocess.Popen[bytes]:
     return server
 
 
+PG_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1] if Path("/usr/lib/postgresql").exists() else None
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of the test's own (initdb in a temporary folder), so that a test may stop it."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        assert PG_BIN is not None
+        self.folder, self.port = folder, port
+        self.as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if os.geteuid() == 0:
+            shutil.chown(folder, "postgres")
+        self._run("initdb", "-D", str(folder / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        self.start()
+
+    def _run(self, program: str, *args: str) -> None:
+        done = subprocess.run([*self.as_owner, str(PG_BIN / program), *args], capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        options = f"-p {self.port} -h 127.0.0.1 -k {self.folder}"
+        self._run(
+            "pg_ctl", "-D", str(self.folder / "data"), "-o", options, "-l", str(self.folder / "log"), "-w", "start"
+        )
+
+    def stop(self) -> None:
+        """Gone at once, as a crashed server is (no checkpoint, connections cut)."""
+        self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "immediate", "-w", "stop")
+
+
 def _needed(what: str, present: bool) -> None:
     if present:
         return
@@ -68,16 +105,21 @@ def _needed(what: str, present: bool) -> None:
 
 @pytest.fixture(scope="module")
 def scaled() -> Iterator[Scaled]:
-    """The scaled layout on free ports, with its own PostgreSQL databases and its own Redis server (so
-    that a test may stop it)."""
+    """The scaled layout on free ports: the backend's database on a PostgreSQL server of its own and the
+    conversation side's on the machine's, and a Redis server of its own (so that tests may stop them)."""
     _needed("HAProxy", bool(shutil.which("haproxy") or os.path.exists("/usr/sbin/haproxy")))
     _needed("redis-server", bool(shutil.which("redis-server")))
+    _needed("PostgreSQL's server programs", PG_BIN is not None)
     redis_port = stack.free_port()
     redis = start_redis(redis_port)
+    # in /tmp itself: the server runs as the postgres user, who may not enter pytest's folders
+    backend_db = PrivatePostgres(Path(tempfile.mkdtemp(prefix="heating-e2e-pg-")), stack.free_port())
     try:
         env = stack.isolated_scaled_env(
             "heating_e2e",
             {
+                "DATABASE_URL": f"{backend_db.url}/heating_e2e",
+                "SPOOL_BACKOFF_SCALE": "0.05",  # a kept order is tried again after 3 s, not 1 minute
                 "API_TOKEN": "e2e-api-token",
                 "RASA_AUTH_TOKEN": "e2e-rasa-token",
                 "WECHAT_TOKEN": "e2e-wechat-token",
@@ -91,6 +133,7 @@ def scaled() -> Iterator[Scaled]:
         )
     except stack.StackError as exc:
         redis.kill()
+        backend_db.stop()
         _needed(f"the scaled configuration's services ({exc})", False)
         raise
     log_dir = stack.VAR / "test-reports" / "e2e-scaled-logs"
@@ -100,11 +143,14 @@ def scaled() -> Iterator[Scaled]:
     supervisor = stack.Supervisor(stack.scaled_services(env), env, log_dir=log_dir)
     supervisor.start(timeout=400)
     try:
-        yield Scaled(env, supervisor, redis_port)
+        yield Scaled(env, supervisor, redis_port, backend_db)
     finally:
         supervisor.stop()
         with contextlib.suppress(ProcessLookupError):
             redis.kill()
+        with contextlib.suppress(AssertionError):
+            backend_db.stop()
+        shutil.rmtree(backend_db.folder, ignore_errors=True)
 
 
 def orders_of(env: dict[str, str], openid: str) -> list[dict]:
@@ -228,3 +274,23 @@ def test_with_redis_down_residents_are_still_answered(scaled: Scaled) -> None:
     finally:
         start_redis(scaled.redis_port)
     assert "电话" in said(env, openid, "海滨花园5号楼1单元202")  # and once Redis is back
+
+
+def test_with_the_backends_database_down_a_confirmed_filing_is_kept_and_lands_once_it_is_back(
+    scaled: Scaled,
+) -> None:
+    env, openid = scaled.env, "oSCALED-db-down"
+    said(env, openid, "我家暖气阀门坏了 海滨花园8号楼2单元302 电话13700000088")
+    assert "确认" in said(env, openid, "明天上午")
+    scaled.backend_db.stop()
+    try:
+        kept = said(env, openid, "对")
+        assert "自动重新提交" in kept and not ORDER_NUMBER.search(kept), kept  # told, in one clear sentence
+    finally:
+        scaled.backend_db.start()
+    # the action servers' spool asks Rasa to file it again; the resident is told the number
+    pushed = eventually(lambda: [m["text"] for m in inbox(env, openid) if ORDER_NUMBER.search(m["text"])], bool, 120)
+    [number] = ORDER_NUMBER.findall(pushed[0])
+    assert [o["number"] for o in orders_of(env, openid)] == [number]
+    time.sleep(8)  # more passes of both action servers' retry loops: nothing is filed twice
+    assert len(orders_of(env, openid)) == 1
