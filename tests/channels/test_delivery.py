@@ -181,3 +181,34 @@ async def test_the_menu_command_installs_the_platform_fields_only(
     assert first["type"] == "click" and first["key"] == "REPAIR" and "intent" not in first
     monkeypatch.setenv("WECHAT_APP_SECRET", "wrong")
     assert await asyncio.to_thread(menu_command.main, []) == 1
+
+
+@pytest.mark.parametrize("failure", ["http-502", "timeout"])
+async def test_a_platform_answering_5xx_or_nothing_keeps_the_message_for_a_retry(outbox: Outbox, failure: str) -> None:
+    """A gateway error or a platform that never answers (the client gives up after its timeout)."""
+    from aiohttp import web
+
+    async def failing(request: web.Request) -> web.Response:
+        if request.path.endswith("/token"):
+            return web.json_response({"access_token": "T", "expires_in": 7200})
+        if failure == "timeout":
+            await asyncio.sleep(5)
+        return web.Response(status=502, text="bad gateway")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", failing)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    client = PlatformClient(f"http://127.0.0.1:{port}", timeout=0.5)
+    try:
+        outbox.inbound(RESIDENT)
+        await courier(outbox, client).push(RESIDENT, ["您的工单已受理"])
+    finally:
+        await client.close()
+        await runner.cleanup()
+    [kept] = outbox.list(status="pending")
+    assert kept.text == "您的工单已受理" and kept.attempts == 1
+    assert ("502" if failure == "http-502" else "Timeout") in (kept.last_error or "")
