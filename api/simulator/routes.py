@@ -19,7 +19,8 @@ from api.simulator.phone import Phone, PhoneConfig, PhoneResult
 from api.simulator.platform import FakePlatform
 
 PAGE = Path(__file__).with_name("chat.html")
-router = APIRouter(prefix="/simulator", tags=["simulator"])
+# Development only, and no part of the API contract: kept out of the OpenAPI description.
+router = APIRouter(prefix="/simulator", tags=["simulator"], include_in_schema=False)
 
 
 def platform_of(request: Request) -> FakePlatform:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -101,9 +102,9 @@ def callers(client: TestClient, auth: dict, staff: Callable[[str], dict]) -> dic
     return {MACHINE: auth, AGENT: staff("agent"), SUPERVISOR: staff("supervisor"), ADMIN: staff("admin")}
 
 
-@pytest.fixture
-def ids(client: TestClient, auth: dict, callers: dict[str, dict], staff: Callable[[str], dict]) -> dict[str, str]:
-    """One of everything a path can name; the handoff is held by another agent."""
+def make_ids(client: httpx.Client, auth: dict, agent: dict, other_agent: dict) -> dict[str, str]:
+    """One of everything a path can name; the handoff is held by ``other_agent``. ``client`` is the app's
+    TestClient, or an httpx client of the running product (the scaled layout's e2e test)."""
     order = client.post(
         "/api/v1/work-orders",
         json={
@@ -117,10 +118,10 @@ def ids(client: TestClient, auth: dict, callers: dict[str, dict], staff: Callabl
         headers=auth,
     ).json()
     for step in ("respond", "complete"):
-        client.post(f"/api/v1/work-orders/{order['id']}/actions/{step}", headers=callers[AGENT])
-    task = client.get("/api/v1/callbacks", headers=callers[AGENT]).json()["items"][0]
+        client.post(f"/api/v1/work-orders/{order['id']}/actions/{step}", headers=agent)
+    task = client.get("/api/v1/callbacks", headers=agent).json()["items"][0]
     handoff = client.post("/api/v1/handoffs", json={"resident_openid": "oMATRIX", "reason": "other"}, headers=auth)
-    client.post(f"/api/v1/handoffs/{handoff.json()['id']}/take", headers=staff("agent"))
+    client.post(f"/api/v1/handoffs/{handoff.json()['id']}/take", headers=other_agent)
     outage = client.post(
         "/api/v1/outages",
         json={
@@ -131,7 +132,7 @@ def ids(client: TestClient, auth: dict, callers: dict[str, dict], staff: Callabl
             "cause_code": "pipe_burst",
             "repair_location": "文化路",
         },
-        headers=callers[AGENT],
+        headers=agent,
     )
     return {
         "order_id": str(order["id"]),
@@ -140,6 +141,11 @@ def ids(client: TestClient, auth: dict, callers: dict[str, dict], staff: Callabl
         "handoff_id": str(handoff.json()["id"]),
         "outage_id": str(outage.json()["id"]),
     }
+
+
+@pytest.fixture
+def ids(client: TestClient, auth: dict, callers: dict[str, dict], staff: Callable[[str], dict]) -> dict[str, str]:
+    return make_ids(client, auth, callers[AGENT], staff("agent"))
 
 
 def concrete(path: str, ids: dict[str, str], action: str = "respond") -> str:
@@ -159,26 +165,40 @@ def calls(ids: dict[str, str]) -> list[tuple[str, str, set[str], dict]]:
     return result
 
 
-def test_anonymous_and_wrong_tokens_get_401_everywhere(client: TestClient, ids: dict[str, str]) -> None:
+def unauthenticated_answers(client: httpx.Client, ids: dict[str, str]) -> list[tuple[str, str, dict, int]]:
+    """Every call without a valid token that was not answered 401 (should be none)."""
+    wrong = []
     for method, path, _, body in calls(ids):
         if (method, path) in PUBLIC:
             continue
         for headers in ({}, {"Authorization": "Bearer wrong-token"}, {"Authorization": "Basic dGVzdDp0ZXN0"}):
             resp = client.request(method, path, json=body, headers=headers)
-            assert resp.status_code == 401, (method, path, headers, resp.text)
+            if resp.status_code != 401:
+                wrong.append((method, path, headers, resp.status_code))
+    return wrong
+
+
+def role_mismatches(client: httpx.Client, ids: dict[str, str], headers: dict, role: str) -> tuple[list, list]:
+    """(calls the role may make that were refused, calls it may not make that got past the check)."""
+    refused, admitted = [], []
+    for method, path, roles, body in calls(ids):
+        resp = client.request(method, path, json=body, headers=headers)
+        if role in roles:
+            if resp.status_code in (401, 403):
+                refused.append((method, path, resp.status_code, resp.text))
+        elif resp.status_code != 403 and (method, path) not in PUBLIC:
+            admitted.append((method, path, resp.status_code))
+    return refused, admitted
+
+
+def test_anonymous_and_wrong_tokens_get_401_everywhere(client: TestClient, ids: dict[str, str]) -> None:
+    assert unauthenticated_answers(client, ids) == []
 
 
 @pytest.mark.parametrize("role", [MACHINE, AGENT, SUPERVISOR, ADMIN])
 def test_each_role_gets_exactly_its_routes_and_actions(
     client: TestClient, ids: dict[str, str], callers: dict[str, dict], role: str
 ) -> None:
-    refused, admitted = [], []
-    for method, path, roles, body in calls(ids):
-        resp = client.request(method, path, json=body, headers=callers[role])
-        if role in roles:
-            if resp.status_code in (401, 403):
-                refused.append((method, path, resp.status_code, resp.text))
-        elif resp.status_code != 403 and (method, path) not in PUBLIC:
-            admitted.append((method, path, resp.status_code))
+    refused, admitted = role_mismatches(client, ids, callers[role], role)
     assert refused == [], f"{role} was refused what it may do"
     assert admitted == [], f"{role} got past the check of what it may not do"

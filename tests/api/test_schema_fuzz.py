@@ -67,8 +67,13 @@ FUZZ = settings(
 
 
 def fuzz_every_operation(app: Any, headers: dict[str, str], mode: GenerationMode) -> list[str]:
-    """Run generated cases of every operation; returns the failures, one line each."""
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    """Run generated cases of every operation of the app in this process; returns the failures."""
+    return fuzz_schema(schemathesis.openapi.from_asgi("/openapi.json", app), headers, mode)
+
+
+def fuzz_schema(schema: Any, headers: dict[str, str], mode: GenerationMode) -> list[str]:
+    """Run generated cases of every operation of ``schema`` (an app in this process, or a running product
+    loaded with ``schemathesis.openapi.from_url``); returns the failures, one line each."""
     failures: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()

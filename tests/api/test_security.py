@@ -153,6 +153,9 @@ def test_acceptance_times_are_bounded(client: TestClient, auth: dict, accepted_a
 @pytest.mark.parametrize(
     "path",
     [
+        f"{ORDERS}/{2**31}",  # past PostgreSQL's integer ids: was a 500 there (an overflow), fine on SQLite
+        f"{ORDERS}/{2**31}/events",
+        f"/api/v1/notifications?after_id={2**31}",
         f"{ORDERS}/{2**63}",
         f"{ORDERS}/{2**64 + 5}",
         f"{ORDERS}/0",

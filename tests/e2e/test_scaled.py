@@ -294,3 +294,61 @@ def test_with_the_backends_database_down_a_confirmed_filing_is_kept_and_lands_on
     assert [o["number"] for o in orders_of(env, openid)] == [number]
     time.sleep(8)  # more passes of both action servers' retry loops: nothing is filed twice
     assert len(orders_of(env, openid)) == 1
+
+
+# --- the security suite, through the balancer and on PostgreSQL ---------------------------------------
+def test_the_access_matrix_holds_through_the_balancer(scaled: Scaled) -> None:
+    from tests.api.test_access_matrix import (
+        ADMIN,
+        AGENT,
+        MACHINE,
+        SUPERVISOR,
+        make_ids,
+        role_mismatches,
+        unauthenticated_answers,
+    )
+
+    env = scaled.env
+    callers = {MACHINE: {"Authorization": f"Bearer {env['API_TOKEN']}"}}
+    for role in (AGENT, SUPERVISOR, ADMIN):
+        callers[role] = {"Authorization": f"Bearer {staff_token(env, f'matrix-{role}', role)}"}
+    other_agent = {"Authorization": f"Bearer {staff_token(env, 'matrix-other-agent', AGENT)}"}
+    with httpx.Client(base_url=env["API_URL"], timeout=30) as client:
+        ids = make_ids(client, callers[MACHINE], callers[AGENT], other_agent)
+        assert unauthenticated_answers(client, ids) == []
+        for role, headers in callers.items():
+            assert role_mismatches(client, ids, headers, role) == ([], []), role
+
+
+def test_forged_malformed_and_oversized_pushes_are_refused_and_the_bot_answers_on(scaled: Scaled) -> None:
+    from tests.e2e.test_walking_skeleton import TEXT_PUSH, signed
+
+    env = scaled.env
+    webhook = env["RASA_URL"] + "/webhooks/wechat/webhook"
+    good = signed(env["WECHAT_TOKEN"])
+    text = TEXT_PUSH.format(openid="oFUZZ", ts=good["timestamp"], text="{text}", msg_id="{msg_id}")
+    bodies = {
+        "a forged signature": (signed("not-the-token"), text.format(text="暖气不热", msg_id="1")),
+        "no signature": ({}, text.format(text="暖气不热", msg_id="2")),
+        "truncated XML": (good, text.format(text="暖气不热", msg_id="3")[:60]),
+        "an entity bomb": (good, '<!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><xml>&b;</xml>'),
+        "70 KiB": (good, text.format(text="热" * 24_000, msg_id="4")),
+        "not XML": (good, "\x00\xff" * 100),
+    }
+    for what, (params, body) in bodies.items():
+        answer = httpx.post(webhook, params=params, content=body.encode("utf-8", "surrogateescape"), timeout=30)
+        assert answer.status_code in (400, 403, 413), (what, answer.status_code, answer.text[:200])
+    assert "9.2" in said(env, "oFUZZ-after", "暖气费多少钱一平米")
+
+
+def test_the_api_gives_documented_answers_to_generated_requests_through_the_balancer(scaled: Scaled) -> None:
+    import schemathesis
+    from schemathesis.generation.modes import GenerationMode
+
+    from tests.api.test_schema_fuzz import fuzz_schema
+
+    env = scaled.env
+    schema = schemathesis.openapi.from_url(env["API_URL"] + "/openapi.json")
+    machine = {"Authorization": f"Bearer {env['API_TOKEN']}"}
+    failures = [f for mode in GenerationMode for f in fuzz_schema(schema, machine, mode)]
+    assert not failures, "\n".join(failures)
