@@ -264,6 +264,45 @@ def test_two_backends_scheduling_at_once_tell_each_resident_of_an_outage_once(sc
     assert [len(notices(openid)) for openid in residents] == [1, 1, 1]
 
 
+def test_a_notice_that_could_not_go_out_goes_out_once_after_everything_restarts(scaled: Scaled) -> None:
+    env, openid = scaled.env, "oSCALED-restart"
+    said(env, openid, "我家暖气不热 望海园2栋1单元101 电话13912340000")
+    said(env, openid, "16度")
+    assert ORDER_NUMBER.search(said(env, openid, "是的"))
+    scaled.kill("rasa-1")
+    scaled.kill("rasa-2")  # the backends' schedulers cannot hand the notice to the bot
+    now = datetime.now(UTC)
+    outage = {
+        "communities": ["望海园"],
+        "heated_area_m2": 50000,
+        "started_at": (now - timedelta(hours=1)).isoformat(),
+        "expected_restoration_at": (now + timedelta(hours=30)).isoformat(),
+        "cause_code": "pipe_burst",
+        "cause_note": "二次网阀门故障",
+        "repair_location": "望海园2栋东侧",
+    }
+    supervisor = {"Authorization": f"Bearer {staff_token(env, 'restart-supervisor', 'supervisor')}"}
+    assert httpx.post(env["API_URL"] + "/api/v1/outages", json=outage, headers=supervisor).status_code == 201
+    time.sleep(3)  # the schedulers tried, failed, and keep it for later
+    scaled.supervisor.stop()  # everything, the balancer included
+    scaled.supervisor.start(timeout=400)
+
+    def notices() -> list[dict]:
+        """What the channel's outbox holds of the notice for this resident (sent, or kept for staff: the
+        simulator's platform forgot the resident's 48-hour window when its process restarted)."""
+        answer = httpx.get(
+            env["RASA_URL"] + "/webhooks/wechat/outbox",
+            params={"openid": openid},
+            headers={"Authorization": f"Bearer {env['RASA_AUTH_TOKEN']}"},
+        )
+        return [m for m in answer.json()["messages"] if "二次网阀门故障" in m["text"]]
+
+    assert eventually(notices, bool, seconds=150)  # the first retry waits a minute
+    time.sleep(5)  # more passes of both schedulers
+    [notice] = notices()
+    assert notice["status"] in ("sent", "undelivered"), notice
+
+
 def test_with_redis_down_residents_are_still_answered(scaled: Scaled) -> None:
     env, openid = scaled.env, "oSCALED-redis-down"
     subprocess.run(["redis-cli", "-p", str(scaled.redis_port), "shutdown", "nosave"], capture_output=True)
