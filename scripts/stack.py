@@ -363,6 +363,7 @@ class Service:
     crashes: int = 0
     restart_at: float | None = None
     starts_last: bool = False
+    ready_at: float = 0.0  # when its health check first passed (start-up time = ready_at - started_at)
 
     @property
     def health_url(self) -> str:
@@ -560,6 +561,7 @@ class Supervisor:
                         f"{service.proc.returncode} while starting:\n    {tail}"
                     )
                 if healthy(service.health_url):
+                    service.ready_at = time.monotonic()
                     waiting.remove(service)
             if waiting and time.monotonic() > deadline:
                 self.stop()
