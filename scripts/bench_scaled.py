@@ -395,7 +395,19 @@ def main() -> int:
         f"5-second limit at 50 ({near_limit_50} answers over 4 s, the slowest {max_50:.1f} s: "
         f"{'met' if near_limit_50 == 0 else 'NOT met'}). Time to first answer is the passive reply, or for an "
         "answer the bot pushed after its 4.5-second budget, the moment the platform delivered it.",
+        "",
+        "Passive replies by step of the residents' scripts, p50 / p95 ms:",
+        "",
+        "| step | " + " | ".join(f"{run.residents} residents" for run, _, _ in loads) + " |",
+        "|---|" + "---|" * len(loads),
     ]
+    for step in sorted({step for run, _, _ in loads for step in run.by_step}):
+        cells = [
+            f"{percentile(run.by_step.get(step, []), 0.5) * 1000:.0f} / "
+            f"{percentile(run.by_step.get(step, []), 0.95) * 1000:.0f}"
+            for run, _, _ in loads
+        ]
+        lines.append(f"| {step} | " + " | ".join(cells) + " |")
     for load, _, _ in loads:
         if load.errors:
             lines.append(f"Errors at {load.residents}: " + "; ".join(load.errors[:5]))
