@@ -1,18 +1,19 @@
 """The conversation side's own databases, their engines and their migrations.
 
-Two stores, each with its own Alembic history (``bot/migrations/<store>/``) and its own version table,
+Three stores, each with its own Alembic history (``bot/migrations/<store>/``) and its own version table,
 so that each may live in its own database or share one:
 
 - ``channel``: the WeChat channel's outbox, residents' 48-hour windows and fetched photos
   (``WECHAT_OUTBOX_DB``, used by every Rasa process);
 - ``spool``: conversations whose order waits for the backend (``ACTION_SPOOL_DB``, used by every action
-  server).
+  server);
+- ``tracker``: Rasa's SQL tracker store (the ``events`` table of Rasa 3.6), at the database named by
+  the endpoints file Rasa reads (``RASA_ENDPOINTS``), so that Rasa finds its table made.
 
-SQLite files under ``var/`` by default; one PostgreSQL database for the scaled configuration. Schemas
-are created and changed only by these migrations: ``make setup``/``make run`` (scripts/stack.py) run
-``python -m bot.stores upgrade``, and a process that opens a store behind its newest migration stops
-with a message that says so (``require_current``). Rasa's own tracker store is Rasa's: it creates and
-versions its ``events`` table itself.
+SQLite files under ``var/`` by default; one PostgreSQL database for the scaled configuration (created
+here when missing). Schemas are created and changed only by these migrations: ``make setup``/``make
+run`` (scripts/stack.py) run ``python -m bot.stores upgrade``, and a process that opens the channel's or
+the spool's store behind its newest migration stops with a message that says so (``require_current``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-STORES = ("channel", "spool")
+STORES = ("channel", "spool", "tracker")
 DEFAULT_URLS = {
     "channel": "sqlite:///var/wechat.sqlite3",
     "spool": "sqlite:///var/filing_spool.sqlite3",
@@ -39,7 +40,48 @@ class StoreNotMigrated(RuntimeError):
 
 
 def url_from_env(store: str) -> str:
+    if store == "tracker":
+        return tracker_url()
     return os.environ.get(URL_VARIABLES[store]) or DEFAULT_URLS[store]
+
+
+def tracker_url() -> str:
+    """Rasa's tracker store database, read from the endpoints file Rasa reads, as Rasa builds it."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.utils.endpoints import read_endpoint_config
+
+    path = Path(os.environ.get("RASA_ENDPOINTS") or "endpoints.yml")
+    config = read_endpoint_config(str(path if path.is_absolute() else ROOT / path), "tracker_store")
+    if config is None or str(config.type).lower() != "sql":
+        raise ValueError(f"{path} names no SQL tracker store")
+    options = config.kwargs
+    url = SQLTrackerStore.get_db_url(
+        str(options.get("dialect") or "sqlite"),
+        config.url,
+        options.get("port"),
+        str(options.get("db") or "rasa.db"),
+        options.get("username"),
+        options.get("password"),
+    )
+    return url if isinstance(url, str) else url.render_as_string(hide_password=False)
+
+
+def create_database(url: str) -> bool:
+    """Create a PostgreSQL database that is missing (True when made); SQLite files make themselves."""
+    parsed = sa.engine.make_url(_absolute(url))
+    if not parsed.drivername.startswith("postgresql") or not parsed.database:
+        return False
+    server = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT", future=True)
+    try:
+        with server.connect() as connection:
+            known = sa.text("SELECT 1 FROM pg_database WHERE datname = :name")
+            if connection.execute(known, {"name": parsed.database}).first():
+                return False
+            quoted = server.dialect.identifier_preparer.quote(parsed.database)
+            connection.execute(sa.text(f"CREATE DATABASE {quoted}"))
+            return True
+    finally:
+        server.dispose()
 
 
 def _absolute(url: str) -> str:
@@ -83,9 +125,10 @@ def version_table(store: str) -> str:
 
 
 def upgrade(store: str, url: str) -> None:
-    """Bring ``store`` at ``url`` to its newest migration."""
+    """Bring ``store`` at ``url`` to its newest migration (creating a missing PostgreSQL database)."""
     from alembic import command
 
+    create_database(url)
     command.upgrade(_config(store, url), "head")  # type: ignore[arg-type]
 
 
@@ -133,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("upgrade", help="bring stores to their newest migration")
     up.add_argument("stores", nargs="*", help=f"any of {', '.join(STORES)} (default: all)")
-    up.add_argument("--url", help="the store's database (default: its variable, or the SQLite file)")
+    up.add_argument("--url", help="the store's database (default: its variable, the endpoints file, or SQLite)")
     args = parser.parse_args(argv)
     unknown = set(args.stores) - set(STORES)
     if unknown:

@@ -245,18 +245,24 @@ class Load:
 
 
 async def resident(
-    client: httpx.AsyncClient, api: str, openid: str, until: float, rng: random.Random, load: Load
+    client: httpx.AsyncClient, api: str, slot: str, until: float, rng: random.Random, load: Load
 ) -> None:
-    """Questions (3 in 5) or a repair filed in three messages, with 3-8 s to read and type between; each
-    resident starts at a random moment of the first 8 s (twenty residents writing at the very same
-    moment is the channel benchmark's case)."""
-    n = 0
+    """One place among the concurrent residents: a resident asks questions (3 in 5) or files a repair in
+    three messages, with 3-8 s to read and type between, and after each of them leaves with even odds, a
+    new resident taking the place (two scripts per visit on average, as residents come and go; one
+    resident writing for the whole run would grow one conversation far beyond a real one: the history
+    table shows what that costs). Each place starts at a random moment of the first 8 s (twenty residents
+    writing at the very same moment is measured on its own)."""
+    n, visit = 0, 0
+    openid = f"{slot}-{visit}"
     await asyncio.sleep(rng.uniform(0, 8))
     while time.monotonic() < until:
+        if n and rng.random() < 0.5:
+            visit += 1
+            openid = f"{slot}-{visit}"
         if rng.random() < 0.6:
             script, steps = [rng.choice(QUESTIONS)], ["a question"]
         else:
-            n += 1
             address = f"海滨花园{rng.randint(1, 40)}号楼{rng.randint(1, 6)}单元{rng.randint(1, 18)}0{rng.randint(1, 4)}"
             phone = f"137{rng.randint(0, 99_999_999):08d}"
             script = [f"我家暖气阀门坏了 {address} 电话{phone}", "明天上午", "对"]
@@ -286,6 +292,7 @@ async def resident(
             else:
                 load.errors.append(f"{openid}: {answer.get('status')} {answer.get('detail', '')[:120]}")
             await asyncio.sleep(rng.uniform(3, 8))
+        n += 1
 
 
 async def run_load(env: dict[str, str], residents: int, seconds: float, label: str) -> Load:
@@ -394,8 +401,9 @@ def main() -> int:
         "`make run-scaled`: HAProxy, two backends, two Rasa servers and two action servers, PostgreSQL and "
         "Redis on the same machine. Residents talk through the simulator's phone (signed pushes, the "
         "platform's 5-second timeout and retries); each asks a question (3 in 5) or files a repair in three "
-        "messages, with 3-8 s between messages to read and type; they start at random moments of the first "
-        "8 seconds (all writing at the very same moment is the channel benchmark's case below).",
+        "messages, with 3-8 s between messages to read and type, and after each leaves with even odds, a "
+        "new resident taking the place, so that the number writing stays the same; the places start at "
+        "random moments of the first 8 seconds (all writing at the very same moment is measured below).",
         "",
         "| residents | minutes | messages | errors | p50 ms | p95 ms | p99 ms | max ms | pushed | orders told "
         "| orders found |",

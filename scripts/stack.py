@@ -292,7 +292,8 @@ def migrate(env: dict[str, str]) -> None:
 def migrate_conversation_stores(env: dict[str, str]) -> None:
     """The channel's outbox and the action servers' spool (bot/stores.py), each by its own migrations."""
     VAR.mkdir(exist_ok=True)
-    run([BOT_VENV.bin("python"), "-m", "bot.stores", "upgrade"], env=env)
+    # Rasa's modules, read for the tracker store's address, warn about their own deprecations on import
+    run([BOT_VENV.bin("python"), "-m", "bot.stores", "upgrade"], env={**env, "PYTHONWARNINGS": "ignore"})
 
 
 # --------------------------------------------------------------------------- model
@@ -724,15 +725,6 @@ def balancer_service(env: dict[str, str]) -> Service:
     return Service("balancer", command, env["API_URL"], "/health", starts_last=True)
 
 
-def tracker_url(env: dict[str, str]) -> str:
-    """Rasa's tracker store database (deploy/endpoints.scaled.yml) as one URL."""
-    user = urllib.parse.quote(env.get("RASA_TRACKER_USER", ""))
-    password = urllib.parse.quote(env.get("RASA_TRACKER_PASSWORD", ""))
-    login = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host, port = env.get("RASA_TRACKER_HOST", "127.0.0.1"), env.get("RASA_TRACKER_PORT", "5432")
-    return f"postgresql://{login}{host}:{port}/{env.get('RASA_TRACKER_DB', '')}"
-
-
 def check_reachable(env: dict[str, str]) -> None:
     """PostgreSQL and Redis of the scaled configuration answer, or one clear message says how to start them."""
     wanted = {
@@ -759,7 +751,9 @@ def prepare_scaled(env: dict[str, str], fresh: bool = False) -> None:
     check_reachable(env)
     ensure_api_env()
     ensure_bot_env()
-    urls = [env["DATABASE_URL"], env["WECHAT_OUTBOX_DB"], env["ACTION_SPOOL_DB"], tracker_url(env)]
+    # the conversation side makes its own databases when it migrates them (bot/stores.py); a fresh start
+    # (tests, benchmarks) drops them here first
+    urls = [env["DATABASE_URL"], *([env["WECHAT_OUTBOX_DB"], env["ACTION_SPOOL_DB"]] if fresh else [])]
     flags = ["--fresh"] if fresh else []
     run([API_VENV.bin("python"), "scripts/create_databases.py", *flags, *dict.fromkeys(urls)], env=env)
     migrate(env)

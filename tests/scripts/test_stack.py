@@ -270,9 +270,3 @@ def test_postgresql_or_redis_down_is_one_clear_message() -> None:
         }
         with pytest.raises(stack.StackError, match=f"PostgreSQL is not reachable at 127.0.0.1:{port}"):
             stack.check_reachable(env)
-
-
-def test_the_tracker_database_url_is_built_from_rasas_settings() -> None:
-    env = {"RASA_TRACKER_HOST": "db", "RASA_TRACKER_PORT": "5433", "RASA_TRACKER_USER": "bot",
-           "RASA_TRACKER_PASSWORD": "p@ss", "RASA_TRACKER_DB": "heating_bot"}  # fmt: skip
-    assert stack.tracker_url(env) == "postgresql://bot:p%40ss@db:5433/heating_bot"

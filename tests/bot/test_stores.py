@@ -1,0 +1,91 @@
+"""The conversation side's stores and their migrations (bot/stores.py): Rasa's tracker store included."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot import stores
+
+
+def test_the_tracker_store_is_found_where_rasa_finds_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RASA_ENDPOINTS", raising=False)
+    monkeypatch.setenv("RASA_TRACKER_DB", "var/rasa_tracker.sqlite3")
+    monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:5055")  # the file names these too
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "t")
+    assert stores.url_from_env("tracker") == "sqlite:///var/rasa_tracker.sqlite3"
+    monkeypatch.setenv("RASA_ENDPOINTS", "deploy/endpoints.scaled.yml")
+    for name, value in {
+        "RASA_TRACKER_HOST": "db.internal",
+        "RASA_TRACKER_PORT": "5433",
+        "RASA_TRACKER_USER": "bot",
+        "RASA_TRACKER_PASSWORD": "s3cret",
+        "RASA_TRACKER_DB": "heating_bot",
+        "RASA_LOCK_REDIS_HOST": "127.0.0.1",
+        "RASA_LOCK_REDIS_PORT": "6379",
+        "RASA_LOCK_REDIS_DB": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert stores.url_from_env("tracker") == "postgresql://bot:s3cret@db.internal:5433/heating_bot"
+
+
+def _tracker(sender: str) -> DialogueStateTracker:
+    tracker = DialogueStateTracker(sender, slots=[])
+    tracker.update(UserUttered("暖气不热", {"name": "complain_cold", "confidence": 1.0}))
+    return tracker
+
+
+async def test_rasa_keeps_conversations_in_the_table_the_migration_made(tmp_path: Path) -> None:
+    path = tmp_path / "tracker.sqlite3"
+    stores.upgrade("tracker", f"sqlite:///{path}")
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.connect() as db:
+        assert db.execute(sa.text("SELECT version_num FROM alembic_version_tracker")).scalar() == "t001"
+    rasa = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path))
+    await rasa.save(_tracker("oTRACKER"))
+    kept = await rasa.retrieve("oTRACKER")
+    assert kept is not None
+    [event] = [e for e in kept.events if isinstance(e, UserUttered)]
+    assert event.text == "暖气不热"
+
+
+async def test_a_tracker_store_rasa_made_before_is_adopted_with_its_conversations(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    await SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path)).save(_tracker("oOLD"))  # Rasa's table
+    stores.upgrade("tracker", f"sqlite:///{path}")
+    kept = await SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path)).retrieve("oOLD")
+    assert kept is not None and any(isinstance(e, UserUttered) for e in kept.events)
+
+
+def test_a_missing_postgresql_database_is_made_when_a_store_is_migrated() -> None:
+    base = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    name = f"stores_{uuid.uuid4().hex[:10]}"
+    url = sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
+    try:
+        stores.upgrade("spool", url)
+    except sa.exc.OperationalError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI and not reachable: {exc}")
+        pytest.skip("PostgreSQL not reachable")
+    try:
+        assert stores.current_and_head("spool", stores.make_engine(url)) == ("s001", "s001")
+        assert not stores.create_database(url)  # there now
+    finally:
+        server = sa.create_engine(sa.engine.make_url(base), isolation_level="AUTOCOMMIT")
+        with server.connect() as db:
+            db.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        server.dispose()
+
+
+def test_the_command_refuses_an_unknown_store(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        stores.main(["upgrade", "outbox"])
+    assert "choose from channel, spool, tracker" in capsys.readouterr().err
