@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 import stack  # noqa: E402
 
+from scripts.bench_channel import PUSH, percentile  # noqa: E402
 from scripts.benchdoc import record, write_section  # noqa: E402
 
 TOKEN = "bench-wechat-token"
@@ -57,18 +58,6 @@ QUESTIONS = [
     "办理停热需要带什么材料",
     "热计量是怎么收费的",
 ]
-PUSH = (
-    "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-    "<CreateTime>{ts}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>"
-    "<MsgId>{msg_id}</MsgId></xml>"
-)
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else float("nan")
-
-
 # --------------------------------------------------------------------------- memory
 
 

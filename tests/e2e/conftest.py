@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -29,6 +30,22 @@ def eventually(fetch: Callable[[], T], done: Callable[[T], bool], seconds: float
         time.sleep(0.5)
         result = fetch()
     return result
+
+
+def outage_now(
+    communities: list[str], cause_code: str, repair_location: str, cause_note: str | None = None, area: int = 120000
+) -> dict:
+    """An outage as a supervisor reports it: begun an hour ago, expected to last 30 hours more."""
+    now = datetime.now(UTC)
+    report = {
+        "communities": communities,
+        "heated_area_m2": area,
+        "started_at": (now - timedelta(hours=1)).isoformat(),
+        "expected_restoration_at": (now + timedelta(hours=30)).isoformat(),
+        "cause_code": cause_code,
+        "repair_location": repair_location,
+    }
+    return report | ({"cause_note": cause_note} if cause_note else {})
 
 
 def inbox(env: dict[str, str], openid: str) -> list[dict]:

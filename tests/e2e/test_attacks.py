@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import time
 import xml.etree.ElementTree as ET  # parses our own service's reply
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
-from tests.e2e.conftest import eventually, inbox
+from tests.e2e.conftest import eventually, inbox, outage_now
 from tests.e2e.test_walking_skeleton import push, say
 
 # The webhook refuses bodies over 64 KiB: this text (3 bytes a character in UTF-8) is about the
@@ -141,15 +140,7 @@ def test_a_notice_to_a_resident_who_never_wrote_is_kept_for_staff_not_marked_sen
         "address": "静园小区2号楼1单元302",
     }
     assert httpx.post(env["API_URL"] + "/api/v1/work-orders", json=order, headers=machine).status_code == 201
-    now = datetime.now(UTC)
-    outage = {
-        "communities": ["静园小区"],
-        "heated_area_m2": 50000,
-        "started_at": (now - timedelta(hours=1)).isoformat(),
-        "expected_restoration_at": (now + timedelta(hours=30)).isoformat(),
-        "cause_code": "station_failure",
-        "repair_location": "静园小区换热站",
-    }
+    outage = outage_now(["静园小区"], "station_failure", "静园小区换热站", area=50000)
     assert httpx.post(env["API_URL"] + "/api/v1/outages", json=outage, headers=supervisor).status_code == 201
     outbox_url = env["RASA_URL"] + "/webhooks/wechat/outbox"
     rasa = {"Authorization": f"Bearer {env['RASA_AUTH_TOKEN']}"}

@@ -15,13 +15,12 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import eventually, inbox, stack, staff_token
+from tests.e2e.conftest import eventually, inbox, outage_now, stack, staff_token
 from tests.e2e.test_walking_skeleton import phone
 
 ORDER_NUMBER = re.compile(r"GD\d{14}")
@@ -242,16 +241,7 @@ def test_two_backends_scheduling_at_once_tell_each_resident_of_an_outage_once(sc
         said(env, openid, f"我家暖气不热 海景花园{n + 1}栋1单元1202 电话1391234567{n}")
         said(env, openid, "16度")
         assert ORDER_NUMBER.search(said(env, openid, "是的"))
-    now = datetime.now(UTC)
-    outage = {
-        "communities": ["海景花园"],
-        "heated_area_m2": 120000,
-        "started_at": (now - timedelta(hours=1)).isoformat(),
-        "expected_restoration_at": (now + timedelta(hours=30)).isoformat(),
-        "cause_code": "pipe_burst",
-        "cause_note": "一次网爆管",
-        "repair_location": "文化路与青岛路交叉口",
-    }
+    outage = outage_now(["海景花园"], "pipe_burst", "文化路与青岛路交叉口", "一次网爆管")
     supervisor = {"Authorization": f"Bearer {staff_token(env, 'scaled-supervisor', 'supervisor')}"}
     assert httpx.post(env["API_URL"] + "/api/v1/outages", json=outage, headers=supervisor).status_code == 201
 
@@ -271,16 +261,7 @@ def test_a_notice_that_could_not_go_out_goes_out_once_after_everything_restarts(
     assert ORDER_NUMBER.search(said(env, openid, "是的"))
     scaled.kill("rasa-1")
     scaled.kill("rasa-2")  # the backends' schedulers cannot hand the notice to the bot
-    now = datetime.now(UTC)
-    outage = {
-        "communities": ["望海园"],
-        "heated_area_m2": 50000,
-        "started_at": (now - timedelta(hours=1)).isoformat(),
-        "expected_restoration_at": (now + timedelta(hours=30)).isoformat(),
-        "cause_code": "pipe_burst",
-        "cause_note": "二次网阀门故障",
-        "repair_location": "望海园2栋东侧",
-    }
+    outage = outage_now(["望海园"], "pipe_burst", "望海园2栋东侧", "二次网阀门故障", area=50000)
     supervisor = {"Authorization": f"Bearer {staff_token(env, 'restart-supervisor', 'supervisor')}"}
     assert httpx.post(env["API_URL"] + "/api/v1/outages", json=outage, headers=supervisor).status_code == 201
     time.sleep(3)  # the schedulers tried, failed, and keep it for later

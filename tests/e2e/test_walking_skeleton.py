@@ -6,11 +6,10 @@ import hashlib
 import re
 import time
 import xml.etree.ElementTree as ET  # parses our own service's reply
-from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.e2e.conftest import eventually, inbox
+from tests.e2e.conftest import eventually, inbox, outage_now
 
 TEXT_PUSH = """<xml>
 <ToUserName><![CDATA[gh_heating_account]]></ToUserName>
@@ -164,16 +163,7 @@ def test_an_outage_notice_reaches_the_phone_through_the_customer_service_api(run
     phone(env, openid, "text", "我家暖气不热 海景花园12栋1单元1202 电话13912345678")
     phone(env, openid, "text", "16度")
     assert re.search(r"GD\d{14}", phone(env, openid, "text", "是的")["reply"])
-    now = datetime.now(UTC)
-    outage = {
-        "communities": ["海景花园"],
-        "heated_area_m2": 120000,
-        "started_at": (now - timedelta(hours=1)).isoformat(),
-        "expected_restoration_at": (now + timedelta(hours=30)).isoformat(),
-        "cause_code": "pipe_burst",
-        "cause_note": "一次网爆管",
-        "repair_location": "文化路与青岛路交叉口",
-    }
+    outage = outage_now(["海景花园"], "pipe_burst", "文化路与青岛路交叉口", "一次网爆管")
     machine = {"Authorization": f"Bearer {env['API_TOKEN']}"}
     assert httpx.post(env["API_URL"] + "/api/v1/outages", json=outage, headers=machine).status_code == 403
     headers = {"Authorization": f"Bearer {env['E2E_SUPERVISOR_TOKEN']}"}
