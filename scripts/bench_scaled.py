@@ -67,6 +67,8 @@ class MemorySampler:
     def __init__(self, services: list[stack.Service]) -> None:
         self.services = services
         self.peak_kib: dict[str, int] = {s.name: 0 for s in services}
+        self.busy: list[tuple[float, float]] = []  # (monotonic time, share of all cores busy since last)
+        self._cpu: tuple[int, int] | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -78,7 +80,20 @@ class MemorySampler:
         self._stop.set()
         self._thread.join()
 
+    def _sample_cpu(self) -> None:
+        fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        idle, total = fields[3] + fields[4], sum(fields)
+        if self._cpu is not None and total > self._cpu[1]:
+            self.busy.append((time.monotonic(), 1 - (idle - self._cpu[0]) / (total - self._cpu[1])))
+        self._cpu = (idle, total)
+
+    def busy_between(self, start: float, end: float) -> float:
+        shares = [share for at, share in self.busy if start <= at <= end]
+        return statistics.mean(shares) if shares else float("nan")
+
     def sample(self) -> None:
+        if Path("/proc/stat").exists():
+            self._sample_cpu()
         out = subprocess.run(["ps", "-e", "-o", "pgid=,rss="], capture_output=True, text=True).stdout
         by_group: dict[int, int] = {}
         for line in out.splitlines():
@@ -226,6 +241,9 @@ class Load:
     seconds: float
     first_answer: list[float] = field(default_factory=list)
     by_step: dict[str, list[float]] = field(default_factory=dict)  # passive replies by step of the script
+    by_minute: dict[int, list[float]] = field(default_factory=dict)  # passive replies by minute of the run
+    started: float = 0.0
+    ended: float = 0.0
     pushed: int = 0
     errors: list[str] = field(default_factory=list)
     orders_told: dict[str, set[str]] = field(default_factory=dict)
@@ -272,6 +290,7 @@ async def resident(
             if answer.get("status") == "reply":
                 load.first_answer.append(elapsed)
                 load.by_step.setdefault(step, []).append(elapsed)
+                load.by_minute.setdefault(int((time.monotonic() - load.started) // 60), []).append(elapsed)
                 load.orders_told.setdefault(openid, set()).update(ORDER_NUMBER.findall(answer.get("reply") or ""))
                 if "系统暂时出了点问题" in (answer.get("reply") or ""):
                     load.errors.append(f"{openid}: the bot failed on {text!r}")
@@ -285,7 +304,7 @@ async def resident(
 
 
 async def run_load(env: dict[str, str], residents: int, seconds: float, label: str) -> Load:
-    load = Load(residents, seconds)
+    load = Load(residents, seconds, started=time.monotonic())
     api = env["API_URL"]
     until = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=residents + 10, max_keepalive_connections=residents + 10)
@@ -296,6 +315,7 @@ async def run_load(env: dict[str, str], residents: int, seconds: float, label: s
                 for i in range(residents)
             )
         )
+        load.ended = time.monotonic()
         await asyncio.sleep(20)  # the answers still being pushed arrive
         # pushed answers: the first message the platform delivered after each push was sent
         for openid in sorted({o for o, _ in load.waiting_for_push}):
@@ -438,6 +458,20 @@ def main() -> int:
         "scaled configuration (#13). Each Rasa process runs its turns on one core, so a burst queues behind "
         "the turns before it: more Rasa processes, up to the cores, shorten that queue.",
     ]
+    minutes = max(max(run.by_minute, default=0) for run, _, _ in loads) + 1
+    lines += [
+        "",
+        "Passive replies by minute of the run, p95 ms, and the share of the machine's cores busy over the run:",
+        "",
+        "| residents | " + " | ".join(f"minute {m + 1}" for m in range(minutes)) + " | cores busy |",
+        "|---|" + "---|" * (minutes + 1),
+    ]
+    for run, _, _ in loads:
+        cells = [
+            f"{percentile(run.by_minute[m], 0.95) * 1000:.0f}" if m in run.by_minute else "" for m in range(minutes)
+        ]
+        busy = memory.busy_between(run.started, run.ended)
+        lines.append(f"| {run.residents} | " + " | ".join(cells) + f" | {busy:.0%} |")
     for load, _, _ in loads:
         if load.errors:
             lines.append(f"Errors at {load.residents}: " + "; ".join(load.errors[:5]))
