@@ -75,7 +75,12 @@ class FilingSpool:
     def keep(self, key: str, sender_id: str, now: float | None = None) -> None:
         """Record a conversation whose order is waiting (a second call for the same key changes nothing)."""
         now = time.time() if now is None else now
-        row = {"key": key, "sender_id": sender_id, "attempts": 0, "next_attempt_at": now + delay_after(0, self.backoff_scale)}
+        row = {
+            "key": key,
+            "sender_id": sender_id,
+            "attempts": 0,
+            "next_attempt_at": now + delay_after(0, self.backoff_scale),
+        }
         with self.engine.begin() as db:
             exists = db.execute(sa.select(waiting_table.c.key).where(waiting_table.c.key == key)).first()
             if exists:
