@@ -43,8 +43,12 @@ def record(benchmark: str, figures: list[tuple[str, float, str, str]], commit: s
         if not seen:
             continue
         best = min(seen) if better == "lower" else max(seen)
+        if best == 0:  # no share of nothing: any error where there were none is worse
+            if better == "lower" and value > 0:
+                worse.append(f"{benchmark}: {figure} is {value:g} {unit}, where the best recorded is 0")
+            continue
         off = (value - best) / best if better == "lower" else (best - value) / best
-        if best and off > REGRESSION:
+        if off > REGRESSION:
             worse.append(
                 f"{benchmark}: {figure} is {value:g} {unit}, {off:.0%} worse than the best recorded ({best:g})"
             )

@@ -46,3 +46,11 @@ def test_a_figure_over_20_percent_worse_than_the_best_is_called_out_at_the_top(p
         "scaled", [("p95 ms", 790.0, "ms", "lower"), ("orders per s", 49.0, "/s", "higher")], "c", "t3"
     )
     assert worse == [] and "regressions" not in page.read_text()  # back within 20 %: the call-out goes
+
+
+def test_a_figure_whose_best_is_zero_is_compared_without_dividing_by_it(page: Path) -> None:
+    benchdoc.record("scaled", [("errors", 0.0, "count", "lower")], "a", "t1")
+    assert benchdoc.record("scaled", [("errors", 0.0, "count", "lower")], "b", "t2") == []
+    assert benchdoc.record("scaled", [("errors", 3.0, "count", "lower")], "c", "t3") == [
+        "scaled: errors is 3 count, where the best recorded is 0"
+    ]
