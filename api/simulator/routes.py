@@ -106,6 +106,19 @@ async def push(request: Request, body: Push) -> dict[str, Any]:
     return asdict(result)
 
 
+class PlatformTrouble(BaseModel):
+    busy_calls: int = Field(ge=0, le=1_000_000)
+
+
+@router.post("/api/platform/trouble")
+def platform_trouble(request: Request, body: PlatformTrouble) -> dict[str, Any]:
+    """The next ``busy_calls`` platform API calls answer "system busy" (errcode -1), as the platform does
+    when it is in trouble; 0 ends it. For trying how the channel keeps and retries messages."""
+    platform = platform_of(request)
+    platform.failures_left = body.busy_calls
+    return {"busy_calls": platform.failures_left}
+
+
 @router.get("/api/inbox")
 def inbox(request: Request, openid: str = Query(min_length=1), after: int = 0) -> dict[str, Any]:
     """Messages the platform delivered to this resident after ``after`` (customer-service and template)."""

@@ -43,6 +43,18 @@ class Scaled:
         os.killpg(service.proc.pid, signal.SIGKILL)
         service.proc.wait()
 
+    def stop(self, name: str) -> None:
+        """Stopped as a deployment stops it (SIGTERM, then SIGKILL after 15 s)."""
+        service = self.service(name)
+        assert service.proc is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(service.proc.pid, signal.SIGTERM)
+        try:
+            service.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(service.proc.pid, signal.SIGKILL)
+            service.proc.wait()
+
     def restart(self, name: str) -> None:
         service = self.service(name)
         self.supervisor._spawn(service)
@@ -282,6 +294,44 @@ def test_a_notice_that_could_not_go_out_goes_out_once_after_everything_restarts(
     time.sleep(5)  # more passes of both schedulers
     [notice] = notices()
     assert notice["status"] in ("sent", "undelivered"), notice
+
+
+def test_a_message_kept_in_the_outbox_while_the_platform_was_down_goes_out_once_after_a_restart(
+    scaled: Scaled,
+) -> None:
+    """The platform answers "system busy" to every call; a notice waits in the channel's outbox; every
+    product process restarts (all but the backend that hosts the simulated platform, which would forget
+    the resident's 48-hour window); once the platform answers again, the notice goes out once."""
+    env, openid = scaled.env, "oSCALED-outbox"
+    said(env, openid, "我家暖气不热 观澜苑3栋2单元601 电话13912349999")
+    said(env, openid, "16度")
+    assert ORDER_NUMBER.search(said(env, openid, "是的"))  # the resident's 48-hour window is open
+    trouble = env["API_URL"] + "/simulator/api/platform/trouble"
+    assert httpx.post(trouble, json={"busy_calls": 100_000}).status_code == 200
+    supervisor = {"Authorization": f"Bearer {staff_token(env, 'outbox-supervisor', 'supervisor')}"}
+    outage = outage_now(["观澜苑"], "pipe_burst", "观澜苑3栋北侧", "三号楼供水管破裂", area=30000)
+    assert httpx.post(env["API_URL"] + "/api/v1/outages", json=outage, headers=supervisor).status_code == 201
+    rasa = {"Authorization": f"Bearer {env['RASA_AUTH_TOKEN']}"}
+
+    def kept() -> list[dict]:
+        answer = httpx.get(env["RASA_URL"] + "/webhooks/wechat/outbox", params={"openid": openid}, headers=rasa)
+        return [m for m in answer.json()["messages"] if "三号楼供水管破裂" in m["text"]]
+
+    waiting = eventually(kept, lambda m: bool(m) and m[0]["attempts"] >= 1, seconds=60)
+    assert [m["status"] for m in waiting] == ["pending"], waiting  # busy: kept, to be tried again
+    for name in ("balancer", "rasa-1", "rasa-2", "actions-1", "actions-2", "api-2"):
+        scaled.stop(name)
+    for name in ("api-2", "actions-1", "actions-2", "rasa-1", "rasa-2", "balancer"):
+        scaled.restart(name)
+    assert httpx.post(trouble, json={"busy_calls": 0}).status_code == 200
+
+    def notices() -> list[dict]:
+        return [m for m in inbox(env, openid) if "三号楼供水管破裂" in m["text"]]
+
+    assert eventually(notices, bool, seconds=150), kept()
+    time.sleep(5)
+    assert len(notices()) == 1
+    assert [m["status"] for m in kept()] == ["sent"]
 
 
 def test_with_redis_down_residents_are_still_answered(scaled: Scaled) -> None:
