@@ -82,13 +82,10 @@ class FilingSpool:
             "next_attempt_at": now + delay_after(0, self.backoff_scale),
         }
         with self.engine.begin() as db:
-            exists = db.execute(sa.select(waiting_table.c.key).where(waiting_table.c.key == key)).first()
-            if exists:
-                return
             try:
                 with db.begin_nested():
                     db.execute(waiting_table.insert().values(**row, created_at=now))
-            except sa.exc.IntegrityError:  # another action server kept it first
+            except sa.exc.IntegrityError:  # kept already (a retried turn, or another action server)
                 pass
 
     def done(self, key: str) -> None:

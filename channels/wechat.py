@@ -224,17 +224,17 @@ class WeChatWebhook:
                 return Reply(200, NO_REPLY)
         if waited:
             log.warning("took over %s: the process answering it stopped before it finished", inbound.key)
-        renewing = asyncio.ensure_future(self._renew_lease(inbound.key))
+        renewing = asyncio.ensure_future(self._renew_lease(lease_key))
         try:
             return await self._take_turn(turn_key, inbound, args, encrypted, deadline, on_new_message)
         finally:
             renewing.cancel()
             await self.state.delete(lease_key)
 
-    async def _renew_lease(self, key: str) -> None:
+    async def _renew_lease(self, lease_key: str) -> None:
         while True:
             await asyncio.sleep(LEASE_RENEW_SECONDS)
-            await self.state.set(f"lease:{key}", 1, ttl=TURN_LEASE_SECONDS)
+            await self.state.set(lease_key, 1, ttl=TURN_LEASE_SECONDS)
 
     async def _take_turn(
         self,

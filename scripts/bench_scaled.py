@@ -145,7 +145,6 @@ def turn_costs(env: dict[str, str]) -> list[tuple[str, float]]:
             answer = client.post(f"{rasa}/webhooks/wechat/webhook", params=params, content=body)
             assert "<Content>" in answer.text, answer.text[:200]
 
-        question_turn()
         tracker = client.get(f"{rasa}/conversations/oCOSTTRACKER/tracker", params=token).json()
         domain = client.get(f"{rasa}/domain", params=token, headers={"Accept": "application/json"}).json()
         action_call = {

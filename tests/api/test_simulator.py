@@ -127,6 +127,22 @@ def test_a_push_with_a_bad_openid_is_refused_with_the_field_named(simulator: Tes
     assert resp.status_code == 422 and "openid" in resp.text
 
 
+def test_the_platform_can_be_put_in_trouble_for_a_bounded_number_of_calls(simulator: TestClient) -> None:
+    trouble = "/simulator/api/platform/trouble"
+    for wrong in (-1, 10**9, "many", None):
+        assert simulator.post(trouble, json={"busy_calls": wrong}).status_code == 422
+    assert simulator.post(trouble, json={"busy_calls": 1}).json() == {"busy_calls": 1}
+    token = simulator.get(
+        "/simulator/platform/cgi-bin/token",
+        params={"grant_type": "client_credential", "appid": "wx00000000000sample", "secret": "dev-wechat-app-secret"},
+    ).json()["access_token"]
+    send = {"touser": "o1", "msgtype": "text", "text": {"content": "停热通知"}}
+    busy = simulator.post("/simulator/platform/cgi-bin/message/custom/send", params={"access_token": token}, json=send)
+    assert busy.json()["errcode"] == -1  # the one busy call, then the platform is itself again
+    again = simulator.post("/simulator/platform/cgi-bin/message/custom/send", params={"access_token": token}, json=send)
+    assert again.json()["errcode"] != -1
+
+
 def test_without_the_flag_there_is_no_simulator(tmp_path: object) -> None:
     app = create_app(Settings(scheduler_enabled=False, database_url=f"sqlite:///{tmp_path}/api.sqlite3"))
     assert TestClient(app).get("/simulator/").status_code == 404

@@ -48,6 +48,18 @@ def outage_now(
     return report | ({"cause_note": cause_note} if cause_note else {})
 
 
+def work_orders(env: dict[str, str], **filters: str) -> list[dict]:
+    """The orders the backend lists for these filters (``resident_openid``, ``community`` ...)."""
+    answer = httpx.get(
+        env["API_URL"] + "/api/v1/work-orders", params=filters, headers={"Authorization": f"Bearer {env['API_TOKEN']}"}
+    )
+    return list(answer.json()["items"])
+
+
+def orders_of(env: dict[str, str], openid: str) -> list[dict]:
+    return work_orders(env, resident_openid=openid)
+
+
 def inbox(env: dict[str, str], openid: str) -> list[dict]:
     """What the simulator's phone has received from the platform for ``openid``."""
     return list(httpx.get(env["API_URL"] + "/simulator/api/inbox", params={"openid": openid}).json()["messages"])

@@ -3,18 +3,8 @@ or corrects the address while another question is asked."""
 
 from __future__ import annotations
 
-import httpx
-
-from tests.e2e.conftest import eventually, inbox
+from tests.e2e.conftest import eventually, inbox, orders_of
 from tests.e2e.test_walking_skeleton import phone
-
-
-def orders_of(env: dict[str, str], openid: str) -> list[dict]:
-    return httpx.get(
-        env["API_URL"] + "/api/v1/work-orders",
-        params={"resident_openid": openid},
-        headers={"Authorization": f"Bearer {env['API_TOKEN']}"},
-    ).json()["items"]
 
 
 def test_a_resident_stops_the_filing_while_the_address_is_asked(running_stack: dict[str, str]) -> None:

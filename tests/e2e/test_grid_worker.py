@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from tests.e2e.conftest import work_orders
 from tests.e2e.test_walking_skeleton import phone
 
 
@@ -20,11 +21,7 @@ def register(env: dict[str, str], name: str, community: str) -> str:
 
 
 def orders_in(env: dict[str, str], community: str) -> list[dict]:
-    return httpx.get(
-        env["API_URL"] + "/api/v1/work-orders",
-        params={"community": community},
-        headers={"Authorization": f"Bearer {env['API_TOKEN']}"},
-    ).json()["items"]
+    return work_orders(env, community=community)
 
 
 def test_a_grid_worker_binds_and_sees_only_their_communities(running_stack: dict[str, str]) -> None:

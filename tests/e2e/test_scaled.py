@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import eventually, inbox, outage_now, stack, staff_token
+from tests.e2e.conftest import eventually, inbox, orders_of, outage_now, stack, staff_token
 from tests.e2e.test_walking_skeleton import phone
 
 ORDER_NUMBER = re.compile(r"GD\d{14}")
@@ -164,14 +164,14 @@ def scaled() -> Iterator[Scaled]:
         shutil.rmtree(backend_db.folder, ignore_errors=True)
 
 
-def orders_of(env: dict[str, str], openid: str) -> list[dict]:
-    return list(
-        httpx.get(
-            env["API_URL"] + "/api/v1/work-orders",
-            params={"resident_openid": openid},
-            headers={"Authorization": f"Bearer {env['API_TOKEN']}"},
-        ).json()["items"]
+def channel_outbox(env: dict[str, str], openid: str, containing: str) -> list[dict]:
+    """The messages the WeChat channel's outbox holds for ``openid`` whose text contains ``containing``."""
+    answer = httpx.get(
+        env["RASA_URL"] + "/webhooks/wechat/outbox",
+        params={"openid": openid},
+        headers={"Authorization": f"Bearer {env['RASA_AUTH_TOKEN']}"},
     )
+    return [m for m in answer.json()["messages"] if containing in m["text"]]
 
 
 def said(env: dict[str, str], openid: str, text: str) -> str:
@@ -281,14 +281,9 @@ def test_a_notice_that_could_not_go_out_goes_out_once_after_everything_restarts(
     scaled.supervisor.start(timeout=400)
 
     def notices() -> list[dict]:
-        """What the channel's outbox holds of the notice for this resident (sent, or kept for staff: the
-        simulator's platform forgot the resident's 48-hour window when its process restarted)."""
-        answer = httpx.get(
-            env["RASA_URL"] + "/webhooks/wechat/outbox",
-            params={"openid": openid},
-            headers={"Authorization": f"Bearer {env['RASA_AUTH_TOKEN']}"},
-        )
-        return [m for m in answer.json()["messages"] if "二次网阀门故障" in m["text"]]
+        """Sent, or kept for staff: the simulator's platform forgot the resident's 48-hour window when
+        its process restarted."""
+        return channel_outbox(env, openid, "二次网阀门故障")
 
     assert eventually(notices, bool, seconds=150)  # the first retry waits a minute
     time.sleep(5)  # more passes of both schedulers
@@ -311,11 +306,9 @@ def test_a_message_kept_in_the_outbox_while_the_platform_was_down_goes_out_once_
     supervisor = {"Authorization": f"Bearer {staff_token(env, 'outbox-supervisor', 'supervisor')}"}
     outage = outage_now(["观澜苑"], "pipe_burst", "观澜苑3栋北侧", "三号楼供水管破裂", area=30000)
     assert httpx.post(env["API_URL"] + "/api/v1/outages", json=outage, headers=supervisor).status_code == 201
-    rasa = {"Authorization": f"Bearer {env['RASA_AUTH_TOKEN']}"}
 
     def kept() -> list[dict]:
-        answer = httpx.get(env["RASA_URL"] + "/webhooks/wechat/outbox", params={"openid": openid}, headers=rasa)
-        return [m for m in answer.json()["messages"] if "三号楼供水管破裂" in m["text"]]
+        return channel_outbox(env, openid, "三号楼供水管破裂")
 
     waiting = eventually(kept, lambda m: bool(m) and m[0]["attempts"] >= 1, seconds=60)
     assert [m["status"] for m in waiting] == ["pending"], waiting  # busy: kept, to be tried again
