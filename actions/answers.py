@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendError, parse_timestamp
 from actions.filing import entity
-from actions.trust import triggered_by_backend
+from actions.trust import handover, repeated_handover, triggered_by_backend
 from bot import knowledge
 from bot.operator import get_facts
 from bot.parsing import LOCAL_TZ, parse_resident_address
@@ -183,7 +183,11 @@ class ActionRelayNotice(Action):
             log.warning("a notice was asked for without the backend (conversation %s); ignored", tracker.sender_id)
             dispatcher.utter_message(response="utter_default")
             return []
+        if repeated_handover(tracker):
+            log.info("notice %s was delivered already (conversation %s)", handover(tracker), tracker.sender_id)
+            return []
         message = entity(tracker, "message")
         if message:
-            dispatcher.utter_message(text=str(message))
+            # the key goes with the message to the channel's outbox, which sends a keyed message once
+            dispatcher.utter_message(text=str(message), handover=handover(tracker))
         return []

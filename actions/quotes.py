@@ -20,7 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendError
 from actions.filing import entity
-from actions.trust import triggered_by_backend
+from actions.trust import handover, repeated_handover, triggered_by_backend
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +43,13 @@ class ActionAskQuoteConfirmation(Action):
             log.warning("a quote was shown without the backend (conversation %s); ignored", tracker.sender_id)
             dispatcher.utter_message(response="utter_default")
             return [SlotSet("quote_order", None)]
+        if repeated_handover(tracker):
+            log.info("quote of order %s was shown already (conversation %s)", order_id, tracker.sender_id)
+            return []
         dispatcher.utter_message(
             text=str(message),
             buttons=[{"title": "同意报价，开始维修", "payload": "/affirm"}, {"title": "不同意", "payload": "/deny"}],
+            handover=handover(tracker),
         )
         return [SlotSet("quote_order", {"id": int(order_id), "number": str(entity(tracker, "order_number") or "")})]
 

@@ -165,6 +165,8 @@ outbox_table = sa.Table(
     sa.Column("claimed_until", sa.Float, nullable=False, default=0.0),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+    # "<the backend's notification key>#<part>": a hand-over made again is not sent again (c002)
+    sa.Column("handover_key", sa.String(120), unique=True),
 )
 contacts_table = sa.Table(
     "wechat_contacts",
@@ -320,22 +322,30 @@ class Outbox:
         return {"messages": int(messages or 0), "photos": int(photos or 0)}
 
     # messages ---------------------------------------------------------------------------------
-    def add(self, openid: str, text: str) -> int:
+    def add(self, openid: str, text: str, handover_key: str | None = None) -> int | None:
+        """Keeps a message to send; its id. With ``handover_key``, None when a message with that key is
+        kept already: the backend handed the same notification over again, and it is not sent twice."""
         now = self.clock()
+        row = outbox_table.insert().values(
+            openid=openid,
+            body=json.dumps({"text": text}, ensure_ascii=False),
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            claimed_until=0.0,
+            created_at=now,
+            updated_at=now,
+            handover_key=handover_key,
+        )
         with self.engine.begin() as db:
-            result = db.execute(
-                outbox_table.insert().values(
-                    openid=openid,
-                    body=json.dumps({"text": text}, ensure_ascii=False),
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    claimed_until=0.0,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-            return int(result.inserted_primary_key[0])
+            try:
+                with db.begin_nested():
+                    return int(db.execute(row).inserted_primary_key[0])
+            except sa.exc.IntegrityError:
+                if handover_key is None:
+                    raise
+                log.info("outbox: %s is kept already; not sent twice", handover_key)
+                return None
 
     def claim(self, message_id: int, seconds: float = 60.0) -> OutboxMessage | None:
         """Takes a pending message for one delivery attempt; None if it is done or being tried."""
@@ -435,9 +445,15 @@ class Courier:
         self.template_id = template_id
         self.retry_delay = retry_delay
 
-    async def push(self, openid: str, texts: list[str]) -> list[int]:
-        """Keeps each text in the outbox, then tries to deliver it; returns the outbox ids."""
-        ids = [await asyncio.to_thread(self.outbox.add, openid, text) for text in texts if text]
+    async def push(self, openid: str, texts: list[str], handover: str | None = None) -> list[int]:
+        """Keeps each text in the outbox, then tries to deliver it; returns the outbox ids of the texts
+        kept now. Texts of a hand-over (the backend's notification ``handover``) are kept once."""
+        ids: list[int] = []
+        for part, text in enumerate(t for t in texts if t):
+            key = f"{handover}#{part}" if handover else None
+            message_id = await asyncio.to_thread(self.outbox.add, openid, text, key)
+            if message_id is not None:
+                ids.append(message_id)
         for message_id in ids:
             await self.deliver(message_id)
         return ids

@@ -159,7 +159,9 @@ class WeChatOutput(OutputChannel):
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         texts = await render([message], recipient_id, self.options)
-        await self.courier.push(recipient_id, texts)
+        # the backend's notification key, which the action passes on (actions/trust.py)
+        handover = message.get("handover")
+        await self.courier.push(recipient_id, texts, str(handover)[:100] if handover else None)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self.courier.push(recipient_id, [text])

@@ -29,6 +29,26 @@ CLAIM_SECONDS = 60
 MAX_BACKOFF = timedelta(hours=1)
 BATCH = 200
 
+# The bot's intent (domain.yml) for each kind of message to a resident. A kind with a dialogue of its
+# own is named here; every other kind is a message the bot relays as it is (EXTERNAL_notice).
+RESIDENT_INTENTS = {
+    "quote_confirmation": "EXTERNAL_quote_confirmation",  # 10.2.2: the resident is asked to confirm
+    "outage_notice": "EXTERNAL_outage_notice",  # 6.3.1
+}
+RELAYED_NOTICE = "EXTERNAL_notice"
+
+
+def resident_intent(kind: str) -> str:
+    """The intent the bot is triggered with to deliver a resident's notification of ``kind``."""
+    return RESIDENT_INTENTS.get(kind, RELAYED_NOTICE)
+
+
+def handover_key(notification_id: int) -> str:
+    """Names one notification to the bot. A hand-over retried after its answer was lost (a restart
+    between the bot keeping the message and the backend hearing so) carries the same key, and the bot
+    and the WeChat channel say it once (actions/trust.py, the channel's outbox)."""
+    return f"notification:{notification_id}"
+
 
 @dataclass(frozen=True)
 class ScanResult:
@@ -111,7 +131,11 @@ def _claim(session: Session, notification_id: int, now: datetime) -> bool:
 
 def _entities(session: Session, notification: Notification) -> dict[str, Any]:
     """What the bot needs to say a resident's message: its text, and the outage or order it is about."""
-    entities: dict[str, Any] = {"message": notification.message, "outage_id": notification.outage_id}
+    entities: dict[str, Any] = {
+        "message": notification.message,
+        "outage_id": notification.outage_id,
+        "handover": handover_key(notification.id),
+    }
     if notification.order_id is not None:
         order = session.get(WorkOrder, notification.order_id)
         entities.update(order_id=notification.order_id, order_number=order.number if order else None)
@@ -138,7 +162,7 @@ def deliver_pending(session: Session, now: datetime, notifier: WebhookNotifier, 
             if notification.recipient_openid:
                 bot.trigger_intent(
                     notification.recipient_openid,
-                    f"EXTERNAL_{notification.kind}",
+                    resident_intent(notification.kind),
                     _entities(session, notification),
                 )
             else:

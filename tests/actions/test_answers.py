@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -153,6 +155,51 @@ async def test_notice_from_the_backend_is_relayed() -> None:
     )
     await ActionRelayNotice().run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["text"] == "【停热通知】…"
+
+
+def _notice(key: str, earlier_keys: tuple[str, ...] = (), earlier_from_backend: bool = True) -> Any:
+    """A notice handed over under ``key``, in a conversation where notices of ``earlier_keys`` came
+    before (as Rasa keeps trigger_intent messages: metadata ``is_external``)."""
+    earlier = [
+        {
+            "event": "user",
+            "text": "EXTERNAL: EXTERNAL_outage_notice",
+            "parse_data": {
+                "intent": {"name": "EXTERNAL_outage_notice"},
+                "entities": [{"entity": "handover", "value": k}],
+            },
+            "metadata": FROM_BACKEND if earlier_from_backend else {},
+        }
+        for k in earlier_keys
+    ]
+    return make_tracker(
+        "",
+        "EXTERNAL_outage_notice",
+        entities=[{"entity": "message", "value": "【停热通知】…"}, {"entity": "handover", "value": key}],
+        metadata=FROM_BACKEND,
+        earlier_events=earlier,
+    )
+
+
+async def test_a_notice_handed_over_again_is_said_once() -> None:
+    """The backend hands a notification over again when a restart lost the first hand-over's answer."""
+    first = CollectingDispatcher()
+    await ActionRelayNotice().run(first, _notice("notification:9"), {})
+    assert [(m["text"], m["handover"]) for m in first.messages] == [("【停热通知】…", "notification:9")]
+    again = CollectingDispatcher()
+    await ActionRelayNotice().run(again, _notice("notification:9", earlier_keys=("notification:9",)), {})
+    assert again.messages == []
+    other = CollectingDispatcher()  # another notification is said, whatever came before
+    await ActionRelayNotice().run(other, _notice("notification:10", earlier_keys=("notification:9",)), {})
+    assert [m["text"] for m in other.messages] == ["【停热通知】…"]
+
+
+async def test_a_key_a_resident_typed_earlier_does_not_silence_a_notice() -> None:
+    """Only what came through the backend's authenticated API counts as an earlier hand-over."""
+    dispatcher = CollectingDispatcher()
+    tracker = _notice("notification:9", earlier_keys=("notification:9",), earlier_from_backend=False)
+    await ActionRelayNotice().run(dispatcher, tracker, {})
+    assert [m["text"] for m in dispatcher.messages] == ["【停热通知】…"]
 
 
 async def test_a_notice_a_resident_wrote_is_not_relayed_as_official() -> None:

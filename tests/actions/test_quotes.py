@@ -31,6 +31,21 @@ async def test_the_quote_is_shown_with_two_options_and_its_order_remembered() ->
     assert slot_events(events) == SHOWN
 
 
+async def test_a_quote_handed_over_again_is_not_shown_twice() -> None:
+    handed = [*ORDER, {"entity": "handover", "value": "notification:3"}]
+    first = make_tracker("", "EXTERNAL_quote_confirmation", entities=handed, metadata=FROM_BACKEND)
+    dispatcher = CollectingDispatcher()
+    await ActionAskQuoteConfirmation().run(dispatcher, first, {})
+    assert dispatcher.messages[0]["handover"] == "notification:3"
+    earlier = {"event": "user", "parse_data": {"entities": handed}, "metadata": FROM_BACKEND}
+    again = make_tracker(
+        "", "EXTERNAL_quote_confirmation", entities=handed, metadata=FROM_BACKEND, earlier_events=[earlier]
+    )
+    dispatcher = CollectingDispatcher()
+    assert await ActionAskQuoteConfirmation().run(dispatcher, again, {}) == []
+    assert dispatcher.messages == []
+
+
 async def test_a_quote_not_from_the_backend_is_not_shown_nor_remembered() -> None:
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("", "EXTERNAL_quote_confirmation", entities=ORDER)

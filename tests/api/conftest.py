@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -9,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -41,6 +43,15 @@ class FixedClock:
         return self.now
 
 
+@functools.cache
+def _domain_intents() -> frozenset[str]:
+    """The intents of the bot's domain (domain.yml), which Rasa's trigger_intent accepts."""
+    import yaml
+
+    domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
+    return frozenset(str(next(iter(i))) if isinstance(i, dict) else str(i) for i in domain["intents"])
+
+
 @dataclass
 class FakeOutbound:
     """Stands in for Rasa's HTTP API and the notifier webhook; records what the backend sent."""
@@ -48,6 +59,8 @@ class FakeOutbound:
     rasa_calls: list[dict[str, Any]] = field(default_factory=list)
     webhook_calls: list[dict[str, Any]] = field(default_factory=list)
     rasa_up: bool = True
+    # How many of the next calls Rasa takes but whose answer never comes back (a restart in between).
+    rasa_answers_lost: int = 0
     webhook_up: bool = True
     # Rasa answers with the bot's messages in its HTTP body (no output channel took them).
     rasa_returns_messages: bool = False
@@ -110,8 +123,14 @@ class FakeOutbound:
                 return self.channel(request, body)
             if request.url.params.get("token") != "test-rasa-token":
                 return httpx.Response(401, json={"message": "User is not authenticated."})
-            self.rasa_calls.append({"path": request.url.path, "params": dict(request.url.params), "body": body})
             parts = request.url.path.strip("/").split("/")
+            if parts[-1:] == ["trigger_intent"] and body.get("name") not in _domain_intents():
+                # as Rasa answers an intent its domain does not have: the notice would never go out
+                return httpx.Response(404, json={"message": f"The intent '{body.get('name')}' does not exist"})
+            self.rasa_calls.append({"path": request.url.path, "params": dict(request.url.params), "body": body})
+            if self.rasa_answers_lost:
+                self.rasa_answers_lost -= 1
+                raise httpx.ReadError("the connection closed before the answer", request=request)
             if len(parts) >= 3 and parts[0] == "conversations" and parts[2] == "tracker":
                 events = self.trackers.setdefault(parts[1], [])
                 if len(parts) == 4 and request.method == "POST":  # .../tracker/events

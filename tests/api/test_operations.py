@@ -89,6 +89,23 @@ def test_notice_waits_while_the_bot_is_down(
     assert run_scheduler_once(client.app)["delivered"] == 1
 
 
+def test_a_notice_whose_hand_over_answer_was_lost_is_handed_over_again_under_the_same_key(
+    client: TestClient, auth: dict, supervisor: dict, clock: FixedClock, outbound: FakeOutbound
+) -> None:
+    """The bot kept the notice but its answer was lost: the backend cannot tell, hands it over again,
+    and names it the same way both times, so the bot and the channel say it once (docs/wechat.md)."""
+    resident_in(client, auth, "oSUN1", "阳光小区3号楼2单元501")
+    resident_in(client, auth, "oSUN2", "阳光小区5号楼1单元101")
+    outbound.rasa_answers_lost = 1
+    client.post("/api/v1/outages", json=OUTAGE, headers=supervisor)
+    assert run_scheduler_once(client.app)["delivered"] == 1
+    clock.advance(minutes=5)
+    assert run_scheduler_once(client.app)["delivered"] == 1
+    keys = [(c["path"].split("/")[2], c["body"]["entities"]["handover"]) for c in outbound.rasa_calls]
+    assert len(keys) == 3 and keys[0] == keys[2] and keys[0][1] != keys[1][1]
+    assert all(key.startswith("notification:") for _, key in keys)
+
+
 def test_outage_with_restoration_before_start_is_refused(client: TestClient, supervisor: dict) -> None:
     body = {**OUTAGE, "expected_restoration_at": "2026-12-09T08:00:00+08:00"}
     resp = client.post("/api/v1/outages", json=body, headers=supervisor)

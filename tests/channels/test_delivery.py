@@ -159,6 +159,34 @@ async def test_proactive_messages_go_through_the_outbox(
     assert await Options(state).resolve(RESIDENT, "1") == "/rate_satisfaction"
 
 
+async def test_a_notification_handed_over_again_is_sent_once(
+    outbox: Outbox, platform: tuple[FakePlatform, str], client: PlatformClient
+) -> None:
+    """The backend hands a notification over again when it did not hear the first hand-over's answer;
+    the key the action passes on keeps the second from reaching the resident (c002)."""
+    fake, _ = platform
+    wrote(fake, outbox)
+    state = MemoryState()
+    output = WeChatOutput(courier(outbox, client, state), Options(state))
+    notice = {"text": "【停热通知】3号楼明天停热", "handover": "notification:41"}
+    await output.send_response(RESIDENT, notice)
+    await output.send_response(RESIDENT, dict(notice))
+    # another notification with the same words is another message; so is a message without a key
+    await output.send_response(RESIDENT, {**notice, "handover": "notification:42"})
+    await output.send_response(RESIDENT, {"text": "【停热通知】3号楼明天停热"})
+    assert [m.text for m in fake.inbox(RESIDENT)] == ["【停热通知】3号楼明天停热"] * 3
+    assert len(outbox.list(openid=RESIDENT)) == 3
+
+
+async def test_each_part_of_a_handed_over_message_is_kept_once(outbox: Outbox, client: PlatformClient) -> None:
+    post = courier(outbox, client)
+    assert outbox.add(RESIDENT, "甲", "notification:7#0") is not None
+    ids = await post.push(RESIDENT, ["甲", "乙"], "notification:7")  # the first part is kept already
+    assert [outbox.get(i).text for i in ids if outbox.get(i)] == ["乙"]
+    assert await post.push(RESIDENT, ["甲", "乙"], "notification:7") == []
+    assert sorted(m.text for m in outbox.list(openid=RESIDENT)) == ["乙", "甲"]
+
+
 def test_the_shipped_menu_maps_every_click_to_a_known_intent() -> None:
     import yaml
 

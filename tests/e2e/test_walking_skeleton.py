@@ -178,3 +178,34 @@ def test_an_outage_notice_reaches_the_phone_through_the_customer_service_api(run
     )
     assert outbox.status_code == 200 and outbox.json()["messages"][0]["status"] == "sent"
     assert httpx.get(env["RASA_URL"] + "/webhooks/wechat/outbox").status_code == 401
+
+
+def test_a_notice_handed_over_twice_reaches_the_phone_once(running_stack: dict[str, str]) -> None:
+    """The backend hands a notification over again when it did not hear the first hand-over's answer (a
+    restart in between), under the same key: the real bot and channel say it once, and the key reaches
+    the channel's outbox through Rasa (the action passes it with the message)."""
+    env = running_stack
+    openid = "oE2E-sim-handover"
+    phone(env, openid, "text", "你好")  # opens the resident's 48-hour window
+
+    def hand_over(key: str, text: str) -> None:
+        resp = httpx.post(
+            f"{env['RASA_URL']}/conversations/{openid}/trigger_intent",
+            params={"token": env["RASA_AUTH_TOKEN"], "output_channel": "wechat"},
+            json={"name": "EXTERNAL_notice", "entities": {"message": text, "handover": key}},
+            timeout=60,
+        )
+        assert resp.status_code == 200, resp.text
+
+    moved = "【办结时间调整】工单 GD20261210000099 的办结时间调整为12月12日12:00，原因：配件明天到货。"
+    hand_over("notification:990001", moved)
+    hand_over("notification:990001", moved)
+    hand_over("notification:990002", moved)  # another notification with the same words is said again
+    told = eventually(lambda: [m for m in inbox(env, openid) if m["text"] == moved], lambda found: len(found) >= 2)
+    assert len(told) == 2
+    outbox = httpx.get(
+        env["RASA_URL"] + "/webhooks/wechat/outbox",
+        params={"openid": openid},
+        headers={"Authorization": f"Bearer {env['RASA_AUTH_TOKEN']}"},
+    ).json()["messages"]
+    assert [m["status"] for m in outbox if m["text"] == moved] == ["sent", "sent"]
