@@ -59,7 +59,7 @@ def threshold_table(out: Path) -> list[str]:
     return rows
 
 
-def cross_validation(out: Path, folds: int) -> dict:
+def cross_validation(out: Path, folds: int, config: str = "config.yml") -> dict:
     run(
         [
             RASA,
@@ -71,12 +71,32 @@ def cross_validation(out: Path, folds: int) -> dict:
             "--folds",
             str(folds),
             "--config",
-            "config.yml",
+            config,
             "--out",
             str(out),
         ]
     )
     return json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
+
+
+def ngrams_alone(work: Path) -> Path:
+    """config.yml with the intent model's sentence encoder left out (``meaning: 0``): the pipeline as it
+    was until 2026-11-29, measured in the same run to show what the encoder adds."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    for component in config["pipeline"]:
+        if component["name"] == "bot.nlu.NgramIntentClassifier":
+            component["meaning"] = 0.0
+    path = work / "ngrams_alone.yml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def train_nlu(config: Path, out: Path) -> tuple[float, Path]:
+    started = time.perf_counter()
+    run([RASA, "train", "nlu", "--config", str(config), "--fixed-model-name", "variant", "--out", str(out)])
+    return time.perf_counter() - started, out / "variant.tar.gz"
 
 
 def fallback_threshold() -> float:
@@ -238,6 +258,12 @@ def main() -> int:
         p50, p95 = statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
         print(f"{args.folds}-fold cross-validation ...", flush=True)
         cv = cross_validation(work / "cv", args.folds)
+        print("the n-grams alone (no sentence encoder) ...", flush=True)
+        alone_config = ngrams_alone(work)
+        alone_seconds, alone_model = train_nlu(alone_config, work / "alone-models")
+        alone_test = nlu_report(alone_model, work / "alone-test")
+        alone_dev = nlu_report(alone_model, work / "alone-dev", "tests/nlu/dev.yml")
+        alone_cv = cross_validation(work / "alone-cv", args.folds, str(alone_config))
         print("baseline (character n-gram TF-IDF + logistic regression) ...", flush=True)
         started = time.perf_counter()
         fitted = nlu_baseline.fit()
@@ -285,6 +311,11 @@ def main() -> int:
             f"| pipeline (`config.yml`) | {report['accuracy']:.3f} / {report['macro avg']['f1-score']:.3f} "
             f"| {dev['accuracy']:.3f} / {dev['macro avg']['f1-score']:.3f} "
             f"| {cv['accuracy']:.3f} / {cv['macro avg']['f1-score']:.3f} | {seconds:.0f} s (with dialogue) |",
+            f"| the same without the sentence encoder (n-grams alone) "
+            f"| {alone_test['accuracy']:.3f} / {alone_test['macro avg']['f1-score']:.3f} "
+            f"| {alone_dev['accuracy']:.3f} / {alone_dev['macro avg']['f1-score']:.3f} "
+            f"| {alone_cv['accuracy']:.3f} / {alone_cv['macro avg']['f1-score']:.3f} "
+            f"| {alone_seconds:.0f} s (NLU only) |",
             f"| baseline | {test.accuracy:.3f} / {test.macro_f1:.3f} "
             f"| {devset.accuracy:.3f} / {devset.macro_f1:.3f} "
             f"| {base_cv.accuracy:.3f} / {base_cv.macro_f1:.3f} | {base_seconds:.0f} s |",

@@ -109,3 +109,45 @@ def test_a_saved_model_holding_other_types_is_refused(tmp_path) -> None:  # type
         sio.dump(make_pipeline(FunctionTransformer(os.system)), directory / NgramIntentClassifier.FILE)
     with pytest.raises(ValueError, match="unexpected types"):
         NgramIntentClassifier.load({}, storage, resource, ExecutionContext(GraphSchema({}), "test"))
+
+
+def test_the_sentence_encoder_reads_placeholders_as_words_and_gives_unit_rows_times_the_weight() -> None:
+    import numpy as np
+
+    meaning = classifier.SentenceMeaning(weight=0.5)
+    rows = meaning.fit(["x"]).transform(["Ⓐ Ⓟ", "地址 电话号码", "暖气不热"])
+    assert rows.shape == (3, 512)
+    assert np.allclose(np.linalg.norm(rows, axis=1), 0.5, atol=1e-3)
+    assert np.allclose(rows[0], rows[1], atol=1e-6)  # the placeholders are read as the words they stand for
+    assert not np.allclose(rows[0], rows[2])
+    assert meaning.transform([]).shape == (0, 512)
+
+
+def test_the_sentence_encoder_needs_no_network() -> None:
+    """Its weights come inside its package: it loads and encodes with every socket refused."""
+    import subprocess
+    import sys
+
+    script = (
+        "from bot import classifier\n"  # the encoder itself is imported and loaded at the first text
+        "import socket\n"
+        "def refused(*a, **k):\n"
+        "    raise OSError('no network in this test')\n"
+        "socket.socket = refused\n"
+        "socket.create_connection = refused\n"
+        "print(classifier.SentenceMeaning(1.0).transform(['暖气费多少钱一平米']).shape)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("(1, 512)")
+
+
+def test_the_model_without_the_encoder_is_the_ngrams_alone() -> None:
+    """``meaning`` 0 leaves the encoder out (what the benchmarks compare the chosen model with)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    assert isinstance(classifier.model(meaning=0).steps[0][1], TfidfVectorizer)
+    assert [type(t).__name__ for _, t in classifier.model().steps[0][1].transformer_list] == [
+        "TfidfVectorizer",
+        "SentenceMeaning",
+    ]
