@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     wechat_encoding_aes_key: str = ""
     wechat_mode: str = ""
     wechat_menu: str = "config/wechat_menu.yml"
+    # Tests of whole deployments only: the backend's clock runs this many seconds ahead, so a restarted
+    # process finds a window's reminder or breach due (tests/e2e/test_scaled.py). Never in production.
+    clock_offset_seconds: int = Field(default=0, ge=0, le=366 * 24 * 3600)
 
     @field_validator("redis_url", "operator_config", "notifier_webhook_url", mode="before")
     @classmethod
@@ -88,6 +91,8 @@ class Settings(BaseSettings):
             raise RuntimeError(
                 "APP_ENV=production with SIMULATOR_ENABLED: the WeChat simulator is for development only"
             )
+        if self.clock_offset_seconds:
+            raise RuntimeError("APP_ENV=production with CLOCK_OFFSET_SECONDS: the clock is moved for tests only")
         weak = [
             name
             for name, secret in (("API_TOKEN", self.api_token), ("RASA_AUTH_TOKEN", self.rasa_auth_token))

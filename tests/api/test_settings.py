@@ -34,3 +34,27 @@ def test_postgres_url_uses_psycopg3(url: str) -> None:
 
 def test_empty_redis_url_means_no_redis() -> None:
     assert Settings(redis_url="").redis_url is None
+
+
+def test_the_clock_moved_ahead_for_a_test_is_refused_in_production() -> None:
+    settings = Settings(
+        app_env="production", api_token="Zq8v-3kLw9pT2mXc", rasa_auth_token="R7n1-yH4sQe6uB0d", clock_offset_seconds=60
+    )
+    with pytest.raises(RuntimeError, match="CLOCK_OFFSET_SECONDS"):
+        settings.check_for_production()
+    with pytest.raises(ValueError, match="clock_offset_seconds"):
+        Settings(clock_offset_seconds=-1)
+
+
+def test_a_clock_moved_ahead_moves_what_the_backend_counts_from(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from api.db import upgrade_database
+    from api.main import create_app
+
+    url = f"sqlite:///{tmp_path}/api.sqlite3"
+    upgrade_database(url)
+    fixed = datetime(2026, 12, 10, 8, 0, tzinfo=UTC)
+    app = create_app(Settings(database_url=url, clock_offset_seconds=1500), clock=lambda: fixed)
+    assert app.state.clock() == fixed + timedelta(minutes=25)
+    assert create_app(Settings(database_url=url), clock=lambda: fixed).state.clock() == fixed

@@ -18,35 +18,7 @@ from channels.delivery import Outbox
 from channels.state import MemoryState
 from tests.channels.conftest import NOW, Clock, FakeBot, migrated_channel_store, platform_args
 from tests.channels.test_wechat import make_webhook
-
-FIELDS = ("ToUserName", "FromUserName", "CreateTime", "MsgType", "Content", "MsgId", "Event", "EventKey")
-TEXTS = st.text(st.characters(blacklist_categories=("Cs",)), max_size=300)
-
-
-def element(name: str, value: str) -> str:
-    # CDATA as the platform writes it; a "]]>" inside is split the way XML requires.
-    return f"<{name}><![CDATA[{value.replace(']]>', ']]]]><![CDATA[>')}]]></{name}>"
-
-
-@st.composite
-def pushes(draw: st.DrawFn) -> bytes:
-    """A push that looks like the platform's, with any field missing, odd or hostile."""
-    kind = draw(st.sampled_from(["text", "voice", "image", "event", "location", "video", "", "TEXT"]))
-    fields = {
-        "ToUserName": "gh_account",
-        "FromUserName": draw(st.text(min_size=0, max_size=40)),
-        "CreateTime": str(NOW),
-        "MsgType": kind,
-        "Content": draw(TEXTS),
-        "MsgId": str(draw(st.integers(min_value=0, max_value=2**70))),
-        "Event": draw(st.sampled_from(["subscribe", "CLICK", "unsubscribe", "", "VIEW"])),
-        "EventKey": draw(TEXTS),
-        "Recognition": draw(TEXTS),
-    }
-    kept = draw(st.lists(st.sampled_from(list(fields)), unique=True, max_size=len(fields)))
-    inner = "".join(element(name, fields[name]) for name in kept)
-    return f"<xml>{inner}</xml>".encode("utf-8", "surrogatepass")
-
+from tests.webhook_pushes import TEXTS, pushes
 
 # One outbox file for every generated example (a file: each connection of the outbox sees it).
 _OUTBOX = Outbox(migrated_channel_store(f"sqlite:///{Path(tempfile.mkdtemp()) / 'fuzz.sqlite3'}"), clock=Clock())
@@ -59,7 +31,7 @@ def answer(body: bytes, bot: FakeBot) -> tuple[int, str]:
 
 
 @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(body=pushes(), answer_text=TEXTS)
+@given(body=pushes(NOW), answer_text=TEXTS)
 def test_any_signed_push_is_answered_and_a_reply_is_readable_xml(body: bytes, answer_text: str) -> None:
     status, text = answer(body, FakeBot([answer_text or "好"]))
     assert status in (200, 400, 403, 413)

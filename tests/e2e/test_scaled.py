@@ -363,6 +363,72 @@ def test_with_the_backends_database_down_a_confirmed_filing_is_kept_and_lands_on
 
 
 # --- the security suite, through the balancer and on PostgreSQL ---------------------------------------
+@contextlib.contextmanager
+def staff_webhook() -> Iterator[tuple[str, list[dict]]]:
+    """The operator's staff-notification webhook (NOTIFIER_WEBHOOK_URL): its URL, and what it received."""
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[dict] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", stack.free_port()), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/staff", received
+    finally:
+        server.shutdown()
+
+
+def test_reminders_and_breaches_go_out_once_from_two_backends_across_restarts(scaled: Scaled) -> None:
+    """A window's reminder (at 80 %) and breach fall due while both backends are down; when they come
+    back, each scheduler finds them, and one backend is killed while they deliver: each goes out once.
+    The backends' clocks are moved ahead (CLOCK_OFFSET_SECONDS, refused in production) to reach them."""
+    env, openid = scaled.env, "oSCALED-deadlines"
+    said(env, openid, "我家暖气不热 临江苑8栋2单元302 电话13912348888")
+    said(env, openid, "16度")
+    assert ORDER_NUMBER.search(said(env, openid, "是的"))
+    [order] = orders_of(env, openid)
+
+    def restart_backends(ahead_minutes: int, webhook: str | None) -> None:
+        scaled.supervisor.env["CLOCK_OFFSET_SECONDS"] = str(ahead_minutes * 60)
+        scaled.supervisor.env["NOTIFIER_WEBHOOK_URL"] = webhook or ""
+        for name in ("api-1", "api-2"):
+            scaled.stop(name)
+        for name in ("api-1", "api-2"):
+            scaled.restart(name)
+
+    with staff_webhook() as (url, received):
+        try:
+
+            def about_the_order(kind: str) -> list[dict]:
+                return [p for p in received if p["order_id"] == order["id"] and p["kind"] == kind]
+
+            restart_backends(25, url)  # 80 % of the 30-minute response window (10.1.4) has passed
+            assert eventually(lambda: about_the_order("reminder"), bool, seconds=90), received
+            scaled.kill("api-1")  # while both backends deliver
+            scaled.restart("api-1")
+            restart_backends(31, url)  # the window has passed
+            assert eventually(lambda: about_the_order("breach"), bool, seconds=90), received
+            time.sleep(5)  # more passes of both schedulers
+        finally:
+            restart_backends(0, None)
+    ids = [p["id"] for p in received]
+    assert len(ids) == len(set(ids)), ids  # each notification went out once
+    windows = [(p["order_id"], p["deadline"], p["kind"]) for p in received]
+    assert len(windows) == len(set(windows)), windows  # one reminder and one breach per window
+    assert ("response", "reminder") in {(p["deadline"], p["kind"]) for p in about_the_order("reminder")}
+    assert [p["deadline"] for p in about_the_order("breach")].count("response") == 1
+
+
 def test_the_access_matrix_holds_through_the_balancer(scaled: Scaled) -> None:
     from tests.api.test_access_matrix import (
         ADMIN,
@@ -405,6 +471,36 @@ def test_forged_malformed_and_oversized_pushes_are_refused_and_the_bot_answers_o
         answer = httpx.post(webhook, params=params, content=body.encode("utf-8", "surrogateescape"), timeout=30)
         assert answer.status_code in (400, 403, 413), (what, answer.status_code, answer.text[:200])
     assert "9.2" in said(env, "oFUZZ-after", "暖气费多少钱一平米")
+
+
+def test_generated_signed_pushes_through_the_balancer_are_answered_or_refused_never_a_500(scaled: Scaled) -> None:
+    """The webhook fuzz of tests/channels/test_webhook_fuzz.py, through HAProxy to the real Rasa processes:
+    correctly signed pushes whose bodies are anything at all get a 2xx or a 4xx, a passive reply is XML
+    the platform can read, and the bot answers on."""
+    import xml.etree.ElementTree as ET  # parses our own service's replies
+
+    from hypothesis import HealthCheck, given, settings
+
+    from tests.e2e.test_walking_skeleton import signed
+    from tests.webhook_pushes import pushes
+
+    env = scaled.env
+    webhook = env["RASA_URL"] + "/webhooks/wechat/webhook"
+    statuses: list[int] = []
+
+    @settings(max_examples=80, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @given(body=pushes(int(time.time())))
+    def one_push(body: bytes) -> None:
+        params = signed(env["WECHAT_TOKEN"], nonce=str(len(statuses)))
+        answer = httpx.post(webhook, params=params, content=body, timeout=30)
+        assert answer.status_code in (200, 400, 403, 413), (body[:300], answer.status_code, answer.text[:200])
+        if answer.status_code == 200 and answer.text.startswith("<xml>"):
+            assert ET.fromstring(answer.text).findtext("MsgType") == "text", answer.text[:300]
+        statuses.append(answer.status_code)
+
+    one_push()
+    assert 200 in statuses and any(s >= 400 for s in statuses), statuses  # both ways were taken
+    assert "9.2" in said(env, "oFUZZ-generated-after", "暖气费多少钱一平米")
 
 
 def test_the_api_gives_documented_answers_to_generated_requests_through_the_balancer(scaled: Scaled) -> None:
