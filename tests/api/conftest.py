@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
@@ -10,7 +9,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,6 +23,7 @@ from api.main import create_app
 from api.schemas import StaffUserCreate
 from api.services import staff as staff_service
 from api.settings import Settings
+from tests import domain
 
 TEST_TOKEN = "test-api-token"
 
@@ -41,15 +40,6 @@ class FixedClock:
     def advance(self, **kwargs: float) -> datetime:
         self.now += timedelta(**kwargs)
         return self.now
-
-
-@functools.cache
-def _domain_intents() -> frozenset[str]:
-    """The intents of the bot's domain (domain.yml), which Rasa's trigger_intent accepts."""
-    import yaml
-
-    domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
-    return frozenset(str(next(iter(i))) if isinstance(i, dict) else str(i) for i in domain["intents"])
 
 
 @dataclass
@@ -124,7 +114,7 @@ class FakeOutbound:
             if request.url.params.get("token") != "test-rasa-token":
                 return httpx.Response(401, json={"message": "User is not authenticated."})
             parts = request.url.path.strip("/").split("/")
-            if parts[-1:] == ["trigger_intent"] and body.get("name") not in _domain_intents():
+            if parts[-1:] == ["trigger_intent"] and body.get("name") not in domain.intents():
                 # as Rasa answers an intent its domain does not have: the notice would never go out
                 return httpx.Response(404, json={"message": f"The intent '{body.get('name')}' does not exist"})
             self.rasa_calls.append({"path": request.url.path, "params": dict(request.url.params), "body": body})

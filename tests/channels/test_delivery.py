@@ -4,7 +4,6 @@ fallback, the shared access token, retries when the platform is down, and the me
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
@@ -13,6 +12,7 @@ from channels import menu as menu_command
 from channels.delivery import Courier, Outbox, PlatformClient, TokenCache
 from channels.state import MemoryState, State
 from channels.wechat import Options, WeChatOutput, load_menu, menu_intents
+from tests import domain
 from tests.channels.conftest import APP_ID, APP_SECRET, Clock
 
 RESIDENT = "oRESIDENT0001"
@@ -188,11 +188,8 @@ async def test_each_part_of_a_handed_over_message_is_kept_once(outbox: Outbox, c
 
 
 def test_the_shipped_menu_maps_every_click_to_a_known_intent() -> None:
-    import yaml
-
-    intents = set(yaml.safe_load(Path("domain.yml").read_text(encoding="utf-8"))["intents"])
     keys = menu_intents(load_menu("config/wechat_menu.yml"))
-    assert keys and set(keys.values()) <= intents
+    assert keys and set(keys.values()) <= domain.intents()
 
 
 async def test_the_menu_command_installs_the_platform_fields_only(
