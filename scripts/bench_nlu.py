@@ -31,10 +31,17 @@ def run(cmd: list[str]) -> None:
     subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def train(out: Path) -> tuple[float, Path]:
+def train(out: Path, nlu_config: Path | None = None) -> tuple[float, Path]:
+    """Seconds to train and the model: the whole bot with config.yml, or only its NLU with ``nlu_config``."""
+    what = ["train", "--force"] if nlu_config is None else ["train", "nlu", "--config", str(nlu_config)]
     started = time.perf_counter()
-    run([RASA, "train", "--force", "--fixed-model-name", "bench", "--out", str(out)])
+    run([RASA, *what, "--fixed-model-name", "bench", "--out", str(out)])
     return time.perf_counter() - started, out / "bench.tar.gz"
+
+
+def figures(report: dict) -> str:
+    """A table cell of a report of ``rasa test nlu``: accuracy / macro-F1."""
+    return f"{report['accuracy']:.3f} / {report['macro avg']['f1-score']:.3f}"
 
 
 def nlu_report(model: Path, out: Path, data: str = "tests/nlu/test.yml") -> dict:
@@ -91,12 +98,6 @@ def ngrams_alone(work: Path) -> Path:
     path = work / "ngrams_alone.yml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
-
-
-def train_nlu(config: Path, out: Path) -> tuple[float, Path]:
-    started = time.perf_counter()
-    run([RASA, "train", "nlu", "--config", str(config), "--fixed-model-name", "variant", "--out", str(out)])
-    return time.perf_counter() - started, out / "variant.tar.gz"
 
 
 def fallback_threshold() -> float:
@@ -260,7 +261,7 @@ def main() -> int:
         cv = cross_validation(work / "cv", args.folds)
         print("the n-grams alone (no sentence encoder) ...", flush=True)
         alone_config = ngrams_alone(work)
-        alone_seconds, alone_model = train_nlu(alone_config, work / "alone-models")
+        alone_seconds, alone_model = train(work / "alone-models", alone_config)
         alone_test = nlu_report(alone_model, work / "alone-test")
         alone_dev = nlu_report(alone_model, work / "alone-dev", "tests/nlu/dev.yml")
         alone_cv = cross_validation(work / "alone-cv", args.folds, str(alone_config))
@@ -308,14 +309,10 @@ def main() -> int:
             "",
             "| | test | development | cross-validation | training |",
             "|---|---|---|---|---|",
-            f"| pipeline (`config.yml`) | {report['accuracy']:.3f} / {report['macro avg']['f1-score']:.3f} "
-            f"| {dev['accuracy']:.3f} / {dev['macro avg']['f1-score']:.3f} "
-            f"| {cv['accuracy']:.3f} / {cv['macro avg']['f1-score']:.3f} | {seconds:.0f} s (with dialogue) |",
-            f"| the same without the sentence encoder (n-grams alone) "
-            f"| {alone_test['accuracy']:.3f} / {alone_test['macro avg']['f1-score']:.3f} "
-            f"| {alone_dev['accuracy']:.3f} / {alone_dev['macro avg']['f1-score']:.3f} "
-            f"| {alone_cv['accuracy']:.3f} / {alone_cv['macro avg']['f1-score']:.3f} "
-            f"| {alone_seconds:.0f} s (NLU only) |",
+            f"| pipeline (`config.yml`) | {figures(report)} | {figures(dev)} | {figures(cv)} "
+            f"| {seconds:.0f} s (with dialogue) |",
+            f"| the same without the sentence encoder (n-grams alone) | {figures(alone_test)} "
+            f"| {figures(alone_dev)} | {figures(alone_cv)} | {alone_seconds:.0f} s (NLU only) |",
             f"| baseline | {test.accuracy:.3f} / {test.macro_f1:.3f} "
             f"| {devset.accuracy:.3f} / {devset.macro_f1:.3f} "
             f"| {base_cv.accuracy:.3f} / {base_cv.macro_f1:.3f} | {base_seconds:.0f} s |",
