@@ -60,6 +60,16 @@ def orders_of(env: dict[str, str], openid: str) -> list[dict]:
     return work_orders(env, resident_openid=openid)
 
 
+def channel_outbox(env: dict[str, str], openid: str, containing: str) -> list[dict]:
+    """The messages the WeChat channel's outbox holds for ``openid`` whose text contains ``containing``."""
+    answer = httpx.get(
+        env["RASA_URL"] + "/webhooks/wechat/outbox",
+        params={"openid": openid},
+        headers={"Authorization": f"Bearer {env['RASA_AUTH_TOKEN']}"},
+    )
+    return [m for m in answer.json()["messages"] if containing in m["text"]]
+
+
 def inbox(env: dict[str, str], openid: str) -> list[dict]:
     """What the simulator's phone has received from the platform for ``openid``."""
     return list(httpx.get(env["API_URL"] + "/simulator/api/inbox", params={"openid": openid}).json()["messages"])

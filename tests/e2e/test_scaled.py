@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import eventually, inbox, orders_of, outage_now, stack, staff_token
+from tests.e2e.conftest import channel_outbox, eventually, inbox, orders_of, outage_now, stack, staff_token
 from tests.e2e.test_walking_skeleton import phone
 
 ORDER_NUMBER = re.compile(r"GD\d{14}")
@@ -163,16 +163,6 @@ def scaled() -> Iterator[Scaled]:
         with contextlib.suppress(AssertionError):
             backend_db.stop()
         shutil.rmtree(backend_db.folder, ignore_errors=True)
-
-
-def channel_outbox(env: dict[str, str], openid: str, containing: str) -> list[dict]:
-    """The messages the WeChat channel's outbox holds for ``openid`` whose text contains ``containing``."""
-    answer = httpx.get(
-        env["RASA_URL"] + "/webhooks/wechat/outbox",
-        params={"openid": openid},
-        headers={"Authorization": f"Bearer {env['RASA_AUTH_TOKEN']}"},
-    )
-    return [m for m in answer.json()["messages"] if containing in m["text"]]
 
 
 def said(env: dict[str, str], openid: str, text: str) -> str:

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET  # parses our own service's reply
 
 import httpx
 
-from tests.e2e.conftest import eventually, inbox, outage_now
+from tests.e2e.conftest import channel_outbox, eventually, inbox, outage_now
 
 TEXT_PUSH = """<xml>
 <ToUserName><![CDATA[gh_heating_account]]></ToUserName>
@@ -203,9 +203,4 @@ def test_a_notice_handed_over_twice_reaches_the_phone_once(running_stack: dict[s
     hand_over("notification:990002", moved)  # another notification with the same words is said again
     told = eventually(lambda: [m for m in inbox(env, openid) if m["text"] == moved], lambda found: len(found) >= 2)
     assert len(told) == 2
-    outbox = httpx.get(
-        env["RASA_URL"] + "/webhooks/wechat/outbox",
-        params={"openid": openid},
-        headers={"Authorization": f"Bearer {env['RASA_AUTH_TOKEN']}"},
-    ).json()["messages"]
-    assert [m["status"] for m in outbox if m["text"] == moved] == ["sent", "sent"]
+    assert [m["status"] for m in channel_outbox(env, openid, moved)] == ["sent", "sent"]
