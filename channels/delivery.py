@@ -26,6 +26,7 @@ import aiohttp
 import sqlalchemy as sa
 
 from bot.stores import make_engine, require_current
+from channels.held import held_table
 from channels.state import State, wait_for_value
 
 log = logging.getLogger(__name__)
@@ -302,9 +303,11 @@ class Outbox:
 
     # a resident's erasure (12.1) -----------------------------------------------------------------
     def forget(self, openid: str, media_ids: list[str]) -> dict[str, int]:
-        """Everything the channel keeps of one resident: their messages, window and the photos named."""
+        """Everything the channel keeps of one resident: their messages (sent, and kept to run again),
+        window and the photos named."""
         with self.engine.begin() as db:
             messages = db.execute(outbox_table.delete().where(outbox_table.c.openid == openid)).rowcount
+            messages += db.execute(held_table.delete().where(held_table.c.openid == openid)).rowcount
             db.execute(contacts_table.delete().where(contacts_table.c.openid == openid))
             photos = (
                 db.execute(media_table.delete().where(media_table.c.media_id.in_(media_ids))).rowcount
@@ -317,6 +320,7 @@ class Outbox:
         """What the channel keeps from before ``before`` (a Unix time): the retention period (12.1)."""
         with self.engine.begin() as db:
             messages = db.execute(outbox_table.delete().where(outbox_table.c.created_at < before)).rowcount
+            messages += db.execute(held_table.delete().where(held_table.c.created_at < before)).rowcount
             db.execute(contacts_table.delete().where(contacts_table.c.last_inbound_at < before))
             photos = db.execute(media_table.delete().where(media_table.c.fetched_at < before)).rowcount
         return {"messages": int(messages or 0), "photos": int(photos or 0)}

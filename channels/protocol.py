@@ -269,8 +269,10 @@ def interpret(fields: Mapping[str, str], menu: Mapping[str, str], max_text_chars
     openid, account = fields["FromUserName"], fields["ToUserName"]
     kind = fields["MsgType"].lower()
     msg_id = fields.get("MsgId") or fields.get("MsgID")
-    # Messages are retried with the same MsgId; events with the same sender and CreateTime.
-    key = f"msg:{msg_id}" if msg_id else f"evt:{openid}:{fields.get('CreateTime', '')}:{fields.get('Event', '')}"
+    # Messages are retried with the same MsgId; events with the same sender and CreateTime. The sender is
+    # part of the key: a push reusing another resident's MsgId is another message, never their answer.
+    sent, event = fields.get("CreateTime", ""), fields.get("Event", "")
+    key = f"msg:{openid}:{msg_id}" if msg_id else f"evt:{openid}:{sent}:{event}"
     base = {"openid": openid, "account": account, "key": key, "kind": kind}
     meta = {"msg_type": kind, "msg_id": msg_id or "", "create_time": fields.get("CreateTime", "")}
     if kind == "text":

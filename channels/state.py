@@ -30,6 +30,16 @@ class State(Protocol):
         """Add one to the counter ``key`` and return it; a new counter lives ``ttl`` seconds."""
         ...
 
+    async def enqueue(self, key: str, member: str, ttl: float) -> None:
+        """Put ``member`` in the ordered set ``key`` (once); the set lives ``ttl`` seconds after its last change."""
+        ...
+
+    async def queue(self, key: str) -> list[str]:
+        """The members of the ordered set ``key``, in ascending string order."""
+        ...
+
+    async def dequeue(self, key: str, member: str) -> None: ...
+
     async def close(self) -> None: ...
 
 
@@ -74,6 +84,25 @@ class MemoryState:
         self._items[key] = (item[0], int(item[1]) + 1)
         return int(item[1]) + 1
 
+    async def enqueue(self, key: str, member: str, ttl: float) -> None:
+        item = self._live(key)
+        members = set(item[1]) if item is not None else set()
+        await self.set(key, members | {member}, ttl)
+
+    async def queue(self, key: str) -> list[str]:
+        item = self._live(key)
+        return sorted(item[1]) if item is not None else []
+
+    async def dequeue(self, key: str, member: str) -> None:
+        item = self._live(key)
+        if item is None:
+            return
+        rest = set(item[1]) - {member}
+        if rest:
+            self._items[key] = (item[0], rest)
+        else:
+            del self._items[key]
+
     async def close(self) -> None:
         self._items.clear()
 
@@ -109,6 +138,20 @@ class RedisState:
             pipe.pexpire(self._prefix + key, max(1, int(ttl * 1000)), nx=True)  # the first count sets the life
             count, _ = await pipe.execute()
         return int(count)
+
+    async def enqueue(self, key: str, member: str, ttl: float) -> None:
+        # every member scores 0, so Redis orders them by their bytes: the order the members spell
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(self._prefix + key, {member: 0})
+            pipe.pexpire(self._prefix + key, max(1, int(ttl * 1000)))
+            await pipe.execute()
+
+    async def queue(self, key: str) -> list[str]:
+        members = await self._redis.zrange(self._prefix + key, 0, -1)
+        return [m.decode() if isinstance(m, bytes) else str(m) for m in members]
+
+    async def dequeue(self, key: str, member: str) -> None:
+        await self._redis.zrem(self._prefix + key, member)
 
     async def close(self) -> None:
         await self._redis.close()
@@ -157,6 +200,26 @@ class ResilientState:
         except Exception:
             log.warning("shared state unavailable: counting %s", key, exc_info=True)
             return 0
+
+    async def enqueue(self, key: str, member: str, ttl: float) -> None:
+        try:
+            await self.inner.enqueue(key, member, ttl)
+        except Exception:
+            log.warning("shared state unavailable: queueing in %s", key, exc_info=True)
+
+    async def queue(self, key: str) -> list[str]:
+        """Empty when the state is down: nobody is known to be ahead, and the message goes on."""
+        try:
+            return await self.inner.queue(key)
+        except Exception:
+            log.warning("shared state unavailable: reading the queue %s", key, exc_info=True)
+            return []
+
+    async def dequeue(self, key: str, member: str) -> None:
+        try:
+            await self.inner.dequeue(key, member)
+        except Exception:
+            log.warning("shared state unavailable: leaving the queue %s", key, exc_info=True)
 
     async def close(self) -> None:
         await self.inner.close()

@@ -20,13 +20,15 @@ same outbox.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
@@ -36,8 +38,11 @@ from sanic.response import HTTPResponse
 from wechatpy.replies import TextReply
 
 from bot.settings import bearer_matches, check_secrets
+from channels.action_calls import TurnAbandoned, retry_actions
 from channels.delivery import TOKEN_ERRORS, Courier, Outbox, PlatformClient, PlatformUnavailable, TokenCache
 from channels.erasure import StoreCannotErase, erase_conversation, prune_conversations
+from channels.held import HeldTurn, HeldTurns
+from channels.ordering import ResidentQueue, place
 from channels.protocol import (
     BadPush,
     Envelope,
@@ -54,6 +59,7 @@ from channels.protocol import (
 from channels.state import ResilientState, State, make_state, wait_for_value
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CHANNEL_NAME = "wechat"
 # The platform's documented answer for "no passive reply".
@@ -74,6 +80,16 @@ MEDIA_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 MEDIA_RETRY_DELAYS = (2.0, 10.0, 60.0, 300.0)
 # What the resident reads when the bot itself failed on their message.
 BOT_FAILED = "抱歉，系统暂时出了点问题，您的消息没有处理成功，请稍后再发一次；紧急情况请拨打客服热线。"
+# ... and when their turn could not run but the message is kept, to be answered later (channels/held.py).
+HELD = (
+    "系统繁忙，您的信息已保存，恢复后会自动为您办理并把结果发给您，不需要重复发送。"
+    "漏水等紧急情况请直接拨打供热服务热线。"
+)
+# A push this much older than its CreateTime may be the platform's retry of a push whose answer was
+# lost with a stopped process: the conversation is read first, so that a turn Rasa saved is not run twice.
+RETRY_AGE_SECONDS = 4.0
+# How often the retry loop looks for kept turns that are due.
+HELD_LOOP_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +102,8 @@ class Reply:
 
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+# A conversation's stored events (Rasa's tracker store), for the turns that may have run already.
+ReadConversation = Callable[[str], Awaitable[list[dict[str, Any]]]]
 
 
 def load_menu(path: str | Path) -> dict[str, Any]:
@@ -128,6 +146,23 @@ class Options:
         await self.state.delete(f"options:{openid}")
         number = chosen_option(text)
         return str(options.get(number, text)) if number else text
+
+
+def answer_to(events: list[dict[str, Any]], message_id: str) -> list[dict[str, Any]] | None:
+    """What the bot said after the resident's message ``message_id``, as Rasa's output messages; None
+    when the conversation does not hold that message (its turn never ran, or was not saved)."""
+    answer: list[dict[str, Any]] | None = None
+    for event in events:
+        kind = event.get("event")
+        if kind == "user":
+            if answer is not None:
+                break
+            if event.get("message_id") == message_id:
+                answer = []
+        elif kind == "bot" and answer is not None:
+            data = event.get("data") if isinstance(event.get("data"), dict) else {}
+            answer.append({**{k: v for k, v in data.items() if v}, "text": event.get("text")})
+    return answer
 
 
 async def render(messages: list[dict[str, Any]], openid: str, options: Options) -> list[str]:
@@ -188,6 +223,10 @@ class WeChatWebhook:
             self.outbox, self.client, self.tokens, config.template_id, retry_delay=config.retry_interval_seconds
         )
         self.options = Options(self.state)
+        self.queue = ResidentQueue(self.state)
+        self.held = HeldTurns(self.outbox.engine, clock=clock)
+        # set by the Rasa server's blueprint (the agent's tracker store); None in tests without Rasa
+        self.read_conversation: ReadConversation | None = None
         self.menu = menu_intents(load_menu(config.menu_path))
         self.envelope = (
             Envelope(config.token, config.encoding_aes_key, config.app_id) if config.mode != "plaintext" else None
@@ -206,10 +245,15 @@ class WeChatWebhook:
         """Handle one push: a passive reply within the budget, else ``success`` and a later push."""
         try:
             fields, encrypted = self._open(args, body)
+            if not encrypted:
+                await self._refuse_replayed_query(args, body)
         except BadPush as exc:
             log.info("refused a push: %s", exc)
             return Reply(exc.status, str(exc) if exc.status == 403 else "malformed message")
         inbound = interpret(fields, self.menu, self.config.max_text_chars)
+        if inbound.text is not None:
+            # the first thing done with a message for the bot: its place in the resident's queue
+            await self.queue.join(inbound.openid, self._place(inbound))
         turn_key = f"turn:{inbound.key}"
         deadline = time.monotonic() + self.config.reply_budget_seconds
         lease_key, waited = f"lease:{inbound.key}", False
@@ -232,6 +276,21 @@ class WeChatWebhook:
         finally:
             renewing.cancel()
             await self.state.delete(lease_key)
+
+    async def _refuse_replayed_query(self, args: Mapping[str, str], body: bytes) -> None:
+        """In plaintext mode the signature covers the query only, not the body: a signed query seen once
+        may come again only with the same body (the platform's retry), never with another."""
+        signed = f"{args.get('timestamp', '')}:{args.get('nonce', '')}:{args.get('signature', '')}"
+        digest = hashlib.sha256(body).hexdigest()
+        ttl = 2 * self.config.replay_window_seconds + 60  # longer than the timestamp stays fresh
+        if await self.state.add(f"signed:{signed}", digest, ttl=ttl):
+            return
+        if await self.state.get(f"signed:{signed}") not in (digest, None):
+            raise BadPush("this signature was used for another message", status=403)
+
+    @staticmethod
+    def _place(inbound: Inbound) -> str:
+        return place(inbound.metadata.get("create_time"), inbound.metadata.get("msg_id"), inbound.key)
 
     async def _renew_lease(self, lease_key: str) -> None:
         while True:
@@ -261,9 +320,10 @@ class WeChatWebhook:
             return await self._passive(turn_key, inbound, texts, args, encrypted)
         over = await self._over_rate_limit(inbound.openid)
         if over:
+            await self.queue.leave(inbound.openid, self._place(inbound))
             texts = [self.config.rate_limit_text] if over == 1 else []
             return await self._passive(turn_key, inbound, texts, args, encrypted)
-        task = asyncio.ensure_future(self._run_bot(inbound, on_new_message))
+        task = self._spawn(self._run_bot(inbound, on_new_message))
         done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - time.monotonic()))
         if task in done and task.exception() is None:
             return await self._passive(turn_key, inbound, task.result(), args, encrypted)
@@ -312,20 +372,109 @@ class WeChatWebhook:
             raise BadPush("message too large", status=413)
         return parse_push(inner, self.config.max_depth), True
 
+    # a turn of the bot ----------------------------------------------------------------------
     async def _run_bot(self, inbound: Inbound, on_new_message: OnNewMessage) -> list[str]:
-        text = await self.options.resolve(inbound.openid, inbound.text or "")
+        """The resident's turn, when every earlier message of theirs has finished: first the messages
+        kept from an earlier outage, then this one; kept in turn when the action server is away."""
+        async with self.queue.turn(inbound.openid, self._place(inbound)):
+            text = await self.options.resolve(inbound.openid, inbound.text or "")
+            metadata = {"wechat": {**inbound.metadata, "to_user": inbound.account}}
+            turn = HeldTurn(inbound.key, inbound.openid, self._place(inbound), text, metadata)
+            if not await self._run_held(inbound.openid, on_new_message):
+                return await self._hold(turn)  # an earlier message is still waiting: this one goes after it
+            if self._may_be_a_retry(inbound):
+                answered = await self._answered_already(inbound.openid, inbound.key)
+                if answered is not None:
+                    log.info("%s was answered before a restart: its answer again, the turn not run twice", inbound.key)
+                    return answered
+            try:
+                return await self._ask_bot(turn, on_new_message)
+            except TurnAbandoned as exc:
+                log.warning("kept %s to run again later: %s", inbound.key, exc)
+                return await self._hold(turn)
+
+    async def _ask_bot(self, turn: HeldTurn, on_new_message: OnNewMessage) -> list[str]:
         collector = CollectingOutputChannel()
         await on_new_message(
             UserMessage(
-                text=text,
+                text=turn.text,
                 output_channel=collector,
-                sender_id=inbound.openid,
+                sender_id=turn.openid,
                 input_channel=CHANNEL_NAME,
-                message_id=inbound.key,
-                metadata={"wechat": {**inbound.metadata, "to_user": inbound.account}},
+                message_id=turn.key,
+                metadata=turn.metadata,
             )
         )
-        return await render(collector.messages, inbound.openid, self.options)
+        return await render(collector.messages, turn.openid, self.options)
+
+    async def _hold(self, turn: HeldTurn) -> list[str]:
+        """Keep the message to run later and say so; if it cannot even be kept, say that plainly."""
+        try:
+            await asyncio.to_thread(self.held.hold, turn)
+        except Exception:
+            log.exception("could not keep %s to run later", turn.key)
+            return [BOT_FAILED]
+        return [HELD]
+
+    async def _run_held(self, openid: str, on_new_message: OnNewMessage) -> bool:
+        """Runs the resident's kept turns, oldest first (inside the resident's turn); each answer is pushed
+        under the message's key, so a second run of the same answer is not sent twice. False while one
+        still cannot run."""
+        for turn in await asyncio.to_thread(self.held.of, openid):
+            if not await asyncio.to_thread(self.held.claim, turn):
+                return False  # another process is running it
+            try:
+                texts = await self._answered_already(openid, turn.key)
+                if texts is None:
+                    texts = await self._ask_bot(turn, on_new_message)
+            except TurnAbandoned as exc:
+                log.warning("kept %s still cannot run: %s", turn.key, exc)
+                await asyncio.to_thread(self.held.put_off, turn)
+                return False
+            except Exception:
+                log.exception("kept %s failed; tried again later", turn.key)
+                await asyncio.to_thread(self.held.put_off, turn)
+                return False
+            await self.courier.push(openid, texts, handover=f"turn:{turn.key}")
+            await asyncio.to_thread(self.held.done, turn.key)
+        return True
+
+    async def run_held_due(self, on_new_message: OnNewMessage) -> int:
+        """One pass of the retry loop: the kept turns of every resident with one due; how many residents."""
+        count = 0
+        for openid in await asyncio.to_thread(self.held.due):
+            kept = await asyncio.to_thread(self.held.of, openid)
+            if not kept:
+                continue
+            async with self.queue.turn(openid, kept[0].place):
+                await self._run_held(openid, on_new_message)
+            count += 1
+        return count
+
+    async def run_held_loop(self, on_new_message: OnNewMessage, interval: float = HELD_LOOP_SECONDS) -> None:
+        while True:
+            try:
+                await self.run_held_due(on_new_message)
+            except Exception:  # the loop must outlive any one failure; the log says what
+                log.exception("the pass over kept turns failed")
+            await asyncio.sleep(interval)
+
+    def _may_be_a_retry(self, inbound: Inbound) -> bool:
+        sent = str(inbound.metadata.get("create_time") or "")
+        return self.read_conversation is not None and sent.isdigit() and self.clock() - int(sent) >= RETRY_AGE_SECONDS
+
+    async def _answered_already(self, openid: str, message_id: str) -> list[str] | None:
+        """The bot's answer to ``message_id`` if the conversation holds that message (its turn ran and
+        was saved), else None."""
+        if self.read_conversation is None:
+            return None
+        try:
+            events = await self.read_conversation(openid)
+        except Exception:
+            log.warning("could not read the conversation of %s to look for %s", openid, message_id, exc_info=True)
+            return None
+        answer = answer_to(events, message_id)
+        return None if answer is None else await render(answer, openid, self.options)
 
     async def _passive(
         self, turn_key: str, inbound: Inbound, texts: list[str], args: Mapping[str, str], encrypted: bool
@@ -351,10 +500,11 @@ class WeChatWebhook:
             xml = self.envelope.seal(xml, args.get("nonce", ""), timestamp)
         return Reply(200, xml, "application/xml; charset=utf-8")
 
-    def _spawn(self, coroutine: Awaitable[Any]) -> None:
+    def _spawn(self, coroutine: Awaitable[T]) -> asyncio.Future[T]:
         task = asyncio.ensure_future(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        return task
 
     async def send_for_staff(self, openid: str, text: str) -> list[dict[str, Any]]:
         """A staff member's message to a resident, through the same outbox as the bot's: the
@@ -406,6 +556,12 @@ class WeChatWebhook:
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 
+    async def stop(self) -> None:
+        """Stops whatever this process still runs in the background (tests of a stopped process)."""
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*list(self._background), return_exceptions=True)
+
 
 def check_channel_secrets(config: WeChatConfig, rasa_auth_token: str, app_env: str) -> None:
     """The Rasa server refuses to start with its HTTP API open (outside tests) or, in production, with
@@ -414,6 +570,15 @@ def check_channel_secrets(config: WeChatConfig, rasa_auth_token: str, app_env: s
     if app_env == "production":
         secrets["WECHAT_APP_SECRET"] = config.app_secret
     check_secrets(app_env, secrets)
+
+
+async def read_conversation(app: Any, openid: str) -> list[dict[str, Any]]:
+    """The stored events of a resident's conversation (its latest session), as Rasa's JSON."""
+    agent = getattr(app.ctx, "agent", None)
+    if agent is None or agent.tracker_store is None:
+        raise RuntimeError("the conversation store is not loaded yet")
+    tracker = await agent.tracker_store.retrieve(openid)
+    return [] if tracker is None else [event.as_dict() for event in tracker.events]
 
 
 class WeChatInput(InputChannel):
@@ -450,8 +615,13 @@ class WeChatInput(InputChannel):
             return {key: request.args.get(key, "") for key in request.args}
 
         @blueprint.listener("after_server_start")
-        async def start_retries(_app: Any, _loop: Any) -> None:
+        async def start_retries(app: Any, _loop: Any) -> None:
+            agent = getattr(app.ctx, "agent", None)
+            if agent is not None:
+                retry_actions(agent)  # Rasa's calls to the action server survive its restarts
+            webhook.read_conversation = partial(read_conversation, app)
             webhook._spawn(webhook.courier.run_retries(webhook.config.retry_interval_seconds))
+            webhook._spawn(webhook.run_held_loop(on_new_message))
 
         @blueprint.route("/", methods=["GET"])
         async def health(_request: Request) -> HTTPResponse:
@@ -463,6 +633,9 @@ class WeChatInput(InputChannel):
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is not None:
+                retry_actions(agent)  # a model loaded since the start has an agent of its own
             return to_sanic(await webhook.receive(args_of(request), request.body or b"", on_new_message))
 
         def authorised(request: Request) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import os
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -28,8 +29,13 @@ APP_SECRET = "test-app-secret"
 NOW = 1_796_000_000  # the fixtures' CreateTime
 
 
-def platform_args(timestamp: int = NOW, nonce: str = "8412093", token: str = TOKEN) -> dict[str, str]:
-    """Query arguments as the platform sends them: sha1 of the sorted token, timestamp, nonce."""
+_NONCES = itertools.count(8412093)
+
+
+def platform_args(timestamp: int = NOW, nonce: str | None = None, token: str = TOKEN) -> dict[str, str]:
+    """Query arguments as the platform sends them: sha1 of the sorted token, timestamp, nonce. Each push
+    has a nonce of its own unless the test names one (a signed query is bound to its body)."""
+    nonce = str(next(_NONCES)) if nonce is None else nonce
     signature = hashlib.sha1("".join(sorted([token, str(timestamp), nonce])).encode()).hexdigest()
     return {"signature": signature, "timestamp": str(timestamp), "nonce": nonce, "openid": "oRESIDENT0001"}
 
@@ -141,6 +147,7 @@ def outbox(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iter
         db.execute(sa.text("DELETE FROM wechat_outbox"))
         db.execute(sa.text("DELETE FROM wechat_contacts"))
         db.execute(sa.text("DELETE FROM wechat_media"))
+        db.execute(sa.text("DELETE FROM wechat_held_turns"))
     yield box
     box.engine.dispose()
 

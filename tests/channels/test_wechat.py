@@ -357,11 +357,11 @@ async def test_buttons_become_numbered_options_and_a_number_maps_back(webhook: W
         .replace("我家暖气不热，屋里才15度".encode(), "２".encode())
         .replace(b"0001</MsgId>", b"0099</MsgId>")
     )
-    await webhook.receive(platform_args(), answer, bot)
+    await webhook.receive(platform_args(nonce="2"), answer, bot)
     assert bot.received[-1].text == "/deny"
     # the options answered one message: a later "2" is just "2"
     bot2 = FakeBot([])
-    await webhook.receive(platform_args(), answer.replace(b"0099</MsgId>", b"0101</MsgId>"), bot2)
+    await webhook.receive(platform_args(nonce="3"), answer.replace(b"0099</MsgId>", b"0101</MsgId>"), bot2)
     assert bot2.received[-1].text == "２"
 
 
@@ -404,6 +404,12 @@ class BrokenState(MemoryState):
     async def incr(self, key: str, ttl: float) -> int:
         raise ConnectionError("redis is down")
 
+    async def enqueue(self, key: str, member: str, ttl: float) -> None:
+        raise ConnectionError("redis is down")
+
+    async def queue(self, key: str) -> list[str]:
+        raise ConnectionError("redis is down")
+
 
 async def test_a_shared_state_that_is_down_still_gets_the_resident_an_answer(clock: Clock, outbox: Outbox) -> None:
     webhook = make_webhook(clock, outbox, state=BrokenState())
@@ -435,6 +441,17 @@ class DiesMidTurn:
     async def incr(self, key: str, ttl: float) -> int:
         return await self.inner.incr(key, ttl)
 
+    async def enqueue(self, key: str, member: str, ttl: float) -> None:
+        if not self.dead:
+            await self.inner.enqueue(key, member, ttl)
+
+    async def queue(self, key: str) -> list[str]:
+        return await self.inner.queue(key)
+
+    async def dequeue(self, key: str, member: str) -> None:
+        if not self.dead:
+            await self.inner.dequeue(key, member)
+
     async def close(self) -> None:
         pass
 
@@ -463,6 +480,7 @@ async def test_a_push_whose_process_died_is_taken_over_by_the_other(
     assert content(reply.body) == "已为您处理"
     assert [m.text for m in bot.received] == ["第1条"]
     lost.cancel()
+    await first.stop()
 
 
 async def test_a_replay_while_the_first_process_is_alive_waits_for_its_answer(
