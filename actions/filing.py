@@ -8,6 +8,7 @@ before anything is filed.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from datetime import datetime
 from typing import Any
@@ -133,10 +134,25 @@ def now_local() -> datetime:
     return datetime.now(LOCAL_TZ)
 
 
-def idempotency_key(tracker: Tracker) -> str:
-    """One key per conversation and confirming message, so a retried turn files no second order."""
-    message_id = tracker.latest_message.get("message_id") or ""
-    raw = f"{tracker.sender_id}\n{message_id}\n{tracker.latest_message.get('text', '')}"
+def form_opened_at(tracker: Tracker) -> Any:
+    """When the filing form now ending was opened (its ActiveLoop event's time), or None."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name"):
+            return event.get("timestamp")
+    return None
+
+
+def idempotency_key(tracker: Tracker, payloads: list[dict[str, Any]]) -> str:
+    """One key per filing: the conversation, the moment its form opened and what is filed.
+
+    A retried turn files no second order; nor does a confirmation given again after a restart lost the
+    answer to the first (the order was filed, the resident heard nothing and says "是的" once more: the
+    backend answers with the order filed then). A filing whose details changed is another order. Without
+    a form (a filing started some other way) the confirming message stands for the moment."""
+    opened = form_opened_at(tracker)
+    if opened is None:
+        opened = [tracker.latest_message.get("message_id") or "", tracker.latest_message.get("text", "")]
+    raw = json.dumps([tracker.sender_id, opened, payloads], ensure_ascii=False, sort_keys=True, default=str)
     return "conv-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:40]
 
 
@@ -710,13 +726,15 @@ class ActionFileWorkOrder(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if tracker.get_slot("filing_confirmed") is not True:
             return reset_filing()
-        key = idempotency_key(tracker)
         if tracker.get_slot("households"):
             # one key per household, so a retried turn files none of them twice
-            queue = [{"payload": p, "key": f"{key}-{i}"} for i, p in enumerate(household_payloads(tracker), start=1)]
+            payloads = household_payloads(tracker)
+            key = idempotency_key(tracker, payloads)
+            queue = [{"payload": p, "key": f"{key}-{i}"} for i, p in enumerate(payloads, start=1)]
             pending = {**queue[0], "attempt": 0, "rest": queue[1:]}
         else:
-            pending = {"payload": order_payload(tracker), "key": key, "attempt": 0}
+            payload = order_payload(tracker)
+            pending = {"payload": payload, "key": idempotency_key(tracker, [payload]), "attempt": 0}
         return reset_filing() + await submit(dispatcher, tracker.sender_id, pending)
 
 

@@ -34,6 +34,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET  # our own junit files, not untrusted input
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -365,6 +366,8 @@ class Service:
     restart_at: float | None = None
     starts_last: bool = False
     ready_at: float = 0.0  # when its health check first passed (start-up time = ready_at - started_at)
+    healthy_since: float | None = None  # since its last restart, while it has crashes to forget
+    health_asked_at: float = 0.0
 
     @property
     def health_url(self) -> str:
@@ -496,18 +499,28 @@ def healthy(url: str) -> bool:
 
 # A crashed service is started again after 1, 2, 4 ... seconds, at most this long.
 MAX_RESTART_DELAY = 60.0
-# Up this long, a service's crash count starts over.
-STABLE_SECONDS = 120.0
+# Up and answering its health check this long, a service's crash count starts over: its next restart
+# comes after 1 s again, however often it crashed before.
+HEALTHY_SECONDS = 60.0
+# How often a service that has crashed is asked for its health until it has been healthy that long.
+HEALTH_POLL_SECONDS = 5.0
 
 
 class Supervisor:
     """Starts services, relays their output with a prefix, restarts what crashes, stops them together."""
 
-    def __init__(self, services: list[Service], env: dict[str, str], log_dir: Path | None = None):
+    def __init__(
+        self,
+        services: list[Service],
+        env: dict[str, str],
+        log_dir: Path | None = None,
+        health: Callable[[str], bool] | None = None,
+    ):
         """Output goes to the terminal with a prefix, or, given ``log_dir``, to NAME.log there."""
         self.services = services
         self.env = env
         self.log_dir = log_dir
+        self.health = health or healthy
 
     def _relay(self, service: Service) -> None:
         assert service.proc and service.proc.stdout
@@ -592,16 +605,16 @@ class Supervisor:
         """Start again every service that has exited, each after its own backoff; returns their names.
 
         The backoff doubles with each crash (1 s, 2 s, 4 s ... up to ``MAX_RESTART_DELAY``) and starts
-        over once a service has stayed up for ``STABLE_SECONDS``.
+        over once a service has answered its health check for ``HEALTHY_SECONDS``.
         """
         restarted = []
         for service in self.services:
             assert service.proc
             if service.proc.poll() is None:
+                self._forget_crashes_when_healthy(service, now)
                 continue
+            service.healthy_since = None
             if service.restart_at is None:
-                if now - service.started_at >= STABLE_SECONDS:
-                    service.crashes = 0
                 delay = min(MAX_RESTART_DELAY, 2.0**service.crashes)
                 service.crashes += 1
                 service.restart_at = now + delay
@@ -615,6 +628,20 @@ class Supervisor:
                 restarted.append(service.name)
                 say(f"restarted the {service.name} service")
         return restarted
+
+    def _forget_crashes_when_healthy(self, service: Service, now: float) -> None:
+        """A service that crashed and has been healthy for a minute since is no longer crash-looping."""
+        if not service.crashes or now - service.health_asked_at < HEALTH_POLL_SECONDS:
+            return
+        service.health_asked_at = now
+        if not self.health(service.health_url):
+            service.healthy_since = None
+            return
+        if service.healthy_since is None:
+            service.healthy_since = now
+        elif now - service.healthy_since >= HEALTHY_SECONDS:
+            say(f"the {service.name} service has been healthy for a minute: its next restart comes after 1 s")
+            service.crashes, service.healthy_since = 0, None
 
     def wait(self, stopping: threading.Event | None = None) -> int:
         """Keep the services running until Ctrl-C (or SIGTERM): a service that dies is restarted."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -42,6 +42,7 @@ class PhoneResult:
     tries: int
     http_status: int | None = None
     detail: str = ""
+    msg_id: str = ""  # the push's MsgId (events have none)
 
 
 NUMERIC_FIELDS = {"CreateTime", "MsgId", "Location_X", "Location_Y", "Scale"}
@@ -72,6 +73,7 @@ class Phone:
         self.client = client
         self.platform = platform
         self.clock = clock
+        self._last_msg_id = 0
         self.envelope = (
             AesEnvelope(config.encoding_aes_key, config.app_id) if config.mode in ("compatible", "safe") else None
         )
@@ -106,7 +108,7 @@ class Phone:
         fields = {"ToUserName": self.config.account, "FromUserName": openid, "CreateTime": str(int(self.clock()))}
         fields.update(content)
         if message:
-            fields["MsgId"] = str(secrets.randbelow(9 * 10**16) + 10**16)
+            fields["MsgId"] = self._next_msg_id()
         if self.platform is not None and content.get("Event") not in ("unsubscribe", "VIEW"):
             self.platform.resident_wrote(openid)
         xml = push_xml(fields)
@@ -129,8 +131,14 @@ class Phone:
                 return PhoneResult("refused", None, attempt, None, f"the webhook is unreachable: {exc}")
             if response.status_code != 200:
                 return PhoneResult("refused", None, attempt, response.status_code, response.text[:200])
-            return self._read(response.text, params, attempt)
-        return PhoneResult("no-answer", None, self.config.tries, None, detail)
+            return replace(self._read(response.text, params, attempt), msg_id=fields.get("MsgId", ""))
+        return PhoneResult("no-answer", None, self.config.tries, None, detail, fields.get("MsgId", ""))
+
+    def _next_msg_id(self) -> str:
+        """The platform's MsgIds grow with time (the channel orders one resident's messages by them):
+        microseconds since the epoch, one more than the last when two fall in the same microsecond."""
+        self._last_msg_id = max(self._last_msg_id + 1, int(self.clock() * 1_000_000))
+        return str(self._last_msg_id)
 
     def _sign(self, xml: str) -> tuple[dict[str, str], str]:
         timestamp, nonce = str(int(self.clock())), str(secrets.randbelow(10**9))

@@ -191,9 +191,24 @@ def test_declining_the_summary_asks_address_and_phone_again() -> None:
     assert result["address"] is None and result["phone"] is None and result["filing_confirmed"] is None
 
 
-async def file(tracker_slots: dict, message_id: str = "wx-1", sender_id: str = "oRESIDENT0001") -> tuple[list, list]:
+def form_opened(at: float) -> list[dict[str, Any]]:
+    """The events of a filing form opened at ``at`` and closed on confirmation, as Rasa stores them."""
+    return [
+        {"event": "active_loop", "name": "filing_form", "timestamp": at},
+        {"event": "active_loop", "name": None, "timestamp": at + 60},
+    ]
+
+
+async def file(
+    tracker_slots: dict,
+    message_id: str = "wx-1",
+    sender_id: str = "oRESIDENT0001",
+    earlier_events: list[dict[str, Any]] | None = None,
+) -> tuple[list, list]:
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker("是", "affirm", slots=tracker_slots, message_id=message_id, sender_id=sender_id)
+    tracker = make_tracker(
+        "是", "affirm", slots=tracker_slots, message_id=message_id, sender_id=sender_id, earlier_events=earlier_events
+    )
     events = await ActionFileWorkOrder().run(dispatcher, tracker, {})
     return dispatcher.messages, events
 
@@ -234,6 +249,23 @@ async def test_a_retried_turn_files_no_second_order(backend: FakeBackend) -> Non
     second, _ = await file(FILLED, message_id="wx-123")
     assert len(backend.orders) == 1
     assert first[0]["number"] == second[0]["number"]
+
+
+async def test_a_confirmation_given_again_after_its_answer_was_lost_files_no_second_order(backend: FakeBackend) -> None:
+    """#22: the order was filed, then the Rasa server stopped before the resident heard the number; the
+    resident, hearing nothing, confirms once more (another message): the same order, its number said."""
+    first, _ = await file(FILLED, message_id="msg:oRESIDENT0001:1", earlier_events=form_opened(1_796_000_000.5))
+    again, _ = await file(FILLED, message_id="msg:oRESIDENT0001:2", earlier_events=form_opened(1_796_000_000.5))
+    assert len(backend.orders) == 1
+    assert first[0]["number"] == again[0]["number"] and responses(again)[0] == "utter_work_order_filed"
+
+
+async def test_a_changed_filing_or_a_later_one_is_another_order(backend: FakeBackend) -> None:
+    opened = form_opened(1_796_000_000.5)
+    await file(FILLED, message_id="m1", earlier_events=opened)
+    await file({**FILLED, "phone": "13900139000"}, message_id="m2", earlier_events=opened)  # details changed
+    await file(FILLED, message_id="m3", earlier_events=form_opened(1_796_003_600.0))  # a new filing later on
+    assert [o["phone"] for o in backend.orders] == ["13800138000", "13900139000", "13800138000"]
 
 
 async def test_backend_failing_briefly_is_retried_within_the_turn(backend: FakeBackend) -> None:

@@ -70,6 +70,52 @@ def channel_outbox(env: dict[str, str], openid: str, containing: str) -> list[di
     return [m for m in answer.json()["messages"] if containing in m["text"]]
 
 
+def outbox_ids(env: dict[str, str], openid: str) -> set[int]:
+    """The ids of the channel's outbox messages for ``openid`` so far."""
+    return {int(m["id"]) for m in channel_outbox(env, openid, "")}
+
+
+def tracker_events(env: dict[str, str], openid: str) -> list[dict]:
+    """Every event of the resident's conversation, as Rasa's HTTP API gives them."""
+    answer = httpx.get(
+        f"{env['RASA_URL']}/conversations/{openid}/tracker",
+        params={"token": env["RASA_AUTH_TOKEN"], "include_events": "ALL"},
+    )
+    return list(answer.json().get("events") or [])
+
+
+def finished_turn(env: dict[str, str], openid: str, message_id: str) -> list[str] | None:
+    """What the bot said to the resident's message ``message_id``, once the conversation holds that turn
+    finished (the bot listens again after it); None before."""
+    texts: list[str] | None = None
+    done = False
+    for event in tracker_events(env, openid):
+        if event.get("event") == "user":
+            if texts is not None:
+                return texts
+            if event.get("message_id") == message_id:
+                texts = []
+        elif texts is not None and event.get("event") == "bot" and event.get("text"):
+            texts.append(event["text"])
+        elif texts is not None and event.get("event") == "action" and event.get("name") == "action_listen":
+            done = True
+    return texts if texts is not None and done else None
+
+
+def pushed_answer(env: dict[str, str], openid: str, message_id: str, before: set[int], seconds: float = 90) -> str:
+    """The bot's answer to a message it did not answer within the platform's 5 seconds: it is pushed
+    through the channel's outbox instead. Read once the conversation holds the finished turn and the
+    outbox every message of it (the product may push wherever a turn is slow; tests accept either way)."""
+    said = eventually(lambda: finished_turn(env, openid, message_id), lambda texts: texts is not None, seconds)
+    assert said is not None, f"the bot never finished the turn of {message_id}"
+    rows = eventually(
+        lambda: [m for m in channel_outbox(env, openid, "") if int(m["id"]) not in before],
+        lambda rows: len(rows) >= len(said),
+        seconds,
+    )
+    return "\n\n".join(m["text"] for m in sorted(rows, key=lambda m: int(m["id"])))
+
+
 def inbox(env: dict[str, str], openid: str) -> list[dict]:
     """What the simulator's phone has received from the platform for ``openid``."""
     return list(httpx.get(env["API_URL"] + "/simulator/api/inbox", params={"openid": openid}).json()["messages"])

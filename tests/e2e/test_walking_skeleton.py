@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import re
+import secrets
 import time
+import urllib.parse
 import xml.etree.ElementTree as ET  # parses our own service's reply
 
 import httpx
 
-from tests.e2e.conftest import channel_outbox, eventually, inbox, outage_now
+from tests.e2e.conftest import channel_outbox, eventually, inbox, outage_now, outbox_ids, pushed_answer
 
 TEXT_PUSH = """<xml>
 <ToUserName><![CDATA[gh_heating_account]]></ToUserName>
@@ -21,7 +24,10 @@ TEXT_PUSH = """<xml>
 </xml>"""
 
 
-def signed(token: str, nonce: str = "20261127") -> dict[str, str]:
+def signed(token: str, nonce: str | None = None) -> dict[str, str]:
+    """The query the platform signs; each push has its own nonce, as the platform's do (a signed query
+    is bound to its body: a second body under it is refused)."""
+    nonce = nonce or str(secrets.randbelow(10**9))
     ts = str(int(time.time()))
     signature = hashlib.sha1("".join(sorted([token, ts, nonce])).encode()).hexdigest()
     return {"signature": signature, "timestamp": ts, "nonce": nonce}
@@ -37,6 +43,32 @@ def push(env: dict[str, str], text: str, openid: str, msg_id: str) -> httpx.Resp
         headers={"Content-Type": "text/xml"},
         timeout=30,
     )
+
+
+def burst(env: dict[str, str], openid: str, texts: list[str], msg_ids: list[str]) -> list[str]:
+    """Pushes sent back to back, as a resident typing fast makes the platform send them: each request is
+    written whole, in order, on a connection of its own, before any answer is read. The answers' bodies."""
+    host, port = urllib.parse.urlsplit(env["RASA_URL"]).netloc.split(":")
+    connections = []
+    for text, msg_id in zip(texts, msg_ids, strict=True):
+        args = signed(env["WECHAT_TOKEN"])
+        body = TEXT_PUSH.format(openid=openid, ts=args["timestamp"], text=text, msg_id=msg_id).encode("utf-8")
+        connection = http.client.HTTPConnection(host, int(port), timeout=60)
+        query = urllib.parse.urlencode({**args, "openid": openid})
+        connection.request("POST", f"/webhooks/wechat/webhook?{query}", body, {"Content-Type": "text/xml"})
+        connections.append(connection)
+    answers = []
+    for connection in connections:
+        response = connection.getresponse()
+        assert response.status == 200
+        answers.append(response.read().decode("utf-8"))
+        connection.close()
+    return answers
+
+
+def content_of(reply: str) -> str:
+    """The text of a passive reply ("" for "success")."""
+    return "" if reply.strip() in ("", "success") else ET.fromstring(reply).findtext("Content") or ""
 
 
 def test_all_three_services_report_healthy(running_stack: dict[str, str]) -> None:
@@ -57,10 +89,15 @@ def test_url_verification_through_the_real_server(running_stack: dict[str, str])
 
 
 def say(env: dict[str, str], openid: str, text: str) -> str:
-    """One message from the resident; the passive reply's text."""
+    """One message from the resident; the bot's answer: the passive reply, or, when the bot took longer
+    than the platform waits, the messages it pushed afterwards."""
     say.counter += 1  # type: ignore[attr-defined]
-    resp = push(env, text, openid, f"24000000000{say.counter:06d}")  # type: ignore[attr-defined]
+    msg_id = f"24000000000{say.counter:06d}"  # type: ignore[attr-defined]
+    before = outbox_ids(env, openid)
+    resp = push(env, text, openid, msg_id)
     assert resp.status_code == 200, resp.text
+    if resp.text.strip() == "success":
+        return pushed_answer(env, openid, f"msg:{openid}:{msg_id}", before)
     reply = ET.fromstring(resp.text)
     assert reply.findtext("ToUserName") == openid
     return reply.findtext("Content") or ""
@@ -119,12 +156,17 @@ def test_a_forged_push_is_refused(running_stack: dict[str, str]) -> None:
 
 
 def phone(env: dict[str, str], openid: str, kind: str, content: str = "") -> dict:
-    """One thing the resident does on the simulator's phone (signed and encrypted like the platform)."""
+    """One thing the resident does on the simulator's phone (signed and encrypted like the platform).
+    A message the bot answered later, by a push, comes back with the pushed answer as its reply."""
+    before = outbox_ids(env, openid)
     resp = httpx.post(
         env["API_URL"] + "/simulator/api/push", json={"openid": openid, "kind": kind, "content": content}, timeout=60
     )
     assert resp.status_code == 200, resp.text
-    return dict(resp.json())
+    result = dict(resp.json())
+    if result["status"] == "success" and result.get("msg_id"):
+        result["reply"] = pushed_answer(env, openid, f"msg:{openid}:{result['msg_id']}", before)
+    return result
 
 
 def test_the_simulator_talks_to_the_bot_in_safe_mode_crypto(running_stack: dict[str, str]) -> None:

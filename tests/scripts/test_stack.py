@@ -160,10 +160,34 @@ def test_a_crashed_service_is_restarted_with_a_doubling_backoff(tmp_path: Path) 
     assert service.restart_at == pytest.approx(now + 3.5)
     assert supervisor.restart_crashed(now + 3.5) == ["crashy"]
     service.proc.wait(timeout=30)
-    # up long enough before it crashed: the count starts over
-    service.started_at = now - stack.STABLE_SECONDS - 1
     supervisor.restart_crashed(now + 4)
-    assert service.crashes == 1 and service.restart_at == pytest.approx(now + 5)
+    assert service.crashes == 3 and service.restart_at == pytest.approx(now + 8)  # the third waits 4 s
+    supervisor.stop()
+
+
+def test_the_backoff_starts_over_after_a_healthy_minute(tmp_path: Path) -> None:
+    """#22: six kills in a minute left the backend down 32 s more; once it has answered its health check
+    for a minute, the next crash is restarted after 1 s again."""
+    answers = {"healthy": False}
+    sleeper = stack.Service("sleepy", [sys.executable, "-c", "import time; time.sleep(60)"], "http://127.0.0.1:9", "/")
+    supervisor = stack.Supervisor([sleeper], dict(os.environ), log_dir=tmp_path, health=lambda url: answers["healthy"])
+    supervisor._spawn(sleeper)
+    sleeper.crashes = 6
+    now = time.monotonic()
+    supervisor.restart_crashed(now)
+    supervisor.restart_crashed(now + stack.HEALTHY_SECONDS + 10)
+    assert sleeper.crashes == 6  # up, but not answering: still a crash loop
+    answers["healthy"] = True
+    supervisor.restart_crashed(now + 100)
+    supervisor.restart_crashed(now + 100 + stack.HEALTHY_SECONDS - 5)
+    assert sleeper.crashes == 6  # healthy for less than a minute
+    supervisor.restart_crashed(now + 100 + stack.HEALTHY_SECONDS)
+    assert sleeper.crashes == 0
+    assert sleeper.proc is not None
+    sleeper.proc.kill()
+    sleeper.proc.wait(timeout=30)
+    supervisor.restart_crashed(now + 200)
+    assert sleeper.restart_at == pytest.approx(now + 201)  # 1 s again
     supervisor.stop()
 
 
