@@ -75,21 +75,28 @@ def outbox_ids(env: dict[str, str], openid: str) -> set[int]:
     return {int(m["id"]) for m in channel_outbox(env, openid, "")}
 
 
-def tracker_events(env: dict[str, str], openid: str) -> list[dict]:
-    """Every event of the resident's conversation, as Rasa's HTTP API gives them."""
+def tracker(env: dict[str, str], openid: str) -> dict:
+    """The resident's conversation with every event, as Rasa's HTTP API gives it."""
     answer = httpx.get(
         f"{env['RASA_URL']}/conversations/{openid}/tracker",
         params={"token": env["RASA_AUTH_TOKEN"], "include_events": "ALL"},
     )
-    return list(answer.json().get("events") or [])
+    return dict(answer.json())
+
+
+def tracker_events(env: dict[str, str], openid: str) -> list[dict]:
+    """Every event of the resident's conversation."""
+    return list(tracker(env, openid).get("events") or [])
 
 
 def finished_turn(env: dict[str, str], openid: str, message_id: str) -> list[str] | None:
     """What the bot said to the resident's message ``message_id``, once the conversation holds that turn
-    finished (the bot listens again after it); None before."""
+    finished (the bot listens again after it, or the conversation is paused: a person has the chat and
+    the bot says nothing); None before."""
+    conversation = tracker(env, openid)
     texts: list[str] | None = None
-    done = False
-    for event in tracker_events(env, openid):
+    done = bool(conversation.get("paused"))
+    for event in conversation.get("events") or []:
         if event.get("event") == "user":
             if texts is not None:
                 return texts
