@@ -317,6 +317,33 @@ def test_a_notice_is_composed_previewed_and_needs_a_supervisor(
     assert client.post("/api/v1/outages", json=NOTICE, headers=supervisor).status_code == 201
 
 
+def test_an_agents_back_dated_short_outage_tells_no_resident(
+    client: TestClient, auth: dict, agent: dict, outbound: FakeOutbound, clock: FixedClock
+) -> None:
+    """The review's N3: an agent recorded an outage of under 24 hours that started six days ago; the
+    scheduler found it over a day old and past its time, and told every resident it ran over."""
+    create(client, auth, address="阳光小区5号楼1单元101", resident_openid="oSUN")
+    back_dated = {
+        **NOTICE,
+        "started_at": "2026-12-04T10:00:00+08:00",
+        "expected_restoration_at": "2026-12-05T09:00:00+08:00",
+    }
+    made = client.post("/api/v1/outages", json=back_dated, headers=agent)
+    assert made.status_code == 201 and made.json()["notified_at"] is None
+    assert run_scheduler_once(client.app)["outage_notices"] == 1  # staff's alert to set a new time
+    assert [c["path"] for c in outbound.rasa_calls] == []
+    alerts = client.get("/api/v1/notifications", params={"kind": "outage_overrun"}, headers=agent).json()
+    assert len(alerts["items"]) == 1
+    clock.advance(hours=23, minutes=59)
+    assert run_scheduler_once(client.app)["outage_notices"] == 0
+    # Still not restored a day after it was entered: the outage is real time the system saw pass.
+    clock.advance(minutes=2)
+    assert run_scheduler_once(client.app)["outage_notices"] == 1
+    told = outbound.rasa_calls[-1]
+    assert told["path"] == "/conversations/oSUN/trigger_intent"
+    assert told["body"]["entities"]["message"].startswith("【停热超时通知】")
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
