@@ -55,11 +55,18 @@ def staff_name(name: str | None) -> str:
     return (name or "").removeprefix("staff:")
 
 
+def clip(text: object, limit: int) -> str:
+    """Text for a table cell, at most ``limit`` characters; "…" marks a cut."""
+    words = "" if text is None else str(text)
+    return words if len(words) <= limit else words[:limit] + "…"
+
+
 templates.env.filters.update(
     local=local_time,
     duration=duration,
     staff=staff_name,
     figure=figure,
+    clip=clip,
     mask_phone=mask_phone,
     mask_text=mask_text,
     mask_address=mask_address,
