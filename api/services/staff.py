@@ -122,7 +122,8 @@ def login(
     username, address = username[:64], address[:64]
     user = session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
     counters = [Counter("pair", username, address, limits.per_account)]
-    if user is None or not _is_usual_address(session, user.id, address, now - limits.usual_for):
+    # looked up for an unknown username too (as no one's), so that the answer takes as long
+    if not _is_usual_address(session, user.id if user else 0, address, now - limits.usual_for):
         counters += [
             Counter("account", username, "", limits.per_account_anywhere),
             Counter("address", "", address, limits.per_address),
