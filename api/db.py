@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import DateTime, Engine, create_engine, event, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -50,6 +52,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
+            # 12.1: what is deleted or overwritten is zeroed in the file, not left in its free space.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
@@ -59,6 +63,20 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded values after commit (responses are built after it)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def insert_of(session: Session) -> Any:
+    """The INSERT of the session's database, which knows ON CONFLICT (PostgreSQL's or SQLite's)."""
+    return postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def checkpoint(session: Session) -> None:
+    """SQLite: copy the write-ahead log into the database file and empty it, so that what was just erased
+    is not left in ``api.sqlite3-wal`` until the next automatic checkpoint (PostgreSQL: nothing to do
+    here; its own WAL is recycled by its checkpoints). A reader still on an older snapshot can keep some
+    of the log; the next erasure, or SQLite's own checkpoints, copy it later."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:

@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from api.body_limit import BodyLimit
+from api.console import pages as console_pages
 from api.console.routes import install_console
 from api.db import make_engine, make_session_factory
 from api.errors import ERROR_RESPONSES, install_error_handlers
@@ -23,6 +25,9 @@ from api.settings import Settings, get_settings
 from heating_standard.localtime import local_date
 
 API_PREFIX = "/api/v1"
+# The largest body an API route reads: a list of 5,000 households (POST /households/import) stays under
+# 9 MB with every character escaped. The console's cap is its largest form (api.console.pages).
+API_MAX_BODY_BYTES = 10 * 1024 * 1024
 log = logging.getLogger("api")
 
 
@@ -145,6 +150,7 @@ def create_app(
     scheduler_state: dict[str, Any] = {}  # last run and last error, shown in /api/v1/status
     app.state.scheduler_state = scheduler_state
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, default=API_MAX_BODY_BYTES, by_prefix={"/console": console_pages.MAX_BODY_BYTES})
     app.include_router(health.router)
     for router in (work_orders.router, staff.router, people.router, operations.router):
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

@@ -361,7 +361,7 @@ class StaffAudit(Base):
 
 
 class LoginFailure(Base):
-    """A failed staff login, counted per username and per address to slow down guessing."""
+    """A wrong grid-worker binding code sent through the bot, counted per sender (``bind:<openid>``)."""
 
     __tablename__ = "login_failures"
 
@@ -374,6 +374,37 @@ class LoginFailure(Base):
         Index("ix_login_failures_username_at", "username", "at"),
         Index("ix_login_failures_address_at", "address", "at"),
     )
+
+
+class LoginThrottle(Base):
+    """Failed staff logins in a window: per username and address (``pair``), per username from anywhere
+    (``account``), per address for any username (``address``). An attempt claims one of the allowed
+    failures with one conditional statement before its password is checked (api.services.staff)."""
+
+    __tablename__ = "login_throttles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8))
+    username: Mapped[str] = mapped_column(String(64))  # "" for the address scope
+    address: Mapped[str] = mapped_column(String(64))  # "" for the account scope
+    failures: Mapped[int] = mapped_column(Integer)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    __table_args__ = (UniqueConstraint("scope", "username", "address", name="uq_login_throttles_scope_key"),)
+
+
+class StaffLoginAddress(Base):
+    """An address a member of staff logged in from, and when last: guessing from elsewhere does not shut
+    them out of it."""
+
+    __tablename__ = "staff_login_addresses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"))
+    address: Mapped[str] = mapped_column(String(64))
+    last_login_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("staff_user_id", "address", name="uq_staff_login_addresses_user_address"),)
 
 
 class Outage(Base):

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from api.domain.text import control_character_at
 from heating_standard.notices import CAUSES
 from heating_standard.orders import BusinessType, Category, Kind, Source, Status
 from heating_standard.sampling import FloorLevel, Orientation, Position
@@ -92,6 +93,14 @@ class WorkOrderCreate(Strict):
     @classmethod
     def _compact_phone(cls, value: Any) -> Any:
         return value.replace(" ", "") if isinstance(value, str) else value
+
+    @field_validator("external_reference")
+    @classmethod
+    def _no_control_characters(cls, value: str | None) -> str | None:
+        # the number is written into the monthly report, which cannot hold them (review N5)
+        if value is not None and control_character_at(value) is not None:
+            raise ValueError("a platform's order number holds no control characters")
+        return value
 
     @model_validator(mode="after")
     def _business_fields(self) -> Self:

@@ -46,10 +46,15 @@ class Settings(BaseSettings):
     # KPIs count the entry time. A supervisor may go back further, with a reason, up to the limit.
     backdate_window_minutes: float = Field(default=15.0, ge=0, le=24 * 60)
     supervisor_backdate_hours: float = Field(default=72.0, ge=0, le=24 * 31)
-    # Staff logins: failures counted over this window; more than these many lock the account / the address.
+    # Staff logins (docs/security.md, "Logins"): failures counted over this window. This many for one
+    # username from one address lock that pair; this many from one address (any usernames), or for one
+    # username from anywhere, leave only the addresses an account logged in from within
+    # login_usual_address_days free to try it.
     login_window_minutes: float = Field(default=15.0, gt=0)
     login_failures_per_account: int = Field(default=5, ge=1)
     login_failures_per_address: int = Field(default=30, ge=1)
+    login_failures_per_account_anywhere: int = Field(default=50, ge=1)
+    login_usual_address_days: float = Field(default=30.0, gt=0)
     # The console's cookies travel over HTTPS only (always so in production, which runs behind TLS).
     console_secure_cookie: bool = False
     # The WeChat simulator (fake platform API + chat page under /simulator); never in production.

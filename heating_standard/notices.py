@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from heating_standard.localtime import LOCAL_TZ
 
@@ -68,6 +68,25 @@ class OutageFacts:
     repair_location: str
     expected_restoration_at: datetime
     extension: bool
+
+
+# 6.3.1: an outage expected to last longer than this is announced to the residents of its area.
+NOTICE_AFTER = timedelta(hours=24)
+
+
+def announced_on_entry(started_at: datetime, expected_restoration_at: datetime) -> bool:
+    """6.3.1: whether an outage is announced when it is recorded (or given a new expected time): it is
+    expected to last over 24 hours. Whoever records it so needs a supervisor's role."""
+    return expected_restoration_at - started_at > NOTICE_AFTER
+
+
+def lasted_a_day_on_record(started_at: datetime, entered_at: datetime, now: datetime) -> bool:
+    """Whether an outage that was not announced has now lasted over 24 hours, so its residents are told.
+
+    Counted from the later of its start and the moment it was entered: a start typed into the past
+    (staff often record an outage after it began) dates the accident rate, but never makes the
+    scheduler tell residents anything; only time the system saw pass does."""
+    return now - max(started_at, entered_at) > NOTICE_AFTER
 
 
 def outage_notice(facts: OutageFacts) -> str:

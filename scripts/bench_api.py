@@ -101,6 +101,7 @@ def bench_logins(url: str, attempts: int = 12) -> dict[str, float]:
         password_hash_rounds=12,
         login_failures_per_account=10_000,  # measure the check, not the lock
         login_failures_per_address=10_000,
+        login_failures_per_account_anywhere=10_000,
     )
     app = create_app(settings, clock=lambda: NOW, http_client=httpx.Client())
     quiet_logs()

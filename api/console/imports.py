@@ -53,7 +53,9 @@ def preview(desk: WritingDeskDep) -> HTMLResponse:
     content, filename = _upload(desk)
     checked = hotline_import.preview(desk.session, content, filename, get_context(desk.request, desk.now))
     carried = base64.b64encode(content).decode()
-    return desk.render("_import_preview.html", p=checked, content=carried, labels=labels)
+    return desk.render(
+        "_import_preview.html", p=checked, content=carried, labels=labels, cell=hotline_import.PREVIEW_CELL_CHARS
+    )
 
 
 @router.post("/import/commit", response_class=HTMLResponse)

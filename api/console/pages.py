@@ -55,11 +55,18 @@ def staff_name(name: str | None) -> str:
     return (name or "").removeprefix("staff:")
 
 
+def clip(text: object, limit: int) -> str:
+    """Text for a table cell, at most ``limit`` characters; "…" marks a cut."""
+    words = "" if text is None else str(text)
+    return words if len(words) <= limit else words[:limit] + "…"
+
+
 templates.env.filters.update(
     local=local_time,
     duration=duration,
     staff=staff_name,
     figure=figure,
+    clip=clip,
     mask_phone=mask_phone,
     mask_text=mask_text,
     mask_address=mask_address,
@@ -113,10 +120,7 @@ def get_desk(request: Request, session: SessionDep, now: NowDep) -> Desk:
 async def get_writing_desk(request: Request, session: SessionDep, now: NowDep) -> Desk:
     """A desk for a state-changing request: the CSRF token must match (form field or htmx header)."""
     principal = security.console_principal(request, session, now)
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise TooLarge(f"the request is larger than {MAX_BODY_BYTES // 1024} KB")
-    sent = await request.form(max_part_size=MAX_FIELD_BYTES)
+    sent = await request.form(max_part_size=MAX_FIELD_BYTES)  # at most MAX_BODY_BYTES (api.body_limit)
     form = {key: value for key, value in sent.items() if isinstance(value, str)}
     files = {key: value for key, value in sent.items() if isinstance(value, UploadFile)}
     security.check_csrf(request, form.get(security.CSRF_FIELD))
@@ -131,14 +135,10 @@ WritingDeskDep = Annotated[Desk, Depends(get_writing_desk)]
 # most MAX_FILE_BYTES); Starlette's default of 1 MB refused files over about 768 KB. Only a logged-in
 # member of staff gets this far (the session is checked before the form is read).
 MAX_FIELD_BYTES = 4 * (hotline_import.MAX_FILE_BYTES // 3 + 1) + 1024
-# A whole console request: the largest field and the form around it. Anything larger is refused before
-# it is read (a file part would otherwise be spooled to disk whatever its size).
+# A whole console request: the largest field and the form around it. A larger one is refused as it is
+# read, its length declared or not (api.body_limit): a file part would otherwise be spooled to disk
+# whatever its size.
 MAX_BODY_BYTES = MAX_FIELD_BYTES + 64 * 1024
-
-
-class TooLarge(AppError):
-    status_code = 413
-    code = "too_large"
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -9,6 +9,10 @@ acceptance time (10.1.3, 10.1.4), exactly as filing the order through the API se
 - ``commit`` stores every new row in one transaction, or nothing when any row has an error.
 - A row whose platform number (per source) is on file already is skipped, so importing the same file
   twice creates nothing new.
+
+A file is hostile until read: what a workbook may expand to is bounded before its rows are built, each
+field's length and characters are checked per row, and the preview shows a bounded page whatever the
+file holds (review N5, N6).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,6 +29,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.domain.text import control_character_at, shown_without_controls
 from api.errors import AppError, Conflict, Unprocessable
 from api.models import WorkOrder
 from api.schemas import WorkOrderCreate
@@ -35,6 +41,15 @@ from heating_standard.orders import Category, Kind, Source
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 1000
+# What a workbook may expand to, checked before its rows are built: its parts unzipped (the sheet's and
+# the shared strings' XML), and the text of its cells as read. A 7 KB .xlsx whose one 1,000,000-character
+# shared string every row reused made a 300 MB preview page (review N6); an export of MAX_ROWS rows
+# within the fields' lengths stays far below both.
+MAX_XLSX_EXPANDED_BYTES = 20 * 1024 * 1024
+MAX_FILE_CHARS = 10_000_000
+# The preview shows at most this many rows (those with errors first) and characters of a cell.
+PREVIEW_ROWS = 200
+PREVIEW_CELL_CHARS = 100
 
 # The header of each column (as the platforms' exports and our sample files name them) and our field.
 COLUMNS = {
@@ -49,6 +64,18 @@ COLUMNS = {
     "问题分类": "category",
 }
 REQUIRED = ("source", "accepted_at", "description", "external_reference")
+
+
+def _longest(key: str) -> int:
+    """The most characters a column may hold: the work order's own limit for what it keeps, 64 for the
+    words that name a source, time, kind or category."""
+    rules = WorkOrderCreate.model_fields[key].metadata
+    return next((rule.max_length for rule in rules if getattr(rule, "max_length", None)), 64)
+
+
+LONGEST = {key: _longest(key) for key in COLUMNS.values()}
+# The one column of free text, which may keep tabs and line breaks.
+FREE_TEXT = {"description"}
 
 # Only the platforms whose orders carry return and reply windows are imported.
 SOURCE_WORDS: dict[str, Source] = {
@@ -112,6 +139,11 @@ class Preview:
     def known(self) -> int:
         return sum(1 for r in self.rows if r.ok and r.existing is not None)
 
+    def shown(self) -> list[Row]:
+        """The rows the page shows: at most PREVIEW_ROWS, those with errors first, in the file's order."""
+        chosen = sorted(self.rows, key=lambda r: (r.ok, r.line))[:PREVIEW_ROWS]
+        return sorted(chosen, key=lambda r: r.line)
+
 
 def read_table(content: bytes, filename: str) -> list[dict[str, str]]:
     """The file's rows as {field: text}; a file that cannot be read is a 422 naming why."""
@@ -160,21 +192,51 @@ def _csv_rows(content: bytes) -> list[list[str]]:
             continue
     else:
         raise Unprocessable("file", "the CSV is neither UTF-8 nor GBK")
-    return [row for row in csv.reader(io.StringIO(text))]
+    try:
+        return [row for row in csv.reader(io.StringIO(text))]
+    except csv.Error as exc:  # e.g. a field over the reader's 131,072 characters
+        raise Unprocessable("file", f"CSV 文件无法读取（{exc}），请从热线平台重新导出") from None
+
+
+UNREADABLE_XLSX = "the Excel file cannot be read (save it as .xlsx)"
 
 
 def _xlsx_rows(content: bytes) -> list[list[Any]]:
     from openpyxl import load_workbook
 
+    _check_expansion(content)
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file
-        raise Unprocessable("file", "the Excel file cannot be read (save it as .xlsx)") from None
+        raise Unprocessable("file", UNREADABLE_XLSX) from None
     try:
-        sheet = book.worksheets[0]
-        return [list(r) for r in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)]
+        rows, chars = [], 0
+        for cells in book.worksheets[0].iter_rows(values_only=True, max_row=MAX_ROWS + 2):
+            # Cells that share one string are one object here; counting them bounds what rows may hold.
+            chars += sum(len(cell) for cell in cells if isinstance(cell, str))
+            if chars > MAX_FILE_CHARS:
+                raise Unprocessable("file", f"文件中的文字超过 {MAX_FILE_CHARS:,} 个字符，不是热线平台导出的工单")
+            rows.append(list(cells))
+        return rows
+    except Unprocessable:
+        raise
+    except Exception:  # a sheet that is damaged past its first bytes
+        raise Unprocessable("file", UNREADABLE_XLSX) from None
     finally:
         book.close()
+
+
+def _check_expansion(content: bytes) -> None:
+    """Refuse a workbook whose parts unzip to more than MAX_XLSX_EXPANDED_BYTES, before anything parses
+    them (reading a part stops at the size it declares, so the declared sizes bound what is read)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            expanded = sum(part.file_size for part in archive.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        raise Unprocessable("file", UNREADABLE_XLSX) from None
+    if expanded > MAX_XLSX_EXPANDED_BYTES:
+        megabytes = MAX_XLSX_EXPANDED_BYTES // 1024 // 1024
+        raise Unprocessable("file", f"Excel 文件解压后超过 {megabytes} MB，不是热线平台导出的工单")
 
 
 def parse_time(text: str) -> datetime:
@@ -197,6 +259,7 @@ def parse_time(text: str) -> datetime:
 
 def _row(session: Session, line: int, values: dict[str, str], ctx: work_orders.Context, seen: set) -> Row:  # type: ignore[type-arg]
     row = Row(line=line, values=values)
+    _check_text(row)
     missing = [word for word, key in COLUMNS.items() if key in REQUIRED and not values.get(key)]
     if missing:
         row.errors.append(f"缺少：{'、'.join(missing)}")
@@ -248,6 +311,23 @@ def _row(session: Session, line: int, values: dict[str, str], ctx: work_orders.C
         except AppError as exc:
             row.errors.append(exc.message)
     return row
+
+
+def _check_text(row: Row) -> None:
+    """A field over its length, or holding a control character, is an error of the row. The values kept
+    for the page are cut to the field's length and show each control character as "�"."""
+    for word, key in COLUMNS.items():
+        value = row.values.get(key)
+        if not value:
+            continue
+        if len(value) > LONGEST[key]:
+            row.errors.append(f"{word}超过 {LONGEST[key]} 字（共 {len(value):,} 字）")
+            value = value[: LONGEST[key]] + "…"
+        at = control_character_at(value, free_text=key in FREE_TEXT)
+        if at is not None:
+            row.errors.append(f"{word}的第 {at} 个字符是不可见的控制字符，请在文件中删除后重新预览")
+            value = shown_without_controls(value)
+        row.values[key] = value
 
 
 def _column_word(field_name: str) -> str:

@@ -8,7 +8,7 @@ one needs a supervisor.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -21,8 +21,6 @@ from api.services.people import openids_in_communities
 from api.services.principals import Principal
 from api.services.scheduler import add_once
 from heating_standard import notices
-
-NOTICE_THRESHOLD = timedelta(hours=24)
 
 
 def _checked(data: OutageCreate) -> tuple[str | None, str]:
@@ -44,10 +42,6 @@ def _plain_words(field: str, text: str | None, limit: int) -> str | None:
         raise Unprocessable(exc.field, exc.reason) from None
 
 
-def _notifies(started_at: datetime, expected_restoration_at: datetime) -> bool:
-    return expected_restoration_at - started_at > NOTICE_THRESHOLD
-
-
 def _require_supervisor(principal: Principal) -> None:
     if not principal.may_approve:
         raise Forbidden("an outage that notifies residents needs a supervisor")
@@ -59,7 +53,7 @@ def preview_outage(session: Session, data: OutageCreate) -> OutagePreview:
     facts = notices.OutageFacts(
         data.cause_code, note, tuple(data.communities), place, data.expected_restoration_at, extension=False
     )
-    notifies = _notifies(data.started_at, data.expected_restoration_at)
+    notifies = notices.announced_on_entry(data.started_at, data.expected_restoration_at)
     recipients = len(openids_in_communities(session, data.communities)) if notifies else 0
     return OutagePreview(
         message=notices.outage_notice(facts), recipients=recipients, notifies=notifies, needs_supervisor=notifies
@@ -68,7 +62,7 @@ def preview_outage(session: Session, data: OutageCreate) -> OutagePreview:
 
 def create_outage(session: Session, data: OutageCreate, principal: Principal, now: datetime) -> Outage:
     note, place = _checked(data)
-    if _notifies(data.started_at, data.expected_restoration_at):
+    if notices.announced_on_entry(data.started_at, data.expected_restoration_at):
         _require_supervisor(principal)
     outage = Outage(
         communities=data.communities,
@@ -102,7 +96,10 @@ def update_outage(session: Session, outage_id: int, data: OutageUpdate, principa
         if data.expected_restoration_at <= outage.started_at:
             raise Unprocessable("expected_restoration_at", "restoration is expected after the outage starts")
         moved = data.expected_restoration_at != outage.expected_restoration_at
-        told_again = _notifies(outage.started_at, data.expected_restoration_at) or outage.notified_at is not None
+        told_again = (
+            notices.announced_on_entry(outage.started_at, data.expected_restoration_at)
+            or outage.notified_at is not None
+        )
         if moved and told_again and data.restored_at is None:
             _require_supervisor(principal)  # residents are told (again)
         outage.expected_restoration_at = data.expected_restoration_at
@@ -137,12 +134,16 @@ def watch(session: Session, now: datetime) -> int:
       new time, which notifies again;
     - expected under 24 hours but running longer: residents are told now, as for a long outage.
 
+    "Lasted over 24 hours" counts from the later of the start and the moment the outage was entered
+    (``notices.lasted_a_day_on_record``): a start an agent types into the past tells nobody anything.
+
     Returns how many notifications were created."""
     created = 0
     unrestored = session.scalars(select(Outage).where(Outage.restored_at.is_(None), Outage.started_at <= now))
     for outage in unrestored.all():
         facts = _facts(outage)
         expected = outage.expected_restoration_at.isoformat()
+        lasted_a_day = notices.lasted_a_day_on_record(outage.started_at, outage.created_at, now)
         if now >= outage.expected_restoration_at:
             created += add_once(
                 session,
@@ -156,10 +157,10 @@ def watch(session: Session, now: datetime) -> int:
                     next_attempt_at=now,
                 ),
             )
-            if outage.notified_at is not None or now - outage.started_at > NOTICE_THRESHOLD:
+            if outage.notified_at is not None or lasted_a_day:
                 created += _tell_residents(session, outage, notices.overrun_notice(facts), f"overrun:{expected}", now)
                 outage.notified_at = outage.notified_at or now
-        elif outage.notified_at is None and now - outage.started_at > NOTICE_THRESHOLD:
+        elif outage.notified_at is None and lasted_a_day:
             created += _tell_residents(session, outage, notices.outage_notice(facts), expected, now)
             outage.notified_at = now
             outage.notified_restoration_at = outage.expected_restoration_at
@@ -200,7 +201,7 @@ def _tell_residents(session: Session, outage: Outage, message: str, occasion: st
 def _notify_if_long(session: Session, outage: Outage, now: datetime) -> None:
     """One notice per resident per expected restoration time, when the outage runs over 24 h, or when
     residents were told already and the time moves."""
-    if not _notifies(outage.started_at, outage.expected_restoration_at) and outage.notified_at is None:
+    if not notices.announced_on_entry(outage.started_at, outage.expected_restoration_at) and outage.notified_at is None:
         return
     if outage.notified_restoration_at == outage.expected_restoration_at:
         return

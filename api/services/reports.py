@@ -1,6 +1,7 @@
 """The monthly report (10.1.9: hotline handling is reviewed and announced every month) as an Excel
 workbook: the KPIs of 14.4 with their definitions, and the month's hotline orders against their return
-and reply deadlines (10.1.3, 10.1.4)."""
+and reply deadlines (10.1.3, 10.1.4). Every row goes through ``api.domain.sheets.append_row``: a text is
+a text cell, never a formula, whatever a hotline file put in it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.domain import labels
+from api.domain.sheets import append_row
 from api.models import Deadline, WorkOrder
 from api.schemas import KpiReport
 from api.services import kpis
@@ -97,7 +99,7 @@ HEAD_FILL = PatternFill("solid", fgColor="EEF1F5")
 
 
 def _header(sheet: object, titles: list[str], widths: list[int]) -> None:
-    sheet.append(titles)  # type: ignore[attr-defined]
+    append_row(sheet, titles)
     for index, width in enumerate(widths, start=1):
         cell = sheet.cell(row=sheet.max_row, column=index)  # type: ignore[attr-defined]
         cell.font, cell.fill = HEAD, HEAD_FILL
@@ -108,18 +110,18 @@ def _kpi_sheet(book: Workbook, report: KpiReport, month: date) -> None:
     sheet = book.active
     assert sheet is not None
     sheet.title = "服务指标"
-    sheet.append([f"{month.year}年{month.month}月 供热服务指标（14.4，表1）"])
+    append_row(sheet, [f"{month.year}年{month.month}月 供热服务指标（14.4，表1）"])
     sheet.cell(row=1, column=1).font = Font(bold=True, size=13)
-    sheet.append(["统计期（北京时间）", f"{_local(report.start)} 至 {_local(report.end)}（不含）"])
-    sheet.append([])
+    append_row(sheet, ["统计期（北京时间）", f"{_local(report.start)} 至 {_local(report.end)}（不含）"])
+    append_row(sheet, [])
     _header(sheet, ["指标", "条款", "分子", "分母", "数值", "目标", "是否达标"], [24, 8, 14, 14, 10, 10, 10])
     for value in [*report.kpis, report.callback_coverage, *report.published]:
         words = kpi_rules.DEFINITIONS.get(value.name, (value.name, ""))[0]
         met = "—" if value.met is None else ("达标" if value.met else "未达标")
-        sheet.append([words, value.clause, value.numerator, value.denominator, value.value, value.target, met])
+        append_row(sheet, [words, value.clause, value.numerator, value.denominator, value.value, value.target, met])
         sheet.cell(row=sheet.max_row, column=5).number_format = "0.00%"
-    sheet.append([])
-    sheet.append(["分母为0时数值留空；各指标口径见“口径说明”。"])
+    append_row(sheet, [])
+    append_row(sheet, ["分母为0时数值留空；各指标口径见“口径说明”。"])
 
 
 def _review_sheet(book: Workbook, lines: list[HotlineLine]) -> None:
@@ -135,10 +137,10 @@ def _review_sheet(book: Workbook, lines: list[HotlineLine]) -> None:
         counter = by_source.get(source.value, Counter())
         answered = counter["按时答复"] + counter["超时答复"] + counter["超时未答复"]
         rate = counter["按时答复"] / answered if answered else None
-        sheet.append([words, counter["受理"], *[counter[o] for o in OUTCOMES], counter["延期"], rate])
+        append_row(sheet, [words, counter["受理"], *[counter[o] for o in OUTCOMES], counter["延期"], rate])
         sheet.cell(row=sheet.max_row, column=len(OUTCOMES) + 4).number_format = "0.0%"
-    sheet.append([])
-    sheet.append(["按时答复率 = 按时答复 ÷（按时答复 + 超时答复 + 超时未答复）；回退、撤销和未到期的不计。"])
+    append_row(sheet, [])
+    append_row(sheet, ["按时答复率 = 按时答复 ÷（按时答复 + 超时答复 + 超时未答复）；回退、撤销和未到期的不计。"])
 
 
 def _lines_sheet(book: Workbook, lines: list[HotlineLine]) -> None:
@@ -147,7 +149,8 @@ def _lines_sheet(book: Workbook, lines: list[HotlineLine]) -> None:
     _header(sheet, titles, [18, 20, 14, 17, 17, 17, 17, 6, 10, 12])
     for line in lines:
         o = line.order
-        sheet.append(
+        append_row(
+            sheet,
             [
                 o.number,
                 o.external_reference,
@@ -159,7 +162,7 @@ def _lines_sheet(book: Workbook, lines: list[HotlineLine]) -> None:
                 "是" if o.extended else "",
                 o.status,
                 line.outcome,
-            ]
+            ],
         )
 
 
@@ -167,15 +170,16 @@ def _definitions_sheet(book: Workbook) -> None:
     sheet = book.create_sheet("口径说明")
     _header(sheet, ["指标", "口径"], [24, 110])
     for words, definition in kpi_rules.DEFINITIONS.values():
-        sheet.append([words, definition])
+        append_row(sheet, [words, definition])
         sheet.cell(row=sheet.max_row, column=2).alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.append(
+    append_row(
+        sheet,
         [
             "热线答复",
             "答复时限按来源和原始受理时间计算（10.1.3、10.1.4）：办结或回退即视为答复；延期一次后按延长的时限。",
-        ]
+        ],
     )
-    sheet.append(["时间", "所有时间均为北京时间；统计期按工单受理时间（停热按与统计期重叠的时长）计。"])
+    append_row(sheet, ["时间", "所有时间均为北京时间；统计期按工单受理时间（停热按与统计期重叠的时长）计。"])
 
 
 def _local(moment: datetime | None) -> str:

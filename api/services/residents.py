@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
+from api.db import checkpoint
 from api.errors import Conflict, NotFound, Unprocessable
 from api.models import (
     Address,
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 # Orders whose service is over: they may be erased (an open one is still being worked).
 FINISHED = (Status.CLOSED.value, Status.RETURNED.value, Status.CANCELLED.value)
 PURGE_BATCH = 200
+# What an event's data holds of the resident: a photo's address and the platform's id of it.
+EVENT_DATA_ERASED = ("url", "media_id")
 
 
 def _orders(session: Session, openid: str | None, phone: str | None) -> list[WorkOrder]:
@@ -191,13 +194,21 @@ def erase(
     for handoff in session.scalars(select(Handoff).where(Handoff.resident_openid.in_(openids))):
         _erase_handoff(session, handoff)
     for note in session.scalars(select(Notification).where(Notification.recipient_openid.in_(openids))):
-        note.recipient_openid, note.message = None, ERASED
+        _erase_message(note)
     for resident in residents:
         session.delete(resident)  # its addresses go with it
     who = f"openid {openid[:4]}…" if openid else f"phone {mask_phone(phone)}"
     audit.record(session, now, actor, "resident_erased", who, f"{len(orders)} orders; {reason}")
     session.commit()
+    checkpoint(session)
     return {"work_orders": len(orders), "resident": len(residents)}
+
+
+def _erase_message(note: Notification) -> None:
+    """A message sent to a resident loses its recipient, its text and the key that named them (an
+    outage notice's key carries the openid, so that each resident is told once)."""
+    note.recipient_openid, note.message = None, ERASED
+    note.dedup_key = f"erased:{note.id}"
 
 
 def erase_order(session: Session, order: WorkOrder, now: datetime) -> None:
@@ -211,6 +222,8 @@ def erase_order(session: Session, order: WorkOrder, now: datetime) -> None:
     order.personal_data_erased_at = now
     for event in session.scalars(select(WorkOrderEvent).where(WorkOrderEvent.order_id == order.id)):
         event.note = ERASED if event.note else None
+        if event.data and any(key in event.data for key in EVENT_DATA_ERASED):
+            event.data = {key: value for key, value in event.data.items() if key not in EVENT_DATA_ERASED}
     for task in session.scalars(select(CallbackTask).where(CallbackTask.order_id == order.id)):
         task.note = ERASED if task.note else None
     for photo in session.scalars(select(MediaFile).where(MediaFile.order_id == order.id)):
@@ -259,6 +272,17 @@ def purge_expired(session: Session, now: datetime, retention_days: int) -> int:
         if len(expired) < PURGE_BATCH:
             break
     while True:
+        sent = session.scalars(
+            select(Notification)
+            .where(Notification.recipient_openid.is_not(None), Notification.created_at < cutoff)
+            .limit(PURGE_BATCH)
+        ).all()
+        for note in sent:
+            _erase_message(note)  # an outage notice is on no order: it goes by its own age
+        session.commit()
+        if len(sent) < PURGE_BATCH:
+            break
+    while True:
         stale = session.scalars(
             select(Resident)
             .where(
@@ -274,6 +298,7 @@ def purge_expired(session: Session, now: datetime, retention_days: int) -> int:
             session.delete(resident)
         session.commit()
         if len(stale) < PURGE_BATCH:
+            checkpoint(session)
             return erased
 
 

@@ -14,10 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from api.db import insert_of
 from api.models import Deadline, Notification, WorkOrder
 from api.services.outbound import BotClient, DeliveryFailed, WebhookNotifier
 from heating_standard.lifecycle import deadline_label
@@ -64,9 +63,7 @@ def add_once(session: Session, notification: Notification) -> bool:
     """Insert unless a row with its dedup_key exists; True when this call created it."""
     values = {c.key: getattr(notification, c.key) for c in Notification.__table__.columns if c.key != "id"}
     values["delivery_attempts"] = 0
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"])
+    statement = insert_of(session)(Notification).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"])
     # RETURNING tells whether a row went in on both databases (psycopg's rowcount does not, here).
     return session.execute(statement.returning(Notification.id)).first() is not None
 

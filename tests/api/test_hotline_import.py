@@ -3,12 +3,17 @@ idempotent by the platform's own order number; the shipped sample files import c
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import openpyxl
+import pytest
 from fastapi.testclient import TestClient
 
+from api.services.hotline_import import MAX_FILE_BYTES, MAX_XLSX_EXPANDED_BYTES, PREVIEW_ROWS
 from tests.api.conftest import Browser
 
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
@@ -151,3 +156,132 @@ def test_a_file_near_the_size_limit_is_previewed_and_saved(
     done = commit_form(b, page.text)
     assert done.status_code == 200 and "已导入 130 张新工单" in done.text, done.text[:300]
     assert len(orders(client, agent)) == 130
+
+
+# --- hostile files (review N5, N6) -----------------------------------------------------------------
+def test_control_characters_are_refused_per_row_and_nothing_is_saved(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict, agent: dict
+) -> None:
+    b = browser("agent")
+    content = (
+        HEADER
+        + "12345,2026-11-25 08:15,RT\x01CTRL,室温只有15度,张三,13800138000,阳光小区3号楼2单元501\n"
+        + "12345,2026-11-25 08:15,T-NUL,室温只有15度,张\x00三,13800138000,阳光小区3号楼2单元501\n"
+        + '12345,2026-11-25 08:15,T-ML,"室温只有15度\n晚上更冷",李四,,和平小区1号楼1单元101\n'
+    )
+    page = upload(b, "o.csv", content.encode())
+    rows = rows_of(page.text)
+    assert "平台工单号的第 3 个字符是不可见的控制字符" in rows["2"] and "RT\ufffdCTRL" in rows["2"]
+    assert "居民姓名的第 2 个字符是不可见的控制字符" in rows["3"]
+    assert "新建" in rows["4"]  # a description keeps its line breaks
+    assert "确认导入" not in page.text
+    assert upload(b, "o.csv", content.encode(), step="commit").status_code == 422
+    assert orders(client, agent) == []
+    # the API refuses such a number too: it would be written into the monthly report
+    body = {"kind": "complaint", "category": "other", "source": "city_hotline", "description": "x"}
+    refused = client.post("/api/v1/work-orders", json={**body, "external_reference": "RT\x01CTRL"}, headers=auth)
+    assert refused.status_code == 422 and refused.json()["field"] == "external_reference"
+
+
+def test_over_long_fields_are_refused_per_row_and_shown_cut(browser: Callable[[str], Browser]) -> None:
+    b = browser("agent")
+    content = (
+        HEADER
+        + f"12345,2026-11-25 08:15,{'R' * 65},室温只有15度,张三,13800138000,阳光小区3号楼2单元501\n"
+        + f"12345,2026-11-25 08:15,T-2,{'暖' * 50_000},张三,13800138000,阳光小区3号楼2单元501\n"
+    )
+    page = upload(b, "o.csv", content.encode())
+    rows = rows_of(page.text)
+    assert "平台工单号超过 64 字（共 65 字）" in rows["2"]
+    assert "诉求内容超过 4000 字（共 50,000 字）" in rows["3"]
+    assert page.text.count("暖") < 500  # each cell shows at most 100 characters
+    assert len(page.content) < 30_000
+
+
+def shared_string_workbook(text: str, rows: int) -> bytes:
+    """An .xlsx whose every row's 诉求内容 is one shared string: a few KB whatever the text's length (as
+    Excel writes it; openpyxl would write each cell's text inline)."""
+    strings = ["来源", "原始受理时间", "平台工单号", "诉求内容", "12345", "2026-11-25 08:15", text]
+
+    def shared(column: str, row: int, index: int) -> str:
+        return f'<c r="{column}{row}" t="s"><v>{index}</v></c>'
+
+    lines = ['<row r="1">' + "".join(shared(c, 1, i) for i, c in enumerate("ABCD")) + "</row>"]
+    for row in range(2, rows + 2):
+        number = f'<c r="C{row}" t="inlineStr"><is><t>H-{row}</t></is></c>'
+        lines.append(f'<row r="{row}">{shared("A", row, 4)}{shared("B", row, 5)}{number}{shared("D", row, 6)}</row>')
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    relations = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    kinds = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    parts = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{kinds}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{kinds}.worksheet+xml"/>'
+            f'<Override PartName="/xl/sharedStrings.xml" ContentType="{kinds}.sharedStrings+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{relations}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{main}" xmlns:r="{relations}"><sheets>'
+            '<sheet name="工单" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{relations}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{relations}/sharedStrings" Target="sharedStrings.xml"/>'
+            "</Relationships>"
+        ),
+        "xl/sharedStrings.xml": f'<sst xmlns="{main}">' + "".join(f"<si><t>{t}</t></si>" for t in strings) + "</sst>",
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{main}"><sheetData>{"".join(lines)}</sheetData></worksheet>',
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, xml in parts.items():
+            archive.writestr(name, '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' + xml)
+    return out.getvalue()
+
+
+def test_a_small_workbook_reusing_a_huge_shared_string_makes_a_small_page(browser: Callable[[str], Browser]) -> None:
+    """The review's 7 KB file made a 300 MB page: each row showed the 1,000,000 characters again."""
+    b = browser("agent")
+    few = shared_string_workbook("暖" * 1_000_000, rows=5)
+    assert len(few) < 10_000
+    page = upload(b, "hostile.xlsx", few)
+    assert page.status_code == 200 and len(page.content) < 30_000
+    rows = rows_of(page.text)
+    assert len(rows) == 5 and all("诉求内容超过 4000 字（共 1,000,000 字）" in row for row in rows.values())
+    many = shared_string_workbook("暖" * 1_000_000, rows=100)  # the review's file: refused before any row
+    refused = upload(b, "hostile.xlsx", many)
+    assert refused.status_code == 422 and "文字超过 10,000,000 个字符" in refused.text
+    assert len(refused.content) < 10_000
+
+
+def test_a_workbook_that_unzips_past_the_bound_is_refused_before_it_is_parsed(
+    browser: Callable[[str], Browser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    b = browser("agent")
+    bomb = shared_string_workbook("x" * MAX_XLSX_EXPANDED_BYTES, rows=1)
+    assert len(bomb) < MAX_FILE_BYTES // 20
+
+    def never(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("openpyxl was asked to parse the file")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", never)
+    refused = upload(b, "bomb.xlsx", bomb)
+    assert refused.status_code == 422 and "解压后超过 20 MB" in refused.text
+
+
+def test_the_preview_shows_a_bounded_number_of_rows_those_with_errors_first(browser: Callable[[str], Browser]) -> None:
+    b = browser("agent")
+    good = [f"12345,2026-11-25 08:15,G-{n},室温只有15度,张三,13800138000,阳光小区3号楼2单元501\n" for n in range(250)]
+    bad = [f"微信,2026-11-25 08:15,B-{n},室温只有15度,张三,13800138000,阳光小区3号楼2单元501\n" for n in range(50)]
+    page = upload(b, "o.csv", (HEADER + "".join(good + bad)).encode())
+    rows = rows_of(page.text)
+    assert len(rows) == PREVIEW_ROWS and "此处显示其中 200 行（有错误的行在先）" in page.text
+    assert all(str(line) in rows for line in range(252, 302))  # every row with an error is shown
+    assert "共 300 行，新工单 250" in page.text and "有 50 行错误" in page.text

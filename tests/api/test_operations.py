@@ -296,11 +296,13 @@ def test_a_short_outage_that_lasts_over_a_day_is_announced_then(
     client: TestClient, auth: dict, agent: dict, clock: FixedClock, outbound: FakeOutbound
 ) -> None:
     resident_in(client, auth, "oSUN1", "阳光小区3号楼2单元501")
-    short = {**OUTAGE, "expected_restoration_at": "2026-12-10T20:00:00+08:00"}
+    short = {**OUTAGE, "expected_restoration_at": "2026-12-10T20:00:00+08:00"}  # started 08:00, entered 10:00
     assert client.post("/api/v1/outages", json=short, headers=agent).json()["notified_at"] is None
     clock.advance(hours=10, minutes=1)  # 20:01: overran, under 24 h: staff only
     assert run_scheduler_once(client.app)["outage_notices"] == 1  # type: ignore[arg-type]
     assert outbound.rasa_calls == []
-    clock.advance(hours=12)  # 08:01 next day: over 24 h since it started
+    clock.advance(hours=12)  # 08:01 next day: over 24 h since the start typed, not since it was entered
+    assert run_scheduler_once(client.app)["outage_notices"] == 0  # type: ignore[arg-type]
+    clock.advance(hours=2)  # 10:01: a day on record, still not restored
     assert run_scheduler_once(client.app)["outage_notices"] == 1  # type: ignore[arg-type]
     assert outbound.rasa_calls[-1]["body"]["entities"]["message"].startswith("【停热超时通知】")

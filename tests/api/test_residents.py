@@ -3,13 +3,19 @@ period of the operator file; what the company is judged by stays."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, MetaData, select
+from sqlalchemy.engine import make_url
 
 from api.main import run_scheduler_once
+from api.services import handoffs
+from api.services.principals import Principal, Role
 from heating_standard.privacy import ERASED
 from tests.api.conftest import FakeOutbound, FixedClock, act, act_ok
 
@@ -161,3 +167,121 @@ def test_erasing_names_the_resident(client: TestClient, supervisor: dict) -> Non
         "/api/v1/personal-data/erase", json={"openid": "oNOBODY", "reason": "申请删除"}, headers=supervisor
     )
     assert unknown.status_code == 404
+
+
+# One resident, as real as the tests can make them: whatever is erased must leave none of these behind.
+PERSON = {
+    "openid": "oRT_Xq3Zt8LmWvEr2K",
+    "phone": "13987654321",
+    "name": "欧阳明远",
+    "address": "阳光小区7号楼3单元602室",
+    "photo_url": "http://mmbiz.qpic.cn/mmbiz_jpg/Kq8vRadiatorLeak602/0",
+    "media_id": "MEDIA_Zx81kLpQ7wTn",
+}
+
+
+# A long outage in the resident's community: they are sent a notice.
+OUTAGE = {
+    "communities": ["阳光小区"],
+    "heated_area_m2": 120000,
+    "started_at": "2026-12-10T08:00:00+08:00",
+    "expected_restoration_at": "2026-12-12T12:00:00+08:00",
+    "cause_code": "pipe_burst",
+    "repair_location": "文化路",
+}
+
+
+def every_value(engine: Engine) -> str:
+    """Every column of every row of every table the backend's database holds, as one text (the tables
+    are read from the database, so a table or column added later is read too)."""
+    tables = MetaData()
+    tables.reflect(engine)
+    values: list[str] = []
+    with engine.connect() as conn:
+        for table in tables.sorted_tables:
+            for row in conn.execute(select(table)):
+                for value in row:
+                    if isinstance(value, bytes):
+                        values.append(value.decode("utf-8", "replace"))
+                    elif isinstance(value, dict | list):
+                        values.append(json.dumps(value, ensure_ascii=False))
+                    else:
+                        values.append(str(value))
+    return "\n".join(values)
+
+
+def sqlite_files(database_url: str) -> bytes:
+    """The bytes of the SQLite database and its write-ahead log, as they lie on the disk."""
+    path = Path(str(make_url(database_url).database))
+    return b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists())
+
+
+def test_erasure_leaves_none_of_the_residents_data_in_any_table(
+    client: TestClient,
+    auth: dict,
+    agent: dict,
+    supervisor: dict,
+    outbound: FakeOutbound,
+    clock: FixedClock,
+    database_url: str,
+) -> None:
+    """12.1, the review's N11: the photo's URL and media id stayed in work_order_events.data, the openid
+    in notifications.dedup_key, and on SQLite the erased rows in api.sqlite3-wal."""
+    openid, phone, name, address = PERSON["openid"], PERSON["phone"], PERSON["name"], PERSON["address"]
+    order = client.post(
+        ORDERS,
+        json={
+            **COMPLAINT,
+            "description": f"我是{name}，电话{phone}，住{address}，暖气漏水",
+            "resident_openid": openid,
+            "phone": phone,
+            "address": address,
+            "contact_name": name,
+        },
+        headers=auth,
+    ).json()
+    photo = {"url": PERSON["photo_url"], "media_id": PERSON["media_id"], "resident_openid": openid}
+    assert client.post(f"{ORDERS}/{order['id']}/attachments", json=photo, headers=auth).status_code == 201
+    outbound.media[PERSON["media_id"]] = b"\x89PNG\r\n\x1a\nradiator"
+    assert client.post("/api/v1/outages", json=OUTAGE, headers=supervisor).status_code == 201
+    passed = run_scheduler_once(client.app)
+    assert (passed["photos"], passed["delivered"]) == (1, 1)  # the photo kept, the outage notice sent
+    chat = {"resident_openid": openid, "reason": "requested", "summary": f"{name}要找人工，电话{phone}"}
+    handoff = client.post("/api/v1/handoffs", json=chat, headers=auth).json()
+    client.post(f"/api/v1/handoffs/{handoff['id']}/take", headers=agent)
+    with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
+        desk = Principal(name="staff:desk", role=Role.AGENT)
+        handoffs.add_note(session, handoff["id"], desk, f"{name}说{address}楼道也漏", clock.now)
+    client.post(f"/api/v1/handoffs/{handoff['id']}/close", headers=agent)
+    act(client, agent, order["id"], "respond", note=f"已致电{name}（{phone}）")
+    act(client, agent, order["id"], "complete", result=f"已修好，回访电话{phone}")
+    act(
+        client, agent, order["id"], "callback", method="phone", process_satisfied=True, result_satisfied=True, note=name
+    )
+    act_ok(client, agent, order["id"], "close")
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    assert [k for k, v in PERSON.items() if v not in every_value(engine)] == []  # all there before
+
+    request = {"openid": openid, "reason": "居民来电申请删除"}
+    assert client.post("/api/v1/personal-data/erase", json=request, headers=supervisor).status_code == 200
+    assert [k for k, v in PERSON.items() if v in every_value(engine)] == []
+    if database_url.startswith("sqlite"):
+        # nor in the file's free space or the write-ahead log (secure_delete, a checkpoint after erasing)
+        on_disk = sqlite_files(database_url)
+        assert [k for k, v in PERSON.items() if v.encode() in on_disk] == []
+
+
+def test_the_retention_period_erases_the_messages_sent_to_residents(
+    client: TestClient, auth: dict, agent: dict, supervisor: dict, clock: FixedClock
+) -> None:
+    """An outage notice belongs to no order: it goes by its own age, openid and key included."""
+    finished_complaint(client, auth, agent, resident_openid=PERSON["openid"], address=PERSON["address"])
+    made = client.post("/api/v1/outages", json=OUTAGE, headers=supervisor).json()
+    run_scheduler_once(client.app)
+    restored = {"restored_at": "2026-12-11T09:00:00+08:00"}
+    assert client.patch(f"/api/v1/outages/{made['id']}", json=restored, headers=supervisor).status_code == 200
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    assert every_value(engine).count(PERSON["openid"]) > 2  # the order, the record, the notice and its key
+    clock.advance(days=1096)  # the sample operator file keeps personal data 1095 days
+    run_scheduler_once(client.app)
+    assert PERSON["openid"] not in every_value(engine)

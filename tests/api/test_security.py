@@ -17,12 +17,13 @@ import bcrypt
 import pytest
 from fastapi.testclient import TestClient
 
+from api.errors import NotAuthenticated
 from api.main import run_scheduler_once
 from api.operator_config import SAMPLE_PATH
 from api.schemas import WorkOrderCreate
 from api.services import staff as staff_service
 from api.services import work_orders
-from tests.api.conftest import FakeOutbound, FixedClock, act, add_staff_user, to_site
+from tests.api.conftest import PASSWORD, FakeOutbound, FixedClock, act, add_staff_user, to_site
 
 ORDERS = "/api/v1/work-orders"
 REPAIR = {
@@ -202,20 +203,82 @@ def test_unknown_usernames_cost_the_same_bcrypt_work_as_real_ones() -> None:
     assert bcrypt.checkpw(b"not-a-password", staff_service._dummy_hash(4))
 
 
-def test_guessing_locks_the_account_then_the_address(client: TestClient) -> None:
-    add_staff_user(client, "target", "agent", password="correct horse 1")
-    for _ in range(5):
-        assert client.post("/api/v1/auth/login", json={"username": "target", "password": "guess"}).status_code == 401
-    locked = client.post("/api/v1/auth/login", json={"username": "target", "password": "correct horse 1"})
-    assert locked.status_code == 429
-    # other usernames from the same address: locked once the address has failed 30 times
-    for i in range(25):
-        client.post("/api/v1/auth/login", json={"username": f"nobody{i}", "password": "guess"})
-    add_staff_user(client, "bystander", "agent", password="correct horse 1")
-    assert (
-        client.post("/api/v1/auth/login", json={"username": "bystander", "password": "correct horse 1"}).status_code
-        == 429
-    )
+def from_address(client: TestClient, address: str) -> TestClient:
+    """The same app, reached from another address."""
+    return TestClient(client.app, client=(address, 40000), raise_server_exceptions=False)
+
+
+def log_in(client: TestClient, username: str, password: str = PASSWORD) -> int:
+    return client.post("/api/v1/auth/login", json={"username": username, "password": password}).status_code
+
+
+def test_guessing_from_one_address_locks_only_that_address_out_of_the_account(client: TestClient) -> None:
+    """The review's N7: five wrong passwords from anywhere locked the account, the right one then 429."""
+    add_staff_user(client, "admin1", "admin")
+    attacker, desk = from_address(client, "198.51.100.7"), from_address(client, "203.0.113.5")
+    assert [log_in(attacker, "admin1", "guess") for _ in range(5)] == [401] * 5
+    assert log_in(attacker, "admin1") == 429  # even the right password, from there
+    assert log_in(desk, "admin1") == 200  # the administrator, who never logged in before, elsewhere
+
+
+def test_an_account_guessed_at_from_everywhere_still_opens_from_its_usual_address(
+    make_client: Callable[..., TestClient], client: TestClient, clock: FixedClock
+) -> None:
+    app = make_client(login_failures_per_account_anywhere=6)
+    add_staff_user(client, "admin2", "admin")
+    desk = from_address(app, "203.0.113.5")
+    assert log_in(desk, "admin2") == 200  # an address it logs in from
+    clock.advance(days=20)
+    for n in range(3):  # six failures in all, from three addresses
+        assert [log_in(from_address(app, f"198.51.100.{n}"), "admin2", "guess") for _ in range(2)] == [401, 401]
+    assert log_in(from_address(app, "198.51.100.9"), "admin2", "guess") == 429  # the slow-down, anywhere else
+    assert log_in(from_address(app, "192.0.2.44"), "admin2") == 429  # its owner too, from a new address
+    assert log_in(desk, "admin2") == 200  # but not at the desk
+
+
+def test_guessing_from_a_shared_address_leaves_colleagues_who_log_in_from_it(
+    make_client: Callable[..., TestClient], client: TestClient
+) -> None:
+    """A whole office behind one NAT address was shut out by 30 failures from it (N7)."""
+    app = make_client(login_failures_per_address=5)
+    office = from_address(app, "203.0.113.80")
+    add_staff_user(client, "li", "agent")
+    add_staff_user(client, "zhao", "agent")
+    assert log_in(office, "li") == 200
+    assert [log_in(office, f"nobody{n}", "guess") for n in range(5)] == [401] * 5
+    assert log_in(office, "nobody9", "guess") == 429
+    assert log_in(office, "li") == 200  # she logs in from here
+    assert log_in(office, "zhao") == 429  # a first login from the address waits for the window
+
+
+def test_parallel_guesses_past_the_limit_are_refused_but_the_allowed_one(client: TestClient) -> None:
+    """The review's N8: with four failures on record, 30 parallel guesses had 15 evaluated; one is allowed."""
+    add_staff_user(client, "raced", "agent")
+    attacker = from_address(client, "198.51.100.7")
+    assert [log_in(attacker, "raced", "guess") for _ in range(4)] == [401] * 4
+    app = client.app
+    limits = staff_service.LoginLimits(rounds=4)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(30)
+
+    def guess() -> None:
+        barrier.wait()
+        with app.state.session_factory() as session:  # type: ignore[attr-defined]
+            try:
+                staff_service.login(
+                    session, "raced", "guess", "198.51.100.7", app.state.clock(), timedelta(hours=1), limits
+                )  # type: ignore[attr-defined]
+            except staff_service.TooManyAttempts:
+                outcomes.append("refused")
+            except NotAuthenticated:
+                outcomes.append("evaluated")
+
+    threads = [threading.Thread(target=guess) for _ in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["evaluated"] + ["refused"] * 29
 
 
 def test_a_lock_passes_with_its_window(client: TestClient, clock: FixedClock) -> None:
@@ -315,6 +378,33 @@ def test_a_notice_is_composed_previewed_and_needs_a_supervisor(
     assert client.post("/api/v1/outages", json=NOTICE, headers=agent).status_code == 403
     assert client.post("/api/v1/outages", json=NOTICE, headers=auth).status_code == 403
     assert client.post("/api/v1/outages", json=NOTICE, headers=supervisor).status_code == 201
+
+
+def test_an_agents_back_dated_short_outage_tells_no_resident(
+    client: TestClient, auth: dict, agent: dict, outbound: FakeOutbound, clock: FixedClock
+) -> None:
+    """The review's N3: an agent recorded an outage of under 24 hours that started six days ago; the
+    scheduler found it over a day old and past its time, and told every resident it ran over."""
+    create(client, auth, address="阳光小区5号楼1单元101", resident_openid="oSUN")
+    back_dated = {
+        **NOTICE,
+        "started_at": "2026-12-04T10:00:00+08:00",
+        "expected_restoration_at": "2026-12-05T09:00:00+08:00",
+    }
+    made = client.post("/api/v1/outages", json=back_dated, headers=agent)
+    assert made.status_code == 201 and made.json()["notified_at"] is None
+    assert run_scheduler_once(client.app)["outage_notices"] == 1  # staff's alert to set a new time
+    assert [c["path"] for c in outbound.rasa_calls] == []
+    alerts = client.get("/api/v1/notifications", params={"kind": "outage_overrun"}, headers=agent).json()
+    assert len(alerts["items"]) == 1
+    clock.advance(hours=23, minutes=59)
+    assert run_scheduler_once(client.app)["outage_notices"] == 0
+    # Still not restored a day after it was entered: the outage is real time the system saw pass.
+    clock.advance(minutes=2)
+    assert run_scheduler_once(client.app)["outage_notices"] == 1
+    told = outbound.rasa_calls[-1]
+    assert told["path"] == "/conversations/oSUN/trigger_intent"
+    assert told["body"]["entities"]["message"].startswith("【停热超时通知】")
 
 
 @pytest.mark.parametrize(

@@ -234,6 +234,33 @@ def test_a_notice_is_composed_from_fields_and_refuses_links_and_numbers() -> Non
             notices.check_words("cause_note", bad, notices.NOTE_MAX_CHARS)
 
 
+ENTERED = datetime(2026, 12, 10, 2, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("started", "hours_later", "told"),
+    [
+        (ENTERED, 24, False),  # exactly a day: not over it
+        (ENTERED, 24.1, True),
+        (ENTERED - timedelta(days=6), 0.1, False),  # a start typed six days back tells nobody at once
+        (ENTERED - timedelta(days=6), 23.9, False),
+        (ENTERED - timedelta(days=6), 24.1, True),  # a day on record, still not restored
+        (ENTERED + timedelta(hours=5), 24.1, False),  # a later start counts from the start
+        (ENTERED + timedelta(hours=5), 29.1, True),
+    ],
+)
+def test_an_unannounced_outage_is_told_after_a_day_the_system_saw_pass(
+    started: datetime, hours_later: float, told: bool
+) -> None:
+    now = ENTERED + timedelta(hours=hours_later)
+    assert notices.lasted_a_day_on_record(started, ENTERED, now) is told  # 6.3.1
+
+
+def test_an_outage_expected_over_a_day_is_announced_on_entry() -> None:
+    assert notices.announced_on_entry(ENTERED, ENTERED + timedelta(hours=24, minutes=1))
+    assert not notices.announced_on_entry(ENTERED, ENTERED + timedelta(hours=24))
+
+
 @pytest.mark.parametrize(
     ("value", "masked"),
     [("13800138000", "138****8000"), ("0631-5201234", "063*-***1234"), (None, None)],
