@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # KPIs count the entry time. A supervisor may go back further, with a reason, up to the limit.
     backdate_window_minutes: float = Field(default=15.0, ge=0, le=24 * 60)
     supervisor_backdate_hours: float = Field(default=72.0, ge=0, le=24 * 31)
+    # This long after the bot filed an order, the backend looks whether the conversation says its number
+    # and sends it through the bot when not (the bot stopped before answering); 0 = never.
+    filed_number_check_seconds: float = Field(default=120.0, ge=0, le=24 * 3600)
     # Staff logins (docs/security.md, "Logins"): failures counted over this window. This many for one
     # username from one address lock that pair; this many from one address (any usernames), or for one
     # username from anywhere, leave only the addresses an account logged in from within

@@ -146,3 +146,15 @@ def refusal_notice(number: str, reason: str, suggestion: str) -> str:
     why = check_words("reason", reason, REASON_MAX_CHARS)
     how = check_words("suggestion", suggestion, REASON_MAX_CHARS)
     return f"【业务受理结果】您的申请（工单 {number}）暂不能受理，原因：{why}。建议：{how}。如有疑问请回复“转人工”。"
+
+
+def filed_notice(number: str, leak: bool, due_at: datetime | None) -> str:
+    """An order filed through the bot whose number the resident may not have heard (the bot stopped
+    between filing it and answering): the number, and by when staff will call (10.1.4) or, for a leak,
+    come and deal with it (10.2.3)."""
+    if due_at is None:
+        promise = "工作人员将尽快与您联系"
+    else:
+        when = due_at.astimezone(LOCAL_TZ).strftime("%m月%d日%H:%M")
+        promise = f"工作人员将于{when}前到场处置（10.2.3）" if leak else f"工作人员将于{when}前与您联系（10.1.4）"
+    return f"【工单已登记】您反映的问题已登记，单号 {number}，{promise}。如需查询进度，直接发消息问我即可。"

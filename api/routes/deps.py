@@ -38,6 +38,7 @@ def get_context(request: Request, now: NowDep) -> Context:
         config=request.app.state.operator_config,
         backdate_window=timedelta(minutes=settings.backdate_window_minutes),
         supervisor_backdate_limit=timedelta(hours=settings.supervisor_backdate_hours),
+        filed_number_check=timedelta(seconds=settings.filed_number_check_seconds),
     )
 
 

@@ -63,6 +63,8 @@ def create_work_order(
     order, created = work_orders.create_work_order(session, body, ctx, idempotency_key, actor=principal.name)
     if not created:
         response.status_code = status.HTTP_200_OK
+    elif principal.role == Role.MACHINE:
+        work_orders.see_that_the_filer_hears(session, order, ctx)
     return shown(order, principal)
 
 

@@ -35,6 +35,8 @@ RESIDENT_INTENTS = {
     "outage_notice": "EXTERNAL_outage_notice",  # 6.3.1
 }
 RELAYED_NOTICE = "EXTERNAL_notice"
+# An order the bot filed: its number is sent only if the conversation does not hold it by then.
+ORDER_FILED = "order_filed"
 
 
 def resident_intent(kind: str) -> str:
@@ -139,6 +141,16 @@ def _entities(session: Session, notification: Notification) -> dict[str, Any]:
     return entities
 
 
+def _heard_in_chat(session: Session, bot: BotClient, notification: Notification) -> bool:
+    """Whether the bot said the order's number in the conversation (the usual case: the filing turn
+    answered it). DeliveryFailed when the conversation cannot be read: tried again later."""
+    order = session.get(WorkOrder, notification.order_id) if notification.order_id else None
+    if order is None or not order.number or not notification.recipient_openid:
+        return False
+    said = bot.transcript(notification.recipient_openid)
+    return any(event.get("event") == "bot" and order.number in str(event.get("text") or "") for event in said)
+
+
 def deliver_pending(session: Session, now: datetime, notifier: WebhookNotifier, bot: BotClient) -> int:
     """Send what is queued and due; returns how many were delivered."""
     staff_kinds_need_webhook = notifier.configured
@@ -156,6 +168,11 @@ def deliver_pending(session: Session, now: datetime, notifier: WebhookNotifier, 
         notification = session.get(Notification, notification_id)
         assert notification is not None
         try:
+            if notification.kind == ORDER_FILED and _heard_in_chat(session, bot, notification):
+                notification.delivered_at = now
+                notification.delivery_state = "heard_in_chat"  # nothing to send
+                session.commit()
+                continue
             if notification.recipient_openid:
                 bot.trigger_intent(
                     notification.recipient_openid,

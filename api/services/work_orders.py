@@ -27,7 +27,7 @@ from api.models import (
 from api.schemas import ActionRequest, AttachmentCreate, WorkOrderCreate, WorkOrderFilter
 from api.services import media
 from api.services.principals import STAFF_ROLES, SUPERVISOR_ROLES, Principal, Role
-from api.services.scheduler import add_once
+from api.services.scheduler import ORDER_FILED, add_once
 from heating_standard import deadlines as rules
 from heating_standard import notices
 from heating_standard.addresses import parse_address
@@ -77,6 +77,8 @@ class Context:
     config: OperatorFile
     backdate_window: timedelta = timedelta(minutes=15)
     supervisor_backdate_limit: timedelta = timedelta(hours=72)
+    # how long after the bot filed an order its number is checked in the conversation (zero: never)
+    filed_number_check: timedelta = timedelta(minutes=2)
 
 
 # Who may take each action. Staff work the order; a supervisor approves returns, extensions and
@@ -708,6 +710,38 @@ def _tell_resident(session: Session, order: WorkOrder, kind: str, key: str, mess
         ),
     )
     return True
+
+
+def see_that_the_filer_hears(session: Session, order: WorkOrder, ctx: Context) -> bool:
+    """An order the bot filed: ``ctx.filed_number_check`` later (2 minutes: longer than the platform's
+    retries and a restart of the Rasa server) the scheduler looks whether the conversation says its
+    number, and sends it through the bot when it does not (the Rasa server stopped after the order was
+    filed and before the answer went out, and the platform gave up its retries). Once per order;
+    commits. False for an order not filed in WeChat, or with the check turned off."""
+    if not ctx.filed_number_check:
+        return False
+    openid = order.resident_openid
+    if openid is None and order.forwarded_by_grid_worker_id is not None:
+        grid_worker = session.get(GridWorker, order.forwarded_by_grid_worker_id)
+        openid = grid_worker.openid if grid_worker else None
+    if not openid or order.source not in (Source.WECHAT, Source.GRID_WORKER):
+        return False
+    leak = order.category == Category.LEAK and order.handle_due_at is not None
+    message = notices.filed_notice(order.number or "", leak, order.handle_due_at if leak else order.response_due_at)
+    created = add_once(
+        session,
+        Notification(
+            kind=ORDER_FILED,
+            recipient_openid=openid,
+            order_id=order.id,
+            dedup_key=f"{ORDER_FILED}:{order.id}",
+            message=message,
+            created_at=ctx.now,
+            next_attempt_at=ctx.now + ctx.filed_number_check,
+        ),
+    )
+    session.commit()
+    return created
 
 
 def _ask_resident_to_confirm(session: Session, order: WorkOrder, now: datetime) -> None:

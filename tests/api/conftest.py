@@ -195,6 +195,8 @@ def make_client(database_url: str, clock: FixedClock, outbound: FakeOutbound) ->
             "notifier_webhook_url": "http://notify.test/hook",
             "scheduler_enabled": False,
             "password_hash_rounds": 4,
+            # the check that a filer heard the number adds a message per order; its own tests turn it on
+            "filed_number_check_seconds": 0,
             **overrides,
         }
         settings = Settings(**values)

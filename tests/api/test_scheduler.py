@@ -189,3 +189,70 @@ def test_an_urgent_hotline_order_is_not_breached_at_the_first_scan(
     events = client.get(f"/api/v1/work-orders/{order['id']}/events", headers=agent).json()
     assert events[-1]["action"] == "return" and events[-1]["data"]["late"] is True
     assert run_scheduler_once(client.app)["breaches"] == 0  # type: ignore[arg-type]
+
+
+# --- the number of an order the bot filed reaches the resident (#22) ------------------------------
+def resident_notices(outbound: FakeOutbound) -> list[tuple[str, str, str]]:
+    """(resident, intent, message) of every message the backend handed to the bot."""
+    return [
+        (c["path"].split("/")[2], c["body"]["name"], c["body"]["entities"]["message"])
+        for c in outbound.rasa_calls
+        if c["path"].endswith("/trigger_intent")
+    ]
+
+
+def test_the_number_of_an_order_the_bot_filed_is_sent_only_when_the_conversation_lacks_it(
+    make_client: Callable[..., TestClient], auth: dict, clock: FixedClock, outbound: FakeOutbound
+) -> None:
+    """The Rasa server stopped after the action filed the order and before the answer went out, and the
+    platform gave up: two minutes later the backend finds no number in the conversation and sends it."""
+    client = make_client(filed_number_check_seconds=120)
+    heard = client.post(ORDERS, json={**COMPLAINT, "resident_openid": "oHEARD"}, headers=auth).json()
+    lost = client.post(ORDERS, json={**COMPLAINT, "resident_openid": "oLOST"}, headers=auth).json()
+    outbound.trackers["oHEARD"] = [{"event": "bot", "text": f"已为您登记工单，单号 {heard['number']}，…"}]
+    clock.advance(seconds=119)
+    run_scheduler_once(client.app)
+    assert resident_notices(outbound) == []
+    clock.advance(seconds=1)
+    run_scheduler_once(client.app)
+    [(openid, intent, message)] = resident_notices(outbound)
+    assert (openid, intent) == ("oLOST", "EXTERNAL_notice")
+    assert lost["number"] in message and "10.1.4" in message and "12月10日10:30前" in message  # Beijing time
+    clock.advance(hours=2)
+    run_scheduler_once(client.app)
+    assert len(resident_notices(outbound)) == 1  # once
+    with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
+        checks = select(Notification).where(Notification.kind == "order_filed")
+        states = {n.recipient_openid: n.delivery_state for n in session.scalars(checks)}
+    assert states == {"oHEARD": "heard_in_chat", "oLOST": "handed_to_channel"}
+
+
+def test_a_leak_is_promised_by_its_handling_time_and_the_check_waits_while_the_bot_is_down(
+    make_client: Callable[..., TestClient], auth: dict, clock: FixedClock, outbound: FakeOutbound
+) -> None:
+    client = make_client(filed_number_check_seconds=120)
+    leak = {**COMPLAINT, "kind": "repair", "category": "leak", "resident_openid": "oLEAK", "description": "漏水"}
+    order = client.post(ORDERS, json=leak, headers=auth).json()
+    outbound.rasa_up = False
+    clock.advance(minutes=3)
+    run_scheduler_once(client.app)
+    assert resident_notices(outbound) == []  # the conversation cannot be read: tried again later
+    outbound.rasa_up = True
+    clock.advance(minutes=5)
+    run_scheduler_once(client.app)
+    [(_, _, message)] = resident_notices(outbound)
+    assert order["number"] in message and "到场处置（10.2.3）" in message
+
+
+def test_only_orders_the_bot_filed_are_checked_once_each(
+    make_client: Callable[..., TestClient], auth: dict, agent: dict, clock: FixedClock
+) -> None:
+    client = make_client(filed_number_check_seconds=120)
+    headers = {**auth, "Idempotency-Key": "conv-1"}
+    client.post(ORDERS, json=COMPLAINT, headers=headers)
+    client.post(ORDERS, json=COMPLAINT, headers=headers)  # the same filing retried
+    phoned = {**COMPLAINT, "source": "phone", "resident_openid": None, "phone": "13800138000"}
+    assert client.post(ORDERS, json=phoned, headers=agent).status_code == 201
+    with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
+        kinds = [n.kind for n in session.scalars(select(Notification))]
+    assert kinds == ["order_filed"]
