@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
+from api.console import security
+from api.console.live import LiveStreams
 from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
 from api.domain import labels
 from api.errors import Conflict
@@ -22,11 +23,6 @@ from heating_standard.privacy import mask_text
 router = APIRouter()
 
 REASONS = {"requested": "要求人工", "anger": "情绪激动", "fallback": "连续未能理解", "other": "其他"}
-# How often the stream looks at the conversation, and how long one stream lives before the browser
-# reconnects (EventSource does that by itself).
-STREAM_POLL_SECONDS = 1.0
-STREAM_LIFETIME_SECONDS = 300.0
-
 Text600 = Annotated[str, Form(min_length=1, max_length=600)]
 
 
@@ -104,43 +100,42 @@ def chat_panel(handoff_id: IdPath, desk: DeskDep) -> HTMLResponse:
 
 def _fingerprint(request: Request, handoff_id: int) -> str:
     """What changes when anything in the chat changes: messages, delivery states, the holder, notes.
-    Each look opens its own database session: a stream outlives its request's."""
+    One look of a stream: its own short session, which also checks that the login is still alive
+    (LoginRequired otherwise), closed before the bot and the channel are asked."""
     with request.app.state.session_factory() as session:
+        security.console_principal(request, session, request.app.state.clock())
         handoff = handoffs.get_handoff(session, handoff_id)
-        try:
-            found = handoffs.messages(session, handoff_id, request.app.state.bot)
-            shown = [(m.sender, m.text, m.delivery) for m in found]
-        except Conflict:
-            shown = []
         notes = len(handoffs.notes(session, handoff_id))
-        state = [handoff.status, handoff.taken_by, handoff.assigned_to, handoff.work_order_id, notes, shown]
+        state: list[Any] = [handoff.status, handoff.taken_by, handoff.assigned_to, handoff.work_order_id, notes]
+        openid = handoff.resident_openid
+    try:
+        found, _ = handoffs.conversation(openid, request.app.state.bot)
+        state.append([(m.sender, m.text, m.delivery) for m in found])
+    except Conflict:
+        state.append([])
     return json.dumps(state, ensure_ascii=False)
 
 
+def _stream_opener(request: Request, handoff_id: int) -> str:
+    """Who opens the stream (LoginRequired without a live login; NotFound for no such chat)."""
+    with request.app.state.session_factory() as session:
+        principal = security.console_principal(request, session, request.app.state.clock())
+        handoffs.get_handoff(session, handoff_id)
+    return principal.name
+
+
 @router.get("/chats/{handoff_id}/stream")
-async def chat_stream(handoff_id: IdPath, request: Request, desk: DeskDep) -> Response:
+async def chat_stream(handoff_id: IdPath, request: Request) -> Response:
     """Server-sent events: ``changed`` whenever the chat changes (the page then fetches the transcript),
-    so a resident's message appears within about a second without reloading."""
-    handoffs.get_handoff(desk.session, handoff_id)
-
-    async def events() -> AsyncIterator[str]:
-        last = await asyncio.to_thread(_fingerprint, request, handoff_id)
-        yield "retry: 2000\n\n"
-        waited = 0.0
-        while waited < STREAM_LIFETIME_SECONDS:
-            if await request.is_disconnected():
-                return
-            await asyncio.sleep(STREAM_POLL_SECONDS)
-            waited += STREAM_POLL_SECONDS
-            current = await asyncio.to_thread(_fingerprint, request, handoff_id)
-            if current != last:
-                last = current
-                yield "event: changed\ndata: {}\n\n"
-            else:
-                yield ": keep-alive\n\n"
-
+    so a resident's message appears within about a second without reloading. The stream holds nothing
+    between its looks (``api.console.live``), ends at logout, and each member of staff may hold only a
+    few (429 beyond)."""
+    live: LiveStreams = request.app.state.live_streams
+    staff = await live.look(_stream_opener, request, handoff_id)
+    live.admit(staff)
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+    events = live.events(request, staff, partial(_fingerprint, request, handoff_id))
+    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
 
 
 def _refresh(desk: Desk, handoff_id: int) -> HTMLResponse:

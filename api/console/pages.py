@@ -79,6 +79,7 @@ ERROR_WORDS = {
     "too_many_attempts": "尝试次数过多，请稍后再试",
     "bad_request": "提交的内容无法读取（可能过大），请检查后重试",
     "too_large": "提交的内容过大",
+    "too_many_streams": "同时打开的实时会话页面过多",
 }
 
 

@@ -176,10 +176,15 @@ def messages_and_window(
     session: Session, handoff_id: int, bot: BotClient
 ) -> tuple[list[chat.ChatMessage], dict[str, Any] | None]:
     """The chat, and what is left of the resident's window and quota, from one read of the outbox."""
-    handoff = _get(session, handoff_id)
+    return conversation(_get(session, handoff_id).resident_openid, bot)
+
+
+def conversation(openid: str, bot: BotClient) -> tuple[list[chat.ChatMessage], dict[str, Any] | None]:
+    """The chat with a resident as the bot and the WeChat channel keep it (no database needed, so a
+    caller may give its connection back before asking), and the resident's window and quota."""
     try:
-        events = bot.transcript(handoff.resident_openid)
-        rows, window = bot.outbox(handoff.resident_openid)
+        events = bot.transcript(openid)
+        rows, window = bot.outbox(openid)
     except DeliveryFailed as exc:
         raise Conflict(f"the conversation cannot be read now: {exc}", code="bot_unavailable") from None
     outbox = {int(row["id"]): row for row in rows if row.get("id") is not None}
