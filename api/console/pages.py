@@ -170,4 +170,6 @@ def error_fragment(request: Request, exc: AppError) -> Response:
     words = ERROR_WORDS.get(exc.code, "操作未完成")
     context = {"words": words, "detail": exc.message, "status": exc.status_code}
     template = "_error.html" if is_htmx(request) else "error.html"
-    return templates.TemplateResponse(request, template, context, status_code=exc.status_code)
+    page = templates.TemplateResponse(request, template, context, status_code=exc.status_code)
+    page.headers.update(security.CONSOLE_HEADERS)
+    return page

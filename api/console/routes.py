@@ -125,6 +125,7 @@ def install_console(app: FastAPI) -> None:
     """Mount the console's pages and assets; its errors answer as HTML."""
     app.state.page_errors = error_fragment
     app.state.live_streams = LiveStreams.from_settings(app.state.settings)
+    app.add_middleware(security.ConsoleHeaders)
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     console = APIRouter(prefix="/console", include_in_schema=False)
     for part in (*PARTS, photos.router):

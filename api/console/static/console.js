@@ -14,6 +14,16 @@
       if (flash && evt.detail.requestConfig && evt.detail.requestConfig.verb !== "get") flash.innerHTML = "";
     }
   });
+  // Behaviour that the pages once wrote inline, which the Content-Security-Policy forbids: a banner's
+  // close button, and forms emptied after a successful post.
+  document.body.addEventListener("click", function (evt) {
+    var dismiss = evt.target.closest && evt.target.closest("[data-dismiss]");
+    if (dismiss && dismiss.parentElement) dismiss.parentElement.remove();
+  });
+  document.body.addEventListener("htmx:afterRequest", function (evt) {
+    var form = evt.detail.elt;
+    if (evt.detail.successful && form && form.matches && form.matches("form[data-reset-on-success]")) form.reset();
+  });
   document.body.addEventListener("htmx:sendError", function () {
     showBanner("连接服务器失败，请检查网络后重试。");
   });
