@@ -230,8 +230,13 @@ def conversation(openid: str, bot: BotClient) -> tuple[list[chat.ChatMessage], d
         rows, window = bot.outbox(openid)
     except DeliveryFailed as exc:
         raise Conflict(f"the conversation cannot be read now: {exc}", code="bot_unavailable") from None
-    outbox = {int(row["id"]): row for row in rows if row.get("id") is not None}
-    return chat.chat_messages(events, outbox), window
+    return messages_from(events, rows), window
+
+
+def messages_from(events: list[dict[str, Any]], outbox_rows: list[dict[str, Any]]) -> list[chat.ChatMessage]:
+    """The chat from the conversation's events, staff messages with their state from the outbox rows."""
+    outbox = {int(row["id"]): row for row in outbox_rows if row.get("id") is not None}
+    return chat.chat_messages(events, outbox)
 
 
 def send_message(

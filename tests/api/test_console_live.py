@@ -5,12 +5,13 @@ answering; each member of staff holds a few at most; a stream ends at logout and
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from api.console.chats import ChatLook
 from api.settings import Settings
 from tests.api.conftest import Browser, FakeOutbound, FixedClock
 from tests.api.live_server import Stream, eventually, serving
@@ -111,22 +112,55 @@ def test_a_stream_ends_when_its_login_ends(
         assert desk.get(f"/console/chats/{handoff_id}/stream", follow_redirects=False).status_code == 303
 
 
+@pytest.fixture
+def watching(
+    make_client: Callable[..., TestClient], client: TestClient, auth: dict, browser: Callable[[str], Browser]
+) -> Callable[..., AbstractContextManager[Stream]]:
+    """Opens an agent's stream of a waiting chat (of oCHAT) on a live server of an app with these settings."""
+
+    @contextmanager
+    def watch(**settings: object) -> Iterator[Stream]:
+        app = make_client(**settings).app
+        handoff_id = open_handoff(client, auth)
+        with serving(app) as url, desk_of(url, browser("agent")) as desk:  # type: ignore[arg-type]
+            stream = Stream(desk, f"/console/chats/{handoff_id}/stream")
+            yield stream
+            stream.close()
+
+    return watch
+
+
 def test_a_stream_says_changed_when_the_resident_writes(
-    make_client: Callable[..., TestClient],
-    client: TestClient,
-    auth: dict,
-    browser: Callable[[str], Browser],
-    outbound: FakeOutbound,
+    watching: Callable[..., AbstractContextManager[Stream]], outbound: FakeOutbound
 ) -> None:
-    app = make_client(console_stream_poll_seconds=0.05).app
-    handoff_id = open_handoff(client, auth)
-    with serving(app) as url, desk_of(url, browser("agent")) as desk:  # type: ignore[arg-type]
-        stream = Stream(desk, f"/console/chats/{handoff_id}/stream")
+    with watching(console_stream_poll_seconds=0.05) as stream:
         stream.read_until(": keep-alive")
+        # the channel records the resident's message first, then hands it to the bot, which keeps it
+        outbound.windows["oCHAT"] = {"last_inbound_at": 1_796_000_100.0, "open": True}
+        stream.read_until("event: changed")
         outbound.trackers.setdefault("oCHAT", []).append(
             {"event": "user", "text": "暖气还是不热", "timestamp": 1_796_000_100.0, "metadata": {}}
         )
         stream.read_until("event: changed")
+        # a message written to the conversation alone is found too, by the look that reads it in any case
+        outbound.trackers["oCHAT"].append({"event": "user", "text": "在吗", "timestamp": 1_796_000_160.0})
+        stream.read_until("event: changed")
+
+
+def test_an_idle_stream_reads_the_whole_conversation_only_now_and_then(
+    watching: Callable[..., AbstractContextManager[Stream]], outbound: FakeOutbound
+) -> None:
+    """Each look reads the channel's outbox (cheap); Rasa's tracker (the whole conversation) only on
+    the first looks and every tenth after, while nothing changes."""
+    with watching(console_stream_poll_seconds=0.01) as stream:
+        for _ in range(40):
+            stream.read_until(": keep-alive")
+    looks = len([path for path in outbound.channel_calls if path.endswith("/outbox")])
+    conversation_reads = len([c for c in outbound.rasa_calls if c["path"].endswith("/oCHAT/tracker")])
+    assert looks >= 41
+    first_looks = 1 + ChatLook.SETTLING_LOOKS
+    assert conversation_reads <= first_looks + looks // ChatLook.FULL_LOOK_EVERY
+    assert conversation_reads >= first_looks + 3  # the reads in any case went on
 
 
 def test_the_streams_may_not_be_given_the_whole_pool() -> None:
