@@ -83,14 +83,13 @@ class LiveStreams:
             return
         self.open[staff] += 1
         try:
-            last = await self.look(read)
-            yield "retry: 2000\n\n"
-            waited = 0.0
+            last, waited = None, 0.0
             while waited < self.lifetime_seconds:
-                await anyio.sleep(self.poll_seconds)
-                waited += self.poll_seconds
-                if await request.is_disconnected():
-                    return
+                if last is not None:
+                    await anyio.sleep(self.poll_seconds)
+                    waited += self.poll_seconds
+                    if await request.is_disconnected():
+                        return
                 try:
                     current = await self.look(read)
                 except LoginRequired:
@@ -99,11 +98,13 @@ class LiveStreams:
                 except NotFound:
                     yield sse("ended", GONE)
                     return
-                if current != last:
-                    last = current
+                if last is None:
+                    yield "retry: 2000\n\n"  # the first look: what later ones are compared with
+                elif current != last:
                     yield sse("changed")
                 else:
                     yield ": keep-alive\n\n"
+                last = current
         finally:
             self.open[staff] -= 1
             if self.open[staff] <= 0:

@@ -10,8 +10,11 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 
 from api.console.chats import ChatLook
+from api.console.live import GONE
+from api.models import Handoff
 from api.settings import Settings
 from tests.api.conftest import Browser, FakeOutbound, FixedClock
 from tests.api.live_server import Stream, eventually, serving
@@ -145,6 +148,18 @@ def test_a_stream_says_changed_when_the_resident_writes(
         # a message written to the conversation alone is found too, by the look that reads it in any case
         outbound.trackers["oCHAT"].append({"event": "user", "text": "在吗", "timestamp": 1_796_000_160.0})
         stream.read_until("event: changed")
+
+
+def test_a_stream_of_a_chat_that_is_gone_ends_and_says_so(
+    watching: Callable[..., AbstractContextManager[Stream]], client: TestClient
+) -> None:
+    with watching(console_stream_poll_seconds=0.05) as stream:
+        stream.read_until(": keep-alive")
+        with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
+            session.execute(delete(Handoff))  # as a resident's erasure removes their chats
+            session.commit()
+        stream.read_until("event: ended")
+        assert stream.rest() == [f"data: {GONE}", ""]
 
 
 def test_an_idle_stream_reads_the_whole_conversation_only_now_and_then(
