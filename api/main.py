@@ -105,7 +105,12 @@ def create_app(
     if settings.clock_offset_seconds:
         clock = _ahead(clock, timedelta(seconds=settings.clock_offset_seconds))
         log.warning("the clock runs %s s ahead (CLOCK_OFFSET_SECONDS, for tests)", settings.clock_offset_seconds)
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(
+        settings.sqlalchemy_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout_seconds,
+    )
     client = http_client or httpx.Client(timeout=settings.outbound_timeout_seconds)
 
     @asynccontextmanager

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,10 +73,34 @@ class Settings(BaseSettings):
     # process finds a window's reminder or breach due (tests/e2e/test_scaled.py). Never in production.
     clock_offset_seconds: int = Field(default=0, ge=0, le=366 * 24 * 3600)
 
+    # --- The database pool and the console's live chat streams (docs/console.md, "Live updates") ---
+    # Connections one backend process keeps open, and how many more it may open under load; a request
+    # that finds none free waits this long, then fails. Requests hold one only while they run.
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_max_overflow: int = Field(default=10, ge=0, le=200)
+    database_pool_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    # A chat page's live updates (server-sent events): at most this many open per member of staff in one
+    # process (the next is refused), a look at the chat this often, a reconnect after this long. Between
+    # looks a stream holds no connection and no thread; at most this many streams look at once.
+    console_streams_per_staff: int = Field(default=5, ge=1, le=100)
+    console_stream_poll_seconds: float = Field(default=1.0, gt=0, le=3600)
+    console_stream_lifetime_seconds: float = Field(default=300.0, gt=0, le=24 * 3600)
+    console_stream_workers: int = Field(default=4, ge=1, le=64)
+
     @field_validator("redis_url", "operator_config", "notifier_webhook_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @model_validator(mode="after")
+    def _streams_leave_connections(self) -> Settings:
+        """The streams' looks must never take the whole pool: requests need connections too."""
+        if self.console_stream_workers >= self.database_pool_size + self.database_max_overflow:
+            raise ValueError(
+                "CONSOLE_STREAM_WORKERS must be smaller than DATABASE_POOL_SIZE + DATABASE_MAX_OVERFLOW "
+                "(the live chat streams would otherwise take every connection)"
+            )
+        return self
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -1110,6 +1110,7 @@ def cmd_bench() -> int:
         run([BOT_VENV.bin("python"), "scripts/bench_nlu.py", "--write"], env=env, check=False),
         run([API_VENV.bin("python"), "scripts/bench_channel.py", "--write"], env=env, check=False),
         run([API_VENV.bin("python"), "scripts/bench_console.py", "--write"], env=env, check=False),
+        run([API_VENV.bin("python"), "scripts/bench_streams.py", "--write"], env=env, check=False),
         run([API_VENV.bin("python"), "scripts/bench_scaled.py", "--write"], env=env, check=False),
     ]
     return max(codes)

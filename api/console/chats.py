@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
+from api.console import security
+from api.console.live import LiveStreams
 from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
 from api.domain import labels
 from api.errors import Conflict
@@ -17,16 +17,12 @@ from api.models import Handoff
 from api.routes.deps import IdPath, get_context
 from api.schemas import MAX_ID, WorkOrderCreate
 from api.services import handoffs, work_orders
+from api.services.outbound import DeliveryFailed
 from heating_standard.privacy import mask_text
 
 router = APIRouter()
 
 REASONS = {"requested": "要求人工", "anger": "情绪激动", "fallback": "连续未能理解", "other": "其他"}
-# How often the stream looks at the conversation, and how long one stream lives before the browser
-# reconnects (EventSource does that by itself).
-STREAM_POLL_SECONDS = 1.0
-STREAM_LIFETIME_SECONDS = 300.0
-
 Text600 = Annotated[str, Form(min_length=1, max_length=600)]
 
 
@@ -102,45 +98,75 @@ def chat_panel(handoff_id: IdPath, desk: DeskDep) -> HTMLResponse:
     return desk.render("_chat_panel.html", **_chat_context(desk, handoff_id))
 
 
-def _fingerprint(request: Request, handoff_id: int) -> str:
-    """What changes when anything in the chat changes: messages, delivery states, the holder, notes.
-    Each look opens its own database session: a stream outlives its request's."""
-    with request.app.state.session_factory() as session:
-        handoff = handoffs.get_handoff(session, handoff_id)
+class ChatLook:
+    """The looks of one stream at one chat, each in a worker thread; each returns the chat's fingerprint,
+    which changes when anything shown changes: messages, delivery states, the holder, notes.
+
+    A look opens its own short session, which also checks that the login is still alive (LoginRequired
+    otherwise), and closes it before the channel and the bot are asked. It reads the WeChat channel's
+    outbox every time (a few milliseconds: the resident's last message time and the outbox's states)
+    but the conversation from Rasa's tracker (the whole conversation, about 12 ms of Rasa's time) only
+    when the channel shows something new, for ``SETTLING_LOOKS`` looks after it (the channel records a
+    message a moment before the conversation does), and every ``FULL_LOOK_EVERY`` looks in any case."""
+
+    SETTLING_LOOKS = 3
+    FULL_LOOK_EVERY = 10
+
+    def __init__(self, request: Request, handoff_id: int) -> None:
+        self.request = request
+        self.handoff_id = handoff_id
+        self.channel_seen: Any = None
+        self.settling = 0
+        self.since_conversation = 0
+        self.messages: list[tuple[str, str]] = []
+
+    def __call__(self) -> str:
+        state = self.request.app.state
+        with state.session_factory() as session:
+            security.console_principal(self.request, session, state.clock())
+            handoff = handoffs.get_handoff(session, self.handoff_id)
+            notes = len(handoffs.notes(session, self.handoff_id))
+            shown: list[Any] = [handoff.status, handoff.taken_by, handoff.assigned_to, handoff.work_order_id, notes]
+            openid = handoff.resident_openid
         try:
-            found = handoffs.messages(session, handoff_id, request.app.state.bot)
-            shown = [(m.sender, m.text, m.delivery) for m in found]
-        except Conflict:
-            shown = []
-        notes = len(handoffs.notes(session, handoff_id))
-        state = [handoff.status, handoff.taken_by, handoff.assigned_to, handoff.work_order_id, notes, shown]
-    return json.dumps(state, ensure_ascii=False)
+            rows, window = state.bot.outbox(openid)
+        except DeliveryFailed:
+            return json.dumps([*shown, "the channel does not answer"], ensure_ascii=False)
+        channel = [[(r.get("id"), r.get("status"), r.get("via")) for r in rows], (window or {}).get("last_inbound_at")]
+        if channel != self.channel_seen:
+            self.channel_seen, self.settling = channel, self.SETTLING_LOOKS + 1
+        self.since_conversation += 1
+        if self.settling or self.since_conversation >= self.FULL_LOOK_EVERY:
+            self.settling = max(0, self.settling - 1)
+            self.since_conversation = 0
+            try:
+                found = handoffs.messages_from(state.bot.transcript(openid), rows)
+                self.messages = [(m.sender, m.text) for m in found]
+            except DeliveryFailed:
+                self.messages = []
+        return json.dumps([*shown, channel, self.messages], ensure_ascii=False)
+
+
+def _stream_opener(request: Request, handoff_id: int) -> str:
+    """Who opens the stream (LoginRequired without a live login; NotFound for no such chat)."""
+    with request.app.state.session_factory() as session:
+        principal = security.console_principal(request, session, request.app.state.clock())
+        handoffs.get_handoff(session, handoff_id)
+    return principal.name
 
 
 @router.get("/chats/{handoff_id}/stream")
-async def chat_stream(handoff_id: IdPath, request: Request, desk: DeskDep) -> Response:
+async def chat_stream(handoff_id: IdPath, request: Request) -> Response:
     """Server-sent events: ``changed`` whenever the chat changes (the page then fetches the transcript),
-    so a resident's message appears within about a second without reloading."""
-    handoffs.get_handoff(desk.session, handoff_id)
-
-    async def events() -> AsyncIterator[str]:
-        last = await asyncio.to_thread(_fingerprint, request, handoff_id)
-        yield "retry: 2000\n\n"
-        waited = 0.0
-        while waited < STREAM_LIFETIME_SECONDS:
-            if await request.is_disconnected():
-                return
-            await asyncio.sleep(STREAM_POLL_SECONDS)
-            waited += STREAM_POLL_SECONDS
-            current = await asyncio.to_thread(_fingerprint, request, handoff_id)
-            if current != last:
-                last = current
-                yield "event: changed\ndata: {}\n\n"
-            else:
-                yield ": keep-alive\n\n"
-
+    so a resident's message appears within about a second without reloading. The stream holds nothing
+    between its looks (``api.console.live``), ends at logout, and each member of staff may hold only a
+    few (429 beyond)."""
+    live: LiveStreams = request.app.state.live_streams
+    staff = await live.look(_stream_opener, request, handoff_id)
+    live.admit(staff)
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+    events = live.events(request, staff, ChatLook(request, handoff_id))
+    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
 
 
 def _refresh(desk: Desk, handoff_id: int) -> HTMLResponse:

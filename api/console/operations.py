@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from api.console.orders import local_input
 from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
@@ -17,13 +17,15 @@ from api.errors import Forbidden, NotFound, Unprocessable
 from api.models import Notification, Outage, WorkOrder
 from api.routes.deps import IdPath
 from api.schemas import OutageCreate, OutageUpdate
-from api.services import callbacks, outages
+from api.services import callbacks, deliveries, outages
 from heating_standard import notices
 from heating_standard.localtime import end_of_local_day, local_date
 
 router = APIRouter()
 
 RECENT_OUTAGE_DAYS = 30
+# The notices of an outage shown, each checked with the WeChat channel (one read per resident).
+NOTICES_SHOWN = 100
 
 
 # ------------------------------------------------------------------------------ call-backs
@@ -115,15 +117,26 @@ def update_outage(outage_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
 
 @router.get("/outages/{outage_id}/notices", response_class=HTMLResponse)
 def outage_notices(outage_id: IdPath, desk: DeskDep) -> HTMLResponse:
-    """Who was told, and what became of each message."""
+    """Who was told, and what became of each message: the WeChat channel's word, not the backend's."""
     outage = desk.session.get(Outage, outage_id)
     if outage is None:
         raise NotFound(f"outage {outage_id} does not exist")
-    sent = list(
-        desk.session.scalars(select(Notification).where(Notification.outage_id == outage_id).order_by(Notification.id))
+    query = select(Notification).where(Notification.outage_id == outage_id).order_by(Notification.id)
+    total = desk.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    shown = list(desk.session.scalars(query.limit(NOTICES_SHOWN)))
+    rows, answered = deliveries.notice_deliveries(shown, desk.request.app.state.bot)
+    states = Counter(labels.words(labels.DELIVERIES, r.delivery.state) for r in rows)
+    return desk.render(
+        "_outage_notices.html",
+        outage=outage,
+        rows=rows,
+        total=total,
+        shown=NOTICES_SHOWN,
+        states=states,
+        answered=answered,
+        labels=labels,
+        masked=_masked_openid,
     )
-    states = Counter(n.delivery_state or ("delivered" if n.delivered_at else "pending") for n in sent)
-    return desk.render("_outage_notices.html", outage=outage, sent=sent, states=states, masked=_masked_openid)
 
 
 def _masked_openid(openid: str | None) -> str:

@@ -86,6 +86,7 @@ ERROR_WORDS = {
     "too_many_attempts": "尝试次数过多，请稍后再试",
     "bad_request": "提交的内容无法读取（可能过大），请检查后重试",
     "too_large": "提交的内容过大",
+    "too_many_streams": "同时打开的实时会话页面过多",
 }
 
 
@@ -169,4 +170,6 @@ def error_fragment(request: Request, exc: AppError) -> Response:
     words = ERROR_WORDS.get(exc.code, "操作未完成")
     context = {"words": words, "detail": exc.message, "status": exc.status_code}
     template = "_error.html" if is_htmx(request) else "error.html"
-    return templates.TemplateResponse(request, template, context, status_code=exc.status_code)
+    page = templates.TemplateResponse(request, template, context, status_code=exc.status_code)
+    page.headers.update(security.CONSOLE_HEADERS)
+    return page

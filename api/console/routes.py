@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import func, select
 
 from api.console import chats, imports, operations, orders, people, photos, reports, sampling, security
+from api.console.live import LiveStreams
 from api.console.pages import HERE, DeskDep, WritingDeskDep, error_fragment, templates
 from api.errors import AppError
 from api.models import Deadline, Notification
@@ -123,6 +124,8 @@ def pages() -> list[tuple[str, str]]:
 def install_console(app: FastAPI) -> None:
     """Mount the console's pages and assets; its errors answer as HTML."""
     app.state.page_errors = error_fragment
+    app.state.live_streams = LiveStreams.from_settings(app.state.settings)
+    app.add_middleware(security.ConsoleHeaders)
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     console = APIRouter(prefix="/console", include_in_schema=False)
     for part in (*PARTS, photos.router):

@@ -4,6 +4,7 @@ A login stores the same opaque staff session token as ``POST /api/v1/auth/login`
 HttpOnly (scripts cannot read it), SameSite=Strict (other sites cannot send it) and expires with the
 session. Every form and htmx request also carries a CSRF token derived from the session token; a request
 without it is refused. The login form, which has no session yet, is protected by a double-submit cookie.
+Every console response forbids framing and any script or style but the console's own files.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from datetime import datetime
 
 from fastapi import Request, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import AppError, NotAuthenticated
 from api.services.principals import STAFF_ROLES, Principal
@@ -91,3 +94,47 @@ def check_csrf(request: Request, submitted: str | None) -> None:
     expected = csrf_for(session_token(request))
     if not given or not hmac.compare_digest(given.encode(), expected.encode()):
         raise CsrfRejected("the form is stale or did not come from the console; reload the page")
+
+
+# The console runs only its own files: no inline script, handler or style (console.js does what the
+# templates once wrote inline), nothing from another site, and no page may frame it (clickjacking).
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    )
+)
+CONSOLE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+class ConsoleHeaders:
+    """ASGI middleware: every response under /console (pages, fragments, errors, redirects, streams,
+    static files, the login page) carries ``CONSOLE_HEADERS``. Pure ASGI, so a stream is not buffered.
+    An unexpected error is answered outside it; ``pages.error_fragment`` adds the headers there."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not f"{scope.get('path', '')}/".startswith(f"{COOKIE_PATH}/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in CONSOLE_HEADERS.items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -81,6 +81,20 @@ EVENTS = {
     "contact_viewed": "查看联系方式",
 }
 
+# What became of a message to a resident (api.domain.delivery): the WeChat channel's outbox states,
+# and what the backend knows before the channel has the message or when it cannot be asked.
+DELIVERIES = {
+    "sent": "已送达",
+    "sent_as_template": "已用模板消息送达",
+    "pending": "发送中",
+    "undelivered": "未送达",
+    "queued": "等待发送",
+    "missing": "通道中查不到",
+    "unreachable": "通道暂时无法查询",
+    "pushed_to_staff": "已推送给工作人员",
+    "staff_alert": "在工作台提醒中",
+}
+
 
 def words(table: dict, code: str | None) -> str:  # type: ignore[type-arg]
     """The label of a code, or the code itself when the table does not know it."""

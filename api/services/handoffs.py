@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.domain import chat
@@ -48,34 +48,71 @@ def count_handoffs(session: Session, status: str | None) -> int:
 
 
 def take_handoff(session: Session, handoff_id: int, principal: Principal, now: datetime) -> Handoff:
-    """The chat becomes this agent's; one assigned by a supervisor is taken by its agent (or a supervisor)."""
+    """The chat becomes this agent's; one assigned by a supervisor is taken by its agent (or a supervisor).
+
+    One conditional UPDATE takes it, so of two members of staff taking at the same instant exactly one
+    is told the chat is theirs; the other learns who holds it (409)."""
     handoff = _get(session, handoff_id)
-    if handoff.status != "waiting":
-        holder = f" by {handoff.taken_by}" if handoff.taken_by else ""
-        raise Conflict(f"the handoff is {handoff.status}{holder}", code="transition_not_allowed")
-    if handoff.assigned_to not in (None, principal.name) and not principal.may_approve:
-        raise Forbidden(f"this chat is assigned to {handoff.assigned_to}")
-    handoff.status = "active"
-    handoff.taken_at = now
-    handoff.taken_by = principal.name
+    may_take = Handoff.status == "waiting"
+    if not principal.may_approve:
+        may_take &= or_(Handoff.assigned_to.is_(None), Handoff.assigned_to == principal.name)
+    if not _update_if(session, handoff_id, may_take, status="active", taken_at=now, taken_by=principal.name):
+        session.refresh(handoff)
+        if handoff.status != "waiting":
+            raise _not_waiting(session, handoff)
+        raise Forbidden(f"这个会话已指派给{display_name(session, handoff.assigned_to)}，只有他/她或班长可以接管")
     record(session, now, principal.name, "handoff.take", f"handoff:{handoff.id}")
     session.commit()
+    session.refresh(handoff)
     return handoff
 
 
+def _update_if(session: Session, handoff_id: int, condition: ColumnElement[bool], **values: Any) -> bool:
+    """Change the handoff only while ``condition`` holds, in one UPDATE: a check and a write that another
+    request cannot come between. False (and the transaction rolled back) when it no longer held."""
+    changed = session.execute(
+        update(Handoff)
+        .where(Handoff.id == handoff_id, condition)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount:  # type: ignore[attr-defined]
+        return True
+    session.rollback()
+    return False
+
+
+def _not_waiting(session: Session, handoff: Handoff) -> Conflict:
+    """The refusal of a change that needs a waiting chat: who holds it, or that it has ended."""
+    if handoff.status == "active":
+        return Conflict(f"这个会话已由{display_name(session, handoff.taken_by)}接管", code="transition_not_allowed")
+    return Conflict("这个会话已结束", code="transition_not_allowed")
+
+
+def display_name(session: Session, principal_name: str | None) -> str:
+    """A member of staff as colleagues know them: the display name, else the username (not "staff:…")."""
+    username = (principal_name or "").removeprefix("staff:")
+    user = session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
+    named = user.display_name.strip() if user and user.display_name else ""
+    return named or username
+
+
 def assign_handoff(session: Session, handoff_id: int, principal: Principal, username: str, now: datetime) -> Handoff:
-    """A supervisor gives a waiting chat to an active agent (or another supervisor)."""
+    """A supervisor gives a waiting chat to an active agent (or another supervisor); a chat taken
+    meanwhile is not assigned (one conditional UPDATE)."""
     if not principal.may_approve:
         raise Forbidden("only a supervisor may assign a chat")
     handoff = _get(session, handoff_id)
-    if handoff.status != "waiting":
-        raise Conflict(f"the handoff is {handoff.status}", code="transition_not_allowed")
     user = session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
     if user is None or not user.active or user.role == Role.MACHINE:
         raise NotFound(f"no active member of staff is called {username}")
-    handoff.assigned_to = f"staff:{user.username}"
-    record(session, now, principal.name, "handoff.assign", f"handoff:{handoff.id}", handoff.assigned_to)
+    assigned_to = f"staff:{user.username}"
+    if not _update_if(session, handoff_id, Handoff.status == "waiting", assigned_to=assigned_to):
+        session.refresh(handoff)
+        raise _not_waiting(session, handoff)
+    record(session, now, principal.name, "handoff.assign", f"handoff:{handoff.id}", assigned_to)
     session.commit()
+    session.refresh(handoff)
     return handoff
 
 
@@ -149,21 +186,27 @@ def delete_canned_reply(session: Session, principal: Principal, reply_id: int, n
 
 def close_handoff(session: Session, handoff_id: int, principal: Principal, bot: BotClient, now: datetime) -> Handoff:
     """Close it and resume the bot for the resident (ConversationResumed). The member of staff who
-    holds the chat closes it; a supervisor may close any."""
+    holds the chat closes it; a supervisor may close any. The bot is resumed first (a chat whose bot
+    cannot be resumed stays open), then one conditional UPDATE closes it: of two closing at once, one
+    closes it and the other is told it has ended."""
     handoff = _get(session, handoff_id)
     if handoff.status == "closed":
-        raise Conflict("the handoff is closed already", code="transition_not_allowed")
-    if handoff.taken_by != principal.name and not principal.may_approve:
-        raise Forbidden("only the member of staff who holds this chat, or a supervisor, may close it")
+        raise Conflict("这个会话已结束", code="transition_not_allowed")
+    may_close = Handoff.status != "closed"
+    if not principal.may_approve:
+        if handoff.taken_by != principal.name:
+            raise Forbidden("only the member of staff who holds this chat, or a supervisor, may close it")
+        may_close &= Handoff.taken_by == principal.name
     try:
         bot.resume(handoff.resident_openid)
     except DeliveryFailed as exc:
         # Stays open: staff see the error and can close again once the bot answers.
         raise Conflict(f"the bot could not be resumed: {exc}", code="bot_unavailable") from None
-    handoff.status = "closed"
-    handoff.closed_at = now
+    if not _update_if(session, handoff_id, may_close, status="closed", closed_at=now):
+        raise Conflict("这个会话已结束", code="transition_not_allowed")
     record(session, now, principal.name, "handoff.close", f"handoff:{handoff.id}")
     session.commit()
+    session.refresh(handoff)
     return handoff
 
 
@@ -176,14 +219,24 @@ def messages_and_window(
     session: Session, handoff_id: int, bot: BotClient
 ) -> tuple[list[chat.ChatMessage], dict[str, Any] | None]:
     """The chat, and what is left of the resident's window and quota, from one read of the outbox."""
-    handoff = _get(session, handoff_id)
+    return conversation(_get(session, handoff_id).resident_openid, bot)
+
+
+def conversation(openid: str, bot: BotClient) -> tuple[list[chat.ChatMessage], dict[str, Any] | None]:
+    """The chat with a resident as the bot and the WeChat channel keep it (no database needed, so a
+    caller may give its connection back before asking), and the resident's window and quota."""
     try:
-        events = bot.transcript(handoff.resident_openid)
-        rows, window = bot.outbox(handoff.resident_openid)
+        events = bot.transcript(openid)
+        rows, window = bot.outbox(openid)
     except DeliveryFailed as exc:
         raise Conflict(f"the conversation cannot be read now: {exc}", code="bot_unavailable") from None
-    outbox = {int(row["id"]): row for row in rows if row.get("id") is not None}
-    return chat.chat_messages(events, outbox), window
+    return messages_from(events, rows), window
+
+
+def messages_from(events: list[dict[str, Any]], outbox_rows: list[dict[str, Any]]) -> list[chat.ChatMessage]:
+    """The chat from the conversation's events, staff messages with their state from the outbox rows."""
+    outbox = {int(row["id"]): row for row in outbox_rows if row.get("id") is not None}
+    return chat.chat_messages(events, outbox)
 
 
 def send_message(
@@ -194,7 +247,7 @@ def send_message(
     if handoff.status == "waiting":
         raise Conflict("the handoff is waiting: take it before writing", code="transition_not_allowed")
     if handoff.taken_by != principal.name:
-        raise Forbidden(f"this chat is held by {handoff.taken_by}")
+        raise Forbidden(f"这个会话由{display_name(session, handoff.taken_by)}接管，只有接管人可以回复")
     if handoff.status != "active":
         raise Conflict(f"the handoff is {handoff.status}", code="transition_not_allowed")
     try:

@@ -244,9 +244,11 @@ def to_site(client: TestClient, who: dict[str, str], order_id: int) -> None:
     act_ok(client, who, order_id, "respond", "dispatch", "arrive")
 
 
-def add_staff_user(client: TestClient, username: str, role: str, password: str = PASSWORD) -> None:
+def add_staff_user(
+    client: TestClient, username: str, role: str, password: str = PASSWORD, display_name: str | None = None
+) -> None:
     """A staff account stored as `make admin` stores it (the API's machine token may not create one)."""
-    data = StaffUserCreate(username=username, display_name=role, role=role, password=password)  # type: ignore[arg-type]
+    data = StaffUserCreate(username=username, display_name=display_name or role, role=role, password=password)  # type: ignore[arg-type]
     with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
         staff_service.create_staff_user(session, data, datetime.now(UTC), rounds=4)
 

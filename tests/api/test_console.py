@@ -149,16 +149,22 @@ def test_the_agent_takes_reads_and_answers_a_chat(
 
 
 def test_a_second_agent_cannot_take_or_write_in_a_held_chat(
-    browser: Callable[[str], Browser], client: TestClient, auth: dict, outbound: FakeOutbound
+    browser: Callable[[str], Browser],
+    make_client: Callable[..., TestClient],
+    client: TestClient,
+    auth: dict,
+    outbound: FakeOutbound,
 ) -> None:
     handoff_id = open_handoff(client, auth)
-    first, second = browser("agent"), browser("agent")
+    add_staff_user(client, "wangxh", "agent", display_name="王小红")
+    first, second = Browser(make_client()), browser("agent")
+    first.login("wangxh")
     first.post(f"/console/chats/{handoff_id}/take")
     again = second.post(f"/console/chats/{handoff_id}/take")
-    assert again.status_code == 409 and "agent1" in again.text
+    assert again.status_code == 409 and "这个会话已由王小红接管" in again.text and "staff:" not in again.text
     assert second.post(f"/console/chats/{handoff_id}/send", {"text": "我来"}).status_code == 403
     assert second.post(f"/console/chats/{handoff_id}/close").status_code == 403
-    assert "接管人 agent1" in second.get(f"/console/chats/{handoff_id}").text
+    assert "接管人 wangxh" in second.get(f"/console/chats/{handoff_id}").text
     assert outbound.outbox_rows == []
 
 

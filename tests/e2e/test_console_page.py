@@ -9,10 +9,31 @@ import re
 
 import httpx
 
-from tests.e2e.conftest import ROOT, inbox, staff_token
+from tests.e2e.conftest import ROOT, eventually, inbox, staff_token
 from tests.e2e.test_walking_skeleton import phone
 
 SHOTS = ROOT / "var" / "test-reports"
+
+# Every page of these tests records what its Content-Security-Policy blocked (N18): nothing may be.
+WATCH_POLICY = """
+window.__blocked = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  const what = e.target && e.target.outerHTML ? e.target.outerHTML.slice(0, 200) : "";
+  const where = `${location.pathname} ${e.sourceFile}:${e.lineNumber}`;
+  window.__blocked.push(`${e.violatedDirective} ${e.blockedURI} ${where} ${what}`);
+});
+"""
+
+
+def console_page(chromium: object) -> object:
+    """A new page that records the console's policy violations (``blocked(page)``)."""
+    page = chromium.new_page(viewport={"width": 1366, "height": 800})  # type: ignore[attr-defined]
+    page.add_init_script(WATCH_POLICY)
+    return page
+
+
+def blocked(page: object) -> list[str]:
+    return list(page.evaluate("window.__blocked || []"))  # type: ignore[attr-defined]
 
 
 def log_in(page: object, env: dict[str, str], username: str) -> None:
@@ -36,8 +57,8 @@ def test_an_agent_takes_over_a_chat_in_the_console(running_stack: dict[str, str]
     ).json()
     handoff_id = next(h["id"] for h in waiting["items"] if h["resident_openid"] == openid)
 
-    page = chromium.new_page(viewport={"width": 1366, "height": 800})  # type: ignore[attr-defined]
-    page.on("dialog", lambda dialog: dialog.accept())
+    page = console_page(chromium)
+    page.on("dialog", lambda dialog: dialog.accept())  # type: ignore[attr-defined]
     log_in(page, env, "console-agent")
     page.wait_for_selector(f"a[href='/console/chats/{handoff_id}']")
     page.click(f"a[href='/console/chats/{handoff_id}']")
@@ -66,6 +87,7 @@ def test_an_agent_takes_over_a_chat_in_the_console(running_stack: dict[str, str]
     page.wait_for_selector(".state-closed")
     answer = phone(env, openid, "text", "多交的暖气费怎么退")
     assert answer["status"] == "reply" and "10.4" in answer["reply"]
+    assert blocked(page) == []
     page.close()
 
 
@@ -86,7 +108,7 @@ def test_an_agent_works_an_order_and_is_refused_a_return(running_stack: dict[str
         },
         headers=machine,
     ).json()
-    page = chromium.new_page(viewport={"width": 1366, "height": 800})  # type: ignore[attr-defined]
+    page = console_page(chromium)
     log_in(page, env, "console-agent-2")
     page.click("nav a:has-text('工单')")
     page.wait_for_selector(f"a:has-text('{order['number']}')")
@@ -116,6 +138,7 @@ def test_an_agent_works_an_order_and_is_refused_a_return(running_stack: dict[str
     events = httpx.get(env["API_URL"] + f"/api/v1/work-orders/{order['id']}/events", headers=machine).json()
     assert [e["action"] for e in events] == ["accept", "respond"]
     page.screenshot(path=str(SHOTS / "console-order.png"), full_page=True)
+    assert blocked(page) == []
     page.close()
 
 
@@ -138,7 +161,7 @@ def test_a_hotline_file_with_a_bad_row_saves_nothing_until_fixed(
     header = "来源,原始受理时间,平台工单号,诉求内容,居民姓名,联系电话,地址\n"
     good = "12345,2026-11-25 08:15,E2E-IMP-1,室温只有15度,张三,13800138000,阳光小区3号楼2单元501\n"
     bad = "12345,2026-11-25 09:00,E2E-IMP-2,没有暖气,王五,12345,幸福家园7号楼3单元302\n"
-    page = chromium.new_page(viewport={"width": 1366, "height": 800})  # type: ignore[attr-defined]
+    page = console_page(chromium)
     log_in(page, env, "console-importer")
     page.click("nav a:has-text('热线导入')")
 
@@ -167,4 +190,109 @@ def test_a_hotline_file_with_a_bad_row_saves_nothing_until_fixed(
         o["external_reference"] for o in listed.json()["items"] if o["external_reference"].startswith("E2E-IMP")
     ]
     assert sorted(imported) == ["E2E-IMP-1", "E2E-IMP-2"]
+    assert blocked(page) == []
     page.close()
+
+
+def test_every_console_page_works_under_its_content_security_policy(
+    running_stack: dict[str, str], chromium: object
+) -> None:
+    """Each page a supervisor opens, the KPI charts drawn, a banner closed and a form emptied after
+    saving (what the pages once did inline): the policy blocks nothing."""
+    env = running_stack
+    staff_token(env, "console-boss", "supervisor")
+    page = console_page(chromium)
+    page.on("dialog", lambda dialog: dialog.accept())  # type: ignore[attr-defined]
+    log_in(page, env, "console-boss")
+    for path in ("chats", "orders", "callbacks", "outages", "import", "sampling", "grid-workers", "replies"):
+        page.goto(env["API_URL"] + f"/console/{path}")  # type: ignore[attr-defined]
+        page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    page.goto(env["API_URL"] + "/console/kpis")  # type: ignore[attr-defined]
+    page.wait_for_selector("#kpi-charts .chart canvas")  # type: ignore[attr-defined]
+
+    page.goto(env["API_URL"] + "/console/replies")  # type: ignore[attr-defined]
+    page.fill("form[data-reset-on-success] input[name=title]", "稍等")  # type: ignore[attr-defined]
+    page.fill("form[data-reset-on-success] textarea[name=text]", "请稍等，正在为您查询。")  # type: ignore[attr-defined]
+    page.click("form[data-reset-on-success] button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector("#replies td:has-text('稍等')")  # type: ignore[attr-defined]
+    page.wait_for_function("() => !document.querySelector('form[data-reset-on-success] input[name=title]').value")  # type: ignore[attr-defined]
+    page.fill("form[data-reset-on-success] input[name=title]", "稍等")  # type: ignore[attr-defined]
+    page.fill("form[data-reset-on-success] textarea[name=text]", "again")  # type: ignore[attr-defined]
+    page.click("form[data-reset-on-success] button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector("#flash .banner.bad")  # type: ignore[attr-defined]  # the title is taken: 409
+    page.click("#flash .banner.bad [data-dismiss]")  # type: ignore[attr-defined]
+    page.wait_for_selector("#flash .banner.bad", state="detached")  # type: ignore[attr-defined]
+    assert blocked(page) == []
+    page.close()  # type: ignore[attr-defined]
+
+
+def test_the_console_cannot_be_framed_nor_run_an_injected_script(
+    running_stack: dict[str, str], chromium: object
+) -> None:
+    env = running_stack
+    staff_token(env, "console-framed", "agent")
+    page = console_page(chromium)
+    # Another site frames the console's login (clickjacking): the browser refuses to show it.
+    framer = "http://framer.test/"
+    page.route(
+        framer,
+        lambda route: route.fulfill(
+            content_type="text/html", body=f'<iframe src="{env["API_URL"]}/console/login"></iframe>'
+        ),
+    )  # type: ignore[attr-defined]
+    page.goto(framer)  # type: ignore[attr-defined]
+    page.wait_for_load_state("load")  # type: ignore[attr-defined]
+    frame = page.frames[1]  # type: ignore[attr-defined]
+    assert frame.url.startswith("chrome-error:"), frame.url
+    assert page.frame_locator("iframe").locator("input[name=username]").count() == 0  # type: ignore[attr-defined]
+
+    # A script smuggled into a console page (as stored XSS would be) does not run.
+    def smuggle(route: object) -> None:
+        original = route.fetch()  # type: ignore[attr-defined]
+        body = original.text().replace(
+            "</main>",
+            '<script>window.__ran = "script"</script><img src="/x" onerror="window.__ran = \'handler\'"></main>',
+        )
+        route.fulfill(response=original, body=body)  # type: ignore[attr-defined]
+
+    log_in(page, env, "console-framed")
+    page.route(re.compile(r".*/console/chats$"), smuggle)  # type: ignore[attr-defined]
+    page.goto(env["API_URL"] + "/console/chats")  # type: ignore[attr-defined]
+    page.wait_for_selector("#inbox")  # type: ignore[attr-defined]
+    page.wait_for_function("() => window.__blocked.length >= 2")  # type: ignore[attr-defined]
+    assert page.evaluate("window.__ran") is None  # type: ignore[attr-defined]
+    assert {b.split()[0] for b in blocked(page)} >= {"script-src-elem", "script-src-attr"}
+    page.close()  # type: ignore[attr-defined]
+
+
+def test_chat_pages_over_the_cap_and_after_logout_say_their_updates_stopped(
+    running_stack: dict[str, str], chromium: object
+) -> None:
+    """Each member of staff holds at most CONSOLE_STREAMS_PER_STAFF (5) live chat pages: of six, exactly
+    one is refused and says so; logging out ends the others' streams, and each page says why."""
+    env = running_stack
+    staff_token(env, "console-tabs", "agent")
+    machine = {"Authorization": f"Bearer {env['API_TOKEN']}"}
+    made = httpx.post(
+        env["API_URL"] + "/api/v1/handoffs",
+        json={"resident_openid": "oE2E-console-tabs", "reason": "requested"},
+        headers=machine,
+    )
+    handoff_id = made.json()["id"]
+    context = chromium.new_context(viewport={"width": 1366, "height": 800})  # type: ignore[attr-defined]
+    context.add_init_script(WATCH_POLICY)
+    pages = [context.new_page() for _ in range(6)]
+    log_in(pages[0], env, "console-tabs")
+    for page in pages:
+        page.goto(env["API_URL"] + f"/console/chats/{handoff_id}")
+    refused = "#flash .banner.bad:has-text('实时更新已停止')"
+    eventually(lambda: [p.locator(refused).count() for p in pages], lambda shown: sum(shown) == 1, 15)
+    assert sum(p.locator(refused).count() for p in pages) == 1
+
+    bystander = next(p for p in pages if p.locator(refused).count() == 0)
+    leaving = next(p for p in pages if p is not bystander and p.locator(refused).count() == 0)
+    leaving.click("button:has-text('退出')")
+    leaving.wait_for_url(re.compile(r".*/console/login$"))
+    bystander.wait_for_selector("#flash .banner.bad:has-text('登录已失效')", timeout=10_000)
+    assert all(blocked(p) == [] for p in pages if p is not leaving)
+    context.close()

@@ -14,9 +14,18 @@
       if (flash && evt.detail.requestConfig && evt.detail.requestConfig.verb !== "get") flash.innerHTML = "";
     }
   });
+  // Behaviour that the pages once wrote inline, which the Content-Security-Policy forbids: a banner's
+  // close button, and forms emptied after a successful post.
+  document.body.addEventListener("click", function (evt) {
+    var dismiss = evt.target.closest && evt.target.closest("[data-dismiss]");
+    if (dismiss && dismiss.parentElement) dismiss.parentElement.remove();
+  });
+  document.body.addEventListener("htmx:afterRequest", function (evt) {
+    var form = evt.detail.elt;
+    if (evt.detail.successful && form && form.matches && form.matches("form[data-reset-on-success]")) form.reset();
+  });
   document.body.addEventListener("htmx:sendError", function () {
-    var flash = document.getElementById("flash");
-    if (flash) flash.innerHTML = '<div class="banner bad">连接服务器失败，请检查网络后重试。</div>';
+    showBanner("连接服务器失败，请检查网络后重试。");
   });
 
   // Countdowns: each [data-left] counts down from the seconds the server gave when it rendered.
@@ -60,6 +69,25 @@
       var transcript = document.getElementById("transcript");
       if (transcript) htmx.trigger(transcript, "refresh");
     });
+    // The server ended the stream for good (logout, expired login, the chat gone): say why, no reconnect.
+    source.addEventListener("ended", function (evt) {
+      source.close();
+      showBanner(evt.data);
+    });
+    // Refused (too many chat pages open) or failed: the browser does not try again by itself.
+    source.addEventListener("error", function () {
+      if (source.readyState === EventSource.CLOSED) {
+        showBanner("本页的实时更新已停止（可能同时打开的会话页面过多）。请关闭不用的会话页面后刷新本页。");
+      }
+    });
+  }
+  function showBanner(text) {
+    var flash = document.getElementById("flash");
+    if (!flash) return;
+    var banner = document.createElement("div");
+    banner.className = "banner bad";
+    banner.textContent = text;
+    flash.replaceChildren(banner);
   }
   function scrollTranscript() {
     var transcript = document.getElementById("transcript");
