@@ -48,6 +48,18 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        """No text carries a NUL character: PostgreSQL cannot store one (it was a 500 there, a 201 on
+        SQLite), and no real text holds one."""
+        if isinstance(data, dict):
+            for name, value in data.items():
+                texts = value if isinstance(value, list) else [value]
+                if any(isinstance(text, str) and "\x00" in text for text in texts):
+                    raise ValueError(f"{name} holds a NUL character")
+        return data
+
     @model_validator(mode="after")
     def _trim_text(self) -> Self:
         for name, info in type(self).model_fields.items():

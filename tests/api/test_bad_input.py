@@ -111,3 +111,18 @@ def test_random_actions_never_break_the_server(client: TestClient, auth: dict, a
         assert resp.json()["code"] in {"validation_error", "transition_not_allowed", "forbidden", "not_found"}
     else:
         assert resp.json()["id"] == order["id"]
+
+
+def test_a_nul_character_in_any_text_is_refused_on_every_database(client: TestClient, auth: dict) -> None:
+    """PostgreSQL cannot store a NUL: it was a 500 there and a 201 on SQLite; now both refuse it."""
+    order = {"kind": "complaint", "category": "room_temperature", "source": "wechat", "resident_openid": "oNUL"}
+    for field, value in (
+        ("description", "屋里冷\u0000"),
+        ("address", "阳光小区\u00003号楼"),
+        ("resident_openid", "o\u0000"),
+    ):
+        answer = client.post("/api/v1/work-orders", json={**order, "description": "屋里冷", field: value}, headers=auth)
+        assert answer.status_code == 422, (field, answer.text)
+        assert "NUL" in answer.text
+    assert client.post("/api/v1/work-orders", json={**order, "description": "屋里冷"}, headers=auth).status_code == 201
+
