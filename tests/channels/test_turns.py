@@ -18,7 +18,7 @@ from channels.action_calls import TurnAbandoned
 from channels.delivery import Outbox, PlatformClient
 from channels.ordering import ResidentQueue
 from channels.state import State
-from channels.wechat import HELD
+from channels.wechat import HELD, WeChatWebhook
 from tests.channels.conftest import NOW, Clock, platform_args
 from tests.channels.test_wechat import content, make_webhook
 
@@ -185,12 +185,18 @@ def pushed(platform: FakePlatform, openid: str) -> list[str]:
     return [m.text for m in platform.inbox(openid)]
 
 
+def away_from(
+    openid: str, clock: Clock, outbox: Outbox, client: PlatformClient, platform: FakePlatform
+) -> tuple[WeChatWebhook, ActionServerAway]:
+    """A webhook whose bot cannot reach its action server, for a resident who wrote lately (so pushes go out)."""
+    platform.resident_wrote(openid)
+    return make_webhook(clock, outbox, client=client), ActionServerAway()
+
+
 async def test_a_turn_that_cannot_run_is_kept_and_said_so_then_runs_first_when_the_resident_writes_again(
     clock: Clock, outbox: Outbox, client: PlatformClient, fake_platform: FakePlatform
 ) -> None:
-    fake_platform.resident_wrote("oKEPT")
-    webhook = make_webhook(clock, outbox, client=client)
-    bot = ActionServerAway()
+    webhook, bot = away_from("oKEPT", clock, outbox, client, fake_platform)
     reply = await webhook.receive(platform_args(), says("oKEPT", 501, "是的"), bot)
     assert content(reply.body) == HELD
     assert [t.text for t in webhook.held.of("oKEPT")] == ["是的"]
@@ -209,9 +215,7 @@ async def test_a_turn_that_cannot_run_is_kept_and_said_so_then_runs_first_when_t
 async def test_the_retry_loop_runs_a_kept_turn_without_the_resident_writing_and_only_once(
     clock: Clock, outbox: Outbox, client: PlatformClient, fake_platform: FakePlatform
 ) -> None:
-    fake_platform.resident_wrote("oLOOP")
-    webhook = make_webhook(clock, outbox, client=client)
-    bot = ActionServerAway()
+    webhook, bot = away_from("oLOOP", clock, outbox, client, fake_platform)
     await webhook.receive(platform_args(), says("oLOOP", 601, "是的"), bot)
     assert await webhook.run_held_due(bot) == 0  # not due yet
     clock.now += 6
@@ -231,9 +235,7 @@ async def test_the_retry_loop_runs_a_kept_turn_without_the_resident_writing_and_
 async def test_a_newer_message_waits_behind_a_kept_one_that_still_cannot_run(
     clock: Clock, outbox: Outbox, client: PlatformClient, fake_platform: FakePlatform
 ) -> None:
-    fake_platform.resident_wrote("oQUEUE")
-    webhook = make_webhook(clock, outbox, client=client)
-    bot = ActionServerAway()
+    webhook, bot = away_from("oQUEUE", clock, outbox, client, fake_platform)
     await webhook.receive(platform_args(), says("oQUEUE", 701, "我家漏水了"), bot)
     reply = await webhook.receive(platform_args(), says("oQUEUE", 702, "阳光小区3号楼2单元501"), bot)
     assert content(reply.body) == HELD
@@ -264,9 +266,7 @@ def conversation_with(message_id: str, answer: str) -> Callable[[str], Awaitable
 async def test_a_kept_turn_that_ran_before_a_restart_is_not_run_again_and_its_answer_is_sent(
     clock: Clock, outbox: Outbox, client: PlatformClient, fake_platform: FakePlatform
 ) -> None:
-    fake_platform.resident_wrote("oRAN")
-    webhook = make_webhook(clock, outbox, client=client)
-    bot = ActionServerAway()
+    webhook, bot = away_from("oRAN", clock, outbox, client, fake_platform)
     await webhook.receive(platform_args(), says("oRAN", 801, "是的"), bot)
     # the next try ran the turn and Rasa saved it, but the process stopped before the row was removed
     webhook.read_conversation = conversation_with("msg:oRAN:801", "已为您登记工单，单号 GD20261206000001")

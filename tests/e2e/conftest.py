@@ -145,6 +145,18 @@ def staff_token(env: dict[str, str], username: str, role: str) -> str:
     return str(login.json()["token"])
 
 
+def start_product(env: dict[str, str], logs: str) -> stack.Supervisor:
+    """`make run`'s three processes on ``env``, healthy; their logs in var/test-reports/<logs>/ (emptied
+    first), for reading after a failure."""
+    log_dir = stack.VAR / "test-reports" / logs
+    log_dir.mkdir(parents=True, exist_ok=True)
+    for old in log_dir.glob("*.log"):
+        old.unlink()
+    supervisor = stack.Supervisor(stack.build_services(["api", "actions", "rasa"], env), env, log_dir=log_dir)
+    supervisor.start(timeout=300)
+    return supervisor
+
+
 @pytest.fixture(scope="session")
 def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """API, action server and Rasa with their own SQLite database; yields their environment."""
@@ -161,13 +173,7 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
             "SCHEDULER_INTERVAL_SECONDS": "1",
         },
     )
-    # The services' logs land in var/test-reports/e2e-logs/ for reading after a failure.
-    log_dir = stack.VAR / "test-reports" / "e2e-logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    for old in log_dir.glob("*.log"):
-        old.unlink()
-    supervisor = stack.Supervisor(stack.build_services(["api", "actions", "rasa"], env), env, log_dir=log_dir)
-    supervisor.start(timeout=300)
+    supervisor = start_product(env, "e2e-logs")
     env["E2E_SUPERVISOR_TOKEN"] = staff_token(env, "e2e-supervisor", "supervisor")
     rasa = next(s for s in supervisor.services if s.name == "rasa")
     assert rasa.proc is not None

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from tests.e2e.conftest import channel_outbox, eventually, orders_of, stack
+from tests.e2e.conftest import channel_outbox, eventually, orders_of, stack, start_product
 from tests.e2e.test_walking_skeleton import TEXT_PUSH, signed
 
 ORDER_NUMBER = re.compile(r"GD\d{14}")
@@ -72,12 +72,7 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faulty]:
             "SPOOL_BACKOFF_SCALE": "0.05",  # the spool's 1-minute first retry in 3 s
         },
     )
-    log_dir = stack.VAR / "test-reports" / "faults-logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    for old in log_dir.glob("*.log"):
-        old.unlink()
-    supervisor = stack.Supervisor(stack.build_services(["api", "actions", "rasa"], env), env, log_dir=log_dir)
-    supervisor.start(timeout=300)
+    supervisor = start_product(env, "faults-logs")
     stopping = threading.Event()
     keeper = threading.Thread(target=supervisor.wait, args=(stopping,), daemon=True)
     keeper.start()
