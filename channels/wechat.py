@@ -432,9 +432,10 @@ class WeChatWebhook:
                 await asyncio.to_thread(self.held.put_off, turn)
                 return False
             except Exception:
-                log.exception("kept %s failed; tried again later", turn.key)
-                await asyncio.to_thread(self.held.put_off, turn)
-                return False
+                # the bot itself failed on it, as it may on any message: said plainly, as in a turn, and
+                # not kept, so that one message cannot hold up every later one of the resident
+                log.exception("the bot failed on kept %s", turn.key)
+                texts = [BOT_FAILED]
             await self.courier.push(openid, texts, handover=f"turn:{turn.key}")
             await asyncio.to_thread(self.held.done, turn.key)
         return True

@@ -248,6 +248,24 @@ async def test_a_newer_message_waits_behind_a_kept_one_that_still_cannot_run(
     assert pushed(fake_platform, "oQUEUE") == ["答：我家漏水了", "答：阳光小区3号楼2单元501"]
 
 
+async def test_a_kept_turn_the_bot_fails_on_is_said_plainly_and_holds_up_nothing(
+    clock: Clock, outbox: Outbox, client: PlatformClient, fake_platform: FakePlatform
+) -> None:
+    webhook, bot = away_from("oPOISON", clock, outbox, client, fake_platform)
+    await webhook.receive(platform_args(), says("oPOISON", 751, "是的"), bot)
+
+    async def broken(message: Any) -> None:
+        if message.text == "是的":
+            raise RuntimeError("a bug in the bot")
+        await bot(message)
+
+    bot.away = False
+    reply = await webhook.receive(platform_args(), says("oPOISON", 752, "供暖时间"), broken)
+    assert "没有处理成功" in pushed(fake_platform, "oPOISON")[0]
+    assert content(reply.body) == "答：供暖时间"
+    assert webhook.held.of("oPOISON") == []
+
+
 def conversation_with(message_id: str, answer: str) -> Callable[[str], Awaitable[list[dict[str, Any]]]]:
     async def read(openid: str) -> list[dict[str, Any]]:
         return [
