@@ -6,8 +6,9 @@ state, the outbox's window, the rate limit, a second Rasa process. So every push
 resident's queue as soon as it has been read, ordered by the platform's own order (``CreateTime``,
 then ``MsgId``), and its turn starts only when every earlier message of the resident has finished.
 
-- One turn per resident runs at a time (the ``running`` key). A message that arrives late but sorts
-  earlier waits for the turn in progress, then goes first among those still waiting.
+- One turn per resident runs at a time (the ``running`` key, held under a token of its holder's own,
+  renewed and released only by that holder). A message that arrives late but sorts earlier waits for
+  the turn in progress, then goes first among those still waiting.
 - A place is kept alive by the process that holds it (renewed every second): a process that dies
   leaves a place that lapses within ``PLACE_SECONDS``, and the next message goes on.
 - The queue lives in the channel's shared state: Redis when several Rasa processes run, this
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -77,28 +79,30 @@ class ResidentQueue:
     @asynccontextmanager
     async def turn(self, openid: str, member: str) -> AsyncIterator[None]:
         """Waits until every earlier message of the resident has finished, then holds the resident's
-        turn until the block ends."""
+        turn until the block ends. The turn is held under a token of this holder's own, so that two
+        holders of one place (a push taken over, two retry loops) never end each other's turn."""
         await self.join(openid, member)
+        token = f"{member}#{uuid.uuid4().hex}"
         running = {"held": False}
-        keeping = asyncio.ensure_future(self._keep_alive(openid, member, running))
+        keeping = asyncio.ensure_future(self._keep_alive(openid, member, token, running))
         try:
-            await self._wait_for_turn(openid, member)
+            await self._wait_for_turn(openid, member, token)
             running["held"] = True
             yield
         finally:
             keeping.cancel()
             await self.leave(openid, member)
-            if running["held"] and await self.state.get(self._running_key(openid)) == member:
-                await self.state.delete(self._running_key(openid))
+            if running["held"]:
+                await self.state.delete_if(self._running_key(openid), token)
 
-    async def _keep_alive(self, openid: str, member: str, running: dict[str, bool]) -> None:
+    async def _keep_alive(self, openid: str, member: str, token: str, running: dict[str, bool]) -> None:
         while True:
             await asyncio.sleep(RENEW_SECONDS)
             await self.state.set(self._alive_key(member), 1, ttl=PLACE_SECONDS)
-            if running["held"]:
-                await self.state.set(self._running_key(openid), member, ttl=PLACE_SECONDS)
+            if running["held"] and not await self.state.renew_if(self._running_key(openid), token, PLACE_SECONDS):
+                log.warning("the turn of %s lapsed while it ran: this process stalled over %s s", openid, PLACE_SECONDS)
 
-    async def _wait_for_turn(self, openid: str, member: str) -> None:
+    async def _wait_for_turn(self, openid: str, member: str, token: str) -> None:
         queue_key, rejoined, waited = self._queue_key(openid), False, False
         while True:
             members = await self.state.queue(queue_key)
@@ -111,22 +115,12 @@ class ResidentQueue:
                 rejoined = True
                 continue
             free = not await self._anyone_ahead(queue_key, members, member)
-            if free and await self._take_running(openid, member):
+            if free and await self.state.add(self._running_key(openid), token, ttl=PLACE_SECONDS):
                 if waited:
                     log.debug("%s: %s waited for the resident's earlier messages", openid, member)
                 return
             waited = True
             await asyncio.sleep(self.poll_seconds)
-
-    async def _take_running(self, openid: str, member: str) -> bool:
-        """The resident's turn, if nobody runs one; or if the one running is this very push, taken over
-        from a process that stopped (the push's lease lapsed before this process took it)."""
-        if await self.state.add(self._running_key(openid), member, ttl=PLACE_SECONDS):
-            return True
-        if await self.state.get(self._running_key(openid)) == member:
-            await self.state.set(self._running_key(openid), member, ttl=PLACE_SECONDS)
-            return True
-        return False
 
     async def _anyone_ahead(self, queue_key: str, members: list[str], member: str) -> bool:
         """Whether a live place sorts before ``member``; lapsed places ahead are cleared on the way."""

@@ -119,7 +119,8 @@ class WeChatConfig:
         )
 
 
-_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+# A Unix time as the platform writes it: ASCII digits, no leading zero (so one time has one spelling).
+_TIMESTAMP = re.compile(r"[1-9][0-9]{0,11}")
 
 
 def sign(*parts: str) -> str:

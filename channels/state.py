@@ -30,6 +30,14 @@ class State(Protocol):
         """Add one to the counter ``key`` and return it; a new counter lives ``ttl`` seconds."""
         ...
 
+    async def renew_if(self, key: str, value: Any, ttl: float) -> bool:
+        """Give ``key`` another ``ttl`` seconds if it still holds ``value``; False when it does not."""
+        ...
+
+    async def delete_if(self, key: str, value: Any) -> bool:
+        """Delete ``key`` if it still holds ``value`` (in one step); False when it does not."""
+        ...
+
     async def enqueue(self, key: str, member: str, ttl: float) -> None:
         """Put ``member`` in the ordered set ``key`` (once); the set lives ``ttl`` seconds after its last change."""
         ...
@@ -49,6 +57,7 @@ class MemoryState:
     def __init__(self, clock: Any = time.monotonic) -> None:
         self._items: dict[str, tuple[float, Any]] = {}
         self._clock = clock
+        self._swept_at = 0.0
 
     def _live(self, key: str) -> tuple[float, Any] | None:
         item = self._items.get(key)
@@ -62,9 +71,12 @@ class MemoryState:
         return None if item is None else item[1]
 
     async def set(self, key: str, value: Any, ttl: float) -> None:
-        self._items[key] = (self._clock() + ttl, value)
-        if len(self._items) > 10_000:  # drop what has expired now and then
-            for stale in [k for k, (until, _) in self._items.items() if until <= self._clock()]:
+        now = self._clock()
+        self._items[key] = (now + ttl, value)
+        # drop what has expired now and then: at most once a second, not on every write
+        if len(self._items) > 10_000 and now - self._swept_at >= 1.0:
+            self._swept_at = now
+            for stale in [k for k, (until, _) in self._items.items() if until <= now]:
                 del self._items[stale]
 
     async def add(self, key: str, value: Any, ttl: float) -> bool:
@@ -83,6 +95,20 @@ class MemoryState:
             return 1
         self._items[key] = (item[0], int(item[1]) + 1)
         return int(item[1]) + 1
+
+    async def renew_if(self, key: str, value: Any, ttl: float) -> bool:
+        item = self._live(key)
+        if item is None or item[1] != value:
+            return False
+        self._items[key] = (self._clock() + ttl, value)
+        return True
+
+    async def delete_if(self, key: str, value: Any) -> bool:
+        item = self._live(key)
+        if item is None or item[1] != value:
+            return False
+        del self._items[key]
+        return True
 
     async def enqueue(self, key: str, member: str, ttl: float) -> None:
         item = self._live(key)
@@ -105,6 +131,17 @@ class MemoryState:
 
     async def close(self) -> None:
         self._items.clear()
+
+
+# Compare and renew / delete in one step, so a holder whose key lapsed never touches the next holder's.
+_RENEW_IF = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+return 0
+"""
+_DELETE_IF = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
 
 
 class RedisState:
@@ -138,6 +175,16 @@ class RedisState:
             pipe.pexpire(self._prefix + key, max(1, int(ttl * 1000)), nx=True)  # the first count sets the life
             count, _ = await pipe.execute()
         return int(count)
+
+    async def renew_if(self, key: str, value: Any, ttl: float) -> bool:
+        renewed = await self._redis.eval(
+            _RENEW_IF, 1, self._prefix + key, json.dumps(value, ensure_ascii=False), max(1, int(ttl * 1000))
+        )
+        return bool(renewed)
+
+    async def delete_if(self, key: str, value: Any) -> bool:
+        deleted = await self._redis.eval(_DELETE_IF, 1, self._prefix + key, json.dumps(value, ensure_ascii=False))
+        return bool(deleted)
 
     async def enqueue(self, key: str, member: str, ttl: float) -> None:
         # every member scores 0, so Redis orders them by their bytes: the order the members spell
@@ -200,6 +247,21 @@ class ResilientState:
         except Exception:
             log.warning("shared state unavailable: counting %s", key, exc_info=True)
             return 0
+
+    async def renew_if(self, key: str, value: Any, ttl: float) -> bool:
+        """True when the state is down: the holder goes on, as claims succeed then."""
+        try:
+            return await self.inner.renew_if(key, value, ttl)
+        except Exception:
+            log.warning("shared state unavailable: renewing %s", key, exc_info=True)
+            return True
+
+    async def delete_if(self, key: str, value: Any) -> bool:
+        try:
+            return await self.inner.delete_if(key, value)
+        except Exception:
+            log.warning("shared state unavailable: releasing %s", key, exc_info=True)
+            return False
 
     async def enqueue(self, key: str, member: str, ttl: float) -> None:
         try:

@@ -56,7 +56,7 @@ from channels.protocol import (
     reply_text,
     signature_valid,
 )
-from channels.state import ResilientState, State, make_state, wait_for_value
+from channels.state import MemoryState, ResilientState, State, make_state, wait_for_value
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -88,8 +88,14 @@ HELD = (
 # A push this much older than its CreateTime may be the platform's retry of a push whose answer was
 # lost with a stopped process: the conversation is read first, so that a turn Rasa saved is not run twice.
 RETRY_AGE_SECONDS = 4.0
-# How often the retry loop looks for kept turns that are due.
+# How often the retry loop looks for kept turns that are due, and how many residents' it runs at once.
 HELD_LOOP_SECONDS = 5.0
+HELD_RESIDENTS_AT_ONCE = 4
+# A kept turn is tried this often while the action server stays away (about an hour: 5, 10, 20, 40, 60 s,
+# then every 2 minutes), or this often when the bot fails on it; then the resident is told and it goes.
+MAX_KEPT_TRIES = 32
+MAX_FAILED_TRIES = 3
+GIVEN_UP = "抱歉，系统长时间未能恢复，您之前发来的信息没能办理。请重新发送；漏水等紧急情况请直接拨打供热服务热线。"
 
 
 @dataclass(frozen=True)
@@ -224,6 +230,7 @@ class WeChatWebhook:
         )
         self.options = Options(self.state)
         self.queue = ResidentQueue(self.state)
+        self.signed_here = MemoryState()  # the plaintext signatures this process has seen
         self.held = HeldTurns(self.outbox.engine, clock=clock)
         # set by the Rasa server's blueprint (the agent's tracker store); None in tests without Rasa
         self.read_conversation: ReadConversation | None = None
@@ -251,9 +258,6 @@ class WeChatWebhook:
             log.info("refused a push: %s", exc)
             return Reply(exc.status, str(exc) if exc.status == 403 else "malformed message")
         inbound = interpret(fields, self.menu, self.config.max_text_chars)
-        if inbound.text is not None:
-            # the first thing done with a message for the bot: its place in the resident's queue
-            await self.queue.join(inbound.openid, self._place(inbound))
         turn_key = f"turn:{inbound.key}"
         deadline = time.monotonic() + self.config.reply_budget_seconds
         lease_key, waited = f"lease:{inbound.key}", False
@@ -270,23 +274,28 @@ class WeChatWebhook:
                 return Reply(200, NO_REPLY)
         if waited:
             log.warning("took over %s: the process answering it stopped before it finished", inbound.key)
+        if inbound.text is not None:
+            # the first thing done with a new message for the bot: its place in the resident's queue (a
+            # retry or a replay of a push answered already never gets here, so it holds up nobody)
+            await self.queue.join(inbound.openid, self._place(inbound))
         renewing = asyncio.ensure_future(self._renew_lease(lease_key))
         try:
-            return await self._take_turn(turn_key, inbound, args, encrypted, deadline, on_new_message)
+            return await self._take_turn(turn_key, inbound, args, encrypted, deadline, on_new_message, waited)
         finally:
             renewing.cancel()
             await self.state.delete(lease_key)
 
     async def _refuse_replayed_query(self, args: Mapping[str, str], body: bytes) -> None:
-        """In plaintext mode the signature covers the query only, not the body: a signed query seen once
-        may come again only with the same body (the platform's retry), never with another."""
-        signed = f"{args.get('timestamp', '')}:{args.get('nonce', '')}:{args.get('signature', '')}"
+        """In plaintext mode the signature covers the query only, not the body: a signature seen once
+        may come again only with the same body (the platform's retry), never with another. Keyed by the
+        signature itself, so no other spelling of the same timestamp and nonce escapes it; kept in the
+        shared state (every Rasa process) and in this process (which still refuses while Redis is down)."""
+        key = f"signed:{args.get('signature', '')}"
         digest = hashlib.sha256(body).hexdigest()
         ttl = 2 * self.config.replay_window_seconds + 60  # longer than the timestamp stays fresh
-        if await self.state.add(f"signed:{signed}", digest, ttl=ttl):
-            return
-        if await self.state.get(f"signed:{signed}") not in (digest, None):
-            raise BadPush("this signature was used for another message", status=403)
+        for state in (self.signed_here, self.state):
+            if not await state.add(key, digest, ttl=ttl) and await state.get(key) not in (digest, None):
+                raise BadPush("this signature was used for another message", status=403)
 
     @staticmethod
     def _place(inbound: Inbound) -> str:
@@ -305,6 +314,7 @@ class WeChatWebhook:
         encrypted: bool,
         deadline: float,
         on_new_message: OnNewMessage,
+        taken_over: bool = False,
     ) -> Reply:
         """This process answers the push: passively within the budget, else ``success`` and a later push."""
         if inbound.kind == "image" and MEDIA_ID.match(str(inbound.metadata.get("media_id") or "")):
@@ -323,7 +333,7 @@ class WeChatWebhook:
             await self.queue.leave(inbound.openid, self._place(inbound))
             texts = [self.config.rate_limit_text] if over == 1 else []
             return await self._passive(turn_key, inbound, texts, args, encrypted)
-        task = self._spawn(self._run_bot(inbound, on_new_message))
+        task = self._spawn(self._run_bot(inbound, on_new_message, taken_over))
         done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - time.monotonic()))
         if task in done and task.exception() is None:
             return await self._passive(turn_key, inbound, task.result(), args, encrypted)
@@ -373,16 +383,21 @@ class WeChatWebhook:
         return parse_push(inner, self.config.max_depth), True
 
     # a turn of the bot ----------------------------------------------------------------------
-    async def _run_bot(self, inbound: Inbound, on_new_message: OnNewMessage) -> list[str]:
+    async def _run_bot(self, inbound: Inbound, on_new_message: OnNewMessage, taken_over: bool = False) -> list[str]:
         """The resident's turn, when every earlier message of theirs has finished: first the messages
         kept from an earlier outage, then this one; kept in turn when the action server is away."""
         async with self.queue.turn(inbound.openid, self._place(inbound)):
             text = await self.options.resolve(inbound.openid, inbound.text or "")
             metadata = {"wechat": {**inbound.metadata, "to_user": inbound.account}}
             turn = HeldTurn(inbound.key, inbound.openid, self._place(inbound), text, metadata)
-            if not await self._run_held(inbound.openid, on_new_message):
+            ran, answer = await self._run_held(inbound.openid, on_new_message, current=inbound.key)
+            if not ran:
                 return await self._hold(turn)  # an earlier message is still waiting: this one goes after it
-            if self._may_be_a_retry(inbound):
+            if answer is not None:
+                return answer  # this very push was kept, and has just run
+            # A push taken over from a process that stopped, or one old enough to be the platform's
+            # retry after a restart, may have had its turn saved already: never run it twice.
+            if taken_over or self._may_be_a_retry(inbound):
                 answered = await self._answered_already(inbound.openid, inbound.key)
                 if answered is not None:
                     log.info("%s was answered before a restart: its answer again, the turn not run twice", inbound.key)
@@ -416,41 +431,67 @@ class WeChatWebhook:
             return [BOT_FAILED]
         return [HELD]
 
-    async def _run_held(self, openid: str, on_new_message: OnNewMessage) -> bool:
-        """Runs the resident's kept turns, oldest first (inside the resident's turn); each answer is pushed
-        under the message's key, so a second run of the same answer is not sent twice. False while one
-        still cannot run."""
+    async def _run_held(
+        self, openid: str, on_new_message: OnNewMessage, current: str | None = None
+    ) -> tuple[bool, list[str] | None]:
+        """Runs the resident's kept turns, oldest first (inside the resident's turn). Each answer is pushed
+        under the message's key, so a second run of the same answer is not sent twice; the answer to
+        ``current`` (this very push, kept before and pushed again) is returned instead, for its reply.
+        (False, None) while one still cannot run."""
+        mine: list[str] | None = None
         for turn in await asyncio.to_thread(self.held.of, openid):
             if not await asyncio.to_thread(self.held.claim, turn):
-                return False  # another process is running it
-            try:
-                texts = await self._answered_already(openid, turn.key)
-                if texts is None:
-                    texts = await self._ask_bot(turn, on_new_message)
-            except TurnAbandoned as exc:
-                log.warning("kept %s still cannot run: %s", turn.key, exc)
-                await asyncio.to_thread(self.held.put_off, turn)
-                return False
-            except Exception:
-                # the bot itself failed on it, as it may on any message: said plainly, as in a turn, and
-                # not kept, so that one message cannot hold up every later one of the resident
-                log.exception("the bot failed on kept %s", turn.key)
-                texts = [BOT_FAILED]
-            await self.courier.push(openid, texts, handover=f"turn:{turn.key}")
+                return False, None  # another process is running it
+            texts = await self._run_kept(turn, on_new_message)
+            if texts is None:
+                return False, None
+            if turn.key == current:
+                mine = texts
+            else:
+                await self.courier.push(openid, texts, handover=f"turn:{turn.key}")
             await asyncio.to_thread(self.held.done, turn.key)
-        return True
+        return True, mine
+
+    async def _run_kept(self, turn: HeldTurn, on_new_message: OnNewMessage) -> list[str] | None:
+        """One try of a kept turn (claimed): its answer, or None when it is put off for a later try. A turn
+        that has been tried too often is given up with a plain word to the resident, so that one message
+        never holds up the resident's later ones for good."""
+        tries = turn.attempts + 1
+        try:
+            texts = await self._answered_already(turn.openid, turn.key)
+            return texts if texts is not None else await self._ask_bot(turn, on_new_message)
+        except TurnAbandoned as exc:
+            if tries < MAX_KEPT_TRIES:
+                log.warning("kept %s still cannot run (try %d): %s", turn.key, tries, exc)
+                await asyncio.to_thread(self.held.put_off, turn)
+                return None
+            log.error("kept %s given up after %d tries: %s", turn.key, tries, exc)
+            return [GIVEN_UP]
+        except Exception:
+            if tries < MAX_FAILED_TRIES:  # a store briefly down while everything comes back
+                log.warning("kept %s failed (try %d); tried again later", turn.key, tries, exc_info=True)
+                await asyncio.to_thread(self.held.put_off, turn)
+                return None
+            # the bot itself fails on it, as it may on any message: said plainly, as in a turn
+            log.exception("the bot failed on kept %s", turn.key)
+            return [BOT_FAILED]
 
     async def run_held_due(self, on_new_message: OnNewMessage) -> int:
-        """One pass of the retry loop: the kept turns of every resident with one due; how many residents."""
-        count = 0
-        for openid in await asyncio.to_thread(self.held.due):
-            kept = await asyncio.to_thread(self.held.of, openid)
-            if not kept:
-                continue
-            async with self.queue.turn(openid, kept[0].place):
-                await self._run_held(openid, on_new_message)
-            count += 1
-        return count
+        """One pass of the retry loop: the kept turns of every resident with one due, a few residents at a
+        time (one resident whose turn runs long holds up no other); how many residents."""
+        gate = asyncio.Semaphore(HELD_RESIDENTS_AT_ONCE)
+
+        async def resident(openid: str) -> int:
+            async with gate:
+                kept = await asyncio.to_thread(self.held.of, openid)
+                if not kept:
+                    return 0
+                async with self.queue.turn(openid, kept[0].place):
+                    await self._run_held(openid, on_new_message)
+                return 1
+
+        done = await asyncio.gather(*(resident(o) for o in await asyncio.to_thread(self.held.due)))
+        return sum(done)
 
     async def run_held_loop(self, on_new_message: OnNewMessage, interval: float = HELD_LOOP_SECONDS) -> None:
         while True:
@@ -697,11 +738,13 @@ class WeChatInput(InputChannel):
             media_ids = [str(m) for m in body.get("media_ids") or [] if isinstance(m, str)][:1000]
             if not openid or len(openid) > 64:
                 return response.json({"detail": "openid is required"}, status=422)
-            return await erasing(
-                request,
-                lambda store: erase_conversation(store, openid),
-                lambda: webhook.outbox.forget(openid, media_ids),
-            )
+            # as a turn of the resident's: no turn of theirs (a kept one run again) writes while erasing
+            async with webhook.queue.turn(openid, place(int(webhook.clock()), 0, f"erase:{openid}")):
+                return await erasing(
+                    request,
+                    lambda store: erase_conversation(store, openid),
+                    lambda: webhook.outbox.forget(openid, media_ids),
+                )
 
         @blueprint.route("/prune", methods=["POST"])
         async def prune(request: Request) -> HTTPResponse:

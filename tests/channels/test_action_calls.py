@@ -125,6 +125,12 @@ class FakeAgent:
     def __init__(self, endpoint: EndpointConfig | None) -> None:
         self.action_endpoint = endpoint
         self.processor = FakeProcessor(endpoint) if endpoint else None
+        self.triggered: list[str] = []
+
+    async def trigger_intent(self, intent: str, *args: Any) -> None:
+        self.triggered.append(intent)
+        if intent == "EXTERNAL_notice":
+            raise TurnAbandoned("the action server at http://actions.test cannot be reached")
 
 
 def test_the_agent_and_its_processor_get_one_retrying_endpoint_once() -> None:
@@ -139,3 +145,25 @@ def test_the_agent_and_its_processor_get_one_retrying_endpoint_once() -> None:
     bare = FakeAgent(None)
     retry_actions(bare)  # a bot without actions: nothing to do
     assert bare.action_endpoint is None
+
+
+async def test_a_triggered_turn_that_is_abandoned_is_an_error_rasas_api_answers() -> None:
+    """Rasa's trigger_intent route catches only Exception: the backend must get a 500 and try again,
+    not a connection closed without an answer."""
+    agent = FakeAgent(EndpointConfig(url="http://actions.test/webhook"))
+    retry_actions(agent)
+    retry_actions(agent)  # wrapped once
+    await agent.trigger_intent("EXTERNAL_outage_notice")
+    with pytest.raises(Exception, match="cannot be reached") as raised:
+        await agent.trigger_intent("EXTERNAL_notice")
+    assert isinstance(raised.value, Exception) and not isinstance(raised.value, TurnAbandoned)
+    assert agent.triggered == ["EXTERNAL_outage_notice", "EXTERNAL_notice"]
+
+
+async def test_a_gateway_timeout_is_not_retried(serve: Any) -> None:
+    """A balancer's 504 means the action may have run for a minute: not run again."""
+    server = ActionServer([504])
+    url = await serve(server)
+    with pytest.raises(ClientResponseError):
+        await endpoint(url).request(json={}, method="post")
+    assert len(server.calls) == 1

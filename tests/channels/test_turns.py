@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 
 from api.simulator.platform import FakePlatform
-from channels import ordering
+from channels import ordering, wechat
 from channels.action_calls import TurnAbandoned
 from channels.delivery import Outbox, PlatformClient
 from channels.ordering import ResidentQueue
-from channels.state import State
+from channels.state import MemoryState, State
 from channels.wechat import HELD, WeChatWebhook
 from tests.channels.conftest import NOW, Clock, platform_args
-from tests.channels.test_wechat import content, make_webhook
+from tests.channels.test_wechat import BrokenState, DiesMidTurn, content, make_webhook
 
 
 def says(openid: str, msg_id: int, text: str, sent: int = NOW) -> bytes:
@@ -248,7 +248,7 @@ async def test_a_newer_message_waits_behind_a_kept_one_that_still_cannot_run(
     assert pushed(fake_platform, "oQUEUE") == ["答：我家漏水了", "答：阳光小区3号楼2单元501"]
 
 
-async def test_a_kept_turn_the_bot_fails_on_is_said_plainly_and_holds_up_nothing(
+async def test_a_kept_turn_the_bot_keeps_failing_on_is_said_plainly_after_three_tries_and_holds_up_nothing(
     clock: Clock, outbox: Outbox, client: PlatformClient, fake_platform: FakePlatform
 ) -> None:
     webhook, bot = away_from("oPOISON", clock, outbox, client, fake_platform)
@@ -256,14 +256,54 @@ async def test_a_kept_turn_the_bot_fails_on_is_said_plainly_and_holds_up_nothing
 
     async def broken(message: Any) -> None:
         if message.text == "是的":
-            raise RuntimeError("a bug in the bot")
+            raise RuntimeError("a bug in the bot, or its store briefly down")
         await bot(message)
 
     bot.away = False
     reply = await webhook.receive(platform_args(), says("oPOISON", 752, "供暖时间"), broken)
-    assert "没有处理成功" in pushed(fake_platform, "oPOISON")[0]
-    assert content(reply.body) == "答：供暖时间"
+    assert content(reply.body) == HELD  # tried once more later: a store may just be coming back
+    for wait in (10, 20):
+        clock.now += wait
+        await webhook.run_held_due(broken)
+    assert pushed(fake_platform, "oPOISON")[0].startswith("抱歉，系统暂时出了点问题")  # the third try
+    assert pushed(fake_platform, "oPOISON")[1:] == ["答：供暖时间"]  # and the next message went on
     assert webhook.held.of("oPOISON") == []
+
+
+async def test_a_kept_turn_is_given_up_with_a_plain_word_when_the_action_server_stays_away(
+    clock: Clock, outbox: Outbox, client: PlatformClient, fake_platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(wechat, "MAX_KEPT_TRIES", 3)  # an hour of tries, made short
+    webhook, bot = away_from("oLONG", clock, outbox, client, fake_platform)
+    await webhook.receive(platform_args(), says("oLONG", 761, "是的"), bot)
+    for wait in (6, 11, 21):
+        clock.now += wait
+        await webhook.run_held_due(bot)
+    assert pushed(fake_platform, "oLONG") == [wechat.GIVEN_UP]
+    assert webhook.held.of("oLONG") == []
+
+
+async def test_two_retry_loops_run_a_kept_turn_once_and_leave_the_residents_turn_alone(
+    clock: Clock, outbox: Outbox, client: PlatformClient, fake_platform: FakePlatform
+) -> None:
+    """Two Rasa processes' loops find the same kept turn due: one runs it; the other neither runs it
+    nor ends the turn the first holds."""
+    shared = MemoryState()
+    fake_platform.resident_wrote("oTWO")
+    one = make_webhook(clock, outbox, state=shared, client=client)
+    other = make_webhook(clock, outbox, state=shared, client=client)
+    bot = ActionServerAway()
+    await one.receive(platform_args(), says("oTWO", 771, "是的"), bot)
+    bot.away, bot.gate = False, asyncio.Event()
+    clock.now += 6
+    loops = asyncio.gather(one.run_held_due(bot), other.run_held_due(bot))
+    await bot.entered.wait()
+    assert (await shared.get("order-running:oTWO")) is not None
+    bot.gate.set()
+    await loops
+    assert bot.received.count("是的") == 2  # kept once, run once
+    assert pushed(fake_platform, "oTWO") == ["答：是的"]
+    assert await shared.get("order-running:oTWO") is None
 
 
 def conversation_with(message_id: str, answer: str) -> Callable[[str], Awaitable[list[dict[str, Any]]]]:
@@ -302,6 +342,64 @@ async def test_an_erasure_forgets_the_kept_messages_too(clock: Clock, outbox: Ou
     assert webhook.held.of("oERASE") == []
 
 
+async def test_a_kept_push_that_comes_again_runs_once_and_is_answered_in_its_reply(
+    clock: Clock, outbox: Outbox, client: PlatformClient, fake_platform: FakePlatform
+) -> None:
+    """The platform's retry of a push that was kept reaches another process (its reply cache lost): the
+    kept turn runs once, and its answer is that retry's reply, not a push besides."""
+    webhook, bot = away_from("oAGAIN", clock, outbox, client, fake_platform)
+    body = says("oAGAIN", 781, "是的")
+    assert content((await webhook.receive(platform_args(), body, bot)).body) == HELD
+    bot.away = False
+    other = make_webhook(clock, outbox, client=client)  # another process, nothing cached
+    reply = await other.receive(platform_args(), body, bot)
+    assert content(reply.body) == "答：是的"
+    assert bot.received == ["是的", "是的"]
+    assert pushed(fake_platform, "oAGAIN") == []
+    assert other.held.of("oAGAIN") == []
+
+
+async def test_a_replay_of_an_answered_push_takes_no_place_ahead_of_the_residents_next_message(
+    clock: Clock, outbox: Outbox, state: State
+) -> None:
+    """Whoever replays a push answered already (the platform late, or a leaked signed URL with its body)
+    gets the cached reply and holds up nobody."""
+    webhook = make_webhook(clock, outbox, state=state)
+    body = says("oREPLAYED", 791, "我家暖气不热")
+    await webhook.receive(platform_args(), body, Bot())
+    again = await webhook.receive(platform_args(), body, Bot())
+    assert content(again.body) == "答：我家暖气不热"
+    assert await state.queue("order:oREPLAYED") == []
+
+
+async def test_a_push_taken_over_from_a_stopped_process_is_answered_from_the_conversation(
+    clock: Clock, outbox: Outbox, state: State, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process running "是的" saved the turn (the order is filed) and was killed before it answered;
+    the balancer replays the push on the other process at once (the push is new, not 4 s old)."""
+    monkeypatch.setattr(wechat, "TURN_LEASE_SECONDS", 0.4)
+    monkeypatch.setattr(wechat, "LEASE_RENEW_SECONDS", 0.1)
+    dying = DiesMidTurn(state)
+    first = make_webhook(clock, outbox, state=dying)  # type: ignore[arg-type]
+    second = make_webhook(clock, outbox, state=state)
+    second.read_conversation = conversation_with("msg:oTAKEN:801", "已为您登记工单，单号 GD20261206000009")
+    hung = asyncio.Event()
+
+    async def saved_then_killed(message: Any) -> None:
+        dying.dead = True
+        hung.set()
+        await asyncio.sleep(3600)
+
+    lost = asyncio.ensure_future(first.receive(platform_args(), says("oTAKEN", 801, "是的"), saved_then_killed))
+    await hung.wait()
+    bot = Bot()
+    reply = await second.receive(platform_args(), says("oTAKEN", 801, "是的"), bot)
+    assert content(reply.body) == "已为您登记工单，单号 GD20261206000009"
+    assert bot.received == []
+    lost.cancel()
+    await first.stop()
+
+
 # --- a retried push after a restart ----------------------------------------------------------------
 async def test_a_retry_of_a_push_whose_turn_was_saved_before_a_restart_is_answered_from_the_conversation(
     clock: Clock, outbox: Outbox
@@ -331,6 +429,24 @@ async def test_a_signed_query_seen_once_is_refused_with_another_body(clock: Cloc
     assert content(first.body) == content(retry.body) == "答：供暖时间"
     assert forged.status == 403
     assert bot.received == ["供暖时间"]
+
+
+async def test_no_other_spelling_of_a_signed_query_escapes_the_binding(clock: Clock, outbox: Outbox) -> None:
+    """The signature is SHA-1 of the sorted parts joined together: "0"+timestamp with the nonce's last
+    digit dropped signs the same. A timestamp has one spelling (no leading zero), and the binding is
+    keyed by the signature itself."""
+    webhook = make_webhook(clock, outbox)
+    query = platform_args(nonce="4242420")
+    await webhook.receive(query, says("oR1", 1151, "供暖时间"), Bot())
+    respelled = {**query, "timestamp": "0" + query["timestamp"], "nonce": "424242"}
+    assert (await webhook.receive(respelled, says("oR2", 1152, "转人工"), Bot())).status == 403
+
+
+async def test_with_redis_down_a_process_still_refuses_a_signature_it_has_seen(clock: Clock, outbox: Outbox) -> None:
+    webhook = make_webhook(clock, outbox, state=BrokenState())
+    query = platform_args(nonce="616161")
+    await webhook.receive(query, says("oR1", 1161, "供暖时间"), Bot())
+    assert (await webhook.receive(query, says("oR2", 1162, "转人工"), Bot())).status == 403
 
 
 async def test_the_replay_check_is_shared_by_every_rasa_process(clock: Clock, outbox: Outbox, state: State) -> None:
