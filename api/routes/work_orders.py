@@ -60,11 +60,20 @@ def create_work_order(
 ) -> WorkOrderPublic:
     """File a work order. A retry with the same ``Idempotency-Key`` and body returns the first order
     (200); the same key with another body is refused (422). Keys are the caller's own."""
-    order, created = work_orders.create_work_order(session, body, ctx, idempotency_key, actor=principal.name)
+
+    def filer_hears(order: WorkOrder) -> object:  # the bot's filing: its number checked two minutes on
+        return work_orders.see_that_the_filer_hears(session, order, ctx)
+
+    order, created = work_orders.create_work_order(
+        session,
+        body,
+        ctx,
+        idempotency_key,
+        actor=principal.name,
+        with_order=filer_hears if principal.role == Role.MACHINE else None,
+    )
     if not created:
         response.status_code = status.HTTP_200_OK
-    elif principal.role == Role.MACHINE:
-        work_orders.see_that_the_filer_hears(session, order, ctx)
     return shown(order, principal)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -181,6 +182,7 @@ def create_work_order(
     actor: str = "system",
     commit: bool = True,
     sampling_plan_id: int | None = None,
+    with_order: Callable[[WorkOrder], object] | None = None,
 ) -> tuple[WorkOrder, bool]:
     """File an order; returns (order, created).
 
@@ -188,6 +190,8 @@ def create_work_order(
     the same key with a different request is refused (422), never answered with another's order.
     A platform's order number is filed once per source (409 naming the order that has it).
     ``commit=False`` leaves the order in the caller's transaction (the hotline import saves all or nothing).
+    ``with_order`` adds what belongs with a new order to the same transaction (the check that the bot's
+    filer heard its number), so neither is kept without the other.
     """
     if (data.source == Source.SAMPLING) != (sampling_plan_id is not None):
         raise Unprocessable("source", "visits of the room-temperature sampling plan are drawn by the plan (5.4.4)")
@@ -269,6 +273,8 @@ def create_work_order(
                 data={"source": order.source, "repeat_complaint": order.repeat_complaint},
             )
         )
+        if with_order is not None:
+            with_order(order)
         if commit:
             session.commit()
         else:
@@ -716,8 +722,8 @@ def see_that_the_filer_hears(session: Session, order: WorkOrder, ctx: Context) -
     """An order the bot filed: ``ctx.filed_number_check`` later (2 minutes: longer than the platform's
     retries and a restart of the Rasa server) the scheduler looks whether the conversation says its
     number, and sends it through the bot when it does not (the Rasa server stopped after the order was
-    filed and before the answer went out, and the platform gave up its retries). Once per order;
-    commits. False for an order not filed in WeChat, or with the check turned off."""
+    filed and before the answer went out, and the platform gave up its retries). Once per order, in the
+    caller's transaction. False for an order not filed in WeChat, or with the check turned off."""
     if not ctx.filed_number_check:
         return False
     openid = order.resident_openid
@@ -740,7 +746,6 @@ def see_that_the_filer_hears(session: Session, order: WorkOrder, ctx: Context) -
             next_attempt_at=ctx.now + ctx.filed_number_check,
         ),
     )
-    session.commit()
     return created
 
 
