@@ -125,4 +125,3 @@ def test_a_nul_character_in_any_text_is_refused_on_every_database(client: TestCl
         assert answer.status_code == 422, (field, answer.text)
         assert "NUL" in answer.text
     assert client.post("/api/v1/work-orders", json={**order, "description": "屋里冷"}, headers=auth).status_code == 201
-
