@@ -23,6 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.spool import FilingSpool
+from bot.loops import every
 from bot.operator import check_operator_file
 from bot.settings import BotSettings, ConfigurationError, bearer_matches, get_settings
 
@@ -54,12 +55,11 @@ async def retry_waiting(spool: FilingSpool, rasa_url: str, token: str, session: 
 async def retry_loop(settings: BotSettings) -> None:
     spool = FilingSpool.from_env()
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-        while True:
-            try:
-                await retry_waiting(spool, settings.rasa_url, settings.rasa_auth_token, session)
-            except Exception:  # the loop must outlive any one failure; the log says what
-                log.exception("filing retry pass failed")
-            await asyncio.sleep(settings.spool_interval_seconds)
+        await every(
+            settings.spool_interval_seconds,
+            lambda: retry_waiting(spool, settings.rasa_url, settings.rasa_auth_token, session),
+            "filing retries",
+        )
 
 
 # Paths only the Rasa server may call; /health stays open for the launcher and load balancers.

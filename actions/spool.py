@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from bot.loops import wait_after
 from bot.stores import make_engine, require_current, url_from_env
 
 BACKOFF_SECONDS = (60, 120, 300, 600, 900)
@@ -58,7 +59,7 @@ class Waiting:
 def delay_after(attempts: int, scale: float = 1.0) -> float:
     """Seconds before the next attempt once ``attempts`` were made (1, 2, 5, 10, then 15 minutes, times
     ``scale``: SPOOL_BACKOFF_SCALE, which only tests of whole outages set below 1)."""
-    return BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS) - 1)] * scale
+    return wait_after(BACKOFF_SECONDS, attempts) * scale
 
 
 class FilingSpool:

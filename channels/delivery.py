@@ -25,6 +25,7 @@ from typing import Any
 import aiohttp
 import sqlalchemy as sa
 
+from bot.loops import every
 from bot.stores import make_engine, require_current
 from channels.held import held_table
 from channels.state import State, wait_for_value
@@ -537,9 +538,4 @@ class Courier:
         return len(due)
 
     async def run_retries(self, interval: float) -> None:
-        while True:
-            try:
-                await self.retry_due()
-            except Exception:  # the loop must outlive a bad pass (e.g. the database restarting)
-                log.exception("wechat outbox retry pass failed")
-            await asyncio.sleep(interval)
+        await every(interval, self.retry_due, "wechat outbox retries")

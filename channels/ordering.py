@@ -67,7 +67,8 @@ class ResidentQueue:
         return f"order-running:{openid}"
 
     async def join(self, openid: str, member: str) -> None:
-        """Take the message's place as soon as the push is read (a retried push takes the same place)."""
+        """Take the message's place as soon as the push is known to be new (a place taken again, by a push
+        taken over from a stopped process, is the same place)."""
         await self.state.enqueue(self._queue_key(openid), member, ttl=QUEUE_SECONDS)
         await self.state.set(self._alive_key(member), 1, ttl=PLACE_SECONDS)
 
@@ -103,7 +104,7 @@ class ResidentQueue:
                 log.warning("the turn of %s lapsed while it ran: this process stalled over %s s", openid, PLACE_SECONDS)
 
     async def _wait_for_turn(self, openid: str, member: str, token: str) -> None:
-        queue_key, rejoined, waited = self._queue_key(openid), False, False
+        queue_key, rejoined = self._queue_key(openid), False
         while True:
             members = await self.state.queue(queue_key)
             if member not in members:
@@ -116,10 +117,7 @@ class ResidentQueue:
                 continue
             free = not await self._anyone_ahead(queue_key, members, member)
             if free and await self.state.add(self._running_key(openid), token, ttl=PLACE_SECONDS):
-                if waited:
-                    log.debug("%s: %s waited for the resident's earlier messages", openid, member)
                 return
-            waited = True
             await asyncio.sleep(self.poll_seconds)
 
     async def _anyone_ahead(self, queue_key: str, members: list[str], member: str) -> bool:

@@ -10,9 +10,11 @@ import asyncio
 import json
 import logging
 import time
-from typing import Any, Protocol
+from collections.abc import Awaitable
+from typing import Any, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class State(Protocol):
@@ -214,74 +216,46 @@ class ResilientState:
     def __init__(self, inner: State) -> None:
         self.inner = inner
 
-    async def get(self, key: str) -> Any:
+    async def _or(self, call: Awaitable[T], down: T, doing: str, key: str) -> T:
+        """What ``call`` answers, or ``down`` when the state cannot be reached (logged)."""
         try:
-            return await self.inner.get(key)
+            return await call
         except Exception:
-            log.warning("shared state unavailable: reading %s", key, exc_info=True)
-            return None
+            log.warning("shared state unavailable: %s %s", doing, key, exc_info=True)
+            return down
+
+    async def get(self, key: str) -> Any:
+        return await self._or(self.inner.get(key), None, "reading", key)
 
     async def set(self, key: str, value: Any, ttl: float) -> None:
-        try:
-            await self.inner.set(key, value, ttl)
-        except Exception:
-            log.warning("shared state unavailable: writing %s", key, exc_info=True)
+        await self._or(self.inner.set(key, value, ttl), None, "writing", key)
 
     async def add(self, key: str, value: Any, ttl: float) -> bool:
-        try:
-            return await self.inner.add(key, value, ttl)
-        except Exception:
-            log.warning("shared state unavailable: claiming %s", key, exc_info=True)
-            return True
+        return await self._or(self.inner.add(key, value, ttl), True, "claiming", key)
 
     async def delete(self, key: str) -> None:
-        try:
-            await self.inner.delete(key)
-        except Exception:
-            log.warning("shared state unavailable: deleting %s", key, exc_info=True)
+        await self._or(self.inner.delete(key), None, "deleting", key)
 
     async def incr(self, key: str, ttl: float) -> int:
         """0 when the state is down: a limit that cannot count lets the message through."""
-        try:
-            return await self.inner.incr(key, ttl)
-        except Exception:
-            log.warning("shared state unavailable: counting %s", key, exc_info=True)
-            return 0
+        return await self._or(self.inner.incr(key, ttl), 0, "counting", key)
 
     async def renew_if(self, key: str, value: Any, ttl: float) -> bool:
         """True when the state is down: the holder goes on, as claims succeed then."""
-        try:
-            return await self.inner.renew_if(key, value, ttl)
-        except Exception:
-            log.warning("shared state unavailable: renewing %s", key, exc_info=True)
-            return True
+        return await self._or(self.inner.renew_if(key, value, ttl), True, "renewing", key)
 
     async def delete_if(self, key: str, value: Any) -> bool:
-        try:
-            return await self.inner.delete_if(key, value)
-        except Exception:
-            log.warning("shared state unavailable: releasing %s", key, exc_info=True)
-            return False
+        return await self._or(self.inner.delete_if(key, value), False, "releasing", key)
 
     async def enqueue(self, key: str, member: str, ttl: float) -> None:
-        try:
-            await self.inner.enqueue(key, member, ttl)
-        except Exception:
-            log.warning("shared state unavailable: queueing in %s", key, exc_info=True)
+        await self._or(self.inner.enqueue(key, member, ttl), None, "queueing in", key)
 
     async def queue(self, key: str) -> list[str]:
         """Empty when the state is down: nobody is known to be ahead, and the message goes on."""
-        try:
-            return await self.inner.queue(key)
-        except Exception:
-            log.warning("shared state unavailable: reading the queue %s", key, exc_info=True)
-            return []
+        return await self._or(self.inner.queue(key), [], "reading the queue", key)
 
     async def dequeue(self, key: str, member: str) -> None:
-        try:
-            await self.inner.dequeue(key, member)
-        except Exception:
-            log.warning("shared state unavailable: leaving the queue %s", key, exc_info=True)
+        await self._or(self.inner.dequeue(key, member), None, "leaving the queue", key)
 
     async def close(self) -> None:
         await self.inner.close()

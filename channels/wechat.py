@@ -37,6 +37,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from wechatpy.replies import TextReply
 
+from bot.loops import every
 from bot.settings import bearer_matches, check_secrets
 from channels.action_calls import TurnAbandoned, retry_actions
 from channels.delivery import TOKEN_ERRORS, Courier, Outbox, PlatformClient, PlatformUnavailable, TokenCache
@@ -386,10 +387,11 @@ class WeChatWebhook:
     async def _run_bot(self, inbound: Inbound, on_new_message: OnNewMessage, taken_over: bool = False) -> list[str]:
         """The resident's turn, when every earlier message of theirs has finished: first the messages
         kept from an earlier outage, then this one; kept in turn when the action server is away."""
-        async with self.queue.turn(inbound.openid, self._place(inbound)):
+        place_ = self._place(inbound)
+        async with self.queue.turn(inbound.openid, place_):
             text = await self.options.resolve(inbound.openid, inbound.text or "")
             metadata = {"wechat": {**inbound.metadata, "to_user": inbound.account}}
-            turn = HeldTurn(inbound.key, inbound.openid, self._place(inbound), text, metadata)
+            turn = HeldTurn(inbound.key, inbound.openid, place_, text, metadata)
             ran, answer = await self._run_held(inbound.openid, on_new_message, current=inbound.key)
             if not ran:
                 return await self._hold(turn)  # an earlier message is still waiting: this one goes after it
@@ -494,12 +496,7 @@ class WeChatWebhook:
         return sum(done)
 
     async def run_held_loop(self, on_new_message: OnNewMessage, interval: float = HELD_LOOP_SECONDS) -> None:
-        while True:
-            try:
-                await self.run_held_due(on_new_message)
-            except Exception:  # the loop must outlive any one failure; the log says what
-                log.exception("the pass over kept turns failed")
-            await asyncio.sleep(interval)
+        await every(interval, lambda: self.run_held_due(on_new_message), "kept turns")
 
     def _may_be_a_retry(self, inbound: Inbound) -> bool:
         sent = str(inbound.metadata.get("create_time") or "")

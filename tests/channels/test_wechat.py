@@ -411,6 +411,12 @@ class BrokenState(MemoryState):
     async def queue(self, key: str) -> list[str]:
         raise ConnectionError("redis is down")
 
+    async def renew_if(self, key: str, value: Any, ttl: float) -> bool:
+        raise ConnectionError("redis is down")
+
+    async def delete_if(self, key: str, value: Any) -> bool:
+        raise ConnectionError("redis is down")
+
 
 async def test_a_shared_state_that_is_down_still_gets_the_resident_an_answer(clock: Clock, outbox: Outbox) -> None:
     webhook = make_webhook(clock, outbox, state=BrokenState())
@@ -441,6 +447,12 @@ class DiesMidTurn:
 
     async def incr(self, key: str, ttl: float) -> int:
         return await self.inner.incr(key, ttl)
+
+    async def renew_if(self, key: str, value: Any, ttl: float) -> bool:
+        return False if self.dead else await self.inner.renew_if(key, value, ttl)
+
+    async def delete_if(self, key: str, value: Any) -> bool:
+        return False if self.dead else await self.inner.delete_if(key, value)
 
     async def enqueue(self, key: str, member: str, ttl: float) -> None:
         if not self.dead:

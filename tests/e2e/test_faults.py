@@ -29,7 +29,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import channel_outbox, eventually, orders_of, stack, start_product
-from tests.e2e.test_walking_skeleton import TEXT_PUSH, signed
+from tests.e2e.test_walking_skeleton import TEXT_PUSH, content_of, signed
 
 ORDER_NUMBER = re.compile(r"GD\d{14}")
 TRIES, TRY_SECONDS = 3, 5.0  # the platform's
@@ -103,22 +103,17 @@ class Platform:
         for _ in range(TRIES):
             started = time.monotonic()
             try:
-                answer = httpx.post(
+                answer: httpx.Response | None = httpx.post(
                     self.env["RASA_URL"] + "/webhooks/wechat/webhook",
                     params={**signed(self.env["WECHAT_TOKEN"]), "openid": openid},
                     content=body,
                     timeout=TRY_SECONDS,
                 )
             except httpx.HTTPError:
-                time.sleep(max(0.0, TRY_SECONDS - (time.monotonic() - started)))
-                continue
-            if answer.status_code != 200:
-                time.sleep(max(0.0, TRY_SECONDS - (time.monotonic() - started)))
-                continue
-            if answer.text.strip() in ("", "success"):
-                return ""
-            match = re.search(r"<Content><!\[CDATA\[(.*)\]\]></Content>", answer.text, re.S)
-            return match.group(1) if match else ""
+                answer = None
+            if answer is not None and answer.status_code == 200:
+                return content_of(answer.text)
+            time.sleep(max(0.0, TRY_SECONDS - (time.monotonic() - started)))  # the platform's next try
         return None
 
 

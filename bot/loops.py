@@ -1,0 +1,26 @@
+"""The conversation side's background passes (the outbox's retries, kept turns, the filing spool) and
+their schedules of waits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+
+async def every(seconds: float, one_pass: Callable[[], Awaitable[object]], what: str) -> None:
+    """Runs ``one_pass`` every ``seconds``, for ever. A pass that fails (a database restarting, a peer
+    down) is logged and the next one comes as usual: the loop outlives any one failure."""
+    while True:
+        try:
+            await one_pass()
+        except Exception:
+            log.exception("%s: the pass failed", what)
+        await asyncio.sleep(seconds)
+
+
+def wait_after(delays: tuple[float, ...], tries: int) -> float:
+    """Seconds to wait once ``tries`` tries were made, by a schedule whose last wait repeats."""
+    return delays[min(max(tries, 0), len(delays) - 1)]
