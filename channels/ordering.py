@@ -81,8 +81,8 @@ class ResidentQueue:
     async def turn(self, openid: str, member: str) -> AsyncIterator[None]:
         """Waits until every earlier message of the resident has finished, then holds the resident's
         turn until the block ends. The turn is held under a token of this holder's own, so that two
-        holders of one place (a push taken over, two retry loops) never end each other's turn."""
-        await self.join(openid, member)
+        holders of one place (a push taken over, two retry loops) never end each other's turn. A place
+        not taken yet (or lapsed) is taken on the way."""
         token = f"{member}#{uuid.uuid4().hex}"
         running = {"held": False}
         keeping = asyncio.ensure_future(self._keep_alive(openid, member, token, running))
@@ -104,16 +104,17 @@ class ResidentQueue:
                 log.warning("the turn of %s lapsed while it ran: this process stalled over %s s", openid, PLACE_SECONDS)
 
     async def _wait_for_turn(self, openid: str, member: str, token: str) -> None:
-        queue_key, rejoined = self._queue_key(openid), False
+        queue_key, joins = self._queue_key(openid), 0
         while True:
             members = await self.state.queue(queue_key)
             if member not in members:
-                if rejoined:  # the state does not keep the queue (Redis down): go on unordered
+                if joins == 2:  # the state does not keep the queue (Redis down): go on unordered
                     log.warning("message order of %s not kept: the shared state lost its queue", openid)
                     return
-                # our place lapsed while this process was stalled, and another process cleared it
+                # not taken yet (the retry loop's turn), or lapsed while this process was stalled and
+                # cleared by another process
                 await self.join(openid, member)
-                rejoined = True
+                joins += 1
                 continue
             free = not await self._anyone_ahead(queue_key, members, member)
             if free and await self.state.add(self._running_key(openid), token, ttl=PLACE_SECONDS):
