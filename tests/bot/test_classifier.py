@@ -151,3 +151,20 @@ def test_the_model_without_the_encoder_is_the_ngrams_alone() -> None:
         "TfidfVectorizer",
         "SentenceMeaning",
     ]
+
+
+def test_the_sentence_encoder_runs_on_one_blas_thread(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Its package defaults to 4 threads, which on the 2-core server made a turn 10 to 20 times slower."""
+    from threadpoolctl import threadpool_info
+
+    backend = classifier._encoder()._model
+    seen: list[int] = []
+    encode = backend._encode
+
+    def spy(texts):  # type: ignore[no-untyped-def]
+        seen.extend(info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas")
+        return encode(texts)
+
+    monkeypatch.setattr(backend, "_encode", spy)
+    classifier.SentenceMeaning(1.0).transform(["暖气费多少钱一平米"])
+    assert seen and set(seen) == {1}
