@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendError, parse_timestamp
 from actions.filing import entity
-from actions.handoff import ActionHandoff
+from actions.handoff import ActionFallback, ActionHandoff
 from actions.trust import handover, repeated_handover, triggered_by_backend
 from bot import knowledge
 from bot.operator import get_facts
@@ -109,6 +109,10 @@ class ActionAnswerOutage(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         facts = get_facts()
         text = tracker.latest_message.get("text") or ""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent != "ask_outage" and find_community(text) is None:
+            # the bot asked for the community and got something else: not understood, and not asked again
+            return [SlotSet("outage_community_asked", False), *await ActionFallback().run(dispatcher, tracker, domain)]
         if knowledge.topic_for("ask_outage", text) == "outage_notice" and find_community(text) is None:
             dispatcher.utter_message(text=knowledge.answer("outage_notice", facts, today().date()))
             return []

@@ -75,15 +75,18 @@ MISUNDERSTOOD_BY = frozenset({"action_fallback", "action_default_fallback"})
 NOT_OFFERED = frozenset(
     {"nlu_fallback", "out_of_scope", "inform", "affirm", "deny", "cancel", "greet", "goodbye", "thank"}
 )
+# The mark a misunderstanding leaves on its turn, whichever action answered it (an outage question's
+# "which community?" answered with something else is one too).
+MISUNDERSTOOD = "misunderstood"
 # At most this many readings are offered, each at least this likely: below it the message is noise.
 MAX_READINGS = 3
 READING_FLOOR = 0.1
 
 
 def turns(tracker: Tracker) -> list[list[str]]:
-    """The conversation's turns as the bot now holds them: per resident message, the actions run after it.
-    Reverted messages are gone (a chosen reading replaces the message it clarified); a resumed or new
-    session starts afresh."""
+    """The conversation's turns as the bot now holds them: per resident message, the actions run after it
+    and the marks it left ("misunderstood"). Reverted messages are gone (a chosen reading replaces the
+    message it clarified); a resumed or new session starts afresh."""
     held: list[list[str]] = []
     for event in tracker.events:
         kind = event.get("event")
@@ -95,13 +98,15 @@ def turns(tracker: Tracker) -> list[list[str]]:
             held = []
         elif kind == "action" and held and event.get("name") != "action_listen":
             held[-1].append(str(event.get("name")))
+        elif kind == "slot" and held and event.get("name") == MISUNDERSTOOD and event.get("value"):
+            held[-1].append(MISUNDERSTOOD)
     return held
 
 
 def misunderstood_before(tracker: Tracker) -> bool:
     """Whether the bot did not understand the resident's previous message either."""
     held = turns(tracker)
-    return len(held) >= 2 and any(name in MISUNDERSTOOD_BY for name in held[-2])
+    return len(held) >= 2 and any(name in MISUNDERSTOOD_BY or name == MISUNDERSTOOD for name in held[-2])
 
 
 def readings(tracker: Tracker) -> list[str]:
@@ -133,7 +138,7 @@ class ActionFallback(Action):
         offered = readings(tracker)
         if not offered:
             dispatcher.utter_message(response="utter_default")
-            return []
+            return [SlotSet(MISUNDERSTOOD, True)]
         buttons = [
             {"title": knowledge.intent_label(name), "payload": f'/choose_reading{{"reading": "{name}"}}'}
             for name in offered
@@ -142,7 +147,7 @@ class ActionFallback(Action):
         dispatcher.utter_message(response="utter_clarify", buttons=buttons)
         message = tracker.latest_message
         kept = {"text": message.get("text") or "", "entities": message.get("entities") or [], "offered": offered}
-        return [SlotSet("clarifying", kept)]
+        return [SlotSet("clarifying", kept), SlotSet(MISUNDERSTOOD, True)]
 
 
 class ActionDefaultFallback(ActionFallback):
@@ -156,7 +161,7 @@ class ActionDefaultFallback(ActionFallback):
         if misunderstood_before(tracker):
             return await ActionHandoff().run(dispatcher, tracker, domain, reason="fallback")
         dispatcher.utter_message(response="utter_default")
-        return []
+        return [SlotSet(MISUNDERSTOOD, True)]
 
 
 class ActionTakeReading(Action):

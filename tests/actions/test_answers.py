@@ -236,3 +236,26 @@ async def test_a_notice_a_resident_wrote_is_not_relayed_as_official() -> None:
     )
     await ActionRelayNotice().run(dispatcher, tracker, {})
     assert responses(dispatcher.messages) == ["utter_default"]
+
+
+async def test_the_community_given_after_the_bot_asked_answers_the_outage(backend: FakeBackend) -> None:
+    backend.outages.append(SUNSHINE_OUTAGE)
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswerOutage().run(
+        dispatcher, make_tracker("阳光小区", "nlu_fallback", slots={"outage_community_asked": True}), {}
+    )
+    assert "一次管网爆管" in dispatcher.messages[0]["text"]
+    assert {"event": "slot", "timestamp": None, "name": "outage_community_asked", "value": False} in events
+
+
+async def test_something_else_given_after_the_bot_asked_is_not_understood_and_not_asked_again(
+    backend: FakeBackend,
+) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswerOutage().run(
+        dispatcher, make_tracker("嗯嗯好的吧", "inform", slots={"outage_community_asked": True}), {}
+    )
+    assert responses(dispatcher.messages) == ["utter_default"]
+    assert {"event": "slot", "timestamp": None, "name": "outage_community_asked", "value": False} in events
+    assert {"event": "slot", "timestamp": None, "name": "misunderstood", "value": True} in events
+    assert backend.requests == []

@@ -77,7 +77,8 @@ async def test_noise_with_no_likely_reading_asks_to_rephrase(backend: FakeBacken
     dispatcher = CollectingDispatcher()
     tracker = fallback_tracker("啊吧啊吧", [("greet", 0.06), ("ask_payment", 0.05)])
     events = await ActionFallback().run(dispatcher, tracker, {})
-    assert responses(dispatcher.messages) == ["utter_default"] and events == []
+    assert responses(dispatcher.messages) == ["utter_default"]
+    assert events == [{"event": "slot", "timestamp": None, "name": "misunderstood", "value": True}]
     assert backend.handoffs == []
 
 
@@ -152,3 +153,11 @@ async def test_a_reading_never_offered_is_not_taken() -> None:
     events = await ActionTakeReading().run(dispatcher, tracker, {})
     assert responses(dispatcher.messages) == ["utter_default"]
     assert all(e["event"] != "user" for e in events)
+
+
+async def test_a_turn_marked_misunderstood_by_any_action_counts(backend: FakeBackend) -> None:
+    """The outage question's "which community?" answered with something else is a misunderstanding too."""
+    marked = turn("随便说说", "inform", "action_answer_outage")
+    marked.insert(2, {"event": "slot", "name": "misunderstood", "value": True})
+    await ActionFallback().run(CollectingDispatcher(), fallback_tracker("啊吧", [], earlier=marked), {})
+    assert backend.handoffs and backend.handoffs[0]["reason"] == "fallback"
