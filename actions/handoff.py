@@ -185,10 +185,9 @@ class ActionTakeReading(Action):
             "intent_ranking": [{"name": chosen, "confidence": 1.0}],
             "entities": list(kept.get("entities") or []),
         }
+        said_again = UserUttered(text, parse_data)
+        # under the choice's own id and metadata, so that the channel finds this turn's answer by it
+        said_again["message_id"] = tracker.latest_message.get("message_id")
+        said_again["metadata"] = tracker.latest_message.get("metadata") or {}
         # Rasa's two-stage fallback does the same: both turns are taken back and the message said again.
-        return [
-            UserUtteranceReverted(),
-            UserUtteranceReverted(),
-            ActionExecuted("action_listen"),
-            UserUttered(text, parse_data),
-        ]
+        return [UserUtteranceReverted(), UserUtteranceReverted(), ActionExecuted("action_listen"), said_again]

@@ -140,6 +140,7 @@ async def test_a_chosen_reading_is_the_message_said_again_as_that_intent() -> No
     assert said["text"] == kept["text"]
     assert said["parse_data"]["intent"] == {"name": "request_repair", "confidence": 1.0}
     assert said["parse_data"]["entities"] == kept["entities"]
+    assert said["message_id"] == "m1"  # the choice's id: the channel finds the answer by it
 
 
 async def test_a_reading_never_offered_is_not_taken() -> None:

@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DIGEST = ROOT / "docs" / "standard-digest.md"
 TEAM_DIGEST = ROOT.parent / "shared" / "docs" / "standard-digest.md"
 CLAUSE = re.compile(r"\b\d{1,2}(?:\.\d{1,2}){0,2}\b")
-ROW = re.compile(r"^\| (?P<clauses>[\d., ]+) \| (?P<asked>[^|]+) \| (?P<routing>[^|]+) \| [^|]+ \| (?P<phrasing>[^|]+) \|$")
+ROW = re.compile(
+    r"^\| (?P<clauses>[\d., ]+) \| (?P<asked>[^|]+) \| (?P<routing>[^|]+) \| [^|]+ \| (?P<phrasing>[^|]+) \|$"
+)
 
 
 def resident_clauses() -> list[str]:
