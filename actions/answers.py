@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -12,27 +13,24 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendError, parse_timestamp
 from actions.filing import entity
+from actions.handoff import ActionFallback, ActionHandoff
 from actions.trust import handover, repeated_handover, triggered_by_backend
 from bot import knowledge
 from bot.operator import get_facts
-from bot.parsing import LOCAL_TZ, parse_resident_address
+from bot.parsing import LOCAL_TZ
 from bot.wording import local_text
+from heating_standard.addresses import find_community
 from heating_standard.lifecycle import OPEN_STATES
 
 log = logging.getLogger(__name__)
 
-TOPIC_BY_INTENT = {
-    "ask_heating_period": "heating_period",
-    "ask_temperature_standard": "temperature_standard",
-    "ask_fee_standard": "fee_standard",
-    "ask_payment": "payment",
-    "ask_refund": "refund",
-    "ask_heat_meter": "heat_meter",
-    "ask_service_contact": "service_contact",
-    "ask_compensation": "compensation",
-    "ask_contract": "contract",
-    "ask_relief_policy": "relief_policy",
-}
+# The topic whose answer hands the chat to a person: erasing personal data (12.1).
+ERASURE_TOPIC = "privacy_erasure"
+# The city hotline named in a question about its reply windows (10.1.4) is not anger.
+HOTLINE_NAMES = frozenset({"12345", "市长热线", "政务热线"})
+# Topics of a business question that are done at a service hall, not filed (7.5).
+ACCOUNT_TOPICS = frozenset({"open_account", "close_account"})
+
 STATUS_NAMES = {
     "accepted": "已受理",
     "responded": "已联系",
@@ -58,19 +56,28 @@ def today() -> datetime:
 
 
 class ActionAnswerQuestion(Action):
-    """A policy or fee question answered from the knowledge file, citing its clause."""
+    """A policy or fee question answered from the knowledge file, citing its clause; the words of the
+    message may pick a narrower topic ("交晚了会怎样" is 9.2.2's unpaid fees, not the payment channels)."""
 
     def name(self) -> str:
         return "action_answer_question"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name", "")
-        topic = TOPIC_BY_INTENT.get(intent)
+        anger = tracker.get_slot("anger")
+        if anger and str(anger) not in HOTLINE_NAMES:
+            # an insult or a threat inside a question about complaints (the other questions have a rule each)
+            return await ActionHandoff().run(dispatcher, tracker, domain, reason="anger")
+        topic = knowledge.topic_for(intent, tracker.latest_message.get("text") or "")
         if topic is None:
             dispatcher.utter_message(response="utter_default")
             return []
         dispatcher.utter_message(text=knowledge.answer(topic, get_facts(), today().date()))
-        return []
+        if topic == ERASURE_TOPIC:
+            # Erasure needs a person who checks who is asking (12.1; the backend's erase is a supervisor's).
+            return await ActionHandoff().run(dispatcher, tracker, domain, reason="erasure")
+        # "12345" in a question about what the hotline promises is the question, not a threat
+        return [SlotSet("anger", None)] if anger else []
 
 
 class ActionAnswerBusiness(Action):
@@ -81,57 +88,88 @@ class ActionAnswerBusiness(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         business_type = tracker.get_slot("business_type")
-        dispatcher.utter_message(text=knowledge.business_answer(business_type, get_facts(), today().date()))
+        facts = get_facts()
+        topic = knowledge.topic_for("ask_business_process", tracker.latest_message.get("text") or "")
+        if topic in ACCOUNT_TOPICS and business_type is None:
+            # 开户 and 销户 are done at a service hall (7.5); nothing to file here
+            dispatcher.utter_message(text=knowledge.answer(topic, facts, today().date()))
+            return []
+        dispatcher.utter_message(text=knowledge.business_answer(business_type, facts, today().date()))
         dispatcher.utter_message(response="utter_offer_business_filing")
         return [SlotSet("offered_filing", "ask_business_process")]
 
 
 class ActionAnswerOutage(Action):
-    """Active outages in the resident's community (6.3.1), from the backend."""
+    """Outages in the resident's community (6.3.1), from the backend: the community the message names,
+    else the one of the address the backend remembers, else the bot asks. Never another community's."""
 
     def name(self) -> str:
         return "action_answer_outage"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         facts = get_facts()
+        text = tracker.latest_message.get("text") or ""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent != "ask_outage" and find_community(text) is None:
+            # the bot asked for the community and got something else: not understood, and not asked again
+            return [SlotSet("outage_community_asked", False), *await ActionFallback().run(dispatcher, tracker, domain)]
+        if knowledge.topic_for("ask_outage", text) == "outage_notice" and find_community(text) is None:
+            dispatcher.utter_message(text=knowledge.answer("outage_notice", facts, today().date()))
+            return []
         client = BackendClient.from_env()
         try:
-            community = await self._community(client, tracker)
-            outages = await client.active_outages(community)
+            outages = await client.active_outages()
+            community = named_community(text, outages) or await self._known_community(client, tracker)
         except BackendError:
             log.warning("outage lookup failed", exc_info=True)
             dispatcher.utter_message(
                 text="抱歉，暂时查不到停热信息。" + knowledge.answer("service_contact", facts, today().date())
             )
             return []
-        if not outages:
-            dispatcher.utter_message(text=knowledge.answer("outage_general", facts, today().date()))
-            return []
-        for outage in outages[:3]:
+        if community is None:
+            dispatcher.utter_message(text=knowledge.answer("outage_ask_community", facts, today().date()))
+            return [SlotSet("outage_community_asked", True)]
+        theirs = [outage for outage in outages if any(same_community(community, c) for c in outage["communities"])]
+        if not theirs:
+            dispatcher.utter_message(text=knowledge.answer("outage_none", facts, today().date(), community=community))
+            return [SlotSet("outage_community_asked", False)]
+        for outage in theirs[:3]:
             dispatcher.utter_message(
                 text=knowledge.answer(
                     "outage_active",
                     facts,
                     today().date(),
-                    community=community or "、".join(outage["communities"]),
+                    community=community,
                     cause=outage["cause"],
                     repair_location=outage["repair_location"],
                     restoration=local_text(parse_timestamp(outage["expected_restoration_at"])),
                 )
             )
-        return []
+        return [SlotSet("outage_community_asked", False)]
 
     @staticmethod
-    async def _community(client: BackendClient, tracker: Tracker) -> str | None:
-        """The community from the message, or from the address the backend remembers."""
-        parsed = parse_resident_address(tracker.latest_message.get("text") or "")
-        if parsed.community:
-            return parsed.community
+    async def _known_community(client: BackendClient, tracker: Tracker) -> str | None:
+        """The community of the address the backend remembers for this resident."""
         resident = await client.resident(tracker.sender_id)
         if resident and resident.get("addresses"):
             community = resident["addresses"][0].get("community")
             return str(community) if community else None
         return None
+
+
+def same_community(named: str, recorded: str) -> bool:
+    """ "明珠花园" and "明珠花园小区" are one community; "花园" alone is none of them."""
+    shorter, longer = sorted((named, recorded), key=len)
+    return len(shorter) >= 2 and longer.startswith(shorter) and len(longer) - len(shorter) <= 2
+
+
+def named_community(text: str, outages: list[dict[str, Any]]) -> str | None:
+    """The community the message names: one with an outage written in it, else any name it parses to."""
+    for outage in outages:
+        for community in outage.get("communities") or ():
+            if community and str(community) in text:
+                return str(community)
+    return find_community(text)
 
 
 class ActionListWorkOrders(Action):

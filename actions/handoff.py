@@ -1,15 +1,25 @@
-"""Handing the chat to a person: on request, after two misunderstandings in a row, or on clear anger."""
+"""Handing the chat to a person: on request, after two misunderstandings in a row, or on clear anger; and
+asking instead of guessing when the NLU is unsure (the first misunderstanding)."""
 
 from __future__ import annotations
 
 import logging
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
+from rasa_sdk.events import (
+    ActionExecuted,
+    ActiveLoop,
+    ConversationPaused,
+    EventType,
+    SlotSet,
+    UserUtteranceReverted,
+    UserUttered,
+)
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendError
+from bot import knowledge
 from bot.operator import get_facts
 
 log = logging.getLogger(__name__)
@@ -37,8 +47,10 @@ class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        reason = handoff_reason(tracker)
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, reason: str | None = None
+    ) -> list[EventType]:
+        reason = reason or handoff_reason(tracker)
         summary = "\n".join(recent_user_texts(tracker))
         facts = get_facts()
         try:
@@ -56,19 +68,126 @@ class ActionHandoff(Action):
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("anger", None), ConversationPaused()]
 
 
+# The actions that answer a message the bot did not understand (its own, and Rasa's core fallback when no
+# rule answers an intent in this context).
+MISUNDERSTOOD_BY = frozenset({"action_fallback", "action_default_fallback"})
+# Intents never offered as a reading: they answer a question the bot asked, or say nothing to act on.
+NOT_OFFERED = frozenset(
+    {"nlu_fallback", "out_of_scope", "inform", "affirm", "deny", "cancel", "greet", "goodbye", "thank"}
+)
+# The mark a misunderstanding leaves on its turn, whichever action answered it (an outage question's
+# "which community?" answered with something else is one too).
+MISUNDERSTOOD = "misunderstood"
+# At most this many readings are offered, each at least this likely: below it the message is noise.
+MAX_READINGS = 3
+READING_FLOOR = 0.1
+
+
+def turns(tracker: Tracker) -> list[list[str]]:
+    """The conversation's turns as the bot now holds them: per resident message, the actions run after it
+    and the marks it left ("misunderstood"). Reverted messages are gone (a chosen reading replaces the
+    message it clarified); a resumed or new session starts afresh."""
+    held: list[list[str]] = []
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind == "user":
+            held.append([])
+        elif kind == "rewind" and held:
+            held.pop()
+        elif kind in ("restart", "session_started", "resume"):
+            held = []
+        elif kind == "action" and held and event.get("name") != "action_listen":
+            held[-1].append(str(event.get("name")))
+        elif kind == "slot" and held and event.get("name") == MISUNDERSTOOD and event.get("value"):
+            held[-1].append(MISUNDERSTOOD)
+    return held
+
+
+def misunderstood_before(tracker: Tracker) -> bool:
+    """Whether the bot did not understand the resident's previous message either."""
+    held = turns(tracker)
+    return len(held) >= 2 and any(name in MISUNDERSTOOD_BY or name == MISUNDERSTOOD for name in held[-2])
+
+
+def readings(tracker: Tracker) -> list[str]:
+    """The likeliest intents the bot could offer for the latest message, most likely first."""
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    found = []
+    for entry in ranking:
+        name = entry.get("name")
+        if name in NOT_OFFERED or knowledge.intent_label(str(name)) is None:
+            continue
+        if float(entry.get("confidence") or 0.0) < READING_FLOOR:
+            break
+        found.append(str(name))
+        if len(found) == MAX_READINGS:
+            break
+    return found
+
+
 class ActionFallback(Action):
-    """The first misunderstanding asks to rephrase; the second in a row goes to a person."""
+    """The first misunderstanding asks which of the likeliest readings the resident meant (numbered, with
+    "都不是，转人工"), or to rephrase when none is likely; the second in a row goes to a person."""
 
     def name(self) -> str:
         return "action_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        intents = [
-            (e.get("parse_data") or {}).get("intent", {}).get("name")
-            for e in tracker.events
-            if e.get("event") == "user"
+        if misunderstood_before(tracker):
+            return await ActionHandoff().run(dispatcher, tracker, domain, reason="fallback")
+        offered = readings(tracker)
+        if not offered:
+            dispatcher.utter_message(response="utter_default")
+            return [SlotSet(MISUNDERSTOOD, True)]
+        buttons = [
+            {"title": knowledge.intent_label(name), "payload": f'/choose_reading{{"reading": "{name}"}}'}
+            for name in offered
         ]
-        if len(intents) >= 2 and intents[-1] == intents[-2] == "nlu_fallback":
-            return await ActionHandoff().run(dispatcher, tracker, domain)
+        buttons.append({"title": "都不是，转人工", "payload": "/request_human"})
+        dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+        message = tracker.latest_message
+        kept = {"text": message.get("text") or "", "entities": message.get("entities") or [], "offered": offered}
+        return [SlotSet("clarifying", kept), SlotSet(MISUNDERSTOOD, True)]
+
+
+class ActionDefaultFallback(ActionFallback):
+    """Rasa's core fallback (no rule answers this intent here) counted as a misunderstanding too, so that
+    two in a row reach a person whichever way the bot failed. The message is kept, not reverted."""
+
+    def name(self) -> str:
+        return "action_default_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if misunderstood_before(tracker):
+            return await ActionHandoff().run(dispatcher, tracker, domain, reason="fallback")
         dispatcher.utter_message(response="utter_default")
-        return []
+        return [SlotSet(MISUNDERSTOOD, True)]
+
+
+class ActionTakeReading(Action):
+    """The resident chose one of the offered readings: the message is read again as that intent, with its
+    own words and details, and the conversation goes on as if it had been understood the first time."""
+
+    def name(self) -> str:
+        return "action_take_reading"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        kept = tracker.get_slot("clarifying") or {}
+        chosen = next(tracker.get_latest_entity_values("reading"), None)
+        if not isinstance(kept, dict) or chosen not in (kept.get("offered") or []):
+            # a number answered after the options changed, or a reading that was never offered
+            dispatcher.utter_message(response="utter_default")
+            return [SlotSet("clarifying", None)]
+        text = str(kept.get("text") or "")
+        parse_data = {
+            "text": text,
+            "intent": {"name": chosen, "confidence": 1.0},
+            "intent_ranking": [{"name": chosen, "confidence": 1.0}],
+            "entities": list(kept.get("entities") or []),
+        }
+        said_again = UserUttered(text, parse_data)
+        # under the choice's own id and metadata, so that the channel finds this turn's answer by it
+        said_again["message_id"] = tracker.latest_message.get("message_id")
+        said_again["metadata"] = tracker.latest_message.get("metadata") or {}
+        # Rasa's two-stage fallback does the same: both turns are taken back and the message said again.
+        return [UserUtteranceReverted(), UserUtteranceReverted(), ActionExecuted("action_listen"), said_again]

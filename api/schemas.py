@@ -410,7 +410,8 @@ class CallbackTaskList(BaseModel):
 
 class HandoffCreate(Strict):
     resident_openid: str = Field(min_length=1, max_length=64)
-    reason: Literal["requested", "fallback", "anger", "other"]
+    # "erasure": the resident asked to have their personal data deleted (12.1); a person checks who asks
+    reason: Literal["requested", "fallback", "anger", "erasure", "other"]
     summary: str | None = Field(default=None, max_length=4000)
 
 

@@ -37,6 +37,11 @@ def _fill(template: str, facts: OperatorFacts, today: date, extra: Mapping[str, 
         "contract_places": facts.value("contract_places"),
         "relief_policies": facts.relief_policies(),
         "season_sentence": facts.season_sentence(today),
+        "complaint_promise": facts.complaint_promise(),
+        "repeat_followup": facts.repeat_followup(),
+        "retention": facts.retention_sentence(),
+        "open_account_documents": facts.account_documents("open_account"),
+        "close_account_documents": facts.account_documents("close_account"),
         **extra,
     }
     # Folded YAML joins lines with spaces; Chinese sentences do not take spaces between them.
@@ -47,6 +52,22 @@ def _fill(template: str, facts: OperatorFacts, today: date, extra: Mapping[str, 
 def answer(topic: str, facts: OperatorFacts, today: date, **extra: str) -> str:
     """The answer for ``topic``, filled with operator values."""
     return _fill(str(knowledge()[topic]["text"]), facts, today, extra)
+
+
+def topic_for(intent: str, text: str) -> str | None:
+    """The topic that answers ``intent``: a narrower one when the message has one of its words."""
+    entry = knowledge()["intents"].get(intent) or {}
+    for narrower in entry.get("more") or ():
+        if any(str(word) in text for word in narrower["words"]):
+            return str(narrower["topic"])
+    topic = entry.get("topic")
+    return str(topic) if topic else None
+
+
+def intent_label(intent: str) -> str | None:
+    """How the bot names an intent when it asks which one the resident meant."""
+    entry = knowledge()["intents"].get(intent)
+    return str(entry["label"]) if entry else None
 
 
 def business_answer(business_type: str | None, facts: OperatorFacts, today: date) -> str:

@@ -79,6 +79,31 @@ class OperatorFacts:
         days = self.file.promises.decision_days
         return "当天" if days == 0 else f"{days}天内"
 
+    def complaint_promise(self) -> str:
+        """The company's promised time to finish a complaint (10.1.4 办结条), as residents read it."""
+        hours = self.file.promises.completion_hours.get("complaint", {}).get("default")
+        if not hours:
+            return "以公司公布的承诺时限为准"
+        whole = int(hours) if float(hours).is_integer() else hours
+        return f"一般{whole}小时内（公司承诺）"
+
+    def repeat_followup(self) -> str:
+        """What the company promises for a repeat complaint's call-backs (10.1.7)."""
+        days = self.file.promises.repeat_followup_days
+        return f"按公司规定，二次投诉在服务后三日内上门回访，其后{days}天再回访一次" if days else ""
+
+    def retention_sentence(self) -> str:
+        """How long a finished order keeps the resident's personal data (12.1), or nothing when unset."""
+        days = self.file.privacy.retention_days
+        if not days:
+            return ""
+        return f"工单办结{days}天后，电话、地址、描述和照片会被删除，只保留统计用的工单类型、时间和满意度。"
+
+    def account_documents(self, kind: str) -> str:
+        """Documents for opening or closing an account at a service hall (7.5)."""
+        documents = (self.service.get("account_documents") or {}).get(kind)
+        return str(documents) if documents else NOT_CONFIGURED
+
     def document_list(self, business_type: str) -> str:
         documents = (self.service.get("business_documents") or {}).get(business_type)
         return str(documents) if documents else NOT_CONFIGURED

@@ -157,12 +157,16 @@ class Options:
 
 def answer_to(events: list[dict[str, Any]], message_id: str) -> list[dict[str, Any]] | None:
     """What the bot said after the resident's message ``message_id``, as Rasa's output messages; None
-    when the conversation does not hold that message (its turn never ran, or was not saved)."""
+    when the conversation does not hold that message (its turn never ran, or was not saved). A message
+    said again under the same id (a reading chosen among the bot's options: actions/handoff.py) belongs
+    to the same turn."""
     answer: list[dict[str, Any]] | None = None
     for event in events:
         kind = event.get("event")
         if kind == "user":
             if answer is not None:
+                if event.get("message_id") == message_id:
+                    continue
                 break
             if event.get("message_id") == message_id:
                 answer = []

@@ -154,3 +154,37 @@ def _addresses(text: str) -> Iterator[ParsedAddress]:
             span=(offset + starts[begin], offset + ends[end - 1]),
         )
         position = max(end, match.start() + 1)
+
+
+# A community named without a building, as residents ask about outages: "和平小区停暖了", "我是金色家园的".
+# The name ends with one of the words Chinese housing estates are named with. A one-character ending (里, 苑,
+# 园 …) needs two characters before it and none of the ordinary words ("家里", "暖气片里", "那里");
+# "我们小区" and "这个小区" name no community.
+_COMMUNITY = re.compile(
+    r"(?P<name>[\u4e00-\u9fff0-9A-Za-z]{1,10}?"
+    r"(?:小区|花园|家园|公寓|新村|新城|山庄|名苑|雅苑|嘉园|佳园|华庭|华府|名都|公馆|社区)"
+    r"|[\u4e00-\u9fff0-9A-Za-z]{2,8}?(?<![那这哪家屋楼院市夜片管心子区村头面外乡上下城])[里苑园庭府湾郡])"
+)
+_NOT_A_NAME = re.compile(
+    r"^(?:我们|咱们|俺们|我|你们|这个|那个|这|那|本|该|整个|全|附近|周边|隔壁|别的|其他|哪个|什么|啥|咱|俺|有的|好多)"
+    r"(?:小区|社区|园区|院|楼|城|里)?$"
+)
+
+
+def find_community(text: str) -> str | None:
+    """The community a message names, with or without a building: the parsed address's, else a bare name."""
+    parsed = parse_address(text)
+    if parsed.community:
+        return parsed.community
+    for phrase in _PHRASE_BREAK.split(text):
+        cues = list(_CUE.finditer(phrase))
+        if cues:
+            phrase = phrase[cues[-1].end() :]
+        lead_in = _LEAD_IN.match(phrase)
+        if lead_in:
+            phrase = phrase[lead_in.end() :]
+        for match in _COMMUNITY.finditer(phrase):
+            name = match.group("name")
+            if not _NOT_A_NAME.match(name):
+                return name
+    return None

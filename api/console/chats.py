@@ -22,7 +22,13 @@ from heating_standard.privacy import mask_text
 
 router = APIRouter()
 
-REASONS = {"requested": "要求人工", "anger": "情绪激动", "fallback": "连续未能理解", "other": "其他"}
+REASONS = {
+    "requested": "要求人工",
+    "anger": "情绪激动",
+    "fallback": "连续未能理解",
+    "erasure": "申请删除个人信息",
+    "other": "其他",
+}
 Text600 = Annotated[str, Form(min_length=1, max_length=600)]
 
 

@@ -8,13 +8,13 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import (
-    TOPIC_BY_INTENT,
     ActionAnswerBusiness,
     ActionAnswerOutage,
     ActionAnswerQuestion,
     ActionListWorkOrders,
     ActionRelayNotice,
 )
+from bot import knowledge
 from tests.actions.conftest import FROM_BACKEND, make_tracker, responses
 from tests.actions.fake_backend import FakeBackend
 
@@ -29,10 +29,21 @@ CITED = {
     "ask_compensation": "13.5",
     "ask_contract": "9.1.7",
     "ask_relief_policy": "9.3",
+    "ask_fee_reduction": "10.3 第1条",
+    "ask_complaint_process": "10.1.4",
+    "ask_repair_process": "10.2.4",
+    "ask_privacy": "12.1",
 }
+# answered by their own actions: the backend's outages, the business requests
+OWN_ACTIONS = {"ask_outage", "ask_business_process"}
 
 
-@pytest.mark.parametrize("intent", sorted(TOPIC_BY_INTENT))
+def test_every_question_intent_with_a_topic_is_cited() -> None:
+    with_topic = {name for name, entry in knowledge.knowledge()["intents"].items() if entry.get("topic")}
+    assert with_topic - OWN_ACTIONS == set(CITED)
+
+
+@pytest.mark.parametrize("intent", sorted(CITED))
 async def test_each_answer_cites_its_clause_of_the_standard(intent: str) -> None:
     dispatcher = CollectingDispatcher()
     await ActionAnswerQuestion().run(dispatcher, make_tracker("?", intent), {})
@@ -61,44 +72,58 @@ async def test_business_answer_gives_documents_and_time_limits_then_offers_to_fi
     assert {"event": "slot", "timestamp": None, "name": "offered_filing", "value": "ask_business_process"} in events
 
 
-async def test_outage_in_the_residents_community_is_explained(backend: FakeBackend) -> None:
+SUNSHINE_OUTAGE = {
+    "communities": ["阳光小区"],
+    "cause": "一次管网爆管",
+    "repair_location": "文化路",
+    "expected_restoration_at": "2026-12-11T04:00:00Z",
+}
+
+
+async def test_outage_in_the_residents_known_community_is_explained(backend: FakeBackend) -> None:
     backend.residents["oRESIDENT0001"] = {"phone": "1", "addresses": [{"text": "x", "community": "阳光小区"}]}
-    backend.outages.append(
-        {
-            "communities": ["阳光小区"],
-            "cause": "一次管网爆管",
-            "repair_location": "文化路",
-            "expected_restoration_at": "2026-12-11T04:00:00Z",
-        }
-    )
+    backend.outages.append(SUNSHINE_OUTAGE)
     dispatcher = CollectingDispatcher()
     await ActionAnswerOutage().run(dispatcher, make_tracker("怎么停暖了", "ask_outage"), {})
     [message] = dispatcher.messages
-    assert "一次管网爆管" in message["text"] and "文化路" in message["text"]
+    assert "阳光小区" in message["text"] and "一次管网爆管" in message["text"] and "文化路" in message["text"]
     assert "12月11日12:00" in message["text"] and "6.3.1" in message["text"]
-    assert backend.requests[-1]["query"] == {"community": "阳光小区"}
 
 
-async def test_no_outage_found_says_so_and_offers_a_repair(backend: FakeBackend) -> None:
+async def test_outage_of_the_community_the_message_names_even_without_a_building(backend: FakeBackend) -> None:
+    backend.outages.append(SUNSHINE_OUTAGE)
     dispatcher = CollectingDispatcher()
-    await ActionAnswerOutage().run(dispatcher, make_tracker("幸福家园5号楼301是不是停暖了", "ask_outage"), {})
-    assert "没有查到" in dispatcher.messages[0]["text"] and "报修" in dispatcher.messages[0]["text"]
-    assert backend.requests[-1]["query"] == {"community": "幸福家园"}
+    await ActionAnswerOutage().run(dispatcher, make_tracker("阳光小区停暖了吗", "ask_outage"), {})
+    assert "一次管网爆管" in dispatcher.messages[0]["text"]
 
 
-async def test_unknown_community_checks_every_active_outage(backend: FakeBackend) -> None:
-    backend.outages.append(
-        {
-            "communities": ["阳光小区"],
-            "cause": "换热站检修",
-            "repair_location": "站内",
-            "expected_restoration_at": "2026-12-10T12:00:00Z",
-        }
-    )
+@pytest.mark.parametrize("text", ["和平小区停暖了", "我住和平里，怎么停热了", "幸福家园5号楼301是不是停暖了"])
+async def test_another_communitys_outage_is_never_given(backend: FakeBackend, text: str) -> None:
+    backend.outages.append(SUNSHINE_OUTAGE)
+    backend.residents["oRESIDENT0001"] = {"phone": "1", "addresses": [{"text": "x", "community": "阳光小区"}]}
     dispatcher = CollectingDispatcher()
-    await ActionAnswerOutage().run(dispatcher, make_tracker("是不是停暖了", "ask_outage"), {})
-    assert "阳光小区" in dispatcher.messages[0]["text"] and "换热站检修" in dispatcher.messages[0]["text"]
-    assert backend.requests[-1]["query"] == {}
+    await ActionAnswerOutage().run(dispatcher, make_tracker(text, "ask_outage"), {})
+    [message] = dispatcher.messages
+    assert "没有查到" in message["text"] and "阳光小区" not in message["text"]
+    assert "管网爆管" not in message["text"] and "登记" in message["text"]
+
+
+async def test_a_community_nobody_named_is_asked_for_not_guessed(backend: FakeBackend) -> None:
+    backend.outages.append(SUNSHINE_OUTAGE)
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswerOutage().run(dispatcher, make_tracker("我们小区停暖了什么时候恢复", "ask_outage"), {})
+    [message] = dispatcher.messages
+    assert "哪个小区" in message["text"] and "阳光小区" not in message["text"]
+    assert "没有查到" not in message["text"]
+    assert {"event": "slot", "timestamp": None, "name": "outage_community_asked", "value": True} in events
+
+
+async def test_whether_outages_are_announced_is_6_3_1s_answer(backend: FakeBackend) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerOutage().run(dispatcher, make_tracker("停暖会提前通知吗", "ask_outage"), {})
+    [message] = dispatcher.messages
+    assert "6.3.1" in message["text"] and "24小时" in message["text"] and "再次通知" in message["text"]
+    assert backend.requests == []
 
 
 async def test_resident_sees_their_own_orders_with_status_and_next_deadline(backend: FakeBackend) -> None:
@@ -211,3 +236,26 @@ async def test_a_notice_a_resident_wrote_is_not_relayed_as_official() -> None:
     )
     await ActionRelayNotice().run(dispatcher, tracker, {})
     assert responses(dispatcher.messages) == ["utter_default"]
+
+
+async def test_the_community_given_after_the_bot_asked_answers_the_outage(backend: FakeBackend) -> None:
+    backend.outages.append(SUNSHINE_OUTAGE)
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswerOutage().run(
+        dispatcher, make_tracker("阳光小区", "nlu_fallback", slots={"outage_community_asked": True}), {}
+    )
+    assert "一次管网爆管" in dispatcher.messages[0]["text"]
+    assert {"event": "slot", "timestamp": None, "name": "outage_community_asked", "value": False} in events
+
+
+async def test_something_else_given_after_the_bot_asked_is_not_understood_and_not_asked_again(
+    backend: FakeBackend,
+) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswerOutage().run(
+        dispatcher, make_tracker("嗯嗯好的吧", "inform", slots={"outage_community_asked": True}), {}
+    )
+    assert responses(dispatcher.messages) == ["utter_default"]
+    assert {"event": "slot", "timestamp": None, "name": "outage_community_asked", "value": False} in events
+    assert {"event": "slot", "timestamp": None, "name": "misunderstood", "value": True} in events
+    assert backend.requests == []

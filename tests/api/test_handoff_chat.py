@@ -111,3 +111,13 @@ def test_a_channel_that_is_down_is_said_and_nothing_is_recorded(
     down = client.post(f"/api/v1/handoffs/{handoff_id}/messages", json={"text": "您好"}, headers=agent)
     assert down.status_code == 409 and down.json()["code"] == "bot_unavailable"
     assert client.get(f"/api/v1/handoffs/{handoff_id}/messages", headers=agent).status_code == 409
+
+
+def test_a_request_to_erase_personal_data_is_a_handoff_reason_the_desk_can_read(
+    client: TestClient, auth: dict, agent: dict
+) -> None:
+    """12.1: the bot hands an erasure request to a person, who checks who is asking; other reasons stay refused."""
+    made = client.post("/api/v1/handoffs", json={"resident_openid": "oERASE", "reason": "erasure"}, headers=auth)
+    assert made.status_code == 201 and made.json()["reason"] == "erasure"
+    refused = client.post("/api/v1/handoffs", json={"resident_openid": "oERASE", "reason": "delete"}, headers=auth)
+    assert refused.status_code == 422

@@ -12,7 +12,7 @@ from bot.operator import NOT_CONFIGURED, config_path, load_facts
 
 SAMPLE = load_facts(Path(__file__).resolve().parents[2] / "config" / "operator.sample.yml")
 EMPTY = load_facts(Path(__file__).resolve().parent / "fixtures" / "operator.empty.yml")
-TOPICS = [t for t in knowledge.knowledge() if t != "business"]
+TOPICS = [t for t in knowledge.knowledge() if t not in ("business", "intents")]
 EXTRA = {"community": "阳光小区", "cause": "爆管", "repair_location": "文化路", "restoration": "12月11日12:00"}
 
 
@@ -103,3 +103,68 @@ def test_an_empty_list_of_relief_policies_says_none_is_in_force(tmp_path: Path) 
     path.write_text(sample[:start] + "  relief_policies: []" + sample[end:], encoding="utf-8")
     text = knowledge.answer("relief_policy", load_facts(path), date(2026, 12, 10))
     assert "目前没有正在执行的减免政策" in text and "低保" not in text
+
+
+@pytest.mark.parametrize(
+    ("intent", "text", "topic"),
+    [
+        ("ask_payment", "暖气费怎么交", "payment"),
+        ("ask_payment", "暖气费交晚了会怎么样", "unpaid_fees"),
+        ("ask_heating_period", "还没开始供暖，暖气管里怎么有流水声", "pipe_filling"),
+        ("ask_outage", "停暖会提前通知吗", "outage_notice"),
+        ("ask_complaint_process", "投诉以后多久能给处理完", "complaint_process"),
+        ("ask_complaint_process", "我打了12345热线，多久给我答复", "hotline_windows"),
+        ("ask_complaint_process", "上次投诉没解决，我又投诉了一次怎么办", "repeat_complaint"),
+        ("ask_complaint_process", "处理完了你们会回访吗", "callback"),
+        ("ask_repair_process", "维修师傅报修后多久能上门", "repair_arrival"),
+        ("ask_repair_process", "自己家暖气片坏了，维修要钱吗", "repair_charges"),
+        ("ask_repair_process", "报修后多少分钟能到", "repair_arrival"),
+        ("ask_privacy", "你们会不会泄露我的电话和住址", "privacy"),
+        ("ask_privacy", "我想删除我在你们这儿留的个人信息", "privacy_erasure"),
+        ("ask_business_process", "买了新房，暖气怎么开户", "open_account"),
+        ("ask_business_process", "暖气怎么销户", "close_account"),
+        ("ask_fee_reduction", "室温不达标能少交暖气费吗", "fee_reduction"),
+        ("greet", "你好", None),
+    ],
+)
+def test_the_words_of_a_question_pick_its_topic_within_the_intent(intent: str, text: str, topic: str | None) -> None:
+    assert knowledge.topic_for(intent, text) == topic
+
+
+def test_every_topic_an_intent_names_exists_and_every_intent_is_labelled() -> None:
+    topics = set(TOPICS) | {"business"}
+    for name, entry in knowledge.knowledge()["intents"].items():
+        assert entry["label"], name
+        named = [entry.get("topic")] + [more["topic"] for more in entry.get("more") or ()]
+        assert {t for t in named if t} <= topics, name
+
+
+def test_the_promises_answers_say_the_standards_windows_and_the_companys_promise() -> None:
+    today = date(2026, 12, 10)
+    complaint = knowledge.answer("complaint_process", SAMPLE, today)
+    assert "30分钟" in complaint and "一般72小时内（公司承诺）" in complaint and "三日内回访" in complaint
+    hotline = knowledge.answer("hotline_windows", SAMPLE, today)
+    assert all(w in hotline for w in ("市级热线一般5个工作日", "省级热线3个工作日", "接诉即办工单2个工作日", "24小时"))
+    repeat = knowledge.answer("repeat_complaint", SAMPLE, today)
+    assert "面对面" in repeat and "7天" in repeat
+    arrival = knowledge.answer("repair_arrival", SAMPLE, today)
+    assert "30分钟内到达" in arrival and "前5分钟内" in arrival
+    charges = knowledge.answer("repair_charges", SAMPLE, today)
+    assert "事先" in charges and "确认后才开始维修" in charges
+    reduction = knowledge.answer("fee_reduction", SAMPLE, today)
+    assert "按规定减收热费（d）" in reduction and "热费不予减收（e）" in reduction
+    unpaid = knowledge.answer("unpaid_fees", SAMPLE, today)
+    assert "保留催费证明" in unpaid and "停止供热或按合同约定处理" in unpaid
+    privacy = knowledge.answer("privacy", SAMPLE, today)
+    assert "1095天后" in privacy and "删除我的信息" in privacy
+    filling = knowledge.answer("pipe_filling", SAMPLE, today)
+    assert "正常" not in filling  # 6.1.1 says nothing of noise
+
+
+def test_without_the_companys_promises_nothing_is_invented() -> None:
+    today = date(2026, 12, 10)
+    assert "以公司公布的承诺时限为准" in knowledge.answer("complaint_process", EMPTY, today)
+    assert "删除" in knowledge.answer("privacy", EMPTY, today) and "天后" not in knowledge.answer(
+        "privacy", EMPTY, today
+    )
+    assert NOT_CONFIGURED in knowledge.answer("open_account", EMPTY, today)

@@ -18,7 +18,7 @@ from channels import wechat
 from channels.delivery import Outbox, PlatformClient
 from channels.protocol import VOICE_UNRECOGNISED, WeChatConfig
 from channels.state import MemoryState, State
-from channels.wechat import NO_REPLY, WeChatInput, WeChatOutput, WeChatWebhook
+from channels.wechat import NO_REPLY, WeChatInput, WeChatOutput, WeChatWebhook, answer_to
 from tests.channels.conftest import (
     APP_ID,
     APP_SECRET,
@@ -715,3 +715,23 @@ async def test_a_staff_message_without_a_resident_or_text_or_too_long_is_refused
     with pytest.raises(ValueError):
         await webhook.send_for_staff(openid, text)
     assert webhook.outbox.list() == []
+
+
+def test_the_answer_to_a_chosen_reading_is_found_by_the_choices_id() -> None:
+    """A reading chosen among the bot's options (actions/handoff.py) takes back the turns and says the message
+    again under the choice's id: a retried push of "1" is answered with what the bot said to it."""
+    events = [
+        {"event": "user", "text": "报停了还要交空置费吗", "message_id": "msg:o:1"},
+        {"event": "bot", "text": "您是想问哪一项？", "data": {"buttons": [{"title": "x", "payload": "/y"}]}},
+        {"event": "user", "text": '/choose_reading{"reading": "ask_business_process"}', "message_id": "msg:o:2"},
+        {"event": "action", "name": "action_take_reading"},
+        {"event": "rewind"},
+        {"event": "rewind"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "报停了还要交空置费吗", "message_id": "msg:o:2"},
+        {"event": "bot", "text": "【报停】办理报停需核验…", "data": {}},
+        {"event": "user", "text": "谢谢", "message_id": "msg:o:3"},
+        {"event": "bot", "text": "不客气", "data": {}},
+    ]
+    assert [m["text"] for m in answer_to(events, "msg:o:2") or []] == ["【报停】办理报停需核验…"]
+    assert [m["text"] for m in answer_to(events, "msg:o:3") or []] == ["不客气"]

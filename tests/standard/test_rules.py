@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from heating_standard import kpis, notices, privacy
-from heating_standard.addresses import parse_address, to_digits
+from heating_standard.addresses import find_community, parse_address, to_digits
 from heating_standard.lifecycle import (
     DEADLINE_LABELS,
     DEADLINE_NAMES,
@@ -281,3 +281,29 @@ def test_days_are_beijing_days_whatever_the_clock() -> None:
     assert end_of_local_day(date(2026, 12, 10)).astimezone(timezone.utc).hour == 15
     with pytest.raises(ValueError):
         aware(datetime(2026, 12, 10, 8, 0))
+
+
+@pytest.mark.parametrize(
+    ("text", "community"),
+    [
+        ("和平小区停暖了", "和平小区"),
+        ("我是阳光小区的，停热了吗", "阳光小区"),
+        ("我住在幸福里", "幸福里"),
+        ("锦华苑停热了吗", "锦华苑"),
+        ("阳光小区3号楼停了", "阳光小区"),
+        ("金色家园停暖了", "金色家园"),
+        # no community named: the bot asks instead of guessing
+        ("我们小区停暖了什么时候恢复", None),
+        ("咱小区咋停暖了", None),
+        ("这个小区停暖了吗", None),
+        ("家里停暖了", None),
+        ("暖气片里没水", None),
+        ("俺们那里停了", None),
+        ("停暖会提前通知吗", None),
+        ("老城区停热了", None),
+    ],
+)
+def test_a_community_named_without_a_building_is_found_and_pronouns_are_not_one(
+    text: str, community: str | None
+) -> None:
+    assert find_community(text) == community
