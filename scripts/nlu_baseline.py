@@ -72,6 +72,31 @@ def predict(fitted, texts: list[str], threshold: float | None = None) -> list[st
     ]
 
 
+def rankings(fitted, texts: list[str]) -> list[list[tuple[str, float]]]:  # type: ignore[no-untyped-def]
+    """For each text, every intent with the baseline's probability, the most likely first: read with the
+    bot's fallback rules by ``scripts/nlu_outcomes.py``."""
+    classes = [str(c) for c in fitted.classes_]
+    return [
+        sorted(zip(classes, map(float, row), strict=True), key=lambda p: -p[1]) for row in fitted.predict_proba(texts)
+    ]
+
+
+def cross_validation_rankings(
+    train: str = "data/nlu", folds: int = 5, seed: int = 42
+) -> tuple[list[list[tuple[str, float]]], list[str]]:
+    """The baseline's rankings of each training example by the model of the fold that left it out
+    (stratified, the same folds as the pipeline's), and the examples' intents."""
+    from sklearn.model_selection import StratifiedKFold
+
+    texts, intents = examples(train)
+    ranked: list[list[tuple[str, float]]] = [[] for _ in texts]
+    for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, intents):
+        fitted = model().fit([texts[i] for i in train_idx], [intents[i] for i in train_idx])
+        for i, ranking in zip(test_idx, rankings(fitted, [texts[i] for i in test_idx]), strict=True):
+            ranked[i] = ranking
+    return ranked, intents
+
+
 def evaluate(  # type: ignore[no-untyped-def]
     fitted, sets: tuple[str, ...] = ("tests/nlu/test.yml", "tests/nlu/dev.yml"), threshold: float | None = None
 ) -> dict:

@@ -1,0 +1,142 @@
+"""Chooses the FallbackClassifier's threshold and ambiguity margin on the development set, and only there.
+
+Every message of ``tests/nlu/dev.yml`` is parsed through the trained Rasa model (trained here from
+``config.yml`` and ``data/nlu/`` unless ``--model`` is given). For a grid of thresholds (0.30–0.70) and
+margins between the best two intents (0.00–0.20) it reports the share answered, the share clarified and
+the share wrong among the answered (``scripts/nlu_outcomes.py``: the FallbackClassifier's own rules), and
+chooses the smallest threshold, then the smallest margin, with at most 1 % wrong among the answered.
+``--write`` puts the choice into ``config.yml`` with the figures it was chosen on. The untouched sets are
+never read here. Bot environment: ``.venv/bot/bin/python scripts/choose_threshold.py [--write]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.nlu_outcomes import Outcome, Ranking, Rules, classifier_ranking, outcome, parse_all, quiet_rasa  # noqa: E402
+
+DEV = "tests/nlu/dev.yml"
+THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(9))  # 0.30 … 0.70
+MARGINS = tuple(round(0.05 * i, 2) for i in range(5))  # 0.00 … 0.20
+MAX_WRONG_AMONG_ANSWERED = 0.01
+
+
+@dataclass(frozen=True)
+class Choice:
+    rules: Rules
+    found: Outcome
+
+
+def grid(rankings: Sequence[Ranking], truth: Sequence[str]) -> list[Choice]:
+    """The outcome of every threshold and margin of the grid, thresholds first."""
+    return [Choice(Rules(t, m), outcome(rankings, truth, Rules(t, m))) for t in THRESHOLDS for m in MARGINS]
+
+
+def choose(choices: Sequence[Choice], max_wrong: float = MAX_WRONG_AMONG_ANSWERED) -> Choice | None:
+    """The smallest threshold, then the smallest margin, with at most ``max_wrong`` wrong among the answered."""
+    fitting = [c for c in choices if c.found.answered and c.found.wrong_among_answered <= max_wrong]
+    return min(fitting, key=lambda c: (c.rules.threshold, c.rules.margin), default=None)
+
+
+def table(choices: Sequence[Choice]) -> list[str]:
+    rows = ["| threshold | margin | answered | clarified | wrong among answered |", "|---:|---:|---:|---:|---:|"]
+    for c in choices:
+        f = c.found
+        rows.append(
+            f"| {c.rules.threshold:.2f} | {c.rules.margin:.2f} | {f.answered_share:.1%} | {f.clarified_share:.1%} "
+            f"| {f.wrong_among_answered:.2%} ({f.wrong}) |"
+        )
+    return rows
+
+
+_FALLBACK_BLOCK = re.compile(
+    r"(?P<comments>(?:  #[^\n]*\n)*)  - name: FallbackClassifier\n(?P<settings>(?:    [^\n]*\n)*)"
+)
+
+
+def written_into(config: str, chosen: Choice, dev_size: int) -> str:
+    """``config`` (config.yml's text) with the FallbackClassifier's comment, threshold and margin replaced."""
+    f = chosen.found
+    block = (
+        "  # Chosen on the development set only by scripts/choose_threshold.py: the smallest threshold, then\n"
+        "  # the smallest margin between the best two intents, with at most 1 % wrong among the answered\n"
+        f"  # ({dev_size} messages: {f.answered_share:.1%} answered, {f.clarified_share:.1%} clarified, "
+        f"{f.wrong_among_answered:.2%} wrong among\n"
+        "  # the answered). Below it, or closer than the margin, the bot asks a short clarifying question.\n"
+        "  - name: FallbackClassifier\n"
+        f"    threshold: {chosen.rules.threshold}\n"
+        f"    ambiguity_threshold: {chosen.rules.margin}\n"
+    )
+    replaced, count = _FALLBACK_BLOCK.subn(lambda _: block, config, count=1)
+    if count != 1:
+        raise ValueError("config.yml has no FallbackClassifier in its pipeline")
+    return replaced
+
+
+def trained_model(out: Path) -> Path:
+    rasa = str(Path(sys.executable).parent / "rasa")
+    subprocess.run(
+        [rasa, "train", "nlu", "--config", "config.yml", "--out", str(out), "--fixed-model-name", "thresholds"],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return out / "thresholds.tar.gz"
+
+
+def dev_rankings(model: Path) -> tuple[list[Ranking], list[str]]:
+    from rasa.core.agent import load_agent
+
+    from scripts.nlu_baseline import examples
+
+    quiet_rasa()
+    texts, truth = examples(DEV)
+
+    async def run() -> list[Ranking]:
+        agent = await load_agent(str(model))
+        return [classifier_ranking(p) for p in await parse_all(agent, texts)]
+
+    return asyncio.run(run()), truth
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", type=Path, help="a trained model (default: train one from config.yml)")
+    parser.add_argument("--write", action="store_true", help="write the choice into config.yml")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        model = args.model or trained_model(Path(tmp))
+        rankings, truth = dev_rankings(model)
+    choices = grid(rankings, truth)
+    print(f"{DEV}: {len(truth)} messages through the trained model")
+    print("\n".join(table(choices)))
+    chosen = choose(choices)
+    if chosen is None:
+        print("no threshold of the grid keeps wrong answers at 1 % of the answered")
+        return 1
+    f = chosen.found
+    print(
+        f"chosen: threshold {chosen.rules.threshold}, margin {chosen.rules.margin}: {f.answered_share:.1%} answered, "
+        f"{f.clarified_share:.1%} clarified, {f.wrong_among_answered:.2%} wrong among the answered"
+    )
+    if args.write:
+        path = ROOT / "config.yml"
+        path.write_text(written_into(path.read_text(encoding="utf-8"), chosen, len(truth)), encoding="utf-8")
+        print("written into config.yml")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
