@@ -135,6 +135,54 @@ class TextLengthGuard(GraphComponent):
         return training_data
 
 
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class SimplifiedCharacters(GraphComponent):
+    """Traditional characters read as simplified ones ("暖氣片不熱" as "暖气片不热"), character for character.
+
+    Residents of the city write traditional characters too (phones set to them, relatives abroad); the
+    training data and the dictionary are simplified. jionlp's character table converts each character on
+    its own, so the text keeps its length and every entity span found later stays right; a conversion
+    that would change the length is not made. The resident's own words stay in the conversation: Rasa
+    stores the message as written and gives the actions the text read here.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SimplifiedCharacters:
+        return cls()
+
+    @staticmethod
+    def simplified(text: str) -> str:
+        import jionlp  # loaded with the pipeline, as the time parser loads it
+
+        converted = str(jionlp.tra2sim(text, mode="char"))
+        return converted if len(converted) == len(text) else text
+
+    def _convert(self, message: Message) -> None:
+        text = message.get(TEXT)
+        if isinstance(text, str) and text:
+            message.set(TEXT, self.simplified(text))
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            self._convert(message)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        for message in training_data.training_examples:
+            self._convert(message)
+        return training_data
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class NgramIntentClassifier(GraphComponent, IntentClassifier):
     """The intent of each message by ``bot.classifier``: delexicalised character n-grams and the sentence
