@@ -14,16 +14,35 @@ from datetime import datetime, timedelta
 from heating_standard.addresses import ParsedAddress, parse_address, to_digits
 from heating_standard.localtime import LOCAL_TZ
 
-# Phone numbers and temperatures as typed; bot.classifier finds the same spans with them.
-MOBILE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
-LANDLINE_RE = re.compile(r"(?<!\d)(0\d{2,3})[- ]?(\d{7,8})(?!\d)")
+# Phone numbers and temperatures as typed; bot.classifier finds the same spans with them. A number
+# glued to letters or digits is not a phone: "GD20261201000017" holds digits that read like a landline.
+MOBILE_RE = re.compile(r"(?<![\dA-Za-z])(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
+LANDLINE_RE = re.compile(r"(?<![\dA-Za-z])(0\d{2,3})[- ]?(\d{7,8})(?!\d)")
 # Either, in the order they are written.
 PHONE_RE = re.compile(f"{MOBILE_RE.pattern}|{LANDLINE_RE.pattern}")
 TEMPERATURE_RE = re.compile(r"(-?\d{1,2}(?:\.\d)?)\s*(?:℃|°C|°|摄氏度|度)")
+# A work order's number as the backend makes it (api.services.work_orders.order_number): GD, the local
+# acceptance date and the order's id in six digits or more, e.g. GD20261201000017. Residents copy it
+# from the confirmation, sometimes in lower case or with a space after GD.
+ORDER_NUMBER_RE = re.compile(r"(?<![A-Za-z0-9])[Gg][Dd][- ]?(20\d{6}\d{6,10})(?!\d)")
+
+
+def parse_order_number(text: str) -> str | None:
+    """The first work-order number in ``text``, written as the backend does ("GD20261201000017"); else None."""
+    match = ORDER_NUMBER_RE.search(text)
+    return f"GD{match.group(1)}" if match else None
+
+
+def without_order_numbers(text: str) -> str:
+    """``text`` with order numbers blanked out (same length, so spans still fit): their digits are never
+    a phone number, whatever pattern reads them."""
+    return ORDER_NUMBER_RE.sub(lambda match: " " * len(match.group()), text)
 
 
 def parse_phone(text: str) -> str | None:
-    """A mobile number (11 digits) or a landline with its area code, normalised; else None."""
+    """A mobile number (11 digits) or a landline with its area code, normalised; else None. The digits
+    of an order number are not a phone."""
+    text = without_order_numbers(text)
     mobile = MOBILE_RE.search(text)
     if mobile:
         return "".join(mobile.groups())

@@ -64,3 +64,12 @@ def test_the_component_adds_its_entities_to_what_is_there() -> None:
     entities = processed.get(ENTITIES)
     assert [e["entity"] for e in entities] == ["phone", "address", "category"]
     assert all(e["extractor"] == "HeatingEntityExtractor" for e in entities[1:])
+
+
+@pytest.mark.parametrize(
+    "text", ["GD20261201000017到哪一步了", "帮我查一下工单gd20261201000017", "工单 GD20261201000017 啥时候修"]
+)
+def test_an_order_number_is_an_entity_of_its_own(text: str) -> None:
+    found = [e for e in extract(text, NOW) if e["entity"] == "order_number"]
+    assert [e["value"] for e in found] == ["GD20261201000017"]
+    assert text[found[0]["start"] : found[0]["end"]].upper().replace(" ", "") == "GD20261201000017"

@@ -8,6 +8,7 @@ import pytest
 
 from bot.parsing import (
     LOCAL_TZ,
+    PHONE_RE,
     appointment_problem,
     corrected_address,
     find_time,
@@ -15,6 +16,7 @@ from bot.parsing import (
     is_cancel,
     is_correction,
     parse_appointment,
+    parse_order_number,
     parse_phone,
     parse_resident_address,
     parse_temperature,
@@ -38,6 +40,28 @@ NOW = datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ)  # a Thursday
 )
 def test_phone(text: str, phone: str | None) -> None:
     assert parse_phone(text) == phone
+
+
+@pytest.mark.parametrize(
+    ("text", "number", "phone"),
+    [
+        ("GD20261201000017到哪一步了", "GD20261201000017", None),
+        ("帮我查下gd 20261201000017", "GD20261201000017", None),
+        ("工单GD-20261213800138，电话13912345678", "GD20261213800138", "13912345678"),
+        ("GD202612010000170", "GD202612010000170", None),  # ids past 999,999 have more digits
+        ("GD2026", None, None),
+        ("13912345678", None, "13912345678"),
+    ],
+)
+def test_an_order_number_is_never_a_phone(text: str, number: str | None, phone: str | None) -> None:
+    assert parse_order_number(text) == number
+    assert parse_phone(text) == phone
+
+
+def test_the_phone_pattern_reads_no_digits_glued_to_letters() -> None:
+    """The same bounds as the NLU's phone regex: "GD20261201000017" holds "026120100001", a landline."""
+    assert PHONE_RE.search("GD20261201000017") is None
+    assert PHONE_RE.search("GD20261213800138000") is None
 
 
 @pytest.mark.parametrize(
