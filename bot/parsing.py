@@ -298,6 +298,80 @@ def is_cancel(text: str, after_yes_no: bool = False) -> bool:
     return found
 
 
+# "尽快", "越快越好", "现在就来": a resident who wants the repairer as soon as possible books no time. The
+# repairer then arrives within 30 minutes of accepting the repair (10.2.4). Only a whole answer made of
+# these words counts: "现在不在家，明天上午吧" names a time.
+_ASAP_WORDS = (
+    "越快越好",
+    "越早越好",
+    "随时都行",
+    "随时都可以",
+    "随时可以",
+    "什么时候都行",
+    "什么时候都可以",
+    "啥时候都行",
+    "几点都行",
+    "现在就来",
+    "现在就过来",
+    "马上来",
+    "马上过来",
+    "立刻",
+    "立即",
+    "马上",
+    "尽快",
+    "赶紧",
+    "赶快",
+    "现在",
+    "随时",
+    "尽早",
+)
+_ASAP_FILLERS = (
+    "请",
+    "麻烦",
+    "师傅",
+    "你们",
+    "最好",
+    "能",
+    "就",
+    "来",
+    "过来",
+    "上门",
+    "吧",
+    "啊",
+    "呀",
+    "了",
+    "的",
+    "都",
+    "行",
+    "可以",
+    "好",
+    "谢谢",
+    "我",
+    "在家",
+    "家里有人",
+    "有人",
+    "来修",
+    "维修",
+    "修",
+)
+
+
+def is_asap(text: str) -> bool:
+    """True when the answer to "when should we come?" is "as soon as possible", and nothing else."""
+    rest = _NOT_WORDS.sub("", text)
+    found = False
+    while rest:
+        word = next((w for w in _ASAP_WORDS if rest.startswith(w)), None)
+        if word is not None:
+            found = True
+        else:
+            word = next((w for w in _ASAP_FILLERS if rest.startswith(w)), None)
+            if word is None:
+                return False
+        rest = rest[len(word) :]
+    return found
+
+
 def is_correction(text: str) -> bool:
     """True when the message says something taken down was wrong."""
     return _CORRECTION.search(text) is not None

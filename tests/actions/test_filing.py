@@ -766,3 +766,57 @@ async def test_a_residents_list_of_addresses_is_not_a_grid_workers_list(backend:
     _, slots = await start(LIST, "complain_room_temperature", sender_id="oRESIDENT0001")
     assert slots["is_grid_worker"] is False and slots.get("households") is None
     assert slots["address"] == "海滨花园6号楼1单元602"
+
+
+# ---------------------------------------------------------------- "尽快": no appointment, 30 minutes (10.2.4)
+ASKING_TIME = {
+    "order_kind": "repair",
+    "category": "equipment",
+    "description": "暖气阀门坏了",
+    "address": "阳光小区3号楼2单元501",
+    "phone": "13800138000",
+    "is_grid_worker": False,
+    "requested_slot": "appointment",
+}
+
+
+@pytest.mark.parametrize("text", ["现在", "马上", "尽快", "越快越好", "随时都行", "现在就来", "尽快吧，谢谢"])
+@pytest.mark.parametrize("kind", ["repair", "temperature_test"])
+async def test_as_soon_as_possible_books_no_time_and_is_taken(
+    monkeypatch: pytest.MonkeyPatch, text: str, kind: str
+) -> None:
+    """#23: "尽快" when the visit time is asked was refused as a bad time; 10.2.4 lets the repairer come
+    within 30 minutes of acceptance instead of at an appointed time."""
+    monkeypatch.setattr("actions.filing.now_local", lambda: datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ))
+    before = {**ASKING_TIME, "order_kind": kind}
+    slots, said = await run_form(text, "inform", before, {"appointment": text})
+    assert slots["appointment"] == "asap" and said == []
+    tracker = make_tracker("", "inform", slots={**before, **slots, "filing_confirmed": True})
+    assert "appointment_at" not in order_payload(tracker)
+    dispatcher = CollectingDispatcher()
+    await ActionAskFilingConfirmed().run(dispatcher, tracker, {})
+    assert "上门时间：尽快（接单后30分钟内到达，10.2.4）" in dispatcher.messages[0]["text"]
+
+
+@pytest.mark.parametrize("text", ["现在不在家", "随便", "马上过年了"])
+async def test_words_that_only_contain_now_are_not_as_soon_as_possible(
+    monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    monkeypatch.setattr("actions.filing.now_local", lambda: datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ))
+    slots, said = await run_form(text, "inform", ASKING_TIME, {"appointment": text})
+    assert slots["appointment"] is None and said == ["utter_invalid_appointment"]
+
+
+async def test_a_repair_filed_as_soon_as_possible_promises_arrival_within_30_minutes(backend: FakeBackend) -> None:
+    slots = {**ASKING_TIME, "appointment": "asap", "filing_confirmed": True}
+    messages, _ = await file(slots)
+    assert backend.orders[0]["kind"] == "repair" and "appointment_at" not in backend.orders[0]
+    arrival = next(m for m in messages if m.get("response") == "utter_arrival_promised")
+    # the backend's arrival_due_at (accepted 10:00 Beijing + 30 minutes), said in Beijing time
+    assert (arrival["window"], arrival["due"]) == ("30分钟内", "12月10日10:30")
+
+
+async def test_a_repair_with_an_appointment_promises_no_30_minute_arrival(backend: FakeBackend) -> None:
+    messages, _ = await file({**ASKING_TIME, "appointment": "2026-12-11T09:00:00+08:00", "filing_confirmed": True})
+    assert backend.orders[0]["appointment_at"] == "2026-12-11T09:00:00+08:00"
+    assert "utter_arrival_promised" not in responses(messages)

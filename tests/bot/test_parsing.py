@@ -13,6 +13,7 @@ from bot.parsing import (
     corrected_address,
     find_time,
     interval,
+    is_asap,
     is_cancel,
     is_correction,
     parse_appointment,
@@ -62,6 +63,27 @@ def test_the_phone_pattern_reads_no_digits_glued_to_letters() -> None:
     """The same bounds as the NLU's phone regex: "GD20261201000017" holds "026120100001", a landline."""
     assert PHONE_RE.search("GD20261201000017") is None
     assert PHONE_RE.search("GD20261213800138000") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "asap"),
+    [
+        ("现在", True),
+        ("马上", True),
+        ("尽快", True),
+        ("越快越好", True),
+        ("随时都行", True),
+        ("现在就来", True),
+        ("尽快吧，谢谢", True),
+        ("请师傅马上来修", True),
+        ("现在不在家，明天上午吧", False),  # a time is named
+        ("明天上午", False),
+        ("现在暖气坏了", False),
+        ("马上过年了", False),
+    ],
+)
+def test_as_soon_as_possible_is_a_whole_answer(text: str, asap: bool) -> None:
+    assert is_asap(text) is asap
 
 
 @pytest.mark.parametrize(
