@@ -281,10 +281,8 @@ _NOT_WORDS = re.compile(r"[\s，。！？、,.!?~～…]+")
 _PLAIN_NO = ("不用了", "不要了", "不需要了")
 
 
-def is_cancel(text: str, after_yes_no: bool = False) -> bool:
-    """True when the whole message says to stop the filing; after a yes/no question a plain "不用了"
-    is that question's "no"."""
-    rest = _NOT_WORDS.sub("", text)
+def _only_cancel_words(rest: str, after_yes_no: bool) -> bool:
+    """Whether ``rest`` (punctuation removed) is cancel words and fillers only, with a cancel among them."""
     found = False
     while rest:
         word = next((w for w in _CANCEL_WORDS if rest.startswith(w)), None)
@@ -296,6 +294,53 @@ def is_cancel(text: str, after_yes_no: bool = False) -> bool:
                 return False
         rest = rest[len(word) :]
     return found
+
+
+# Why a resident stops a repair or complaint: the problem went away ("暖气已经好了", "自己弄好了", "邻居帮我
+# 修好了", "刚才又热了"). "不热了" is a complaint, not a reason: the word must not be denied.
+_RESOLVED = re.compile(
+    r"(?<![不没])(?:修好|弄好|搞好|整好|好了|好啦|热了|热乎了|暖和了|来暖了|来热了|通了|恢复了|正常了|没事了|解决了|搞定)"
+    r"|不漏了|不滴了|不冷了"
+)
+# A reason is a statement: a question ("好了吗？", "怎么办") or a detail of the filing is not one.
+_NOT_A_REASON = re.compile(r"[吗呢？?]|怎么|为什么|什么|哪|多少|能不能|是不是|\d")
+# Cancel phrases a reason goes with; said alone they are in _CANCEL_WORDS or belong to a question.
+_STOP_PHRASES = (*_CANCEL_WORDS, "不用来了", "不用过来了", "别来了", "不要来了", "不来了", "不用修了", "不用报了")
+
+
+def _is_reason(text: str) -> bool:
+    """Whether ``text`` says the problem went away, and nothing else asked or given."""
+    return bool(text) and len(text) <= 30 and _RESOLVED.search(text) is not None and not _NOT_A_REASON.search(text)
+
+
+def is_cancel(text: str, after_yes_no: bool = False) -> bool:
+    """True when the message says to stop the filing: cancel words only ("算了，不报了"), or a cancel
+    with the reason the problem went away, before or after it ("不用了，暖气已经好了", "刚才又热了，不用来了").
+    After a yes/no question a plain "不用了" is that question's "no"; with a reason it stops the filing."""
+    if _only_cancel_words(_NOT_WORDS.sub("", text), after_yes_no):
+        return True
+    rest = _NOT_WORDS.sub("", text)
+    for phrase in sorted(_STOP_PHRASES, key=len, reverse=True):
+        at = rest.find(phrase)
+        if at < 0:
+            continue
+        before, after = rest[:at], rest[at + len(phrase) :]
+        # the cancel stands at one end; the other end is the reason, around fillers ("吧", "谢谢")
+        if _only_fillers(after) and _is_reason(before.strip()):
+            return True
+        if _only_fillers(before) and _is_reason(after):
+            return True
+    return False
+
+
+def _only_fillers(text: str) -> bool:
+    """Whether ``text`` is empty or fillers and cancel words only."""
+    while text:
+        word = next((w for w in (*_STOP_PHRASES, *_CANCEL_FILLERS) if text.startswith(w)), None)
+        if word is None:
+            return False
+        text = text[len(word) :]
+    return True
 
 
 # "尽快", "越快越好", "现在就来": a resident who wants the repairer as soon as possible books no time. The

@@ -820,3 +820,36 @@ async def test_a_repair_with_an_appointment_promises_no_30_minute_arrival(backen
     messages, _ = await file({**ASKING_TIME, "appointment": "2026-12-11T09:00:00+08:00", "filing_confirmed": True})
     assert backend.orders[0]["appointment_at"] == "2026-12-11T09:00:00+08:00"
     assert "utter_arrival_promised" not in responses(messages)
+
+
+# ---------------------------------------------------------------- a cancel with its reason
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不用了，暖气已经好了",
+        "不修了，自己弄好了",
+        "算了，邻居帮我修好了",
+        "不用来了，刚才又热了",
+        "刚才又热了，不用来了",
+    ],
+)
+@pytest.mark.parametrize(
+    ("asked", "intent"),
+    [("phone", "inform"), ("phone", "deny"), ("appointment", "inform"), ("contact_confirmed", "deny")],
+)
+async def test_a_cancel_with_its_reason_stops_the_filing_at_any_question(
+    backend: FakeBackend, text: str, asked: str, intent: str
+) -> None:
+    """#23: "不用了，暖气已经好了" while the phone was asked got "这个号码好像不对" and the filing went on."""
+    before = {**ASKING_TIME, "phone": None, "contact_known": asked == "contact_confirmed", "requested_slot": asked}
+    slots, said = await run_form(text, intent, before, {asked: text if asked != "contact_confirmed" else False})
+    assert said == ["utter_filing_cancelled"]
+    assert slots["requested_slot"] is None and slots["order_kind"] is None and slots["address"] is None
+    messages, _ = await file({**before, **slots})  # nothing reaches the backend
+    assert backend.orders == [] and messages == []
+
+
+@pytest.mark.parametrize("text", ["不用了，暖气还是不热", "算了，好了吗？", "取消报停怎么办理"])
+async def test_a_cancel_word_beside_a_complaint_or_a_question_is_not_a_cancel(text: str) -> None:
+    _, said = await run_form(text, "inform", {**ASKING_TIME, "requested_slot": "phone"}, {"phone": text})
+    assert "utter_filing_cancelled" not in said

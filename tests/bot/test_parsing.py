@@ -248,6 +248,21 @@ def test_relative_times_are_read_in_beijing_whatever_the_servers_zone(
         ("取消报停的手续怎么办", False, False),  # a question
         ("阳光小区3号楼2单元501", False, False),
         ("不是漏水，是不热", False, False),
+        # a cancel with the reason the problem went away, on either side of it (#23)
+        ("不用了，暖气已经好了", False, True),
+        ("不用了，暖气已经好了", True, True),  # with a reason it is more than a yes/no question's "no"
+        ("不修了，自己弄好了", False, True),
+        ("算了，邻居帮我修好了", False, True),
+        ("不用来了，刚才又热了", False, True),
+        ("刚才又热了，不用来了", False, True),
+        ("暖气好了不用来了谢谢", False, True),
+        ("不用了，已经不漏了", False, True),
+        # not a reason: the problem is still there, or a question is asked
+        ("不用了，暖气还是不热", False, False),
+        ("算了，暖气又不热了", False, False),
+        ("算了，好了吗", False, False),
+        ("不用来了，什么时候能好", False, False),
+        ("暖气好了", False, False),  # no cancel said
     ],
 )
 def test_a_cancel_is_a_whole_message_of_cancel_words(text: str, after_yes_no: bool, cancel: bool) -> None:
