@@ -417,6 +417,30 @@ def is_asap(text: str) -> bool:
     return found
 
 
+# A resident's answer to a paid repair's quote (10.2.2), in words. A "no" is looked for first: "不同意"
+# holds "同意", "太贵了不修了" holds "修".
+_QUOTE_NO = re.compile(
+    r"不同意|不接受|不认可|不修|不用修|别修|不做了|不要了|不用了|算了|太贵|贵了|拒绝|不行|不可以|不要"
+)
+_QUOTE_YES = re.compile(r"同意|接受|认可|确认|可以|修吧|开始修|修一下|给修|没问题|行|好的|^好|是的|对的|没意见")
+_QUOTE_QUESTION = re.compile(r"[吗？?]|能不能|多少|为什么|怎么|便宜|优惠")
+
+
+def quote_answer(text: str) -> bool | None:
+    """True when the words accept the quote ("同意", "可以修", "行，修吧"), False when they decline it
+    ("不同意", "太贵了不修了"), None when they do neither or ask something ("能便宜点吗？")."""
+    words = text.strip()
+    if words in ("1", "１"):
+        return True
+    if words in ("2", "２"):
+        return False
+    if _QUOTE_NO.search(words):
+        return False
+    if _QUOTE_QUESTION.search(words):
+        return None
+    return True if _QUOTE_YES.search(words) else None
+
+
 def is_correction(text: str) -> bool:
     """True when the message says something taken down was wrong."""
     return _CORRECTION.search(text) is not None

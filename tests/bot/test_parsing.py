@@ -21,6 +21,7 @@ from bot.parsing import (
     parse_phone,
     parse_resident_address,
     parse_temperature,
+    quote_answer,
 )
 
 NOW = datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ)  # a Thursday
@@ -84,6 +85,29 @@ def test_the_phone_pattern_reads_no_digits_glued_to_letters() -> None:
 )
 def test_as_soon_as_possible_is_a_whole_answer(text: str, asap: bool) -> None:
     assert is_asap(text) is asap
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("同意", True),
+        ("可以修", True),
+        ("行，修吧", True),
+        ("同意报价", True),
+        ("好的", True),
+        ("1", True),
+        ("太贵了不修了", False),
+        ("不同意", False),
+        ("不修了", False),
+        ("不可以", False),
+        ("2", False),
+        ("能便宜点吗？", None),
+        ("满意", None),
+        ("嗯", None),
+    ],
+)
+def test_an_answer_to_a_quote_in_words(text: str, answer: bool | None) -> None:
+    assert quote_answer(text) is answer
 
 
 @pytest.mark.parametrize(
