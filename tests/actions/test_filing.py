@@ -853,3 +853,18 @@ async def test_a_cancel_with_its_reason_stops_the_filing_at_any_question(
 async def test_a_cancel_word_beside_a_complaint_or_a_question_is_not_a_cancel(text: str) -> None:
     _, said = await run_form(text, "inform", {**ASKING_TIME, "requested_slot": "phone"}, {"phone": text})
     assert "utter_filing_cancelled" not in said
+
+
+async def test_a_grid_workers_named_households_become_two_whole_orders(backend: FakeBackend) -> None:
+    """#23: the second order had the address "的李大爷家和9号楼2单元202" and no community."""
+    grid_worker(backend, "海滨花园", "和平小区")
+    text = (
+        "海滨花园8号楼1单元101的李大爷家和9号楼2单元202的赵阿姨家都不热，李大爷电话13912345678，赵阿姨电话13887654321"
+    )
+    _, slots = await start(text, "complain_room_temperature", sender_id="oGRID")
+    await file({**slots, "filing_confirmed": True}, sender_id="oGRID")
+    filed = [(o["address"], o["phone"], o["kind"]) for o in backend.orders]
+    assert filed == [
+        ("海滨花园8号楼1单元101", "13912345678", "complaint"),
+        ("海滨花园9号楼2单元202", "13887654321", "complaint"),
+    ]
