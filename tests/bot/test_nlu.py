@@ -73,3 +73,12 @@ def test_traditional_characters_are_read_as_simplified_keeping_the_length() -> N
     plain = Message(data={TEXT: "暖气不热 13912345678"})
     SimplifiedCharacters().process([plain])
     assert plain.get(TEXT) == "暖气不热 13912345678"
+
+
+@pytest.mark.parametrize(
+    "text", ["GD20261201000017到哪一步了", "帮我查一下工单gd20261201000017", "工单 GD20261201000017 啥时候修"]
+)
+def test_an_order_number_is_an_entity_of_its_own(text: str) -> None:
+    found = [e for e in extract(text, NOW) if e["entity"] == "order_number"]
+    assert [e["value"] for e in found] == ["GD20261201000017"]
+    assert text[found[0]["start"] : found[0]["end"]].upper().replace(" ", "") == "GD20261201000017"
