@@ -17,7 +17,7 @@ from actions.handoff import ActionFallback, ActionHandoff
 from actions.trust import handover, repeated_handover, triggered_by_backend
 from bot import knowledge
 from bot.operator import get_facts
-from bot.parsing import LOCAL_TZ
+from bot.parsing import LOCAL_TZ, parse_order_number
 from bot.wording import local_text
 from heating_standard.addresses import find_community
 from heating_standard.lifecycle import OPEN_STATES
@@ -179,21 +179,27 @@ class ActionListWorkOrders(Action):
         return "action_list_work_orders"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        # "GD20261201000017到哪一步了": that order, looked for among the resident's own (the backend lists a
+        # resident's orders; it shows no one else's)
+        asked = entity(tracker, "order_number") or parse_order_number(tracker.latest_message.get("text") or "")
         client = BackendClient.from_env()
         try:
             grid_worker = await client.grid_worker(tracker.sender_id)
             if grid_worker:
+                open_only = {} if asked else {"status": sorted(s.value for s in OPEN_STATES)}
                 orders = await client.work_orders(
-                    community=grid_worker["communities"], status=sorted(s.value for s in OPEN_STATES), limit=10
+                    community=grid_worker["communities"], limit=LOOKUP_LIMIT if asked else 10, **open_only
                 )
                 heading = f"您负责社区（{'、'.join(grid_worker['communities'])}）未办结的工单："
             else:
-                orders = await client.work_orders(resident_openid=tracker.sender_id, limit=5)
+                orders = await client.work_orders(resident_openid=tracker.sender_id, limit=LOOKUP_LIMIT if asked else 5)
                 heading = "您最近的工单："
         except BackendError:
             log.warning("order lookup failed", exc_info=True)
             dispatcher.utter_message(response="utter_backend_unavailable")
             return []
+        if asked:
+            orders, heading = asked_order_first(str(asked), orders, bool(grid_worker))
         if not orders:
             dispatcher.utter_message(response="utter_no_orders")
             return []
@@ -208,6 +214,20 @@ class ActionListWorkOrders(Action):
             lines.append(line)
         dispatcher.utter_message(text="\n".join(lines))
         return []
+
+
+# How many of a resident's orders are searched for a number they name (newest first).
+LOOKUP_LIMIT = 50
+
+
+def asked_order_first(asked: str, orders: list[dict[str, Any]], grid_worker: bool) -> tuple[list[dict[str, Any]], str]:
+    """The order named by number on its own when it is among ``orders``; else a plain sentence that it
+    was not found for this resident, and their latest orders."""
+    found = [order for order in orders if order.get("number") == asked]
+    if found:
+        return found, f"您查询的工单 {asked}："
+    whose = "您负责社区的工单" if grid_worker else "您名下的工单"
+    return orders[:5], f"没有在{whose}中查到 {asked}，请核对单号。{whose}最近有："
 
 
 class ActionRelayNotice(Action):

@@ -66,6 +66,9 @@ class WorkOrder:
     next_due_at: datetime | None
     completion_due_at: datetime | None = None
     business_type: str | None = None
+    # 10.2.4: a visit comes at the appointed time, or within 30 minutes of acceptance when none was booked
+    appointment_at: datetime | None = None
+    arrival_due_at: datetime | None = None
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> WorkOrder:
@@ -86,6 +89,8 @@ class WorkOrder:
             next_due_at=optional("next_due_at"),
             completion_due_at=optional("completion_due_at"),
             business_type=body.get("business_type"),
+            appointment_at=optional("appointment_at"),
+            arrival_due_at=optional("arrival_due_at"),
         )
 
 

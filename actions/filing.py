@@ -28,6 +28,7 @@ from bot.parsing import (
     appointment_problem,
     appointment_start,
     corrected_address,
+    is_asap,
     is_cancel,
     is_correction,
     parse_appointment,
@@ -116,6 +117,10 @@ QUESTION_INTENTS = frozenset(
         "ask_compensation",
         "ask_contract",
         "ask_relief_policy",
+        "ask_fee_reduction",
+        "ask_complaint_process",
+        "ask_repair_process",
+        "ask_privacy",
         "ask_outage",
         "ask_business_process",
         "query_work_order",
@@ -128,6 +133,10 @@ QUESTION_CONFIDENCE = 0.4
 # retries go on.
 STILL_DOWN_AFTER = 5
 UNKNOWN_WORDS = ("不知道", "不清楚", "没有温度计", "没测", "跳过", "不确定")
+# The appointment slot's value when the resident wants the visit as soon as possible ("尽快", "现在就来"):
+# the order is filed without an appointment, and the backend's arrival deadline is 30 minutes after
+# acceptance (10.2.4, heating_standard.deadlines.compute_deadlines).
+ASAP = "asap"
 
 
 def now_local() -> datetime:
@@ -171,6 +180,14 @@ def needs_appointment(kind: str | None, category: str | None) -> bool:
     return kind == "temperature_test" or (kind == "repair" and category != "leak")
 
 
+def booked_visit(kind: str | None, category: str | None, appointment: Any) -> str | None:
+    """The appointed time to send, or None: no visit is booked for this kind, or the resident asked for
+    the repairer as soon as possible (10.2.4: within 30 minutes of acceptance)."""
+    if not appointment or appointment == ASAP or not needs_appointment(kind, category):
+        return None
+    return str(appointment)
+
+
 def needs_temperature(kind: str | None, category: str | None) -> bool:
     """A cold-room complaint asks what the resident measured (5.1, 5.4.6)."""
     return kind == "complaint" and category in ("room_temperature", "no_heat")
@@ -206,7 +223,7 @@ def answers(slot: str, tracker: Tracker, now: datetime) -> bool:
     if slot == "phone":
         return parse_phone(text) is not None
     if slot == "appointment":
-        return parse_appointment(text, now) is not None
+        return is_asap(text) or parse_appointment(text, now) is not None
     if slot == "measured_temperature":
         return parse_temperature(text) is not None
     return False
@@ -407,6 +424,8 @@ class ValidateFilingForm(FormValidationAction):
             await answering.ActionListWorkOrders().run(dispatcher, tracker, domain)
         elif intent == "ask_outage":
             await answering.ActionAnswerOutage().run(dispatcher, tracker, domain)
+        elif intent == "ask_privacy":  # "我的电话会泄露吗" while the phone is asked: 12.1, and the filing goes on
+            dispatcher.utter_message(text=knowledge.answer("privacy", get_facts(), now_local().date()))
         elif intent == "ask_business_process":  # the answer alone: the offer to file would cross this filing
             kind = entity(tracker, "business_type") or tracker.get_slot("business_type")
             dispatcher.utter_message(text=knowledge.business_answer(kind, get_facts(), now_local().date()))
@@ -532,6 +551,8 @@ class ValidateFilingForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         now = now_local()
+        if value == ASAP or is_asap(str(value or "")) or is_asap(tracker.latest_message.get("text") or ""):
+            return {"appointment": ASAP, "failed_attempts": 0.0}  # 10.2.4: within 30 minutes
         window = parse_appointment(str(value or ""), now)
         if appointment_problem(window, now) is not None or window is None:
             instead = self._address_corrected_instead("appointment", dispatcher, tracker)
@@ -589,7 +610,10 @@ def summary(tracker: Tracker) -> str:
 
 
 def visit_text(appointment: str) -> str:
-    """The visit time as the resident reads it, in Beijing time whatever zone it was written in."""
+    """The visit time as the resident reads it, in Beijing time whatever zone it was written in; "as soon
+    as possible" with the window of 10.2.4."""
+    if appointment == ASAP:
+        return "尽快（接单后30分钟内到达，10.2.4）"
     return f"{datetime.fromisoformat(appointment).astimezone(LOCAL_TZ):%m月%d日 %H:%M}"
 
 
@@ -658,9 +682,7 @@ def order_payload(tracker: Tracker) -> dict[str, Any]:
         "forwarded_by_openid": tracker.sender_id if grid_worker else None,
         "phone": tracker.get_slot("phone"),
         "address": tracker.get_slot("address"),
-        "appointment_at": tracker.get_slot("appointment")
-        if needs_appointment(kind, tracker.get_slot("category"))
-        else None,
+        "appointment_at": booked_visit(kind, tracker.get_slot("category"), tracker.get_slot("appointment")),
     }
     return {k: v for k, v in payload.items() if v is not None}
 
@@ -678,7 +700,7 @@ def household_payloads(tracker: Tracker) -> list[dict[str, Any]]:
             "forwarded_by_openid": tracker.sender_id,
             "phone": household.get("phone"),
             "address": household["address"],
-            "appointment_at": tracker.get_slot("appointment") if needs_appointment(kind, category) else None,
+            "appointment_at": booked_visit(kind, category, tracker.get_slot("appointment")),
         }
         payloads.append({k: v for k, v in payload.items() if v is not None})
     return payloads
@@ -701,9 +723,22 @@ def confirmation(dispatcher: CollectingDispatcher, order: WorkOrder) -> None:
         promised(dispatcher, order)
         return
     dispatcher.utter_message(response="utter_work_order_filed", number=order.number, window=window)
+    arrival = unbooked_arrival(order)
+    if arrival is not None:
+        dispatcher.utter_message(response="utter_arrival_promised", window=arrival[0], due=arrival[1])
     promised(dispatcher, order)
     if needs_temperature(order.kind, order.category):  # a cold room, or none heated at all
         dispatcher.utter_message(response="utter_offer_temperature_test")
+
+
+def unbooked_arrival(order: WorkOrder) -> tuple[str, str] | None:
+    """For a visit filed without an appointment ("尽快"), the backend's arrival window and deadline in
+    plain words ("30分钟内", "12月10日10:30", 10.2.4); else None."""
+    if order.kind not in ("repair", "temperature_test") or order.category == "leak":
+        return None
+    if order.appointment_at is not None or order.arrival_due_at is None:
+        return None
+    return f"{duration_zh(order.arrival_due_at - order.accepted_at)}内", local_text(order.arrival_due_at)
 
 
 def promised(dispatcher: CollectingDispatcher, order: WorkOrder) -> None:
@@ -796,6 +831,9 @@ def confirm_filed(
             promise = "工作人员将尽快联系"
         else:
             promise = f"工作人员将{window}联系（10.1.4）"
+        arrival = unbooked_arrival(order)
+        if arrival is not None:
+            promise += f"，{arrival[0]}上门（10.2.4）"
         lines.append(f"{number}. {payload.get('address')}：单号 {order.number}，{promise}")
     dispatcher.utter_message(text="\n".join(lines))
 

@@ -3,7 +3,8 @@
 When staff record a quote, the backend asks the bot to show it (``EXTERNAL_quote_confirmation``, with the
 order and the composed text). The bot remembers which order it showed (slot ``quote_order``, set only
 by this action, which believes only the backend) and offers "1 同意" and "2 不同意"; the resident may
-also say it in words ("是的", "不同意"). The order id never comes from what the resident types, and the
+also say it in words ("同意", "可以修", "行，修吧"; "不同意", "太贵了不修了"), which decide before the intent the
+NLU gave them ("同意" reads like a satisfaction rating). The order id never comes from what the resident types, and the
 backend still confirms only for the order's own resident.
 """
 
@@ -21,6 +22,7 @@ from rasa_sdk.types import DomainDict
 from actions.backend import BackendClient, BackendError
 from actions.filing import entity
 from actions.trust import handover, repeated_handover, triggered_by_backend
+from bot.parsing import quote_answer
 
 log = logging.getLogger(__name__)
 
@@ -79,28 +81,55 @@ async def answer_quote(
     return [SlotSet("quote_order", None)]
 
 
-class ActionConfirmQuote(Action):
-    """The resident's "yes": the backend records it for their own order only."""
+async def confirm_quote(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """The resident's "yes": the backend records it for their own order only (10.2.2)."""
 
-    def name(self) -> str:
-        return "action_confirm_quote"
+    async def confirm(client: BackendClient, quote: dict[str, Any]) -> Any:
+        return await client.confirm_quote(quote["id"], tracker.sender_id)
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        async def confirm(client: BackendClient, quote: dict[str, Any]) -> Any:
-            return await client.confirm_quote(quote["id"], tracker.sender_id)
-
-        return await answer_quote(dispatcher, tracker, confirm, "utter_quote_confirmed")
+    return await answer_quote(dispatcher, tracker, confirm, "utter_quote_confirmed")
 
 
-class ActionDeclineQuote(Action):
+async def decline_quote(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """The resident's "no": the repair waits, and a person takes the chat to talk it over."""
 
+    async def hand_over(client: BackendClient, quote: dict[str, Any]) -> Any:
+        summary = f"住户不同意工单 {quote['number']} 的维修报价（10.2.2），请联系说明。"
+        return await client.open_handoff(tracker.sender_id, "other", summary)
+
+    return await answer_quote(dispatcher, tracker, hand_over, "utter_quote_declined")
+
+
+# What the classifier's intent says when the words alone do not ("/affirm" from the button, "嗯嗯").
+INTENT_VERDICTS = {"affirm": True, "deny": False, "cancel": False}
+
+
+def verdict(tracker: Tracker) -> bool | None:
+    """The resident's answer to the quote: their words first ("同意" is often classified as a rating,
+    "行，修吧" as a repair request), then the intent of a plain yes or no; None when neither says."""
+    text = tracker.latest_message.get("text") or ""
+    said = quote_answer(text) if not text.startswith("/") else None
+    if said is not None:
+        return said
+    return INTENT_VERDICTS.get((tracker.latest_message.get("intent") or {}).get("name", ""))
+
+
+class ActionAnswerQuote(Action):
+    """The message right after a quote is its answer, whatever the NLU made of it: confirmed, declined,
+    or, when it says neither, the two options once more."""
+
     def name(self) -> str:
-        return "action_decline_quote"
+        return "action_answer_quote"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        async def hand_over(client: BackendClient, quote: dict[str, Any]) -> Any:
-            summary = f"住户不同意工单 {quote['number']} 的维修报价（10.2.2），请联系说明。"
-            return await client.open_handoff(tracker.sender_id, "other", summary)
-
-        return await answer_quote(dispatcher, tracker, hand_over, "utter_quote_declined")
+        quote = shown_quote(tracker)
+        if quote is None:  # answered already ("好的" after the confirmation): nothing is pending
+            dispatcher.utter_message(response="utter_anything_else")
+            return []
+        answer = verdict(tracker)
+        if answer is True:
+            return await confirm_quote(dispatcher, tracker)
+        if answer is False:
+            return await decline_quote(dispatcher, tracker)
+        dispatcher.utter_message(response="utter_ask_quote_answer", number=quote["number"])
+        return []

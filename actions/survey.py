@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -12,9 +13,15 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendError
 from actions.filing import entity
+from actions.quotes import ActionAnswerQuote, shown_quote
 from actions.trust import triggered_by_backend
 
 log = logging.getLogger(__name__)
+
+# A rating is thanked for only when a call-back survey was asked within this many seconds (10.1.6): the
+# resident may add a word after answering it. Otherwise nothing asked for a rating, and "感谢您的评价！"
+# would thank for one never requested ("同意" to a quote reads like a rating).
+SURVEY_RECENT_SECONDS = 24 * 3600
 
 NEGATIVE = ("不满意", "不太满意", "没解决", "未解决", "不行", "差", "不好", "一般", "不")
 POSITIVE = ("满意", "好", "解决了", "可以", "还行", "不错", "是", "对", "行", "五星", "满分", "嗯")
@@ -92,3 +99,34 @@ class ActionRecordSurvey(Action):
             return done
         dispatcher.utter_message(response="utter_survey_thanks")
         return done
+
+
+def survey_asked_recently(tracker: Tracker, now: float | None = None) -> bool:
+    """Whether the survey form was opened in this conversation within SURVEY_RECENT_SECONDS: only the
+    backend opens it (action_start_survey refuses anything else)."""
+    now = time.time() if now is None else now
+    return any(
+        event.get("event") == "active_loop"
+        and event.get("name") == "survey_form"
+        and now - float(event.get("timestamp") or 0) <= SURVEY_RECENT_SECONDS
+        for event in tracker.events
+    )
+
+
+class ActionNoteRating(Action):
+    """A rating ("满意", "五星", also "同意") that no survey question is waiting for.
+
+    A quote still waiting for its answer takes it as that answer (10.2.2); after a recent call-back survey
+    it is thanked for; otherwise the bot thanks for nothing and asks what the resident needs."""
+
+    def name(self) -> str:
+        return "action_note_rating"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if shown_quote(tracker) is not None:
+            return await ActionAnswerQuote().run(dispatcher, tracker, domain)
+        if survey_asked_recently(tracker):
+            dispatcher.utter_message(response="utter_rating_noted")
+        else:
+            dispatcher.utter_message(response="utter_rating_without_survey")
+        return []

@@ -54,11 +54,14 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from bot.parsing import LOCAL_TZ, PHONE_RE, TEMPERATURE_RE, find_time
+from bot.parsing import LOCAL_TZ, ORDER_NUMBER_RE, PHONE_RE, TEMPERATURE_RE, find_time
 from heating_standard.addresses import find_addresses
 
 # The placeholders put where the spans stood: single characters the training data never uses.
 ADDRESS, PHONE, TEMPERATURE, TIME = "Ⓐ", "Ⓟ", "Ⓣ", "Ⓗ"
+# A work order's number ("GD20261201000017"): its 16 characters of digits would otherwise outweigh the
+# words around it ("到哪一步了"), and every number would read differently.
+ORDER_NUMBER = "Ⓝ"
 
 _PHONE = re.compile(
     rf"{PHONE_RE.pattern}"
@@ -77,8 +80,10 @@ _REFERENCE = datetime(2026, 1, 5, 10, 0, tzinfo=LOCAL_TZ)
 
 
 def spans(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, placeholder) of each address, phone number, temperature and time, left to right."""
+    """(start, end, placeholder) of each address, phone number, temperature, time and order number, left
+    to right."""
     found: list[tuple[int, int, str]] = []
+    found.extend((m.start(), m.end(), ORDER_NUMBER) for m in ORDER_NUMBER_RE.finditer(text))
     # every address: a grid worker's list names several (11.4)
     found.extend((a.span[0], a.span[1], ADDRESS) for a in find_addresses(text) if a.span)
     found.extend((m.start(), m.end(), ADDRESS) for m in _ADDRESS_PART.finditer(text))
@@ -120,7 +125,7 @@ def delexicalised(text: str) -> str:
 
 
 # What the sentence encoders read where a placeholder stands: words they know, not Ⓐ.
-_PLACEHOLDER_WORDS = {ADDRESS: "地址", PHONE: "电话号码", TEMPERATURE: "温度", TIME: "时间"}
+_PLACEHOLDER_WORDS = {ADDRESS: "地址", PHONE: "电话号码", TEMPERATURE: "温度", TIME: "时间", ORDER_NUMBER: "工单号"}
 # How much each encoder's numbers weigh beside the n-grams (0 leaves it out): docs/benchmarks.md.
 USE_WEIGHT = 0.5
 E5_WEIGHT = 1.5

@@ -8,7 +8,9 @@ read Chinese), so this component finds them with the parsers the actions use (``
 - ``time``: "明天上午", "今晚八点以后" -> the window as an ISO 8601 interval ("start/end") in
   Asia/Shanghai, relative to when the message is parsed;
 - ``category``: the work-order category the wording points to ("一点都不热" -> ``no_heat``,
-  "乱收费" -> ``billing``, "漏水" -> ``leak``), one per message, the most specific first.
+  "乱收费" -> ``billing``, "漏水" -> ``leak``), one per message, the most specific first;
+- ``order_number``: a work order's number as the backend writes it ("GD20261201000017", also typed as
+  "gd 20261201000017"), never a phone number (the phone pattern does not read digits glued to letters).
 
 Phone numbers, temperatures, business types and signs of anger stay with Rasa's
 RegexEntityExtractor (``data/nlu/lookups.yml``).
@@ -32,12 +34,24 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.tensorflow.constants import RANKING_LENGTH
 
 from bot.classifier import E5_WEIGHT, USE_WEIGHT
-from bot.parsing import LOCAL_TZ, find_category, find_time, interval, parse_resident_address
+from bot.parsing import (
+    LOCAL_TZ,
+    ORDER_NUMBER_RE,
+    find_category,
+    find_time,
+    interval,
+    parse_order_number,
+    parse_resident_address,
+)
 
 
 def extract(text: str, now: datetime) -> list[dict[str, Any]]:
-    """The address, time and category entities in ``text``, in Rasa's entity format."""
+    """The address, time, category and order-number entities in ``text``, in Rasa's entity format."""
     entities: list[dict[str, Any]] = []
+    for match in ORDER_NUMBER_RE.finditer(text):
+        number = parse_order_number(match.group())
+        if number:
+            entities.append(_entity("order_number", number, match.start(), match.end(), None))
     address = parse_resident_address(text)
     if address.building and address.span:
         start, end = address.span
@@ -67,7 +81,7 @@ def _entity(name: str, value: str, start: int, end: int, info: dict[str, Any] | 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class HeatingEntityExtractor(GraphComponent, EntityExtractorMixin):
-    """Adds ``address``, ``time`` and ``category`` entities to each parsed message."""
+    """Adds ``address``, ``time``, ``category`` and ``order_number`` entities to each parsed message."""
 
     @classmethod
     def create(
@@ -132,6 +146,54 @@ class TextLengthGuard(GraphComponent):
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         for message in training_data.training_examples:
             self._cut(message)
+        return training_data
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class SimplifiedCharacters(GraphComponent):
+    """Traditional characters read as simplified ones ("暖氣片不熱" as "暖气片不热"), character for character.
+
+    Residents of the city write traditional characters too (phones set to them, relatives abroad); the
+    training data and the dictionary are simplified. jionlp's character table converts each character on
+    its own, so the text keeps its length and every entity span found later stays right; a conversion
+    that would change the length is not made. The resident's own words stay in the conversation: Rasa
+    stores the message as written and gives the actions the text read here.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SimplifiedCharacters:
+        return cls()
+
+    @staticmethod
+    def simplified(text: str) -> str:
+        import jionlp  # loaded with the pipeline, as the time parser loads it
+
+        converted = str(jionlp.tra2sim(text, mode="char"))
+        return converted if len(converted) == len(text) else text
+
+    def _convert(self, message: Message) -> None:
+        text = message.get(TEXT)
+        if isinstance(text, str) and text:
+            message.set(TEXT, self.simplified(text))
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            self._convert(message)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        for message in training_data.training_examples:
+            self._convert(message)
         return training_data
 
 

@@ -14,16 +14,35 @@ from datetime import datetime, timedelta
 from heating_standard.addresses import ParsedAddress, parse_address, to_digits
 from heating_standard.localtime import LOCAL_TZ
 
-# Phone numbers and temperatures as typed; bot.classifier finds the same spans with them.
-MOBILE_RE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
-LANDLINE_RE = re.compile(r"(?<!\d)(0\d{2,3})[- ]?(\d{7,8})(?!\d)")
+# Phone numbers and temperatures as typed; bot.classifier finds the same spans with them. A number
+# glued to letters or digits is not a phone: "GD20261201000017" holds digits that read like a landline.
+MOBILE_RE = re.compile(r"(?<![\dA-Za-z])(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
+LANDLINE_RE = re.compile(r"(?<![\dA-Za-z])(0\d{2,3})[- ]?(\d{7,8})(?!\d)")
 # Either, in the order they are written.
 PHONE_RE = re.compile(f"{MOBILE_RE.pattern}|{LANDLINE_RE.pattern}")
 TEMPERATURE_RE = re.compile(r"(-?\d{1,2}(?:\.\d)?)\s*(?:℃|°C|°|摄氏度|度)")
+# A work order's number as the backend makes it (api.services.work_orders.order_number): GD, the local
+# acceptance date and the order's id in six digits or more, e.g. GD20261201000017. Residents copy it
+# from the confirmation, sometimes in lower case or with a space after GD.
+ORDER_NUMBER_RE = re.compile(r"(?<![A-Za-z0-9])[Gg][Dd][- ]?(20\d{6}\d{6,10})(?!\d)")
+
+
+def parse_order_number(text: str) -> str | None:
+    """The first work-order number in ``text``, written as the backend does ("GD20261201000017"); else None."""
+    match = ORDER_NUMBER_RE.search(text)
+    return f"GD{match.group(1)}" if match else None
+
+
+def without_order_numbers(text: str) -> str:
+    """``text`` with order numbers blanked out (same length, so spans still fit): their digits are never
+    a phone number, whatever pattern reads them."""
+    return ORDER_NUMBER_RE.sub(lambda match: " " * len(match.group()), text)
 
 
 def parse_phone(text: str) -> str | None:
-    """A mobile number (11 digits) or a landline with its area code, normalised; else None."""
+    """A mobile number (11 digits) or a landline with its area code, normalised; else None. The digits
+    of an order number are not a phone."""
+    text = without_order_numbers(text)
     mobile = MOBILE_RE.search(text)
     if mobile:
         return "".join(mobile.groups())
@@ -262,10 +281,8 @@ _NOT_WORDS = re.compile(r"[\s，。！？、,.!?~～…]+")
 _PLAIN_NO = ("不用了", "不要了", "不需要了")
 
 
-def is_cancel(text: str, after_yes_no: bool = False) -> bool:
-    """True when the whole message says to stop the filing; after a yes/no question a plain "不用了"
-    is that question's "no"."""
-    rest = _NOT_WORDS.sub("", text)
+def _only_cancel_words(rest: str, after_yes_no: bool) -> bool:
+    """Whether ``rest`` (punctuation removed) is cancel words and fillers only, with a cancel among them."""
     found = False
     while rest:
         word = next((w for w in _CANCEL_WORDS if rest.startswith(w)), None)
@@ -277,6 +294,151 @@ def is_cancel(text: str, after_yes_no: bool = False) -> bool:
                 return False
         rest = rest[len(word) :]
     return found
+
+
+# Why a resident stops a repair or complaint: the problem went away ("暖气已经好了", "自己弄好了", "邻居帮我
+# 修好了", "刚才又热了"). "不热了" is a complaint, not a reason: the word must not be denied.
+_RESOLVED = re.compile(
+    r"(?<![不没])(?:修好|弄好|搞好|整好|好了|好啦|热了|热乎了|暖和了|来暖了|来热了|通了|恢复了|正常了|没事了|解决了|搞定)"
+    r"|不漏了|不滴了|不冷了"
+)
+# A reason is a statement: a question ("好了吗？", "怎么办") or a detail of the filing is not one.
+_NOT_A_REASON = re.compile(r"[吗呢？?]|怎么|为什么|什么|哪|多少|能不能|是不是|\d")
+# Cancel phrases a reason goes with; said alone they are in _CANCEL_WORDS or belong to a question.
+_STOP_PHRASES = (*_CANCEL_WORDS, "不用来了", "不用过来了", "别来了", "不要来了", "不来了", "不用修了", "不用报了")
+
+
+def _is_reason(text: str) -> bool:
+    """Whether ``text`` says the problem went away, and nothing else asked or given."""
+    return bool(text) and len(text) <= 30 and _RESOLVED.search(text) is not None and not _NOT_A_REASON.search(text)
+
+
+def is_cancel(text: str, after_yes_no: bool = False) -> bool:
+    """True when the message says to stop the filing: cancel words only ("算了，不报了"), or a cancel
+    with the reason the problem went away, before or after it ("不用了，暖气已经好了", "刚才又热了，不用来了").
+    After a yes/no question a plain "不用了" is that question's "no"; with a reason it stops the filing."""
+    if _only_cancel_words(_NOT_WORDS.sub("", text), after_yes_no):
+        return True
+    rest = _NOT_WORDS.sub("", text)
+    for phrase in sorted(_STOP_PHRASES, key=len, reverse=True):
+        at = rest.find(phrase)
+        if at < 0:
+            continue
+        before, after = rest[:at], rest[at + len(phrase) :]
+        # the cancel stands at one end; the other end is the reason, around fillers ("吧", "谢谢")
+        if _only_fillers(after) and _is_reason(before.strip()):
+            return True
+        if _only_fillers(before) and _is_reason(after):
+            return True
+    return False
+
+
+def _only_fillers(text: str) -> bool:
+    """Whether ``text`` is empty or fillers and cancel words only."""
+    while text:
+        word = next((w for w in (*_STOP_PHRASES, *_CANCEL_FILLERS) if text.startswith(w)), None)
+        if word is None:
+            return False
+        text = text[len(word) :]
+    return True
+
+
+# "尽快", "越快越好", "现在就来": a resident who wants the repairer as soon as possible books no time. The
+# repairer then arrives within 30 minutes of accepting the repair (10.2.4). Only a whole answer made of
+# these words counts: "现在不在家，明天上午吧" names a time.
+_ASAP_WORDS = (
+    "越快越好",
+    "越早越好",
+    "随时都行",
+    "随时都可以",
+    "随时可以",
+    "什么时候都行",
+    "什么时候都可以",
+    "啥时候都行",
+    "几点都行",
+    "现在就来",
+    "现在就过来",
+    "马上来",
+    "马上过来",
+    "立刻",
+    "立即",
+    "马上",
+    "尽快",
+    "赶紧",
+    "赶快",
+    "现在",
+    "随时",
+    "尽早",
+)
+_ASAP_FILLERS = (
+    "请",
+    "麻烦",
+    "师傅",
+    "你们",
+    "最好",
+    "能",
+    "就",
+    "来",
+    "过来",
+    "上门",
+    "吧",
+    "啊",
+    "呀",
+    "了",
+    "的",
+    "都",
+    "行",
+    "可以",
+    "好",
+    "谢谢",
+    "我",
+    "在家",
+    "家里有人",
+    "有人",
+    "来修",
+    "维修",
+    "修",
+)
+
+
+def is_asap(text: str) -> bool:
+    """True when the answer to "when should we come?" is "as soon as possible", and nothing else."""
+    rest = _NOT_WORDS.sub("", text)
+    found = False
+    while rest:
+        word = next((w for w in _ASAP_WORDS if rest.startswith(w)), None)
+        if word is not None:
+            found = True
+        else:
+            word = next((w for w in _ASAP_FILLERS if rest.startswith(w)), None)
+            if word is None:
+                return False
+        rest = rest[len(word) :]
+    return found
+
+
+# A resident's answer to a paid repair's quote (10.2.2), in words. A "no" is looked for first: "不同意"
+# holds "同意", "太贵了不修了" holds "修".
+_QUOTE_NO = re.compile(
+    r"不同意|不接受|不认可|不修|不用修|别修|不做了|不要了|不用了|算了|太贵|贵了|拒绝|不行|不可以|不要"
+)
+_QUOTE_YES = re.compile(r"同意|接受|认可|确认|可以|修吧|开始修|修一下|给修|没问题|行|好的|^好|是的|对的|没意见")
+_QUOTE_QUESTION = re.compile(r"[吗？?]|能不能|多少|为什么|怎么|便宜|优惠")
+
+
+def quote_answer(text: str) -> bool | None:
+    """True when the words accept the quote ("同意", "可以修", "行，修吧"), False when they decline it
+    ("不同意", "太贵了不修了"), None when they do neither or ask something ("能便宜点吗？")."""
+    words = text.strip()
+    if words in ("1", "１"):
+        return True
+    if words in ("2", "２"):
+        return False
+    if _QUOTE_NO.search(words):
+        return False
+    if _QUOTE_QUESTION.search(words):
+        return None
+    return True if _QUOTE_YES.search(words) else None
 
 
 def is_correction(text: str) -> bool:

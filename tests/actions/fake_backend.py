@@ -97,6 +97,10 @@ class FakeBackend:
             "response_due_at": utc(ACCEPTED + timedelta(minutes=self.response_minutes)),
             "handle_due_at": utc(ACCEPTED + timedelta(hours=1)) if leak else None,
             "next_due_at": utc(ACCEPTED + timedelta(minutes=self.response_minutes)),
+            # 10.2.4: a visit at the appointed time, or within 30 minutes of acceptance without one
+            "arrival_due_at": (body.get("appointment_at") or utc(ACCEPTED + timedelta(minutes=30)))
+            if body.get("kind") in ("repair", "temperature_test")
+            else None,
             # the sample operator file's promise for a complaint (10.1.4 办结条)
             "completion_due_at": utc(ACCEPTED + timedelta(hours=72)) if body.get("kind") == "complaint" else None,
         }

@@ -259,3 +259,39 @@ async def test_something_else_given_after_the_bot_asked_is_not_understood_and_no
     assert {"event": "slot", "timestamp": None, "name": "outage_community_asked", "value": False} in events
     assert {"event": "slot", "timestamp": None, "name": "misunderstood", "value": True} in events
     assert backend.requests == []
+
+
+# ---------------------------------------------------------------- an order asked for by its number
+def orders_of_two_residents(backend: FakeBackend) -> None:
+    backend.orders += [
+        {
+            "id": number,
+            "number": f"GD20261201{number:06d}",
+            "kind": "repair",
+            "status": "dispatched" if number == 17 else "completed",
+            "resident_openid": "oOTHER" if number == 18 else "oRESIDENT0001",
+            "next_due_at": "2026-12-10T02:30:00Z" if number == 17 else None,
+        }
+        for number in range(10, 19)
+    ]
+
+
+async def test_an_order_asked_for_by_number_is_shown_on_its_own(backend: FakeBackend) -> None:
+    """#23: "GD20261201000017到哪一步了" read the number's digits as a phone and listed the latest five."""
+    orders_of_two_residents(backend)
+    dispatcher = CollectingDispatcher()
+    await ActionListWorkOrders().run(dispatcher, make_tracker("GD20261201000017到哪一步了", "query_work_order"), {})
+    assert dispatcher.messages[0]["text"] == (
+        "您查询的工单 GD20261201000017：\nGD20261201000017 报修 已派单，下一时限 12月10日10:30"
+    )
+    assert backend.requests[-1]["query"]["resident_openid"] == "oRESIDENT0001"  # only the resident's own
+
+
+@pytest.mark.parametrize("number", ["GD20261201000018", "GD20261201000099"])
+async def test_an_order_number_not_the_residents_is_not_shown(backend: FakeBackend, number: str) -> None:
+    orders_of_two_residents(backend)  # 18 is another resident's, 99 does not exist
+    dispatcher = CollectingDispatcher()
+    await ActionListWorkOrders().run(dispatcher, make_tracker(f"{number}到哪一步了", "query_work_order"), {})
+    text = dispatcher.messages[0]["text"]
+    assert text.startswith(f"没有在您名下的工单中查到 {number}，请核对单号。")
+    assert "GD20261201000018 " not in text and "GD20261201000017 报修 已派单" in text

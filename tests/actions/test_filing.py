@@ -501,6 +501,22 @@ async def test_a_question_inside_the_filing_is_answered_and_the_same_question_as
     assert len(said) == 1 and "5.2.1" in said[0]  # the answer, with its clause; not "a bad address"
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "clause"),
+    [
+        ("修好要多久才来人啊", "ask_repair_process", "10.2.4"),
+        ("投诉一般几天能处理完", "ask_complaint_process", "10.1.4"),
+        ("屋里不够温度能少交点钱吗", "ask_fee_reduction", "10.3 第1条"),
+        # erasure needs a person: inside a filing the resident is told what 12.1 promises, and the form goes on
+        ("把我的电话删掉", "ask_privacy", "12.1"),
+    ],
+)
+async def test_the_standards_promises_are_answered_inside_a_filing_too(text: str, intent: str, clause: str) -> None:
+    slots, said = await run_form(text, intent, ASKING_ADDRESS, {"address": text})
+    assert slots["requested_slot"] == "address" and slots["address"] is None
+    assert len(said) == 1 and clause in said[0] and "utter_handoff" not in said
+
+
 async def test_an_address_the_nlu_took_for_a_question_is_the_answer() -> None:
     text = "阳光小区3号楼2单元501"
     slots, _ = await run_form(text, "ask_outage", ASKING_ADDRESS, {"address": text})
@@ -766,3 +782,105 @@ async def test_a_residents_list_of_addresses_is_not_a_grid_workers_list(backend:
     _, slots = await start(LIST, "complain_room_temperature", sender_id="oRESIDENT0001")
     assert slots["is_grid_worker"] is False and slots.get("households") is None
     assert slots["address"] == "海滨花园6号楼1单元602"
+
+
+# ---------------------------------------------------------------- "尽快": no appointment, 30 minutes (10.2.4)
+ASKING_TIME = {
+    "order_kind": "repair",
+    "category": "equipment",
+    "description": "暖气阀门坏了",
+    "address": "阳光小区3号楼2单元501",
+    "phone": "13800138000",
+    "is_grid_worker": False,
+    "requested_slot": "appointment",
+}
+
+
+@pytest.mark.parametrize("text", ["现在", "马上", "尽快", "越快越好", "随时都行", "现在就来", "尽快吧，谢谢"])
+@pytest.mark.parametrize("kind", ["repair", "temperature_test"])
+async def test_as_soon_as_possible_books_no_time_and_is_taken(
+    monkeypatch: pytest.MonkeyPatch, text: str, kind: str
+) -> None:
+    """#23: "尽快" when the visit time is asked was refused as a bad time; 10.2.4 lets the repairer come
+    within 30 minutes of acceptance instead of at an appointed time."""
+    monkeypatch.setattr("actions.filing.now_local", lambda: datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ))
+    before = {**ASKING_TIME, "order_kind": kind}
+    slots, said = await run_form(text, "inform", before, {"appointment": text})
+    assert slots["appointment"] == "asap" and said == []
+    tracker = make_tracker("", "inform", slots={**before, **slots, "filing_confirmed": True})
+    assert "appointment_at" not in order_payload(tracker)
+    dispatcher = CollectingDispatcher()
+    await ActionAskFilingConfirmed().run(dispatcher, tracker, {})
+    assert "上门时间：尽快（接单后30分钟内到达，10.2.4）" in dispatcher.messages[0]["text"]
+
+
+@pytest.mark.parametrize("text", ["现在不在家", "随便", "马上过年了"])
+async def test_words_that_only_contain_now_are_not_as_soon_as_possible(
+    monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    monkeypatch.setattr("actions.filing.now_local", lambda: datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ))
+    slots, said = await run_form(text, "inform", ASKING_TIME, {"appointment": text})
+    assert slots["appointment"] is None and said == ["utter_invalid_appointment"]
+
+
+async def test_a_repair_filed_as_soon_as_possible_promises_arrival_within_30_minutes(backend: FakeBackend) -> None:
+    slots = {**ASKING_TIME, "appointment": "asap", "filing_confirmed": True}
+    messages, _ = await file(slots)
+    assert backend.orders[0]["kind"] == "repair" and "appointment_at" not in backend.orders[0]
+    arrival = next(m for m in messages if m.get("response") == "utter_arrival_promised")
+    # the backend's arrival_due_at (accepted 10:00 Beijing + 30 minutes), said in Beijing time
+    assert (arrival["window"], arrival["due"]) == ("30分钟内", "12月10日10:30")
+
+
+async def test_a_repair_with_an_appointment_promises_no_30_minute_arrival(backend: FakeBackend) -> None:
+    messages, _ = await file({**ASKING_TIME, "appointment": "2026-12-11T09:00:00+08:00", "filing_confirmed": True})
+    assert backend.orders[0]["appointment_at"] == "2026-12-11T09:00:00+08:00"
+    assert "utter_arrival_promised" not in responses(messages)
+
+
+# ---------------------------------------------------------------- a cancel with its reason
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不用了，暖气已经好了",
+        "不修了，自己弄好了",
+        "算了，邻居帮我修好了",
+        "不用来了，刚才又热了",
+        "刚才又热了，不用来了",
+    ],
+)
+@pytest.mark.parametrize(
+    ("asked", "intent"),
+    [("phone", "inform"), ("phone", "deny"), ("appointment", "inform"), ("contact_confirmed", "deny")],
+)
+async def test_a_cancel_with_its_reason_stops_the_filing_at_any_question(
+    backend: FakeBackend, text: str, asked: str, intent: str
+) -> None:
+    """#23: "不用了，暖气已经好了" while the phone was asked got "这个号码好像不对" and the filing went on."""
+    before = {**ASKING_TIME, "phone": None, "contact_known": asked == "contact_confirmed", "requested_slot": asked}
+    slots, said = await run_form(text, intent, before, {asked: text if asked != "contact_confirmed" else False})
+    assert said == ["utter_filing_cancelled"]
+    assert slots["requested_slot"] is None and slots["order_kind"] is None and slots["address"] is None
+    messages, _ = await file({**before, **slots})  # nothing reaches the backend
+    assert backend.orders == [] and messages == []
+
+
+@pytest.mark.parametrize("text", ["不用了，暖气还是不热", "算了，好了吗？", "取消报停怎么办理"])
+async def test_a_cancel_word_beside_a_complaint_or_a_question_is_not_a_cancel(text: str) -> None:
+    _, said = await run_form(text, "inform", {**ASKING_TIME, "requested_slot": "phone"}, {"phone": text})
+    assert "utter_filing_cancelled" not in said
+
+
+async def test_a_grid_workers_named_households_become_two_whole_orders(backend: FakeBackend) -> None:
+    """#23: the second order had the address "的李大爷家和9号楼2单元202" and no community."""
+    grid_worker(backend, "海滨花园", "和平小区")
+    text = (
+        "海滨花园8号楼1单元101的李大爷家和9号楼2单元202的赵阿姨家都不热，李大爷电话13912345678，赵阿姨电话13887654321"
+    )
+    _, slots = await start(text, "complain_room_temperature", sender_id="oGRID")
+    await file({**slots, "filing_confirmed": True}, sender_id="oGRID")
+    filed = [(o["address"], o["phone"], o["kind"]) for o in backend.orders]
+    assert filed == [
+        ("海滨花园8号楼1单元101", "13912345678", "complaint"),
+        ("海滨花园9号楼2单元202", "13887654321", "complaint"),
+    ]

@@ -27,6 +27,9 @@ from bot.nlu import NgramIntentClassifier
         ("不是5单元 是6单元", "不是Ⓐ 是Ⓐ"),
         ("暖气一点都不热", "暖气一点都不热"),
         ("交了三千多块钱", "交了三千多块钱"),
+        # an order number is one placeholder, not 14 digits or a phone inside it
+        ("GD20261201000017到哪一步了", "Ⓝ到哪一步了"),
+        ("工单gd 20261213800138 电话13800138000", "工单Ⓝ 电话Ⓟ"),
     ],
 )
 def test_addresses_phones_temperatures_and_times_become_placeholders(text: str, expected: str) -> None:

@@ -90,3 +90,54 @@ def test_addresses_are_found_in_the_order_written_whatever_their_form() -> None:
 
     found = find_addresses("海滨花园6号楼602、阳光小区3-2-501")
     assert [(a.community, a.building, a.room) for a in found] == [("海滨花园", "6", "602"), ("阳光小区", "3", "501")]
+
+
+# ---------------------------------------------------------------- residents named in one line (#23)
+NAMED = "海滨花园8号楼1单元101的李大爷家和9号楼2单元202的赵阿姨家都不热，李大爷电话13912345678，赵阿姨电话13887654321"
+
+
+def test_named_households_keep_their_community_and_their_own_phone() -> None:
+    """#23: the second household's address was "的李大爷家和9号楼2单元202", with no community."""
+    first, second = split_households(NAMED)
+    assert (first.address, first.phone) == ("海滨花园8号楼1单元101", "13912345678")
+    assert (second.address, second.phone) == ("海滨花园9号楼2单元202", "13887654321")
+    assert first.note.startswith("海滨花园8号楼1单元101的李大爷家（")  # not "…李大爷家和"
+
+
+def test_phones_go_to_the_resident_they_are_said_of_whatever_the_order() -> None:
+    text = (
+        "海滨花园8号楼1单元101的李大爷家和9号楼2单元202的赵阿姨家都不热，"
+        "赵阿姨电话13887654321，李大爷的电话是13912345678"
+    )
+    assert [h.phone for h in split_households(text)] == ["13912345678", "13887654321"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "海滨花园6号楼602的王大爷家、7号楼301的李阿姨家都不热",
+        "海滨花园6号楼602的王大爷家还有7号楼301的李阿姨家都不热",
+        "海滨花园6号楼602的王大爷家以及7号楼301的李阿姨家都不热",
+        "海滨花园6号楼602王大爷和7号楼301李阿姨家都不热",
+        "海滨花园6号楼602的张三家和7号楼301的小王家都不热",
+    ],
+)
+def test_names_and_joining_words_are_not_a_community(text: str) -> None:
+    assert [h.address for h in split_households(text)] == ["海滨花园6号楼602", "海滨花园7号楼301"]
+
+
+@pytest.mark.parametrize("community", ["祥和小区", "金色家园"])
+def test_a_community_named_for_each_household_is_kept(community: str) -> None:
+    text = f"海滨花园6号楼602的王大爷家和{community}7号楼301的李阿姨家都不热"
+    assert [h.address for h in split_households(text)] == ["海滨花园6号楼602", f"{community}7号楼301"]
+
+
+def test_phones_said_of_nobody_in_particular_still_go_in_order() -> None:
+    text = "海滨花园6号楼602的王大爷家和7号楼301的李阿姨家都不热，电话13700000006、13700000007"
+    assert [h.phone for h in split_households(text)] == ["13700000006", "13700000007"]
+
+
+def test_a_name_said_with_two_numbers_does_not_decide_them() -> None:
+    # both numbers in one clause naming both residents: by position, as before
+    text = "海滨花园6号楼602的王大爷家和7号楼301的李阿姨家都不热，王大爷和李阿姨电话13700000006、13700000007"
+    assert [h.phone for h in split_households(text)] == ["13700000006", "13700000007"]

@@ -8,7 +8,7 @@ import pytest
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu import HeatingEntityExtractor, extract
+from bot.nlu import HeatingEntityExtractor, SimplifiedCharacters, extract
 from bot.parsing import LOCAL_TZ, find_category, parse_appointment
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=LOCAL_TZ)
@@ -64,3 +64,21 @@ def test_the_component_adds_its_entities_to_what_is_there() -> None:
     entities = processed.get(ENTITIES)
     assert [e["entity"] for e in entities] == ["phone", "address", "category"]
     assert all(e["extractor"] == "HeatingEntityExtractor" for e in entities[1:])
+
+
+def test_traditional_characters_are_read_as_simplified_keeping_the_length() -> None:
+    message = Message(data={TEXT: "暖氣片不熱，陽光小區3號樓2單元501，維修要收費嗎"})
+    SimplifiedCharacters().process([message])
+    assert message.get(TEXT) == "暖气片不热，阳光小区3号楼2单元501，维修要收费吗"
+    plain = Message(data={TEXT: "暖气不热 13912345678"})
+    SimplifiedCharacters().process([plain])
+    assert plain.get(TEXT) == "暖气不热 13912345678"
+
+
+@pytest.mark.parametrize(
+    "text", ["GD20261201000017到哪一步了", "帮我查一下工单gd20261201000017", "工单 GD20261201000017 啥时候修"]
+)
+def test_an_order_number_is_an_entity_of_its_own(text: str) -> None:
+    found = [e for e in extract(text, NOW) if e["entity"] == "order_number"]
+    assert [e["value"] for e in found] == ["GD20261201000017"]
+    assert text[found[0]["start"] : found[0]["end"]].upper().replace(" ", "") == "GD20261201000017"

@@ -8,16 +8,20 @@ import pytest
 
 from bot.parsing import (
     LOCAL_TZ,
+    PHONE_RE,
     appointment_problem,
     corrected_address,
     find_time,
     interval,
+    is_asap,
     is_cancel,
     is_correction,
     parse_appointment,
+    parse_order_number,
     parse_phone,
     parse_resident_address,
     parse_temperature,
+    quote_answer,
 )
 
 NOW = datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ)  # a Thursday
@@ -38,6 +42,72 @@ NOW = datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ)  # a Thursday
 )
 def test_phone(text: str, phone: str | None) -> None:
     assert parse_phone(text) == phone
+
+
+@pytest.mark.parametrize(
+    ("text", "number", "phone"),
+    [
+        ("GD20261201000017到哪一步了", "GD20261201000017", None),
+        ("帮我查下gd 20261201000017", "GD20261201000017", None),
+        ("工单GD-20261213800138，电话13912345678", "GD20261213800138", "13912345678"),
+        ("GD202612010000170", "GD202612010000170", None),  # ids past 999,999 have more digits
+        ("GD2026", None, None),
+        ("13912345678", None, "13912345678"),
+    ],
+)
+def test_an_order_number_is_never_a_phone(text: str, number: str | None, phone: str | None) -> None:
+    assert parse_order_number(text) == number
+    assert parse_phone(text) == phone
+
+
+def test_the_phone_pattern_reads_no_digits_glued_to_letters() -> None:
+    """The same bounds as the NLU's phone regex: "GD20261201000017" holds "026120100001", a landline."""
+    assert PHONE_RE.search("GD20261201000017") is None
+    assert PHONE_RE.search("GD20261213800138000") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "asap"),
+    [
+        ("现在", True),
+        ("马上", True),
+        ("尽快", True),
+        ("越快越好", True),
+        ("随时都行", True),
+        ("现在就来", True),
+        ("尽快吧，谢谢", True),
+        ("请师傅马上来修", True),
+        ("现在不在家，明天上午吧", False),  # a time is named
+        ("明天上午", False),
+        ("现在暖气坏了", False),
+        ("马上过年了", False),
+    ],
+)
+def test_as_soon_as_possible_is_a_whole_answer(text: str, asap: bool) -> None:
+    assert is_asap(text) is asap
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("同意", True),
+        ("可以修", True),
+        ("行，修吧", True),
+        ("同意报价", True),
+        ("好的", True),
+        ("1", True),
+        ("太贵了不修了", False),
+        ("不同意", False),
+        ("不修了", False),
+        ("不可以", False),
+        ("2", False),
+        ("能便宜点吗？", None),
+        ("满意", None),
+        ("嗯", None),
+    ],
+)
+def test_an_answer_to_a_quote_in_words(text: str, answer: bool | None) -> None:
+    assert quote_answer(text) is answer
 
 
 @pytest.mark.parametrize(
@@ -202,6 +272,21 @@ def test_relative_times_are_read_in_beijing_whatever_the_servers_zone(
         ("取消报停的手续怎么办", False, False),  # a question
         ("阳光小区3号楼2单元501", False, False),
         ("不是漏水，是不热", False, False),
+        # a cancel with the reason the problem went away, on either side of it (#23)
+        ("不用了，暖气已经好了", False, True),
+        ("不用了，暖气已经好了", True, True),  # with a reason it is more than a yes/no question's "no"
+        ("不修了，自己弄好了", False, True),
+        ("算了，邻居帮我修好了", False, True),
+        ("不用来了，刚才又热了", False, True),
+        ("刚才又热了，不用来了", False, True),
+        ("暖气好了不用来了谢谢", False, True),
+        ("不用了，已经不漏了", False, True),
+        # not a reason: the problem is still there, or a question is asked
+        ("不用了，暖气还是不热", False, False),
+        ("算了，暖气又不热了", False, False),
+        ("算了，好了吗", False, False),
+        ("不用来了，什么时候能好", False, False),
+        ("暖气好了", False, False),  # no cancel said
     ],
 )
 def test_a_cancel_is_a_whole_message_of_cancel_words(text: str, after_yes_no: bool, cancel: bool) -> None:
