@@ -18,27 +18,25 @@ bench``). What it adds to the baseline:
   with every socket refused. Each runs on one thread (``ENCODER_THREADS``).
 - **Classes weighted** by their size, so an intent with fewer examples is not crowded out.
 
-e5 was added on 2026-12-06, chosen on the development set and in 5-fold cross-validation (32 intents,
-the same folds), then confirmed on the untouched sets (figures only):
+e5 was added on 2026-12-06, chosen on the development set and in 5-fold cross-validation of the
+training data (32 intents), then confirmed on the untouched sets, figures only (top-1 accuracy):
 
-============================  ============  ===========  ==============  ==============
-candidate                     development   cross-val.   test (290)      wild (1,070)
-============================  ============  ===========  ==============  ==============
-n-grams alone                 0.975         0.841
-n-grams + USE 0.5 (before)    0.981         0.875        0.931           0.905
-n-grams + USE int8 ONNX 0.5   0.979         0.876
-n-grams + e5 1.5              0.981         0.886
-n-grams + USE 0.5 + e5 1.5    **0.982**     **0.889**    0.938           0.911
-n-grams + USE 0.5 + e5 2.0    0.980         0.892
-============================  ============  ===========  ==============  ==============
+==============================  ===========  ==========  ===========  ============
+intent model                    development  cross-val.  test (290)   wild (1,070)
+==============================  ===========  ==========  ===========  ============
+n-grams + USE 0.5 (before)      0.982        0.880       0.928        0.916
+n-grams + e5 1.5                0.985        0.892
+n-grams + USE 0.5 + e5 1.5      **0.985**    **0.896**   0.934        0.919
+==============================  ===========  ==========  ===========  ============
 
-(top-1 accuracy.) The gain is significant in cross-validation (48 examples fixed, 17 broken; exact
-McNemar p < 0.001), not on any single evaluation set (test +5/−3, wild +24/−17), where the larger
-gain is in confidence: at a threshold of 0.5 and a margin of 0.1 the wild set has 205 messages
-clarified instead of 300, with 25 wrong answers instead of 23. It costs about 20 ms a message with one
-thread (parse p95 36 ms against 11 ms, the same messages back to back) and 72 MB of memory-mapped
-weights. jieba's words beside the characters, other n-gram ranges, other regularisation and a linear
-SVM did no better (docs/benchmarks.md).
+The gain is significant in cross-validation (48 examples fixed, 14 broken; exact McNemar p < 0.001),
+not on any single evaluation set (development +11/−5, test +5/−3, wild +20/−17). e5 is also more
+confident: at a threshold of 0.5 and a margin of 0.1 it clarifies 202 wild messages instead of 301, and
+answers 21 wrongly instead of 14. A wider sweep (n-grams alone, USE's int8 ONNX, e5 at 1.0–2.0 with and
+without USE) is in docs/benchmarks.md. It costs about 20 ms a message on one thread (parse p95 36 ms
+against 11 ms, the same messages back to back) and 72 MB of memory-mapped weights. jieba's words beside
+the characters, other n-gram ranges, other regularisation and a linear SVM did no better
+(docs/benchmarks.md).
 
 The model is plain scikit-learn; ``bot.nlu.NgramIntentClassifier`` wraps it as a Rasa component.
 """

@@ -234,6 +234,9 @@ def entity_table(scores: dict[str, dict[str, float]]) -> list[str]:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, v in scores.items():
+        if not v["marked"] and not v["found"]:
+            rows.append(f"| {name} | 0 | 0 | — | — | — | — |")  # nothing to be right or wrong about
+            continue
         rows.append(
             f"| {name} | {v['marked']:.0f} | {v['found']:.0f} | {v['precision']:.3f} | {v['recall']:.3f} "
             f"| {v['overlap_precision']:.3f} | {v['overlap_recall']:.3f} |"

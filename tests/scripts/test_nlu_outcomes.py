@@ -112,3 +112,35 @@ def test_the_choice_is_written_into_the_fallback_of_config_yml() -> None:
 
     fallback = yaml.safe_load(written)["pipeline"][1]
     assert fallback == {"name": "FallbackClassifier", "threshold": 0.45, "ambiguity_threshold": 0.05}
+
+
+def test_the_bench_counts_what_the_trained_model_decided() -> None:
+    """``nlu_fallback`` as the model's intent is a clarifying question; top-1 reads the model's own ranking."""
+    from scripts.bench_nlu import as_decided
+
+    def parse(intent: str, ranking: list[tuple[str, float]]) -> dict:  # type: ignore[type-arg]
+        return {"intent": {"name": intent}, "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking]}
+
+    parsed = [
+        parse("ask_payment", [("ask_payment", 0.9), ("ask_refund", 0.1)]),
+        parse("ask_refund", [("ask_refund", 0.6), ("ask_payment", 0.3)]),
+        parse("nlu_fallback", [("nlu_fallback", 0.3), ("ask_payment", 0.25), ("ask_refund", 0.2)]),
+    ]
+    found = as_decided(parsed, ["ask_payment", "ask_payment", "ask_payment"])
+    assert found == Outcome(total=3, answered=2, clarified=1, wrong=1, top1=2)
+    assert found == outcome([classifier_ranking(p) for p in parsed], ["ask_payment"] * 3, Rules(0.3, 0.1))
+
+
+def test_the_bench_shows_no_precision_for_an_entity_neither_marked_nor_found() -> None:
+    from scripts.bench_nlu import entity_scores, entity_table
+
+    rows = entity_table(entity_scores([({("phone", 0, 11)}, {("phone", 0, 11)})]))
+    assert "| phone | 1 | 1 | 1.000 | 1.000 | 1.000 | 1.000 |" in rows
+    assert "| order_number | 0 | 0 | — | — | — | — |" in rows
+
+
+def test_the_development_sets_confusions_are_counted_most_frequent_first() -> None:
+    from scripts.bench_nlu import confusions
+
+    rankings = [[("b", 0.9)], [("b", 0.8)], [("c", 0.7)], [("a", 0.9)]]
+    assert confusions(rankings, ["a", "a", "a", "a"]) == ["a → b (2)", "a → c (1)"]
