@@ -939,47 +939,45 @@ CHROMIUM_ARGS = (
     "--disable-component-update",
     "--disable-sync",
 )
-NLU_TARGET = 0.98  # test-set intent accuracy and macro-F1: the target of #12 (docs/benchmarks.md)
-# `make test` fails below this floor: a regression guard, set under the measured figure, since the
-# test set must not be tuned against until it passes (docs/benchmarks.md says where it stands).
-NLU_FLOOR = 0.88
+# The untouched sets of new wording the nlu-test suite reads through the trained model and its fallback
+# (scripts/nlu_outcomes.py; only counts are printed, never a message).
+NLU_TEST_SETS = ("tests/nlu/test.yml", "tests/nlu/test_wild.yml")
+# Targets of #23 on new wording (docs/benchmarks.md): right among the answered, clarified, top-1.
+NLU_TARGETS = {"right": 0.99, "clarified": 0.12, "top1": 0.94}
+# `make test` fails past these floors on either set: regression guards a few points worse than the
+# figures measured when they were set on 2026-12-06 (fallback 0.3, margin 0.1: right among the answered
+# 95.0 % / 94.7 %, clarified 4.1 % / 6.1 %, top-1 0.934 / 0.924 on test / wild; docs/benchmarks.md),
+# since the sets must not be tuned on.
+NLU_FLOORS = {"right": 0.92, "clarified": 0.10, "top1": 0.90}
 
 
 def run_nlu_test(env: dict[str, str]) -> SuiteResult:
-    """Intent accuracy and macro-F1 on tests/nlu/test.yml, which training and tuning never see."""
-    import json
-
-    out = VAR / "nlu-test"
-    shutil.rmtree(out, ignore_errors=True)
-    say("suite nlu-test: rasa test nlu --nlu tests/nlu/test.yml")
+    """Answered, clarified and wrong on the untouched sets, through the trained model's fallback."""
+    say(f"suite nlu-test: {', '.join(NLU_TEST_SETS)} through the trained model")
+    sets = [arg for name in NLU_TEST_SETS for arg in ("--set", name)]
     code = run(
         [
-            BOT_VENV.bin("rasa"),
-            "test",
-            "nlu",
+            BOT_VENV.bin("python"),
+            "scripts/nlu_outcomes.py",
             "--model",
             str(model_path()),
-            "--nlu",
-            "tests/nlu/test.yml",
-            "--out",
-            str(out),
+            *sets,
+            "--min-right",
+            str(NLU_FLOORS["right"]),
+            "--max-clarified",
+            str(NLU_FLOORS["clarified"]),
+            "--min-top1",
+            str(NLU_FLOORS["top1"]),
         ],
-        env=env,
+        env={**env, "PYTHONWARNINGS": "ignore"},
         check=False,
     )
-    report_path = out / "intent_report.json"
-    if code != 0 or not report_path.exists():
-        return SuiteResult("nlu-test", 0, 1, 0, code or 1)
-    report = json.loads(report_path.read_text(encoding="utf-8"))
-    accuracy, macro_f1 = report["accuracy"], report["macro avg"]["f1-score"]
-    ok = accuracy >= NLU_FLOOR and macro_f1 >= NLU_FLOOR
-    on_target = accuracy >= NLU_TARGET and macro_f1 >= NLU_TARGET
-    verdict = "on target" if on_target else ("below target, above the floor" if ok else "BELOW THE FLOOR")
     say(
-        f"nlu-test: accuracy {accuracy:.3f}, macro-F1 {macro_f1:.3f} (target {NLU_TARGET}, floor {NLU_FLOOR}): "
-        f"{verdict} (tune on tests/nlu/dev.yml, never on this set's errors)"
+        f"nlu-test: targets {NLU_TARGETS['right']:.0%} right among the answered, at most "
+        f"{NLU_TARGETS['clarified']:.0%} clarified, top-1 {NLU_TARGETS['top1']}; floors {NLU_FLOORS} "
+        "(tune on tests/nlu/dev.yml, never on these sets' errors)"
     )
-    return SuiteResult("nlu-test", int(ok), int(not ok), 0, 0 if ok else 1)
+    return SuiteResult("nlu-test", int(code == 0), int(code != 0), 0, code)
 
 
 def run_rasa_suites(env: dict[str, str]) -> list[SuiteResult]:
