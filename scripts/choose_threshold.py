@@ -1,10 +1,20 @@
-"""Chooses the FallbackClassifier's threshold and ambiguity margin on the development set, and only there.
+"""Chooses the FallbackClassifier's threshold and ambiguity margin on the development set of new wording,
+and only there.
 
-Every message of ``tests/nlu/dev.yml`` is parsed through the trained Rasa model (trained here from
-``config.yml`` and ``data/nlu/`` unless ``--model`` is given). For a grid of thresholds (0.30–0.70) and
-margins between the best two intents (0.00–0.20) it reports the share answered, the share clarified and
-the share wrong among the answered (``scripts/nlu_outcomes.py``: the FallbackClassifier's own rules), and
-chooses the smallest threshold, then the smallest margin, with at most 1 % wrong among the answered.
+Every message of ``tests/nlu/dev_wild.yml`` (new wording written apart from the training data, like the
+residents' own; ``tests/nlu/dev.yml`` holds retired test sets whose errors were read and fixed, so it is
+too easy to choose on: 0.3 there let through 5 % wrong answers on new wording) is parsed through the
+trained Rasa model (trained here from ``config.yml`` and ``data/nlu/`` unless ``--model`` is given). For a
+grid of thresholds (0.30–0.70) and margins between the best two intents (0.00–0.20) it reports the share
+answered, the share clarified and the share wrong among the answered (``scripts/nlu_outcomes.py``: the
+FallbackClassifier's own rules), and chooses, as the targets say (#23: at least 99 % right among the
+answered, at most 12 % clarified):
+
+- the smallest threshold, then the smallest margin, with at most 1 % wrong among the answered and at most
+  12 % clarified;
+- if none of the grid meets both, the fewest wrong among the answered of those with at most 12 % clarified
+  (then the smallest threshold and margin).
+
 ``--write`` puts the choice into ``config.yml`` with the figures it was chosen on. The untouched sets are
 never read here. Bot environment: ``.venv/bot/bin/python scripts/choose_threshold.py [--write]``.
 """
@@ -26,10 +36,11 @@ sys.path.insert(0, str(ROOT))
 
 from scripts.nlu_outcomes import Outcome, Ranking, Rules, classifier_ranking, outcome, parse_all, quiet_rasa  # noqa: E402
 
-DEV = "tests/nlu/dev.yml"
+DEV = "tests/nlu/dev_wild.yml"
 THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(9))  # 0.30 … 0.70
 MARGINS = tuple(round(0.05 * i, 2) for i in range(5))  # 0.00 … 0.20
 MAX_WRONG_AMONG_ANSWERED = 0.01
+MAX_CLARIFIED = 0.12
 
 
 @dataclass(frozen=True)
@@ -43,10 +54,18 @@ def grid(rankings: Sequence[Ranking], truth: Sequence[str]) -> list[Choice]:
     return [Choice(Rules(t, m), outcome(rankings, truth, Rules(t, m))) for t in THRESHOLDS for m in MARGINS]
 
 
-def choose(choices: Sequence[Choice], max_wrong: float = MAX_WRONG_AMONG_ANSWERED) -> Choice | None:
-    """The smallest threshold, then the smallest margin, with at most ``max_wrong`` wrong among the answered."""
-    fitting = [c for c in choices if c.found.answered and c.found.wrong_among_answered <= max_wrong]
-    return min(fitting, key=lambda c: (c.rules.threshold, c.rules.margin), default=None)
+def choose(
+    choices: Sequence[Choice], max_wrong: float = MAX_WRONG_AMONG_ANSWERED, max_clarified: float = MAX_CLARIFIED
+) -> Choice | None:
+    """The smallest threshold, then margin, with at most ``max_wrong`` wrong among the answered and at most
+    ``max_clarified`` clarified; else the fewest wrong among the answered of those within ``max_clarified``."""
+    asking_little = [c for c in choices if c.found.answered and c.found.clarified_share <= max_clarified]
+    fitting = [c for c in asking_little if c.found.wrong_among_answered <= max_wrong]
+    if fitting:
+        return min(fitting, key=lambda c: (c.rules.threshold, c.rules.margin))
+    return min(
+        asking_little, key=lambda c: (c.found.wrong_among_answered, c.rules.threshold, c.rules.margin), default=None
+    )
 
 
 def table(choices: Sequence[Choice]) -> list[str]:
@@ -69,11 +88,12 @@ def written_into(config: str, chosen: Choice, dev_size: int) -> str:
     """``config`` (config.yml's text) with the FallbackClassifier's comment, threshold and margin replaced."""
     f = chosen.found
     block = (
-        "  # Chosen on the development set only by scripts/choose_threshold.py: the smallest threshold, then\n"
-        "  # the smallest margin between the best two intents, with at most 1 % wrong among the answered\n"
-        f"  # ({dev_size} messages: {f.answered_share:.1%} answered, {f.clarified_share:.1%} clarified, "
-        f"{f.wrong_among_answered:.2%} wrong among\n"
-        "  # the answered). Below it, or closer than the margin, the bot asks a short clarifying question.\n"
+        "  # Chosen on the development set of new wording only (tests/nlu/dev_wild.yml) by\n"
+        "  # scripts/choose_threshold.py: at most 12 % clarified and the fewest wrong among the answered, 1 % at\n"
+        f"  # most where reachable ({dev_size} messages: {f.answered_share:.1%} answered, "
+        f"{f.clarified_share:.1%} clarified,\n"
+        f"  # {f.wrong_among_answered:.2%} wrong among the answered). Below the threshold, or closer than the margin,\n"
+        "  # the bot asks which reading was meant (actions/handoff.py).\n"
         "  - name: FallbackClassifier\n"
         f"    threshold: {chosen.rules.threshold}\n"
         f"    ambiguity_threshold: {chosen.rules.margin}\n"
@@ -124,7 +144,7 @@ def main() -> int:
     print("\n".join(table(choices)))
     chosen = choose(choices)
     if chosen is None:
-        print("no threshold of the grid keeps wrong answers at 1 % of the answered")
+        print("no threshold of the grid clarifies at most 12 % of the messages")
         return 1
     f = chosen.found
     print(
