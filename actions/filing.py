@@ -375,6 +375,10 @@ class ValidateFilingForm(FormValidationAction):
         if corrected is not None:
             return corrected
         intent = tracker.latest_message.get("intent") or {}
+        if intent.get("name") == "nlu_fallback":
+            # unsure enough to ask outside a form; inside one, a likely question is still answered (below)
+            ranking = tracker.latest_message.get("intent_ranking") or []
+            intent = next((r for r in ranking if r.get("name") != "nlu_fallback"), intent)
         if (
             asked
             and intent.get("name") in QUESTION_INTENTS
