@@ -945,10 +945,10 @@ NLU_TEST_SETS = ("tests/nlu/test.yml", "tests/nlu/test_wild.yml")
 # Targets of #23 on new wording (docs/benchmarks.md): right among the answered, clarified, top-1.
 NLU_TARGETS = {"right": 0.99, "clarified": 0.12, "top1": 0.94}
 # `make test` fails past these floors on either set: regression guards a few points worse than the
-# figures measured when they were set on 2026-12-06 (fallback 0.3, margin 0.1: right among the answered
-# 95.0 % / 94.7 %, clarified 4.1 % / 6.1 %, top-1 0.934 / 0.924 on test / wild; docs/benchmarks.md),
-# since the sets must not be tuned on.
-NLU_FLOORS = {"right": 0.92, "clarified": 0.10, "top1": 0.90}
+# figures measured when they were set on 2026-12-06 (fallback 0.5, margin 0.1, chosen on
+# tests/nlu/dev_wild.yml: right among the answered 97.4 % / 97.2 %, clarified 7.9 % / 17.4 %, top-1
+# 0.934 / 0.924 on test / wild; docs/benchmarks.md), since the sets must not be tuned on.
+NLU_FLOORS = {"right": 0.95, "clarified": 0.20, "top1": 0.90}
 
 
 def run_nlu_test(env: dict[str, str]) -> SuiteResult:
