@@ -975,7 +975,7 @@ def run_nlu_test(env: dict[str, str]) -> SuiteResult:
     say(
         f"nlu-test: targets {NLU_TARGETS['right']:.0%} right among the answered, at most "
         f"{NLU_TARGETS['clarified']:.0%} clarified, top-1 {NLU_TARGETS['top1']}; floors {NLU_FLOORS} "
-        "(tune on tests/nlu/dev.yml, never on these sets' errors)"
+        "(choose on tests/nlu/dev_wild.yml and tests/nlu/dev.yml, never on these sets' errors)"
     )
     return SuiteResult("nlu-test", int(code == 0), int(code != 0), 0, code)
 
