@@ -27,6 +27,7 @@ from bot.parsing import (
     LOCAL_TZ,
     appointment_problem,
     appointment_start,
+    asks_asap,
     corrected_address,
     is_asap,
     is_cancel,
@@ -281,6 +282,8 @@ class ActionStartFiling(Action):
         window = parse_appointment(str(time), now) if time and needs_appointment(kind, category) else None
         if window is not None and appointment_problem(window, now) is None:
             events.append(SlotSet("appointment", appointment_start(window, now).isoformat()))
+        elif window is None and needs_appointment(kind, category) and asks_asap(text):
+            events.append(SlotSet("appointment", ASAP))  # "尽快来修" in the first message: 10.2.4's 30 minutes
         business_type = tracker.get_slot("business_type")
         if business_type in knowledge.BUSINESS_TYPES:
             events.append(SlotSet("business_type", business_type))

@@ -417,6 +417,18 @@ def is_asap(text: str) -> bool:
     return found
 
 
+# "尽快" inside the first message of a repair ("阀门坏了 尽快来修"): only phrases that say when to come,
+# not "现在" alone ("现在暖气不热" says nothing about the visit).
+_ASAP_IN_MESSAGE = re.compile(
+    r"尽快|尽早|越快越好|越早越好|(?:马上|立刻|立即|赶紧|赶快|现在就)(?:派人|过来|来|上门)|随时(?:都行|都可以|可以)来"
+)
+
+
+def asks_asap(text: str) -> bool:
+    """True when a message asks for the visit as soon as possible somewhere in it (10.2.4: 30 minutes)."""
+    return _ASAP_IN_MESSAGE.search(text) is not None
+
+
 # A resident's answer to a paid repair's quote (10.2.2), in words. A "no" is looked for first: "不同意"
 # holds "同意", "太贵了不修了" holds "修".
 _QUOTE_NO = re.compile(

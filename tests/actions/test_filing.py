@@ -844,6 +844,20 @@ async def test_words_that_only_contain_now_are_not_as_soon_as_possible(
     assert slots["appointment"] is None and said == ["utter_invalid_appointment"]
 
 
+@pytest.mark.parametrize("text", ["暖气阀门坏了 尽快来修", "暖气片放不了气，麻烦马上派人过来", "阀门关不上了越快越好"])
+async def test_as_soon_as_possible_in_the_first_message_is_taken_and_not_asked(backend: FakeBackend, text: str) -> None:
+    _, slots = await start(text, "request_repair")
+    assert slots["appointment"] == "asap"
+
+
+@pytest.mark.parametrize("text", ["现在暖气阀门坏了", "阀门坏了，明天上午来吧", "马上过年了 阀门又坏了"])
+async def test_now_alone_or_a_time_in_the_first_message_is_not_as_soon_as_possible(
+    backend: FakeBackend, text: str
+) -> None:
+    _, slots = await start(text, "request_repair")
+    assert slots.get("appointment") != "asap"
+
+
 async def test_a_repair_filed_as_soon_as_possible_promises_arrival_within_30_minutes(backend: FakeBackend) -> None:
     slots = {**ASKING_TIME, "appointment": "asap", "filing_confirmed": True}
     messages, _ = await file(slots)
