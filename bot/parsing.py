@@ -8,6 +8,7 @@ the same way.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -281,19 +282,26 @@ _NOT_WORDS = re.compile(r"[\s，。！？、,.!?~～…]+")
 _PLAIN_NO = ("不用了", "不要了", "不需要了")
 
 
-def _only_cancel_words(rest: str, after_yes_no: bool) -> bool:
-    """Whether ``rest`` (punctuation removed) is cancel words and fillers only, with a cancel among them."""
+def _made_of(
+    rest: str, words: tuple[str, ...], fillers: tuple[str, ...], counts: Callable[[str], bool] = lambda _: True
+) -> bool:
+    """Whether ``rest`` is ``words`` and ``fillers`` only, with at least one of ``words`` that ``counts``."""
     found = False
     while rest:
-        word = next((w for w in _CANCEL_WORDS if rest.startswith(w)), None)
+        word = next((w for w in words if rest.startswith(w)), None)
         if word is not None:
-            found = found or not (after_yes_no and word in _PLAIN_NO)
+            found = found or counts(word)
         else:
-            word = next((w for w in _CANCEL_FILLERS if rest.startswith(w)), None)
+            word = next((w for w in fillers if rest.startswith(w)), None)
             if word is None:
                 return False
         rest = rest[len(word) :]
     return found
+
+
+def _only_cancel_words(rest: str, after_yes_no: bool) -> bool:
+    """Whether ``rest`` (punctuation removed) is cancel words and fillers only, with a cancel among them."""
+    return _made_of(rest, _CANCEL_WORDS, _CANCEL_FILLERS, lambda word: not (after_yes_no and word in _PLAIN_NO))
 
 
 # Why a resident stops a repair or complaint: the problem went away ("暖气已经好了", "自己弄好了", "邻居帮我
@@ -403,18 +411,7 @@ _ASAP_FILLERS = (
 
 def is_asap(text: str) -> bool:
     """True when the answer to "when should we come?" is "as soon as possible", and nothing else."""
-    rest = _NOT_WORDS.sub("", text)
-    found = False
-    while rest:
-        word = next((w for w in _ASAP_WORDS if rest.startswith(w)), None)
-        if word is not None:
-            found = True
-        else:
-            word = next((w for w in _ASAP_FILLERS if rest.startswith(w)), None)
-            if word is None:
-                return False
-        rest = rest[len(word) :]
-    return found
+    return _made_of(_NOT_WORDS.sub("", text), _ASAP_WORDS, _ASAP_FILLERS)
 
 
 # "尽快" inside the first message of a repair ("阀门坏了 尽快来修"): only phrases that say when to come,
