@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendError, parse_timestamp
 from actions.filing import entity
-from actions.handoff import ActionFallback, ActionHandoff
+from actions.handoff import ActionFallback, ActionHandoff, likeliest_intent
 from actions.trust import handover, repeated_handover, triggered_by_backend
 from bot import knowledge
 from bot.operator import get_facts
@@ -55,16 +55,6 @@ def today() -> datetime:
     return datetime.now(LOCAL_TZ)
 
 
-def question_intent(tracker: Tracker) -> str:
-    """The question the latest message asks: its intent, or inside a filing, where a message the NLU was
-    unsure of is still answered when it is likely a question, the likeliest reading (actions/filing.py)."""
-    intent = str((tracker.latest_message.get("intent") or {}).get("name") or "")
-    if intent == "nlu_fallback":
-        ranking = tracker.latest_message.get("intent_ranking") or []
-        intent = next((str(r.get("name")) for r in ranking if r.get("name") != "nlu_fallback"), intent)
-    return intent
-
-
 class ActionAnswerQuestion(Action):
     """A policy or fee question answered from the knowledge file, citing its clause; the words of the
     message may pick a narrower topic ("交晚了会怎样" is 9.2.2's unpaid fees, not the payment channels)."""
@@ -73,7 +63,7 @@ class ActionAnswerQuestion(Action):
         return "action_answer_question"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        intent = question_intent(tracker)
+        intent = str(likeliest_intent(tracker).get("name") or "")
         anger = tracker.get_slot("anger")
         if anger and str(anger) not in HOTLINE_NAMES:
             # an insult or a threat inside a question about complaints (the other questions have a rule each)

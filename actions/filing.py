@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendError, BackendRejected, BackendUnavailable, WorkOrder
+from actions.handoff import likeliest_intent
 from actions.spool import FilingSpool
 from bot import knowledge
 from bot.households import split_households, with_community
@@ -377,11 +378,8 @@ class ValidateFilingForm(FormValidationAction):
         corrected = self._problem_corrected(asked, dispatcher, tracker)
         if corrected is not None:
             return corrected
-        intent = tracker.latest_message.get("intent") or {}
-        if intent.get("name") == "nlu_fallback":
-            # unsure enough to ask outside a form; inside one, a likely question is still answered (below)
-            ranking = tracker.latest_message.get("intent_ranking") or []
-            intent = next((r for r in ranking if r.get("name") != "nlu_fallback"), intent)
+        # unsure enough to ask outside a form; inside one, a likely question is still answered (below)
+        intent = likeliest_intent(tracker)
         if (
             asked
             and intent.get("name") in QUESTION_INTENTS

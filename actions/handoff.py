@@ -4,6 +4,7 @@ asking instead of guessing when the NLU is unsure (the first misunderstanding)."
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import (
@@ -107,6 +108,16 @@ def misunderstood_before(tracker: Tracker) -> bool:
     """Whether the bot did not understand the resident's previous message either."""
     held = turns(tracker)
     return len(held) >= 2 and any(name in MISUNDERSTOOD_BY or name == MISUNDERSTOOD for name in held[-2])
+
+
+def likeliest_intent(tracker: Tracker) -> dict[str, Any]:
+    """The latest message's intent; for a message the NLU was unsure of (``nlu_fallback``), its likeliest
+    reading, which a filing still answers when it is a question (actions/filing.py)."""
+    intent = tracker.latest_message.get("intent") or {}
+    if intent.get("name") == "nlu_fallback":
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        intent = next((r for r in ranking if r.get("name") != "nlu_fallback"), intent)
+    return dict(intent)
 
 
 def readings(tracker: Tracker) -> list[str]:
