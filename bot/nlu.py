@@ -106,8 +106,30 @@ class HeatingEntityExtractor(GraphComponent, EntityExtractorMixin):
 DEFAULT_MAX_CHARS = 1000
 
 
+class TextRewrite(GraphComponent):
+    """A component that rewrites each message's text, at training and at parsing alike."""
+
+    def rewrite(self, text: str) -> str:
+        raise NotImplementedError
+
+    def _rewrite(self, message: Message) -> None:
+        text = message.get(TEXT)
+        if isinstance(text, str) and text:
+            message.set(TEXT, self.rewrite(text))
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            self._rewrite(message)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        for message in training_data.training_examples:
+            self._rewrite(message)
+        return training_data
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class TextLengthGuard(GraphComponent):
+class TextLengthGuard(TextRewrite):
     """First in the pipeline: every later component reads at most ``max_chars`` characters.
 
     Tokenising, the n-gram featurizers and DIET's attention cost time and memory that grow with the
@@ -133,24 +155,12 @@ class TextLengthGuard(GraphComponent):
     ) -> TextLengthGuard:
         return cls(int(config.get("max_chars", DEFAULT_MAX_CHARS)))
 
-    def _cut(self, message: Message) -> None:
-        text = message.get(TEXT)
-        if isinstance(text, str) and len(text) > self.max_chars:
-            message.set(TEXT, text[: self.max_chars])
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        for message in messages:
-            self._cut(message)
-        return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        for message in training_data.training_examples:
-            self._cut(message)
-        return training_data
+    def rewrite(self, text: str) -> str:
+        return text[: self.max_chars]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class SimplifiedCharacters(GraphComponent):
+class SimplifiedCharacters(TextRewrite):
     """Traditional characters read as simplified ones ("暖氣片不熱" as "暖气片不热"), character for character.
 
     Residents of the city write traditional characters too (phones set to them, relatives abroad); the
@@ -181,20 +191,8 @@ class SimplifiedCharacters(GraphComponent):
         converted = str(jionlp.tra2sim(text, mode="char"))
         return converted if len(converted) == len(text) else text
 
-    def _convert(self, message: Message) -> None:
-        text = message.get(TEXT)
-        if isinstance(text, str) and text:
-            message.set(TEXT, self.simplified(text))
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        for message in messages:
-            self._convert(message)
-        return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        for message in training_data.training_examples:
-            self._convert(message)
-        return training_data
+    def rewrite(self, text: str) -> str:
+        return self.simplified(text)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
