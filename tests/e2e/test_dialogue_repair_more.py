@@ -7,8 +7,9 @@ from datetime import datetime
 
 import httpx
 
-from tests.e2e.conftest import eventually, inbox, orders_of, work_orders
+from tests.e2e.conftest import orders_of, work_orders
 from tests.e2e.test_grid_worker import register
+from tests.e2e.test_quotes import quoted_repair
 from tests.e2e.test_walking_skeleton import phone
 
 
@@ -44,24 +45,8 @@ def test_a_cancel_with_its_reason_while_the_phone_is_asked_files_nothing(running
 def test_agreeing_to_a_quote_in_words_confirms_it_and_thanks_for_no_evaluation(running_stack: dict[str, str]) -> None:
     env = running_stack
     openid = "oE2E-quote-words"
-    phone(env, openid, "text", "你好")  # the 48-hour window is open
-    machine = {"Authorization": f"Bearer {env['API_TOKEN']}"}
-    staff = {"Authorization": f"Bearer {env['E2E_SUPERVISOR_TOKEN']}"}
-    order = {
-        "kind": "repair",
-        "category": "equipment",
-        "source": "wechat",
-        "description": "暖气阀门坏了",
-        "resident_openid": openid,
-        "address": "碧海苑8号楼1单元101",
-    }
-    created = httpx.post(env["API_URL"] + "/api/v1/work-orders", json=order, headers=machine).json()
-    url = env["API_URL"] + f"/api/v1/work-orders/{created['id']}"
-    for step, body in (("respond", {}), ("dispatch", {"technician": "王师傅"}), ("arrive", {})):
-        assert httpx.post(f"{url}/actions/{step}", json=body, headers=staff).status_code == 200
-    items = [{"item": "更换暖气阀门", "material": "DN20铜阀", "quantity": 1, "price": "45.50"}]
-    assert httpx.post(f"{url}/actions/quote", json={"quote_items": items}, headers=staff).status_code == 200
-    assert eventually(lambda: [m for m in inbox(env, openid) if "【维修报价】" in m["text"]], bool)
+    url, staff, shown = quoted_repair(env, openid, "碧海苑8号楼1单元101")
+    assert shown
     answer = phone(env, openid, "text", "同意")["reply"]
     assert "已确认工单" in answer and "评价" not in answer, answer
     assert httpx.get(url, headers=staff).json()["quote_confirmed_at"] is not None
