@@ -453,15 +453,24 @@ class Courier:
     async def push(self, openid: str, texts: list[str], handover: str | None = None) -> list[int]:
         """Keeps each text in the outbox, then tries to deliver it; returns the outbox ids of the texts
         kept now. Texts of a hand-over (the backend's notification ``handover``) are kept once."""
+        ids = await self.keep(openid, texts, handover)
+        await self.deliver_all(ids)
+        return ids
+
+    async def keep(self, openid: str, texts: list[str], handover: str | None = None) -> list[int]:
+        """Only the first half of ``push``: the texts kept in the outbox, to be delivered (``deliver_all``)
+        by whoever keeps them, or by the outbox's retry loop if that process stops first."""
         ids: list[int] = []
         for part, text in enumerate(t for t in texts if t):
             key = f"{handover}#{part}" if handover else None
             message_id = await asyncio.to_thread(self.outbox.add, openid, text, key)
             if message_id is not None:
                 ids.append(message_id)
+        return ids
+
+    async def deliver_all(self, ids: list[int]) -> None:
         for message_id in ids:
             await self.deliver(message_id)
-        return ids
 
     async def deliver(self, message_id: int) -> None:
         message = await asyncio.to_thread(self.outbox.claim, message_id)

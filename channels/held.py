@@ -87,6 +87,42 @@ class HeldTurns:
             except sa.exc.IntegrityError:  # kept already: the platform's retry of the same push
                 pass
 
+    def keep_running(self, turn: HeldTurn) -> None:
+        """Keep a turn that is still running in this process (its push was answered "success" and its
+        answer comes later): claimed by this process for ``CLAIM_SECONDS``, so that no one runs it while it
+        runs, and another process's retry loop runs it if this process stops first. The turn's end removes
+        it (``done``), or hands it back to the loop when it is kept after all (``release``). A message kept
+        already is left as it is."""
+        now = self.clock()
+        row = held_table.insert().values(
+            key=turn.key,
+            openid=turn.openid,
+            place=turn.place,
+            text=turn.text,
+            metadata=json.dumps(turn.metadata, ensure_ascii=False),
+            attempts=0,
+            next_attempt_at=now,
+            claimed_until=now + CLAIM_SECONDS,
+            created_at=now,
+        )
+        with self.engine.begin() as db:
+            try:
+                with db.begin_nested():
+                    db.execute(row)
+            except sa.exc.IntegrityError:
+                pass
+
+    def release(self, key: str) -> None:
+        """A running turn kept by ``keep_running`` that could not run after all: the retry loop's, like any
+        kept turn (its first try after ``delay_after(0)``). A kept turn already tried is left alone."""
+        now = self.clock()
+        with self.engine.begin() as db:
+            db.execute(
+                held_table.update()
+                .where(held_table.c.key == key, held_table.c.attempts == 0, held_table.c.claimed_until > 0)
+                .values(claimed_until=0.0, next_attempt_at=now + delay_after(0))
+            )
+
     def of(self, openid: str) -> list[HeldTurn]:
         """The resident's kept turns, oldest first."""
         query = sa.select(held_table).where(held_table.c.openid == openid).order_by(held_table.c.place)

@@ -99,6 +99,18 @@ MAX_FAILED_TRIES = 3
 GIVEN_UP = "抱歉，系统长时间未能恢复，您之前发来的信息没能办理。请重新发送；漏水等紧急情况请直接拨打供热服务热线。"
 
 
+@dataclass
+class Flight:
+    """A push's turn while it runs in this process. When the reply budget passes first, the push is
+    answered "success" and the turn is kept in the channel's store while it runs (``kept``, set once it
+    is), so that the answer, or the turn itself if this process stops, is never lost."""
+
+    text: str | None = None  # what goes to the bot, once the resident's earlier turns have ended
+    finished: bool = False  # the turn has ended without being kept: its answer goes in the reply
+    kept: asyncio.Event | None = None  # the push was answered "success": set once the turn is kept
+    answer_ids: list[int] | None = None  # the answer, kept in the outbox, for delivery after the turn
+
+
 @dataclass(frozen=True)
 class Reply:
     """A transport-neutral HTTP answer."""
@@ -244,6 +256,7 @@ class WeChatWebhook:
             Envelope(config.token, config.encoding_aes_key, config.app_id) if config.mode != "plaintext" else None
         )
         self._background: set[asyncio.Task[Any]] = set()
+        self._flights: dict[str, Flight] = {}
 
     # URL verification ---------------------------------------------------------------------
     def verify(self, args: Mapping[str, str]) -> Reply:
@@ -338,14 +351,33 @@ class WeChatWebhook:
             await self.queue.leave(inbound.openid, self._place(inbound))
             texts = [self.config.rate_limit_text] if over == 1 else []
             return await self._passive(turn_key, inbound, texts, args, encrypted)
-        task = self._spawn(self._run_bot(inbound, on_new_message, taken_over))
-        done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - time.monotonic()))
-        if task in done and task.exception() is None:
-            return await self._passive(turn_key, inbound, task.result(), args, encrypted)
-        if task in done:
-            log.error("the bot failed on %s", inbound.key, exc_info=task.exception())
-            return await self._passive(turn_key, inbound, [BOT_FAILED], args, encrypted)
-        # Over the budget: answer "success" now and push the bot's answer when it is ready.
+        flight = self._flights[inbound.key] = Flight()
+        overdue = False
+        try:
+            task = self._spawn(self._run_bot(inbound, on_new_message, taken_over))
+            done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - time.monotonic()))
+            if flight.finished and task not in done:
+                await asyncio.wait({task})  # it has ended and only leaves the resident's queue
+                done = {task}
+            if task in done and task.exception() is None:
+                return await self._passive(turn_key, inbound, task.result(), args, encrypted)
+            if task in done:
+                log.error("the bot failed on %s", inbound.key, exc_info=task.exception())
+                return await self._passive(turn_key, inbound, [BOT_FAILED], args, encrypted)
+            overdue = True
+        finally:
+            if not overdue:
+                self._flights.pop(inbound.key, None)
+        # Over the budget: answer "success" now and push the bot's answer when it is ready. The turn is
+        # kept first, claimed by this process (channels/held.py): if this process stops before the turn
+        # ends, the retry loop of another runs it (once: a turn Rasa saved is read, not run again).
+        flight.kept = asyncio.Event()
+        try:
+            await asyncio.to_thread(self.held.keep_running, self._held_turn(inbound, flight.text))
+        except Exception:
+            log.exception("could not keep the running turn %s; its answer is still pushed", inbound.key)
+        finally:
+            flight.kept.set()
         self._spawn(self._push_later(turn_key, inbound, task))
         await self.state.set(turn_key, {"status": "pushing"}, ttl=TURN_TTL_SECONDS)
         return Reply(200, NO_REPLY)
@@ -391,28 +423,51 @@ class WeChatWebhook:
     async def _run_bot(self, inbound: Inbound, on_new_message: OnNewMessage, taken_over: bool = False) -> list[str]:
         """The resident's turn, when every earlier message of theirs has finished: first the messages
         kept from an earlier outage, then this one; kept in turn when the action server is away."""
-        place_ = self._place(inbound)
-        async with self.queue.turn(inbound.openid, place_):
-            text = await self.options.resolve(inbound.openid, inbound.text or "")
-            metadata = {"wechat": {**inbound.metadata, "to_user": inbound.account}}
-            turn = HeldTurn(inbound.key, inbound.openid, place_, text, metadata)
-            ran, answer = await self._run_held(inbound.openid, on_new_message, current=inbound.key)
-            if not ran:
-                return await self._hold(turn)  # an earlier message is still waiting: this one goes after it
-            if answer is not None:
-                return answer  # this very push was kept, and has just run
-            # A push taken over from a process that stopped, or one old enough to be the platform's
-            # retry after a restart, may have had its turn saved already: never run it twice.
-            if taken_over or self._may_be_a_retry(inbound):
-                answered = await self._answered_already(inbound.openid, inbound.key)
-                if answered is not None:
-                    log.info("%s was answered before a restart: its answer again, the turn not run twice", inbound.key)
-                    return answered
-            try:
-                return await self._ask_bot(turn, on_new_message)
-            except TurnAbandoned as exc:
-                log.warning("kept %s to run again later: %s", inbound.key, exc)
-                return await self._hold(turn)
+        flight = self._flights.get(inbound.key) or Flight()
+        async with self.queue.turn(inbound.openid, self._place(inbound)):
+            flight.text = await self.options.resolve(inbound.openid, inbound.text or "")
+            turn = self._held_turn(inbound, flight.text)
+            texts, kept = await self._turn_of(inbound, turn, on_new_message, taken_over)
+            if flight.kept is None:
+                flight.finished = True  # answered in the reply
+                return texts
+            # answered "success" already: the answer is kept in the outbox before the resident's next
+            # message may run, and the turn kept while it ran is done, or handed to the retry loop
+            await flight.kept.wait()
+            if kept:
+                flight.answer_ids = await self.courier.keep(inbound.openid, texts, handover=f"held:{inbound.key}")
+                await asyncio.to_thread(self.held.release, inbound.key)
+            else:
+                flight.answer_ids = await self.courier.keep(inbound.openid, texts, handover=f"turn:{inbound.key}")
+                await asyncio.to_thread(self.held.done, inbound.key)
+            return texts
+
+    def _held_turn(self, inbound: Inbound, text: str | None) -> HeldTurn:
+        """The push as a turn to keep: ``text`` is what goes to the bot (the raw text until it is known)."""
+        metadata = {"wechat": {**inbound.metadata, "to_user": inbound.account}}
+        return HeldTurn(inbound.key, inbound.openid, self._place(inbound), text or inbound.text or "", metadata)
+
+    async def _turn_of(
+        self, inbound: Inbound, turn: HeldTurn, on_new_message: OnNewMessage, taken_over: bool
+    ) -> tuple[list[str], bool]:
+        """The bot's answer to the push (inside the resident's turn), and whether it was kept instead."""
+        ran, answer = await self._run_held(inbound.openid, on_new_message, current=inbound.key, up_to=turn.place)
+        if not ran:
+            return await self._hold(turn), True  # an earlier message is still waiting: this one goes after it
+        if answer is not None:
+            return answer, False  # this very push was kept, and has just run
+        # A push taken over from a process that stopped, or one old enough to be the platform's
+        # retry after a restart, may have had its turn saved already: never run it twice.
+        if taken_over or self._may_be_a_retry(inbound):
+            answered = await self._answered_already(inbound.openid, inbound.key)
+            if answered is not None:
+                log.info("%s was answered before a restart: its answer again, the turn not run twice", inbound.key)
+                return answered, False
+        try:
+            return await self._ask_bot(turn, on_new_message), False
+        except TurnAbandoned as exc:
+            log.warning("kept %s to run again later: %s", inbound.key, exc)
+            return await self._hold(turn), True
 
     async def _ask_bot(self, turn: HeldTurn, on_new_message: OnNewMessage) -> list[str]:
         collector = CollectingOutputChannel()
@@ -438,7 +493,7 @@ class WeChatWebhook:
         return [HELD]
 
     async def _run_held(
-        self, openid: str, on_new_message: OnNewMessage, current: str | None = None
+        self, openid: str, on_new_message: OnNewMessage, current: str | None = None, up_to: str | None = None
     ) -> tuple[bool, list[str] | None]:
         """Runs the resident's kept turns, oldest first (inside the resident's turn). Each answer is pushed
         under the message's key, so a second run of the same answer is not sent twice; the answer to
@@ -446,8 +501,14 @@ class WeChatWebhook:
         (False, None) while one still cannot run."""
         mine: list[str] | None = None
         for turn in await asyncio.to_thread(self.held.of, openid):
+            if up_to is not None and turn.place > up_to:
+                break  # kept while running, and later than this push: not ahead of it
+            if turn.key == current and self._running_here(turn.key):
+                continue  # this very push, kept only while it runs here: it runs after the earlier ones
             if not await asyncio.to_thread(self.held.claim, turn):
+                log.info("kept %s is being tried elsewhere: %s waits", turn.key, current or "the retry loop")
                 return False, None  # another process is running it
+            log.info("running kept %s (try %d)", turn.key, turn.attempts + 1)
             texts = await self._run_kept(turn, on_new_message)
             if texts is None:
                 return False, None
@@ -457,6 +518,11 @@ class WeChatWebhook:
                 await self.courier.push(openid, texts, handover=f"turn:{turn.key}")
             await asyncio.to_thread(self.held.done, turn.key)
         return True, mine
+
+    def _running_here(self, key: str) -> bool:
+        """Whether the push ``key`` runs in this process after its reply was "success" (kept meanwhile)."""
+        flight = self._flights.get(key)
+        return flight is not None and flight.kept is not None
 
     async def _run_kept(self, turn: HeldTurn, on_new_message: OnNewMessage) -> list[str] | None:
         """One try of a kept turn (claimed): its answer, or None when it is put off for a later try. A turn
@@ -496,7 +562,10 @@ class WeChatWebhook:
                     await self._run_held(openid, on_new_message)
                 return 1
 
-        done = await asyncio.gather(*(resident(o) for o in await asyncio.to_thread(self.held.due)))
+        due = await asyncio.to_thread(self.held.due)
+        if due:
+            log.info("kept turns due for %d residents", len(due))
+        done = await asyncio.gather(*(resident(o) for o in due))
         return sum(done)
 
     async def run_held_loop(self, on_new_message: OnNewMessage, interval: float = HELD_LOOP_SECONDS) -> None:
@@ -527,12 +596,18 @@ class WeChatWebhook:
         return self._reply(inbound, joined, args, encrypted)
 
     async def _push_later(self, turn_key: str, inbound: Inbound, task: asyncio.Future[list[str]]) -> None:
+        """Delivers the answer the turn kept in the outbox (``_run_bot``); says so when the bot failed."""
+        flight = self._flights.get(inbound.key) or Flight()
         try:
-            texts = await task
+            await task
         except Exception:
             log.exception("the bot failed on %s after the reply budget", inbound.key)
-            texts = [BOT_FAILED]
-        await self.courier.push(inbound.openid, texts)
+            await self.courier.push(inbound.openid, [BOT_FAILED], handover=f"turn:{inbound.key}")
+            await asyncio.to_thread(self.held.done, inbound.key)
+        else:
+            await self.courier.deliver_all(flight.answer_ids or [])
+        finally:
+            self._flights.pop(inbound.key, None)
 
     def _reply(self, inbound: Inbound, text: str, args: Mapping[str, str], encrypted: bool) -> Reply:
         if not text:

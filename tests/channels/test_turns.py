@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from api.simulator.platform import FakePlatform
-from channels import ordering, wechat
+from channels import held, ordering, wechat
 from channels.action_calls import TurnAbandoned
 from channels.delivery import Outbox, PlatformClient
 from channels.ordering import ResidentQueue
@@ -304,6 +304,94 @@ async def test_two_retry_loops_run_a_kept_turn_once_and_leave_the_residents_turn
     assert bot.received.count("是的") == 2  # kept once, run once
     assert pushed(fake_platform, "oTWO") == ["答：是的"]
     assert await shared.get("order-running:oTWO") is None
+
+
+class SlowThenAway(Bot):
+    """Rasa on a turn that outlasts the reply budget (until ``gate`` opens), then finds the action
+    server away while ``away``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.away = True
+
+    async def __call__(self, message: Any) -> None:
+        if not self.away:
+            return await super().__call__(message)
+        self.received.append(message.text)
+        self.entered.set()
+        await self.gate.wait()
+        raise TurnAbandoned("the action server at http://actions.test cannot be reached")
+
+
+async def test_a_turn_past_the_reply_budget_is_kept_while_it_runs_and_run_elsewhere_when_its_process_stops(
+    clock: Clock, outbox: Outbox, client: PlatformClient, fake_platform: FakePlatform
+) -> None:
+    """ "是的" outlasts the 5 s the platform waits: it is answered "success" and runs on. The process is
+    killed before the turn ends; the platform never sends the push again. Another process runs it."""
+    fake_platform.resident_wrote("oSLOW")
+    first = make_webhook(clock, outbox, client=client, reply_budget_seconds=0.05)
+    bot = Bot()
+    bot.gate = asyncio.Event()  # never opens: the process stops inside the turn
+    reply = await first.receive(platform_args(), says("oSLOW", 1101, "是的"), bot)
+    assert reply.body == "success"
+    assert [t.text for t in first.held.of("oSLOW")] == ["是的"]
+    await first.stop()
+
+    second = make_webhook(clock, outbox, client=client)
+    after = Bot()
+    assert await second.run_held_due(after) == 0  # claimed by the stopped process for a while
+    clock.now += held.CLAIM_SECONDS + 1
+    assert await second.run_held_due(after) == 1
+    assert after.received == ["是的"]
+    assert pushed(fake_platform, "oSLOW") == ["答：是的"]
+    assert second.held.of("oSLOW") == []
+
+
+async def test_a_turn_past_the_reply_budget_is_pushed_once_and_holds_up_neither_the_next_message_nor_the_loop(
+    clock: Clock, outbox: Outbox, client: PlatformClient, fake_platform: FakePlatform
+) -> None:
+    fake_platform.resident_wrote("oLATE")
+    webhook = make_webhook(clock, outbox, client=client, reply_budget_seconds=0.05)
+    bot = Bot()
+    bot.gate = asyncio.Event()
+    first = await webhook.receive(platform_args(), says("oLATE", 1201, "是的"), bot)
+    assert first.body == "success"
+    bot.gate.set()
+    await webhook.drain()
+    assert pushed(fake_platform, "oLATE") == ["答：是的"]
+    assert webhook.held.of("oLATE") == []
+
+    bot.gate = asyncio.Event()
+    second = await webhook.receive(platform_args(), says("oLATE", 1202, "谢谢"), bot)
+    third = asyncio.ensure_future(webhook.receive(platform_args(), says("oLATE", 1203, "再见"), bot))
+    await asyncio.sleep(0.1)  # "再见" waits behind "谢谢", both past the budget
+    bot.gate.set()
+    await webhook.drain()
+    heard = [content(r.body) for r in (second, await third) if r.body != "success"] + pushed(fake_platform, "oLATE")
+    assert sorted(heard) == sorted(["答：是的", "答：谢谢", "答：再见"])  # once each, and nothing kept
+    assert HELD not in heard
+    clock.now += held.CLAIM_SECONDS + 600
+    assert await webhook.run_held_due(bot) == 0
+    assert bot.received == ["是的", "谢谢", "再见"]
+
+
+async def test_a_turn_past_the_reply_budget_that_cannot_run_is_said_kept_and_tried_again_soon(
+    clock: Clock, outbox: Outbox, client: PlatformClient, fake_platform: FakePlatform
+) -> None:
+    fake_platform.resident_wrote("oLATEAWAY")
+    webhook = make_webhook(clock, outbox, client=client, reply_budget_seconds=0.05)
+    bot = SlowThenAway()
+    reply = await webhook.receive(platform_args(), says("oLATEAWAY", 1301, "是的"), bot)
+    assert reply.body == "success"
+    bot.gate.set()
+    await webhook.drain()
+    assert pushed(fake_platform, "oLATEAWAY") == [HELD]
+    bot.away = False
+    clock.now += held.delay_after(0) + 1  # the kept turn's first try, not the running turn's claim
+    assert await webhook.run_held_due(bot) == 1
+    assert pushed(fake_platform, "oLATEAWAY") == [HELD, "答：是的"]
+    assert webhook.held.of("oLATEAWAY") == []
 
 
 def conversation_with(message_id: str, answer: str) -> Callable[[str], Awaitable[list[dict[str, Any]]]]:

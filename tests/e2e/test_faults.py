@@ -309,4 +309,19 @@ def test_every_resident_who_confirmed_has_one_order_and_hears_its_number_whateve
     report.write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
     print(json.dumps(figures, ensure_ascii=False))
     assert len(confirmed) >= 8, figures  # the load reached the kills
-    assert not duplicated and not missing and not unheard and not not_confirmed_but_filed, figures
+    lost = sorted({*duplicated, *missing, *unheard, *not_confirmed_but_filed})
+    assert not lost, what_happened_to(lost, figures)
+
+
+def what_happened_to(openids: list[str], figures: dict[str, object]) -> str:
+    """A failure's story, short enough to be printed whole: the figures without the transcripts, then for
+    each resident lost what they heard and every line the three processes logged about them."""
+    told = [json.dumps({k: v for k, v in figures.items() if k != "lost, as heard"}, ensure_ascii=False)]
+    heard = figures.get("lost, as heard")
+    logs = sorted((stack.VAR / "test-reports" / "faults-logs").glob("*.log"))
+    for openid in openids:
+        told.append(f"--- {openid} heard: {json.dumps((heard or {}).get(openid), ensure_ascii=False)}")  # type: ignore[union-attr]
+        for path in logs:
+            lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if openid in line]
+            told.extend(f"{path.stem}: {line[:300]}" for line in lines[-25:])
+    return "\n".join(told)
