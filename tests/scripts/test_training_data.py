@@ -36,6 +36,7 @@ TEST = examples_by_intent([ROOT / "tests" / "nlu" / "test.yml"])
 WILD = examples_by_intent([ROOT / "tests" / "nlu" / "test_wild.yml"])
 DEV = examples_by_intent([ROOT / "tests" / "nlu" / "dev.yml"])
 DEV_WILD = examples_by_intent([ROOT / "tests" / "nlu" / "dev_wild.yml"])
+DEV_WILD2 = examples_by_intent([ROOT / "tests" / "nlu" / "dev_wild2.yml"])
 OUT_OF_DOMAIN = examples_by_intent([ROOT / "tests" / "nlu" / "out_of_domain.yml"])
 ENTITIES = examples_by_intent(
     [
@@ -57,11 +58,12 @@ def sentences(by_intent: dict[str, list[str]]) -> set[str]:
 
 def test_no_test_development_or_out_of_domain_sentence_is_trained_on() -> None:
     trained = sentences(TRAIN)
-    for held in (TEST, WILD, DEV, DEV_WILD, OUT_OF_DOMAIN, ENTITIES):
+    for held in (TEST, WILD, DEV, DEV_WILD, DEV_WILD2, OUT_OF_DOMAIN, ENTITIES):
         assert sentences(held) & trained == set()
     assert sentences(TEST) & sentences(DEV) == set()
     assert sentences(WILD) & (sentences(TEST) | sentences(DEV) | sentences(OUT_OF_DOMAIN)) == set()
     assert sentences(DEV_WILD) & (sentences(TEST) | sentences(WILD) | sentences(DEV)) == set()
+    assert sentences(DEV_WILD2) & (sentences(TEST) | sentences(WILD) | sentences(DEV) | sentences(DEV_WILD)) == set()
     assert sentences(OUT_OF_DOMAIN) & (sentences(TEST) | sentences(DEV)) == set()
 
 
@@ -74,3 +76,4 @@ def test_every_intent_has_at_least_25_training_examples_and_is_tested() -> None:
     assert min(len(v) for v in TEST.values()) >= 10
     assert set(WILD) == set(TRAIN) and min(len(v) for v in WILD.values()) >= 20
     assert set(DEV_WILD) == set(TRAIN) and min(len(v) for v in DEV_WILD.values()) >= 10
+    assert set(DEV_WILD2) == set(TRAIN) and min(len(v) for v in DEV_WILD2.values()) >= 10
