@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import logging
 import time
 from typing import Any
@@ -27,8 +29,29 @@ NEGATIVE = ("不满意", "不太满意", "没解决", "未解决", "不行", "�
 POSITIVE = ("满意", "好", "解决了", "可以", "还行", "不错", "是", "对", "行", "五星", "满分", "嗯")
 
 
+# A rating in stars, as residents give it in other apps: "⭐⭐⭐⭐⭐", "五星", "给4颗星", "两颗星".
+_STAR_EMOJI = re.compile(r"[⭐🌟★☆]")
+_STARS_IN_WORDS = re.compile(r"([1-5一二两三四五])\s*颗?星")
+_NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+
+
+def stars(text: str) -> int | None:
+    """How many stars the answer gives (the filled ones, 1–5), or None when it gives none."""
+    filled = len(re.findall(r"[⭐🌟★]", text))
+    if filled and not re.sub(r"[⭐🌟★☆\s!！~～]", "", text):
+        return min(filled, 5)
+    if match := _STARS_IN_WORDS.search(text):
+        digit = match.group(1)
+        return int(digit) if digit.isdigit() else _NUMERALS[digit]
+    return None
+
+
 def satisfaction(text: str) -> bool | None:
-    """满意 -> True, 不满意 -> False; None when the answer says neither."""
+    """满意 -> True, 不满意 -> False; four or five stars are satisfied, one or two are not; None when the
+    answer says neither (three stars alone included)."""
+    given = stars(text)
+    if given is not None and given != 3:
+        return given >= 4
     if any(word in text for word in NEGATIVE[:-1]):
         return False
     if any(word in text for word in POSITIVE):

@@ -99,10 +99,11 @@ def spans(text: str) -> list[tuple[int, int, str]]:
 
 
 # What carries no words: WeChat's emoticon names ("[捂脸]", "/::)"), links, and every character that is
-# not a letter, a digit or a CJK character (emoji, punctuation, spaces).
+# not a letter, a digit or a CJK character (emoji, punctuation, spaces) — except stars, which rate a
+# service ("⭐⭐⭐⭐⭐" answers the call-back survey, actions/survey.py).
 _EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]|/:[^\s/]{1,8}")
 _LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-_WORD_CHAR = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]")
+_WORD_CHAR = re.compile(r"[0-9A-Za-z\u4e00-\u9fff⭐🌟★]")
 
 
 def has_words(text: str) -> bool:

@@ -1,7 +1,7 @@
 """The development sets' errors, message by message, to write training data for the kind of error.
 
-Only the development sets (``tests/nlu/dev.yml``, ``tests/nlu/dev_wild.yml``): the untouched test sets'
-errors stay unread, so this script refuses them. Each line: what the bot did (wrong answer or clarified),
+Only the development sets (``tests/nlu/dev.yml`` and ``tests/nlu/dev_wild*.yml``): the untouched test sets' errors
+stay unread, so this script refuses them. Each line: what the bot did (wrong answer or clarified),
 the truth, the model's best two readings with their confidences, and the message.
 
     .venv/bot/bin/python scripts/dev_errors.py --model models/<model>.tar.gz [--set tests/nlu/dev_wild.yml]
@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from scripts.nlu_baseline import examples  # noqa: E402
 from scripts.nlu_outcomes import FALLBACK, classifier_ranking, parse_all, quiet_rasa  # noqa: E402
 
-DEVELOPMENT_SETS = ("tests/nlu/dev.yml", "tests/nlu/dev_wild.yml")
+DEVELOPMENT_SETS = ("tests/nlu/dev.yml", "tests/nlu/dev_wild.yml", "tests/nlu/dev_wild2.yml", "tests/nlu/dev_wild3.yml")
 
 
 def main() -> int:

@@ -24,6 +24,14 @@ from tests.actions.fake_backend import FakeBackend
         ("一般", False),
         ("不", False),
         ("啥", None),
+        ("⭐⭐⭐⭐⭐", True),
+        ("⭐⭐⭐⭐", True),
+        ("⭐⭐", False),
+        ("⭐⭐⭐", None),
+        ("给五颗星", True),
+        ("4星", True),
+        ("两颗星吧 来得太晚", False),
+        ("一星", False),
     ],
 )
 def test_satisfaction_words(text: str, verdict: bool | None) -> None:

@@ -81,7 +81,7 @@ def test_stickers_emoji_links_and_punctuation_carry_no_words(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["暖气不热👍", "[捂脸]家里好冷", "3号楼", "ok", "看看这个 https://example.com 暖气漏水"]
+    "text", ["暖气不热👍", "[捂脸]家里好冷", "3号楼", "ok", "看看这个 https://example.com 暖气漏水", "⭐⭐⭐⭐⭐"]
 )
 def test_words_beside_them_are_still_words(text: str) -> None:
     assert classifier.has_words(text)
