@@ -155,20 +155,29 @@ class Filing:
     openid: str
     building: int
     heard: list[str] = field(default_factory=list)  # passive replies
+    known: set[int] = field(default_factory=set)  # the outbox messages the resident has already seen
     said_yes: bool = False
     gave_up: bool = False
     refused_by_platform: int = 0  # tries of "是的" the platform gave up on (and told the resident so)
 
-    def outbox(self, env: dict[str, str]) -> list[str]:
+    def messages(self, env: dict[str, str]) -> list[dict] | None:
+        """The outbox's messages for the resident; None while it cannot be read (the Rasa server is down)."""
         try:
-            return [m["text"] for m in channel_outbox(env, self.openid, "")]
+            return channel_outbox(env, self.openid, "")
         except (httpx.HTTPError, ValueError, KeyError):
-            return []
+            return None
 
-    def pushed_since(self, env: dict[str, str], before: int) -> list[str]:
-        """What the outbox got for the resident after it held ``before`` messages (it lists newest first)."""
-        held = self.outbox(env)
-        return held[: max(0, len(held) - before)]
+    def outbox(self, env: dict[str, str]) -> list[str]:
+        return [m["text"] for m in self.messages(env) or []]
+
+    def look(self, env: dict[str, str]) -> None:
+        """The resident reads what was pushed so far (nothing new is learnt while the outbox cannot be read:
+        what they saw before stays seen, so an old "kept" message is never taken for a new one)."""
+        self.known |= {int(m["id"]) for m in self.messages(env) or []}
+
+    def pushed_unseen(self, env: dict[str, str]) -> list[str]:
+        """What the outbox got for the resident since they last looked."""
+        return [m["text"] for m in self.messages(env) or [] if int(m["id"]) not in self.known]
 
     def everything_heard(self, env: dict[str, str]) -> list[str]:
         return self.heard + self.outbox(env)
@@ -177,14 +186,14 @@ class Filing:
         """Says ``text`` until an answer shows ``expect`` (passively, or pushed within 40 s); a resident
         told that their message is kept waits for the answer; after three silent tries they give up."""
         for _ in range(3):
-            pushed_before = len(self.outbox(env))
+            self.look(env)
             reply = platform.push(self.openid, text)
             if reply:
                 self.heard.append(reply)
             if reply and expect.search(reply):
                 return True
             waited = eventually(
-                lambda before=pushed_before: self.pushed_since(env, before),  # type: ignore[misc]
+                lambda: self.pushed_unseen(env),
                 lambda new: any(expect.search(t) for t in new),
                 seconds=90 if (reply and HELD in reply) else 40,
             )
