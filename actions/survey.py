@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 import logging
+import re
 import time
 from typing import Any
 
@@ -30,15 +29,16 @@ POSITIVE = ("满意", "好", "解决了", "可以", "还行", "不错", "是", "
 
 
 # A rating in stars, as residents give it in other apps: "⭐⭐⭐⭐⭐", "五星", "给4颗星", "两颗星".
-_STAR_EMOJI = re.compile(r"[⭐🌟★☆]")
+_FILLED_STAR = re.compile(r"[⭐🌟★]")
+_ONLY_STARS = re.compile(r"[⭐🌟★☆\s!！~～]+")
 _STARS_IN_WORDS = re.compile(r"([1-5一二两三四五])\s*颗?星")
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
 
 
 def stars(text: str) -> int | None:
     """How many stars the answer gives (the filled ones, 1–5), or None when it gives none."""
-    filled = len(re.findall(r"[⭐🌟★]", text))
-    if filled and not re.sub(r"[⭐🌟★☆\s!！~～]", "", text):
+    filled = len(_FILLED_STAR.findall(text))
+    if filled and _ONLY_STARS.fullmatch(text):
         return min(filled, 5)
     if match := _STARS_IN_WORDS.search(text):
         digit = match.group(1)
