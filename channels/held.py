@@ -68,24 +68,7 @@ class HeldTurns:
 
     def hold(self, turn: HeldTurn) -> None:
         """Keep a turn (a second call for the same message changes nothing)."""
-        now = self.clock()
-        row = held_table.insert().values(
-            key=turn.key,
-            openid=turn.openid,
-            place=turn.place,
-            text=turn.text,
-            metadata=json.dumps(turn.metadata, ensure_ascii=False),
-            attempts=0,
-            next_attempt_at=now + delay_after(0),
-            claimed_until=0.0,
-            created_at=now,
-        )
-        with self.engine.begin() as db:
-            try:
-                with db.begin_nested():
-                    db.execute(row)
-            except sa.exc.IntegrityError:  # kept already: the platform's retry of the same push
-                pass
+        self._insert(turn, first_try_in=delay_after(0), claimed_for=0.0)
 
     def keep_running(self, turn: HeldTurn) -> None:
         """Keep a turn that is still running in this process (its push was answered "success" and its
@@ -93,6 +76,9 @@ class HeldTurns:
         runs, and another process's retry loop runs it if this process stops first. The turn's end removes
         it (``done``), or hands it back to the loop when it is kept after all (``release``). A message kept
         already is left as it is."""
+        self._insert(turn, first_try_in=0.0, claimed_for=CLAIM_SECONDS)
+
+    def _insert(self, turn: HeldTurn, first_try_in: float, claimed_for: float) -> None:
         now = self.clock()
         row = held_table.insert().values(
             key=turn.key,
@@ -101,15 +87,15 @@ class HeldTurns:
             text=turn.text,
             metadata=json.dumps(turn.metadata, ensure_ascii=False),
             attempts=0,
-            next_attempt_at=now,
-            claimed_until=now + CLAIM_SECONDS,
+            next_attempt_at=now + first_try_in,
+            claimed_until=now + claimed_for if claimed_for else 0.0,
             created_at=now,
         )
         with self.engine.begin() as db:
             try:
                 with db.begin_nested():
                     db.execute(row)
-            except sa.exc.IntegrityError:
+            except sa.exc.IntegrityError:  # kept already: the platform's retry of the same push
                 pass
 
     def release(self, key: str) -> None:

@@ -348,17 +348,32 @@ async def test_a_turn_past_the_reply_budget_is_kept_while_it_runs_and_run_elsewh
     assert second.held.of("oSLOW") == []
 
 
+async def past_the_budget(
+    openid: str,
+    msg_id: int,
+    bot: Bot,
+    clock: Clock,
+    outbox: Outbox,
+    client: PlatformClient,
+    platform: FakePlatform,
+) -> WeChatWebhook:
+    """ "是的" held up at the bot's gate past the reply budget (answered "success"), then let through."""
+    platform.resident_wrote(openid)
+    webhook = make_webhook(clock, outbox, client=client, reply_budget_seconds=0.05)
+    reply = await webhook.receive(platform_args(), says(openid, msg_id, "是的"), bot)
+    assert reply.body == "success"
+    assert bot.gate is not None
+    bot.gate.set()
+    await webhook.drain()
+    return webhook
+
+
 async def test_a_turn_past_the_reply_budget_is_pushed_once_and_holds_up_neither_the_next_message_nor_the_loop(
     clock: Clock, outbox: Outbox, client: PlatformClient, fake_platform: FakePlatform
 ) -> None:
-    fake_platform.resident_wrote("oLATE")
-    webhook = make_webhook(clock, outbox, client=client, reply_budget_seconds=0.05)
     bot = Bot()
     bot.gate = asyncio.Event()
-    first = await webhook.receive(platform_args(), says("oLATE", 1201, "是的"), bot)
-    assert first.body == "success"
-    bot.gate.set()
-    await webhook.drain()
+    webhook = await past_the_budget("oLATE", 1201, bot, clock, outbox, client, fake_platform)
     assert pushed(fake_platform, "oLATE") == ["答：是的"]
     assert webhook.held.of("oLATE") == []
 
@@ -379,13 +394,8 @@ async def test_a_turn_past_the_reply_budget_is_pushed_once_and_holds_up_neither_
 async def test_a_turn_past_the_reply_budget_that_cannot_run_is_said_kept_and_tried_again_soon(
     clock: Clock, outbox: Outbox, client: PlatformClient, fake_platform: FakePlatform
 ) -> None:
-    fake_platform.resident_wrote("oLATEAWAY")
-    webhook = make_webhook(clock, outbox, client=client, reply_budget_seconds=0.05)
     bot = SlowThenAway()
-    reply = await webhook.receive(platform_args(), says("oLATEAWAY", 1301, "是的"), bot)
-    assert reply.body == "success"
-    bot.gate.set()
-    await webhook.drain()
+    webhook = await past_the_budget("oLATEAWAY", 1301, bot, clock, outbox, client, fake_platform)
     assert pushed(fake_platform, "oLATEAWAY") == [HELD]
     bot.away = False
     clock.now += held.delay_after(0) + 1  # the kept turn's first try, not the running turn's claim
