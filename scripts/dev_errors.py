@@ -20,7 +20,13 @@ sys.path.insert(0, str(ROOT))
 from scripts.nlu_baseline import examples  # noqa: E402
 from scripts.nlu_outcomes import FALLBACK, classifier_ranking, parse_all, quiet_rasa  # noqa: E402
 
-DEVELOPMENT_SETS = ("tests/nlu/dev.yml", "tests/nlu/dev_wild.yml", "tests/nlu/dev_wild2.yml", "tests/nlu/dev_wild3.yml")
+DEVELOPMENT_SETS = (
+    "tests/nlu/dev.yml",
+    "tests/nlu/dev_wild.yml",
+    "tests/nlu/dev_wild2.yml",
+    "tests/nlu/dev_wild3.yml",
+    "tests/nlu/dev_wild4.yml",
+)
 
 
 def main() -> int:
