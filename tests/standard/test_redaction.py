@@ -1,0 +1,49 @@
+"""A resident's message made fit to keep for review and training (12.1): personal data replaced by
+placeholders of its kind, everything else kept (heating_standard.privacy.redact)."""
+
+from __future__ import annotations
+
+import pytest
+
+from heating_standard.privacy import redact
+
+
+@pytest.mark.parametrize(
+    ("message", "kept"),
+    [
+        (
+            "我叫王建国，家住阳光小区3号楼2单元501，电话13812345678，暖气不热",
+            "我叫[姓名]，家住阳光小区[门牌]，电话[电话]，暖气不热",
+        ),
+        ("帮李阿姨家报修 和平里5-2-301 手机 138 1234 5678", "帮[姓名]阿姨家报修 和平里[门牌] 手机 [电话]"),
+        ("三号楼二单元五零一室的赵大爷家漏水", "[门牌]的[姓名]大爷家漏水"),
+        ("座机0631-5201234 联系人：张秀英", "座机[电话] 联系人：[姓名]"),
+        ("+86 139-0631-8876 是我儿子的", "[电话] 是我儿子的"),
+        ("身份证号370602198503151234 交费卡号6222021234567890123", "身份证号[身份证号] 交费卡号[卡号]"),
+        ("车牌鲁K·12345停在楼下挡着检修井 邮箱wang.li@example.com", "车牌[车牌]停在楼下挡着检修井 邮箱[邮箱]"),
+    ],
+)
+def test_personal_data_is_replaced_by_its_kind(message: str, kept: str) -> None:
+    assert redact(message) == kept
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "工单GD20261201000017到哪一步了",  # an order number names no one
+        "3号楼都不热了 屋里才15度",  # a building names no household
+        "明天下午两点来 打12345也没人管",
+        "暖气费一平米26元 120平交多少",
+        "师傅来了说阀门坏了 老人家冻得不行",
+        "我是网格员，反映一下情况",
+    ],
+)
+def test_what_names_no_one_stays_as_written(message: str) -> None:
+    assert redact(message) == message
+
+
+def test_nothing_of_a_phone_survives_in_any_spelling() -> None:
+    for spelled in ("13812345678", "138 1234 5678", "138-1234-5678", "+8613812345678", "0631-5201234"):
+        redacted = redact(f"电话{spelled}谢谢")
+        assert redacted == "电话[电话]谢谢"
+        assert not any(ch.isdigit() for ch in redacted)
