@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 import cn2an
 
-_BUILDING = r"(?P<building>\d+)\s*(?:号楼|號樓|号樓|栋|棟|幢|座|号|#)"
+# Every number starts where its digits start ("(?<!\d)"): the leftmost match is the same, and a search
+# over a long run of digits no longer retries from each digit of it (quadratic in the run's length).
+_BUILDING = r"(?<!\d)(?P<building>\d+)\s*(?:号楼|號樓|号樓|栋|棟|幢|座|号|#)"
 _UNIT = r"(?P<unit>\d+)\s*(?:单元|單元|门|門)"
 _ROOM = r"(?P<room>\d{2,5})\s*(?:室(?![温内])|号|户)?"
 _FULL = re.compile(rf"{_BUILDING}\s*(?:{_UNIT})?\s*(?:{_ROOM})?")
-_DASHED = re.compile(r"(?P<building>\d+)\s*[-－—]\s*(?P<unit>\d+)\s*[-－—]\s*(?P<room>\d{2,5})")
+_DASHED = re.compile(r"(?<!\d)(?P<building>\d+)\s*[-－—]\s*(?P<unit>\d+)\s*[-－—]\s*(?P<room>\d{2,5})")
 # The community is the last phrase before the building number: "阀门坏了，阳光小区3号楼…" -> 阳光小区.
 _PHRASE_BREAK = re.compile(r"[\s，,。；;！!？?：:、]+")
 _LEAD_IN = re.compile(r"^(?:地址(?:是|为)?|(?:我|我们)?家?(?:住在|住|在|是))")
@@ -119,8 +121,17 @@ def _addresses(text: str) -> Iterator[ParsedAddress]:
     offset = len(text) - len(text.lstrip())
     normalized, starts, ends = to_digits_aligned(original)
     position = 0
+    # each pattern's next match from ``position``, searched again only once the last address has passed it:
+    # a pattern that has no more matches is not searched for over the rest of the text at every address
+    upcoming: dict[re.Pattern[str], re.Match[str] | None] = {_DASHED: None, _FULL: None}
+    exhausted: set[re.Pattern[str]] = set()
     while True:
-        found = [m for m in (_DASHED.search(normalized, position), _FULL.search(normalized, position)) if m]
+        for pattern, ahead in upcoming.items():
+            if pattern not in exhausted and (ahead is None or ahead.start() < position):
+                upcoming[pattern] = pattern.search(normalized, position)
+                if upcoming[pattern] is None:
+                    exhausted.add(pattern)
+        found = [m for m in upcoming.values() if m is not None and m.start() >= position]
         if not found:
             return
         match = min(found, key=lambda m: m.start())  # the earlier; "3-2-501" before "3号" at the same place

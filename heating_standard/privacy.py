@@ -68,7 +68,7 @@ _ID_NUMBER = re.compile(rf"{_ALONE_BEFORE}\d{{6}}{_BIRTH_DATE}\d{{3}}[\dXx]{_ALO
 _CARD_NUMBER = re.compile(rf"{_ALONE_BEFORE}(?:\d[ -]?){{15,18}}\d{_ALONE_AFTER}")
 _MOBILE = re.compile(rf"{_ALONE_BEFORE}(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d){{8}}{_ALONE_AFTER}")
 _LANDLINE = re.compile(rf"{_ALONE_BEFORE}0\d{{2,3}}[ -]?\d{{7,8}}{_ALONE_AFTER}|{_ALONE_BEFORE}\d{{7,8}}{_ALONE_AFTER}")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _PLATE = re.compile(
     r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][·•\s]?[A-HJ-NP-Z0-9]{4,5}[A-HJ-NP-Z0-9挂学警]"
 )

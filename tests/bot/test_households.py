@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.households import split_households, with_community
@@ -83,6 +85,31 @@ def test_a_long_list_converts_its_numerals_once(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(addresses, "to_digits_aligned", lambda text: calls.append(text) or convert(text))
     assert len(addresses.find_addresses("一号" * 500)) == 500
     assert len(calls) == 1
+
+
+class CountedSearches:
+    """A compiled pattern whose ``search`` calls are counted."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern, self.calls = pattern, 0
+
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        self.calls += 1
+        return self.pattern.search(text, pos)
+
+
+def test_a_long_list_is_searched_once_for_a_form_it_does_not_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each address searched the rest of the text again for the dashed form ("3-2-501") none of them had:
+    quadratic in the list's length. A form is searched again only once the list has passed its next match."""
+    from heating_standard import addresses
+
+    dashed, written = CountedSearches(addresses._DASHED), CountedSearches(addresses._FULL)
+    monkeypatch.setattr(addresses, "_DASHED", dashed)
+    monkeypatch.setattr(addresses, "_FULL", written)
+    found = addresses.find_addresses("阳光小区3号楼2单元501，" * 300 + "和平里5-1-302")
+    assert len(found) == 301 and found[-1].community == "和平里" and found[-1].room == "302"
+    assert dashed.calls == 2  # its one match, at the end, kept until passed; then that there is no other
+    assert written.calls <= 302
 
 
 def test_addresses_are_found_in_the_order_written_whatever_their_form() -> None:
