@@ -29,14 +29,15 @@ from scripts import nlu_baseline  # noqa: E402
 from scripts.benchdoc import write_section  # noqa: E402
 from scripts.nlu_outcomes import (  # noqa: E402
     CELLS_HEADER,
-    FALLBACK,
     Outcome,
     Ranking,
     Rules,
+    as_decided,
     classifier_ranking,
     declined,
     fallback_rules,
     outcome,
+    parse_all,
     quiet_rasa,
 )
 
@@ -120,15 +121,6 @@ def entity_scores(
     return scores
 
 
-def as_decided(parsed: Sequence[dict[str, Any]], truth: Sequence[str]) -> Outcome:
-    """The outcome as the trained model itself decided it: ``nlu_fallback`` is a clarifying question."""
-    rankings = [classifier_ranking(p) for p in parsed]
-    clarified = sum(p["intent"]["name"] == FALLBACK for p in parsed)
-    wrong = sum(p["intent"]["name"] not in (FALLBACK, t) for p, t in zip(parsed, truth, strict=True))
-    top1 = sum(bool(r) and r[0][0] == t for r, t in zip(rankings, truth, strict=True))
-    return Outcome(len(truth), len(truth) - clarified, clarified, wrong, top1)
-
-
 def through_the_agent(model: Path) -> dict[str, Any]:
     """Every set parsed through the trained model: the model's rankings and its own decisions, parse
     latency, out-of-domain messages, entity spans and grid workers' intents."""
@@ -151,7 +143,7 @@ def through_the_agent(model: Path) -> dict[str, Any]:
         sets: dict[str, tuple[list[Ranking], list[str], Outcome]] = {}
         for name in (*INTENT_SETS, OUT_OF_DOMAIN):
             set_texts, truth = examples(name)
-            parsed = [await agent.parse_message(text) for text in set_texts]
+            parsed = await parse_all(agent, set_texts)
             sets[name] = ([classifier_ranking(p) for p in parsed], truth, as_decided(parsed, truth))
         entities = {}
         grid_right = grid_total = 0

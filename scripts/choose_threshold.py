@@ -4,14 +4,14 @@ and only there.
 Every message of ``tests/nlu/dev_wild4.yml`` (new wording written apart from the training data, like the
 residents' own; ``tests/nlu/dev.yml`` holds retired test sets whose errors were read and fixed, so it is
 too easy to choose on: 0.3 there let through 5 % wrong answers on new wording; ``tests/nlu/dev_wild.yml``
-to ``dev_wild3.yml``, the earlier such sets, have had their errors read and written into the training data)
-is parsed through the
-trained Rasa model (trained here from ``config.yml`` and ``data/nlu/`` unless ``--model`` is given). For a
-grid of thresholds (0.30–0.70) and margins between the best two intents (0.00–0.20) it reports the share
-answered, the share clarified and the share wrong among the answered (``scripts/nlu_outcomes.py``: the
-FallbackClassifier's own rules), and chooses against the targets (#23: at least 99 % right among the
-answered, at most 12 % clarified) the setting with the most room under both: of those clarifying at most
-12 %, the one whose worse figure is the smallest share of its target (``choose``).
+to ``dev_wild3.yml``, the earlier such sets, have had their errors read and written into the training
+data) is parsed through the trained Rasa model (trained here from ``config.yml`` and ``data/nlu/`` unless
+``--model`` is given). For a grid of thresholds (0.30–0.70) and margins between the best two intents
+(0.00–0.20) it reports the share answered, the share clarified and the share wrong among the answered
+(``scripts/nlu_outcomes.py``: the FallbackClassifier's own rules), and chooses against the targets (#23:
+at least 99 % right among the answered, at most 12 % clarified) the setting with the most room under
+both: of those clarifying at most 12 %, the one whose worse figure is the smallest share of its target
+(``choose``).
 
 ``--write`` puts the choice into ``config.yml`` with the figures it was chosen on. The untouched sets are
 never read here. Bot environment: ``.venv/bot/bin/python scripts/choose_threshold.py [--write]``.
@@ -20,7 +20,6 @@ never read here. Bot environment: ``.venv/bot/bin/python scripts/choose_threshol
 from __future__ import annotations
 
 import argparse
-import asyncio
 import re
 import subprocess
 import sys
@@ -32,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.nlu_outcomes import Outcome, Ranking, Rules, classifier_ranking, outcome, parse_all, quiet_rasa  # noqa: E402
+from scripts.nlu_outcomes import Outcome, Ranking, Rules, classifier_ranking, outcome, parsed_through  # noqa: E402
 
 DEV = "tests/nlu/dev_wild4.yml"
 THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(9))  # 0.30 … 0.70
@@ -119,18 +118,11 @@ def trained_model(out: Path) -> Path:
 
 
 def dev_rankings(model: Path) -> tuple[list[Ranking], list[str]]:
-    from rasa.core.agent import load_agent
-
     from scripts.nlu_baseline import examples
 
-    quiet_rasa()
     texts, truth = examples(DEV)
-
-    async def run() -> list[Ranking]:
-        agent = await load_agent(str(model))
-        return [classifier_ranking(p) for p in await parse_all(agent, texts)]
-
-    return asyncio.run(run()), truth
+    (parsed,) = parsed_through(model, [texts])
+    return [classifier_ranking(p) for p in parsed], truth
 
 
 def main() -> int:

@@ -131,6 +131,30 @@ async def parse_all(agent: Any, texts: Sequence[str]) -> list[dict[str, Any]]:
     return [await agent.parse_message(text) for text in texts]
 
 
+def parsed_through(model: Path, text_sets: Sequence[Sequence[str]]) -> list[list[dict[str, Any]]]:
+    """Each list of texts parsed through the trained model, loaded once, with Rasa quiet (``quiet_rasa``)."""
+    import asyncio
+
+    from rasa.core.agent import load_agent
+
+    quiet_rasa()
+
+    async def run() -> list[list[dict[str, Any]]]:
+        agent = await load_agent(str(model))
+        return [await parse_all(agent, texts) for texts in text_sets]
+
+    return asyncio.run(run())
+
+
+def as_decided(parsed: Sequence[dict[str, Any]], truth: Sequence[str]) -> Outcome:
+    """The outcome as the trained model itself decided it: ``nlu_fallback`` is a clarifying question."""
+    rankings = [classifier_ranking(p) for p in parsed]
+    clarified = sum(p["intent"]["name"] == FALLBACK for p in parsed)
+    wrong = sum(p["intent"]["name"] not in (FALLBACK, t) for p, t in zip(parsed, truth, strict=True))
+    top1 = sum(bool(r) and r[0][0] == t for r, t in zip(rankings, truth, strict=True))
+    return Outcome(len(truth), len(truth) - clarified, clarified, wrong, top1)
+
+
 def quiet_rasa() -> None:
     """Rasa logs each parse at debug level, predictions included: the untouched sets' errors stay unread."""
     import logging
@@ -144,28 +168,11 @@ def quiet_rasa() -> None:
 def agent_outcomes(model: Path, sets: Sequence[str]) -> dict[str, Outcome]:
     """Each set parsed through the trained model: the outcome as the bot itself decided (its
     ``nlu_fallback``), which ``fallback_rules`` applied to the model's ranking reproduces."""
-    import asyncio
-
-    from rasa.core.agent import load_agent
-
     from scripts.nlu_baseline import examples
 
-    quiet_rasa()
-
-    async def run() -> dict[str, Outcome]:
-        agent = await load_agent(str(model))
-        found = {}
-        for name in sets:
-            texts, truth = examples(name)
-            parsed = await parse_all(agent, texts)
-            clarified = [p["intent"]["name"] == FALLBACK for p in parsed]
-            rankings = [classifier_ranking(p) for p in parsed]
-            top1 = sum(bool(r) and r[0][0] == t for r, t in zip(rankings, truth, strict=True))
-            wrong = sum(not c and p["intent"]["name"] != t for c, p, t in zip(clarified, parsed, truth, strict=True))
-            found[name] = Outcome(len(truth), len(truth) - sum(clarified), sum(clarified), wrong, top1)
-        return found
-
-    return asyncio.run(run())
+    examples_of = [examples(name) for name in sets]
+    parsed = parsed_through(model, [texts for texts, _ in examples_of])
+    return {name: as_decided(p, truth) for name, p, (_, truth) in zip(sets, parsed, examples_of, strict=True)}
 
 
 def main() -> int:

@@ -143,7 +143,7 @@ def test_the_choice_is_written_into_the_fallback_of_config_yml() -> None:
 
 def test_the_bench_counts_what_the_trained_model_decided() -> None:
     """``nlu_fallback`` as the model's intent is a clarifying question; top-1 reads the model's own ranking."""
-    from scripts.bench_nlu import as_decided
+    from scripts.nlu_outcomes import as_decided
 
     def parse(intent: str, ranking: list[tuple[str, float]]) -> dict:  # type: ignore[type-arg]
         return {"intent": {"name": intent}, "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking]}
