@@ -370,15 +370,16 @@ class WeChatWebhook:
                 self._flights.pop(inbound.key, None)
         # Over the budget: answer "success" now and push the bot's answer when it is ready. The turn is
         # kept first, claimed by this process (channels/held.py): if this process stops before the turn
-        # ends, the retry loop of another runs it (once: a turn Rasa saved is read, not run again).
+        # ends, the retry loop of another runs it (once: a turn Rasa saved is read, not run again). The
+        # push comes from its own task, which also forgets the flight, even if this request is cancelled.
         flight.kept = asyncio.Event()
+        self._spawn(self._push_later(turn_key, inbound, task))
         try:
             await asyncio.to_thread(self.held.keep_running, self._held_turn(inbound, flight.text))
         except Exception:
             log.exception("could not keep the running turn %s; its answer is still pushed", inbound.key)
         finally:
             flight.kept.set()
-        self._spawn(self._push_later(turn_key, inbound, task))
         await self.state.set(turn_key, {"status": "pushing"}, ttl=TURN_TTL_SECONDS)
         return Reply(200, NO_REPLY)
 

@@ -391,6 +391,35 @@ async def test_a_turn_past_the_reply_budget_is_pushed_once_and_holds_up_neither_
     assert bot.received == ["是的", "谢谢", "再见"]
 
 
+async def test_a_request_cancelled_while_its_turn_is_being_kept_still_gets_its_answer_pushed_and_leaves_nothing(
+    clock: Clock, outbox: Outbox, client: PlatformClient, fake_platform: FakePlatform
+) -> None:
+    """The platform hangs up (the web server cancels the request) while the running turn is being kept."""
+    fake_platform.resident_wrote("oGONE")
+    webhook = make_webhook(clock, outbox, client=client, reply_budget_seconds=0.05)
+    keeping, release = threading.Event(), threading.Event()
+    keep = webhook.held.keep_running
+
+    def slow_keep(turn: held.HeldTurn) -> None:
+        keeping.set()
+        release.wait(10)
+        keep(turn)
+
+    webhook.held.keep_running = slow_keep  # type: ignore[method-assign]
+    bot = Bot()
+    bot.gate = asyncio.Event()
+    request = asyncio.ensure_future(webhook.receive(platform_args(), says("oGONE", 1401, "是的"), bot))
+    while not keeping.is_set():
+        await asyncio.sleep(0.01)
+    request.cancel()
+    release.set()
+    bot.gate.set()
+    await webhook.drain()
+    assert pushed(fake_platform, "oGONE") == ["答：是的"]
+    assert webhook.held.of("oGONE") == []
+    assert webhook._flights == {}
+
+
 async def test_a_turn_past_the_reply_budget_that_cannot_run_is_said_kept_and_tried_again_soon(
     clock: Clock, outbox: Outbox, client: PlatformClient, fake_platform: FakePlatform
 ) -> None:
