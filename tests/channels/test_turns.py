@@ -378,9 +378,10 @@ async def test_a_turn_past_the_reply_budget_is_pushed_once_and_holds_up_neither_
     assert webhook.held.of("oLATE") == []
 
     bot.gate = asyncio.Event()
+    waiting = waiting_signal(webhook.queue)
     second = await webhook.receive(platform_args(), says("oLATE", 1202, "谢谢"), bot)
     third = asyncio.ensure_future(webhook.receive(platform_args(), says("oLATE", 1203, "再见"), bot))
-    await asyncio.sleep(0.1)  # "再见" waits behind "谢谢", both past the budget
+    await until(waiting, "msg:oLATE:1203")  # "再见" waits behind "谢谢", which is past the budget
     bot.gate.set()
     await webhook.drain()
     heard = [content(r.body) for r in (second, await third) if r.body != "success"] + pushed(fake_platform, "oLATE")
