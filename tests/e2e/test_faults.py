@@ -36,6 +36,7 @@ TRIES, TRY_SECONDS = 3, 5.0  # the platform's
 HELD = "您的信息已保存"  # said for a kept turn and for an order waiting for the backend
 RESIDENTS = 4
 KILLS = ("actions", "actions-outage", "rasa", "api")
+LOGS = "faults-logs"  # the three processes' logs, in var/test-reports/
 
 
 @dataclass
@@ -72,7 +73,7 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faulty]:
             "SPOOL_BACKOFF_SCALE": "0.05",  # the spool's 1-minute first retry in 3 s
         },
     )
-    supervisor = start_product(env, "faults-logs")
+    supervisor = start_product(env, LOGS)
     stopping = threading.Event()
     keeper = threading.Thread(target=supervisor.wait, args=(stopping,), daemon=True)
     keeper.start()
@@ -327,7 +328,7 @@ def what_happened_to(openids: list[str], figures: dict[str, object]) -> str:
     each resident lost what they heard and every line the three processes logged about them."""
     told = [json.dumps({k: v for k, v in figures.items() if k != "lost, as heard"}, ensure_ascii=False)]
     heard = figures.get("lost, as heard")
-    logs = sorted((stack.VAR / "test-reports" / "faults-logs").glob("*.log"))
+    logs = sorted((stack.VAR / "test-reports" / LOGS).glob("*.log"))
     for openid in openids:
         told.append(f"--- {openid} heard: {json.dumps((heard or {}).get(openid), ensure_ascii=False)}")  # type: ignore[union-attr]
         for path in logs:
