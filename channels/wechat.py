@@ -371,15 +371,11 @@ class WeChatWebhook:
         # Over the budget: answer "success" now and push the bot's answer when it is ready. The turn is
         # kept first, claimed by this process (channels/held.py): if this process stops before the turn
         # ends, the retry loop of another runs it (once: a turn Rasa saved is read, not run again). The
-        # push comes from its own task, which also forgets the flight, even if this request is cancelled.
+        # push and the keeping run in tasks of their own, so that a cancelled request (the platform hung
+        # up) neither loses the answer nor marks the turn kept before its row is written.
         flight.kept = asyncio.Event()
         self._spawn(self._push_later(turn_key, inbound, task))
-        try:
-            await asyncio.to_thread(self.held.keep_running, self._held_turn(inbound, flight.text))
-        except Exception:
-            log.exception("could not keep the running turn %s; its answer is still pushed", inbound.key)
-        finally:
-            flight.kept.set()
+        await asyncio.shield(self._spawn(self._keep_while_running(inbound, flight)))
         await self.state.set(turn_key, {"status": "pushing"}, ttl=TURN_TTL_SECONDS)
         return Reply(200, NO_REPLY)
 
@@ -442,6 +438,16 @@ class WeChatWebhook:
                 flight.answer_ids = await self.courier.keep(inbound.openid, texts, handover=f"turn:{inbound.key}")
                 await asyncio.to_thread(self.held.done, inbound.key)
             return texts
+
+    async def _keep_while_running(self, inbound: Inbound, flight: Flight) -> None:
+        """Keeps the turn that runs past the reply budget (``HeldTurns.keep_running``), then lets its end go on."""
+        assert flight.kept is not None
+        try:
+            await asyncio.to_thread(self.held.keep_running, self._held_turn(inbound, flight.text))
+        except Exception:
+            log.exception("could not keep the running turn %s; its answer is still pushed", inbound.key)
+        finally:
+            flight.kept.set()
 
     def _held_turn(self, inbound: Inbound, text: str | None) -> HeldTurn:
         """The push as a turn to keep: ``text`` is what goes to the bot (the raw text until it is known)."""
