@@ -18,7 +18,7 @@ from api.console.routes import install_console
 from api.db import make_engine, make_session_factory
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.operator_config import load_operator_config, resolve_path
-from api.routes import health, operations, people, staff, work_orders
+from api.routes import health, operations, people, review, staff, work_orders
 from api.services import media, outages, residents, scheduler
 from api.services.outbound import BotClient, WebhookNotifier
 from api.settings import Settings, get_settings
@@ -157,7 +157,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodyLimit, default=API_MAX_BODY_BYTES, by_prefix={"/console": console_pages.MAX_BODY_BYTES})
     app.include_router(health.router)
-    for router in (work_orders.router, staff.router, people.router, operations.router):
+    for router in (work_orders.router, staff.router, people.router, operations.router, review.router):
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     install_console(app)
     if settings.simulator_enabled:

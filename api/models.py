@@ -466,3 +466,59 @@ class SamplingPlan(Base):
     spread: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(96))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReviewItem(Base):
+    """A wording the bot was unsure of, with its near-duplicates (one decision labels the group): kept
+    redacted (12.1: heating_standard.privacy.redact), labelled by staff, approved by a supervisor, then
+    trained on. ``text`` is the group's first wording; ``count`` how many messages joined it."""
+
+    __tablename__ = "review_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # the wording as grouped (api.domain.wording.normalized): one group per exact key
+    key: Mapped[str] = mapped_column(String(255))
+    text: Mapped[str] = mapped_column(String(1000))
+    reason: Mapped[str] = mapped_column(String(16))
+    # the bot's likeliest intents when it first met the wording: [{"name", "confidence"}]
+    predicted: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    count: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open, labelled, approved
+    intent: Mapped[str | None] = mapped_column(String(64))
+    # [{"entity", "start", "end", "value"}] over ``text``
+    entities: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    labelled_by: Mapped[str | None] = mapped_column(String(96))
+    labelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(96))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    occurrences: Mapped[list[ReviewOccurrence]] = relationship(
+        back_populates="item", order_by="ReviewOccurrence.id", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (UniqueConstraint("key", name="uq_review_items_key"),)
+
+
+class ReviewOccurrence(Base):
+    """One message of a review group: its redacted text, why it was kept, what the bot read, the turns
+    around it (redacted too), and the reading the resident chose when asked. ``message_key`` is a hash of
+    the conversation and message ids: a message is kept once, and nothing here names the resident."""
+
+    __tablename__ = "review_occurrences"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"), index=True)
+    message_key: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(String(1000))
+    reason: Mapped[str] = mapped_column(String(16))
+    predicted: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # [{"who": "resident" | "bot", "text"}], oldest first; the message itself is not repeated here
+    context: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    chosen: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    item: Mapped[ReviewItem] = relationship(back_populates="occurrences")
+
+    __table_args__ = (UniqueConstraint("message_key", name="uq_review_occurrences_message_key"),)

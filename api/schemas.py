@@ -601,3 +601,79 @@ class ResidentErase(Strict):
 class ResidentErased(BaseModel):
     work_orders: int
     resident: int
+
+
+# --------------------------------------------------------------------------- the review queue (待学习)
+
+ReviewReason = Literal["fallback", "clarified", "out_of_scope", "handoff", "corrected"]
+ReviewStatus = Literal["open", "labelled", "approved"]
+IntentName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class ReviewPrediction(Strict):
+    name: IntentName
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
+class ReviewTurn(Strict):
+    who: Literal["resident", "bot"]
+    text: str = Field(max_length=4000)
+
+
+class ReviewReport(Strict):
+    """A message the bot was unsure of (the bot reports it; the text is redacted before it is kept)."""
+
+    # a hash of the conversation and message ids, the same when the message is reported again
+    message_key: str = Field(pattern=r"^[0-9a-f]{64}$")
+    text: str = Field(min_length=1, max_length=4000)
+    reason: ReviewReason
+    predicted: list[ReviewPrediction] = Field(default_factory=list, max_length=10)
+    context: list[ReviewTurn] = Field(default_factory=list, max_length=10)
+    # the reading the resident chose when the bot asked
+    chosen: IntentName | None = None
+
+
+class ReviewRecorded(BaseModel):
+    id: int | None = Field(description="the group the message joined; null when it holds nothing to learn from")
+
+
+class ReviewEntity(Strict):
+    entity: Literal["address", "phone", "temperature", "time"]
+    start: int = Field(ge=0, le=1000)
+    end: int = Field(ge=1, le=1000)
+    value: str | None = Field(default=None, max_length=1000, description="ignored: the text between start and end")
+
+
+class ReviewLabel(Strict):
+    intent: IntentName | None = None
+    entities: list[ReviewEntity] = Field(default_factory=list, max_length=20)
+    out_of_scope: bool = False
+
+
+class ReviewItemPublic(BaseModel):
+    id: int
+    text: str = Field(description="the wording, with personal data replaced by placeholders")
+    reason: ReviewReason
+    predicted: list[ReviewPrediction]
+    count: int = Field(description="how many messages the group holds")
+    status: ReviewStatus
+    intent: str | None
+    entities: list[ReviewEntity]
+    labelled_by: str | None
+    approved_by: str | None
+    created_at: UtcDatetime
+    last_seen_at: UtcDatetime
+    variants: list[str] = Field(description="other wordings of the group, most recent first")
+    context: list[ReviewTurn] = Field(description="the turns around the group's latest message")
+    chosen: dict[str, int] = Field(description="readings residents chose when the bot asked, with how often")
+
+
+class ReviewItemList(BaseModel):
+    items: list[ReviewItemPublic]
+    counts: dict[str, int] = Field(description="groups in each status")
+
+
+class ReviewIntent(BaseModel):
+    name: str
+    label: str
+    examples: list[str]

@@ -81,7 +81,9 @@ _SURNAMES = (
 _GIVEN_NAME = re.compile(
     rf"(?P<cue>我叫|我姓名是|本人|联系人[:：]?|户主(?:是|叫)?[:：]?|姓名[:：]?)\s*(?P<name>[{_SURNAMES}][\u4e00-\u9fff]{{1,2}})"
 )
-_TITLES = "先生|女士|小姐|大爷|大妈|大娘|阿姨|奶奶|爷爷|姥姥|老太太|老爷子|叔叔"
+# The forms of address after a surname (a placeholder before one stands for the surname alone).
+TITLES = ("先生", "女士", "小姐", "大爷", "大妈", "大娘", "阿姨", "奶奶", "爷爷", "姥姥", "老太太", "老爷子", "叔叔")
+_TITLES = "|".join(TITLES)
 _ADDRESSED = re.compile(rf"(?P<name>[{_SURNAMES}])(?P<title>{_TITLES})")
 
 
@@ -112,6 +114,9 @@ def _households_redacted(text: str) -> str:
         start, end = address.span
         community = address.community or ""
         keep = community if community and text[start : start + len(community)] == community else ""
-        parts += [text[at:start], keep, HOUSE]
+        # the building stays, written as the address rules write it ("5-2-301" -> "5号楼[门牌]"); a
+        # "building number" longer than any building's is not kept
+        building = f"{address.building}号楼" if address.building and len(address.building) <= 4 else ""
+        parts += [text[at:start], keep, building, HOUSE]
         at = end
     return "".join(parts) + text[at:]

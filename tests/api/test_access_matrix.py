@@ -60,6 +60,12 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("PATCH", "/api/v1/outages/{outage_id}"): STAFF,
     ("GET", "/api/v1/kpis"): STAFF,
     ("GET", "/api/v1/status"): EVERYONE,
+    ("POST", "/api/v1/review-items"): {MACHINE},
+    ("GET", "/api/v1/review-items"): STAFF,
+    ("GET", "/api/v1/review-items/export"): SUPERVISORS | {MACHINE},
+    ("POST", "/api/v1/review-items/{item_id}/label"): STAFF,
+    ("POST", "/api/v1/review-items/{item_id}/approve"): SUPERVISORS,
+    ("GET", "/api/v1/review-intents"): STAFF,
 }
 
 # Work-order actions: staff work the order, a supervisor approves (10.1.3), the resident confirms a
@@ -134,7 +140,13 @@ def make_ids(client: httpx.Client, auth: dict, agent: dict, other_agent: dict) -
         },
         headers=agent,
     )
+    review = client.post(
+        "/api/v1/review-items",
+        json={"message_key": "a" * 64, "text": "暖气片咕噜咕噜响", "reason": "fallback"},
+        headers=auth,
+    )
     return {
+        "item_id": str(review.json()["id"]),
         "order_id": str(order["id"]),
         "openid": "oMATRIX",
         "task_id": str(task["id"]),
