@@ -10,6 +10,7 @@ machine's default Python before any virtual environment exists.
   stop cleanly on Ctrl-C.
 - ``test``: every test suite, one summary, non-zero exit on any failure.
 - ``train``: train the Rasa model when its inputs changed.
+- ``retrain``: ask the running backend for a candidate model with the reviewed examples, and follow it.
 
 Configuration comes from the environment; any variable not set there is taken from ``.env``
 (if present) and then from the development defaults in ``.env.example``.
@@ -318,6 +319,12 @@ def model_path() -> Path:
     return MODELS / f"{model_digest()}.tar.gz"
 
 
+def use_repository_build(env: dict[str, str], path: Path) -> None:
+    """Tell the backend where the repository's build is: it serves it to the Rasa processes (endpoints.yml's
+    ``models``: Rasa pulls the model in force from the backend) until a candidate is rolled out."""
+    env["BOT_BASE_MODEL"] = str(path)
+
+
 def ensure_model(env: dict[str, str]) -> Path:
     """Train the model unless one for exactly these inputs is cached in models/."""
     target = model_path()
@@ -368,6 +375,7 @@ class Service:
     ready_at: float = 0.0  # when its health check first passed (start-up time = ready_at - started_at)
     healthy_since: float | None = None  # since its last restart, while it has crashes to forget
     health_asked_at: float = 0.0
+    env: dict[str, str] = field(default_factory=dict)  # this process's own variables (RASA_PROCESS)
 
     @property
     def health_url(self) -> str:
@@ -424,7 +432,9 @@ def build_services(names: list[str], env: dict[str, str], urls: dict[str, str] |
                 raise StackError("RASA_AUTH_TOKEN is empty: Rasa's HTTP API would be open; set a token")
             # /status answers once the model is loaded; the token is needed when one is set.
             token = urllib.parse.quote(env.get("RASA_AUTH_TOKEN", ""))
-            services.append(Service(label, command, url, f"/status?token={token}"))
+            # the name it gives when it pulls the model in force (endpoints.yml's models: the backend shows
+            # what each process runs)
+            services.append(Service(label, command, url, f"/status?token={token}", env={"RASA_PROCESS": label}))
     return services
 
 
@@ -465,13 +475,14 @@ def isolated_env(work: Path, overrides: dict[str, str] | None = None) -> dict[st
             "ACTION_SPOOL_DB": f"sqlite:///{work / 'filing_spool.sqlite3'}",
             "WECHAT_OUTBOX_DB": f"sqlite:///{work / 'wechat.sqlite3'}",
             "WECHAT_API_BASE_URL": "",  # the simulator plays the platform
+            "BOT_MODELS_DIR": str(work / "models"),  # candidates, if a test trains one
             **(overrides or {}),
         }
     )
     use_simulator_by_default(env)
     migrate(env)
     migrate_conversation_stores(env)
-    ensure_model(env)
+    use_repository_build(env, ensure_model(env))
     return env
 
 
@@ -541,7 +552,7 @@ class Supervisor:
         service.proc = subprocess.Popen(
             service.command,
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **service.env},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so a stop reaches its children
@@ -697,7 +708,9 @@ def prepare(names: list[str], env: dict[str, str]) -> None:
         ensure_bot_env()
         migrate_conversation_stores(env)
     if "rasa" in names:
-        ensure_model(env)
+        use_repository_build(env, ensure_model(env))
+    elif model_path().exists():
+        use_repository_build(env, model_path())
 
 
 def cmd_serve(names: list[str]) -> int:
@@ -785,7 +798,7 @@ def prepare_scaled(env: dict[str, str], fresh: bool = False) -> None:
     run([API_VENV.bin("python"), "scripts/create_databases.py", *flags, *dict.fromkeys(urls)], env=env)
     migrate(env)
     migrate_conversation_stores(env)
-    ensure_model(env)
+    use_repository_build(env, ensure_model(env))
 
 
 def isolated_scaled_env(name: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
@@ -862,6 +875,12 @@ def cmd_train() -> int:
     ensure_bot_env()
     say(f"model: {ensure_model(load_env()).relative_to(ROOT)}")
     return 0
+
+
+def cmd_retrain() -> int:
+    """A candidate model with the approved reviewed examples, trained by the running backend's trainer
+    (scripts/retrain.py), its progress and figures printed here; rolling it out is a supervisor's."""
+    return run([sys.executable, str(ROOT / "scripts" / "retrain.py"), "request"], env=load_env(), check=False)
 
 
 # --------------------------------------------------------------------------- tests
@@ -1110,6 +1129,7 @@ def cmd_bench() -> int:
         run([API_VENV.bin("python"), "scripts/bench_console.py", "--write"], env=env, check=False),
         run([API_VENV.bin("python"), "scripts/bench_streams.py", "--write"], env=env, check=False),
         run([API_VENV.bin("python"), "scripts/bench_scaled.py", "--write"], env=env, check=False),
+        run([API_VENV.bin("python"), "scripts/bench_models.py", "--write"], env=env, check=False),
     ]
     return max(codes)
 
@@ -1124,6 +1144,7 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="start services until Ctrl-C")
     serve.add_argument("services", nargs="+", choices=["all", "scaled", "api", "actions", "rasa"])
     sub.add_parser("train", help="train the model if its inputs changed")
+    sub.add_parser("retrain", help="train a candidate with the reviewed examples (the backend must run)")
     sub.add_parser("bench", help="run the benchmarks, write docs/benchmarks.md")
     chat = sub.add_parser("chat", help="chat as a WeChat resident through the simulator (needs `serve`)")
     chat.add_argument("extra", nargs=argparse.REMAINDER)
@@ -1144,6 +1165,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_serve(args.services)
         if args.command == "train":
             return cmd_train()
+        if args.command == "retrain":
+            return cmd_retrain()
         if args.command == "bench":
             return cmd_bench()
         if args.command == "chat":

@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth import MACHINE_ONLY, STAFF, SUPERVISORS, PrincipalDep, require_roles
-from api.errors import Conflict
+from api.errors import Conflict, NotFound
 from api.models import BotModel, BotModelPull, BotModelRollout
 from api.routes.deps import IdPath, NowDep, SessionDep
 from api.schemas import Strict, UtcDatetime
@@ -275,7 +275,6 @@ def train(request: Request, session: SessionDep, now: NowDep, principal: Princip
 @router.get("/models/active/file", response_class=FileResponse, dependencies=[MACHINE_ONLY], responses={
     200: {"content": {"application/gzip": {}}, "description": "the model in force (Rasa's model server)"},
     304: {"description": "the process already runs the model in force (its If-None-Match)"},
-    503: {"description": "no model to serve yet"},
 })  # fmt: skip
 def active_file(
     request: Request,
@@ -297,8 +296,8 @@ def active_file(
         session.rollback()
         log.exception("the model in force could not be read; serving the last one known")
         found = cache.get("last")
-    if found is None:
-        return Response(status_code=503, content="no model to serve: run `make setup`", media_type="text/plain")
+    if found is None:  # Rasa takes a 404 as "no model yet" and asks again at its next pull
+        raise NotFound("no model to serve: the repository's build is missing (run `make setup`)")
     running = (if_none_match or "").strip().strip('"')
     if x_rasa_process:
         try:

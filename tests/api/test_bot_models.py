@@ -24,7 +24,7 @@ from api.routes.bot_models import LocalTrainer
 from api.services import bot_models
 from api.services.bot_models import Example, TrainingJob, examples_of, is_held_out, split_examples
 from api.settings import ROOT
-from tests.api.conftest import FixedClock
+from tests.api.conftest import Browser, FixedClock, add_staff_user
 
 BASE = "0123456789abcdef"
 FILE_ROUTE = "/api/v1/models/active/file"
@@ -220,7 +220,7 @@ def test_a_fresh_product_serves_the_repository_build(client: TestClient, auth: d
 
 def test_nothing_is_served_without_a_build(make_client: Callable[..., TestClient], auth: dict) -> None:
     bare = make_client(bot_base_model=None)
-    assert bare.get(FILE_ROUTE, headers=auth).status_code == 503
+    assert bare.get(FILE_ROUTE, headers=auth).status_code == 404
 
 
 def test_the_last_model_served_is_served_while_the_database_is_down(
@@ -507,3 +507,76 @@ def test_a_new_repository_build_is_in_force_until_a_candidate_is_trained_on_it(
     assert pull(released, auth).content == b"the next release's build"
     refused = released.post(f"/api/v1/models/{job.model_id}/activate", json={"reason": "回到旧的"}, headers=supervisor)
     assert refused.status_code == 409 and "另一版仓库数据" in refused.json()["message"]
+
+
+# --- the console's page ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def console(make_models_client: Callable[..., TestClient], client: TestClient) -> Callable[[str], Browser]:
+    """A logged-in browser of a new member of staff, on the app with the fake trainer."""
+    count = 0
+
+    def open_as(role: str) -> Browser:
+        nonlocal count
+        count += 1
+        add_staff_user(client, f"{role}{count}", role)
+        browser = Browser(make_models_client())
+        assert browser.login(f"{role}{count}").status_code == 303
+        return browser
+
+    return open_as
+
+
+def test_the_console_trains_compares_rolls_out_and_back(
+    console: Callable[[str], Browser], auth: dict, supervisor: dict
+) -> None:
+    desk = console("supervisor")
+    approve_some(desk.client, auth, supervisor)
+    page = desk.get("/console/models")
+    assert page.status_code == 200 and "在用模型" in page.text and "仓库模型" in page.text
+    assert "训练新模型" in page.text and "还没有上线过候选模型" in page.text
+    training = desk.post("/console/models/train")
+    assert training.status_code == 200, training.text
+    assert "训练中" in training.text and 'hx-trigger="every 3s"' in training.text and "disabled" in training.text
+    job = trainer_of(desk.client).jobs[-1]
+    finish(desk.client, auth, job, figures(top1=276, wrong=5))
+    ready = desk.get("/console/models/panel").text
+    assert 'hx-trigger="every 3s"' not in ready
+    assert f"候选 #{job.model_id}" in ready and "在用 #1（同次运行）" in ready
+    assert "<td>测试集（290 条）准确率（最佳意图）</td><td>95.2%</td><td>94.1%</td>" in " ".join(ready.split())
+    assert "<td>对话测试通过</td><td>40/40</td><td>40/40</td>" in " ".join(ready.split())
+    assert f"上线 #{job.model_id}" in ready
+    assert desk.post(f"/console/models/{job.model_id}/activate", {"reason": ""}).status_code == 422
+    rolled = desk.post(f"/console/models/{job.model_id}/activate", {"reason": "新增3条审核样本"})
+    assert rolled.status_code == 200 and "新增3条审核样本" in rolled.text and "回滚到 #1" in rolled.text
+    back = desk.post("/console/models/rollback", {"reason": "居民反映答非所问"})
+    assert back.status_code == 200 and "居民反映答非所问" in back.text
+    assert models(desk.client, supervisor)["active_id"] == 1
+    learned = desk.get(f"/console/models/{job.model_id}/training-data")
+    assert TRAINED[0] in learned.text and HELD_OUT[0] in learned.text
+
+
+def test_the_console_says_why_a_candidate_cannot_go_out(
+    console: Callable[[str], Browser], auth: dict, supervisor: dict
+) -> None:
+    desk = console("supervisor")
+    approve_some(desk.client, auth, supervisor)
+    desk.post("/console/models/train")
+    job = trainer_of(desk.client).jobs[-1]
+    finish(desk.client, auth, job, figures(top1=260))
+    page = desk.get("/console/models").text
+    assert "不能上线：测试集准确率 89.7%，低于在用模型的 94.1%" in page and f"上线 #{job.model_id}</button>" not in page
+
+
+def test_agents_see_the_models_but_neither_train_nor_roll_out(
+    console: Callable[[str], Browser], auth: dict, supervisor: dict
+) -> None:
+    desk = console("agent")
+    approve_some(desk.client, auth, supervisor)
+    page = desk.get("/console/models")
+    assert page.status_code == 200 and "训练新模型" not in page.text
+    refused = desk.post("/console/models/train")
+    assert refused.status_code == 403 and "无权" in refused.text
+    assert trainer_of(desk.client).jobs == []
+    assert desk.post("/console/models/rollback", {"reason": "试试"}).status_code == 403
