@@ -372,6 +372,9 @@ class Service:
     crashes: int = 0
     restart_at: float | None = None
     starts_last: bool = False
+    # a Rasa process of the scaled layout pulls its model through the balancer: it starts once the balancer
+    # is up (the balancer itself waits for the backends)
+    after_balancer: bool = False
     ready_at: float = 0.0  # when its health check first passed (start-up time = ready_at - started_at)
     healthy_since: float | None = None  # since its last restart, while it has crashes to forget
     health_asked_at: float = 0.0
@@ -562,13 +565,14 @@ class Supervisor:
 
     def start(self, timeout: float = 240.0) -> None:
         """Start every service and wait until each is healthy; those that ``starts_last`` (the balancer)
-        only once the others are, so that it finds them up from its first check."""
+        only once the others are, so that it finds them up from its first check; and those that come
+        ``after_balancer`` (the scaled layout's Rasa processes, which pull their model through it) last."""
         host = self.env.get("BIND_HOST", "127.0.0.1")
         for service in self.services:
             check_port_free(service, host)
         deadline = time.monotonic() + timeout
-        for last in (False, True):
-            phase = [s for s in self.services if s.starts_last == last]
+        for last, after in ((False, False), (True, False), (False, True)):
+            phase = [s for s in self.services if (s.starts_last, s.after_balancer) == (last, after)]
             for service in phase:
                 self._spawn(service)
             self._wait_healthy(phase, deadline, timeout)
@@ -840,8 +844,13 @@ def isolated_scaled_env(name: str, overrides: dict[str, str] | None = None) -> d
 
 
 def scaled_services(env: dict[str, str]) -> list[Service]:
+    """Every process of the scaled layout and the balancer; the Rasa processes start after the balancer,
+    through which they pull the model in force from the backends (deploy/endpoints.scaled.yml)."""
     names, urls = scaled_layout(env, int(env.get("SCALED_PROCESSES") or 2))
-    return build_services(names, env, urls) + [balancer_service(env)]
+    services = build_services(names, env, urls)
+    for service in services:
+        service.after_balancer = service.name.startswith("rasa")
+    return services + [balancer_service(env)]
 
 
 def cmd_serve_scaled() -> int:

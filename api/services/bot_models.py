@@ -283,9 +283,17 @@ def fail_stale(session: Session, settings: Settings, now: datetime) -> int:
     """Mark failed every training whose trainer has not reported for MODEL_TRAINING_STALE_SECONDS (it
     died, or the machine restarted): the slot is free again. Returns how many."""
     limit = settings.model_training_stale_seconds
+    before = now - timedelta(seconds=limit)
+    # looked for first: the console and `make retrain` ask every few seconds, and an UPDATE would take
+    # SQLite's write lock each time
+    if (
+        session.scalars(select(BotModel.id).where(BotModel.status == "training", BotModel.updated_at < before)).first()
+        is None
+    ):
+        return 0
     stale = session.execute(
         update(BotModel)
-        .where(BotModel.status == "training", BotModel.updated_at < now - timedelta(seconds=limit))
+        .where(BotModel.status == "training", BotModel.updated_at < before)
         .values(
             status="failed",
             training_slot=None,
