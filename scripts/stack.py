@@ -414,8 +414,12 @@ def build_services(names: list[str], env: dict[str, str], urls: dict[str, str] |
             command = [BOT_VENV.bin("python"), "-m", "actions.server", "--host", host, "--port", str(port_of(url))]
             services.append(Service(label, command, url, "/health"))
         elif name == "rasa":
+            # Rasa's own `rasa run`, which runs the repository's build from disk when no backend answers at
+            # start (bot/rasa_run.py): it loads the model in force from the backend (endpoints.yml's models)
             command = [
-                BOT_VENV.bin("rasa"),
+                BOT_VENV.bin("python"),
+                "-m",
+                "bot.rasa_run",
                 "run",
                 "--model",
                 str(model_path()),

@@ -291,10 +291,10 @@ def active_file(
         found = bot_models.served(session, settings, now)
         if found is not None:
             cache["last"] = found
-    except SQLAlchemyError:
+    except SQLAlchemyError as exc:
         # the database is down: the answer given last keeps a Rasa process that restarts on its model
         session.rollback()
-        log.exception("the model in force could not be read; serving the last one known")
+        log.warning("the model in force could not be read (%s); serving the last one known", type(exc).__name__)
         found = cache.get("last")
     if found is None:  # Rasa takes a 404 as "no model yet" and asks again at its next pull
         raise NotFound("no model to serve: the repository's build is missing (run `make setup`)")
