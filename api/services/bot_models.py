@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from api.db import insert_of
 from api.domain.wording import MIN_NEAR, NEAR_DUPLICATE, normalized, similarity
@@ -604,13 +604,15 @@ def record_pull(session: Session, process: str, running: str, given: str, now: d
 # --- listing -----------------------------------------------------------------------------------------
 
 
-def listing(session: Session, limit: int = 50) -> list[BotModel]:
-    """The models, newest first."""
-    return list(session.scalars(select(BotModel).order_by(BotModel.id.desc()).limit(limit)))
+def listing(session: Session) -> list[BotModel]:
+    """Every model, newest first (what each candidate learned is read only when asked for)."""
+    query = select(BotModel).options(defer(BotModel.training_data), defer(BotModel.held_out_data))
+    return list(session.scalars(query.order_by(BotModel.id.desc())))
 
 
-def rollouts(session: Session, limit: int = 50) -> list[BotModelRollout]:
-    return list(session.scalars(select(BotModelRollout).order_by(BotModelRollout.id.desc()).limit(limit)))
+def rollouts(session: Session) -> list[BotModelRollout]:
+    """Every rollout and rollback, newest first."""
+    return list(session.scalars(select(BotModelRollout).order_by(BotModelRollout.id.desc())))
 
 
 def pulls(session: Session) -> list[BotModelPull]:
