@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from api.db import insert_of
-from api.domain.wording import MIN_NEAR, NEAR_DUPLICATE, normalized, similarity
+from api.domain.wording import MIN_NEAR, NEAR_DUPLICATE, normalized
 from api.errors import Conflict, NotFound, Unprocessable
 from api.models import BotModel, BotModelPull, BotModelRollout
 from api.services import audit, review
@@ -104,12 +104,23 @@ def is_held_out(key: str, every: int) -> bool:
     return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") % every == 0
 
 
+@lru_cache(maxsize=65536)
+def _pairs(key: str) -> frozenset[str]:
+    return frozenset(key[i : i + 2] for i in range(len(key) - 1))
+
+
 def _near(key: str, others: Iterable[str]) -> bool:
-    """Whether ``key`` is a near-duplicate of one of ``others``, as the review queue groups wordings."""
+    """Whether ``key`` is a near-duplicate of one of ``others``, as the review queue groups wordings
+    (``api.domain.wording.similarity``: the overlap of character pairs, NEAR_DUPLICATE or more, between
+    wordings of comparable length); each wording's pairs are counted once."""
     if len(key) < MIN_NEAR:
         return False
+    mine = _pairs(key)
     for other in others:
-        if len(other) >= MIN_NEAR and 0.6 <= len(other) / len(key) <= 1.67 and similarity(key, other) >= NEAR_DUPLICATE:
+        if len(other) < MIN_NEAR or not 0.6 <= len(other) / len(key) <= 1.67:
+            continue
+        theirs = _pairs(other)
+        if other == key or len(mine & theirs) >= NEAR_DUPLICATE * len(mine | theirs):
             return True
     return False
 
