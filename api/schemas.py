@@ -677,3 +677,24 @@ class ReviewIntent(BaseModel):
     name: str
     label: str
     examples: list[str]
+
+
+class BotDay(BaseModel):
+    """One Beijing day of the bot's figures; a conversation figure is null when the channel was unreadable."""
+
+    day: str
+    messages: int | None
+    understood: int | None
+    unsure: int | None
+    clarified: int | None
+    not_understood: int | None
+    out_of_scope: int | None
+    handed_over: int | None
+    filed_alone: int
+    kept_for_review: int
+    review_waiting: int
+
+
+class BotFigures(BaseModel):
+    days: list[BotDay]
+    conversations_unavailable: str | None = Field(description="why the conversation figures are missing")

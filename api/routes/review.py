@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from api.auth import MACHINE_ONLY, STAFF, SUPERVISORS, PrincipalDep, require_roles
 from api.models import ReviewItem
 from api.routes.deps import IdPath, NowDep, SessionDep
 from api.schemas import (
+    BotFigures,
     ReviewIntent,
     ReviewItemList,
     ReviewItemPublic,
@@ -20,9 +21,10 @@ from api.schemas import (
     ReviewReport,
     ReviewStatus,
 )
-from api.services import review
+from api.services import bot_figures, review
 from api.services.principals import SUPERVISOR_ROLES, Role
 from api.settings import ROOT
+from heating_standard.localtime import local_date
 
 router = APIRouter(tags=["review"])
 
@@ -118,3 +120,13 @@ def approve(item_id: IdPath, session: SessionDep, now: NowDep, principal: Princi
 def intents() -> list[ReviewIntent]:
     """The intents a wording can be labelled with, each with two of the bot's own examples."""
     return [ReviewIntent(name=e.name, label=e.label, examples=list(e.examples)) for e in review.catalogue(ROOT)]
+
+
+@router.get("/bot-figures", response_model=BotFigures, dependencies=[STAFF])
+def figures(
+    request: Request, session: SessionDep, now: NowDep, days: Annotated[int, Query(ge=1, le=bot_figures.MAX_DAYS)] = 14
+) -> BotFigures:
+    """The bot's own figures for each of the last ``days`` Beijing days: messages, understood, asked
+    about, not understood, out of scope, handed over, filed without a person, and the review queue."""
+    found = bot_figures.daily(session, request.app.state.bot, local_date(now), days)
+    return BotFigures.model_validate(found)

@@ -66,6 +66,7 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/review-items/{item_id}/label"): STAFF,
     ("POST", "/api/v1/review-items/{item_id}/approve"): SUPERVISORS,
     ("GET", "/api/v1/review-intents"): STAFF,
+    ("GET", "/api/v1/bot-figures"): STAFF,
 }
 
 # Work-order actions: staff work the order, a supervisor approves (10.1.3), the resident confirms a

@@ -64,3 +64,10 @@ def test_what_the_bot_was_unsure_of_reaches_the_queue_and_becomes_training_data(
     exported = httpx.get(env["API_URL"] + "/api/v1/review-items/export", headers=as_supervisor)
     blocks = {b["intent"]: b["examples"] for b in yaml.safe_load(exported.text)["nlu"]}
     assert blocks == {"request_repair": f"- {KNOCKING}\n"}
+
+    # the day's figures count these conversations (the channel reads the tracker store)
+    figures = httpx.get(env["API_URL"] + "/api/v1/bot-figures", params={"days": 1}, headers=as_agent).json()
+    assert figures["conversations_unavailable"] is None
+    (today,) = figures["days"]
+    assert today["messages"] >= 4 and today["unsure"] >= 2 and today["clarified"] >= 1, today
+    assert today["kept_for_review"] >= 3 and today["review_waiting"] >= 2, today
