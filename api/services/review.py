@@ -46,6 +46,8 @@ MAX_TEXT = 1000
 MAX_CONTEXT = 6
 # Open groups a new wording is compared with, most recently seen first.
 NEAR_CANDIDATES = 2000
+# A group's other wordings staff see, and the same ones are exported: nothing is trained on unseen.
+VARIANTS = 20
 # Intents the bot is told by a button, an event or another system, never by a resident's words.
 NOT_LABELLED = frozenset({"choose_reading", "subscribe", "share_image", "bind_grid_worker", "nlu_fallback"})
 _SPACES = re.compile(r"\s+")
@@ -192,7 +194,7 @@ def get(session: Session, item_id: int) -> ReviewItem:
     return item
 
 
-def variants(session: Session, item: ReviewItem, limit: int = 5) -> list[str]:
+def variants(session: Session, item: ReviewItem, limit: int = VARIANTS) -> list[str]:
     """Other wordings of the group (near-duplicates that joined it), most recent first."""
     found: list[str] = []
     rows = session.scalars(
@@ -370,7 +372,7 @@ def export(session: Session, now: datetime) -> str:
     for item in approved:
         lines = by_intent.setdefault(str(item.intent), [])
         lines.append(_example(item.text, item.entities))
-        lines.extend(_example(text, []) for text in variants(session, item, limit=50))
+        lines.extend(_example(text, []) for text in variants(session, item))
     header = (
         "# Generated from the review queue (待学习) at "
         f"{now.astimezone(LOCAL_TZ).strftime('%Y-%m-%d %H:%M')} Beijing time: {len(approved)} approved wordings.\n"
