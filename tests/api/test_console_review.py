@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +20,9 @@ from sqlalchemy import select
 from api.console import review as review_page
 from api.models import ReviewItem, StaffAudit
 from api.services import review
-from tests.api.conftest import Browser, FixedClock
+from api.services.principals import Principal, Role
+from tests.api.conftest import PASSWORD, Browser, FixedClock, add_staff_user
+from tests.api.live_server import serving
 
 
 def keep(client: TestClient, clock: FixedClock, n: int | str, text: str, **extra: Any) -> int:
@@ -368,3 +372,139 @@ def test_the_page_names_every_reason_and_kind_in_words() -> None:
     assert set(review_page.REASONS) == set(review.REASONS)
     assert set(review_page.STATUSES) == set(review.STATUSES)
     assert set(review_page.ENTITY_KINDS) == set(review.ENTITY_KINDS)
+
+
+# ----------------------------------------------------------------------------- in a browser
+
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "test-reports"
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright, as the end-to-end tests drive it (tests/e2e/conftest.py)."""
+    from tests.e2e.conftest import stack
+
+    if not Path(stack.CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI (.ci/run installs Debian's package)")
+        pytest.skip("no chromium here: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=stack.CHROMIUM, args=list(stack.CHROMIUM_ARGS))
+        yield browser
+        browser.close()
+
+
+def focused(page: Any, item_id: int) -> None:
+    """Wait until the keyboard is on a group (after a save, once the new list has settled)."""
+    page.wait_for_function("id => document.activeElement.id === id", arg=f"review-{item_id}", timeout=5000)
+
+
+def marked(page: Any, item_id: int) -> list[dict[str, Any]]:
+    """The entities the page holds for a group, unsaved (its form's hidden field)."""
+    return list(json.loads(page.input_value(f"#review-{item_id} [data-entities]")))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_entities_marked_with_the_keys_and_the_mouse_are_saved_at_the_right_characters(
+    make_client: Callable[..., TestClient], client: TestClient, clock: FixedClock, chromium: Any
+) -> None:
+    """An emoji is one character to the service and two to the page's strings: each mark must land on
+    the characters selected all the same."""
+    from tests.e2e.test_console_page import WATCH_POLICY, blocked
+
+    address = keep(client, clock, 1, "😀暖气不热，地址阳光小区3号楼2单元501", predicted=REPAIR)
+    keep(client, clock, 2, "😀暖气不热，地址阳光小区3号楼2单元501。")  # the same group: it comes first
+    taken = keep(client, clock, 3, "热费能开发票吗")
+    clock.advance(minutes=1)  # seen later: listed before it
+    other = keep(
+        client, clock, 4, "🔥🔥屋里才16度", predicted=[{"name": "complain_room_temperature", "confidence": 0.7}]
+    )
+    add_staff_user(client, "biaozhu", "agent")
+    app = make_client().app
+    with serving(app) as url:  # type: ignore[arg-type]
+        page = chromium.new_page(viewport={"width": 1366, "height": 900})
+        page.add_init_script(WATCH_POLICY)
+        failures: list[str] = []
+        page.on("pageerror", lambda error: failures.append(str(error)))
+        page.goto(url + "/console/login")
+        page.fill("input[name=username]", "biaozhu")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(re.compile(r".*/console/chats$"))
+        page.goto(url + "/console/review")
+
+        # the skip link is the first stop of the keyboard and leads to the first group
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "跳到第一组"
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == f"review-{address}"
+
+        # the keys: the caret past 😀暖气不热，地址 (8 characters), then 11 selected, marked as 地址
+        for _ in range(8):
+            page.keyboard.press("ArrowRight")
+        for _ in range(11):
+            page.keyboard.press("Shift+ArrowRight")
+        assert page.evaluate("getSelection().toString()") == "阳光小区3号楼[门牌]"
+        page.keyboard.press("a")
+        assert marked(page, address) == [{"entity": "address", "start": 8, "end": 19}]
+        assert page.text_content(f"#review-{address} mark.e-address") == "阳光小区3号楼[门牌]"
+
+        # the intent list, searched by typing (the letters typed there mark nothing), picked with Enter
+        page.keyboard.press("/")
+        page.keyboard.type("室温低 a")
+        page.keyboard.press("Backspace")
+        page.keyboard.press("Backspace")
+        assert page.locator("#intent-options li:visible").count() == 1
+        page.keyboard.press("Enter")
+        assert page.input_value(f"#review-{address} [data-intent-select]") == "complain_room_temperature"
+        assert marked(page, address) == [{"entity": "address", "start": 8, "end": 19}]
+        page.keyboard.press("Enter")  # saved; the next group is the one to work on
+        focused(page, other)
+        saved = stored(client, address)
+        assert (saved.intent, saved.entities) == (
+            "complain_room_temperature",
+            [{"entity": "address", "start": 8, "end": 19, "value": "阳光小区3号楼[门牌]"}],
+        )
+
+        # the mouse: dragged over 16度 after two emoji, marked with the 温度 button
+        box = page.evaluate(
+            """([id, from, to]) => {
+                const text = document.querySelector(`#review-${id} [data-review-text]`).firstChild;
+                const unit = (n) => Array.from(text.data).slice(0, n).join("").length;
+                const range = document.createRange();
+                range.setStart(text, unit(from)); range.setEnd(text, unit(from) + 1);
+                const first = range.getBoundingClientRect();
+                range.setStart(text, unit(to) - 1); range.setEnd(text, unit(to));
+                const last = range.getBoundingClientRect();
+                return [first.left + 1, first.top + first.height / 2, last.right - 1, last.top + last.height / 2];
+            }""",
+            [other, 5, 8],
+        )
+        page.mouse.move(box[0], box[1])
+        page.mouse.down()
+        page.mouse.move(box[2], box[3], steps=5)
+        page.mouse.up()
+        page.click(f"#review-{other} [data-mark=temperature]")
+        assert marked(page, other) == [{"entity": "temperature", "start": 5, "end": 8}]
+        page.screenshot(path=str(SHOTS / "console-review.png"), full_page=True)
+
+        # someone else decides on a group first: the page says so in Chinese and shows the fresh state
+        with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
+            someone = Principal(name="staff:other", role=Role.AGENT)
+            review.label(session, taken, someone, clock.now, review_page.ROOT, "ask_payment")
+        page.keyboard.press("j")
+        focused(page, taken)
+        page.keyboard.press("o")
+        page.wait_for_selector("#flash .banner.bad")
+        assert "该条已被他人批准/修改，已刷新" in page.text_content("#flash")
+        focused(page, other)
+        # the 温度 not yet saved on the other group is still there
+        assert marked(page, other) == [{"entity": "temperature", "start": 5, "end": 8}]
+        page.keyboard.press("k")
+        page.keyboard.press("Enter")  # the bot's reading, with the mark
+        page.wait_for_selector(f"#review-{other}", state="detached")
+        assert stored(client, other).entities == [{"entity": "temperature", "start": 5, "end": 8, "value": "16度"}]
+        assert blocked(page) == [] and failures == []
+        page.close()
