@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import func, select
 
-from api.console import chats, imports, operations, orders, people, photos, reports, sampling, security
+from api.console import chats, imports, operations, orders, people, photos, reports, review, sampling, security
 from api.console.live import LiveStreams
 from api.console.pages import HERE, DeskDep, WritingDeskDep, error_fragment, templates
 from api.errors import AppError
@@ -108,6 +108,7 @@ PARTS = (
     reports.router,
     people.router,
     sampling.router,
+    review.router,
 )
 
 
