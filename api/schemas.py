@@ -650,6 +650,12 @@ class ReviewLabel(Strict):
     out_of_scope: bool = False
 
 
+class ReviewApproval(Strict):
+    """What the supervisor approves: the label they saw."""
+
+    revision: int = Field(ge=0, le=MAX_ID)
+
+
 class ReviewItemPublic(BaseModel):
     id: int
     text: str = Field(description="the wording, with personal data replaced by placeholders")
@@ -661,6 +667,7 @@ class ReviewItemPublic(BaseModel):
     entities: list[ReviewEntity]
     labelled_by: str | None
     approved_by: str | None
+    revision: int = Field(description="one more at every label; an approval names the revision it approves")
     created_at: UtcDatetime
     last_seen_at: UtcDatetime
     variants: list[str] = Field(description="other wordings of the group, most recent first")

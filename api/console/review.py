@@ -262,7 +262,7 @@ def approve(item_id: IdPath, desk: WritingDeskDep) -> Response:
     status = shown_status(desk.form.get("status"))
     try:
         item = _seen(desk, item_id, desk.form.get("seen"))
-        review.approve(desk.session, item_id, desk.principal, desk.now)
+        review.approve(desk.session, item_id, desk.principal, desk.now, item.revision)
     except Conflict:
         return _refreshed(desk, status)
     except AppError as exc:
@@ -286,8 +286,8 @@ def approve_chosen(desk: WritingDeskDep, item: Annotated[list[str] | None, Form(
     approved = missed = 0
     for item_id, seen in chosen:
         try:
-            _seen(desk, item_id, seen)
-            review.approve(desk.session, item_id, desk.principal, desk.now)
+            shown = _seen(desk, item_id, seen)
+            review.approve(desk.session, item_id, desk.principal, desk.now, shown.revision)
             approved += 1
         except (Conflict, NotFound):
             desk.session.rollback()

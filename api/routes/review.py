@@ -13,6 +13,7 @@ from api.models import ReviewItem
 from api.routes.deps import IdPath, NowDep, SessionDep
 from api.schemas import (
     BotFigures,
+    ReviewApproval,
     ReviewIntent,
     ReviewItemList,
     ReviewItemPublic,
@@ -43,6 +44,7 @@ def public(session: Session, item: ReviewItem) -> ReviewItemPublic:
             "entities": item.entities,
             "labelled_by": item.labelled_by,
             "approved_by": item.approved_by,
+            "revision": item.revision,
             "created_at": item.created_at,
             "last_seen_at": item.last_seen_at,
             "variants": review.variants(session, item),
@@ -111,9 +113,12 @@ def label(
 
 
 @router.post("/review-items/{item_id}/approve", response_model=ReviewItemPublic, dependencies=[SUPERVISORS])
-def approve(item_id: IdPath, session: SessionDep, now: NowDep, principal: PrincipalDep) -> ReviewItemPublic:
-    """A supervisor approves a labelled group for training."""
-    return public(session, review.approve(session, item_id, principal, now))
+def approve(
+    item_id: IdPath, body: ReviewApproval, session: SessionDep, now: NowDep, principal: PrincipalDep
+) -> ReviewItemPublic:
+    """A supervisor approves the label they saw (its ``revision``) for training; 409 when the group was
+    labelled again meanwhile, or is approved already."""
+    return public(session, review.approve(session, item_id, principal, now, body.revision))
 
 
 @router.get("/review-intents", response_model=list[ReviewIntent], dependencies=[STAFF])

@@ -63,8 +63,9 @@ def test_a_day_of_the_bots_figures(
     file_order(client, auth, "oHELPED")  # a person helped two hours before
     kept = report(client, auth, 1, "暖气片咕噜响")
     report(client, auth, 2, "你们公司股票怎么样")
-    client.post(f"/api/v1/review-items/{kept}/label", json={"intent": "request_repair"}, headers=agent)
-    assert client.post(f"/api/v1/review-items/{kept}/approve", headers=supervisor).status_code == 200
+    labelled = client.post(f"/api/v1/review-items/{kept}/label", json={"intent": "request_repair"}, headers=agent)
+    seen = {"revision": labelled.json()["revision"]}
+    assert client.post(f"/api/v1/review-items/{kept}/approve", json=seen, headers=supervisor).status_code == 200
     clock.advance(hours=13)  # 11 December, 01:00 Beijing time
     file_order(client, auth, "oNEXTDAY")
 

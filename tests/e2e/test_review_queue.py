@@ -59,8 +59,9 @@ def test_what_the_bot_was_unsure_of_reaches_the_queue_and_becomes_training_data(
     url = env["API_URL"] + f"/api/v1/review-items/{knocking['id']}"
     labelled = httpx.post(url + "/label", json={"intent": "request_repair"}, headers=as_agent)
     assert labelled.status_code == 200, labelled.text
-    assert httpx.post(url + "/approve", headers=as_agent).status_code == 403
-    assert httpx.post(url + "/approve", headers=as_supervisor).status_code == 200
+    seen = {"revision": labelled.json()["revision"]}
+    assert httpx.post(url + "/approve", json=seen, headers=as_agent).status_code == 403
+    assert httpx.post(url + "/approve", json=seen, headers=as_supervisor).status_code == 200
     exported = httpx.get(env["API_URL"] + "/api/v1/review-items/export", headers=as_supervisor)
     blocks = {b["intent"]: b["examples"] for b in yaml.safe_load(exported.text)["nlu"]}
     assert blocks == {"request_repair": f"- {KNOCKING}\n"}
