@@ -115,9 +115,7 @@ _HOUSEHOLD = re.compile(
 
 def _views(text: str) -> tuple[str, str]:
     """``folded`` and ``digits``: the text as the detectors read it, one character for each of the text's."""
-    folded = "".join(
-        normalized if len(normalized := unicodedata.normalize("NFKC", ch)) == 1 else ch for ch in text
-    )
+    folded = "".join(normalized if len(normalized := unicodedata.normalize("NFKC", ch)) == 1 else ch for ch in text)
     return folded, "".join(_NUMERALS.get(ch, ch) for ch in folded)
 
 
@@ -169,7 +167,8 @@ def _names_redacted(text: str) -> str:
     """Names last, over what the other detectors left: a name can sit inside what the address rules took
     for a community ("王先生家阳光小区…")."""
     folded, _ = _views(text)
-    spans = [(m.start("name"), m.end("name")) for pattern in (_GIVEN_NAME, _ADDRESSED) for m in pattern.finditer(folded)]
+    found = (m for pattern in (_GIVEN_NAME, _ADDRESSED) for m in pattern.finditer(folded))
+    spans = [(m.start("name"), m.end("name")) for m in found]
     parts, at = [], 0
     for start, end in sorted(spans):
         if start >= at:

@@ -145,22 +145,26 @@ def _group_for(
     else the nearest open one's (for a wording of at most NEAR_MAX characters, among open groups of a
     similar length), else a new group."""
     key = hashlib.sha256(wording.encode()).hexdigest()
-    same = session.execute(select(ReviewItem.id, ReviewItem.count).where(ReviewItem.key == key)).first()
+    same = session.execute(select(ReviewItem.id, ReviewItem.count).where(ReviewItem.key == key)).tuples().first()
     if same is not None:
-        return int(same.id), int(same.count)
+        return same
     if MIN_NEAR <= len(wording) <= NEAR_MAX:
-        candidates = session.execute(
-            select(ReviewItem.id, ReviewItem.wording, ReviewItem.count)
-            .where(
-                ReviewItem.status == "open",
-                ReviewItem.size.between(int(len(wording) * 0.6), int(len(wording) / 0.6) + 1),
+        candidates = (
+            session.execute(
+                select(ReviewItem.id, ReviewItem.wording, ReviewItem.count)
+                .where(
+                    ReviewItem.status == "open",
+                    ReviewItem.size.between(int(len(wording) * 0.6), int(len(wording) / 0.6) + 1),
+                )
+                .order_by(ReviewItem.last_seen_at.desc())
+                .limit(NEAR_CANDIDATES)
             )
-            .order_by(ReviewItem.last_seen_at.desc())
-            .limit(NEAR_CANDIDATES)
-        ).all()
-        near = nearest(wording, [(row.id, row.wording) for row in candidates])
+            .tuples()
+            .all()
+        )
+        near = nearest(wording, [(group_id, other) for group_id, other, _ in candidates])
         if near is not None:
-            return near, next(int(row.count) for row in candidates if row.id == near)
+            return near, next(held for group_id, _, held in candidates if group_id == near)
     created = (
         insert_of(session)(ReviewItem)
         .values(
@@ -182,8 +186,7 @@ def _group_for(
     )
     new_id = session.execute(created).scalar()
     if new_id is None:  # the same wording's group was opened meanwhile
-        row = session.execute(select(ReviewItem.id, ReviewItem.count).where(ReviewItem.key == key)).one()
-        return int(row.id), int(row.count)
+        return session.execute(select(ReviewItem.id, ReviewItem.count).where(ReviewItem.key == key)).tuples().one()
     return int(new_id), 0
 
 
