@@ -15,16 +15,18 @@ turn, or a second reason, keeps it once and nothing in the queue names the resid
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import re
-from collections.abc import Sequence
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rasa_sdk import Tracker
 
 from actions.backend import BackendClient, BackendError
-from actions.handoff import misunderstood_before, readings
+from actions.handoff import SAID_AGAIN_OF, misunderstood_before, readings
+from heating_standard.privacy import message_key
 
 log = logging.getLogger(__name__)
 
@@ -40,28 +42,28 @@ TURNS_AFTER = 2
 MAX_TURN_TEXT = 1000
 
 
-def message_key(sender_id: str, message_id: str) -> str:
-    """The name of one message in the queue: a hash, so the queue holds no openid."""
-    return hashlib.sha256(f"{sender_id}\x1f{message_id}".encode()).hexdigest()
-
-
 def conversation(tracker: Tracker) -> list[dict[str, Any]]:
-    """The conversation as the bot now holds it, oldest first: the resident's messages (with their event)
-    and the bot's texts. A message taken back (a chosen reading replaces the one it clarified) is gone, and
-    a new session starts afresh."""
+    """The conversation as the bot now holds it, oldest first: the resident's messages (with their event,
+    and whether they answered a question of a form) and the bot's texts. A message taken back (a chosen
+    reading replaces the one it clarified) is gone, and a new session starts afresh."""
     held: list[dict[str, Any]] = []
+    asked = False  # a form's question waits for its answer
     for event in tracker.events:
         kind = event.get("event")
         if kind == "user":
-            held.append({"who": "resident", "text": str(event.get("text") or ""), "event": event})
+            held.append({"who": "resident", "text": str(event.get("text") or ""), "event": event, "answer": asked})
         elif kind == "bot" and event.get("text"):
             held.append({"who": "bot", "text": str(event["text"])})
+        elif kind == "slot" and event.get("name") == "requested_slot":
+            asked = bool(event.get("value"))
+        elif kind == "active_loop" and not event.get("name"):
+            asked = False
         elif kind == "rewind":
             last = max((i for i, entry in enumerate(held) if entry["who"] == "resident"), default=None)
             if last is not None:
                 held = held[:last]
         elif kind in ("restart", "session_started"):
-            held = []
+            held, asked = [], False
     return held
 
 
@@ -81,7 +83,8 @@ def _report(
     sender_id: str, held: list[dict[str, Any]], index: int, reason: str, chosen: str | None = None
 ) -> dict[str, Any] | None:
     entry = held[index]
-    message_id = entry["event"].get("message_id")
+    # a message said again as the reading the resident chose is the message it clarified
+    message_id = (entry["event"].get("metadata") or {}).get(SAID_AGAIN_OF) or entry["event"].get("message_id")
     if not message_id:
         return None
     parse = entry["event"].get("parse_data") or {}
@@ -121,11 +124,17 @@ def reports_for(next_action: str, tracker: Tracker) -> list[dict[str, Any]]:
     elif next_action == "action_out_of_scope":
         found.append((latest, "out_of_scope", None))
     elif next_action == "action_handoff":
-        found += [(i, "handoff", None) for i in residents[-2:] if _intent(held[i]) != "request_human"]
+        # an answer to a form's question (an address, a phone number) is not what the bot misread
+        found += [
+            (i, "handoff", None)
+            for i in residents[-2:]
+            if _intent(held[i]) != "request_human" and not held[i]["answer"]
+        ]
     elif next_action == "action_take_reading" and len(residents) >= 2:
         chosen = next(tracker.get_latest_entity_values("reading"), None)
         found.append((residents[-2], "clarified", str(chosen) if chosen else None))
-    if len(residents) >= 2 and _typed(held[latest]) and CORRECTION.search(held[latest]["text"]):
+    corrects = _typed(held[latest]) and CORRECTION.search(held[latest]["text"])
+    if len(residents) >= 2 and corrects and not held[residents[-2]]["answer"]:
         found.append((residents[-2], "corrected", None))
     reports, seen = [], set()
     for index, reason, chosen in found:
@@ -140,16 +149,24 @@ def reports_for(next_action: str, tracker: Tracker) -> list[dict[str, Any]]:
 
 class ReviewReporter:
     """Sends reports in the background, so that no action waits for the review queue; a backend that is
-    down is retried (the client's backoff), and a report that still fails is logged, not silently lost."""
+    down is retried (the client's backoff), and a report that still fails is logged, not silently lost.
+    One conversation reports at most PER_CONVERSATION messages an hour (in this process): a resident who
+    writes nonsense on purpose does not fill the queue."""
 
-    def __init__(self, client: BackendClient | None = None):
+    PER_CONVERSATION = 30
+    WINDOW_SECONDS = 3600.0
+
+    def __init__(self, client: BackendClient | None = None, clock: Callable[[], float] = time.monotonic):
         self._client = client
+        self._clock = clock
         self._sending: set[asyncio.Task[None]] = set()
+        self._recent: dict[str, deque[float]] = {}
 
-    def observe(self, next_action: str, tracker: Tracker) -> None:
+    def observe(self, next_action: str, tracker_state: dict[str, Any]) -> None:
         """Report what this action call shows the bot was unsure of. Never fails the action call."""
         try:
-            reports = reports_for(next_action, tracker)
+            tracker = Tracker.from_dict(tracker_state)
+            reports = self._allowed(tracker.sender_id, reports_for(next_action, tracker))
         except Exception:  # noqa: BLE001 - a malformed tracker must not fail the action itself
             log.exception("could not read the conversation for the review queue")
             return
@@ -157,6 +174,23 @@ class ReviewReporter:
             task = asyncio.get_running_loop().create_task(self.send(reports))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
+
+    def _allowed(self, sender_id: str, reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not reports:
+            return reports
+        now = self._clock()
+        for sender in [s for s, times in self._recent.items() if times and times[-1] < now - self.WINDOW_SECONDS]:
+            del self._recent[sender]  # conversations quiet for an hour are forgotten
+        times = self._recent.setdefault(sender_id, deque())
+        while times and times[0] < now - self.WINDOW_SECONDS:
+            times.popleft()
+        room = max(self.PER_CONVERSATION - len(times), 0)
+        if room < len(reports):
+            log.warning(
+                "a conversation reached %d messages for review this hour; more are not kept", self.PER_CONVERSATION
+            )
+        times.extend([now] * min(room, len(reports)))
+        return reports[:room]
 
     async def send(self, reports: Sequence[dict[str, Any]]) -> None:
         client = self._client or BackendClient.from_env()

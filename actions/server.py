@@ -17,7 +17,6 @@ import logging
 from urllib.parse import quote
 
 import aiohttp
-from rasa_sdk import Tracker
 from rasa_sdk.endpoint import create_app
 from sanic import Sanic, response
 from sanic.request import Request
@@ -100,7 +99,7 @@ def build_app(settings: BotSettings, retry_loop_enabled: bool = True) -> Sanic:
         except Exception:  # noqa: BLE001 - an unreadable body is the SDK's to refuse, not this hook's
             return
         if isinstance(body, dict) and isinstance(body.get("tracker"), dict):
-            reporter.observe(str(body.get("next_action") or ""), Tracker.from_dict(body["tracker"]))
+            reporter.observe(str(body.get("next_action") or ""), body["tracker"])
 
     if retry_loop_enabled:
 

@@ -6,6 +6,7 @@ separate, audited request when the task needs it. Pure functions.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -15,6 +16,13 @@ from heating_standard.addresses import find_addresses
 _DIGITS = re.compile(r"\d")
 # What stays of free text about a resident once their personal data is erased (12.1).
 ERASED = "（个人信息已删除）"
+
+
+def message_key(sender_id: str, message_id: str) -> str:
+    """The name under which a resident's message is kept apart from the conversation (the review queue):
+    a SHA-256 of the conversation's and the message's ids, so that nothing kept there names the resident,
+    and an erasure (12.1) still finds their messages from their conversation's ids."""
+    return hashlib.sha256(f"{sender_id}\x1f{message_id}".encode()).hexdigest()
 
 
 def mask_phone(phone: str | None) -> str | None:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from api.db import insert_of
@@ -188,6 +188,42 @@ def _group_for(
     if new_id is None:  # the same wording's group was opened meanwhile
         return session.execute(select(ReviewItem.id, ReviewItem.count).where(ReviewItem.key == key)).tuples().one()
     return int(new_id), 0
+
+
+# --- forgetting (12.1) ------------------------------------------------------------------------------
+
+
+def forget(session: Session, message_keys: Sequence[str]) -> int:
+    """A resident's erasure: their messages leave the queue, and so does every open group one of them
+    named (its text was the resident's words; the others come back if the bot still misreads them).
+    Decided groups stay: their text is redacted training data. In the caller's transaction; how many
+    messages."""
+    gone = 0
+    for start in range(0, len(message_keys), 500):
+        chunk = list(message_keys[start : start + 500])
+        found = session.execute(
+            select(ReviewOccurrence.id, ReviewOccurrence.item_id, ReviewOccurrence.text).where(
+                ReviewOccurrence.message_key.in_(chunk)
+            )
+        ).tuples()
+        for occurrence_id, item_id, text in list(found):
+            item = session.get(ReviewItem, item_id)
+            if item is not None and item.status == "open" and item.text == text:
+                session.delete(item)  # its messages go with it
+            else:
+                session.execute(delete(ReviewOccurrence).where(ReviewOccurrence.id == occurrence_id))
+            gone += 1
+    return gone
+
+
+def purge(session: Session, before: datetime) -> int:
+    """The retention period (12.1): messages kept before ``before`` leave the queue, and open groups left
+    with none go too. Decided groups stay, as redacted training data. Committed; how many messages."""
+    gone = session.execute(delete(ReviewOccurrence).where(ReviewOccurrence.created_at < before)).rowcount  # type: ignore[attr-defined]
+    empty = ~select(ReviewOccurrence.id).where(ReviewOccurrence.item_id == ReviewItem.id).exists()
+    session.execute(delete(ReviewItem).where(ReviewItem.status == "open", empty))
+    session.commit()
+    return int(gone or 0)
 
 
 # --- listing -------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest_asyncio
 from rasa_sdk import Tracker
 from sanic import Sanic
 
-from actions.review import message_key, reports_for
+from actions.review import ReviewReporter, message_key, reports_for
 from actions.server import build_app
 from bot.settings import BotSettings
 from tests.actions.fake_backend import FakeBackend
@@ -137,12 +137,59 @@ def test_buttons_and_messages_taken_back_are_never_reported() -> None:
         said("/choose_reading", "choose_reading", "m2"),
         {"event": "rewind"},
         {"event": "rewind"},
-        said("屋里冷", "complain_room_temperature", "m1", [("complain_room_temperature", 1.0)]),
+        # said again as the chosen reading, under the choice's id, naming the message it clarified
+        {
+            **said("屋里冷", "complain_room_temperature", "m2", [("complain_room_temperature", 1.0)]),
+            "metadata": {"said_again_of": "m1"},
+        },
         said("我说的是屋里冷", "nlu_fallback", "m3", UNSURE),
     )
     reported = reports_for("action_fallback", taken_back)
     assert [(r["text"], r["reason"]) for r in reported] == [("我说的是屋里冷", "clarified"), ("屋里冷", "corrected")]
     assert [r["message_key"] for r in reported][1] == message_key(SENDER, "m1")
+
+
+def test_answers_to_a_forms_question_are_not_reported() -> None:
+    """An address or a phone number given when the form asked for it is not what the bot misread, and
+    would carry a household's data into the queue."""
+    asked = {"event": "slot", "name": "requested_slot", "value": "address"}
+    handover = tracker_of(
+        said("暖气阀门坏了", "request_repair", "m1", [("request_repair", 0.9)]),
+        asked,
+        bot("请问您的地址？"),
+        said("阳光小区3号楼2单元501", "inform", "m2", [("inform", 0.8)]),
+        said("转人工", "request_human", "m3", [("request_human", 0.99)]),
+    )
+    assert [r["text"] for r in reports_for("action_handoff", handover)] == []
+    corrected = tracker_of(
+        said("暖气阀门坏了", "request_repair", "m1"),
+        asked,
+        said("我说的是5号楼", "inform", "m2"),
+        said("不是这个意思", "deny", "m3"),
+    )
+    assert reports_for("action_default_fallback", corrected)[0]["text"] == "不是这个意思"
+    assert [r["reason"] for r in reports_for("action_default_fallback", corrected)] == ["fallback"]
+    # once the form is done, the next message is the resident's own again
+    done = tracker_of(
+        said("暖气阀门坏了", "request_repair", "m1"),
+        asked,
+        said("阳光小区3号楼2单元501", "inform", "m2"),
+        {"event": "active_loop", "name": None},
+        said("咕噜咕噜的声音", "nlu_fallback", "m3", UNSURE),
+        said("转人工", "request_human", "m4"),
+    )
+    assert [r["text"] for r in reports_for("action_handoff", done)] == ["咕噜咕噜的声音"]
+
+
+def test_one_conversation_reports_at_most_thirty_messages_an_hour() -> None:
+    now = [0.0]
+    reporter = ReviewReporter(clock=lambda: now[0])
+    one = [{"reason": "fallback"}]
+    kept = sum(len(reporter._allowed("oNOISY", one)) for _ in range(40))
+    assert kept == ReviewReporter.PER_CONVERSATION == 30
+    assert reporter._allowed("oOTHER", one) == one  # another resident is not held back
+    now[0] += 3601
+    assert reporter._allowed("oNOISY", one) == one
 
 
 # --- through the running action server --------------------------------------------------------------
