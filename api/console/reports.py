@@ -75,7 +75,7 @@ def kpi_page(desk: DeskDep) -> HTMLResponse:
     targets = {r.name: r.target for r in [*report.kpis, report.callback_coverage, *report.published]}
     # the bot's own figures for the period's last days (at most MAX_DAYS of them), newest first
     days = min((last - first).days + 1, bot_figures.MAX_DAYS)
-    bot = bot_figures.daily(desk.session, desk.request.app.state.bot, last, days)
+    bot = bot_figures.daily(desk.session, desk.request.app.state.bot, last, days, desk.now)
     return desk.render(
         "kpis.html",
         report=report,

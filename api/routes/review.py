@@ -133,5 +133,5 @@ def figures(
 ) -> BotFigures:
     """The bot's own figures for each of the last ``days`` Beijing days: messages, understood, asked
     about, not understood, out of scope, handed over, filed without a person, and the review queue."""
-    found = bot_figures.daily(session, request.app.state.bot, local_date(now), days)
+    found = bot_figures.daily(session, request.app.state.bot, local_date(now), days, now)
     return BotFigures.model_validate(found)

@@ -170,6 +170,10 @@ class BotClient:
 
     def figures(self, first: date, last: date) -> list[dict[str, Any]]:
         """The bot's own figures per Beijing day, counted by the WeChat channel from the conversations."""
-        body = self._channel("GET", "figures", params={"first": first.isoformat(), "last": last.isoformat()}).json()
+        answer = self._channel("GET", "figures", params={"first": first.isoformat(), "last": last.isoformat()})
+        try:
+            body = answer.json()
+        except ValueError:
+            raise DeliveryFailed("the WeChat channel answered something other than JSON") from None
         days = body.get("days") if isinstance(body, dict) else None
         return [d for d in days if isinstance(d, dict)] if isinstance(days, list) else []

@@ -22,6 +22,7 @@ from api.db import upgrade_database
 from api.main import create_app
 from api.schemas import StaffUserCreate
 from api.services import staff as staff_service
+from api.services.bot_figures import CONVERSATION_FIGURES
 from api.settings import Settings
 from tests import domain
 
@@ -89,9 +90,9 @@ class FakeOutbound:
                 return httpx.Response(503, json={"detail": "the conversation store is not loaded yet"})
             first, last = (date.fromisoformat(request.url.params[k]) for k in ("first", "last"))
             days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-            return httpx.Response(
-                200, json={"days": [{"day": d.isoformat(), **self.figures.get(d.isoformat(), {})} for d in days]}
-            )
+            zero = dict.fromkeys(CONVERSATION_FIGURES, 0)
+            counted = [{"day": d.isoformat(), **zero, **self.figures.get(d.isoformat(), {})} for d in days]
+            return httpx.Response(200, json={"days": counted})
         if request.url.path.endswith("/prune"):
             self.pruned.append(body["before"])
             return httpx.Response(200, json={"messages": 0, "photos": 0, "events": 0})

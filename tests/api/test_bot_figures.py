@@ -96,3 +96,51 @@ def test_the_backends_figures_come_without_the_channel(
     (day,) = body["days"]
     assert day["messages"] is None and day["filed_alone"] == 1
     assert client.get("/api/v1/bot-figures", params={"days": 93}, headers=agent).status_code == 422
+
+
+def test_a_settled_day_is_read_from_the_conversations_once(
+    client: TestClient, agent: dict, clock: FixedClock, outbound: FakeOutbound
+) -> None:
+    """Past days do not change: a page over a season asks the channel for what it has not kept, and today."""
+    outbound.figures["2026-12-09"] = SAID
+    first = client.get("/api/v1/bot-figures", params={"days": 3}, headers=agent).json()
+    assert [d["messages"] for d in first["days"]] == [0, 40, 0]
+    outbound.figures["2026-12-09"] = {**SAID, "messages": 99}  # the conversations pruned or changed since
+    outbound.channel_calls.clear()
+    again = client.get("/api/v1/bot-figures", params={"days": 3}, headers=agent).json()
+    assert [d["messages"] for d in again["days"]] == [0, 40, 0]  # kept as counted
+    assert len(outbound.channel_calls) == 1  # today only
+    outbound.channel_figures_up = False
+    down = client.get("/api/v1/bot-figures", params={"days": 3}, headers=agent).json()
+    assert [d["messages"] for d in down["days"]] == [0, 40, None] and down["conversations_unavailable"]
+
+
+def test_a_grid_workers_filing_counts_their_own_hand_overs(
+    client: TestClient, auth: dict, agent: dict, supervisor: dict
+) -> None:
+    worker = client.post(
+        "/api/v1/grid-workers",
+        json={"name": "刘网格", "phone": "13700137000", "communities": ["阳光小区"]},
+        headers=supervisor,
+    ).json()
+    bound = client.post(
+        "/api/v1/grid-workers/bind", json={"openid": "oGRID", "code": worker["bind_code"]}, headers=auth
+    )
+    assert bound.status_code == 200
+    assert (
+        client.post(
+            "/api/v1/handoffs", json={"resident_openid": "oGRID", "reason": "requested"}, headers=auth
+        ).status_code
+        == 201
+    )
+    forwarded = {
+        "kind": "repair",
+        "category": "equipment",
+        "source": "grid_worker",
+        "description": "5号楼阀门坏了",
+        "address": "阳光小区5号楼1单元101",
+        "forwarded_by_openid": "oGRID",
+    }
+    assert client.post("/api/v1/work-orders", json=forwarded, headers=auth).status_code == 201
+    (day,) = client.get("/api/v1/bot-figures", params={"days": 1}, headers=agent).json()["days"]
+    assert day["filed_alone"] == 0  # a person helped the grid worker first

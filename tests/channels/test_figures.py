@@ -76,6 +76,15 @@ async def test_each_beijing_day_counts_its_own_messages(tracker_store: Awaitable
             *asked("2026-12-05T00:31:01"),
             said("/choose_reading", "choose_reading", "2026-12-05T00:32:00"),  # a button: not a message
             SlotSet("clarifying", None, timestamp=at("2026-12-05T00:32:01")),  # the question answered
+            # the clarified message said again as the chosen reading: counted when it was written
+            UserUttered(
+                "屋里冷交的钱能不能少点",
+                {"name": "ask_fee_reduction", "confidence": 1.0},
+                timestamp=at("2026-12-05T00:32:02"),
+                metadata={"said_again_of": "m1"},
+            ),
+            said("/request_human", "request_human", "2026-12-05T00:40:00"),  # "都不是，转人工"
+            said("绑定 AB12-CD34", "bind_grid_worker", "2026-12-05T00:50:00"),
             said("嗯嗯啊啊", "nlu_fallback", "2026-12-05T23:59:00"),
             ActionExecuted("action_fallback", timestamp=at("2026-12-05T23:59:01")),  # "没有理解"
             # 6 December
@@ -89,7 +98,8 @@ async def test_each_beijing_day_counts_its_own_messages(tracker_store: Awaitable
         "oTWO",
         [
             said("暖气不热", "complain_room_temperature", "2026-12-06T10:00:00"),
-            said("明天几点来", "nlu_fallback", "2026-12-06T10:01:00"),
+            # a confident intent no rule answers here: Rasa's core fallback, "没有理解"
+            said("明天几点来", "query_work_order", "2026-12-06T10:01:00"),
             ActionExecuted("action_default_fallback", timestamp=at("2026-12-06T10:01:01")),
             said("三天后的话", "greet", "2026-12-09T10:00:00"),  # outside the days asked for
         ],
@@ -112,7 +122,7 @@ async def test_each_beijing_day_counts_its_own_messages(tracker_store: Awaitable
             "day": "2026-12-06",
             "messages": 4,
             "understood": 2,
-            "unsure": 1,
+            "unsure": 0,
             "clarified": 0,
             "not_understood": 1,
             "out_of_scope": 1,
