@@ -249,3 +249,15 @@ class ActionRelayNotice(Action):
             # the key goes with the message to the channel's outbox, which sends a keyed message once
             dispatcher.utter_message(text=str(message), handover=handover(tracker))
         return []
+
+
+class ActionOutOfScope(Action):
+    """A message about something other than heating service: says what the bot can help with. An action
+    rather than a response, so that the action server sees it and keeps the message for review."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return []

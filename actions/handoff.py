@@ -79,6 +79,9 @@ NOT_OFFERED = frozenset(
 # The mark a misunderstanding leaves on its turn, whichever action answered it (an outage question's
 # "which community?" answered with something else is one too).
 MISUNDERSTOOD = "misunderstood"
+# The metadata key of a message said again as the reading the resident chose: the id of the message it
+# clarified (the review queue keeps that message once; the bot's figures count it once).
+SAID_AGAIN_OF = "said_again_of"
 # At most this many readings are offered, each at least this likely: below it the message is noise.
 MAX_READINGS = 3
 READING_FLOOR = 0.1
@@ -157,7 +160,12 @@ class ActionFallback(Action):
         buttons.append({"title": "都不是，转人工", "payload": "/request_human"})
         dispatcher.utter_message(response="utter_clarify", buttons=buttons)
         message = tracker.latest_message
-        kept = {"text": message.get("text") or "", "entities": message.get("entities") or [], "offered": offered}
+        kept = {
+            "text": message.get("text") or "",
+            "entities": message.get("entities") or [],
+            "offered": offered,
+            "message_id": message.get("message_id"),
+        }
         return [SlotSet("clarifying", kept), SlotSet(MISUNDERSTOOD, True)]
 
 
@@ -199,6 +207,9 @@ class ActionTakeReading(Action):
         said_again = UserUttered(text, parse_data)
         # under the choice's own id and metadata, so that the channel finds this turn's answer by it
         said_again["message_id"] = tracker.latest_message.get("message_id")
-        said_again["metadata"] = tracker.latest_message.get("metadata") or {}
+        said_again["metadata"] = {
+            **(tracker.latest_message.get("metadata") or {}),
+            SAID_AGAIN_OF: kept.get("message_id") or tracker.latest_message.get("message_id"),
+        }
         # Rasa's two-stage fallback does the same: both turns are taken back and the message said again.
         return [UserUtteranceReverted(), UserUtteranceReverted(), ActionExecuted("action_listen"), said_again]

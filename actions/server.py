@@ -22,6 +22,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.review import ReviewReporter
 from actions.spool import FilingSpool
 from bot.loops import every
 from bot.operator import check_operator_file
@@ -83,6 +84,22 @@ def build_app(settings: BotSettings, retry_loop_enabled: bool = True) -> Sanic:
             return None  # tests that run without a token configured
         log.warning("refused an action call from %s without the action server token", request.ip)
         return response.json({"error": "a valid bearer token is required"}, status=401)
+
+    reporter = ReviewReporter()
+    app.ctx.review_reporter = reporter
+
+    @app.on_request
+    async def report_for_review(request: Request) -> None:
+        """What the bot was unsure of goes to the review queue, seen from the action it is about to run
+        (actions/review.py); the action itself runs as it would without this."""
+        if request.path.rstrip("/") != "/webhook" or request.method != "POST":
+            return
+        try:
+            body = request.json if request.body else None
+        except Exception:  # noqa: BLE001 - an unreadable body is the SDK's to refuse, not this hook's
+            return
+        if isinstance(body, dict) and isinstance(body.get("tracker"), dict):
+            reporter.observe(str(body.get("next_action") or ""), body["tracker"])
 
     if retry_loop_enabled:
 

@@ -476,8 +476,11 @@ class ReviewItem(Base):
     __tablename__ = "review_items"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # the wording as grouped (api.domain.wording.normalized): one group per exact key
-    key: Mapped[str] = mapped_column(String(255))
+    # the wording as grouped (api.domain.wording.normalized), its length, and its SHA-256: one group per
+    # wording
+    key: Mapped[str] = mapped_column(String(64))
+    wording: Mapped[str] = mapped_column(String(1000))
+    size: Mapped[int] = mapped_column(Integer, index=True)
     text: Mapped[str] = mapped_column(String(1000))
     reason: Mapped[str] = mapped_column(String(16))
     # the bot's likeliest intents when it first met the wording: [{"name", "confidence"}]
@@ -489,6 +492,11 @@ class ReviewItem(Base):
     entities: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     labelled_by: Mapped[str | None] = mapped_column(String(96))
     labelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # one more at every label: an approval names the revision it approves
+    revision: Mapped[int] = mapped_column(Integer)
+    # the group's last message when it was labelled: what the decision covers, shown to the approver and
+    # exported; messages that join later are counted only
+    labelled_through: Mapped[int | None] = mapped_column(Integer)
     approved_by: Mapped[str | None] = mapped_column(String(96))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -522,6 +530,17 @@ class ReviewOccurrence(Base):
     item: Mapped[ReviewItem] = relationship(back_populates="occurrences")
 
     __table_args__ = (UniqueConstraint("message_key", name="uq_review_occurrences_message_key"),)
+
+
+class BotDay(Base):
+    """A past Beijing day's figures of the bot, as the WeChat channel counted them from the conversations
+    (channels/figures.py): a closed day does not change, so it is read from the conversations once."""
+
+    __tablename__ = "bot_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    figures: Mapped[dict[str, int]] = mapped_column(JSON)
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class BotModel(Base):

@@ -650,6 +650,12 @@ class ReviewLabel(Strict):
     out_of_scope: bool = False
 
 
+class ReviewApproval(Strict):
+    """What the supervisor approves: the label they saw."""
+
+    revision: int = Field(ge=0, le=MAX_ID)
+
+
 class ReviewItemPublic(BaseModel):
     id: int
     text: str = Field(description="the wording, with personal data replaced by placeholders")
@@ -661,6 +667,7 @@ class ReviewItemPublic(BaseModel):
     entities: list[ReviewEntity]
     labelled_by: str | None
     approved_by: str | None
+    revision: int = Field(description="one more at every label; an approval names the revision it approves")
     created_at: UtcDatetime
     last_seen_at: UtcDatetime
     variants: list[str] = Field(description="other wordings of the group, most recent first")
@@ -677,3 +684,24 @@ class ReviewIntent(BaseModel):
     name: str
     label: str
     examples: list[str]
+
+
+class BotDay(BaseModel):
+    """One Beijing day of the bot's figures; a conversation figure is null when the channel was unreadable."""
+
+    day: str
+    messages: int | None
+    understood: int | None
+    unsure: int | None
+    clarified: int | None
+    not_understood: int | None
+    out_of_scope: int | None
+    handed_over: int | None
+    filed_alone: int
+    kept_for_review: int
+    review_waiting: int
+
+
+class BotFigures(BaseModel):
+    days: list[BotDay]
+    conversations_unavailable: str | None = Field(description="why the conversation figures are missing")

@@ -26,6 +26,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -42,6 +43,11 @@ from bot.settings import bearer_matches, check_secrets
 from channels.action_calls import TurnAbandoned, retry_actions
 from channels.delivery import TOKEN_ERRORS, Courier, Outbox, PlatformClient, PlatformUnavailable, TokenCache
 from channels.erasure import StoreCannotErase, erase_conversation, prune_conversations
+from channels.figures import COUNTING as FIGURE_COUNTING
+from channels.figures import FIRST_YEAR as FIRST_FIGURE_YEAR
+from channels.figures import LAST_YEAR as LAST_FIGURE_YEAR
+from channels.figures import MAX_DAYS as MAX_FIGURE_DAYS
+from channels.figures import daily_figures
 from channels.held import HeldTurn, HeldTurns
 from channels.ordering import ResidentQueue, place
 from channels.protocol import (
@@ -844,6 +850,31 @@ class WeChatInput(InputChannel):
                 lambda store: prune_conversations(store, float(before)),
                 lambda: webhook.outbox.prune(float(before)),
             )
+
+        @blueprint.route("/figures", methods=["GET"])
+        async def figures(request: Request) -> HTTPResponse:
+            """The bot's own figures per Beijing day, ``?first=&last=`` (ISO dates), counted from the
+            conversations (channels/figures.py), for the backend; needs the admin token."""
+            if not authorised(request):
+                return response.json({"detail": "a valid bearer token is required"}, status=401)
+            try:
+                first = date.fromisoformat(request.args.get("first", ""))
+                last = date.fromisoformat(request.args.get("last", ""))
+            except ValueError:
+                return response.json({"detail": "first and last are ISO dates"}, status=422)
+            if not 0 <= (last - first).days < MAX_FIGURE_DAYS:
+                return response.json({"detail": f"first to last is 1 to {MAX_FIGURE_DAYS} days"}, status=422)
+            if not FIRST_FIGURE_YEAR <= first.year <= last.year <= LAST_FIGURE_YEAR:
+                return response.json({"detail": "the days are outside the years counted"}, status=422)
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is None or agent.tracker_store is None:
+                return response.json({"detail": "the conversation store is not loaded yet"}, status=503)
+            try:
+                count = partial(daily_figures, agent.tracker_store, first, last)
+                days = await asyncio.get_running_loop().run_in_executor(FIGURE_COUNTING, count)
+            except StoreCannotErase as exc:
+                return response.json({"detail": str(exc)}, status=501)
+            return response.json({"days": days})
 
         @blueprint.route("/send", methods=["POST"])
         async def send(request: Request) -> HTTPResponse:

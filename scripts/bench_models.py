@@ -159,8 +159,10 @@ def main() -> int:
                 headers=machine,
             ).json()["id"]
             base = f"{env['API_URL']}/api/v1/review-items/{item}"
-            httpx.post(base + "/label", json={"intent": intent}, headers=supervisor).raise_for_status()
-            httpx.post(base + "/approve", headers=supervisor).raise_for_status()
+            labelled = httpx.post(base + "/label", json={"intent": intent}, headers=supervisor)
+            labelled.raise_for_status()
+            approval = {"revision": labelled.json()["revision"]}
+            httpx.post(base + "/approve", json=approval, headers=supervisor).raise_for_status()
         repository_file = Path(env["BOT_BASE_MODEL"]).name
         with Parses(env, rasa[0]) as idle:
             time.sleep(20)

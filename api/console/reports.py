@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.console.pages import Desk, DeskDep
 from api.errors import Unprocessable
-from api.services import kpis, reports
+from api.services import bot_figures, kpis, reports
 from heating_standard import kpis as kpi_rules
 from heating_standard.deadlines import season_of
 from heating_standard.localtime import LOCAL_TZ, local_date
@@ -73,6 +73,9 @@ def kpi_page(desk: DeskDep) -> HTMLResponse:
     charts = _weekly(desk, first, last)
     names = {name: words for name, (words, _) in kpi_rules.DEFINITIONS.items()}
     targets = {r.name: r.target for r in [*report.kpis, report.callback_coverage, *report.published]}
+    # the bot's own figures for the period's last days (at most MAX_DAYS of them), newest first
+    days = min((last - first).days + 1, bot_figures.MAX_DAYS)
+    bot = bot_figures.daily(desk.session, desk.request.app.state.bot, last, days, desk.now)
     return desk.render(
         "kpis.html",
         report=report,
@@ -83,6 +86,8 @@ def kpi_page(desk: DeskDep) -> HTMLResponse:
         targets=targets,
         definitions=kpi_rules.DEFINITIONS,
         month=f"{last:%Y-%m}",
+        bot_days=list(reversed(bot["days"])),
+        bot_unavailable=bot["conversations_unavailable"],
     )
 
 

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import func, select
 
 from api.console import bot_models as models_page
-from api.console import chats, imports, operations, orders, people, photos, reports, sampling, security
+from api.console import chats, imports, operations, orders, people, photos, reports, review, sampling, security
 from api.console.live import LiveStreams
 from api.console.pages import HERE, DeskDep, WritingDeskDep, error_fragment, templates
 from api.errors import AppError
@@ -109,6 +109,7 @@ PARTS = (
     reports.router,
     people.router,
     sampling.router,
+    review.router,
     models_page.router,
 )
 

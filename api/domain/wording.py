@@ -22,7 +22,6 @@ from heating_standard import privacy
 # at least MIN_NEAR characters (shorter ones group when they are the same).
 NEAR_DUPLICATE = 0.75
 MIN_NEAR = 4
-KEY_LENGTH = 255
 
 # Sample values put where a placeholder stands in a training example: fictitious, of the placeholder's
 # kind and recognised by the bot's patterns as such (a mobile number, a unit and room).
@@ -45,8 +44,7 @@ def normalized(text: str) -> str:
     case, without spaces, punctuation, symbols or emoji; a text of nothing else keeps its marks."""
     folded = unicodedata.normalize("NFKC", text).lower()
     kept = "".join(ch for ch in folded if unicodedata.category(ch)[0] in "LN")
-    key = kept or "".join(folded.split())
-    return key[:KEY_LENGTH]
+    return kept or "".join(folded.split())
 
 
 def _pairs(key: str) -> set[str]:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from api.auth import MACHINE_ONLY, STAFF, SUPERVISORS, PrincipalDep, require_roles
 from api.models import ReviewItem
 from api.routes.deps import IdPath, NowDep, SessionDep
 from api.schemas import (
+    BotFigures,
+    ReviewApproval,
     ReviewIntent,
     ReviewItemList,
     ReviewItemPublic,
@@ -20,9 +22,10 @@ from api.schemas import (
     ReviewReport,
     ReviewStatus,
 )
-from api.services import review
+from api.services import bot_figures, review
 from api.services.principals import SUPERVISOR_ROLES, Role
 from api.settings import ROOT
+from heating_standard.localtime import local_date
 
 router = APIRouter(tags=["review"])
 
@@ -41,6 +44,7 @@ def public(session: Session, item: ReviewItem) -> ReviewItemPublic:
             "entities": item.entities,
             "labelled_by": item.labelled_by,
             "approved_by": item.approved_by,
+            "revision": item.revision,
             "created_at": item.created_at,
             "last_seen_at": item.last_seen_at,
             "variants": review.variants(session, item),
@@ -109,12 +113,25 @@ def label(
 
 
 @router.post("/review-items/{item_id}/approve", response_model=ReviewItemPublic, dependencies=[SUPERVISORS])
-def approve(item_id: IdPath, session: SessionDep, now: NowDep, principal: PrincipalDep) -> ReviewItemPublic:
-    """A supervisor approves a labelled group for training."""
-    return public(session, review.approve(session, item_id, principal, now))
+def approve(
+    item_id: IdPath, body: ReviewApproval, session: SessionDep, now: NowDep, principal: PrincipalDep
+) -> ReviewItemPublic:
+    """A supervisor approves the label they saw (its ``revision``) for training; 409 when the group was
+    labelled again meanwhile, or is approved already."""
+    return public(session, review.approve(session, item_id, principal, now, body.revision))
 
 
 @router.get("/review-intents", response_model=list[ReviewIntent], dependencies=[STAFF])
 def intents() -> list[ReviewIntent]:
     """The intents a wording can be labelled with, each with two of the bot's own examples."""
     return [ReviewIntent(name=e.name, label=e.label, examples=list(e.examples)) for e in review.catalogue(ROOT)]
+
+
+@router.get("/bot-figures", response_model=BotFigures, dependencies=[STAFF])
+def figures(
+    request: Request, session: SessionDep, now: NowDep, days: Annotated[int, Query(ge=1, le=bot_figures.MAX_DAYS)] = 14
+) -> BotFigures:
+    """The bot's own figures for each of the last ``days`` Beijing days: messages, understood, asked
+    about, not understood, out of scope, handed over, filed without a person, and the review queue."""
+    found = bot_figures.daily(session, request.app.state.bot, local_date(now), days, now)
+    return BotFigures.model_validate(found)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -167,3 +167,13 @@ class BotClient:
         """Everything the conversation side keeps from before ``before``: the retention period (12.1)."""
         removed = self._channel("POST", "prune", json={"before": before.timestamp()}).json()
         return removed if isinstance(removed, dict) else {}
+
+    def figures(self, first: date, last: date) -> list[dict[str, Any]]:
+        """The bot's own figures per Beijing day, counted by the WeChat channel from the conversations."""
+        answer = self._channel("GET", "figures", params={"first": first.isoformat(), "last": last.isoformat()})
+        try:
+            body = answer.json()
+        except ValueError:
+            raise DeliveryFailed("the WeChat channel answered something other than JSON") from None
+        days = body.get("days") if isinstance(body, dict) else None
+        return [d for d in days if isinstance(d, dict)] if isinstance(days, list) else []

@@ -29,10 +29,10 @@ from api.models import (
     WorkOrder,
     WorkOrderEvent,
 )
-from api.services import audit
+from api.services import audit, review
 from api.services.outbound import BotClient, DeliveryFailed
 from heating_standard.orders import Status, phone_key
-from heating_standard.privacy import ERASED, mask_phone, mask_text
+from heating_standard.privacy import ERASED, mask_phone, mask_text, message_key
 
 log = logging.getLogger(__name__)
 
@@ -181,8 +181,12 @@ def erase(
         raise Conflict(f"orders still being worked: {', '.join(str(n) for n in working)}; close them first")
     openids = _openids(openid, orders, residents)
     media_ids = list(session.scalars(select(MediaFile.media_id).where(MediaFile.order_id.in_([o.id for o in orders]))))
+    kept_for_review: list[str] = []
     for user in openids:
         try:
+            # the ids of their messages name what the review queue kept of them (by hash only)
+            said = [e.get("message_id") for e in bot.transcript(user) if e.get("event") == "user"]
+            kept_for_review += [message_key(user, str(m)) for m in said if m]
             bot.forget(user, media_ids)
         except DeliveryFailed as exc:
             raise Conflict(
@@ -197,6 +201,7 @@ def erase(
         _erase_message(note)
     for resident in residents:
         session.delete(resident)  # its addresses go with it
+    review.forget(session, kept_for_review)
     who = f"openid {openid[:4]}…" if openid else f"phone {mask_phone(phone)}"
     audit.record(session, now, actor, "resident_erased", who, f"{len(orders)} orders; {reason}")
     session.commit()
@@ -251,8 +256,9 @@ def retention_due(now: datetime, last: datetime | None) -> bool:
 
 
 def purge_expired(session: Session, now: datetime, retention_days: int) -> int:
-    """12.1: orders finished more than the retention period ago lose their personal data; residents
-    with nothing left inside the period are removed. In batches, each committed; the number of orders."""
+    """12.1: orders finished more than the retention period ago lose their personal data; messages sent
+    and messages kept for review older than the period go; residents with nothing left inside the period
+    are removed. In batches, each committed; the number of orders."""
     cutoff = now - timedelta(days=retention_days)
     erased = 0
     while True:
@@ -282,6 +288,7 @@ def purge_expired(session: Session, now: datetime, retention_days: int) -> int:
         session.commit()
         if len(sent) < PURGE_BATCH:
             break
+    review.purge(session, cutoff)  # residents' words kept for review go by their own age too
     while True:
         stale = session.scalars(
             select(Resident)

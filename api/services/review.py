@@ -14,6 +14,7 @@ exported as training examples.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -24,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from api.db import insert_of
-from api.domain.wording import Span, filled, nearest, normalized
+from api.domain.wording import MIN_NEAR, Span, filled, nearest, normalized
 from api.errors import Conflict, NotFound, Unprocessable
 from api.models import ReviewItem, ReviewOccurrence
 from api.services import audit
@@ -44,8 +45,16 @@ ENTITY_KINDS = ("address", "phone", "temperature", "time")
 OUT_OF_SCOPE = "out_of_scope"
 MAX_TEXT = 1000
 MAX_CONTEXT = 6
-# Open groups a new wording is compared with, most recently seen first.
+# each turn around a message is cut to this many characters before it is redacted
+CONTEXT_TEXT = 300
+# a group keeps this many of its messages; later ones are counted only
+OCCURRENCES_KEPT = 100
+# Open groups a new wording is compared with, most recently seen first, and the longest wording compared
+# (a longer one groups only with the same wording): the cost of a report stays bounded.
 NEAR_CANDIDATES = 2000
+NEAR_MAX = 60
+# A group's other wordings staff see, and the same ones are exported: nothing is trained on unseen.
+VARIANTS = 20
 # Intents the bot is told by a button, an event or another system, never by a resident's words.
 NOT_LABELLED = frozenset({"choose_reading", "subscribe", "share_image", "bind_grid_worker", "nlu_fallback"})
 _SPACES = re.compile(r"\s+")
@@ -76,18 +85,20 @@ class Report:
 
 
 def _context(turns: Sequence[dict[str, str]]) -> list[dict[str, str]]:
+    """The turns around a message, each cut to CONTEXT_TEXT characters before it is redacted (the cost of
+    a report stays bounded) and redacted like the message."""
     kept = []
     for turn in list(turns)[-MAX_CONTEXT:]:
-        text = kept_text(turn["text"])
+        text = kept_text(turn["text"][:CONTEXT_TEXT])
         if text is not None:
-            kept.append({"who": turn["who"], "text": text[:500]})
+            kept.append({"who": turn["who"], "text": text})
     return kept
 
 
 def record(session: Session, report: Report, now: datetime) -> int | None:
     """Keep the message in its group; returns the group's id, or None when there is nothing to learn
     from. A message reported again (a retried turn, a second reason) is kept once; a reading the resident
-    chose later is noted on it."""
+    chose later is noted on it. Past OCCURRENCES_KEPT messages a group only counts them."""
     text = kept_text(report.text)
     if text is None:
         return None
@@ -97,28 +108,29 @@ def record(session: Session, report: Report, now: datetime) -> int | None:
             known.chosen = report.chosen
             session.commit()
         return known.item_id
-    key = normalized(text)
+    wording = normalized(text)
     predicted = [dict(p) for p in report.predicted]
-    item_id = _group_for(session, key, text, report.reason, predicted, now)
-    occurrence = (
-        insert_of(session)(ReviewOccurrence)
-        .values(
-            item_id=item_id,
-            message_key=report.message_key,
-            text=text,
-            reason=report.reason,
-            predicted=predicted,
-            context=_context(report.context),
-            chosen=report.chosen,
-            created_at=now,
+    item_id, held = _group_for(session, wording, text, report.reason, predicted, now)
+    if held < OCCURRENCES_KEPT:
+        occurrence = (
+            insert_of(session)(ReviewOccurrence)
+            .values(
+                item_id=item_id,
+                message_key=report.message_key,
+                text=text,
+                reason=report.reason,
+                predicted=predicted,
+                context=_context(report.context),
+                chosen=report.chosen,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["message_key"])
+            .returning(ReviewOccurrence.id)
         )
-        .on_conflict_do_nothing(index_elements=["message_key"])
-        .returning(ReviewOccurrence.id)
-    )
-    if session.execute(occurrence).scalar() is None:
-        # kept by a concurrent report of the same message: undo the group this call may have opened
-        session.rollback()
-        return record(session, report, now)
+        if session.execute(occurrence).scalar() is None:
+            # kept by a concurrent report of the same message: undo the group this call may have opened
+            session.rollback()
+            return record(session, report, now)
     session.execute(
         update(ReviewItem).where(ReviewItem.id == item_id).values(count=ReviewItem.count + 1, last_seen_at=now)
     )
@@ -127,32 +139,45 @@ def record(session: Session, report: Report, now: datetime) -> int | None:
 
 
 def _group_for(
-    session: Session, key: str, text: str, reason: str, predicted: list[dict[str, Any]], now: datetime
-) -> int:
-    """The group of this wording: the same wording's (whatever its status), else the nearest open one's,
-    else a new group."""
-    same = session.scalars(select(ReviewItem.id).where(ReviewItem.key == key)).first()
+    session: Session, wording: str, text: str, reason: str, predicted: list[dict[str, Any]], now: datetime
+) -> tuple[int, int]:
+    """The group of this wording and how many messages it holds: the same wording's (whatever its status),
+    else the nearest open one's (for a wording of at most NEAR_MAX characters, among open groups of a
+    similar length), else a new group."""
+    key = hashlib.sha256(wording.encode()).hexdigest()
+    same = session.execute(select(ReviewItem.id, ReviewItem.count).where(ReviewItem.key == key)).tuples().first()
     if same is not None:
         return same
-    candidates = session.execute(
-        select(ReviewItem.id, ReviewItem.key)
-        .where(ReviewItem.status == "open")
-        .order_by(ReviewItem.last_seen_at.desc())
-        .limit(NEAR_CANDIDATES)
-    ).all()
-    near = nearest(key, [(row.id, row.key) for row in candidates])
-    if near is not None:
-        return near
+    if MIN_NEAR <= len(wording) <= NEAR_MAX:
+        candidates = (
+            session.execute(
+                select(ReviewItem.id, ReviewItem.wording, ReviewItem.count)
+                .where(
+                    ReviewItem.status == "open",
+                    ReviewItem.size.between(int(len(wording) * 0.6), int(len(wording) / 0.6) + 1),
+                )
+                .order_by(ReviewItem.last_seen_at.desc())
+                .limit(NEAR_CANDIDATES)
+            )
+            .tuples()
+            .all()
+        )
+        near = nearest(wording, [(group_id, other) for group_id, other, _ in candidates])
+        if near is not None:
+            return near, next(held for group_id, _, held in candidates if group_id == near)
     created = (
         insert_of(session)(ReviewItem)
         .values(
             key=key,
+            wording=wording,
+            size=len(wording),
             text=text,
             reason=reason,
             predicted=predicted,
             count=0,
             status="open",
             entities=[],
+            revision=0,
             created_at=now,
             last_seen_at=now,
         )
@@ -161,8 +186,44 @@ def _group_for(
     )
     new_id = session.execute(created).scalar()
     if new_id is None:  # the same wording's group was opened meanwhile
-        return session.scalars(select(ReviewItem.id).where(ReviewItem.key == key)).one()
-    return int(new_id)
+        return session.execute(select(ReviewItem.id, ReviewItem.count).where(ReviewItem.key == key)).tuples().one()
+    return int(new_id), 0
+
+
+# --- forgetting (12.1) ------------------------------------------------------------------------------
+
+
+def forget(session: Session, message_keys: Sequence[str]) -> int:
+    """A resident's erasure: their messages leave the queue, and so does every open group one of them
+    named (its text was the resident's words; the others come back if the bot still misreads them).
+    Decided groups stay: their text is redacted training data. In the caller's transaction; how many
+    messages."""
+    gone = 0
+    for start in range(0, len(message_keys), 500):
+        chunk = list(message_keys[start : start + 500])
+        found = session.execute(
+            select(ReviewOccurrence.id, ReviewOccurrence.item_id, ReviewOccurrence.text).where(
+                ReviewOccurrence.message_key.in_(chunk)
+            )
+        ).tuples()
+        for occurrence_id, item_id, text in list(found):
+            item = session.get(ReviewItem, item_id)
+            if item is not None and item.status == "open" and item.text == text:
+                session.delete(item)  # its messages go with it
+            else:
+                session.execute(delete(ReviewOccurrence).where(ReviewOccurrence.id == occurrence_id))
+            gone += 1
+    return gone
+
+
+def purge(session: Session, before: datetime) -> int:
+    """The retention period (12.1): messages kept before ``before`` leave the queue, and open groups left
+    with none go too. Decided groups stay, as redacted training data. Committed; how many messages."""
+    gone = session.execute(delete(ReviewOccurrence).where(ReviewOccurrence.created_at < before)).rowcount  # type: ignore[attr-defined]
+    empty = ~select(ReviewOccurrence.id).where(ReviewOccurrence.item_id == ReviewItem.id).exists()
+    session.execute(delete(ReviewItem).where(ReviewItem.status == "open", empty))
+    session.commit()
+    return int(gone or 0)
 
 
 # --- listing -------------------------------------------------------------------------------------
@@ -192,18 +253,20 @@ def get(session: Session, item_id: int) -> ReviewItem:
     return item
 
 
-def variants(session: Session, item: ReviewItem, limit: int = 5) -> list[str]:
-    """Other wordings of the group (near-duplicates that joined it), most recent first."""
-    found: list[str] = []
-    rows = session.scalars(
-        select(ReviewOccurrence.text).where(ReviewOccurrence.item_id == item.id).order_by(ReviewOccurrence.id.desc())
+def variants(session: Session, item: ReviewItem, limit: int = VARIANTS) -> list[str]:
+    """Other wordings of the group (near-duplicates that joined it), most recent first; of a labelled or
+    approved group, those it held when it was labelled: what the decision covers."""
+    latest = func.max(ReviewOccurrence.id)
+    query = (
+        select(ReviewOccurrence.text)
+        .where(ReviewOccurrence.item_id == item.id, ReviewOccurrence.text != item.text)
+        .group_by(ReviewOccurrence.text)
+        .order_by(latest.desc())
+        .limit(limit)
     )
-    for text in rows:
-        if text != item.text and text not in found:
-            found.append(text)
-            if len(found) == limit:
-                break
-    return found
+    if item.status != "open":
+        query = query.where(ReviewOccurrence.id <= (item.labelled_through or 0))
+    return list(session.scalars(query))
 
 
 def latest_occurrence(session: Session, item: ReviewItem) -> ReviewOccurrence | None:
@@ -302,6 +365,7 @@ def label(
     item = get(session, item_id)
     marked = [] if out_of_scope else _spans(item.text, entities)
     allowed = ["open", "labelled"] + (["approved"] if principal.may_approve else [])
+    through = select(func.max(ReviewOccurrence.id)).where(ReviewOccurrence.item_id == ReviewItem.id).scalar_subquery()
     changed = session.execute(
         update(ReviewItem)
         .where(ReviewItem.id == item_id, ReviewItem.status.in_(allowed))
@@ -311,6 +375,8 @@ def label(
             entities=marked,
             labelled_by=principal.name,
             labelled_at=now,
+            revision=ReviewItem.revision + 1,
+            labelled_through=through,
             approved_by=None,
             approved_at=None,
         )
@@ -325,19 +391,20 @@ def label(
     return item
 
 
-def approve(session: Session, item_id: int, principal: Principal, now: datetime) -> ReviewItem:
-    """A supervisor approves a labelled group: from now on it is trained on."""
+def approve(session: Session, item_id: int, principal: Principal, now: datetime, revision: int) -> ReviewItem:
+    """A supervisor approves the label they saw (its ``revision``): from now on it is trained on. A group
+    labelled again meanwhile, or approved already, is refused (409)."""
     item = get(session, item_id)
     changed = session.execute(
         update(ReviewItem)
-        .where(ReviewItem.id == item_id, ReviewItem.status == "labelled")
+        .where(ReviewItem.id == item_id, ReviewItem.status == "labelled", ReviewItem.revision == revision)
         .values(status="approved", approved_by=principal.name, approved_at=now)
-        .returning(ReviewItem.id)
+        .returning(ReviewItem.intent)
     ).first()
     if not changed:
         session.rollback()
-        raise Conflict("only a labelled wording can be approved (it is open, or approved already)")
-    audit.record(session, now, principal.name, "review_approve", f"review_item:{item_id}", item.intent)
+        raise Conflict("only the label shown can be approved: this wording was labelled again, or approved already")
+    audit.record(session, now, principal.name, "review_approve", f"review_item:{item_id}", changed.intent)
     session.commit()
     session.refresh(item)
     return item
@@ -370,7 +437,7 @@ def export(session: Session, now: datetime) -> str:
     for item in approved:
         lines = by_intent.setdefault(str(item.intent), [])
         lines.append(_example(item.text, item.entities))
-        lines.extend(_example(text, []) for text in variants(session, item, limit=50))
+        lines.extend(_example(text, []) for text in variants(session, item))
     header = (
         "# Generated from the review queue (待学习) at "
         f"{now.astimezone(LOCAL_TZ).strftime('%Y-%m-%d %H:%M')} Beijing time: {len(approved)} approved wordings.\n"

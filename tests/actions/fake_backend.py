@@ -33,6 +33,7 @@ class FakeBackend:
     callbacks: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
     confirmed_quotes: list[dict[str, Any]] = field(default_factory=list)
+    review_reports: list[dict[str, Any]] = field(default_factory=list)
     # one-time grid-worker codes -> the grid worker they bind
     bind_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     bind_status: int = 200  # answer binds with this status instead (404, 409, 429)
@@ -52,6 +53,7 @@ class FakeBackend:
         app.router.add_post("/api/v1/grid-workers/bind", self.bind)
         app.router.add_get("/api/v1/outages", self.list_outages)
         app.router.add_post("/api/v1/handoffs", self.handoff)
+        app.router.add_post("/api/v1/review-items", self.review_item)
         return app
 
     @web.middleware
@@ -181,3 +183,8 @@ class FakeBackend:
         body = self.requests[-1]["body"]
         self.handoffs.append(body)
         return web.json_response({"id": len(self.handoffs), "status": "waiting", **body}, status=201)
+
+    async def review_item(self, request: web.Request) -> web.Response:
+        body = self.requests[-1]["body"]
+        self.review_reports.append(body)
+        return web.json_response({"id": len(self.review_reports)})

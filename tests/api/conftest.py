@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -22,6 +22,7 @@ from api.db import upgrade_database
 from api.main import create_app
 from api.schemas import StaffUserCreate
 from api.services import staff as staff_service
+from api.services.bot_figures import CONVERSATION_FIGURES
 from api.settings import Settings
 from tests import domain
 
@@ -68,6 +69,9 @@ class FakeOutbound:
     channel_calls: list[str] = field(default_factory=list)
     # The times before which the channel was asked to prune what it keeps (12.1).
     pruned: list[float] = field(default_factory=list)
+    # The bot's figures per day the channel counts from the conversations (GET .../figures), by day.
+    figures: dict[str, dict[str, int]] = field(default_factory=dict)
+    channel_figures_up: bool = True
 
     def channel(self, request: httpx.Request, body: Any) -> httpx.Response:
         """The WeChat channel's staff endpoints, behind the Rasa token as a bearer token."""
@@ -81,6 +85,14 @@ class FakeOutbound:
             if found is None:
                 return httpx.Response(404, json={"detail": "no such media"})
             return httpx.Response(200, content=found, headers={"Content-Type": "image/png"})
+        if request.url.path.endswith("/figures"):
+            if not self.channel_figures_up:
+                return httpx.Response(503, json={"detail": "the conversation store is not loaded yet"})
+            first, last = (date.fromisoformat(request.url.params[k]) for k in ("first", "last"))
+            days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+            zero = dict.fromkeys(CONVERSATION_FIGURES, 0)
+            counted = [{"day": d.isoformat(), **zero, **self.figures.get(d.isoformat(), {})} for d in days]
+            return httpx.Response(200, json={"days": counted})
         if request.url.path.endswith("/prune"):
             self.pruned.append(body["before"])
             return httpx.Response(200, json={"messages": 0, "photos": 0, "events": 0})

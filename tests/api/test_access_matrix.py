@@ -66,6 +66,7 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/review-items/{item_id}/label"): STAFF,
     ("POST", "/api/v1/review-items/{item_id}/approve"): SUPERVISORS,
     ("GET", "/api/v1/review-intents"): STAFF,
+    ("GET", "/api/v1/bot-figures"): STAFF,
     ("GET", "/api/v1/models"): STAFF,
     # the machine token: `make retrain` on the server
     ("POST", "/api/v1/models"): SUPERVISORS | {MACHINE},

@@ -84,7 +84,8 @@ def approve(client: TestClient, auth: dict, supervisor: dict, text: str, intent:
     item_id = item.json()["id"]
     labelled = client.post(f"/api/v1/review-items/{item_id}/label", json={"intent": intent}, headers=supervisor)
     assert labelled.status_code == 200, labelled.text
-    assert client.post(f"/api/v1/review-items/{item_id}/approve", headers=supervisor).status_code == 200
+    approval = {"revision": labelled.json()["revision"]}
+    assert client.post(f"/api/v1/review-items/{item_id}/approve", json=approval, headers=supervisor).status_code == 200
 
 
 def approve_some(client: TestClient, auth: dict, supervisor: dict) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from api.models import WorkOrder
 from heating_standard.kpis import DEFINITIONS
-from tests.api.conftest import Browser, FixedClock, act_ok
+from tests.api.conftest import Browser, FakeOutbound, FixedClock, act_ok
 
 REPAIR = {"kind": "repair", "category": "equipment", "source": "wechat", "description": "阀门坏了"}
 HOTLINE = {"kind": "complaint", "category": "room_temperature", "source": "city_hotline", "description": "室温低"}
@@ -116,3 +116,24 @@ def test_no_text_in_the_monthly_report_is_a_formula_or_breaks_it(
     assert all(numbers[text].quotePrefix for text in [*FORMULAS, "\t=1+1"])  # Excel keeps them text when edited
     targets = [row[5] for row in book["服务指标"].iter_rows(min_row=5, values_only=True) if row[5] == "= 100%"]
     assert len(targets) == 3  # Q, P and the call-back coverage: the target as written (N12)
+
+
+def test_the_kpi_page_shows_the_bots_days(browser: Callable[[str], Browser], outbound: FakeOutbound) -> None:
+    """The bot's own figures per day beside the KPIs; the backend's part shows when the channel cannot be read."""
+    outbound.figures["2026-12-10"] = {
+        "messages": 40,
+        "understood": 31,
+        "unsure": 6,
+        "clarified": 4,
+        "not_understood": 2,
+        "out_of_scope": 3,
+        "handed_over": 1,
+    }
+    b = browser("agent")
+    page = b.get("/console/kpis?start=2026-12-09&end=2026-12-10").text
+    row = page[page.index('data-day="2026-12-10"') :].split("</tr>")[0]
+    assert "<td>40</td><td>31</td>" in row and "77.5%" in row
+    assert page.index('data-day="2026-12-10"') < page.index('data-day="2026-12-09"')  # newest first
+    outbound.channel_figures_up = False
+    page = b.get("/console/kpis?start=2026-12-09&end=2026-12-10").text
+    assert "暂时读不到会话记录" in page

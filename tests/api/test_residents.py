@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from api.main import run_scheduler_once
 from api.services import handoffs
 from api.services.principals import Principal, Role
-from heating_standard.privacy import ERASED
+from heating_standard.privacy import ERASED, message_key
 from tests.api.conftest import FakeOutbound, FixedClock, act, act_ok
 
 ORDERS = "/api/v1/work-orders"
@@ -285,3 +285,54 @@ def test_the_retention_period_erases_the_messages_sent_to_residents(
     clock.advance(days=1096)  # the sample operator file keeps personal data 1095 days
     run_scheduler_once(client.app)
     assert PERSON["openid"] not in every_value(engine)
+
+
+def _kept_for_review(client: TestClient, auth: dict, openid: str, message_id: str, text: str) -> None:
+    body = {"message_key": message_key(openid, message_id), "text": text, "reason": "fallback"}
+    assert client.post("/api/v1/review-items", json=body, headers=auth).status_code == 200
+
+
+def test_an_erasure_takes_the_residents_words_out_of_the_review_queue(
+    client: TestClient, auth: dict, agent: dict, supervisor: dict, outbound: FakeOutbound
+) -> None:
+    """Their messages leave the queue, and the open groups their words named; another resident's message
+    and a decided group stay."""
+    finished_complaint(client, auth, agent, resident_openid="oERASE")
+    outbound.trackers["oERASE"] = [
+        {"event": "user", "text": "暖气片咕噜咕噜响", "message_id": "m1"},
+        {"event": "user", "text": "你们公司股票怎么样", "message_id": "m2"},
+        {"event": "user", "text": "哐哐的响", "message_id": "m3"},
+    ]
+    _kept_for_review(client, auth, "oERASE", "m1", "暖气片咕噜咕噜响")
+    _kept_for_review(client, auth, "oOTHER", "x1", "暖气片咕噜咕噜响啊")  # joins the erased resident's group
+    _kept_for_review(client, auth, "oOTHER", "x2", "哐哐的响声")
+    _kept_for_review(client, auth, "oERASE", "m3", "哐哐的响")  # joins the other resident's group
+    decided = client.get("/api/v1/review-items", headers=agent).json()["items"]
+    _kept_for_review(client, auth, "oERASE", "m2", "你们公司股票怎么样")
+    stock = next(i for i in client.get("/api/v1/review-items", headers=agent).json()["items"] if "股票" in i["text"])
+    label = client.post(f"/api/v1/review-items/{stock['id']}/label", json={"out_of_scope": True}, headers=agent)
+    assert label.status_code == 200
+    assert len(decided) == 2
+    erased = client.post(
+        "/api/v1/personal-data/erase", json={"openid": "oERASE", "reason": "居民申请"}, headers=supervisor
+    )
+    assert erased.status_code == 200, erased.text
+    left = {
+        i["text"]: i
+        for s in ("open", "labelled")
+        for i in client.get("/api/v1/review-items", params={"status": s}, headers=agent).json()["items"]
+    }
+    assert set(left) == {"哐哐的响声", "你们公司股票怎么样"}  # the decided group stays (redacted training data)
+    assert left["哐哐的响声"]["variants"] == []
+
+
+def test_the_retention_period_takes_old_messages_out_of_the_review_queue(
+    client: TestClient, auth: dict, staff: Callable[[str], dict], clock: FixedClock
+) -> None:
+    _kept_for_review(client, auth, "oOLD", "m1", "暖气片咕噜咕噜响")
+    clock.advance(days=1000)
+    _kept_for_review(client, auth, "oNEW", "m1", "哐哐的响声")
+    clock.advance(days=96)  # the sample operator file keeps personal data 1095 days
+    run_scheduler_once(client.app)
+    texts = [i["text"] for i in client.get("/api/v1/review-items", headers=staff("agent")).json()["items"]]
+    assert texts == ["哐哐的响声"]

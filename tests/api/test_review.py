@@ -127,10 +127,11 @@ def test_agents_label_supervisors_approve(client: TestClient, auth: dict, agent:
     assert labelled.json()["entities"] == [
         {"entity": "address", "start": start, "end": len(text), "value": "阳光小区3号楼[门牌]"}
     ]
-    assert client.post(f"/api/v1/review-items/{item_id}/approve", headers=agent).status_code == 403
-    approved = client.post(f"/api/v1/review-items/{item_id}/approve", headers=supervisor)
+    seen = {"revision": labelled.json()["revision"]}
+    assert client.post(f"/api/v1/review-items/{item_id}/approve", json=seen, headers=agent).status_code == 403
+    approved = client.post(f"/api/v1/review-items/{item_id}/approve", json=seen, headers=supervisor)
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
-    assert client.post(f"/api/v1/review-items/{item_id}/approve", headers=supervisor).status_code == 409
+    assert client.post(f"/api/v1/review-items/{item_id}/approve", json=seen, headers=supervisor).status_code == 409
     # an approved wording: an agent may not change it, a supervisor may (and it needs approval again)
     relabel = {"intent": "ask_temperature_standard"}
     assert client.post(f"/api/v1/review-items/{item_id}/label", json=relabel, headers=agent).status_code == 409
@@ -172,6 +173,7 @@ def test_the_export_is_training_data_without_personal_data(
     text = listed(client, agent)["items"][0]["text"]
     start = text.index("阳光小区")
     end = text.index("不热")
+    revisions = {}
     for item_id, body in (
         (
             first,
@@ -180,9 +182,12 @@ def test_the_export_is_training_data_without_personal_data(
         (second, {"out_of_scope": True}),
         (waiting, {"intent": "request_repair"}),
     ):
-        assert client.post(f"/api/v1/review-items/{item_id}/label", json=body, headers=agent).status_code == 200
+        labelled = client.post(f"/api/v1/review-items/{item_id}/label", json=body, headers=agent)
+        assert labelled.status_code == 200
+        revisions[item_id] = labelled.json()["revision"]
     for item_id in (first, second):
-        assert client.post(f"/api/v1/review-items/{item_id}/approve", headers=supervisor).status_code == 200
+        seen = {"revision": revisions[item_id]}
+        assert client.post(f"/api/v1/review-items/{item_id}/approve", json=seen, headers=supervisor).status_code == 200
     exported = client.get("/api/v1/review-items/export", headers=supervisor)
     assert exported.status_code == 200
     assert exported.headers["content-type"].startswith("application/yaml")
@@ -249,7 +254,7 @@ def test_two_supervisors_approving_at_once_approve_once(
         with factory() as session:
             start.wait()
             try:
-                review.approve(session, item_id, Principal(name, Role.SUPERVISOR), clock.now)
+                review.approve(session, item_id, Principal(name, Role.SUPERVISOR), clock.now, revision=1)
                 outcomes.append("approved")
             except Exception as exc:  # noqa: BLE001 - the loser's answer is what is tested
                 outcomes.append(type(exc).__name__)
@@ -261,3 +266,48 @@ def test_two_supervisors_approving_at_once_approve_once(
         thread.join()
     assert sorted(outcomes) == ["Conflict", "approved"]
     assert review.catalogue(ROOT)  # the catalogue read from the bot's files is not empty
+
+
+def test_a_supervisor_approves_only_the_label_they_saw(
+    client: TestClient, auth: dict, agent: dict, supervisor: dict, staff: Callable[[str], dict]
+) -> None:
+    """An agent who labels again between the supervisor's look and the approval: the approval is refused,
+    and nothing unseen is trained on."""
+    item_id = report(client, auth, 1, "屋里冷交的钱能不能少点")
+    url = f"/api/v1/review-items/{item_id}"
+    shown = client.post(url + "/label", json={"intent": "ask_fee_reduction"}, headers=agent).json()
+    other_agent = staff("agent")
+    assert client.post(url + "/label", json={"intent": "request_human"}, headers=other_agent).status_code == 200
+    refused = client.post(url + "/approve", json={"revision": shown["revision"]}, headers=supervisor)
+    assert refused.status_code == 409
+    assert "- " not in client.get("/api/v1/review-items/export", headers=supervisor).text
+    fresh = listed(client, agent, "labelled")["items"][0]
+    assert fresh["intent"] == "request_human" and fresh["revision"] == shown["revision"] + 1
+
+
+def test_what_joins_a_group_after_its_label_is_counted_not_trained_on(
+    client: TestClient, auth: dict, agent: dict, supervisor: dict
+) -> None:
+    item_id = report(client, auth, 1, "暖气片咕噜咕噜响怎么回事")
+    report(client, auth, 2, "暖气片咕噜咕噜响是怎么回事")  # a near-duplicate, before the label
+    url = f"/api/v1/review-items/{item_id}"
+    labelled = client.post(url + "/label", json={"intent": "request_repair"}, headers=agent).json()
+    # after the label: the same wording in other punctuation joins it, a near-duplicate opens its own group
+    for n in range(3, 25):
+        report(client, auth, n, "暖气片咕噜咕噜响怎么回事" + "!?。…"[n % 4] * (n - 2))
+    assert report(client, auth, 99, "暖气片咕噜咕噜响到底是怎么回事") != item_id
+    client.post(url + "/approve", json={"revision": labelled["revision"]}, headers=supervisor)
+    exported = yaml.safe_load(client.get("/api/v1/review-items/export", headers=supervisor).text)
+    (block,) = exported["nlu"]
+    assert block["examples"].splitlines() == ["- 暖气片咕噜咕噜响怎么回事", "- 暖气片咕噜咕噜响是怎么回事"]
+    approved = listed(client, agent, "approved")["items"][0]
+    assert approved["count"] == 24 and approved["variants"] == ["暖气片咕噜咕噜响是怎么回事"]
+
+
+def test_a_long_wording_is_one_group_only_with_the_same_wording(client: TestClient, auth: dict, agent: dict) -> None:
+    """The whole wording names the group, not a prefix of it: text added after a long wording is not
+    slipped into the long wording's group."""
+    long = "请问" * 140
+    first = report(client, auth, 1, long)
+    assert report(client, auth, 2, long + "我要退费怎么退费" * 50) != first
+    assert report(client, auth, 3, long + "！") == first

@@ -12,7 +12,7 @@ from bot.operator import NOT_CONFIGURED, config_path, load_facts
 
 SAMPLE = load_facts(Path(__file__).resolve().parents[2] / "config" / "operator.sample.yml")
 EMPTY = load_facts(Path(__file__).resolve().parent / "fixtures" / "operator.empty.yml")
-TOPICS = [t for t in knowledge.knowledge() if t not in ("business", "intents")]
+TOPICS = [t for t in knowledge.knowledge() if t not in ("business", "intents", "other_intents")]
 EXTRA = {"community": "阳光小区", "cause": "爆管", "repair_location": "文化路", "restoration": "12月11日12:00"}
 
 

@@ -50,7 +50,7 @@ async def test_rasa_keeps_conversations_in_the_table_the_migration_made(tmp_path
     stores.upgrade("tracker", f"sqlite:///{path}")
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.connect() as db:
-        assert db.execute(sa.text("SELECT version_num FROM alembic_version_tracker")).scalar() == "t001"
+        assert db.execute(sa.text("SELECT version_num FROM alembic_version_tracker")).scalar() == "t002"
     rasa = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path))
     await rasa.save(_tracker("oTRACKER"))
     kept = await rasa.retrieve("oTRACKER")

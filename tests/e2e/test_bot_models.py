@@ -67,8 +67,10 @@ def approve(env: dict[str, str], supervisor: dict[str, str], text: str, intent: 
     body = {"message_key": key, "text": text, "reason": "fallback"}
     item_id = httpx.post(env["API_URL"] + "/api/v1/review-items", json=body, headers=machine).json()["id"]
     base = f"{env['API_URL']}/api/v1/review-items/{item_id}"
-    assert httpx.post(base + "/label", json={"intent": intent}, headers=supervisor).status_code == 200
-    assert httpx.post(base + "/approve", headers=supervisor).status_code == 200
+    labelled = httpx.post(base + "/label", json={"intent": intent}, headers=supervisor)
+    assert labelled.status_code == 200, labelled.text
+    approval = {"revision": labelled.json()["revision"]}
+    assert httpx.post(base + "/approve", json=approval, headers=supervisor).status_code == 200
 
 
 def test_a_candidate_is_trained_checked_rolled_out_and_back_while_a_resident_files(

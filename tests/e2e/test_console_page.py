@@ -204,7 +204,7 @@ def test_every_console_page_works_under_its_content_security_policy(
     page = console_page(chromium)
     page.on("dialog", lambda dialog: dialog.accept())  # type: ignore[attr-defined]
     log_in(page, env, "console-boss")
-    for path in ("chats", "orders", "callbacks", "outages", "import", "sampling", "grid-workers", "replies"):
+    for path in ("chats", "orders", "review", "callbacks", "outages", "import", "sampling", "grid-workers", "replies"):
         page.goto(env["API_URL"] + f"/console/{path}")  # type: ignore[attr-defined]
         page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
     page.goto(env["API_URL"] + "/console/kpis")  # type: ignore[attr-defined]

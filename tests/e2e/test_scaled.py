@@ -229,13 +229,10 @@ def test_a_rollout_and_a_rollback_reach_both_rasa_processes_while_a_resident_fil
     report = {"message_key": hashlib.sha256(text.encode()).hexdigest(), "text": text, "reason": "fallback"}
     machine = {"Authorization": f"Bearer {env['API_TOKEN']}"}
     item = httpx.post(api + "/review-items", json=report, headers=machine).json()["id"]
-    assert (
-        httpx.post(
-            f"{api}/review-items/{item}/label", json={"intent": "request_repair"}, headers=supervisor
-        ).status_code
-        == 200
-    )
-    assert httpx.post(f"{api}/review-items/{item}/approve", headers=supervisor).status_code == 200
+    labelled = httpx.post(f"{api}/review-items/{item}/label", json={"intent": "request_repair"}, headers=supervisor)
+    assert labelled.status_code == 200, labelled.text
+    approval = {"revision": labelled.json()["revision"]}
+    assert httpx.post(f"{api}/review-items/{item}/approve", json=approval, headers=supervisor).status_code == 200
     started = httpx.post(api + "/models", headers=supervisor)
     assert started.status_code == 201, started.text
     model_id = started.json()["id"]

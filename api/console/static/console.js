@@ -150,3 +150,397 @@
     }
   });
 })();
+
+// 待学习 (the review queue): keyboard-first labelling, entities marked by selecting the text, the intent
+// list searched by typing. Without this script the page still labels through its plain forms.
+(function () {
+  "use strict";
+  var list = document.getElementById("review-list");
+  if (!list) return;
+  var KEYS = { a: "address", p: "phone", t: "temperature", h: "time" };
+  var WORDS = { address: "地址", phone: "电话", temperature: "温度", time: "时间" };
+  var filter = document.getElementById("intent-filter");
+  var options = document.getElementById("intent-options");
+  var current = null; // the group being worked on
+  var refocus = null; // after a save: the place in the list to go on from
+
+  function groups() { return Array.prototype.slice.call(list.querySelectorAll("[data-review-item]")); }
+  function setCurrent(group, focus) {
+    if (current && current !== group) {
+      current.classList.remove("current");
+      var left = current.querySelector("[data-review-text]");
+      if (left && left.caret) {
+        left.caret = null;
+        showCaret(left);
+      }
+    }
+    current = group;
+    if (!group) return;
+    group.classList.add("current");
+    if (focus) {
+      group.focus({ preventScroll: true });
+      group.scrollIntoView({ block: "nearest" });
+    }
+  }
+  function move(step) {
+    var all = groups();
+    if (!all.length) return false;
+    var at = all.indexOf(current);
+    setCurrent(all[at < 0 ? 0 : Math.min(all.length - 1, Math.max(0, at + step))], true);
+    return true;
+  }
+  function say(group, words) {
+    var line = group.querySelector("[data-review-say]");
+    if (!line) {
+      line = document.createElement("p");
+      line.className = "hint";
+      line.setAttribute("role", "status");
+      line.dataset.reviewSay = "";
+      var form = group.querySelector("[data-label-form]");
+      group.insertBefore(line, form || null);
+    }
+    line.textContent = words;
+  }
+
+  // Offsets: the server counts characters (code points, as Python's str does) while the page's strings
+  // count UTF-16 units, in which an emoji is two. Every offset kept here is in code points.
+  function offsetOf(text, node, offset) {
+    var range = document.createRange();
+    range.selectNodeContents(text);
+    range.setEnd(node, offset);
+    return Array.from(range.toString()).length;
+  }
+  function pointAt(text, at) {
+    var walker = document.createTreeWalker(text, NodeFilter.SHOW_TEXT);
+    var node, last = null;
+    while ((node = walker.nextNode())) {
+      var chars = Array.from(node.data);
+      if (at <= chars.length) return [node, chars.slice(0, at).join("").length];
+      at -= chars.length;
+      last = node;
+    }
+    return last ? [last, last.data.length] : [text, 0];
+  }
+  function length(text) { return Array.from(text.dataset.text).length; }
+  // The part of the text selected (with the mouse or the keys), spaces at its ends left out; null if none.
+  function selection(text) {
+    var sel = window.getSelection();
+    if (!sel.rangeCount || sel.isCollapsed) return null;
+    var range = sel.getRangeAt(0);
+    if (!range.intersectsNode(text)) return null;
+    var whole = document.createRange();
+    whole.selectNodeContents(text);
+    var start = range.compareBoundaryPoints(Range.START_TO_START, whole) <= 0 ? 0
+      : offsetOf(text, range.startContainer, range.startOffset);
+    var end = range.compareBoundaryPoints(Range.END_TO_END, whole) >= 0 ? length(text)
+      : offsetOf(text, range.endContainer, range.endOffset);
+    var chars = Array.from(text.dataset.text);
+    while (start < end && !chars[start].trim()) start++;
+    while (end > start && !chars[end - 1].trim()) end--;
+    return end > start ? { start: start, end: end } : null;
+  }
+  // The keyboard's caret in a text: ←/→ move it, Shift+←/→ select from where it stood.
+  function caretKey(group, evt) {
+    var text = group.querySelector("[data-review-text]");
+    if (!text) return;
+    var sel = window.getSelection();
+    var caret = text.caret || { anchor: 0, focus: 0 };
+    if (sel.rangeCount && !sel.isCollapsed && text.contains(sel.anchorNode) && text.contains(sel.focusNode)) {
+      caret = { anchor: offsetOf(text, sel.anchorNode, sel.anchorOffset), focus: offsetOf(text, sel.focusNode, sel.focusOffset) };
+    }
+    var focus = Math.min(length(text), Math.max(0, caret.focus + (evt.key === "ArrowRight" ? 1 : -1)));
+    text.caret = { anchor: evt.shiftKey ? caret.anchor : focus, focus: focus };
+    showCaret(text);
+  }
+  function showCaret(text) {
+    var old = text.querySelector(".caret");
+    if (old) {
+      old.remove();
+      text.normalize();
+    }
+    var caret = text.caret;
+    var sel = window.getSelection();
+    if (!caret) return;
+    if (caret.anchor === caret.focus) {
+      sel.removeAllRanges();
+      var place = pointAt(text, caret.focus);
+      var mark = document.createElement("span");
+      mark.className = "caret";
+      var range = document.createRange();
+      range.setStart(place[0], place[1]);
+      range.insertNode(mark);
+      text.normalize();
+    } else {
+      var from = pointAt(text, caret.anchor), to = pointAt(text, caret.focus);
+      sel.setBaseAndExtent(from[0], from[1], to[0], to[1]);
+    }
+  }
+
+  function entitiesOf(group) {
+    var field = group.querySelector("[data-entities]");
+    try { return field ? JSON.parse(field.value || "[]") : []; } catch (e) { return []; }
+  }
+  function keep(group, entities) {
+    entities.sort(function (a, b) { return a.start - b.start; });
+    group.querySelector("[data-entities]").value = JSON.stringify(entities);
+    show(group, entities);
+  }
+  // The text with its entities marked, and the list of them with 移除 buttons.
+  function show(group, entities) {
+    var text = group.querySelector("[data-review-text]");
+    var chars = Array.from(text.dataset.text);
+    var parts = [], at = 0;
+    entities.forEach(function (e) {
+      if (e.start < at || e.end > chars.length) return;
+      if (e.start > at) parts.push(document.createTextNode(chars.slice(at, e.start).join("")));
+      var mark = document.createElement("mark");
+      mark.className = "entity e-" + e.entity;
+      mark.title = WORDS[e.entity] || e.entity;
+      mark.textContent = chars.slice(e.start, e.end).join("");
+      parts.push(mark);
+      at = e.end;
+    });
+    if (at < chars.length) parts.push(document.createTextNode(chars.slice(at).join("")));
+    text.replaceChildren.apply(text, parts);
+    var items = entities.map(function (e, i) {
+      var li = document.createElement("li");
+      var kind = document.createElement("span");
+      kind.className = "entity e-" + e.entity;
+      kind.textContent = WORDS[e.entity] || e.entity;
+      var remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "link";
+      remove.dataset.unmark = String(i);
+      remove.textContent = "移除";
+      li.append(kind, " " + chars.slice(e.start, e.end).join("") + " ", remove);
+      return li;
+    });
+    var holder = group.querySelector("[data-entity-list]");
+    holder.replaceChildren.apply(holder, items);
+  }
+  function mark(group, kind) {
+    var text = group.querySelector("[data-review-text]");
+    if (!text || !group.querySelector("[data-entities]")) return;
+    var span = selection(text);
+    if (!span) { say(group, "请先在原文中选中要标为" + WORDS[kind] + "的字（鼠标拖选，或 Shift+←/→）。"); return; }
+    var entities = entitiesOf(group);
+    if (entities.some(function (e) { return span.start < e.end && e.start < span.end; })) {
+      say(group, "选中的字与已标记的部分重叠：请先移除那一处。");
+      return;
+    }
+    entities.push({ entity: kind, start: span.start, end: span.end });
+    window.getSelection().removeAllRanges();
+    text.caret = { anchor: span.end, focus: span.end };
+    keep(group, entities);
+    say(group, "已标为" + WORDS[kind] + "：" + Array.from(text.dataset.text).slice(span.start, span.end).join("") + "（保存后生效）");
+  }
+
+  function press(group, selector) {
+    var button = group && group.querySelector(selector);
+    if (button) button.click(); // a click, so that htmx sends the button's name and value
+    return Boolean(button);
+  }
+  function save(group) {
+    var select = group.querySelector("[data-intent-select]");
+    if (!select) return;
+    if (!select.value) { say(group, "请先选择意图：按 1–3 选机器人的理解，或按 / 搜索意图列表。"); return; }
+    press(group, "[data-save]");
+  }
+  function choose(group, name) {
+    var select = group && group.querySelector("[data-intent-select]");
+    if (!select || !name) return;
+    select.value = name;
+    var option = select.options[select.selectedIndex];
+    say(group, "已选“" + (option ? option.textContent.replace(/（例：.*$/, "") : name) + "”，按 Enter 保存。");
+  }
+
+  // The intent list: typing filters it by name or example, ↑/↓ move, Enter picks for the current group.
+  var active = null;
+  function visibleOptions() {
+    return Array.prototype.slice.call(options.querySelectorAll("[data-intent]")).filter(function (li) { return !li.hidden; });
+  }
+  function activate(li) {
+    if (active) active.setAttribute("aria-selected", "false");
+    active = li;
+    if (li) {
+      li.setAttribute("aria-selected", "true");
+      li.scrollIntoView({ block: "nearest" });
+      filter.setAttribute("aria-activedescendant", li.id);
+    } else {
+      filter.removeAttribute("aria-activedescendant");
+    }
+  }
+  function back() {
+    if (current) setCurrent(current, true);
+  }
+  function clearFilter() {
+    filter.value = "";
+    options.querySelectorAll("[data-intent]").forEach(function (li) { li.hidden = false; });
+    activate(null);
+  }
+  if (filter && options) {
+    filter.hidden = false;
+    filter.setAttribute("role", "combobox");
+    filter.setAttribute("aria-expanded", "true");
+    filter.addEventListener("input", function () {
+      var words = filter.value.trim().toLowerCase();
+      options.querySelectorAll("[data-intent]").forEach(function (li) {
+        li.hidden = Boolean(words) && li.textContent.toLowerCase().indexOf(words) < 0;
+      });
+      activate(visibleOptions()[0] || null);
+    });
+    filter.addEventListener("keydown", function (evt) {
+      var shown = visibleOptions();
+      if (evt.key === "ArrowDown" || evt.key === "ArrowUp") {
+        evt.preventDefault();
+        var at = shown.indexOf(active) + (evt.key === "ArrowDown" ? 1 : -1);
+        activate(shown[Math.min(shown.length - 1, Math.max(0, at))] || null);
+      } else if (evt.key === "Enter") {
+        evt.preventDefault();
+        if (active && !active.hidden) { choose(current, active.dataset.intent); clearFilter(); back(); }
+      } else if (evt.key === "Escape") {
+        evt.preventDefault();
+        back();
+      }
+    });
+    options.addEventListener("click", function (evt) {
+      var li = evt.target.closest("[data-intent]");
+      if (!li) return;
+      activate(li);
+      choose(current || groups()[0], li.dataset.intent);
+      if (!current) setCurrent(groups()[0], false);
+      back();
+    });
+  }
+
+  function typing(el) {
+    return Boolean(el && el.closest && el.closest("input:not([type=checkbox]):not([type=radio]), textarea, select, [contenteditable]"));
+  }
+  document.addEventListener("keydown", function (evt) {
+    if (evt.defaultPrevented || evt.ctrlKey || evt.altKey || evt.metaKey || typing(evt.target)) return;
+    var key = evt.key.length === 1 ? evt.key.toLowerCase() : evt.key;
+    var onControl = evt.target.closest && evt.target.closest("button, a, summary, input");
+    var group = current && current.isConnected ? current : null;
+    var handled = true;
+    if (key === "j" || key === "ArrowDown") handled = move(1);
+    else if (key === "k" || key === "ArrowUp") handled = move(-1);
+    else if (key === "/" && filter) { filter.focus(); filter.select(); }
+    else if (!group) handled = false;
+    else if (key === "Enter" && !onControl) save(group);
+    else if (/^[1-9]$/.test(key)) {
+      var reading = group.querySelectorAll("[data-reading]")[Number(key) - 1];
+      if (reading && reading.dataset.reading) choose(group, reading.dataset.reading);
+      else if (reading) say(group, "这个理解不是可以标注的意图，请在意图列表中选择。");
+    }
+    else if (key === "o") press(group, "[data-out-of-scope]");
+    else if (KEYS[key] && !evt.shiftKey) mark(group, KEYS[key]);
+    else if (key === "ArrowLeft" || key === "ArrowRight") caretKey(group, evt);
+    else if (key === "x") {
+      var box = group.querySelector("[data-approve-check]");
+      if (box) box.checked = !box.checked;
+    }
+    else if (key === "y") press(group, "[data-approve]");
+    else handled = false;
+    if (handled) evt.preventDefault();
+  });
+
+  list.addEventListener("focusin", function (evt) {
+    var group = evt.target.closest("[data-review-item]");
+    if (group) setCurrent(group, false);
+  });
+  list.addEventListener("mousedown", function (evt) {
+    // the kind buttons keep the selection they act on (a click elsewhere would collapse it)
+    if (evt.target.closest("[data-mark]")) evt.preventDefault();
+    var text = evt.target.closest("[data-review-text]");
+    if (text && text.caret) {
+      text.caret = null;
+      showCaret(text);
+    }
+    var group = evt.target.closest("[data-review-item]");
+    if (group) setCurrent(group, false);
+  });
+  list.addEventListener("click", function (evt) {
+    var group = evt.target.closest("[data-review-item]");
+    var kind = evt.target.closest("[data-mark]");
+    var unmark = evt.target.closest("[data-unmark]");
+    var all = evt.target.closest("[data-check-all]");
+    if (group && kind) mark(group, kind.dataset.mark);
+    if (group && unmark) {
+      var entities = entitiesOf(group);
+      entities.splice(Number(unmark.dataset.unmark), 1);
+      keep(group, entities);
+      say(group, "已移除（保存后生效）");
+    }
+    if (all) list.querySelectorAll("[data-approve-check]").forEach(function (box) { box.checked = all.checked; });
+  });
+  var skip = document.querySelector("[data-skip-review]");
+  if (skip) {
+    skip.addEventListener("click", function (evt) {
+      evt.preventDefault();
+      var first = groups()[0];
+      if (first) setCurrent(first, true);
+      else list.focus();
+    });
+  }
+
+  // What needs this script is shown once it runs; after a save the list is new, and work goes on at the
+  // same place (the next group).
+  function enhance() {
+    list.querySelectorAll("[data-entity-tools], [data-check-all-label]").forEach(function (el) { el.hidden = false; });
+    groups().forEach(function (group) {
+      var field = group.querySelector("[data-entities]");
+      if (!field) return;
+      if (field.dataset.saved === undefined) field.dataset.saved = field.value; // a hidden field has no default of its own
+      show(group, entitiesOf(group));
+    });
+  }
+  // Work not yet saved on the other groups (marks, a chosen intent, a tick) survives the list being
+  // refreshed, unless the group itself changed meanwhile.
+  var unsaved = {};
+  function keepUnsaved(source) {
+    unsaved = {};
+    groups().forEach(function (group) {
+      var form = group.querySelector("[data-label-form]");
+      if (group === source || !form) return;
+      var field = form.querySelector("[data-entities]"), select = form.querySelector("[data-intent-select]");
+      var option = select.options[select.selectedIndex];
+      var box = group.querySelector("[data-approve-check]");
+      unsaved[group.id] = {
+        seen: form.elements.seen.value,
+        entities: field.value !== field.dataset.saved ? field.value : null,
+        intent: option && !option.defaultSelected ? select.value : null,
+        ticked: Boolean(box && box.checked)
+      };
+    });
+  }
+  function restoreUnsaved() {
+    Object.keys(unsaved).forEach(function (id) {
+      var group = document.getElementById(id), was = unsaved[id];
+      var form = group && group.querySelector("[data-label-form]");
+      if (!form || form.elements.seen.value !== was.seen) return;
+      if (was.entities !== null) keep(group, JSON.parse(was.entities));
+      if (was.intent !== null) form.querySelector("[data-intent-select]").value = was.intent;
+      var box = group.querySelector("[data-approve-check]");
+      if (box && was.ticked) box.checked = true;
+    });
+    unsaved = {};
+  }
+  document.body.addEventListener("htmx:beforeRequest", function (evt) {
+    if (!list.contains(evt.detail.elt)) return;
+    var source = evt.detail.elt.closest("[data-review-item]");
+    refocus = Math.max(0, groups().indexOf(source));
+    keepUnsaved(source);
+  });
+  document.body.addEventListener("htmx:afterSettle", function () {
+    if (refocus === null) return;
+    var at = refocus;
+    refocus = null;
+    if (current && current.isConnected) return; // refused: the same group is still there
+    enhance();
+    restoreUnsaved();
+    var all = groups();
+    if (all.length) setCurrent(all[Math.min(at, all.length - 1)], true);
+    else { current = null; list.focus(); }
+  });
+  enhance();
+})();

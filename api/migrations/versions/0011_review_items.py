@@ -1,4 +1,5 @@
-"""the bot's review queue: review_items (groups of near-duplicate wordings), review_occurrences
+"""the bot's review queue: review_items (groups of near-duplicate wordings), review_occurrences; the bot's
+figures of past days: bot_days
 
 Revision ID: 0011
 Revises: 0010
@@ -22,7 +23,9 @@ def upgrade() -> None:
     op.create_table(
         "review_items",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("wording", sa.String(length=1000), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("text", sa.String(length=1000), nullable=False),
         sa.Column("reason", sa.String(length=16), nullable=False),
         sa.Column("predicted", sa.JSON(), nullable=False),
@@ -32,6 +35,8 @@ def upgrade() -> None:
         sa.Column("entities", sa.JSON(), nullable=False),
         sa.Column("labelled_by", sa.String(length=96), nullable=True),
         sa.Column("labelled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("labelled_through", sa.Integer(), nullable=True),
         sa.Column("approved_by", sa.String(length=96), nullable=True),
         sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -40,6 +45,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("key", name="uq_review_items_key"),
     )
     op.create_index("ix_review_items_status", "review_items", ["status"])
+    op.create_index("ix_review_items_size", "review_items", ["size"])
     op.create_index("ix_review_items_last_seen_at", "review_items", ["last_seen_at"])
     op.create_table(
         "review_occurrences",
@@ -58,10 +64,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_review_occurrences_item_id", "review_occurrences", ["item_id"])
     op.create_index("ix_review_occurrences_created_at", "review_occurrences", ["created_at"])
+    op.create_table(
+        "bot_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("figures", sa.JSON(), nullable=False),
+        sa.Column("counted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("day"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("bot_days")
     op.drop_table("review_occurrences")
     op.drop_index("ix_review_items_last_seen_at", table_name="review_items")
+    op.drop_index("ix_review_items_size", table_name="review_items")
     op.drop_index("ix_review_items_status", table_name="review_items")
     op.drop_table("review_items")
