@@ -2,7 +2,7 @@
 PYTHON ?= python3
 STACK := $(PYTHON) scripts/stack.py
 
-.PHONY: run run-scaled test setup api actions rasa train bench lint lock clean help chat menu admin
+.PHONY: run run-scaled test setup api actions rasa train retrain bench lint lock clean help chat menu admin
 
 # The username `make admin` creates (make admin ADMIN=alice).
 ADMIN ?= admin
@@ -17,6 +17,7 @@ help:
 	@echo "make api | actions | rasa   start one service alone"
 	@echo "make setup    environments, migrations and model, without starting anything"
 	@echo "make train    train the Rasa model if config.yml, domain.yml or data/ changed"
+	@echo "make retrain  train a candidate with the approved reviewed examples and check it (needs make run)"
 	@echo "make bench    benchmarks; figures go to docs/benchmarks.md"
 	@echo "make lint     ruff and mypy"
 	@echo "make lock     re-resolve requirements/*.in into requirements/*.lock"
@@ -46,6 +47,12 @@ rasa:
 
 train:
 	@$(STACK) train
+
+# A candidate model: the repository's data and the reviewed examples approved in the console, trained at
+# low priority on one core by the running backend's trainer, checked against the model in force; a
+# supervisor rolls it out in the console (docs/bot.md, "Training, checking, rolling out").
+retrain:
+	@$(STACK) retrain
 
 chat:
 	@$(STACK) chat

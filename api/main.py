@@ -18,7 +18,7 @@ from api.console.routes import install_console
 from api.db import make_engine, make_session_factory
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.operator_config import load_operator_config, resolve_path
-from api.routes import health, operations, people, review, staff, work_orders
+from api.routes import bot_models, health, operations, people, review, staff, work_orders
 from api.services import media, outages, residents, scheduler
 from api.services.outbound import BotClient, WebhookNotifier
 from api.settings import Settings, get_settings
@@ -159,6 +159,11 @@ def create_app(
     app.include_router(health.router)
     for router in (work_orders.router, staff.router, people.router, operations.router, review.router):
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(bot_models.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    # the bot's models: the trainer started on "train" (none in tests unless asked), the model last served
+    trainer = bot_models.LocalTrainer(settings, app.state.session_factory, clock) if settings.trainer_enabled else None
+    app.state.model_trainer = trainer
+    app.state.served_model = {}
     install_console(app)
     if settings.simulator_enabled:
         install_simulator(app, settings)

@@ -541,3 +541,80 @@ class BotDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     figures: Mapped[dict[str, int]] = mapped_column(JSON)
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BotModel(Base):
+    """A trained model of the bot (docs/bot.md, "Training, checking, rolling out"): the repository's build
+    (``source`` "repository": what `make setup` trains from data/, one row per inputs' hash) or a candidate
+    trained on the repository's data and the reviewed examples approved when it was asked for (``source``
+    "candidate"), with its progress while it trains and its figures beside the model it was checked
+    against. ``training_slot`` is 1 while a candidate trains and NULL otherwise: being unique, it lets one
+    training run at a time whoever asks."""
+
+    __tablename__ = "bot_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # repository, candidate
+    status: Mapped[str] = mapped_column(String(16), index=True)  # training, ready, failed
+    # the hash of the repository's model inputs (scripts/stack.py's model_digest) it was trained on
+    base_digest: Mapped[str] = mapped_column(String(64))
+    # set on the repository build's row only: one row per build
+    repository_digest: Mapped[str | None] = mapped_column(String(64))
+    training_slot: Mapped[int | None] = mapped_column(Integer)
+    # the model archive: a path relative to BOT_MODELS_DIR (candidates) or absolute (the repository build)
+    file: Mapped[str | None] = mapped_column(String(500))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    progress: Mapped[str] = mapped_column(String(255))
+    percent: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    # the reviewed examples: approved, trained on, held out, excluded as the test sets' messages
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Rasa NLU YAML: the reviewed examples trained on, and those held out to check it
+    training_data: Mapped[str] = mapped_column(Text)
+    held_out_data: Mapped[str] = mapped_column(Text)
+    # {"candidate": {set: figures}, "running": {set: figures}}, measured in one run
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    compared_with_id: Mapped[int | None] = mapped_column(ForeignKey("bot_models.id"))
+    training_seconds: Mapped[float | None] = mapped_column(Float)
+    created_by: Mapped[str] = mapped_column(String(96))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("training_slot", name="uq_bot_models_training_slot"),
+        UniqueConstraint("repository_digest", name="uq_bot_models_repository_digest"),
+    )
+
+
+class BotModelRollout(Base):
+    """A model put in force by a supervisor, with why: the latest rollout of the repository's build in
+    use names the model every Rasa process loads. ``previous_model_id`` is the model it replaced, which a
+    rollback returns to."""
+
+    __tablename__ = "bot_model_rollouts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("bot_models.id"), index=True)
+    previous_model_id: Mapped[int | None] = mapped_column(ForeignKey("bot_models.id"))
+    # the rollout this one came after (0 for the first): unique, so of two supervisors switching models at
+    # once from the same state only one succeeds, and the other is told to look again
+    follows: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # rollout, rollback
+    reason: Mapped[str] = mapped_column(String(500))
+    by: Mapped[str] = mapped_column(String(96))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("follows", name="uq_bot_model_rollouts_follows"),)
+
+
+class BotModelPull(Base):
+    """What each Rasa process last asked the model server (its ``RASA_PROCESS`` name): the model it runs
+    (the fingerprint it sent) and the one it was given, so staff see a rollout reach every process."""
+
+    __tablename__ = "bot_model_pulls"
+
+    process: Mapped[str] = mapped_column(String(64), primary_key=True)
+    running: Mapped[str] = mapped_column(String(64))
+    served: Mapped[str] = mapped_column(String(64))
+    pulled_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -87,7 +87,30 @@ class Settings(BaseSettings):
     console_stream_lifetime_seconds: float = Field(default=300.0, gt=0, le=24 * 3600)
     console_stream_workers: int = Field(default=4, ge=1, le=64)
 
-    @field_validator("redis_url", "operator_config", "notifier_webhook_url", mode="before")
+    # --- The bot's models (docs/bot.md, "Training, checking, rolling out") ---
+    # The backend's address, given to the trainer it starts: the trainer reports its progress there.
+    api_url: str = "http://127.0.0.1:8000"
+    # The repository's build (models/<inputs' hash>.tar.gz, which `make setup` trains from data/; set by
+    # scripts/stack.py): served to the Rasa processes until a candidate is rolled out.
+    bot_base_model: str | None = None
+    # Where candidates are trained and kept, one folder each (the model, what it was trained on, its log).
+    bot_models_dir: str = str(ROOT / "models" / "candidates")
+    # The conversation side's Python (Rasa trains there; this environment has no Rasa).
+    bot_python: str = str(ROOT / ".venv" / "bot" / "bin" / "python")
+    # Whether asking for a training starts the trainer; empty = yes, except with APP_ENV=test.
+    model_trainer_enabled: bool | None = None
+    # One in this many reviewed examples (by a stable hash of the wording) is held out of training to check
+    # the candidate on.
+    model_held_out_every: int = Field(default=5, ge=2, le=100)
+    # A candidate is refused rollout when, on the untouched test set, its accuracy is lower or its wrong
+    # answers among the answered more frequent than the model in force's by more than this share.
+    model_rollout_margin: float = Field(default=0.01, ge=0, le=0.2)
+    # A training whose trainer has reported nothing for this long is marked failed (the trainer died).
+    model_training_stale_seconds: float = Field(default=180.0, ge=30, le=24 * 3600)
+
+    @field_validator(
+        "redis_url", "operator_config", "notifier_webhook_url", "bot_base_model", "model_trainer_enabled", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None
@@ -110,6 +133,12 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url.removeprefix(prefix)
         return url
+
+    @property
+    def trainer_enabled(self) -> bool:
+        """Whether a training asked for starts the trainer (never by default in tests: a test that trains
+        says so)."""
+        return self.model_trainer_enabled if self.model_trainer_enabled is not None else self.app_env != "test"
 
     @property
     def secure_cookies(self) -> bool:

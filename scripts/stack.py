@@ -10,6 +10,7 @@ machine's default Python before any virtual environment exists.
   stop cleanly on Ctrl-C.
 - ``test``: every test suite, one summary, non-zero exit on any failure.
 - ``train``: train the Rasa model when its inputs changed.
+- ``retrain``: ask the running backend for a candidate model with the reviewed examples, and follow it.
 
 Configuration comes from the environment; any variable not set there is taken from ``.env``
 (if present) and then from the development defaults in ``.env.example``.
@@ -318,6 +319,12 @@ def model_path() -> Path:
     return MODELS / f"{model_digest()}.tar.gz"
 
 
+def use_repository_build(env: dict[str, str], path: Path) -> None:
+    """Tell the backend where the repository's build is: it serves it to the Rasa processes (endpoints.yml's
+    ``models``: Rasa pulls the model in force from the backend) until a candidate is rolled out."""
+    env["BOT_BASE_MODEL"] = str(path)
+
+
 def ensure_model(env: dict[str, str]) -> Path:
     """Train the model unless one for exactly these inputs is cached in models/."""
     target = model_path()
@@ -365,9 +372,13 @@ class Service:
     crashes: int = 0
     restart_at: float | None = None
     starts_last: bool = False
+    # a Rasa process of the scaled layout pulls its model through the balancer: it starts once the balancer
+    # is up (the balancer itself waits for the backends)
+    after_balancer: bool = False
     ready_at: float = 0.0  # when its health check first passed (start-up time = ready_at - started_at)
     healthy_since: float | None = None  # since its last restart, while it has crashes to forget
     health_asked_at: float = 0.0
+    env: dict[str, str] = field(default_factory=dict)  # this process's own variables (RASA_PROCESS)
 
     @property
     def health_url(self) -> str:
@@ -403,8 +414,12 @@ def build_services(names: list[str], env: dict[str, str], urls: dict[str, str] |
             command = [BOT_VENV.bin("python"), "-m", "actions.server", "--host", host, "--port", str(port_of(url))]
             services.append(Service(label, command, url, "/health"))
         elif name == "rasa":
+            # Rasa's own `rasa run`, which runs the repository's build from disk when no backend answers at
+            # start (bot/rasa_run.py): it loads the model in force from the backend (endpoints.yml's models)
             command = [
-                BOT_VENV.bin("rasa"),
+                BOT_VENV.bin("python"),
+                "-m",
+                "bot.rasa_run",
                 "run",
                 "--model",
                 str(model_path()),
@@ -424,7 +439,9 @@ def build_services(names: list[str], env: dict[str, str], urls: dict[str, str] |
                 raise StackError("RASA_AUTH_TOKEN is empty: Rasa's HTTP API would be open; set a token")
             # /status answers once the model is loaded; the token is needed when one is set.
             token = urllib.parse.quote(env.get("RASA_AUTH_TOKEN", ""))
-            services.append(Service(label, command, url, f"/status?token={token}"))
+            # the name it gives when it pulls the model in force (endpoints.yml's models: the backend shows
+            # what each process runs)
+            services.append(Service(label, command, url, f"/status?token={token}", env={"RASA_PROCESS": label}))
     return services
 
 
@@ -465,13 +482,14 @@ def isolated_env(work: Path, overrides: dict[str, str] | None = None) -> dict[st
             "ACTION_SPOOL_DB": f"sqlite:///{work / 'filing_spool.sqlite3'}",
             "WECHAT_OUTBOX_DB": f"sqlite:///{work / 'wechat.sqlite3'}",
             "WECHAT_API_BASE_URL": "",  # the simulator plays the platform
+            "BOT_MODELS_DIR": str(work / "models"),  # candidates, if a test trains one
             **(overrides or {}),
         }
     )
     use_simulator_by_default(env)
     migrate(env)
     migrate_conversation_stores(env)
-    ensure_model(env)
+    use_repository_build(env, ensure_model(env))
     return env
 
 
@@ -541,7 +559,7 @@ class Supervisor:
         service.proc = subprocess.Popen(
             service.command,
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **service.env},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so a stop reaches its children
@@ -551,13 +569,14 @@ class Supervisor:
 
     def start(self, timeout: float = 240.0) -> None:
         """Start every service and wait until each is healthy; those that ``starts_last`` (the balancer)
-        only once the others are, so that it finds them up from its first check."""
+        only once the others are, so that it finds them up from its first check; and those that come
+        ``after_balancer`` (the scaled layout's Rasa processes, which pull their model through it) last."""
         host = self.env.get("BIND_HOST", "127.0.0.1")
         for service in self.services:
             check_port_free(service, host)
         deadline = time.monotonic() + timeout
-        for last in (False, True):
-            phase = [s for s in self.services if s.starts_last == last]
+        for last, after in ((False, False), (True, False), (False, True)):
+            phase = [s for s in self.services if (s.starts_last, s.after_balancer) == (last, after)]
             for service in phase:
                 self._spawn(service)
             self._wait_healthy(phase, deadline, timeout)
@@ -697,7 +716,9 @@ def prepare(names: list[str], env: dict[str, str]) -> None:
         ensure_bot_env()
         migrate_conversation_stores(env)
     if "rasa" in names:
-        ensure_model(env)
+        use_repository_build(env, ensure_model(env))
+    elif model_path().exists():
+        use_repository_build(env, model_path())
 
 
 def cmd_serve(names: list[str]) -> int:
@@ -785,7 +806,7 @@ def prepare_scaled(env: dict[str, str], fresh: bool = False) -> None:
     run([API_VENV.bin("python"), "scripts/create_databases.py", *flags, *dict.fromkeys(urls)], env=env)
     migrate(env)
     migrate_conversation_stores(env)
-    ensure_model(env)
+    use_repository_build(env, ensure_model(env))
 
 
 def isolated_scaled_env(name: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
@@ -827,8 +848,13 @@ def isolated_scaled_env(name: str, overrides: dict[str, str] | None = None) -> d
 
 
 def scaled_services(env: dict[str, str]) -> list[Service]:
+    """Every process of the scaled layout and the balancer; the Rasa processes start after the balancer,
+    through which they pull the model in force from the backends (deploy/endpoints.scaled.yml)."""
     names, urls = scaled_layout(env, int(env.get("SCALED_PROCESSES") or 2))
-    return build_services(names, env, urls) + [balancer_service(env)]
+    services = build_services(names, env, urls)
+    for service in services:
+        service.after_balancer = service.name.startswith("rasa")
+    return services + [balancer_service(env)]
 
 
 def cmd_serve_scaled() -> int:
@@ -862,6 +888,12 @@ def cmd_train() -> int:
     ensure_bot_env()
     say(f"model: {ensure_model(load_env()).relative_to(ROOT)}")
     return 0
+
+
+def cmd_retrain() -> int:
+    """A candidate model with the approved reviewed examples, trained by the running backend's trainer
+    (scripts/retrain.py), its progress and figures printed here; rolling it out is a supervisor's."""
+    return run([sys.executable, str(ROOT / "scripts" / "retrain.py"), "request"], env=load_env(), check=False)
 
 
 # --------------------------------------------------------------------------- tests
@@ -1110,6 +1142,7 @@ def cmd_bench() -> int:
         run([API_VENV.bin("python"), "scripts/bench_console.py", "--write"], env=env, check=False),
         run([API_VENV.bin("python"), "scripts/bench_streams.py", "--write"], env=env, check=False),
         run([API_VENV.bin("python"), "scripts/bench_scaled.py", "--write"], env=env, check=False),
+        run([API_VENV.bin("python"), "scripts/bench_models.py", "--write"], env=env, check=False),
     ]
     return max(codes)
 
@@ -1124,6 +1157,7 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="start services until Ctrl-C")
     serve.add_argument("services", nargs="+", choices=["all", "scaled", "api", "actions", "rasa"])
     sub.add_parser("train", help="train the model if its inputs changed")
+    sub.add_parser("retrain", help="train a candidate with the reviewed examples (the backend must run)")
     sub.add_parser("bench", help="run the benchmarks, write docs/benchmarks.md")
     chat = sub.add_parser("chat", help="chat as a WeChat resident through the simulator (needs `serve`)")
     chat.add_argument("extra", nargs=argparse.REMAINDER)
@@ -1144,6 +1178,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_serve(args.services)
         if args.command == "train":
             return cmd_train()
+        if args.command == "retrain":
+            return cmd_retrain()
         if args.command == "bench":
             return cmd_bench()
         if args.command == "chat":

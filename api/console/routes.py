@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import func, select
 
+from api.console import bot_models as models_page
 from api.console import chats, imports, operations, orders, people, photos, reports, review, sampling, security
 from api.console.live import LiveStreams
 from api.console.pages import HERE, DeskDep, WritingDeskDep, error_fragment, templates
@@ -109,6 +110,7 @@ PARTS = (
     people.router,
     sampling.router,
     review.router,
+    models_page.router,
 )
 
 

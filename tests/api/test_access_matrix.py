@@ -67,6 +67,14 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/review-items/{item_id}/approve"): SUPERVISORS,
     ("GET", "/api/v1/review-intents"): STAFF,
     ("GET", "/api/v1/bot-figures"): STAFF,
+    ("GET", "/api/v1/models"): STAFF,
+    # the machine token: `make retrain` on the server
+    ("POST", "/api/v1/models"): SUPERVISORS | {MACHINE},
+    # Rasa's model server: every Rasa process pulls the model in force with the machine token
+    ("GET", "/api/v1/models/active/file"): {MACHINE},
+    ("GET", "/api/v1/models/{model_id}"): STAFF | {MACHINE},
+    ("POST", "/api/v1/models/{model_id}/activate"): SUPERVISORS,
+    ("POST", "/api/v1/models/{model_id}/progress"): {MACHINE},
 }
 
 # Work-order actions: staff work the order, a supervisor approves (10.1.3), the resident confirms a
@@ -148,6 +156,7 @@ def make_ids(client: httpx.Client, auth: dict, agent: dict, other_agent: dict) -
     )
     return {
         "item_id": str(review.json()["id"]),
+        "model_id": "1",  # none trained: the guards answer before the model is looked for
         "order_id": str(order["id"]),
         "openid": "oMATRIX",
         "task_id": str(task["id"]),

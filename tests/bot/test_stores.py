@@ -21,6 +21,8 @@ def test_the_tracker_store_is_found_where_rasa_finds_it(monkeypatch: pytest.Monk
     monkeypatch.setenv("RASA_TRACKER_DB", "var/rasa_tracker.sqlite3")
     monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:5055")  # the file names these too
     monkeypatch.setenv("ACTION_SERVER_TOKEN", "t")
+    for name in ("API_URL", "API_TOKEN", "RASA_MODEL_PULL_SECONDS", "RASA_PROCESS"):  # the model server's
+        monkeypatch.setenv(name, "1")
     assert stores.url_from_env("tracker") == "sqlite:///var/rasa_tracker.sqlite3"
     monkeypatch.setenv("RASA_ENDPOINTS", "deploy/endpoints.scaled.yml")
     for name, value in {

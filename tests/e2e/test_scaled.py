@@ -5,6 +5,7 @@ residents talk to it, and nothing they were told is lost or filed twice (#13).""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -141,6 +142,11 @@ def scaled() -> Iterator[Scaled]:
                 "RASA_LOCK_REDIS_DB": "1",
                 "SCHEDULER_INTERVAL_SECONDS": "1",
                 "SPOOL_INTERVAL_SECONDS": "2",
+                # models: a rollout reaches each Rasa process within 2 s; the "training" is a stand-in
+                "RASA_MODEL_PULL_SECONDS": "2",
+                "MODEL_TRAINER_ENABLED": "true",
+                "BOT_PYTHON": str(Path(__file__).with_name("fake_trainer.py")),
+                "BOT_MODELS_DIR": tempfile.mkdtemp(prefix="heating-e2e-models-"),
             },
         )
     except stack.StackError as exc:
@@ -199,6 +205,60 @@ def test_either_rasa_process_continues_a_conversation_when_the_other_dies(scaled
     done = said(env, openid, "对")
     [number] = ORDER_NUMBER.findall(done)
     assert [o["number"] for o in orders_of(env, openid)] == [number]
+
+
+def test_a_rollout_and_a_rollback_reach_both_rasa_processes_while_a_resident_files(scaled: Scaled) -> None:
+    """A model put in force reaches each Rasa process behind the balancer at its next pull, and the
+    resident's filing goes on across both switches (the candidate is the stand-in trainer's:
+    tests/e2e/fake_trainer.py; tests/e2e/test_bot_models.py trains a real one)."""
+    env, openid = scaled.env, "oSCALED-models"
+    api = env["API_URL"] + "/api/v1"
+    supervisor = {"Authorization": f"Bearer {staff_token(env, 'models-supervisor', 'supervisor')}"}
+
+    def model_files() -> list[str | None]:
+        files = []
+        for name in ("rasa-1", "rasa-2"):
+            status = httpx.get(scaled.service(name).url + "/status", params={"token": env["RASA_AUTH_TOKEN"]})
+            files.append(status.json().get("model_file") if status.status_code == 200 else None)
+        return files
+
+    repository = Path(env["BOT_BASE_MODEL"]).name
+    assert model_files() == [repository, repository]
+    assert "地址" in said(env, openid, "我家暖气阀门坏了")
+    text = "暖气管子里有流水声"
+    report = {"message_key": hashlib.sha256(text.encode()).hexdigest(), "text": text, "reason": "fallback"}
+    machine = {"Authorization": f"Bearer {env['API_TOKEN']}"}
+    item = httpx.post(api + "/review-items", json=report, headers=machine).json()["id"]
+    labelled = httpx.post(f"{api}/review-items/{item}/label", json={"intent": "request_repair"}, headers=supervisor)
+    assert labelled.status_code == 200, labelled.text
+    approval = {"revision": labelled.json()["revision"]}
+    assert httpx.post(f"{api}/review-items/{item}/approve", json=approval, headers=supervisor).status_code == 200
+    started = httpx.post(api + "/models", headers=supervisor)
+    assert started.status_code == 201, started.text
+    model_id = started.json()["id"]
+    ready = eventually(
+        lambda: httpx.get(f"{api}/models/{model_id}", headers=supervisor).json(), lambda m: m["status"] != "training"
+    )
+    assert ready["status"] == "ready", ready
+    rolled = httpx.post(f"{api}/models/{model_id}/activate", json={"reason": "两个进程都要换上"}, headers=supervisor)
+    assert rolled.status_code == 200, rolled.text
+    mine = f"candidate-{model_id}.tar.gz"
+    assert eventually(model_files, lambda files: files == [mine, mine]) == [mine, mine]
+    assert "电话" in said(env, openid, "海滨花园3号楼2单元501")  # the filing goes on with the new model
+    running = eventually(
+        lambda: {
+            p["process"]: p["running_model_id"]
+            for p in httpx.get(api + "/models", headers=supervisor).json()["processes"]
+        },
+        lambda found: found == {"rasa-1": model_id, "rasa-2": model_id},
+    )
+    assert running == {"rasa-1": model_id, "rasa-2": model_id}
+    back_to = httpx.get(api + "/models", headers=supervisor).json()["previous_id"]
+    back = httpx.post(f"{api}/models/{back_to}/activate", json={"reason": "回到仓库模型"}, headers=supervisor)
+    assert back.status_code == 200 and back.json()["kind"] == "rollback"
+    assert eventually(model_files, lambda files: files == [repository, repository]) == [repository, repository]
+    when = said(env, openid, "13700000002")
+    assert "时间" in when or "上门" in when, when
 
 
 def test_a_backend_killed_during_filings_files_each_once_and_loses_none(scaled: Scaled) -> None:

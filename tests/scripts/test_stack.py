@@ -257,6 +257,21 @@ def test_each_tier_gets_two_processes_behind_the_balancer_on_the_public_ports() 
     services = stack.build_services(names, {**env, "RASA_AUTH_TOKEN": "t", "RASA_ENDPOINTS": "x.yml"}, urls)
     rasa = next(s for s in services if s.name == "rasa-2")
     assert "5007" in rasa.command and "x.yml" in rasa.command
+    # each Rasa process names itself when it pulls the model in force (endpoints.yml's models)
+    assert rasa.env == {"RASA_PROCESS": "rasa-2"}
+
+
+def test_the_scaled_rasa_processes_start_after_the_balancer_they_pull_their_model_through(tmp_path: Path) -> None:
+    """The order in which Supervisor.start spawns: backends and action servers, the balancer, then Rasa."""
+    names = ["api-1", "actions-1", "balancer", "rasa-1"]
+    services = [stack.Service(name, [sys.executable, "-c", "pass"], "http://127.0.0.1:9", "/") for name in names]
+    services[2].starts_last, services[3].after_balancer = True, True
+    spawned: list[str] = []
+    supervisor = stack.Supervisor(services, dict(os.environ), log_dir=tmp_path, health=lambda _url: True)
+    supervisor._spawn = lambda service: spawned.append(service.name)  # type: ignore[method-assign]
+    supervisor._wait_healthy = lambda group, *_: spawned.append("|")  # type: ignore[method-assign]
+    supervisor.start()
+    assert spawned == ["api-1", "actions-1", "|", "balancer", "|", "rasa-1", "|"]
 
 
 def test_the_balancer_configuration_is_valid_haproxy() -> None:
