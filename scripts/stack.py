@@ -375,6 +375,9 @@ class Service:
     # a Rasa process of the scaled layout pulls its model through the balancer: it starts once the balancer
     # is up (the balancer itself waits for the backends)
     after_balancer: bool = False
+    # addresses that must answer once every service is up (the balancer's front ends, which see a server
+    # that started after the balancer only at its next health check)
+    ready_after: list[str] = field(default_factory=list)
     ready_at: float = 0.0  # when its health check first passed (start-up time = ready_at - started_at)
     healthy_since: float | None = None  # since its last restart, while it has crashes to forget
     health_asked_at: float = 0.0
@@ -570,7 +573,8 @@ class Supervisor:
     def start(self, timeout: float = 240.0) -> None:
         """Start every service and wait until each is healthy; those that ``starts_last`` (the balancer)
         only once the others are, so that it finds them up from its first check; and those that come
-        ``after_balancer`` (the scaled layout's Rasa processes, which pull their model through it) last."""
+        ``after_balancer`` (the scaled layout's Rasa processes, which pull their model through it) last;
+        then every ``ready_after`` address answers."""
         host = self.env.get("BIND_HOST", "127.0.0.1")
         for service in self.services:
             check_port_free(service, host)
@@ -580,6 +584,14 @@ class Supervisor:
             for service in phase:
                 self._spawn(service)
             self._wait_healthy(phase, deadline, timeout)
+        waiting = [url for service in self.services for url in service.ready_after]
+        while waiting:
+            waiting = [url for url in waiting if not self.health(url)]
+            if waiting and time.monotonic() > deadline:
+                self.stop()
+                raise StackError(f"not answering after {timeout:.0f} s: {', '.join(waiting)}")
+            if waiting:
+                time.sleep(0.5)
 
     def _wait_healthy(self, services: list[Service], deadline: float, timeout: float) -> None:
         waiting = list(services)
@@ -770,7 +782,10 @@ def balancer_service(env: dict[str, str]) -> Service:
             "  Install Debian's package, then run the command again:  apt-get install haproxy"
         )
     command = [haproxy, "-db", "-f", str(HAPROXY_CONFIG)]
-    return Service("balancer", command, env["API_URL"], "/health", starts_last=True)
+    # the Rasa processes start after it (they pull their model through it): its Rasa front end answers once
+    # its health check has seen one of them
+    rasa = env["RASA_URL"].rstrip("/") + "/webhooks/wechat/"
+    return Service("balancer", command, env["API_URL"], "/health", starts_last=True, ready_after=[rasa])
 
 
 def check_reachable(env: dict[str, str]) -> None:

@@ -267,11 +267,15 @@ def test_the_scaled_rasa_processes_start_after_the_balancer_they_pull_their_mode
     services = [stack.Service(name, [sys.executable, "-c", "pass"], "http://127.0.0.1:9", "/") for name in names]
     services[2].starts_last, services[3].after_balancer = True, True
     spawned: list[str] = []
-    supervisor = stack.Supervisor(services, dict(os.environ), log_dir=tmp_path, health=lambda _url: True)
+    supervisor = stack.Supervisor(services, dict(os.environ), log_dir=tmp_path)
     supervisor._spawn = lambda service: spawned.append(service.name)  # type: ignore[method-assign]
     supervisor._wait_healthy = lambda group, *_: spawned.append("|")  # type: ignore[method-assign]
+    asked: list[str] = []
+    services[2].ready_after = ["http://127.0.0.1:9/webhooks/wechat/"]
+    supervisor.health = lambda url: asked.append(url) or len(asked) > 1  # the front end answers at the 2nd look
     supervisor.start()
     assert spawned == ["api-1", "actions-1", "|", "balancer", "|", "rasa-1", "|"]
+    assert asked == ["http://127.0.0.1:9/webhooks/wechat/"] * 2
 
 
 def test_the_balancer_configuration_is_valid_haproxy() -> None:
