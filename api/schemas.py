@@ -686,6 +686,11 @@ class ReviewIntent(BaseModel):
     examples: list[str]
 
 
+class BotDayModel(BaseModel):
+    id: int
+    source: Literal["repository", "candidate"]
+
+
 class BotDay(BaseModel):
     """One Beijing day of the bot's figures; a conversation figure is null when the channel was unreadable."""
 
@@ -700,6 +705,7 @@ class BotDay(BaseModel):
     filed_alone: int
     kept_for_review: int
     review_waiting: int
+    model: BotDayModel | None = Field(description="the model in force at the end of the day (now, for today)")
 
 
 class BotFigures(BaseModel):

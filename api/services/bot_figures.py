@@ -4,6 +4,8 @@
 
 - ``filed_alone``: orders the bot filed (accepted by the machine token) for a resident who had no chat
   handed to a person in the 24 hours before;
+- ``model``: the model in force at the end of the day (or now, for today): the repository's build or a
+  candidate (bot_models.in_force_at);
 - ``kept_for_review``: messages the bot reported as unsure that day; ``review_waiting``: groups not yet
   approved at the end of the day (as the queue stands now: a group labelled again is counted as waiting
   from its creation).
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from api.db import insert_of
 from api.models import BotDay, GridWorker, Handoff, ReviewItem, ReviewOccurrence, WorkOrder, WorkOrderEvent
+from api.services import bot_models
 from api.services.outbound import BotClient, DeliveryFailed
 from heating_standard.localtime import LOCAL_TZ
 
@@ -135,5 +138,7 @@ def daily(session: Session, bot: BotClient, today: date, days: int, now: datetim
         row.update(
             {"filed_alone": _filed_alone(session, start, end), "kept_for_review": kept, "review_waiting": waiting}
         )
+        model = bot_models.in_force_at(session, min(end, now))
+        row["model"] = None if model is None else {"id": model.id, "source": model.source}
         rows.append(row)
     return {"days": rows, "conversations_unavailable": problem}

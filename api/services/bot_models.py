@@ -254,6 +254,27 @@ def active(session: Session, settings: Settings, now: datetime) -> BotModel | No
     return session.get(BotModel, rollout.model_id) or base
 
 
+def in_force_at(session: Session, moment: datetime) -> BotModel | None:
+    """The model that was in force at ``moment``, as ``active`` decided then: of the events before it, the
+    latest of a repository build first served (a release runs its own build) and a rollout (or
+    rollback). None before any model was served."""
+    build = session.scalars(
+        select(BotModel)
+        .where(BotModel.source == "repository", BotModel.created_at <= moment)
+        .order_by(BotModel.created_at.desc(), BotModel.id.desc())
+        .limit(1)
+    ).first()
+    rollout = session.scalars(
+        select(BotModelRollout)
+        .where(BotModelRollout.at <= moment)
+        .order_by(BotModelRollout.at.desc(), BotModelRollout.id.desc())
+        .limit(1)
+    ).first()
+    if rollout is not None and (build is None or rollout.at >= build.created_at):
+        return session.get(BotModel, rollout.model_id)
+    return build
+
+
 def get(session: Session, model_id: int) -> BotModel:
     found = session.get(BotModel, model_id)
     if found is None:

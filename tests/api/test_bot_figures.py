@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
 
+from api.models import BotModel, BotModelRollout
 from tests.api.conftest import FakeOutbound, FixedClock
 
 SAID = {
@@ -81,6 +83,7 @@ def test_a_day_of_the_bots_figures(
         "filed_alone": 1,
         "kept_for_review": 2,
         "review_waiting": 1,
+        "model": None,  # no model served yet
     }
     assert days["2026-12-11"]["filed_alone"] == 1 and days["2026-12-11"]["review_waiting"] == 1
     assert days["2026-12-09"]["kept_for_review"] == 0 and days["2026-12-09"]["review_waiting"] == 0
@@ -144,3 +147,55 @@ def test_a_grid_workers_filing_counts_their_own_hand_overs(
     assert client.post("/api/v1/work-orders", json=forwarded, headers=auth).status_code == 201
     (day,) = client.get("/api/v1/bot-figures", params={"days": 1}, headers=agent).json()["days"]
     assert day["filed_alone"] == 0  # a person helped the grid worker first
+
+
+def test_each_day_names_the_model_in_force(client: TestClient, agent: dict, clock: FixedClock) -> None:
+    """The repository's build from when it was first served; a candidate from its rollout; the build of
+    a new release from when it is first served."""
+    factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    start = clock.now - timedelta(days=3)
+
+    def model(source: str, at: datetime, digest: str) -> int:
+        row = BotModel(
+            source=source,
+            status="ready",
+            base_digest=digest,
+            repository_digest=digest if source == "repository" else None,
+            progress="",
+            percent=100,
+            counts={},
+            training_data="",
+            held_out_data="",
+            figures={},
+            created_by="test",
+            created_at=at,
+            updated_at=at,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+    with factory() as session:
+        build = model("repository", start, "aaaa")
+        candidate = model("candidate", start + timedelta(hours=5), "aaaa")
+        session.add(
+            BotModelRollout(
+                model_id=candidate,
+                previous_model_id=build,
+                follows=0,
+                kind="rollout",
+                reason="更准",
+                by="sup",
+                at=start + timedelta(days=1),
+            )
+        )
+        release = model("repository", start + timedelta(days=2, hours=1), "bbbb")
+        session.commit()
+    days = client.get("/api/v1/bot-figures", params={"days": 5}, headers=agent).json()["days"]
+    assert [d["model"] for d in days] == [
+        None,
+        {"id": build, "source": "repository"},
+        {"id": candidate, "source": "candidate"},
+        {"id": release, "source": "repository"},
+        {"id": release, "source": "repository"},
+    ]
