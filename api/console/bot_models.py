@@ -70,26 +70,21 @@ def comparison(figures: dict[str, Any]) -> list[Line]:
                     x < y if higher_is_better else x > y,
                 )
             )
-    a, b = mine.get("out_of_domain"), theirs.get("out_of_domain")
-    if a and b:
-        lines.append(
-            Line(
-                "域外消息拒答",
-                f"{a['declined']:g}/{a['total']:g}",
-                f"{b['declined']:g}/{b['total']:g}",
-                a["declined"] < b["declined"],
+    # counts out of a total: fewer declined out-of-domain messages, or fewer conversations passed, is worse
+    for name, words, counted in (
+        ("out_of_domain", "域外消息拒答", "declined"),
+        ("conversations", "对话测试通过", "passed"),
+    ):
+        a, b = mine.get(name), theirs.get(name)
+        if a and b:
+            lines.append(
+                Line(
+                    words,
+                    f"{a[counted]:g}/{a['total']:g}",
+                    f"{b[counted]:g}/{b['total']:g}",
+                    a[counted] < b[counted],
+                )
             )
-        )
-    a, b = mine.get("conversations"), theirs.get("conversations")
-    if a and b:
-        lines.append(
-            Line(
-                "对话测试通过",
-                f"{a['passed']:g}/{a['total']:g}",
-                f"{b['passed']:g}/{b['total']:g}",
-                a["passed"] < b["passed"],
-            )
-        )
     return lines
 
 

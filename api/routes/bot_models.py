@@ -31,22 +31,6 @@ from api.settings import ROOT, Settings
 router = APIRouter(tags=["models"])
 log = logging.getLogger(__name__)
 
-# Thread pools of the libraries training uses, one thread each: the trainer runs on one core beside the
-# live bot (scripts/retrain.py also sets these, and its priority and core, itself).
-ONE_THREAD = {
-    name: "1"
-    for name in (
-        "OMP_NUM_THREADS",
-        "OPENBLAS_NUM_THREADS",
-        "MKL_NUM_THREADS",
-        "NUMEXPR_NUM_THREADS",
-        "VECLIB_MAXIMUM_THREADS",
-        "TF_NUM_INTRAOP_THREADS",
-        "TF_NUM_INTEROP_THREADS",
-    )
-}
-
-
 # --- the trainer ---------------------------------------------------------------------------------------
 
 
@@ -90,7 +74,6 @@ class LocalTrainer:
         )
         env = {
             **os.environ,
-            **ONE_THREAD,
             "API_URL": self.settings.api_url,
             "API_TOKEN": self.settings.api_token.get_secret_value(),
             "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),

@@ -16,6 +16,7 @@ from sqlalchemy import update
 from api.models import WorkOrder
 from heating_standard.kpis import DEFINITIONS
 from tests.api.conftest import Browser, FakeOutbound, FixedClock, act_ok
+from tests.api.test_bot_figures import SAID
 
 REPAIR = {"kind": "repair", "category": "equipment", "source": "wechat", "description": "阀门坏了"}
 HOTLINE = {"kind": "complaint", "category": "room_temperature", "source": "city_hotline", "description": "室温低"}
@@ -120,15 +121,7 @@ def test_no_text_in_the_monthly_report_is_a_formula_or_breaks_it(
 
 def test_the_kpi_page_shows_the_bots_days(browser: Callable[[str], Browser], outbound: FakeOutbound) -> None:
     """The bot's own figures per day beside the KPIs; the backend's part shows when the channel cannot be read."""
-    outbound.figures["2026-12-10"] = {
-        "messages": 40,
-        "understood": 31,
-        "unsure": 6,
-        "clarified": 4,
-        "not_understood": 2,
-        "out_of_scope": 3,
-        "handed_over": 1,
-    }
+    outbound.figures["2026-12-10"] = SAID
     b = browser("agent")
     page = b.get("/console/kpis?start=2026-12-09&end=2026-12-10").text
     row = page[page.index('data-day="2026-12-10"') :].split("</tr>")[0]
