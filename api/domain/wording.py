@@ -12,9 +12,13 @@ classifier finds phone numbers and addresses by pattern) and no one's data.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+
+import yaml
 
 from heating_standard import privacy
 
@@ -47,8 +51,10 @@ def normalized(text: str) -> str:
     return kept or "".join(folded.split())
 
 
-def _pairs(key: str) -> set[str]:
-    return {key[i : i + 2] for i in range(len(key) - 1)}
+@lru_cache(maxsize=65536)
+def _pairs(key: str) -> frozenset[str]:
+    """A wording's character pairs, counted once however often it is compared."""
+    return frozenset(key[i : i + 2] for i in range(len(key) - 1))
 
 
 def similarity(a: str, b: str) -> float:
@@ -120,3 +126,38 @@ def filled(text: str, spans: Sequence[Span] = ()) -> tuple[str, list[Span]]:
         if 0 <= span.start < span.end <= len(text)
     ]
     return "".join(out), moved
+
+
+# --- training data as Rasa writes it ---------------------------------------------------------------
+
+_MARKUP = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training example of a Rasa NLU file: its line (entity markup kept), its plain text and the
+    key under which wordings are the same (``api.domain.wording.normalized``)."""
+
+    intent: str
+    line: str
+    text: str
+    key: str
+
+
+def examples_of(nlu_yaml: str) -> list[Example]:
+    """The intent examples of a Rasa NLU YAML text (the review queue's export, or a test set)."""
+    data = yaml.safe_load(nlu_yaml) or {}
+    found = []
+    for block in data.get("nlu") or []:
+        intent = block.get("intent")
+        if not intent:
+            continue
+        for raw in str(block.get("examples") or "").splitlines():
+            raw = raw.strip()
+            if not raw.startswith("- "):
+                continue
+            line = raw[2:].strip()
+            text = _MARKUP.sub(r"\1", line)
+            if text:
+                found.append(Example(str(intent), line, text, normalized(text)))
+    return found

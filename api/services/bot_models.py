@@ -20,7 +20,6 @@ out").
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,13 +27,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from api.db import insert_of
-from api.domain.wording import MIN_NEAR, NEAR_DUPLICATE, normalized
+from api.domain.wording import Example, examples_of, nearest
 from api.errors import Conflict, NotFound, Unprocessable
 from api.models import BotModel, BotModelPull, BotModelRollout
 from api.services import audit, review
@@ -53,40 +51,9 @@ CHECKED_SETS = ("test", "held_out", "out_of_domain", "conversations")
 # two cores; the trainer has one, and yields to the live bot).
 FIRST_TRAINING_SECONDS = 180.0
 CANDIDATE_FILE = "model.tar.gz"
-_MARKUP = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 
 
 # --- the reviewed examples a candidate is trained and checked on -----------------------------------
-
-
-@dataclass(frozen=True)
-class Example:
-    """One training example of a Rasa NLU file: its line (entity markup kept), its plain text and the
-    key under which wordings are the same (``api.domain.wording.normalized``)."""
-
-    intent: str
-    line: str
-    text: str
-    key: str
-
-
-def examples_of(nlu_yaml: str) -> list[Example]:
-    """The intent examples of a Rasa NLU YAML text (the review queue's export, or a test set)."""
-    data = yaml.safe_load(nlu_yaml) or {}
-    found = []
-    for block in data.get("nlu") or []:
-        intent = block.get("intent")
-        if not intent:
-            continue
-        for raw in str(block.get("examples") or "").splitlines():
-            raw = raw.strip()
-            if not raw.startswith("- "):
-                continue
-            line = raw[2:].strip()
-            text = _MARKUP.sub(r"\1", line)
-            if text:
-                found.append(Example(str(intent), line, text, normalized(text)))
-    return found
 
 
 @lru_cache(maxsize=4)
@@ -104,25 +71,10 @@ def is_held_out(key: str, every: int) -> bool:
     return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") % every == 0
 
 
-@lru_cache(maxsize=65536)
-def _pairs(key: str) -> frozenset[str]:
-    return frozenset(key[i : i + 2] for i in range(len(key) - 1))
-
-
 def _near(key: str, others: Iterable[str]) -> bool:
     """Whether ``key`` is a near-duplicate of one of ``others``, as the review queue groups wordings
-    (``api.domain.wording.similarity``: the overlap of character pairs, NEAR_DUPLICATE or more, between
-    wordings of comparable length); each wording's pairs are counted once."""
-    if len(key) < MIN_NEAR:
-        return False
-    mine = _pairs(key)
-    for other in others:
-        if len(other) < MIN_NEAR or not 0.6 <= len(other) / len(key) <= 1.67:
-            continue
-        theirs = _pairs(other)
-        if other == key or len(mine & theirs) >= NEAR_DUPLICATE * len(mine | theirs):
-            return True
-    return False
+    (``api.domain.wording.nearest``)."""
+    return nearest(key, ((0, other) for other in others)) is not None
 
 
 @dataclass

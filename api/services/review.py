@@ -29,7 +29,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from api.db import insert_of
-from api.domain.wording import MIN_NEAR, Span, filled, nearest, normalized
+from api.domain.wording import MIN_NEAR, Span, examples_of, filled, nearest, normalized
 from api.errors import Conflict, NotFound, Unprocessable
 from api.models import ReviewItem, ReviewOccurrence
 from api.services import audit
@@ -295,9 +295,6 @@ class IntentEntry:
     examples: tuple[str, ...]
 
 
-_MARKUP = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-
-
 @lru_cache(maxsize=4)
 def catalogue(root: Path) -> tuple[IntentEntry, ...]:
     """Every intent a resident's words can mean, from the bot's own files (read only): the domain's
@@ -309,13 +306,8 @@ def catalogue(root: Path) -> tuple[IntentEntry, ...]:
     labels.update({name: str(label) for name, label in (knowledge.get("other_intents") or {}).items()})
     examples: dict[str, list[str]] = {}
     for path in sorted((root / "data" / "nlu").glob("*.yml")):
-        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            if "intent" not in block:
-                continue
-            for line in str(block.get("examples") or "").splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    examples.setdefault(block["intent"], []).append(_MARKUP.sub(r"\1", line[2:]).strip())
+        for example in examples_of(path.read_text(encoding="utf-8")):
+            examples.setdefault(example.intent, []).append(example.text)
     entries = []
     for name in domain.get("intents") or []:
         name = str(name)
