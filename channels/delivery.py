@@ -180,6 +180,17 @@ contacts_table = sa.Table(
 )
 
 
+# The turns answered in the push's reply, recorded once the reply is written (c004): what the backend
+# asks before it tells a resident an order's number again (``Outbox.was_answered``).
+answered_table = sa.Table(
+    "wechat_answered",
+    metadata,
+    sa.Column("key", sa.String(120), primary_key=True),  # the push's key: Rasa's message id
+    sa.Column("openid", sa.String(64), nullable=False, index=True),
+    sa.Column("answered_at", sa.Float, nullable=False, index=True),
+)
+
+
 media_table = sa.Table(
     "wechat_media",
     metadata,
@@ -309,6 +320,7 @@ class Outbox:
         with self.engine.begin() as db:
             messages = db.execute(outbox_table.delete().where(outbox_table.c.openid == openid)).rowcount
             messages += db.execute(held_table.delete().where(held_table.c.openid == openid)).rowcount
+            db.execute(answered_table.delete().where(answered_table.c.openid == openid))
             db.execute(contacts_table.delete().where(contacts_table.c.openid == openid))
             photos = (
                 db.execute(media_table.delete().where(media_table.c.media_id.in_(media_ids))).rowcount
@@ -322,9 +334,41 @@ class Outbox:
         with self.engine.begin() as db:
             messages = db.execute(outbox_table.delete().where(outbox_table.c.created_at < before)).rowcount
             messages += db.execute(held_table.delete().where(held_table.c.created_at < before)).rowcount
+            db.execute(answered_table.delete().where(answered_table.c.answered_at < before))
             db.execute(contacts_table.delete().where(contacts_table.c.last_inbound_at < before))
             photos = db.execute(media_table.delete().where(media_table.c.fetched_at < before)).rowcount
         return {"messages": int(messages or 0), "photos": int(photos or 0)}
+
+    # what the resident was sent ------------------------------------------------------------------
+    def answered(self, key: str, openid: str) -> None:
+        """The turn ``key`` was answered in its push's reply (the reply is written): recorded once."""
+        row = answered_table.insert().values(key=key[:120], openid=openid, answered_at=self.clock())
+        with self.engine.begin() as db:
+            try:
+                with db.begin_nested():
+                    db.execute(row)
+            except sa.exc.IntegrityError:  # the platform's retry got the same answer again
+                pass
+
+    def was_answered(self, openid: str, key: str) -> str | None:
+        """How the answer to the turn ``key`` went out to the resident: "reply" (in the push's reply),
+        "outbox" (kept to be pushed: sent, or tried until it is, or shown to staff as undelivered), or
+        None when nothing of it went out (its process stopped after Rasa saved the turn)."""
+        with self.engine.connect() as db:
+            replied = db.execute(
+                sa.select(answered_table.c.key).where(answered_table.c.key == key, answered_table.c.openid == openid)
+            ).first()
+            if replied is not None:
+                return "reply"
+            pushed = db.execute(
+                sa.select(outbox_table.c.id)
+                .where(
+                    outbox_table.c.openid == openid,
+                    outbox_table.c.handover_key.startswith(f"turn:{key}#", autoescape=True),
+                )
+                .limit(1)
+            ).first()
+        return "outbox" if pushed is not None else None
 
     # messages ---------------------------------------------------------------------------------
     def add(self, openid: str, text: str, handover_key: str | None = None) -> int | None:

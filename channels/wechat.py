@@ -124,6 +124,8 @@ class Reply:
     status: int
     body: str
     content_type: str = "text/plain; charset=utf-8"
+    # (push key, openid) of a reply that carries the bot's answer: recorded once the reply is written
+    answered: tuple[str, str] | None = None
 
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -629,7 +631,18 @@ class WeChatWebhook:
         if encrypted and self.envelope is not None:
             timestamp = str(int(self.clock()))
             xml = self.envelope.seal(xml, args.get("nonce", ""), timestamp)
-        return Reply(200, xml, "application/xml; charset=utf-8")
+        return Reply(200, xml, "application/xml; charset=utf-8", answered=(inbound.key, inbound.openid))
+
+    async def record_answered(self, reply: Reply) -> None:
+        """The reply carrying the turn's answer is written: remember that it went out (``Outbox.answered``).
+        Rasa saved the turn before: a process that stops before this line leaves the turn unrecorded, and
+        the backend then sends a filed order's number again rather than leave it unheard."""
+        if reply.answered is None:
+            return
+        try:
+            await asyncio.to_thread(self.outbox.answered, *reply.answered)
+        except Exception:
+            log.warning("could not record that %s was answered", reply.answered[0], exc_info=True)
 
     def _spawn(self, coroutine: Awaitable[T]) -> asyncio.Future[T]:
         task = asyncio.ensure_future(coroutine)
@@ -763,11 +776,19 @@ class WeChatInput(InputChannel):
             return to_sanic(webhook.verify(args_of(request)))
 
         @blueprint.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
+        async def receive(request: Request) -> HTTPResponse | None:
             agent = getattr(request.app.ctx, "agent", None)
             if agent is not None:
                 retry_actions(agent)  # a model loaded since the start has an agent of its own
-            return to_sanic(await webhook.receive(args_of(request), request.body or b"", on_new_message))
+            reply = await webhook.receive(args_of(request), request.body or b"", on_new_message)
+            if reply.answered is None:
+                return to_sanic(reply)
+            # the answer is written to the platform first, and only then recorded as gone out (in a task of
+            # its own: the platform hangs up once it has read the reply, and Sanic cancels this handler)
+            sent = await request.respond(to_sanic(reply))
+            await sent.send(end_stream=True)
+            webhook._spawn(webhook.record_answered(reply))
+            return None
 
         def authorised(request: Request) -> bool:
             return bearer_matches(request.headers.get("Authorization", ""), admin_token)
@@ -784,6 +805,19 @@ class WeChatInput(InputChannel):
             if openid:
                 answer["window"] = await asyncio.to_thread(webhook.outbox.window, openid)
             return response.json(answer)
+
+        @blueprint.route("/answered", methods=["GET"])
+        async def answered(request: Request) -> HTTPResponse:
+            """Whether the answer to a resident's message (``?openid=&message_id=``, Rasa's message id) went
+            out: in its push's reply, or kept in the outbox. The backend asks before it tells a resident a
+            filed order's number again; needs the admin token."""
+            if not authorised(request):
+                return response.json({"detail": "a valid bearer token is required"}, status=401)
+            openid, key = request.args.get("openid") or "", request.args.get("message_id") or ""
+            if not openid or not key:
+                return response.json({"detail": "openid and message_id are required"}, status=400)
+            how = await asyncio.to_thread(webhook.outbox.was_answered, openid, key)
+            return response.json({"answered": how is not None, "how": how})
 
         @blueprint.route("/media/<media_id>", methods=["GET"])
         async def media(request: Request, media_id: str) -> HTTPResponse:

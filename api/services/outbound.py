@@ -128,6 +128,13 @@ class BotClient:
         window = answer.get("window")
         return rows, window if isinstance(window, dict) else None
 
+    def answered(self, sender_id: str, message_id: str) -> bool:
+        """Whether the WeChat channel sent out its answer to the resident's message ``message_id`` (in the
+        push's reply, or through its outbox). DeliveryFailed when the channel cannot be asked."""
+        params = {"openid": sender_id, "message_id": message_id}
+        answer = self._channel("GET", "answered", params=params).json()
+        return isinstance(answer, dict) and answer.get("answered") is True
+
     def media(self, media_id: str) -> tuple[bytes, str] | None:
         """A resident's photo as the WeChat channel keeps it; None when the platform no longer has it
         (404). DeliveryFailed when the channel or the platform is down."""

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from api.db import insert_of
 from api.models import Deadline, Notification, WorkOrder
-from api.services.outbound import BotClient, DeliveryFailed, WebhookNotifier
+from api.services.outbound import WECHAT_CHANNEL, BotClient, DeliveryFailed, WebhookNotifier
 from heating_standard.lifecycle import deadline_label
 from heating_standard.localtime import LOCAL_TZ
 
@@ -142,13 +142,25 @@ def _entities(session: Session, notification: Notification) -> dict[str, Any]:
 
 
 def _heard_in_chat(session: Session, bot: BotClient, notification: Notification) -> bool:
-    """Whether the bot said the order's number in the conversation (the usual case: the filing turn
-    answered it). DeliveryFailed when the conversation cannot be read: tried again later."""
+    """Whether the resident heard the order's number in the conversation (the usual case: the filing
+    turn answered it). Saying is not hearing: Rasa saves a turn before the WeChat channel answers it, so
+    a turn whose answer says the number counts only when the channel sent that answer out (a Rasa
+    process stopped in between leaves a conversation with the number and a resident without it).
+    DeliveryFailed when the conversation or the channel cannot be read: tried again later."""
     order = session.get(WorkOrder, notification.order_id) if notification.order_id else None
-    if order is None or not order.number or not notification.recipient_openid:
+    openid = notification.recipient_openid
+    if order is None or not order.number or not openid:
         return False
-    said = bot.transcript(notification.recipient_openid)
-    return any(event.get("event") == "bot" and order.number in str(event.get("text") or "") for event in said)
+    message: dict[str, Any] | None = None  # the resident's message whose turn the event answers
+    for event in bot.transcript(openid):
+        if event.get("event") == "user":
+            message = event
+        elif event.get("event") == "bot" and order.number in str(event.get("text") or ""):
+            if message is None or message.get("input_channel") != WECHAT_CHANNEL or not message.get("message_id"):
+                return True  # said outside a WeChat turn (a notice, another channel): sent with the saying
+            if bot.answered(openid, str(message["message_id"])):
+                return True
+    return False
 
 
 def deliver_pending(session: Session, now: datetime, notifier: WebhookNotifier, bot: BotClient) -> int:

@@ -72,6 +72,8 @@ class FakeOutbound:
     # The bot's figures per day the channel counts from the conversations (GET .../figures), by day.
     figures: dict[str, dict[str, int]] = field(default_factory=dict)
     channel_figures_up: bool = True
+    # The (resident, message id) whose answer the channel sent out (GET .../answered).
+    answered: set[tuple[str, str]] = field(default_factory=set)
 
     def channel(self, request: httpx.Request, body: Any) -> httpx.Response:
         """The WeChat channel's staff endpoints, behind the Rasa token as a bearer token."""
@@ -93,6 +95,9 @@ class FakeOutbound:
             zero = dict.fromkeys(CONVERSATION_FIGURES, 0)
             counted = [{"day": d.isoformat(), **zero, **self.figures.get(d.isoformat(), {})} for d in days]
             return httpx.Response(200, json={"days": counted})
+        if request.url.path.endswith("/answered"):
+            asked = (request.url.params["openid"], request.url.params["message_id"])
+            return httpx.Response(200, json={"answered": asked in self.answered})
         if request.url.path.endswith("/prune"):
             self.pruned.append(body["before"])
             return httpx.Response(200, json={"messages": 0, "photos": 0, "events": 0})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -201,30 +202,45 @@ def resident_notices(outbound: FakeOutbound) -> list[tuple[str, str, str]]:
     ]
 
 
-def test_the_number_of_an_order_the_bot_filed_is_sent_only_when_the_conversation_lacks_it(
+def filing_turn(openid: str, message_id: str, number: str) -> list[dict[str, Any]]:
+    """A conversation whose WeChat turn ``message_id`` answered with the order's number (as Rasa saves it)."""
+    said = {"event": "user", "text": "是的", "input_channel": "wechat", "message_id": message_id}
+    return [said, {"event": "bot", "text": f"已为您登记工单，单号 {number}，…"}]
+
+
+def test_the_number_of_an_order_the_bot_filed_is_sent_only_when_the_resident_was_not_sent_it(
     make_client: Callable[..., TestClient], auth: dict, clock: FixedClock, outbound: FakeOutbound
 ) -> None:
     """The Rasa server stopped after the action filed the order and before the answer went out, and the
-    platform gave up: two minutes later the backend finds no number in the conversation and sends it."""
+    platform gave up: two minutes later the backend finds no number in the conversation and sends it. A
+    conversation that says the number counts only when the channel sent that turn's answer out: Rasa
+    saves the turn before the channel answers, and a process stopped in between leaves the number said
+    and unheard."""
     client = make_client(filed_number_check_seconds=120)
-    heard = client.post(ORDERS, json={**COMPLAINT, "resident_openid": "oHEARD"}, headers=auth).json()
-    lost = client.post(ORDERS, json={**COMPLAINT, "resident_openid": "oLOST"}, headers=auth).json()
-    outbound.trackers["oHEARD"] = [{"event": "bot", "text": f"已为您登记工单，单号 {heard['number']}，…"}]
+    filed = {
+        openid: client.post(ORDERS, json={**COMPLAINT, "resident_openid": openid}, headers=auth).json()["number"]
+        for openid in ("oHEARD", "oLOST", "oSAVED")
+    }
+    outbound.trackers["oHEARD"] = filing_turn("oHEARD", "msg:oHEARD:1", filed["oHEARD"])
+    outbound.answered.add(("oHEARD", "msg:oHEARD:1"))
+    outbound.trackers["oSAVED"] = filing_turn("oSAVED", "msg:oSAVED:1", filed["oSAVED"])  # never sent out
     clock.advance(seconds=119)
     run_scheduler_once(client.app)
     assert resident_notices(outbound) == []
     clock.advance(seconds=1)
     run_scheduler_once(client.app)
-    [(openid, intent, message)] = resident_notices(outbound)
-    assert (openid, intent) == ("oLOST", "EXTERNAL_notice")
-    assert lost["number"] in message and "10.1.4" in message and "12月10日10:30前" in message  # Beijing time
+    notices = {openid: (intent, message) for openid, intent, message in resident_notices(outbound)}
+    assert set(notices) == {"oLOST", "oSAVED"}
+    for openid, (intent, message) in notices.items():
+        assert intent == "EXTERNAL_notice"
+        assert filed[openid] in message and "10.1.4" in message and "12月10日10:30前" in message  # Beijing time
     clock.advance(hours=2)
     run_scheduler_once(client.app)
-    assert len(resident_notices(outbound)) == 1  # once
+    assert len(resident_notices(outbound)) == 2  # once each
     with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
         checks = select(Notification).where(Notification.kind == "order_filed")
         states = {n.recipient_openid: n.delivery_state for n in session.scalars(checks)}
-    assert states == {"oHEARD": "heard_in_chat", "oLOST": "handed_to_channel"}
+    assert states == {"oHEARD": "heard_in_chat", "oLOST": "handed_to_channel", "oSAVED": "handed_to_channel"}
 
 
 def test_a_leak_is_promised_by_its_handling_time_and_the_check_waits_while_the_bot_is_down(

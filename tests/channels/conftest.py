@@ -148,6 +148,7 @@ def outbox(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iter
         db.execute(sa.text("DELETE FROM wechat_contacts"))
         db.execute(sa.text("DELETE FROM wechat_media"))
         db.execute(sa.text("DELETE FROM wechat_held_turns"))
+        db.execute(sa.text("DELETE FROM wechat_answered"))
     yield box
     box.engine.dispose()
 

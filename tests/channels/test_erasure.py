@@ -62,9 +62,12 @@ def test_the_outbox_prunes_messages_windows_and_photos_by_age(outbox: Outbox, cl
     outbox.inbound("oOLD")
     outbox.add("oOLD", "旧消息")
     outbox.keep_media("m-old", b"old", "image/png")
+    outbox.answered("msg:oOLD:1", "oOLD")
     clock.now += 10_000
     outbox.inbound("oNEW")
     outbox.add("oNEW", "新消息")
+    outbox.answered("msg:oNEW:1", "oNEW")
     assert outbox.prune(before=clock.now - 1) == {"messages": 1, "photos": 1}
     assert outbox.list(openid="oOLD") == [] and outbox.window("oOLD") is None and outbox.media("m-old") is None
-    assert len(outbox.list(openid="oNEW")) == 1
+    assert outbox.was_answered("oOLD", "msg:oOLD:1") is None
+    assert len(outbox.list(openid="oNEW")) == 1 and outbox.was_answered("oNEW", "msg:oNEW:1") == "reply"

@@ -74,7 +74,10 @@ def test_forgetting_a_resident_removes_their_messages_window_and_named_photos(ou
     outbox.add("oSTAY", "您的工单已受理")
     outbox.keep_media("m-gone", b"\x89PNG gone", "image/png")
     outbox.keep_media("m-stay", b"\x89PNG stay", "image/png")
+    outbox.answered("msg:oGONE:1", "oGONE")
+    outbox.answered("msg:oSTAY:1", "oSTAY")
     assert outbox.forget("oGONE", ["m-gone"]) == {"messages": 1, "photos": 1}
     assert outbox.list(openid="oGONE") == [] and outbox.window("oGONE") is None
+    assert outbox.was_answered("oGONE", "msg:oGONE:1") is None and outbox.was_answered("oSTAY", "msg:oSTAY:1")
     assert outbox.media("m-gone") is None
     assert len(outbox.list(openid="oSTAY")) == 1 and outbox.media("m-stay") is not None
