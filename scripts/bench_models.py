@@ -8,7 +8,10 @@ Measures:
 - the live bot meanwhile: Rasa's NLU parse latency (``POST /model/parse``) before and during the training;
 - rollout and rollback: from the supervisor's request until every Rasa process runs the model (its
   ``/status`` names the file), with the pull interval of ``.env.example``; and the slowest parse a
-  resident met while a process loaded the new model (it loads it in its event loop).
+  resident met while a process loaded the new model (it loads it in its event loop);
+- the replay: the reviewed messages read by the model in force before the cycle and by every Rasa
+  process after its rollout, as residents meet them (the model with its fallback, ``POST /model/parse``):
+  how many move from wrong to right, those trained on and those held out from training apart.
 
     .venv/api/bin/python scripts/bench_models.py [--write]   (part of ``make bench``)
 """
@@ -92,6 +95,30 @@ class Parses:
         self.thread.join()
 
 
+def reading(env: dict[str, str], url: str, text: str) -> str:
+    """The intent a Rasa process reads in ``text``, its fallback included ("nlu_fallback")."""
+    answer = httpx.post(url + "/model/parse", params={"token": env["RASA_AUTH_TOKEN"]}, json={"text": text}, timeout=30)
+    answer.raise_for_status()
+    return str((answer.json().get("intent") or {}).get("name"))
+
+
+def replay(env: dict[str, str], url: str) -> list[bool]:
+    """Whether the process reads each reviewed message as it was labelled."""
+    return [reading(env, url, text) == intent for text, intent in APPROVED]
+
+
+def held_out(every: int) -> list[bool]:
+    """Which reviewed messages the backend holds out of training to check the candidate on."""
+    from api.domain.wording import examples_of
+    from api.services.bot_models import is_held_out
+
+    marks = []
+    for text, intent in APPROVED:
+        [example] = examples_of(f'version: "3.1"\nnlu:\n- intent: {intent}\n  examples: |\n    - {text}\n')
+        marks.append(is_held_out(example.key, every))
+    return marks
+
+
 def model_file(env: dict[str, str], url: str) -> str | None:
     try:
         status = httpx.get(url + "/status", params={"token": env["RASA_AUTH_TOKEN"]}, timeout=5)
@@ -164,6 +191,7 @@ def main() -> int:
             approval = {"revision": labelled.json()["revision"]}
             httpx.post(base + "/approve", json=approval, headers=supervisor).raise_for_status()
         repository_file = Path(env["BOT_BASE_MODEL"]).name
+        before = replay(env, rasa[0])
         with Parses(env, rasa[0]) as idle:
             time.sleep(20)
         started = time.monotonic()
@@ -181,6 +209,7 @@ def main() -> int:
             print(json.dumps(model, ensure_ascii=False))
             return 1
         out = switch(env, rasa, supervisor, model_id, f"candidate-{model_id}.tar.gz")
+        after = [replay(env, url) for url in rasa]
         back = switch(env, rasa, supervisor, model["compared_with_id"], repository_file)
     finally:
         supervisor_process.stop()
@@ -189,6 +218,13 @@ def main() -> int:
         return percentile(values, share) * 1000
 
     counts = model["counts"]
+    apart = held_out(int(stack.parse_env_file(ROOT / ".env.example")["MODEL_HELD_OUT_EVERY"]))
+
+    def right(marks: list[bool], held: bool | None = None) -> str:
+        chosen = [m for m, h in zip(marks, apart, strict=True) if held is None or h == held]
+        return f"{sum(chosen)}/{len(chosen)}"
+
+    moved = [b for b, a in zip(before, after[0], strict=True) if not b and a]
     lines = [
         f"Command: `make bench` (`scripts/bench_models.py --write`). Machine: {platform.machine()}, "
         f"2 cores, Python {platform.python_version()}; `make run`'s processes with a second Rasa process, both "
@@ -209,6 +245,13 @@ def main() -> int:
         f"{out['parses'].errors} errors of {len(out['parses'].times)}.",
         f"- Rollback: **{back['seconds']:.1f} s** (each: {', '.join(f'{s:.1f}' for s in back['each'])} s); the "
         f"slowest parse meanwhile {max(back['parses'].times) * 1000:.0f} ms, {back['parses'].errors} errors.",
+        f"- Replay of the {len(APPROVED)} reviewed messages as residents meet them (the model with its "
+        f"fallback): the build read **{right(before)}** right; after one review–train–rollout cycle every "
+        f"Rasa process reads them ({', '.join(right(marks) for marks in after)} right: "
+        f"{right(after[0], held=False)} of those trained on, {right(after[0], held=True)} of those held out "
+        f"from training; the build read {right(before, held=False)} and {right(before, held=True)}): "
+        f"**{len(moved)} moved from wrong to right**, "
+        f"{sum(1 for b, a in zip(before, after[0], strict=True) if b and not a)} from right to wrong.",
         "",
         "A rollout reaches a process at its next pull (at most the pull interval), plus the download and the "
         "load of the model; the conversations are in the tracker store and go on. The candidate's own figures "
@@ -226,6 +269,7 @@ def main() -> int:
             ("rollout s", out["seconds"], "s", "lower"),
             ("rollback s", back["seconds"], "s", "lower"),
             ("slowest parse ms during rollout", max(out["parses"].times) * 1000, "ms", "lower"),
+            ("reviewed messages right after the cycle", float(sum(after[0])), "messages", "higher"),
         ]
         for line in record("models", figures, commit.stdout.strip(), datetime.now(UTC).isoformat(timespec="seconds")):
             print("WORSE:", line)

@@ -257,7 +257,7 @@ def train(request: Request, session: SessionDep, now: NowDep, principal: Princip
 
 @router.get("/models/active/file", response_class=FileResponse, dependencies=[MACHINE_ONLY], responses={
     200: {"content": {"application/gzip": {}}, "description": "the model in force (Rasa's model server)"},
-    304: {"description": "the process already runs the model in force (its If-None-Match)"},
+    304: {"description": "keep the model it runs (If-None-Match): in force, or another process is switching"},
 })  # fmt: skip
 def active_file(
     request: Request,
@@ -267,7 +267,8 @@ def active_file(
     x_rasa_process: Annotated[str | None, Header(max_length=64)] = None,
 ) -> Response:
     """The model in force, for Rasa's model server pulls: ETag is its fingerprint, ``filename`` its name;
-    304 when the process runs it already. Each pull records what the process runs."""
+    304 when the process runs it already, or while another process is switching to it (one at a time:
+    ``bot_models.may_switch``). Each pull records what the process runs and what it was given."""
     settings = settings_of(request)
     cache: dict[str, Any] = request.app.state.served_model
     try:
@@ -282,13 +283,16 @@ def active_file(
     if found is None:  # Rasa takes a 404 as "no model yet" and asks again at its next pull
         raise NotFound("no model to serve: the repository's build is missing (run `make setup`)")
     running = (if_none_match or "").strip().strip('"')
+    given = found.etag
     if x_rasa_process:
         try:
-            bot_models.record_pull(session, x_rasa_process, running, found.etag, now)
+            if running != found.etag and not bot_models.may_switch(session, x_rasa_process, running, found, now):
+                given = running  # another process is switching: this one keeps its model until then
+            bot_models.record_pull(session, x_rasa_process, running, given, now)
         except SQLAlchemyError:
             session.rollback()
-    if running == found.etag:
-        return Response(status_code=304, headers={"ETag": found.etag})
+    if running == given:
+        return Response(status_code=304, headers={"ETag": given})
     return FileResponse(
         found.path,
         media_type="application/gzip",

@@ -14,7 +14,8 @@ out").
 - ``activate``: a supervisor puts a model in force with a reason. A candidate never in force before must
   not be worse than the model in force on the untouched test set (accuracy, wrong answers among the
   answered; ``MODEL_ROLLOUT_MARGIN``) nor pass fewer conversation tests; a model that was in force
-  before (a rollback) is always allowed. Each Rasa process pulls the model in force (``served``).
+  before (a rollback) is always allowed. Each Rasa process pulls the model in force (``served``), one
+  process at a time (``may_switch``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ CHECKED_SETS = ("test", "held_out", "out_of_domain", "conversations")
 # two cores; the trainer has one, and yields to the live bot).
 FIRST_TRAINING_SECONDS = 180.0
 CANDIDATE_FILE = "model.tar.gz"
+# How long a Rasa process given a new model may take to come back running it before the next process
+# gets it anyway (one that died while loading holds up the others no longer than this).
+SWITCH_SECONDS = 120.0
 
 
 # --- the reviewed examples a candidate is trained and checked on -----------------------------------
@@ -565,6 +569,31 @@ def served(session: Session, settings: Settings, now: datetime) -> Served | None
         return None
     name = path.name if model.source == "repository" else f"candidate-{model.id}.tar.gz"
     return Served(model.id, path, f"{model.id}-{model.sha256[:16]}", name)
+
+
+def may_switch(session: Session, process: str, running: str, found: Served, now: datetime) -> bool:
+    """Whether the Rasa process ``process`` (running the model fingerprinted ``running``) may be given the
+    model in force now. One process switches at a time: loading a model stops a process for a few
+    seconds, during which the balancer's health check fails it, and two processes switching at the same
+    beat left residents with no process to answer them. A process switches from when it is given the
+    model until it asks again running it; one that never does (it died while loading, or cannot load
+    the model) holds up the others for ``SWITCH_SECONDS`` after its last pull. A process that runs no
+    model from here (it just started, or runs the repository's build from disk) is given it at once.
+
+    The model's row is locked while the decision is made and recorded (``record_pull`` commits), so
+    two processes asking at the same moment are decided one after the other (PostgreSQL; the embedded
+    SQLite layout runs one Rasa process)."""
+    if fingerprint_model(running) is None:
+        return True
+    session.execute(select(BotModel.id).where(BotModel.id == found.model_id).with_for_update())
+    since = now - timedelta(seconds=SWITCH_SECONDS)
+    switching = select(BotModelPull.process).where(
+        BotModelPull.process != process,
+        BotModelPull.served == found.etag,
+        BotModelPull.running != found.etag,
+        BotModelPull.pulled_at > since,
+    )
+    return session.execute(switching.limit(1)).first() is None
 
 
 def fingerprint_model(fingerprint: str | None) -> int | None:

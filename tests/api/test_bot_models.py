@@ -529,6 +529,45 @@ def console(make_models_client: Callable[..., TestClient], client: TestClient) -
     return open_as
 
 
+def test_a_new_model_reaches_the_rasa_processes_one_at_a_time(
+    client: TestClient, auth: dict, supervisor: dict, agent: dict, clock: FixedClock
+) -> None:
+    """Loading a model stops a process for a few seconds: the second process keeps its model until the
+    first comes back running the new one, or until the first has been silent for SWITCH_SECONDS."""
+    repository = pull(client, auth, process="rasa-1").headers["ETag"]
+    assert pull(client, auth, process="rasa-2").headers["ETag"] == repository
+    approve_some(client, auth, supervisor)
+    job = train(client, supervisor)
+    finish(client, auth, job, figures(top1=276))
+    assert client.post(f"/api/v1/models/{job.model_id}/activate", json={"reason": "新样本"}, headers=supervisor)
+    first = pull(client, auth, running=repository, process="rasa-1")
+    assert first.status_code == 200 and first.content == f"candidate {job.model_id}".encode()
+    candidate = first.headers["ETag"]
+    waits = pull(client, auth, running=repository, process="rasa-2")
+    assert waits.status_code == 304 and waits.headers["ETag"] == repository  # keeps its model for now
+    assert pull(client, auth, running=repository, process="rasa-1").status_code == 200  # still loading: again
+    assert pull(client, auth, process="rasa-3").status_code == 200  # a process that has no model gets it
+    processes = {p["process"]: p for p in models(client, agent)["processes"]}
+    assert processes["rasa-2"]["given_model_id"] == processes["rasa-2"]["running_model_id"] != job.model_id
+    assert pull(client, auth, running=candidate, process="rasa-1").status_code == 304  # switched
+    assert pull(client, auth, running=candidate, process="rasa-3").status_code == 304
+    second = pull(client, auth, running=repository, process="rasa-2")
+    assert second.status_code == 200 and second.headers["ETag"] == candidate
+    assert pull(client, auth, running=candidate, process="rasa-2").status_code == 304
+    # back to the build: rasa-2 is given it and never comes back; the others wait for it no longer than
+    # SWITCH_SECONDS after its last pull
+    back = client.post(
+        f"/api/v1/models/{models(client, agent)['previous_id']}/activate", json={"reason": "回滚"}, headers=supervisor
+    )
+    assert back.status_code == 200
+    assert pull(client, auth, running=candidate, process="rasa-2").headers["ETag"] == repository
+    clock.advance(seconds=bot_models.SWITCH_SECONDS - 1)
+    assert pull(client, auth, running=candidate, process="rasa-1").status_code == 304
+    clock.advance(seconds=2)
+    late = pull(client, auth, running=candidate, process="rasa-1")
+    assert late.status_code == 200 and late.headers["ETag"] == repository
+
+
 def test_the_console_trains_compares_rolls_out_and_back(
     console: Callable[[str], Browser], auth: dict, supervisor: dict
 ) -> None:
@@ -549,8 +588,15 @@ def test_the_console_trains_compares_rolls_out_and_back(
     assert "<td>对话测试通过</td><td>40/40</td><td>40/40</td>" in " ".join(ready.split())
     assert f"上线 #{job.model_id}" in ready
     assert desk.post(f"/console/models/{job.model_id}/activate", {"reason": ""}).status_code == 422
+    repository = pull(desk.client, auth, process="rasa-1").headers["ETag"]
+    pull(desk.client, auth, process="rasa-2")
     rolled = desk.post(f"/console/models/{job.model_id}/activate", {"reason": "新增3条审核样本"})
     assert rolled.status_code == 200 and "新增3条审核样本" in rolled.text and "回滚到 #1" in rolled.text
+    pull(desk.client, auth, running=repository, process="rasa-1")
+    pull(desk.client, auth, running=repository, process="rasa-2")
+    switching = " ".join(desk.get("/console/models/panel").text.split())
+    assert f"rasa-1 · #1 → #{job.model_id} 加载中" in switching
+    assert f"rasa-2 · #1 · 等其他进程换好再换 #{job.model_id}" in switching
     back = desk.post("/console/models/rollback", {"reason": "居民反映答非所问"})
     assert back.status_code == 200 and "居民反映答非所问" in back.text
     assert models(desk.client, supervisor)["active_id"] == 1

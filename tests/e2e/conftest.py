@@ -21,6 +21,13 @@ import stack  # noqa: E402
 T = TypeVar("T")
 
 
+def trained_candidate(base_model: str) -> Path:
+    """Where tests/e2e/test_bot_models.py leaves the candidate it trained for real on the repository's
+    build ``base_model`` (named by the build's inputs, so a candidate of another build is never taken),
+    for the scaled layout's rollout (tests/e2e/fake_trainer.py hands it over instead of training again)."""
+    return stack.VAR / "test-reports" / f"candidate-of-{Path(base_model).name}"
+
+
 def eventually(fetch: Callable[[], T], done: Callable[[T], bool], seconds: float = 30) -> T:
     """``fetch()`` again every half second until ``done`` holds of its result or time runs out; the last
     result either way (the caller asserts on it)."""

@@ -15,14 +15,26 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import channel_outbox, eventually, inbox, orders_of, outage_now, stack, staff_token
+from tests.e2e.conftest import (
+    channel_outbox,
+    eventually,
+    inbox,
+    orders_of,
+    outage_now,
+    stack,
+    staff_token,
+    trained_candidate,
+)
+from tests.e2e.test_bot_models import KNOCKING
 from tests.e2e.test_walking_skeleton import phone
 
 ORDER_NUMBER = re.compile(r"GD\d{14}")
@@ -154,6 +166,7 @@ def scaled() -> Iterator[Scaled]:
         backend_db.stop()
         _needed(f"the scaled configuration's services ({exc})", False)
         raise
+    env["E2E_TRAINED_CANDIDATE"] = str(trained_candidate(env["BOT_BASE_MODEL"]))
     log_dir = stack.VAR / "test-reports" / "e2e-scaled-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     for old in log_dir.glob("*.log"):
@@ -207,26 +220,52 @@ def test_either_rasa_process_continues_a_conversation_when_the_other_dies(scaled
     assert [o["number"] for o in orders_of(env, openid)] == [number]
 
 
-def test_a_rollout_and_a_rollback_reach_both_rasa_processes_while_a_resident_files(scaled: Scaled) -> None:
-    """A model put in force reaches each Rasa process behind the balancer at its next pull, and the
-    resident's filing goes on across both switches (the candidate is the stand-in trainer's:
-    tests/e2e/fake_trainer.py; tests/e2e/test_bot_models.py trains a real one)."""
+def test_a_rollout_and_a_rollback_reach_both_rasa_processes_one_at_a_time_while_a_resident_files(
+    scaled: Scaled,
+) -> None:
+    """A model put in force reaches each Rasa process behind the balancer, one process at a time (loading
+    stops a process for seconds), and the resident's filing goes on across both switches. The candidate
+    is the one tests/e2e/test_bot_models.py trained for real on the wording labelled here (handed over by
+    tests/e2e/fake_trainer.py): both processes then understand it, and neither does after the rollback.
+    Run alone, without that training, the candidate is a copy of the build, and only the switching is
+    shown."""
     env, openid = scaled.env, "oSCALED-models"
     api = env["API_URL"] + "/api/v1"
     supervisor = {"Authorization": f"Bearer {staff_token(env, 'models-supervisor', 'supervisor')}"}
+    processes = [scaled.service(name).url for name in ("rasa-1", "rasa-2")]
+    trained = Path(env["E2E_TRAINED_CANDIDATE"]).exists()
 
     def model_files() -> list[str | None]:
         files = []
-        for name in ("rasa-1", "rasa-2"):
-            status = httpx.get(scaled.service(name).url + "/status", params={"token": env["RASA_AUTH_TOKEN"]})
+        for url in processes:
+            status = httpx.get(url + "/status", params={"token": env["RASA_AUTH_TOKEN"]})
             files.append(status.json().get("model_file") if status.status_code == 200 else None)
         return files
 
+    def readings() -> list[str]:
+        return [
+            httpx.post(url + "/model/parse", params={"token": env["RASA_AUTH_TOKEN"]}, json={"text": KNOCKING}).json()[
+                "intent"
+            ]["name"]
+            for url in processes
+        ]
+
+    def switching_at_once() -> list[dict[str, Any]]:
+        """Every moment both processes were loading a model they had been given (the backend's view)."""
+        seen = []
+        while not done.is_set():
+            shown = httpx.get(api + "/models", headers=supervisor).json()["processes"]
+            loading = [p for p in shown if p["given_model_id"] != p["running_model_id"]]
+            if len(loading) > 1:
+                seen.append(loading)
+            time.sleep(0.2)
+        return seen
+
     repository = Path(env["BOT_BASE_MODEL"]).name
     assert model_files() == [repository, repository]
+    assert readings() == ["nlu_fallback", "nlu_fallback"]  # the build asks between a leak and a repair
     assert "地址" in said(env, openid, "我家暖气阀门坏了")
-    text = "暖气管子里有流水声"
-    report = {"message_key": hashlib.sha256(text.encode()).hexdigest(), "text": text, "reason": "fallback"}
+    report = {"message_key": hashlib.sha256(KNOCKING.encode()).hexdigest(), "text": KNOCKING, "reason": "fallback"}
     machine = {"Authorization": f"Bearer {env['API_TOKEN']}"}
     item = httpx.post(api + "/review-items", json=report, headers=machine).json()["id"]
     labelled = httpx.post(f"{api}/review-items/{item}/label", json={"intent": "request_repair"}, headers=supervisor)
@@ -240,10 +279,18 @@ def test_a_rollout_and_a_rollback_reach_both_rasa_processes_while_a_resident_fil
         lambda: httpx.get(f"{api}/models/{model_id}", headers=supervisor).json(), lambda m: m["status"] != "training"
     )
     assert ready["status"] == "ready", ready
-    rolled = httpx.post(f"{api}/models/{model_id}/activate", json={"reason": "两个进程都要换上"}, headers=supervisor)
-    assert rolled.status_code == 200, rolled.text
-    mine = f"candidate-{model_id}.tar.gz"
-    assert eventually(model_files, lambda files: files == [mine, mine]) == [mine, mine]
+    done = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        watch = pool.submit(switching_at_once)
+        reason = {"reason": "两个进程都要换上"}
+        rolled = httpx.post(f"{api}/models/{model_id}/activate", json=reason, headers=supervisor)
+        assert rolled.status_code == 200, rolled.text
+        mine = f"candidate-{model_id}.tar.gz"
+        assert eventually(model_files, lambda files: files == [mine, mine]) == [mine, mine]
+        done.set()
+        assert watch.result() == []  # never both at once
+    expected = "request_repair" if trained else "nlu_fallback"
+    assert readings() == [expected, expected]  # each process behind the balancer serves the new model
     assert "电话" in said(env, openid, "海滨花园3号楼2单元501")  # the filing goes on with the new model
     running = eventually(
         lambda: {
@@ -257,6 +304,7 @@ def test_a_rollout_and_a_rollback_reach_both_rasa_processes_while_a_resident_fil
     back = httpx.post(f"{api}/models/{back_to}/activate", json={"reason": "回到仓库模型"}, headers=supervisor)
     assert back.status_code == 200 and back.json()["kind"] == "rollback"
     assert eventually(model_files, lambda files: files == [repository, repository]) == [repository, repository]
+    assert readings() == ["nlu_fallback", "nlu_fallback"]
     when = said(env, openid, "13700000002")
     assert "时间" in when or "上门" in when, when
 
