@@ -41,18 +41,26 @@ import stack  # noqa: E402
 from scripts.bench_channel import percentile  # noqa: E402
 from scripts.benchdoc import record, write_section  # noqa: E402
 
-# Wordings a supervisor approved, written for the benchmark (none is an NLU set's message).
+# Wordings a supervisor approved, written for the benchmark (none is an NLU set's message, nor in data/).
+# The first nine the repository's build misreads (it fell back, or answered another question); the
+# other seven it reads right, to see that a cycle breaks none.
 APPROVED = [
-    ("暖气片咕噜咕噜响是怎么回事", "request_repair"),
     ("暖气管子里有流水声", "request_repair"),
-    ("阀门拧不动了", "request_repair"),
+    ("暖气管子里边老是咯噔咯噔的跟敲鼓似的", "request_repair"),
+    ("回水管冰凉进水管热", "complain_room_temperature"),
+    ("供暖公司啥时候来人放气", "request_repair"),
+    ("暖气费交了咋还不热", "complain_room_temperature"),
+    ("暖气片一直咚咚响吵得睡不着", "request_repair"),
+    ("家里水压表指针掉到零了", "request_repair"),
+    ("暖气片被装修工人碰漏了", "report_leak"),
+    ("温度计显示才十六度", "complain_room_temperature"),
+    ("暖气片咕噜咕噜响是怎么回事", "request_repair"),
     ("我家暖气片发出怪声", "request_repair"),
-    ("暖气片放气阀在哪", "ask_repair_process"),
     ("暖气费可以分期交吗", "ask_payment"),
     ("今年供暖几号开始", "ask_heating_period"),
-    ("暖气费能开发票吗", "ask_payment"),
     ("家里地暖不热了", "complain_room_temperature"),
     ("暖气一开就哗哗响", "request_repair"),
+    ("暖气管道冻裂了", "report_leak"),
 ]
 PARSED = ["暖气不热怎么办", "暖气费多少钱一平", "今年几号供暖", "我要报修", "暖气漏水了", "物业电话多少"]
 
