@@ -19,10 +19,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, UTCDateTime
+from api.domain import search
 
 
 class Resident(Base):
@@ -126,6 +128,9 @@ class WorkOrder(Base):
     phone_key: Mapped[str | None] = mapped_column(String(32), index=True)
     address: Mapped[str | None] = mapped_column(String(255))
     community: Mapped[str | None] = mapped_column(String(64), index=True)
+    # what the board's search box finds the order by (api.domain.search), written whenever it is saved
+    search_text: Mapped[str | None] = mapped_column(Text)
+    phone_tail: Mapped[str | None] = mapped_column(String(4), index=True)
     building: Mapped[str | None] = mapped_column(String(16))
     unit: Mapped[str | None] = mapped_column(String(16))
     room: Mapped[str | None] = mapped_column(String(16))
@@ -188,6 +193,14 @@ class WorkOrder(Base):
         # A platform's own order number names one order: importing it again finds that order.
         UniqueConstraint("source", "external_reference", name="uq_work_orders_source_external_reference"),
     )
+
+
+@event.listens_for(WorkOrder, "before_insert")
+@event.listens_for(WorkOrder, "before_update")
+def _searched_by(_mapper: Any, _connection: Any, order: WorkOrder) -> None:
+    """An order is found by what it holds now: erased personal data is no longer found (12.1)."""
+    order.search_text = search.search_text(order.community, order.address, order.contact_name)
+    order.phone_tail = search.phone_tail(order.phone)
 
 
 class WorkOrderEvent(Base):

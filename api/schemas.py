@@ -189,6 +189,11 @@ class WorkOrderList(BaseModel):
     total: int
 
 
+# The order list's order: newest first, or by urgency (overdue and soonest deadline first, then the orders
+# with no open deadline, newest first).
+OrderSort = Literal["newest", "urgency"]
+
+
 class WorkOrderFilter(BaseModel):
     """Query parameters of the order list."""
 
@@ -200,6 +205,8 @@ class WorkOrderFilter(BaseModel):
     community: list[str] | None = None
     overdue: bool | None = None
     due_before: Moment | None = None
+    q: str | None = Field(default=None, max_length=64)  # the search box (api.domain.search)
+    sort: OrderSort = "newest"
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 

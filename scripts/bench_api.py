@@ -1,4 +1,5 @@
-"""Backend benchmarks: work orders created per second, and the overdue query at 10k, 100k and 1M rows.
+"""Backend benchmarks: work orders created per second, and the overdue list and the board's search box at
+10k, 100k and 1M rows.
 
 Run with ``make bench`` (or ``.venv/api/bin/python scripts/bench_api.py``). Prints a Markdown section
 and, with ``--write``, replaces the backend section of docs/benchmarks.md.
@@ -24,7 +25,9 @@ import httpx  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
+from api.console.orders import OPEN  # noqa: E402
 from api.db import upgrade_database  # noqa: E402
+from api.domain import search  # noqa: E402
 from api.main import create_app  # noqa: E402
 from api.models import WorkOrder  # noqa: E402
 from api.schemas import StaffUserCreate, WorkOrderFilter  # noqa: E402
@@ -120,6 +123,14 @@ def bench_logins(url: str, attempts: int = 12) -> dict[str, float]:
     return {kind: statistics.median(values) for kind, values in timings.items()}
 
 
+COMMUNITIES = [f"{a}{b}小区" for a in "阳光和平海滨幸福锦绣" for b in ("花园", "家园", "新村", "名苑")]
+SURNAMES = "王李张刘陈杨赵黄周吴"
+GIVEN = ["建国", "秀英", "志强", "桂兰", "海燕", "国庆", "丽华", "文斌"]
+# What staff type in the board's search box: a community fragment, a phone's last four digits, an order
+# number, a room, a name; on the board's open orders, most urgent first (its first 200).
+SEARCHES = ("阳光花园", "1234", "GD20261201000042", "12号楼3单元", "秀英")
+
+
 def fill(engine: object, total: int, have: int) -> None:
     """Bulk-insert synthetic orders up to ``total``; ~2 % are overdue, most are closed."""
     rng = random.Random(total)
@@ -132,9 +143,19 @@ def fill(engine: object, total: int, have: int) -> None:
             due = accepted + timedelta(minutes=30) if open_order else None
             if open_order and rng.random() < 0.6:
                 due = NOW + timedelta(hours=rng.uniform(1, 200))
+            community = COMMUNITIES[i % len(COMMUNITIES)]
+            address = f"{community}{i % 40 + 1}号楼{i % 6 + 1}单元{i % 30 + 1:02d}0{i % 4 + 1}"
+            phone = f"13{rng.randrange(10**9):09d}"
+            name = f"{SURNAMES[i % len(SURNAMES)]}{GIVEN[(i // 7) % len(GIVEN)]}" if i % 3 == 0 else None
             rows.append(
                 {
-                    "number": f"B{i:010d}",
+                    "number": f"GD{(NOW - timedelta(days=i % 120)):%Y%m%d}{i:06d}",
+                    "community": community,
+                    "address": address,
+                    "phone": phone,
+                    "contact_name": name,
+                    "search_text": search.search_text(community, address, name),
+                    "phone_tail": search.phone_tail(phone),
                     "kind": "complaint",
                     "category": "room_temperature",
                     "source": "wechat",
@@ -197,6 +218,18 @@ def bench_overdue(url: str) -> list[dict[str, object]]:
                             (NOW,),
                         )
                     )
+        searched: dict[str, float] = {}
+        with Session(engine) as session:
+            for q in SEARCHES:
+                board = WorkOrderFilter(status=OPEN, q=q, sort="urgency", limit=200)
+                everything = WorkOrderFilter(q=q, limit=50)
+                times = []
+                for _ in range(7):
+                    started = time.perf_counter()
+                    list_work_orders(session, board, NOW)
+                    list_work_orders(session, everything, NOW)
+                    times.append((time.perf_counter() - started) * 1000 / 2)
+                searched[q] = statistics.median(times)
         results.append(
             {
                 "rows": size,
@@ -204,6 +237,7 @@ def bench_overdue(url: str) -> list[dict[str, object]]:
                 "median_ms": statistics.median(timings),
                 "p95_ms": sorted(timings)[int(len(timings) * 0.95) - 1],
                 "plan": plan,
+                "search_ms": searched,
             }
         )
         print(f"  {size:>9,} rows: {results[-1]['median_ms']:.1f} ms median ({total} overdue)", flush=True)
@@ -262,6 +296,19 @@ def main() -> int:
                 lines.append(
                     f"| {r['rows']:,} | {r['overdue']:,} | {r['median_ms']:.1f} | {r['p95_ms']:.1f} | {r['plan']} |"
                 )
+            lines += [
+                "",
+                "- The board's search box (`GET /work-orders?q=`), median ms of 7 runs, each the mean of the board's "
+                "query (open orders, most urgent first, first 200, with the total) and a search of every order "
+                "(first 50, with the total):",
+                "",
+                "| rows | " + " | ".join(f"`{q}`" for q in SEARCHES) + " |",
+                "|---:|" + "---:|" * len(SEARCHES),
+            ]
+            for r in rows:
+                times = r["search_ms"]
+                assert isinstance(times, dict)
+                lines.append(f"| {r['rows']:,} | " + " | ".join(f"{times[q]:.1f}" for q in SEARCHES) + " |")
             lines.append("")
     section = "\n".join(lines)
     print(section)

@@ -38,6 +38,8 @@ def _choice(enum: Any, value: str | None) -> Any:
 
 
 def _filters(desk: Desk, params: dict[str, str]) -> tuple[WorkOrderFilter, dict[str, str]]:
+    """The board's filters and search box; by urgency unless "newest" is chosen (overdue and the
+    soonest deadline first: tomorrow's visit never sits above an order already late)."""
     status = _choice(Status, params.get("status"))
     due = params.get("due", "")
     community = (params.get("community") or "").strip()[:64]
@@ -49,9 +51,12 @@ def _filters(desk: Desk, params: dict[str, str]) -> tuple[WorkOrderFilter, dict[
         community=[community] if community else None,
         overdue=True if due == "overdue" else None,
         due_before=desk.now + DUE_SOON if due == "soon" else None,
+        q=(params.get("q") or "").strip()[:64] or None,
+        sort="newest" if params.get("sort") == "newest" else "urgency",
         limit=BOARD_SIZE,
     )
-    chosen = {key: params.get(key, "") for key in ("status", "source", "kind", "category", "community", "due")}
+    keys = ("status", "source", "kind", "category", "community", "due", "q", "sort")
+    chosen = {key: params.get(key, "") for key in keys}
     return filters, chosen
 
 

@@ -16,6 +16,7 @@ from api.schemas import (
     AttachmentCreate,
     ContactPublic,
     Moment,
+    OrderSort,
     WorkOrderCreate,
     WorkOrderEventPublic,
     WorkOrderFilter,
@@ -29,6 +30,10 @@ from heating_standard.orders import Category, Kind, Source, Status
 from heating_standard.privacy import mask_address, mask_name, mask_phone, mask_text
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"], dependencies=[STAFF_OR_MACHINE])
+SEARCH = (
+    "an order number (or six of its digits), the phone's last four digits, a fragment of the community or "
+    "address, or the resident's name; full-width and spaced text is read as typed"
+)
 
 
 def shown(order: WorkOrder, principal: Principal) -> WorkOrderPublic:
@@ -90,13 +95,17 @@ def list_work_orders(
     community: Annotated[list[str] | None, Query()] = None,
     overdue: bool | None = None,
     due_before: Moment | None = None,
+    q: Annotated[str | None, Query(max_length=64, description=SEARCH)] = None,
+    sort: Annotated[OrderSort, Query(description="newest first, or urgency: overdue and soonest due first")] = "newest",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> WorkOrderList:
-    """Orders by resident, status, source, kind, community; ``overdue=true`` lists missed deadlines.
-    The bot lists one resident's orders only."""
+    """Orders by resident, status, source, kind, community; ``overdue=true`` lists missed deadlines;
+    ``q`` searches (staff). The bot lists one resident's orders only."""
     if principal.role == Role.MACHINE and not resident_openid and not community:
         raise Unprocessable("resident_openid", "the bot lists one resident's orders, or a grid worker's communities")
+    if principal.role == Role.MACHINE and q:
+        raise Unprocessable("q", "searching orders is for staff")
     filters = WorkOrderFilter(
         resident_openid=resident_openid,
         status=status_,
@@ -106,6 +115,8 @@ def list_work_orders(
         community=community,
         overdue=overdue,
         due_before=due_before,
+        q=q,
+        sort=sort,
         limit=limit,
         offset=offset,
     )

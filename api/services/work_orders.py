@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.domain import search
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.models import (
     Address,
@@ -507,10 +508,13 @@ def list_work_orders(session: Session, filters: WorkOrderFilter, now: datetime) 
         conditions.append(or_(WorkOrder.next_due_at.is_(None), WorkOrder.next_due_at >= now))
     if filters.due_before:
         conditions.append(WorkOrder.next_due_at < filters.due_before)
+    found = search.parse(filters.q)
+    if found is not None:
+        conditions.append(_matching(found))
     # count(*) with the same conditions: the database can answer it from the index alone.
     total = session.scalar(select(func.count()).select_from(WorkOrder).where(*conditions)) or 0
-    by_deadline = filters.overdue or filters.due_before
-    order_by = WorkOrder.next_due_at.asc() if by_deadline else WorkOrder.id.desc()
+    by_deadline = filters.overdue or filters.due_before or filters.sort == "urgency"
+    order_by = WorkOrder.next_due_at.asc().nulls_last() if by_deadline else WorkOrder.id.desc()
     rows = session.scalars(
         select(WorkOrder)
         .where(*conditions)
@@ -519,6 +523,20 @@ def list_work_orders(session: Session, filters: WorkOrderFilter, now: datetime) 
         .offset(filters.offset)
     )
     return list(rows), total
+
+
+def _matching(found: search.Search) -> ColumnElement[bool]:
+    """Orders the search box's text finds: a fragment of the community, address or contact name; part of
+    the order number; the phone's last four digits; or the name a resident gave."""
+    matches = [WorkOrder.search_text.contains(found.text, autoescape=True)]
+    if found.number:
+        matches.append(WorkOrder.number.contains(found.number, autoescape=True))
+    if found.phone_tail:
+        matches.append(WorkOrder.phone_tail == found.phone_tail)
+    if found.name:
+        named = select(Resident.id).where(Resident.name.contains(found.text, autoescape=True))
+        matches.append(WorkOrder.resident_id.in_(named))
+    return or_(*matches)
 
 
 # --------------------------------------------------------------------------- actions
