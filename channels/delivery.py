@@ -282,6 +282,16 @@ class Outbox:
             "subscribed": bool(row.subscribed),
         }
 
+    def last_written(self, openids: list[str]) -> dict[str, float]:
+        """When each of these residents last wrote (a Unix time); residents never heard from are left out."""
+        if not openids:
+            return {}
+        query = sa.select(contacts_table.c.openid, contacts_table.c.last_inbound_at).where(
+            contacts_table.c.openid.in_(openids)
+        )
+        with self.engine.connect() as db:
+            return {str(row.openid): float(row.last_inbound_at) for row in db.execute(query)}
+
     def release_push(self, openid: str) -> None:
         """Gives a reserved push back when the message did not go out."""
         with self.engine.begin() as db:

@@ -95,6 +95,8 @@ HELD = (
 # A push this much older than its CreateTime may be the platform's retry of a push whose answer was
 # lost with a stopped process: the conversation is read first, so that a turn Rasa saved is not run twice.
 RETRY_AGE_SECONDS = 4.0
+# The most residents one look at when they last wrote may name (the chats a member of staff holds).
+LAST_WRITTEN_MAX = 50
 # How often the retry loop looks for kept turns that are due, and how many residents' it runs at once.
 HELD_LOOP_SECONDS = 5.0
 HELD_RESIDENTS_AT_ONCE = 4
@@ -805,6 +807,16 @@ class WeChatInput(InputChannel):
             if openid:
                 answer["window"] = await asyncio.to_thread(webhook.outbox.window, openid)
             return response.json(answer)
+
+        @blueprint.route("/last-written", methods=["GET"])
+        async def last_written(request: Request) -> HTTPResponse:
+            """When each resident named (``?openid=…``, repeated, at most 50) last wrote: the console's top bar
+            tells an agent that a resident wrote in a chat they hold. Needs the admin token."""
+            if not authorised(request):
+                return response.json({"detail": "a valid bearer token is required"}, status=401)
+            openids = [o for o in request.args.getlist("openid") if o][:LAST_WRITTEN_MAX]
+            found = await asyncio.to_thread(webhook.outbox.last_written, openids)
+            return response.json({"last_written": found})
 
         @blueprint.route("/answered", methods=["GET"])
         async def answered(request: Request) -> HTTPResponse:

@@ -123,12 +123,19 @@ def bench_logins(url: str, attempts: int = 12) -> dict[str, float]:
     return {kind: statistics.median(values) for kind, values in timings.items()}
 
 
-COMMUNITIES = [f"{a}{b}小区" for a in "阳光和平海滨幸福锦绣" for b in ("花园", "家园", "新村", "名苑")]
+COMMUNITIES = [f"{a}{b}" for a in ("阳光", "和平", "海滨", "幸福", "锦绣") for b in ("花园", "家园", "新村", "名苑")]
 SURNAMES = "王李张刘陈杨赵黄周吴"
 GIVEN = ["建国", "秀英", "志强", "桂兰", "海燕", "国庆", "丽华", "文斌"]
+
+
 # What staff type in the board's search box: a community fragment, a phone's last four digits, an order
 # number, a room, a name; on the board's open orders, most urgent first (its first 200).
-SEARCHES = ("阳光花园", "1234", "GD20261201000042", "12号楼3单元", "秀英")
+def synthetic_number(i: int) -> str:
+    """Order numbers as the product writes them, dated a year back: none is one the API gives today."""
+    return f"GD{(NOW - timedelta(days=365 + i % 120)):%Y%m%d}{i:06d}"
+
+
+SEARCHES = ("阳光花园", "1234", synthetic_number(4242), "12号楼3单元", "秀英")
 
 
 def fill(engine: object, total: int, have: int) -> None:
@@ -149,7 +156,7 @@ def fill(engine: object, total: int, have: int) -> None:
             name = f"{SURNAMES[i % len(SURNAMES)]}{GIVEN[(i // 7) % len(GIVEN)]}" if i % 3 == 0 else None
             rows.append(
                 {
-                    "number": f"GD{(NOW - timedelta(days=i % 120)):%Y%m%d}{i:06d}",
+                    "number": synthetic_number(i),
                     "community": community,
                     "address": address,
                     "phone": phone,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from api.console import security
+from api.console import bar, security
 from api.console.live import LiveStreams
 from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
 from api.domain import labels
@@ -106,7 +106,8 @@ def chat_panel(handoff_id: IdPath, desk: DeskDep) -> HTMLResponse:
 
 class ChatLook:
     """The looks of one stream at one chat, each in a worker thread; each returns the chat's fingerprint,
-    which changes when anything shown changes: messages, delivery states, the holder, notes.
+    which changes when anything shown changes (messages, delivery states, the holder, notes), and the
+    top bar's (``api.console.bar``: the page's one stream carries both).
 
     A look opens its own short session, which also checks that the login is still alive (LoginRequired
     otherwise), and closes it before the channel and the bot are asked. It reads the WeChat channel's
@@ -126,14 +127,20 @@ class ChatLook:
         self.since_conversation = 0
         self.messages: list[tuple[str, str]] = []
 
-    def __call__(self) -> str:
+    def __call__(self) -> dict[str, str]:
         state = self.request.app.state
         with state.session_factory() as session:
-            security.console_principal(self.request, session, state.clock())
+            principal = security.console_principal(self.request, session, state.clock())
             handoff = handoffs.get_handoff(session, self.handoff_id)
             notes = len(handoffs.notes(session, self.handoff_id))
             shown: list[Any] = [handoff.status, handoff.taken_by, handoff.assigned_to, handoff.work_order_id, notes]
             openid = handoff.resident_openid
+            counted, mine = bar.counts(session, principal.name)
+        heard = bar.last_written(state.bot, mine)
+        return {"changed": self._chat(shown, openid), "bar": bar.fingerprint(counted, heard)}
+
+    def _chat(self, shown: list[Any], openid: str) -> str:
+        state = self.request.app.state
         try:
             rows, window = state.bot.outbox(openid)
         except DeliveryFailed:

@@ -75,9 +75,10 @@ class LiveStreams:
         if self.open[staff] >= self.per_staff:
             raise TooManyStreams(refusal(self.per_staff))
 
-    async def events(self, request: Request, staff: str, read: Callable[[], str]) -> AsyncIterator[str]:
-        """``changed`` whenever ``read()`` (the chat's fingerprint) changes, a keep-alive otherwise;
-        ``ended`` with the reason when the login or the chat is gone. Counted against ``staff`` while open."""
+    async def events(self, request: Request, staff: str, read: Callable[[], dict[str, str]]) -> AsyncIterator[str]:
+        """An event named after each of ``read()``'s fingerprints that changed (``changed``: the chat;
+        ``bar``: the top bar's counts), a keep-alive when none did; ``ended`` with the reason when the
+        login or the chat is gone. Counted against ``staff`` while open."""
         if self.open[staff] >= self.per_staff:  # another stream was admitted since this one was
             yield sse("ended", refusal(self.per_staff))
             return
@@ -100,10 +101,9 @@ class LiveStreams:
                     return
                 if last is None:
                     yield "retry: 2000\n\n"  # the first look: what later ones are compared with
-                elif current != last:
-                    yield sse("changed")
                 else:
-                    yield ": keep-alive\n\n"
+                    changed = [name for name, value in current.items() if last.get(name) != value]
+                    yield "".join(sse(name) for name in changed) if changed else ": keep-alive\n\n"
                 last = current
         finally:
             self.open[staff] -= 1

@@ -7,18 +7,18 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from api.console import bar, chats, imports, operations, orders, people, photos, reports, review, sampling, security
 from api.console import bot_models as models_page
-from api.console import chats, imports, operations, orders, people, photos, reports, review, sampling, security
 from api.console.live import LiveStreams
 from api.console.pages import HERE, DeskDep, WritingDeskDep, error_fragment, templates
 from api.errors import AppError
-from api.models import Deadline, Notification
+from api.models import Notification
 from api.routes.deps import NowDep, SessionDep
-from api.services import handoffs, staff
+from api.services import staff
 from api.services.audit import record
 
 router = APIRouter()
@@ -84,20 +84,53 @@ def home(desk: DeskDep) -> Response:
 
 @router.get("/alerts", response_class=HTMLResponse)
 def alerts(desk: DeskDep) -> HTMLResponse:
-    """Open deadlines that were reminded or breached, and the latest staff notifications (polled)."""
-    session = desk.session
-    open_deadlines = select(func.count()).select_from(Deadline).where(Deadline.met_at.is_(None))
-    breached = session.scalar(open_deadlines.where(Deadline.breached_at.is_not(None))) or 0
-    reminded = session.scalar(open_deadlines.where(Deadline.reminded_at.is_not(None), Deadline.breached_at.is_(None)))
+    """The top bar (``api.console.bar``) and the latest staff notifications. Fetched again whenever the
+    page's stream says ``bar``, and every 15 s should the stream be unavailable."""
+    found, mine = bar.counts(desk.session, desk.principal.name)
     since = desk.now - timedelta(hours=24)
-    latest = session.scalars(
+    latest = desk.session.scalars(
         select(Notification)
         .where(Notification.recipient_openid.is_(None), Notification.created_at > since)
         .order_by(Notification.id.desc())
         .limit(15)
     )
-    waiting = handoffs.count_handoffs(session, "waiting")
-    return desk.render("_alerts.html", breached=breached, reminded=reminded or 0, latest=list(latest), waiting=waiting)
+    heard = bar.last_written(desk.request.app.state.bot, mine)
+    return desk.render("_alerts.html", **found, heard=heard, latest=list(latest))
+
+
+class BarLook:
+    """One look of a page's top-bar stream, in its own short session (which also checks the login),
+    closed before the channel is asked."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+
+    def __call__(self) -> dict[str, str]:
+        state = self.request.app.state
+        with state.session_factory() as session:
+            principal = security.console_principal(self.request, session, state.clock())
+            found, mine = bar.counts(session, principal.name)
+        return {"bar": bar.fingerprint(found, bar.last_written(state.bot, mine))}
+
+
+def _bar_opener(request: Request) -> str:
+    with request.app.state.session_factory() as session:
+        return security.console_principal(request, session, request.app.state.clock()).name
+
+
+@router.get("/alerts/stream")
+async def alerts_stream(request: Request) -> Response:
+    """Server-sent events for the top bar of a console page other than a chat's (whose own stream carries
+    them): ``bar`` when a chat starts waiting, a deadline is reminded or breached, or a resident writes in
+    a chat this member of staff holds. One stream per page, counted with the chat pages' (a few per
+    member of staff, 429 beyond: the bar then falls back to its 15 s poll), so that a browser's six
+    connections per server are never all taken by streams."""
+    live: LiveStreams = request.app.state.live_streams
+    staff_name = await live.look(_bar_opener, request)
+    live.admit(staff_name)
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    events = live.events(request, staff_name, BarLook(request))
+    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
 
 
 PARTS = (

@@ -128,6 +128,17 @@ class BotClient:
         window = answer.get("window")
         return rows, window if isinstance(window, dict) else None
 
+    def last_written(self, sender_ids: list[str]) -> dict[str, float]:
+        """When each of these residents last wrote, as the WeChat channel saw it (Unix times; residents
+        never heard from are left out). DeliveryFailed when the channel cannot be asked."""
+        if not sender_ids:
+            return {}
+        answer = self._channel("GET", "last-written", params=[("openid", s) for s in sender_ids[:50]]).json()
+        found = answer.get("last_written") if isinstance(answer, dict) else None
+        if not isinstance(found, dict):
+            return {}
+        return {str(k): float(v) for k, v in found.items() if isinstance(v, int | float)}
+
     def answered(self, sender_id: str, message_id: str) -> bool:
         """Whether the WeChat channel sent out its answer to the resident's message ``message_id`` (in the
         push's reply, or through its outbox). DeliveryFailed when the channel cannot be asked."""

@@ -74,12 +74,16 @@ class FakeOutbound:
     channel_figures_up: bool = True
     # The (resident, message id) whose answer the channel sent out (GET .../answered).
     answered: set[tuple[str, str]] = field(default_factory=set)
+    # The WeChat channel's staff endpoints answer (False: 503, as while the Rasa server restarts).
+    channel_up: bool = True
 
     def channel(self, request: httpx.Request, body: Any) -> httpx.Response:
         """The WeChat channel's staff endpoints, behind the Rasa token as a bearer token."""
         if request.headers.get("Authorization") != "Bearer test-rasa-token":
             return httpx.Response(401, json={"detail": "a valid bearer token is required"})
         self.channel_calls.append(request.url.path)
+        if not self.channel_up:
+            return httpx.Response(503, json={"detail": "the Rasa server is starting"})
         if "/media/" in request.url.path:
             if not self.channel_media_up:
                 return httpx.Response(503, json={"detail": "the platform is unavailable"})
@@ -95,6 +99,10 @@ class FakeOutbound:
             zero = dict.fromkeys(CONVERSATION_FIGURES, 0)
             counted = [{"day": d.isoformat(), **zero, **self.figures.get(d.isoformat(), {})} for d in days]
             return httpx.Response(200, json={"days": counted})
+        if request.url.path.endswith("/last-written"):
+            asked_for = request.url.params.get_list("openid")
+            written = {o: self.windows[o]["last_inbound_at"] for o in asked_for if o in self.windows}
+            return httpx.Response(200, json={"last_written": written})
         if request.url.path.endswith("/answered"):
             asked = (request.url.params["openid"], request.url.params["message_id"])
             return httpx.Response(200, json={"answered": asked in self.answered})

@@ -182,3 +182,73 @@ def test_the_streams_may_not_be_given_the_whole_pool() -> None:
     with pytest.raises(ValueError, match="CONSOLE_STREAM_WORKERS must be smaller"):
         Settings(database_pool_size=2, database_max_overflow=0, console_stream_workers=2)
     assert Settings().console_stream_workers < Settings().database_pool_size
+
+
+# --- the top bar of every page --------------------------------------------------------------------------
+
+
+def test_the_top_bar_stream_says_bar_for_new_work_and_not_for_others_chats(
+    make_client: Callable[..., TestClient],
+    client: TestClient,
+    auth: dict,
+    browser: Callable[[str], Browser],
+    outbound: FakeOutbound,
+) -> None:
+    """A chat starts waiting; the agent takes it; its resident writes: each is ``bar``. A resident of
+    a chat nobody took writing again is not this agent's news."""
+    app = make_client(console_stream_poll_seconds=0.05).app
+    member = browser("agent")
+    with serving(app) as url, desk_of(url, member) as desk:  # type: ignore[arg-type]
+        stream = Stream(desk, "/console/alerts/stream")
+        assert stream.status_code == 200
+        stream.read_until(": keep-alive")
+        handoff_id = open_handoff(client, auth)
+        stream.read_until("event: bar")
+        assert member.post(f"/console/chats/{handoff_id}/take").status_code == 200
+        stream.read_until("event: bar")
+        outbound.windows["oCHAT"] = {"last_inbound_at": 1_796_000_100.0, "open": True}
+        stream.read_until("event: bar")
+        outbound.windows["oSOMEONE"] = {"last_inbound_at": 1_796_000_200.0, "open": True}
+        quiet = stream.read_until(": keep-alive") + stream.read_until(": keep-alive")
+        assert "event: bar" not in quiet
+        shown = member.get("/console/alerts").text
+        assert 'data-waiting="0"' in shown and 'data-heard="1796000100.0"' in shown
+        stream.close()
+
+
+def test_a_chat_pages_one_stream_carries_the_top_bar_too(
+    watching: Callable[..., AbstractContextManager[Stream]], client: TestClient, auth: dict
+) -> None:
+    """A browser holds six connections to a server: a page holds one stream, never two."""
+    with watching(console_stream_poll_seconds=0.05) as stream:
+        stream.read_until(": keep-alive")
+        open_handoff(client, auth, openid="oOTHER")  # another chat starts waiting: the bar, not this chat
+        seen = stream.read_until("event: bar")
+        assert "event: changed" not in seen
+
+
+def test_the_top_bar_streams_are_counted_with_the_chat_pages(
+    make_client: Callable[..., TestClient], client: TestClient, auth: dict, browser: Callable[[str], Browser]
+) -> None:
+    app = make_client(console_streams_per_staff=2, console_stream_poll_seconds=3600).app
+    handoff_id = open_handoff(client, auth)
+    with serving(app) as url, desk_of(url, browser("agent")) as desk:  # type: ignore[arg-type]
+        chat = Stream(desk, f"/console/chats/{handoff_id}/stream")
+        top = Stream(desk, "/console/alerts/stream")
+        assert (chat.status_code, top.status_code) == (200, 200)
+        assert desk.get("/console/alerts/stream").status_code == 429  # a third page: it polls instead
+        chat.close()
+        top.close()
+
+
+def test_the_top_bar_names_what_it_cannot_know(
+    client: TestClient, auth: dict, browser: Callable[[str], Browser], outbound: FakeOutbound
+) -> None:
+    """No chat held: nothing heard yet (0); the channel down: unknown (empty), never a made-up time."""
+    member = browser("agent")
+    assert 'data-heard="0.0"' in member.get("/console/alerts").text
+    handoff_id = open_handoff(client, auth)
+    member.post(f"/console/chats/{handoff_id}/take")
+    outbound.channel_up = False
+    shown = member.get("/console/alerts").text
+    assert 'data-heard=""' in shown and 'data-waiting="0"' in shown

@@ -296,3 +296,46 @@ def test_chat_pages_over_the_cap_and_after_logout_say_their_updates_stopped(
     bystander.wait_for_selector("#flash .banner.bad:has-text('登录已失效')", timeout=10_000)
     assert all(blocked(p) == [] for p in pages if p is not leaving)
     context.close()
+
+
+# Records the browser notifications a page shows, as if the agent had allowed them.
+NOTIFICATIONS = """
+window.__notified = [];
+window.Notification = function (title, options) {
+  window.__notified.push(title + "：" + ((options && options.body) || ""));
+  this.close = function () {};
+};
+window.Notification.permission = "granted";
+window.Notification.requestPermission = function () { return Promise.resolve("granted"); };
+"""
+
+
+def test_new_work_finds_an_agent_who_is_on_another_page(running_stack: dict[str, str], chromium: object) -> None:
+    """The agent is on the order board: a resident asking for a person is notified at once (the page's
+    stream, not a poll), the title counts the waiting chat; once the agent holds it, the resident's next
+    message is notified too."""
+    env = running_stack
+    openid = "oE2E-console-notify"
+    token = staff_token(env, "console-notified", "agent")
+    page = console_page(chromium)
+    page.add_init_script(NOTIFICATIONS)  # type: ignore[attr-defined]
+    log_in(page, env, "console-notified")
+    page.goto(env["API_URL"] + "/console/orders")  # type: ignore[attr-defined]
+    page.wait_for_selector("#alert-counts")  # type: ignore[attr-defined]
+    phone(env, openid, "text", "我家暖气不热")
+    assert "人工" in phone(env, openid, "text", "转人工")["reply"]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "window.__notified.some(n => n.startsWith('有会话等待接入'))", timeout=10_000
+    )
+    assert "个会话待接入" in page.title()  # type: ignore[attr-defined]
+    staff = {"Authorization": f"Bearer {token}"}
+    waiting = httpx.get(env["API_URL"] + "/api/v1/handoffs", params={"status": "waiting"}, headers=staff).json()
+    handoff_id = next(h["id"] for h in waiting["items"] if h["resident_openid"] == openid)
+    taken = httpx.post(f"{env['API_URL']}/api/v1/handoffs/{handoff_id}/take", headers=staff)
+    assert taken.status_code == 200, taken.text
+    phone(env, openid, "text", "师傅什么时候来")
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "window.__notified.some(n => n.startsWith('居民发来新消息'))", timeout=10_000
+    )
+    assert blocked(page) == []
+    page.close()  # type: ignore[attr-defined]

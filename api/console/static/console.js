@@ -49,22 +49,86 @@
       el.classList.toggle("overdue", left < 0);
       el.classList.toggle("soon", left >= 0 && left < 3600);
     });
-    var counts = document.getElementById("alert-counts");
-    var title = document.querySelector("title");
-    if (counts && title) {
-      var n = Number(counts.dataset.count || 0);
-      var base = title.dataset.title + " · 供热客服工作台";
-      document.title = n ? "(" + n + ") " + base : base;
-    }
   }
   document.body.addEventListener("htmx:load", function (evt) { stamp(evt.target); });
   stamp(document);
   setInterval(tick, 1000);
 
+  // The top bar: its counts come over a stream of their own ("changed", then fetched again; a 15 s poll
+  // stands in while the stream is refused or down). New work rings and shows a browser notification
+  // (once the agent has allowed it): a chat starts waiting, a resident writes in a chat the agent holds,
+  // a deadline is reminded or breached. The title counts chats and deadlines apart.
+  var bar = document.getElementById("alerts");
+  var seen = null;
+  var sound = null;
+  function barCounts() {
+    var counts = document.getElementById("alert-counts");
+    if (!counts) return null;
+    var heard = counts.dataset.heard;
+    return {
+      waiting: Number(counts.dataset.waiting || 0),
+      breached: Number(counts.dataset.breached || 0),
+      reminded: Number(counts.dataset.reminded || 0),
+      heard: heard === "" || heard === undefined ? null : Number(heard)
+    };
+  }
+  function retitle(now) {
+    var title = document.querySelector("title");
+    if (!title) return;
+    var parts = [];
+    if (now.waiting) parts.push(now.waiting + "个会话待接入");
+    if (now.breached) parts.push(now.breached + "项超时");
+    var base = title.dataset.title + " · 供热客服工作台";
+    document.title = parts.length ? "(" + parts.join("，") + ") " + base : base;
+  }
+  function ring() {
+    try {
+      sound = sound || new (window.AudioContext || window.webkitAudioContext)();
+      var tone = sound.createOscillator();
+      var gain = sound.createGain();
+      tone.frequency.value = 880;
+      gain.gain.value = 0.08;
+      tone.connect(gain);
+      gain.connect(sound.destination);
+      tone.start();
+      tone.stop(sound.currentTime + 0.25);
+    } catch (e) { /* no sound on this browser: the notification and the title still tell */ }
+  }
+  function tell(title, body, link) {
+    ring();
+    if (!window.Notification || Notification.permission !== "granted") return;
+    var note = new Notification(title, { body: body, tag: title, lang: "zh-CN" });
+    note.onclick = function () { window.focus(); if (link) window.location.href = link; note.close(); };
+  }
+  document.body.addEventListener("htmx:afterSwap", function (evt) {
+    if (!bar || evt.target !== bar) return;
+    var now = barCounts();
+    if (!now) return;
+    retitle(now);
+    if (seen) {
+      if (now.waiting > seen.waiting) tell("有会话等待接入", "待接入 " + now.waiting + " 个", "/console/chats");
+      if (now.heard !== null && seen.heard !== null && now.heard > seen.heard) {
+        tell("居民发来新消息", "您接待的会话里有居民的新消息", "/console/chats");
+      }
+      if (now.breached > seen.breached) tell("工单已超时", "超时 " + now.breached + " 项", "/console/orders?due=overdue");
+      else if (now.reminded > seen.reminded) tell("工单时限将到", "将到期 " + now.reminded + " 项", "/console/orders?due=soon");
+    }
+    seen = now;
+  });
+  var notifyOn = document.getElementById("notify-on");
+  if (notifyOn && window.Notification && Notification.permission === "default") {
+    notifyOn.hidden = false;
+    notifyOn.addEventListener("click", function () {
+      ring();  // a click lets the page make sounds from now on
+      Notification.requestPermission().then(function () { notifyOn.hidden = true; });
+    });
+  }
+
   // Live chat: the server says "changed" (server-sent events) and the transcript is fetched again.
   var panel = document.getElementById("chat-panel");
+  var source = null;
   if (panel && window.EventSource) {
-    var source = new EventSource(panel.dataset.stream);
+    source = new EventSource(panel.dataset.stream);
     source.addEventListener("changed", function () {
       var transcript = document.getElementById("transcript");
       if (transcript) htmx.trigger(transcript, "refresh");
@@ -81,6 +145,14 @@
       }
     });
   }
+  // One stream per page (a browser holds six connections to a server): the chat page's carries the top
+  // bar's "bar" events too; every other page opens the bar's own.
+  var barSource = source;
+  if (!barSource && bar && window.EventSource && bar.dataset.stream) {
+    barSource = new EventSource(bar.dataset.stream);
+    barSource.addEventListener("ended", function () { barSource.close(); });
+  }
+  if (barSource) barSource.addEventListener("bar", function () { htmx.trigger(bar, "refresh"); });
   function showBanner(text) {
     var flash = document.getElementById("flash");
     if (!flash) return;

@@ -1,0 +1,49 @@
+"""The top bar of every console page: chats waiting, deadlines breached and reminded, and when a resident
+last wrote in a chat this member of staff holds. Each page's one live stream carries its ``bar`` event
+(the chat page's stream, or ``/console/alerts/stream`` elsewhere): the page then fetches ``/console/alerts``,
+and the browser rings and notifies (console.js)."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from api.models import Deadline, Handoff
+from api.services import handoffs
+from api.services.outbound import BotClient, DeliveryFailed
+
+# The most chats of one member of staff whose residents the top bar watches.
+HELD_CHATS = 20
+
+
+def counts(session: Session, staff_name: str) -> tuple[dict[str, int], list[str]]:
+    """The counts (chats waiting, deadlines breached, deadlines reminded and not yet breached), and the
+    residents of the chats this member of staff holds or was assigned."""
+    open_deadlines = select(func.count()).select_from(Deadline).where(Deadline.met_at.is_(None))
+    reminded = open_deadlines.where(Deadline.reminded_at.is_not(None), Deadline.breached_at.is_(None))
+    found = {
+        "waiting": handoffs.count_handoffs(session, "waiting"),
+        "breached": session.scalar(open_deadlines.where(Deadline.breached_at.is_not(None))) or 0,
+        "reminded": session.scalar(reminded) or 0,
+    }
+    held = or_(Handoff.taken_by == staff_name, Handoff.assigned_to == staff_name)
+    mine = select(Handoff.resident_openid).where(Handoff.status.in_(("waiting", "active")), held)
+    return found, list(session.scalars(mine.order_by(Handoff.id.desc()).limit(HELD_CHATS)))
+
+
+def last_written(bot: BotClient, openids: list[str]) -> float | None:
+    """When a resident last wrote in one of these chats (the channel's view; 0 for none); None when the
+    channel cannot say."""
+    if not openids:
+        return 0.0
+    try:
+        return max(bot.last_written(openids).values(), default=0.0)
+    except DeliveryFailed:
+        return None
+
+
+def fingerprint(found: dict[str, int], heard: float | None) -> str:
+    """What a stream compares from one look to the next."""
+    return json.dumps([found, heard])
