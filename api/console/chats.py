@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from api.console import bar, security
 from api.console.live import LiveStreams
 from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
-from api.domain import labels
+from api.domain import chat, labels
 from api.errors import Conflict
 from api.models import Handoff
 from api.routes.deps import IdPath, get_context
@@ -38,7 +38,7 @@ def _handoff_row(desk: Desk, handoff: Handoff) -> dict[str, Any]:
         "h": handoff,
         "reason": REASONS.get(handoff.reason, handoff.reason),
         "waited": (waited_until - handoff.created_at).total_seconds(),
-        "summary": mask_text(handoff.summary),
+        "summary": mask_text("\n".join(chat.summary_lines(handoff.summary))),
     }
 
 

@@ -125,6 +125,7 @@ def _order_context(desk: Desk, order_id: int) -> dict[str, Any]:
         "events": order.events,
         "actions": actions,
         "labels": labels,
+        "backdate_minutes": int(desk.request.app.state.settings.backdate_window_minutes),
     }
 
 

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from api.console import security
 from api.errors import AppError, Unprocessable
+from api.models import StaffUser
 from api.routes.deps import NowDep, SessionDep
 from api.services import hotline_import
 from api.services.principals import Principal
@@ -51,8 +56,24 @@ def figure(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
+# Who did something when it was not a member of staff: the bot, the hotline import and the scheduler act
+# with the machine token.
+MACHINE_WORDS = "系统（机器人/自动）"
+
+
 def staff_name(name: str | None) -> str:
+    """A principal's name without its prefix ("staff:wang" → "wang"); the machine in words."""
+    if name == "machine":
+        return MACHINE_WORDS
     return (name or "").removeprefix("staff:")
+
+
+@pass_context
+def staff_display(context: Any, name: str | None) -> str:
+    """A member of staff by display name on the page being rendered (``Desk.staff_names``), else by name."""
+    desk = context.get("desk")
+    names = desk.staff_names if isinstance(desk, Desk) else {}
+    return names.get(name or "") or staff_name(name)
 
 
 def clip(text: object, limit: int) -> str:
@@ -64,7 +85,7 @@ def clip(text: object, limit: int) -> str:
 templates.env.filters.update(
     local=local_time,
     duration=duration,
-    staff=staff_name,
+    staff=staff_display,
     figure=figure,
     clip=clip,
     mask_phone=mask_phone,
@@ -72,7 +93,9 @@ templates.env.filters.update(
     mask_address=mask_address,
 )
 
-# The API's error codes as a desk reads them; the API's own message follows in small print.
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+# The API's error codes as a desk reads them, when the backend's reason is not in Chinese (it is then
+# folded away as technical detail).
 ERROR_WORDS = {
     "transition_not_allowed": "当前状态不允许这个操作",
     "forbidden": "您的角色无权执行这个操作",
@@ -105,9 +128,16 @@ class Desk:
     def csrf(self) -> str:
         return security.csrf_for(security.session_token(self.request))
 
+    @cached_property
+    def staff_names(self) -> dict[str, str]:
+        """Every member of staff's display name by principal name ("staff:wang" → "王小红"), for pages that
+        name who took, was assigned or did something (a small table, read once per page)."""
+        rows = self.session.execute(select(StaffUser.username, StaffUser.display_name))
+        return {f"staff:{username}": display for username, display in rows if display}
+
     @property
     def me(self) -> str:
-        return staff_name(self.principal.name)
+        return self.staff_names.get(self.principal.name) or staff_name(self.principal.name)
 
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         context.update(desk=self, now=self.now)
@@ -160,6 +190,18 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def explained(exc: AppError) -> tuple[str, str]:
+    """What a desk reads of a refusal: the backend's own reason when it is given in Chinese (the real
+    reason: "这个会话已指派给李明…", not the role's), else the code's words, with the backend's sentence
+    kept apart as technical detail (folded on the page, for IT)."""
+    reason = exc.message
+    if isinstance(exc, Unprocessable) and reason.startswith(f"{exc.field}: "):
+        reason = reason.removeprefix(f"{exc.field}: ")
+    if CHINESE.search(reason):
+        return reason, ""
+    return ERROR_WORDS.get(exc.code, "操作未完成"), exc.message
+
+
 def error_fragment(request: Request, exc: AppError) -> Response:
     """A failed action: a banner in the page (htmx swaps it into #flash), or a page of its own."""
     if isinstance(exc, security.LoginRequired):
@@ -167,8 +209,8 @@ def error_fragment(request: Request, exc: AppError) -> Response:
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
-    words = ERROR_WORDS.get(exc.code, "操作未完成")
-    context = {"words": words, "detail": exc.message, "status": exc.status_code}
+    words, detail = explained(exc)
+    context = {"words": words, "detail": detail, "status": exc.status_code}
     template = "_error.html" if is_htmx(request) else "error.html"
     page = templates.TemplateResponse(request, template, context, status_code=exc.status_code)
     page.headers.update(security.CONSOLE_HEADERS)

@@ -8,11 +8,33 @@ what the bot said in answer to them is kept.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 IMAGE_PREFIXES = ("/share_image",)  # named by the channel; a typed "／share_image" is text
+
+
+# What the channel sends the bot for something other than typed text starts with "/" (a typed one is
+# written "／"): a photo, a menu click, a picked reading. In a handoff's summary they read as words.
+CHANNEL_PAYLOAD = re.compile(r"^/[A-Za-z_]+(\{.*\})?$")
+PHOTO_WORDS = "[照片]"
+CLICK_WORDS = "[点了菜单或按钮]"
+
+
+def summary_lines(summary: str | None) -> list[str]:
+    """A handoff's summary (the resident's last messages, one a line) as staff read it: a photo is
+    "[照片]", a menu click "[点了菜单或按钮]", never the channel's payload."""
+    lines = []
+    for line in (summary or "").splitlines():
+        if line.startswith(IMAGE_PREFIXES):
+            lines.append(PHOTO_WORDS)
+        elif CHANNEL_PAYLOAD.match(line):
+            lines.append(CLICK_WORDS)
+        elif line.strip():
+            lines.append(line)
+    return lines
 
 
 @dataclass(frozen=True)

@@ -552,9 +552,9 @@ def perform_action(
     _check_owner(action, principal, request, order)
     claimed = request.at or ctx.now
     if claimed > ctx.now:
-        raise Unprocessable("at", "an action cannot be recorded in the future")
+        raise Unprocessable("at", "操作时间不能晚于现在")
     if claimed < order.accepted_at:
-        raise Unprocessable("at", "an action cannot happen before the order was accepted")
+        raise Unprocessable("at", "操作时间不能早于工单受理时间")
     at = effective_time(claimed, principal, request, ctx)
     state = order_state(order)
     try:
@@ -692,12 +692,12 @@ def effective_time(claimed: datetime, principal: Principal, request: ActionReque
         return claimed
     if not principal.may_approve:
         minutes = int(ctx.backdate_window.total_seconds() // 60)
-        raise Unprocessable("at", f"staff may record an action at most {minutes} minutes back; ask a supervisor")
+        raise Unprocessable("at", f"坐席最多补录{minutes}分钟内的操作；更早的时间请班长补录，并写明原因")
     if not request.backdate_reason:
-        raise Unprocessable("backdate_reason", "recording an action this far back needs a reason")
+        raise Unprocessable("backdate_reason", "补录这么早的时间，须写明原因")
     if age > ctx.supervisor_backdate_limit:
         hours = int(ctx.supervisor_backdate_limit.total_seconds() // 3600)
-        raise Unprocessable("at", f"an action can be recorded at most {hours} hours back")
+        raise Unprocessable("at", f"最多只能补录{hours}小时内的操作")
     return ctx.now
 
 

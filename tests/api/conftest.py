@@ -340,6 +340,10 @@ class Browser:
         return self.client.post(path, data=data or {}, headers=headers, follow_redirects=False)
 
 
+# Display names of the browser fixture's staff ("agent2" is shown as 坐席甲2): pages name people by them.
+DISPLAY_NAMES = {"agent": "坐席甲", "supervisor": "班长乙", "admin": "管理员丙"}
+
+
 @pytest.fixture
 def browser(make_client: Callable[..., TestClient], client: TestClient) -> Callable[[str], Browser]:
     """A logged-in browser for a new member of staff of a role."""
@@ -349,7 +353,7 @@ def browser(make_client: Callable[..., TestClient], client: TestClient) -> Calla
         nonlocal count
         count += 1
         username = f"{role}{count}"
-        add_staff_user(client, username, role)
+        add_staff_user(client, username, role, display_name=f"{DISPLAY_NAMES[role]}{count}")
         b = Browser(make_client())
         assert b.login(username).status_code == 303
         return b

@@ -6,12 +6,13 @@ Each member of staff gets a client of their own (a browser with its own cookies)
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.models import StaffAudit
+from heating_standard.localtime import LOCAL_TZ
 from tests.api.conftest import PASSWORD, TEST_TOKEN, Browser, FakeOutbound, FixedClock, add_staff_user
 from tests.api.test_handoff_chat import bot_transcript
 
@@ -135,7 +136,7 @@ def test_the_agent_takes_reads_and_answers_a_chat(
     assert 'placeholder="接管后才能回复" disabled' in page
     assert outbound.channel_calls.count("/webhooks/wechat/outbox") == 1  # rows and window in one read
     taken = b.post(f"/console/chats/{handoff_id}/take")
-    assert taken.status_code == 200 and "处理中" in taken.text and "接管人 agent1" in taken.text
+    assert taken.status_code == 200 and "处理中" in taken.text and "接管人 坐席甲1" in taken.text
     sent = b.post(f"/console/chats/{handoff_id}/send", {"text": "您好，我是客服小王"})
     assert sent.status_code == 200 and "您好，我是客服小王" in sent.text and "已送达" in sent.text
     assert outbound.outbox_rows[-1] == {**outbound.outbox_rows[-1], "openid": "oCHAT", "text": "您好，我是客服小王"}
@@ -175,9 +176,59 @@ def test_a_supervisor_assigns_a_waiting_chat_and_only_that_agent_takes_it(
     boss, chosen, other = browser("supervisor"), browser("agent"), browser("agent")
     assert other.post(f"/console/chats/{handoff_id}/assign", {"username": "agent3"}).status_code == 403
     assert boss.post(f"/console/chats/{handoff_id}/assign", {"username": "nobody"}).status_code == 404
-    assert "指派给 agent2" in boss.post(f"/console/chats/{handoff_id}/assign", {"username": "agent2"}).text
-    assert other.post(f"/console/chats/{handoff_id}/take").status_code == 403
+    assert "指派给 坐席甲2" in boss.post(f"/console/chats/{handoff_id}/assign", {"username": "agent2"}).text
+    refused = other.post(f"/console/chats/{handoff_id}/take")
+    assert refused.status_code == 403
+    # the real reason, with the colleague's name: not the role, and no English
+    assert "这个会话已指派给坐席甲2" in refused.text and "您的角色无权" not in refused.text
+    assert "技术信息" not in refused.text
     assert chosen.post(f"/console/chats/{handoff_id}/take").status_code == 200
+
+
+def test_pages_name_people_by_display_name_and_speak_chinese(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict, clock: FixedClock
+) -> None:
+    """The header, the inbox, the chat's orders and an order's history: display names, the machine in
+    words, statuses in Chinese, a photo as [照片]; a refusal in English keeps its sentence folded away."""
+    summary = '暖气不热\n/share_image{"media_id": "m1", "pic_url": "http://x"}\n/request_repair'
+    made = client.post(
+        "/api/v1/handoffs", json={"resident_openid": "oCHAT", "reason": "requested", "summary": summary}, headers=auth
+    )
+    handoff_id = made.json()["id"]
+    order = client.post("/api/v1/work-orders", json=REPAIR, headers=auth).json()
+    b = browser("agent")
+    inbox = b.get("/console/chats").text
+    assert "坐席甲1 · 坐席" in inbox and "agent1" not in inbox
+    assert "[照片]" in inbox and "[点了菜单或按钮]" in inbox and "share_image" not in inbox
+    panel = b.get(f"/console/chats/{handoff_id}").text
+    assert order["number"] in panel and "已受理 ·" in panel and "accepted" not in panel
+    history = b.get(f"/console/orders/{order['id']}").text
+    assert "系统（机器人/自动）" in history and ">machine<" not in history
+    clock.advance(hours=1)
+    fifty_minutes_ago = (clock.now - timedelta(minutes=50)).astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
+    late = b.post(f"/console/orders/{order['id']}/actions/respond", {"at": fifty_minutes_ago})
+    assert late.status_code == 422
+    assert "坐席最多补录15分钟内的操作" in late.text and "staff may record" not in late.text
+    assert 'name="backdate_reason"' not in history  # an agent cannot back-date that far anyway
+    assert b.post("/console/replies", {"title": "问候", "text": "您好"}).status_code == 403
+
+
+def test_a_supervisor_back_dates_an_action_with_its_reason_from_the_console(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict, clock: FixedClock
+) -> None:
+    order = client.post("/api/v1/work-orders", json=REPAIR, headers=auth).json()
+    boss = browser("supervisor")
+    assert "补录原因（发生时间早于15分钟前时必填）" in boss.get(f"/console/orders/{order['id']}").text
+    clock.advance(hours=1)
+    when = (clock.now - timedelta(minutes=40)).astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
+    refused = boss.post(f"/console/orders/{order['id']}/actions/respond", {"at": when})
+    assert refused.status_code == 422 and "补录这么早的时间，须写明原因" in refused.text
+    done = boss.post(
+        f"/console/orders/{order['id']}/actions/respond", {"at": when, "backdate_reason": "停电，电话记录补录"}
+    )
+    assert done.status_code == 200, done.text
+    events = client.get(f"/api/v1/work-orders/{order['id']}/events", headers=auth).json()
+    assert events[-1]["action"] == "respond" and "停电，电话记录补录" in str(events[-1])
 
 
 def test_notes_stay_private_and_orders_link_only_to_the_residents_own(

@@ -67,6 +67,7 @@ def test_an_agent_takes_over_a_chat_in_the_console(running_stack: dict[str, str]
 
     page.click("button:has-text('接管会话')")
     page.wait_for_selector("#reply:not([disabled])")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'reply'", timeout=5_000)
     page.fill("#reply", "您好，我是客服，请问室温现在多少度？")
     page.press("#reply", "Control+Enter")
     page.wait_for_selector(".msg.from-staff:has-text('请问室温') .d-sent", timeout=15_000)

@@ -211,6 +211,13 @@
   document.body.addEventListener("change", function (evt) {
     if (evt.target.id === "canned") { insertReply(evt.target.value); evt.target.value = ""; }
   });
+  // After 接管会话 the panel is swapped in anew: the keyboard goes on in the reply box.
+  document.body.addEventListener("htmx:afterSettle", function (evt) {
+    var trigger = evt.detail && evt.detail.requestConfig && evt.detail.requestConfig.elt;
+    if (!trigger || !trigger.hasAttribute || !trigger.hasAttribute("data-focus-reply")) return;
+    var box = document.getElementById("reply");
+    if (box && !box.disabled) box.focus();
+  });
   document.addEventListener("keydown", function (evt) {
     if (evt.altKey && /^[1-9]$/.test(evt.key)) {
       var option = document.querySelector('#canned option[data-key="' + evt.key + '"]');
