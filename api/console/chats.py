@@ -265,6 +265,17 @@ def add_reply(
     return desk.render("_replies_table.html", replies=handoffs.canned_replies(desk.session))
 
 
+@router.post("/replies/{reply_id}/edit", response_class=HTMLResponse)
+def edit_reply(
+    reply_id: IdPath,
+    desk: WritingDeskDep,
+    title: Annotated[str, Form(min_length=1, max_length=32)],
+    text: Text600,
+) -> HTMLResponse:
+    handoffs.edit_canned_reply(desk.session, desk.principal, reply_id, title.strip(), text.strip(), desk.now)
+    return desk.render("_replies_table.html", replies=handoffs.canned_replies(desk.session))
+
+
 @router.post("/replies/{reply_id}/delete", response_class=HTMLResponse)
 def delete_reply(reply_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
     handoffs.delete_canned_reply(desk.session, desk.principal, reply_id, desk.now)

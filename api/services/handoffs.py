@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.domain import chat
@@ -157,7 +158,8 @@ def link_order(session: Session, handoff_id: int, principal: Principal, order_id
 
 
 def canned_replies(session: Session) -> list[CannedReply]:
-    return list(session.scalars(select(CannedReply).order_by(CannedReply.title)))
+    """The quick replies by their numbers."""
+    return list(session.scalars(select(CannedReply).order_by(CannedReply.position)))
 
 
 def add_canned_reply(session: Session, principal: Principal, title: str, text: str, now: datetime) -> CannedReply:
@@ -166,9 +168,32 @@ def add_canned_reply(session: Session, principal: Principal, title: str, text: s
         raise Forbidden("only a supervisor may change the quick replies")
     if session.scalars(select(CannedReply).where(CannedReply.title == title)).first() is not None:
         raise Conflict(f"a quick reply is already called {title}")
-    reply = CannedReply(title=title, text=text, created_by=principal.name, created_at=now)
+    last = session.scalar(select(func.max(CannedReply.position))) or 0
+    reply = CannedReply(title=title, text=text, created_by=principal.name, created_at=now, position=last + 1)
     session.add(reply)
     record(session, now, principal.name, "canned_reply.add", title)
+    try:
+        session.commit()
+    except IntegrityError:  # another supervisor added one (or this title) at the same moment
+        session.rollback()
+        raise Conflict("快捷回复刚被别人改过，请刷新后再添加") from None
+    return reply
+
+
+def edit_canned_reply(
+    session: Session, principal: Principal, reply_id: int, title: str, text: str, now: datetime
+) -> CannedReply:
+    """A supervisor rewords a quick reply; its number stays."""
+    if not principal.may_approve:
+        raise Forbidden("only a supervisor may change the quick replies")
+    reply = session.get(CannedReply, reply_id)
+    if reply is None:
+        raise NotFound(f"quick reply {reply_id} does not exist")
+    clash = session.scalars(select(CannedReply).where(CannedReply.title == title, CannedReply.id != reply_id)).first()
+    if clash is not None:
+        raise Conflict(f"已有名为“{title}”的快捷回复")
+    reply.title, reply.text = title, text
+    record(session, now, principal.name, "canned_reply.edit", title)
     session.commit()
     return reply
 

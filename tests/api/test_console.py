@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.models import StaffAudit
+from api.services import handoffs as handoffs_service
 from heating_standard.localtime import LOCAL_TZ
 from tests.api.conftest import PASSWORD, TEST_TOKEN, Browser, FakeOutbound, FixedClock, add_staff_user
 from tests.api.test_handoff_chat import bot_transcript
@@ -165,7 +166,7 @@ def test_a_second_agent_cannot_take_or_write_in_a_held_chat(
     assert again.status_code == 409 and "这个会话已由王小红接管" in again.text and "staff:" not in again.text
     assert second.post(f"/console/chats/{handoff_id}/send", {"text": "我来"}).status_code == 403
     assert second.post(f"/console/chats/{handoff_id}/close").status_code == 403
-    assert "接管人 wangxh" in second.get(f"/console/chats/{handoff_id}").text
+    assert "接管人 王小红" in second.get(f"/console/chats/{handoff_id}").text
     assert outbound.outbox_rows == []
 
 
@@ -253,15 +254,26 @@ def test_notes_stay_private_and_orders_link_only_to_the_residents_own(
 def test_quick_replies_are_kept_by_supervisors_and_offered_in_the_chat(
     browser: Callable[[str], Browser], client: TestClient, auth: dict
 ) -> None:
+    """A starter set ships (eight, editable); numbers stay fixed: a new reply takes the next one, an edit
+    or a deletion renumbers nothing, so Alt+N keeps inserting what it inserted."""
     agent, boss = browser("agent"), browser("supervisor")
-    refused = agent.post("/console/replies", {"title": "问候", "text": "您好，这里是供热客服"})
+    listed = boss.get("/console/replies").text
+    assert listed.count("初始模板") == 8 and "问室温" in listed and "5.4.6" in listed
+    refused = agent.post("/console/replies", {"title": "夜间", "text": "夜间值班电话请见公众号菜单"})
     assert refused.status_code == 403
-    added = boss.post("/console/replies", {"title": "问候", "text": "您好，这里是供热客服"})
-    assert added.status_code == 200 and "您好，这里是供热客服" in added.text
-    assert boss.post("/console/replies", {"title": "问候", "text": "重复"}).status_code == 409
+    added = boss.post("/console/replies", {"title": "夜间", "text": "夜间值班电话请见公众号菜单"})
+    assert added.status_code == 200 and "<td>9 <kbd>Alt+9</kbd></td><td>夜间</td>" in added.text
+    assert boss.post("/console/replies", {"title": "夜间", "text": "重复"}).status_code == 409
+    with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
+        replies = {r.title: r.id for r in handoffs_service.canned_replies(session)}
+    reworded = {"title": "问地址", "text": "请问您家住哪个小区几号楼？"}
+    edited = boss.post(f"/console/replies/{replies['问地址']}/edit", reworded)
+    assert edited.status_code == 200 and "<td>2 <kbd>Alt+2</kbd></td><td>问地址</td>" in edited.text
+    assert boss.post(f"/console/replies/{replies['问候']}/delete").status_code == 200
     handoff_id = open_handoff(client, auth)
     page = agent.get(f"/console/chats/{handoff_id}").text
-    assert 'value="您好，这里是供热客服" data-key="1"' in page
+    assert 'value="请问您家住哪个小区几号楼？" data-key="2"' in page  # still 2 after the first was deleted
+    assert 'value="夜间值班电话请见公众号菜单" data-key="9"' in page and 'data-key="1"' not in page
 
 
 def test_staff_actions_are_audited_with_who_and_when(

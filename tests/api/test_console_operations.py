@@ -32,7 +32,7 @@ def test_call_backs_due_today_and_overdue_with_repeat_complaints_face_to_face(
     # a further call-back 7 days after its first (the sample's promises.repeat_complaint_followup_days).
     page = b.get("/console/callbacks").text
     # none due today: all three listed as not yet due, so a survey can go out at once
-    assert page.count('<span class="muted">未到期</span>') == 3 and "tag warn\">今天到期" not in page
+    assert page.count('<span class="muted">未到期</span>') == 3 and 'tag warn">今天到期' not in page
     assert first["number"] in page and second["number"] in page
     clock.advance(days=3)  # the morning's session has expired: log in again, as staff would
     b = browser("agent")
