@@ -82,6 +82,7 @@ def _chat_context(desk: Desk, handoff_id: int) -> dict[str, Any]:
         "notes": handoffs.notes(desk.session, handoff_id),
         "orders": handoffs.resident_orders(desk.session, handoff),
         "addresses": handoffs.resident_addresses(desk.session, handoff),
+        "known_phone": handoffs.resident_phone(desk.session, handoff),
         "replies": handoffs.canned_replies(desk.session),
         "holds": handoff.status == "active" and handoff.taken_by == desk.principal.name,
         "agents": handoffs.assignable_staff(desk.session) if desk.principal.may_approve else [],
@@ -229,21 +230,38 @@ def link(handoff_id: IdPath, desk: WritingDeskDep, order_id: Annotated[int, Form
 
 @router.post("/chats/{handoff_id}/order", response_class=HTMLResponse)
 def file_order(handoff_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
-    """File an order for the chat's resident from what they told the agent, and link the chat to it."""
+    """File an order for the chat's resident and link the chat to it, with the address and phone the
+    resident already gave the bot unless the agent types others (the page shows them masked, 12.1; the
+    full ones are read here), then tell the resident its number and promise in the chat, as the bot does
+    for its own filings. Only the member of staff who holds the chat files from it."""
     handoff = handoffs.get_handoff(desk.session, handoff_id)
+    if handoff.status != "active" or handoff.taken_by != desk.principal.name:
+        raise Conflict("接管这个会话后才能为居民登记工单", code="transition_not_allowed")
+    known = {str(a.id): a.text for a in handoffs.resident_addresses(desk.session, handoff)}
+    typed_address = desk.form.get("address", "").strip()
+    typed_phone = desk.form.get("phone", "").strip()
+    known_phone = handoffs.resident_phone(desk.session, handoff) if desk.form.get("known_phone") else None
     body = {
         "kind": desk.form.get("kind", ""),
         "category": desk.form.get("category", ""),
         "source": "wechat",
         "description": desk.form.get("description", "").strip(),
         "resident_openid": handoff.resident_openid,
-        "address": desk.form.get("address", "").strip() or None,
-        "phone": desk.form.get("phone", "").strip() or None,
+        "address": typed_address or known.get(desk.form.get("address_id", "")) or None,
+        "phone": typed_phone or known_phone,
     }
     data = validated(WorkOrderCreate, body)
     ctx = get_context(desk.request, desk.now)
     order, _ = work_orders.create_work_order(desk.session, data, ctx, actor=desk.principal.name)
     handoffs.link_order(desk.session, handoff_id, desk.principal, order.id, desk.now)
+    told = work_orders.filed_message(order)
+    try:
+        handoffs.send_message(desk.session, handoff_id, desk.principal, told, desk.request.app.state.bot, desk.now)
+    except Conflict as exc:  # the order stands: the agent tells the resident once the channel is back
+        context = _chat_context(desk, handoff_id)
+        untold = f"工单 {order.number} 已登记，但没能发给居民（{exc.message}）。请稍后在回复中告知单号。"
+        context["filing_untold"] = untold
+        return desk.render("_chat_panel.html", **context)
     return _refresh(desk, handoff_id)
 
 

@@ -197,7 +197,7 @@ def explained(exc: AppError) -> tuple[str, str]:
     reason = exc.message
     if isinstance(exc, Unprocessable) and reason.startswith(f"{exc.field}: "):
         reason = reason.removeprefix(f"{exc.field}: ")
-    if CHINESE.search(reason):
+    if exc.status_code < 500 and CHINESE.search(reason):
         return reason, ""
     return ERROR_WORDS.get(exc.code, "操作未完成"), exc.message
 

@@ -145,6 +145,12 @@ def resident_addresses(session: Session, handoff: Handoff) -> list[Address]:
     return sorted(resident.addresses, key=lambda a: a.last_used_at, reverse=True) if resident else []
 
 
+def resident_phone(session: Session, handoff: Handoff) -> str | None:
+    """The phone the resident gave the bot, if any."""
+    resident = session.scalars(select(Resident).where(Resident.openid == handoff.resident_openid)).first()
+    return resident.phone if resident else None
+
+
 def link_order(session: Session, handoff_id: int, principal: Principal, order_id: int, now: datetime) -> Handoff:
     """Link the chat to one of the same resident's orders (another resident's order cannot be linked)."""
     handoff = _get(session, handoff_id)

@@ -736,6 +736,13 @@ def _tell_resident(session: Session, order: WorkOrder, kind: str, key: str, mess
     return True
 
 
+def filed_message(order: WorkOrder) -> str:
+    """What a resident is told of an order filed for them: its number and the first promise (a leak's
+    handling, 10.2.3; else the response, 10.1.4), in Beijing time; the bot's filings and staff's say the same."""
+    leak = order.category == Category.LEAK and order.handle_due_at is not None
+    return notices.filed_notice(order.number or "", leak, order.handle_due_at if leak else order.response_due_at)
+
+
 def see_that_the_filer_hears(session: Session, order: WorkOrder, ctx: Context) -> bool:
     """An order the bot filed: ``ctx.filed_number_check`` later (2 minutes: longer than the platform's
     retries and a restart of the Rasa server) the scheduler looks whether the conversation says its
@@ -750,8 +757,7 @@ def see_that_the_filer_hears(session: Session, order: WorkOrder, ctx: Context) -
         openid = grid_worker.openid if grid_worker else None
     if not openid or order.source not in (Source.WECHAT, Source.GRID_WORKER):
         return False
-    leak = order.category == Category.LEAK and order.handle_due_at is not None
-    message = notices.filed_notice(order.number or "", leak, order.handle_due_at if leak else order.response_due_at)
+    message = filed_message(order)
     created = add_once(
         session,
         Notification(

@@ -5,6 +5,7 @@ Each member of staff gets a client of their own (a browser with its own cookies)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -356,12 +357,14 @@ def test_the_whole_contact_is_shown_on_purpose_and_audited(
 
 
 def test_an_order_filed_from_the_chat_is_the_residents_and_linked(
-    browser: Callable[[str], Browser], client: TestClient, auth: dict, agent: dict
+    browser: Callable[[str], Browser], client: TestClient, auth: dict, agent: dict, outbound: FakeOutbound
 ) -> None:
     handoff_id = open_handoff(client, auth)
     b = browser("agent")
-    b.post(f"/console/chats/{handoff_id}/take")
     form = {"kind": "repair", "category": "leak", "description": "厨房暖气管滴水", "address": "阳光小区3号楼2单元501"}
+    refused = b.post(f"/console/chats/{handoff_id}/order", form)  # not taken yet
+    assert refused.status_code == 409 and "接管这个会话后才能为居民登记工单" in refused.text
+    b.post(f"/console/chats/{handoff_id}/take")
     bad = b.post(f"/console/chats/{handoff_id}/order", {**form, "kind": "nonsense"})
     assert bad.status_code == 422 and "kind" in bad.text
     filed = b.post(f"/console/chats/{handoff_id}/order", form)
@@ -370,6 +373,31 @@ def test_an_order_filed_from_the_chat_is_the_residents_and_linked(
     assert (order["kind"], order["category"], order["source"], order["urgent"]) == ("repair", "leak", "wechat", True)
     events = client.get(f"/api/v1/work-orders/{order['id']}/events", headers=agent).json()
     assert events[0]["actor"] == "staff:agent1"
+    # the resident is told the number and the promise in the chat, as the bot tells its own filings
+    [told] = [r for r in outbound.outbox_rows if r["openid"] == "oCHAT"]
+    assert order["number"] in told["text"] and "10.2.3" in told["text"]
+
+
+def test_filing_from_a_chat_uses_what_the_resident_gave_the_bot(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict, agent: dict, outbound: FakeOutbound
+) -> None:
+    """The page shows the remembered address and phone masked (12.1) and files the whole ones."""
+    client.post("/api/v1/work-orders", json=REPAIR, headers=auth)  # the bot's earlier filing: remembered
+    handoff_id = open_handoff(client, auth)
+    b = browser("agent")
+    panel = b.post(f"/console/chats/{handoff_id}/take").text
+    assert "阳光小区3号楼****" in panel and "138****8000" in panel and "13800138000" not in panel
+    address_id = re.search(r'name="address_id"><option value="(\d+)"', panel)
+    assert address_id is not None
+    form = {"kind": "complaint", "category": "room_temperature", "description": "屋里16度"}
+    filed = b.post(f"/console/chats/{handoff_id}/order", {**form, "address_id": address_id[1], "known_phone": "1"})
+    assert filed.status_code == 200, filed.text
+    newest = client.get("/api/v1/work-orders", params={"resident_openid": "oCHAT"}, headers=auth).json()["items"][0]
+    assert (newest["address"], newest["phone"]) == ("阳光小区3号楼2单元501", "13800138000")
+    outbound.channel_status = "undelivered"
+    outbound.channel_up = False
+    untold = b.post(f"/console/chats/{handoff_id}/order", form)
+    assert untold.status_code == 200 and "已登记，但没能发给居民" in untold.text
 
 
 def test_a_paper_quote_confirmation_only_for_a_resident_without_wechat(

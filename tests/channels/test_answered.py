@@ -155,3 +155,20 @@ async def test_only_the_backend_may_ask_and_it_must_name_the_message(served: tup
     server, _bot = served
     assert (await asked(server, token="wrong", openid=OPENID, message_id="msg:x:1"))[0] == 401
     assert (await asked(server, openid=OPENID))[0] == 400
+
+
+async def test_the_console_learns_when_the_residents_of_its_chats_last_wrote(
+    served: tuple[Served, Bot], clock: Clock
+) -> None:
+    server, _bot = served
+    await push(server, 801, "在吗")
+    async with aiohttp.ClientSession() as http:
+        answer = await http.get(
+            server.url + "/last-written",
+            params=[("openid", OPENID), ("openid", "oNEVER_WROTE")],
+            headers={"Authorization": f"Bearer {ADMIN}"},
+        )
+        assert answer.status == 200
+        assert await answer.json() == {"last_written": {OPENID: clock()}}
+        refused = await http.get(server.url + "/last-written", params={"openid": OPENID})
+        assert refused.status == 401
