@@ -340,3 +340,41 @@ def test_new_work_finds_an_agent_who_is_on_another_page(running_stack: dict[str,
     )
     assert blocked(page) == []
     page.close()  # type: ignore[attr-defined]
+
+
+FITS = "document.documentElement.scrollWidth <= window.innerWidth + 1"
+
+
+def test_the_desk_fits_a_laptop_a_phone_and_200_percent_zoom(running_stack: dict[str, str], chromium: object) -> None:
+    """At 1366×768, at 200 % zoom (683 CSS pixels across) and on a 390×844 phone, no page scrolls
+    sideways; on the phone the board is one card per order and the chat's reply box is on the first
+    screen after the agent takes the chat."""
+    env = running_stack
+    token = staff_token(env, "console-sizes", "agent")
+    openid = "oE2E-console-sizes"
+    phone(env, openid, "text", "我家暖气漏水了，阳光小区3号楼2单元501，电话13800138000")
+    assert "人工" in phone(env, openid, "text", "转人工")["reply"]
+    staff = {"Authorization": f"Bearer {token}"}
+    waiting = httpx.get(env["API_URL"] + "/api/v1/handoffs", params={"status": "waiting"}, headers=staff).json()
+    handoff_id = next(h["id"] for h in waiting["items"] if h["resident_openid"] == openid)
+    for width, height, scale in ((1366, 768, 1), (683, 384, 2), (390, 844, 3)):
+        context = chromium.new_context(  # type: ignore[attr-defined]
+            viewport={"width": width, "height": height}, device_scale_factor=scale
+        )
+        page = context.new_page()
+        log_in(page, env, "console-sizes")
+        for path in ("/console/chats", "/console/orders", f"/console/chats/{handoff_id}", "/console/callbacks"):
+            page.goto(env["API_URL"] + path)
+            page.wait_for_selector("#alert-counts")
+            assert page.evaluate(FITS), f"{path} scrolls sideways at {width}×{height}"
+            page.screenshot(path=str(SHOTS / f"console-{path.strip('/').replace('/', '-')}-{width}.png"))
+        if width == 390:
+            page.goto(env["API_URL"] + "/console/orders")
+            assert page.locator("table.orders-board thead").is_hidden()
+            page.goto(env["API_URL"] + f"/console/chats/{handoff_id}")
+            if page.locator("button:has-text('接管会话')").count():
+                page.click("button:has-text('接管会话')")
+            page.wait_for_selector("#reply:not([disabled])")
+            box = page.locator("#reply").bounding_box()
+            assert box is not None and box["y"] + box["height"] <= height, box
+        context.close()
