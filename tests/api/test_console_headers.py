@@ -10,7 +10,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from api.console.pages import HERE
-from tests.api.conftest import Browser
+from tests.api.conftest import Browser, add_staff_user
 from tests.api.test_console_access import concrete, console_routes
 
 
@@ -24,9 +24,11 @@ def assert_guarded(answer: httpx.Response, what: str) -> None:
 
 
 def test_every_console_route_carries_the_policy_logged_in_or_not(
-    client: TestClient, browser: Callable[[str], Browser]
+    client: TestClient, make_client: Callable[..., TestClient]
 ) -> None:
-    staff = browser("admin")
+    add_staff_user(client, "headers-admin", "admin")
+    staff = Browser(make_client(console_stream_lifetime_seconds=0.2))  # the top bar's stream ends soon
+    assert staff.login("headers-admin").status_code == 303
     for method, path in console_routes(client):
         for who, answer in (
             ("anonymous", client.request(method, concrete(path), follow_redirects=False)),
