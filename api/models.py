@@ -199,7 +199,7 @@ class WorkOrder(Base):
 @event.listens_for(WorkOrder, "before_update")
 def _searched_by(_mapper: Any, _connection: Any, order: WorkOrder) -> None:
     """An order is found by what it holds now: erased personal data is no longer found (12.1)."""
-    order.search_text = search.search_text(order.community, order.address, order.contact_name)
+    order.search_text = search.searched(order.community, order.address, order.building, order.contact_name)
     order.phone_tail = search.phone_tail(order.phone)
 
 
@@ -360,6 +360,7 @@ class CannedReply(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # its number for good (Alt+1…9 in a chat): a new reply takes the next, a deleted one leaves a gap
     position: Mapped[int] = mapped_column(Integer)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # kept, so its number is not reused
 
     __table_args__ = (UniqueConstraint("position", name="uq_canned_replies_position"),)
 
@@ -635,3 +636,4 @@ class BotModelPull(Base):
     running: Mapped[str] = mapped_column(String(64))
     served: Mapped[str] = mapped_column(String(64))
     pulled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when it was first given what it was last given

@@ -128,14 +128,14 @@ SURNAMES = "王李张刘陈杨赵黄周吴"
 GIVEN = ["建国", "秀英", "志强", "桂兰", "海燕", "国庆", "丽华", "文斌"]
 
 
-# What staff type in the board's search box: a community fragment, a phone's last four digits, an order
-# number, a room, a name; on the board's open orders, most urgent first (its first 200).
+# What staff type in the board's search box: a community, a phone's last four digits, an order number, a
+# building, a family name; on the board's open orders, most urgent first (its first 200).
 def synthetic_number(i: int) -> str:
     """Order numbers as the product writes them, dated a year back: none is one the API gives today."""
     return f"GD{(NOW - timedelta(days=365 + i % 120)):%Y%m%d}{i:06d}"
 
 
-SEARCHES = ("阳光花园", "1234", synthetic_number(4242), "12号楼3单元", "秀英")
+SEARCHES = ("阳光花园", "1234", synthetic_number(4242), "阳光花园12号楼", "王")
 
 
 def fill(engine: object, total: int, have: int) -> None:
@@ -151,7 +151,8 @@ def fill(engine: object, total: int, have: int) -> None:
             if open_order and rng.random() < 0.6:
                 due = NOW + timedelta(hours=rng.uniform(1, 200))
             community = COMMUNITIES[i % len(COMMUNITIES)]
-            address = f"{community}{i % 40 + 1}号楼{i % 6 + 1}单元{i % 30 + 1:02d}0{i % 4 + 1}"
+            building = str(i % 40 + 1)
+            address = f"{community}{building}号楼{i % 6 + 1}单元{i % 30 + 1:02d}0{i % 4 + 1}"
             phone = f"13{rng.randrange(10**9):09d}"
             name = f"{SURNAMES[i % len(SURNAMES)]}{GIVEN[(i // 7) % len(GIVEN)]}" if i % 3 == 0 else None
             rows.append(
@@ -161,7 +162,8 @@ def fill(engine: object, total: int, have: int) -> None:
                     "address": address,
                     "phone": phone,
                     "contact_name": name,
-                    "search_text": search.search_text(community, address, name),
+                    "building": building,
+                    "search_text": search.searched(community, address, building, name),
                     "phone_tail": search.phone_tail(phone),
                     "kind": "complaint",
                     "category": "room_temperature",

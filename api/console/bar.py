@@ -6,6 +6,7 @@ and the browser rings and notifies (console.js)."""
 from __future__ import annotations
 
 import json
+import time
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -33,15 +34,30 @@ def counts(session: Session, staff_name: str) -> tuple[dict[str, int], list[str]
     return found, list(session.scalars(mine.order_by(Handoff.id.desc()).limit(HELD_CHATS)))
 
 
+# A look asks the channel at most this often for the same chats (every page of a desk looks each second).
+ASK_EVERY_SECONDS = 3.0
+# by the channel's client (one per backend app) and the chats: (when asked, the answer)
+_asked: dict[tuple[int, tuple[str, ...]], tuple[float, float | None]] = {}
+
+
 def last_written(bot: BotClient, openids: list[str]) -> float | None:
     """When a resident last wrote in one of these chats (the channel's view; 0 for none); None when the
-    channel cannot say."""
+    channel cannot say. The answer for the same chats is reused for ``ASK_EVERY_SECONDS``, so a desk's
+    pages, each looking every second, ask the channel a few times a minute, not once a second each."""
     if not openids:
         return 0.0
+    key, now = (id(bot), tuple(sorted(openids))), time.monotonic()
+    seen = _asked.get(key)
+    if seen is not None and now - seen[0] < ASK_EVERY_SECONDS:
+        return seen[1]
     try:
-        return max(bot.last_written(openids).values(), default=0.0)
+        heard: float | None = max(bot.last_written(openids).values(), default=0.0)
     except DeliveryFailed:
-        return None
+        heard = None
+    if len(_asked) > 1000:
+        _asked.clear()
+    _asked[key] = (now, heard)
+    return heard
 
 
 def fingerprint(found: dict[str, int], heard: float | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -83,6 +84,7 @@ def _chat_context(desk: Desk, handoff_id: int) -> dict[str, Any]:
         "orders": handoffs.resident_orders(desk.session, handoff),
         "addresses": handoffs.resident_addresses(desk.session, handoff),
         "known_phone": handoffs.resident_phone(desk.session, handoff),
+        "once": secrets.token_urlsafe(16),
         "replies": handoffs.canned_replies(desk.session),
         "holds": handoff.status == "active" and handoff.taken_by == desk.principal.name,
         "agents": handoffs.assignable_staff(desk.session) if desk.principal.may_approve else [],
@@ -252,8 +254,13 @@ def file_order(handoff_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
     }
     data = validated(WorkOrderCreate, body)
     ctx = get_context(desk.request, desk.now)
-    order, _ = work_orders.create_work_order(desk.session, data, ctx, actor=desk.principal.name)
+    once = desk.form.get("once", "")[:64] or None  # the form's own key: a second click files nothing new
+    key = f"chat:{handoff_id}:{once}" if once else None
+    by = desk.principal.name
+    order, created = work_orders.create_work_order(desk.session, data, ctx, idempotency_key=key, actor=by)
     handoffs.link_order(desk.session, handoff_id, desk.principal, order.id, desk.now)
+    if not created:
+        return _refresh(desk, handoff_id)  # told already, by the first submission
     told = work_orders.filed_message(order)
     try:
         handoffs.send_message(desk.session, handoff_id, desk.principal, told, desk.request.app.state.bot, desk.now)

@@ -34,7 +34,7 @@ NOTICES_SHOWN = 100
 def _callbacks(desk: Desk) -> dict[str, Any]:
     """Every open call-back, soonest due first: those due by the end of today, then those due later (a
     survey may go out as soon as the order is completed: it need not wait for the due day)."""
-    tasks, _ = callbacks.list_callbacks(desk.session, "open", desk.now)
+    tasks, total = callbacks.list_callbacks(desk.session, "open", desk.now)
     end_of_today = end_of_local_day(local_date(desk.now))
     orders = {
         o.id: o for o in desk.session.scalars(select(WorkOrder).where(WorkOrder.id.in_([t.order_id for t in tasks])))
@@ -43,7 +43,7 @@ def _callbacks(desk: Desk) -> dict[str, Any]:
         {"t": t, "o": orders[t.order_id], "overdue": t.due_at < desk.now, "today": t.due_at <= end_of_today}
         for t in sorted(tasks, key=lambda t: t.due_at)
     ]
-    return {"rows": rows, "labels": labels}
+    return {"rows": rows, "total": total, "labels": labels}
 
 
 @router.get("/callbacks", response_class=HTMLResponse)

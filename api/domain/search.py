@@ -1,9 +1,12 @@
 """One search box for the order board (#25): an order number, the last four digits of the resident's
-phone, a fragment of the address or community, or the resident's name.
+phone, the community and building, or the resident's family name.
 
+A search finds only what staff see of an order (12.1: the address masked to its community and
+building, the name to its family name, the phone to its last four digits): a search for a whole
+address or name would tell, order by order, what the masked page hides, without the audited 查看完整.
 An order keeps what is searched in two columns written whenever it is saved (``api.models``, a mapper
-event): ``search_text``, its community, address and contact name folded and joined, and ``phone_tail``,
-the phone's last four digits. Both are cleared with the personal data they come from (12.1).
+event): ``search_text`` (``searched``: community, masked address and masked name, folded and joined)
+and ``phone_tail``. Both are cleared with the personal data they come from.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from heating_standard.privacy import mask_address, mask_name
 
 MAX_QUERY = 64
 SEPARATOR = "|"  # between the folded parts of ``search_text``: no query matches across two of them
@@ -31,6 +36,11 @@ def search_text(*parts: str | None) -> str | None:
     return SEPARATOR.join(kept) if kept else None
 
 
+def searched(community: str | None, address: str | None, building: str | None, name: str | None) -> str | None:
+    """What an order is found by: what staff see of its community, address and contact name."""
+    return search_text(community, mask_address(address, community, building), mask_name(name))
+
+
 def phone_tail(phone: str | None) -> str | None:
     """The last four digits of a phone number (a resident reads them out), None without four."""
     digits = _NOT_DIGITS.sub("", unicodedata.normalize("NFKC", phone or ""))
@@ -44,7 +54,6 @@ class Search:
     text: str
     number: str | None  # part of an order number ("GD2026…" or a long run of its digits), upper case
     phone_tail: str | None  # exactly four digits
-    name: bool  # may be a name (it has no digits)
 
 
 def parse(query: str | None) -> Search | None:
@@ -56,5 +65,4 @@ def parse(query: str | None) -> Search | None:
         text=text,
         number=text.upper() if _ORDER_NUMBER.fullmatch(text) else None,
         phone_tail=text if _PHONE_TAIL.fullmatch(text) else None,
-        name=not any(c.isdigit() for c in text),
     )

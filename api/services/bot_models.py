@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
@@ -576,8 +576,9 @@ def may_switch(session: Session, process: str, running: str, found: Served, now:
     model in force now. One process switches at a time: loading a model stops a process for a few
     seconds, during which the balancer's health check fails it, and two processes switching at the same
     beat left residents with no process to answer them. A process switches from when it is given the
-    model until it asks again running it; one that never does (it died while loading, or cannot load
-    the model) holds up the others for ``SWITCH_SECONDS`` after its last pull. A process that runs no
+    model until it asks again running it; one that never does (it died while loading, or keeps failing
+    to load the model) holds up the others for ``SWITCH_SECONDS`` from when it was first given it. A
+    process that runs no
     model from here (it just started, or runs the repository's build from disk) is given it at once.
 
     The model's row is locked while the decision is made and recorded (``record_pull`` commits), so
@@ -591,7 +592,7 @@ def may_switch(session: Session, process: str, running: str, found: Served, now:
         BotModelPull.process != process,
         BotModelPull.served == found.etag,
         BotModelPull.running != found.etag,
-        BotModelPull.pulled_at > since,
+        BotModelPull.given_at > since,
     )
     return session.execute(switching.limit(1)).first() is None
 
@@ -603,13 +604,14 @@ def fingerprint_model(fingerprint: str | None) -> int | None:
 
 
 def record_pull(session: Session, process: str, running: str, given: str, now: datetime) -> None:
-    """Remember what a Rasa process runs and what it was given (one row per process)."""
+    """Remember what a Rasa process runs and what it was given (one row per process), and since when it
+    has been given that (``given_at`` changes only when what it is given changes)."""
     values = {"running": running[:64], "served": given[:64], "pulled_at": now}
-    statement = (
-        insert_of(session)(BotModelPull)
-        .values(process=process[:64], **values)
-        .on_conflict_do_update(index_elements=["process"], set_=values)
+    inserted = insert_of(session)(BotModelPull).values(process=process[:64], given_at=now, **values)
+    since = case(
+        (BotModelPull.served == inserted.excluded.served, BotModelPull.given_at), else_=inserted.excluded.given_at
     )
+    statement = inserted.on_conflict_do_update(index_elements=["process"], set_={**values, "given_at": since})
     session.execute(statement)
     session.commit()
 

@@ -165,7 +165,9 @@ def link_order(session: Session, handoff_id: int, principal: Principal, order_id
 
 def canned_replies(session: Session) -> list[CannedReply]:
     """The quick replies by their numbers."""
-    return list(session.scalars(select(CannedReply).order_by(CannedReply.position)))
+    return list(
+        session.scalars(select(CannedReply).where(CannedReply.deleted_at.is_(None)).order_by(CannedReply.position))
+    )
 
 
 def add_canned_reply(session: Session, principal: Principal, title: str, text: str, now: datetime) -> CannedReply:
@@ -193,7 +195,7 @@ def edit_canned_reply(
     if not principal.may_approve:
         raise Forbidden("only a supervisor may change the quick replies")
     reply = session.get(CannedReply, reply_id)
-    if reply is None:
+    if reply is None or reply.deleted_at is not None:
         raise NotFound(f"quick reply {reply_id} does not exist")
     clash = session.scalars(select(CannedReply).where(CannedReply.title == title, CannedReply.id != reply_id)).first()
     if clash is not None:
@@ -208,10 +210,11 @@ def delete_canned_reply(session: Session, principal: Principal, reply_id: int, n
     if not principal.may_approve:
         raise Forbidden("only a supervisor may change the quick replies")
     reply = session.get(CannedReply, reply_id)
-    if reply is None:
+    if reply is None or reply.deleted_at is not None:
         raise NotFound(f"quick reply {reply_id} does not exist")
-    session.delete(reply)
     record(session, now, principal.name, "canned_reply.delete", reply.title)
+    # kept, with its title freed for a new reply: its number is never given to another
+    reply.deleted_at, reply.title = now, f"已删除#{reply.id}"
     session.commit()
 
 

@@ -526,16 +526,13 @@ def list_work_orders(session: Session, filters: WorkOrderFilter, now: datetime) 
 
 
 def _matching(found: search.Search) -> ColumnElement[bool]:
-    """Orders the search box's text finds: a fragment of the community, address or contact name; part of
-    the order number; the phone's last four digits; or the name a resident gave."""
+    """Orders the search box's text finds among what staff see of them (``api.domain.search``): the
+    community and building, the family name, part of the order number, the phone's last four digits."""
     matches = [WorkOrder.search_text.contains(found.text, autoescape=True)]
     if found.number:
         matches.append(WorkOrder.number.contains(found.number, autoescape=True))
     if found.phone_tail:
         matches.append(WorkOrder.phone_tail == found.phone_tail)
-    if found.name:
-        named = select(Resident.id).where(Resident.name.contains(found.text, autoescape=True))
-        matches.append(WorkOrder.resident_id.in_(named))
     return or_(*matches)
 
 

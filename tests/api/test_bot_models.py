@@ -554,14 +554,16 @@ def test_a_new_model_reaches_the_rasa_processes_one_at_a_time(
     second = pull(client, auth, running=repository, process="rasa-2")
     assert second.status_code == 200 and second.headers["ETag"] == candidate
     assert pull(client, auth, running=candidate, process="rasa-2").status_code == 304
-    # back to the build: rasa-2 is given it and never comes back; the others wait for it no longer than
-    # SWITCH_SECONDS after its last pull
+    # back to the build: rasa-2 is given it and never runs it (it keeps asking with the candidate's
+    # fingerprint, as a process that cannot load the model does); the others wait for it no longer than
+    # SWITCH_SECONDS from when it was first given it
     back = client.post(
         f"/api/v1/models/{models(client, agent)['previous_id']}/activate", json={"reason": "回滚"}, headers=supervisor
     )
     assert back.status_code == 200
     assert pull(client, auth, running=candidate, process="rasa-2").headers["ETag"] == repository
     clock.advance(seconds=bot_models.SWITCH_SECONDS - 1)
+    assert pull(client, auth, running=candidate, process="rasa-2").headers["ETag"] == repository  # again
     assert pull(client, auth, running=candidate, process="rasa-1").status_code == 304
     clock.advance(seconds=2)
     late = pull(client, auth, running=candidate, process="rasa-1")

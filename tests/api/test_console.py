@@ -252,6 +252,11 @@ def test_notes_stay_private_and_orders_link_only_to_the_residents_own(
     assert "本会话关联" in linked.text
 
 
+def replies_now(client: TestClient) -> dict[str, int]:
+    with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
+        return {r.title: r.id for r in handoffs_service.canned_replies(session)}
+
+
 def test_quick_replies_are_kept_by_supervisors_and_offered_in_the_chat(
     browser: Callable[[str], Browser], client: TestClient, auth: dict
 ) -> None:
@@ -275,6 +280,10 @@ def test_quick_replies_are_kept_by_supervisors_and_offered_in_the_chat(
     page = agent.get(f"/console/chats/{handoff_id}").text
     assert 'value="请问您家住哪个小区几号楼？" data-key="2"' in page  # still 2 after the first was deleted
     assert 'value="夜间值班电话请见公众号菜单" data-key="9"' in page and 'data-key="1"' not in page
+    # the highest number deleted is not given again: Alt+9 never turns into another text
+    assert boss.post(f"/console/replies/{replies_now(client)['夜间']}/delete").status_code == 200
+    again = boss.post("/console/replies", {"title": "夜间", "text": "夜里漏水请先关阀门"})
+    assert again.status_code == 200 and "<td>10</td><td>夜间</td>" in again.text
 
 
 def test_staff_actions_are_audited_with_who_and_when(

@@ -235,7 +235,7 @@ def test_a_supervisor_approves_and_an_agents_forged_approval_is_refused(
     page = desk.get("/console/review?status=labelled").text
     assert "按所选意图保存" in page and "批准所选" not in page and "data-approve" not in page
     refused = desk.post(f"/console/review/{ids[0]}/approve")
-    assert refused.status_code == 403 and "您的角色无权执行这个操作" in refused.text
+    assert refused.status_code == 403 and "只有班长或管理员可以批准" in refused.text
     assert_chinese(banner(refused))
     assert desk.post("/console/review/approve", {"item": str(ids[0])}).status_code == 403
     assert stored(client, ids[0]).status == "labelled"

@@ -138,10 +138,15 @@
       source.close();
       showBanner(evt.data);
     });
-    // Refused (too many chat pages open) or failed: the browser does not try again by itself.
+    // Refused (too many pages open) or failed: the browser does not try again by itself, so the page
+    // fetches the transcript every 5 s instead, and says so.
     source.addEventListener("error", function () {
       if (source.readyState === EventSource.CLOSED) {
-        showBanner("本页的实时更新已停止（可能同时打开的会话页面过多）。请关闭不用的会话页面后刷新本页。");
+        showBanner("本页的实时更新已停止（可能同时打开的页面过多），改为每5秒刷新一次。关闭不用的页面后刷新本页可恢复实时更新。");
+        setInterval(function () {
+          var transcript = document.getElementById("transcript");
+          if (transcript) htmx.trigger(transcript, "refresh");
+        }, 5000);
       }
     });
   }

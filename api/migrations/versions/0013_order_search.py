@@ -1,6 +1,6 @@
-"""order search: work_orders.search_text (community, address and contact name, folded) and phone_tail
-(the phone's last four digits), written by the model whenever an order is saved; filled here for the
-orders already kept
+"""order search: work_orders.search_text (what staff see of the community, address and contact name,
+folded) and phone_tail (the phone's last four digits), written by the model whenever an order is saved;
+filled here for the orders already kept
 
 Revision ID: 0013
 Revises: 0012
@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.column("id", sa.Integer),
         sa.column("community", sa.String),
         sa.column("address", sa.String),
+        sa.column("building", sa.String),
         sa.column("contact_name", sa.String),
         sa.column("phone", sa.String),
         sa.column("search_text", sa.Text),
@@ -43,7 +44,8 @@ def upgrade() -> None:
     last = 0
     while True:
         rows = bind.execute(
-            sa.select(orders.c.id, orders.c.community, orders.c.address, orders.c.contact_name, orders.c.phone)
+            sa.select(orders.c.id, orders.c.community, orders.c.address, orders.c.building)
+            .add_columns(orders.c.contact_name, orders.c.phone)
             .where(orders.c.id > last)
             .order_by(orders.c.id)
             .limit(BATCH)
@@ -55,7 +57,7 @@ def upgrade() -> None:
                 orders.update()
                 .where(orders.c.id == row.id)
                 .values(
-                    search_text=search.search_text(row.community, row.address, row.contact_name),
+                    search_text=search.searched(row.community, row.address, row.building, row.contact_name),
                     phone_tail=search.phone_tail(row.phone),
                 )
             )

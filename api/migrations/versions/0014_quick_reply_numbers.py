@@ -1,5 +1,6 @@
-"""quick replies keep their numbers (canned_replies.position: Alt+1…9 in a chat), and a fresh install ships
-a starter set for heating work, which supervisors edit or delete like any other
+"""quick replies keep their numbers (canned_replies.position: Alt+1…9 in a chat; a deleted one is kept as
+deleted_at, so its number is never given again), and a fresh install ships a starter set for heating
+work, which supervisors edit or delete like any other
 
 Revision ID: 0014
 Revises: 0013
@@ -36,6 +37,7 @@ STARTER = [
 def upgrade() -> None:
     with op.batch_alter_table("canned_replies") as table:
         table.add_column(sa.Column("position", sa.Integer(), nullable=True))
+        table.add_column(sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True))
     replies = sa.table(
         "canned_replies",
         sa.column("id", sa.Integer),
@@ -69,4 +71,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("canned_replies") as table:
         table.drop_constraint("uq_canned_replies_position", type_="unique")
+        table.drop_column("deleted_at")
         table.drop_column("position")
