@@ -19,7 +19,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.generation.modes import GenerationMode
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from api.db import upgrade_database
 from api.main import create_app
@@ -57,6 +57,9 @@ def fuzzed_app(tmp_path: Path) -> Iterator[Any]:
     app.state.engine.dispose()
 
 
+# Operations with a query parameter that takes any list of strings (see fuzz_schema).
+FREE_STRING_QUERIES = {("GET", "/api/v1/work-orders")}
+
 FUZZ = settings(
     max_examples=10,
     derandomize=True,
@@ -78,12 +81,19 @@ def fuzz_schema(schema: Any, headers: dict[str, str], mode: GenerationMode) -> l
     for result in schema.get_all_operations():
         operation = result.ok()
 
+        # A schema-valid request may still break a rule of the standard (an acceptance time in the future,
+        # a back-dated action): those 422s are right, so that one check is left out. And a query
+        # parameter that is a free list of strings (the order list's ``community``) cannot be made
+        # invalid in a URL: the number a negative case puts there arrives as the string "-1.7e+16", a
+        # valid community name, so "invalid data accepted" is not checked there.
+        excluded = [positive_data_acceptance]
+        if (operation.method.upper(), operation.path) in FREE_STRING_QUERIES:
+            excluded.append(negative_data_rejection)
+
         @FUZZ
         @given(case=operation.as_strategy(generation_mode=mode))
         def run(case: Any) -> None:
-            # A schema-valid request may still break a rule of the standard (an acceptance time in
-            # the future, a back-dated action): those 422s are right, so that one check is left out.
-            case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
+            case.call_and_validate(headers=headers, excluded_checks=excluded)  # noqa: B023 - run at once, below
 
         try:
             run()
