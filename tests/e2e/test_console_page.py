@@ -67,7 +67,7 @@ def test_an_agent_takes_over_a_chat_in_the_console(running_stack: dict[str, str]
 
     page.click("button:has-text('接管会话')")
     page.wait_for_selector("#reply:not([disabled])")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'reply'", timeout=5_000)
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'reply'", timeout=5_000)
     page.fill("#reply", "您好，我是客服，请问室温现在多少度？")
     page.press("#reply", "Control+Enter")
     page.wait_for_selector(".msg.from-staff:has-text('请问室温') .d-sent", timeout=15_000)
@@ -326,7 +326,7 @@ def test_new_work_finds_an_agent_who_is_on_another_page(running_stack: dict[str,
     phone(env, openid, "text", "我家暖气不热")
     assert "人工" in phone(env, openid, "text", "转人工")["reply"]
     page.wait_for_function(  # type: ignore[attr-defined]
-        "window.__notified.some(n => n.startsWith('有会话等待接入'))", timeout=10_000
+        "() => window.__notified.some(n => n.startsWith('有会话等待接入'))", timeout=10_000
     )
     assert "个会话待接入" in page.title()  # type: ignore[attr-defined]
     staff = {"Authorization": f"Bearer {token}"}
@@ -336,13 +336,13 @@ def test_new_work_finds_an_agent_who_is_on_another_page(running_stack: dict[str,
     assert taken.status_code == 200, taken.text
     phone(env, openid, "text", "师傅什么时候来")
     page.wait_for_function(  # type: ignore[attr-defined]
-        "window.__notified.some(n => n.startsWith('居民发来新消息'))", timeout=10_000
+        "() => window.__notified.some(n => n.startsWith('居民发来新消息'))", timeout=10_000
     )
     assert blocked(page) == []
     page.close()  # type: ignore[attr-defined]
 
 
-FITS = "document.documentElement.scrollWidth <= window.innerWidth + 1"
+FITS = "() => document.documentElement.scrollWidth <= window.innerWidth + 1"
 
 
 def test_the_desk_fits_a_laptop_a_phone_and_200_percent_zoom(running_stack: dict[str, str], chromium: object) -> None:
