@@ -619,7 +619,7 @@ IntentName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-
 
 class ReviewPrediction(Strict):
     name: IntentName
-    confidence: float = Field(ge=0.0, le=1.0)
+    confidence: float = Field(ge=0.0, le=1.0, strict=True)  # a number, never true/false read as 1/0
 
 
 class ReviewTurn(Strict):

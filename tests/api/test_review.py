@@ -311,3 +311,16 @@ def test_a_long_wording_is_one_group_only_with_the_same_wording(client: TestClie
     first = report(client, auth, 1, long)
     assert report(client, auth, 2, long + "我要退费怎么退费" * 50) != first
     assert report(client, auth, 3, long + "！") == first
+
+
+def test_a_confidence_is_a_number_not_true_or_false(client: TestClient, auth: dict) -> None:
+    """true would otherwise be read as 1.0: a reading the bot was sure of (found by the schema fuzz)."""
+    body = {"message_key": key("bool"), "text": "暖气不热", "reason": "fallback"}
+    refused = client.post(
+        "/api/v1/review-items", json={**body, "predicted": [{"name": "x", "confidence": True}]}, headers=auth
+    )
+    assert refused.status_code == 422 and "confidence" in refused.text
+    taken = client.post(
+        "/api/v1/review-items", json={**body, "predicted": [{"name": "x", "confidence": 1}]}, headers=auth
+    )
+    assert taken.status_code == 200, taken.text
