@@ -60,6 +60,7 @@ def last_written(bot: BotClient, openids: list[str]) -> float | None:
     return heard
 
 
-def fingerprint(found: dict[str, int], heard: float | None) -> str:
-    """What a stream compares from one look to the next."""
-    return json.dumps([found, heard])
+def fingerprint(bot: BotClient, found: dict[str, int], mine: list[str]) -> str:
+    """What a stream compares from one look to the next: the counts, and when a resident last wrote in
+    one of ``mine`` (asked after the look's session is closed)."""
+    return json.dumps([found, last_written(bot, mine)])

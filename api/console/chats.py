@@ -7,7 +7,7 @@ import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response
 
 from api.console import bar, security
 from api.console.live import LiveStreams
@@ -139,8 +139,7 @@ class ChatLook:
             shown: list[Any] = [handoff.status, handoff.taken_by, handoff.assigned_to, handoff.work_order_id, notes]
             openid = handoff.resident_openid
             counted, mine = bar.counts(session, principal.name)
-        heard = bar.last_written(state.bot, mine)
-        return {"changed": self._chat(shown, openid), "bar": bar.fingerprint(counted, heard)}
+        return {"changed": self._chat(shown, openid), "bar": bar.fingerprint(state.bot, counted, mine)}
 
     def _chat(self, shown: list[Any], openid: str) -> str:
         state = self.request.app.state
@@ -179,10 +178,7 @@ async def chat_stream(handoff_id: IdPath, request: Request) -> Response:
     few (429 beyond)."""
     live: LiveStreams = request.app.state.live_streams
     staff = await live.look(_stream_opener, request, handoff_id)
-    live.admit(staff)
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    events = live.events(request, staff, ChatLook(request, handoff_id))
-    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+    return live.respond(request, staff, ChatLook(request, handoff_id))
 
 
 def _refresh(desk: Desk, handoff_id: int) -> HTMLResponse:

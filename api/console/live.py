@@ -19,6 +19,7 @@ from typing import TypeVar
 import anyio
 import anyio.to_thread
 from fastapi import Request
+from fastapi.responses import StreamingResponse
 
 from api.console.security import LoginRequired
 from api.errors import AppError, NotFound
@@ -69,6 +70,12 @@ class LiveStreams:
     async def look(self, read: Callable[..., T], *args: object) -> T:
         """``read(*args)`` in a worker thread of the streams' limiter; the thread is returned after."""
         return await anyio.to_thread.run_sync(partial(read, *args), limiter=self.limiter)
+
+    def respond(self, request: Request, staff: str, read: Callable[[], dict[str, str]]) -> StreamingResponse:
+        """The stream of ``read``'s events for ``staff`` (refused with 429 beyond their cap)."""
+        self.admit(staff)
+        headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        return StreamingResponse(self.events(request, staff, read), media_type="text/event-stream", headers=headers)
 
     def admit(self, staff: str) -> None:
         """Refuse a new stream of a member of staff who holds the most allowed."""

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 
@@ -110,7 +110,7 @@ class BarLook:
         with state.session_factory() as session:
             principal = security.console_principal(self.request, session, state.clock())
             found, mine = bar.counts(session, principal.name)
-        return {"bar": bar.fingerprint(found, bar.last_written(state.bot, mine))}
+        return {"bar": bar.fingerprint(state.bot, found, mine)}
 
 
 def _bar_opener(request: Request) -> str:
@@ -127,10 +127,7 @@ async def alerts_stream(request: Request) -> Response:
     connections per server are never all taken by streams."""
     live: LiveStreams = request.app.state.live_streams
     staff_name = await live.look(_bar_opener, request)
-    live.admit(staff_name)
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    events = live.events(request, staff_name, BarLook(request))
-    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+    return live.respond(request, staff_name, BarLook(request))
 
 
 PARTS = (

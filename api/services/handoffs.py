@@ -139,15 +139,19 @@ def resident_orders(session: Session, handoff: Handoff, limit: int = 20) -> list
     return list(session.scalars(query.order_by(WorkOrder.accepted_at.desc(), WorkOrder.id.desc()).limit(limit)))
 
 
+def _resident_of(session: Session, handoff: Handoff) -> Resident | None:
+    return session.scalars(select(Resident).where(Resident.openid == handoff.resident_openid)).first()
+
+
 def resident_addresses(session: Session, handoff: Handoff) -> list[Address]:
     """The addresses the bot remembers for the resident, most recently used first."""
-    resident = session.scalars(select(Resident).where(Resident.openid == handoff.resident_openid)).first()
+    resident = _resident_of(session, handoff)
     return sorted(resident.addresses, key=lambda a: a.last_used_at, reverse=True) if resident else []
 
 
 def resident_phone(session: Session, handoff: Handoff) -> str | None:
     """The phone the resident gave the bot, if any."""
-    resident = session.scalars(select(Resident).where(Resident.openid == handoff.resident_openid)).first()
+    resident = _resident_of(session, handoff)
     return resident.phone if resident else None
 
 
