@@ -313,6 +313,8 @@ class Handoff(Base):
     assigned_to: Mapped[str | None] = mapped_column(String(96))
     # The order the chat is about (linked by staff, or filed from the chat).
     work_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
+    # when it was last given to ``assigned_to`` (by a supervisor or the desk's round robin)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class MediaFile(Base):
@@ -361,8 +363,50 @@ class CannedReply(Base):
     # its number for good (Alt+1…9 in a chat): a new reply takes the next, a deleted one leaves a gap
     position: Mapped[int] = mapped_column(Integer)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # kept, so its number is not reused
+    # a macro: what else one click does besides sending the text (``api.domain.macros``); None: only the text
+    action: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (UniqueConstraint("position", name="uq_canned_replies_position"),)
+
+
+class PersonalReply(Base):
+    """A quick reply of one member of staff's own, offered only to them (beside the shared ones)."""
+
+    __tablename__ = "personal_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(96), index=True)
+    title: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("owner", "title", name="uq_personal_replies_owner_title"),)
+
+
+class StaffPresence(Base):
+    """Where a member of staff was last seen on the desk: each open console page says so every few
+    seconds over its live stream. ``handoff_id`` 0 is a page that is not a chat (the member of staff is
+    on the desk); a chat's own row also says when they last typed in its reply box."""
+
+    __tablename__ = "staff_presence"
+
+    staff: Mapped[str] = mapped_column(String(96), primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    typing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DeskSettings(Base):
+    """The chat desk's settings that supervisors change in the console (one row, id 1): whether waiting
+    chats are given out round-robin to agents who are online, and how many chats an agent holds at most."""
+
+    __tablename__ = "desk_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    auto_assign: Mapped[bool] = mapped_column(Boolean, default=False)
+    chat_limit: Mapped[int] = mapped_column(Integer, default=3)
+    updated_by: Mapped[str | None] = mapped_column(String(96))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class StaffAudit(Base):
