@@ -19,7 +19,7 @@ from api.db import make_engine, make_session_factory
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.operator_config import load_operator_config, resolve_path
 from api.routes import bot_models, health, operations, people, review, staff, work_orders
-from api.services import media, outages, residents, scheduler
+from api.services import desk, media, outages, residents, scheduler
 from api.services.outbound import BotClient, WebhookNotifier
 from api.settings import Settings, get_settings
 from heating_standard.localtime import local_date
@@ -52,6 +52,9 @@ def run_scheduler_once(app: FastAPI) -> dict[str, int]:
         delivered = scheduler.deliver_pending(session, now, app.state.notifier, app.state.bot)
     with app.state.session_factory() as session:
         photos = media.fetch_due(session, now, app.state.bot)
+    with app.state.session_factory() as session:
+        given = desk.auto_assign(session, now)  # agents who came online since take the queue
+        desk.forget_stale(session, now)
     erased = 0
     retention = app.state.operator_config.privacy.retention_days
     state = app.state.scheduler_state
@@ -72,6 +75,7 @@ def run_scheduler_once(app: FastAPI) -> dict[str, int]:
         "outage_notices": outage_notices,
         "delivered": delivered,
         "photos": photos,
+        "chats_given": given,
         "erased": erased,
     }
 

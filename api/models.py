@@ -313,8 +313,9 @@ class Handoff(Base):
     assigned_to: Mapped[str | None] = mapped_column(String(96))
     # The order the chat is about (linked by staff, or filed from the chat).
     work_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
-    # when it was last given to ``assigned_to`` (by a supervisor or the desk's round robin)
+    # when it was last given to ``assigned_to``, and by whom ("system" for the desk's round robin)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_by: Mapped[str | None] = mapped_column(String(96))
 
 
 class MediaFile(Base):

@@ -20,12 +20,15 @@ HELD_CHATS = 20
 
 
 def counts(session: Session, staff_name: str) -> tuple[dict[str, int], list[str]]:
-    """The counts (chats waiting, deadlines breached, deadlines reminded and not yet breached), and the
-    residents of the chats this member of staff holds or was assigned."""
+    """The counts (chats waiting, of them given to this member of staff, deadlines breached, deadlines
+    reminded and not yet breached), and the residents of the chats this member of staff holds or was given."""
     open_deadlines = select(func.count()).select_from(Deadline).where(Deadline.met_at.is_(None))
     reminded = open_deadlines.where(Deadline.reminded_at.is_not(None), Deadline.breached_at.is_(None))
+    given = select(func.count()).select_from(Handoff)
+    given = given.where(Handoff.status == "waiting", Handoff.assigned_to == staff_name)
     found = {
         "waiting": handoffs.count_handoffs(session, "waiting"),
+        "given": session.scalar(given) or 0,
         "breached": session.scalar(open_deadlines.where(Deadline.breached_at.is_not(None))) or 0,
         "reminded": session.scalar(reminded) or 0,
     }

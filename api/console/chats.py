@@ -17,6 +17,7 @@ from api.errors import Conflict
 from api.models import Handoff
 from api.routes.deps import IdPath, get_context
 from api.schemas import MAX_ID, WorkOrderCreate
+from api.services import desk as desk_service
 from api.services import handoffs, work_orders
 from api.services.outbound import DeliveryFailed
 from heating_standard.privacy import mask_text
@@ -46,15 +47,30 @@ def _handoff_row(desk: Desk, handoff: Handoff) -> dict[str, Any]:
 def _inbox(desk: Desk) -> dict[str, Any]:
     waiting, _ = handoffs.list_handoffs(desk.session, "waiting")
     active, _ = handoffs.list_handoffs(desk.session, "active")
+    supervising = desk.principal.may_approve
     return {
         "waiting": [_handoff_row(desk, h) for h in waiting],
         "active": [_handoff_row(desk, h) for h in active],
+        "settings": desk_service.settings(desk.session),
+        "loads": desk_service.loads(desk.session, desk.now) if supervising else [],
     }
 
 
 @router.get("/chats", response_class=HTMLResponse)
 def inbox_page(desk: DeskDep) -> HTMLResponse:
     return desk.render("chats.html", **_inbox(desk))
+
+
+@router.post("/chats/settings", response_class=HTMLResponse)
+def save_desk_settings(
+    desk: WritingDeskDep, chat_limit: Annotated[int, Form(ge=1, le=desk_service.CHAT_LIMIT_MAX)]
+) -> HTMLResponse:
+    """A supervisor turns the round robin on or off and sets each agent's chat limit; turned on, the
+    queue is given out at once."""
+    auto_assign = desk.form.get("auto_assign") == "1"
+    desk_service.save_settings(desk.session, desk.principal, auto_assign, chat_limit, desk.now)
+    desk_service.auto_assign(desk.session, desk.now)
+    return desk.render("_desk_settings.html", settings=desk_service.settings(desk.session), saved=True)
 
 
 @router.get("/chats/list", response_class=HTMLResponse)
@@ -88,6 +104,7 @@ def _chat_context(desk: Desk, handoff_id: int) -> dict[str, Any]:
         "replies": handoffs.canned_replies(desk.session),
         "holds": handoff.status == "active" and handoff.taken_by == desk.principal.name,
         "agents": handoffs.assignable_staff(desk.session) if desk.principal.may_approve else [],
+        "here": _colleagues_here(desk, handoff_id),
         "labels": labels,
     }
 
@@ -105,6 +122,25 @@ def chat_transcript(handoff_id: IdPath, desk: DeskDep) -> HTMLResponse:
 @router.get("/chats/{handoff_id}/panel", response_class=HTMLResponse)
 def chat_panel(handoff_id: IdPath, desk: DeskDep) -> HTMLResponse:
     return desk.render("_chat_panel.html", **_chat_context(desk, handoff_id))
+
+
+def _colleagues_here(desk: Desk, handoff_id: int) -> list[desk_service.Here]:
+    return [h for h in desk_service.here(desk.session, handoff_id, desk.now) if h.staff != desk.principal.name]
+
+
+@router.get("/chats/{handoff_id}/presence", response_class=HTMLResponse)
+def chat_presence(handoff_id: IdPath, desk: DeskDep) -> HTMLResponse:
+    """Who else has the chat open, and who of them is typing (fetched when the stream says ``presence``)."""
+    handoffs.get_handoff(desk.session, handoff_id)
+    return desk.render("_presence.html", here=_colleagues_here(desk, handoff_id))
+
+
+@router.post("/chats/{handoff_id}/typing", status_code=204)
+def chat_typing(handoff_id: IdPath, desk: WritingDeskDep) -> Response:
+    """The reply box says its member of staff is typing (every few seconds while keys are pressed)."""
+    handoffs.get_handoff(desk.session, handoff_id)
+    desk_service.typing(desk.session, desk.principal.name, handoff_id, desk.now)
+    return Response(status_code=204)
 
 
 class ChatLook:
@@ -132,21 +168,30 @@ class ChatLook:
 
     def __call__(self) -> dict[str, str]:
         state = self.request.app.state
+        now = state.clock()
         with state.session_factory() as session:
-            principal = security.console_principal(self.request, session, state.clock())
+            principal = security.console_principal(self.request, session, now)
             handoff = handoffs.get_handoff(session, self.handoff_id)
             notes = len(handoffs.notes(session, self.handoff_id))
             shown: list[Any] = [handoff.status, handoff.taken_by, handoff.assigned_to, handoff.work_order_id, notes]
             openid = handoff.resident_openid
+            desk_service.seen(session, principal.name, self.handoff_id, now)
+            here = desk_service.here(session, self.handoff_id, now)
+            others = [[h.staff, h.typing] for h in here if h.staff != principal.name]
             counted, mine = bar.counts(session, principal.name)
-        return {"changed": self._chat(shown, openid), "bar": bar.fingerprint(state.bot, counted, mine)}
+        return {
+            "changed": self._chat(openid),
+            "panel": json.dumps(shown),
+            "presence": json.dumps(others),
+            "bar": bar.fingerprint(state.bot, counted, mine),
+        }
 
-    def _chat(self, shown: list[Any], openid: str) -> str:
+    def _chat(self, openid: str) -> str:
         state = self.request.app.state
         try:
             rows, window = state.bot.outbox(openid)
         except DeliveryFailed:
-            return json.dumps([*shown, "the channel does not answer"], ensure_ascii=False)
+            return json.dumps(["the channel does not answer"], ensure_ascii=False)
         channel = [[(r.get("id"), r.get("status"), r.get("via")) for r in rows], (window or {}).get("last_inbound_at")]
         if channel != self.channel_seen:
             self.channel_seen, self.settling = channel, self.SETTLING_LOOKS + 1
@@ -159,7 +204,7 @@ class ChatLook:
                 self.messages = [(m.sender, m.text) for m in found]
             except DeliveryFailed:
                 self.messages = []
-        return json.dumps([*shown, channel, self.messages], ensure_ascii=False)
+        return json.dumps([channel, self.messages], ensure_ascii=False)
 
 
 def _stream_opener(request: Request, handoff_id: int) -> str:

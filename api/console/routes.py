@@ -18,6 +18,7 @@ from api.console.pages import HERE, DeskDep, WritingDeskDep, error_fragment, tem
 from api.errors import AppError
 from api.models import Notification
 from api.routes.deps import NowDep, SessionDep
+from api.services import desk as desk_service
 from api.services import staff
 from api.services.audit import record
 
@@ -107,8 +108,10 @@ class BarLook:
 
     def __call__(self) -> dict[str, str]:
         state = self.request.app.state
+        now = state.clock()
         with state.session_factory() as session:
-            principal = security.console_principal(self.request, session, state.clock())
+            principal = security.console_principal(self.request, session, now)
+            desk_service.seen(session, principal.name, desk_service.DESK, now)  # on the desk: the round robin's
             found, mine = bar.counts(session, principal.name)
         return {"bar": bar.fingerprint(state.bot, found, mine)}
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from api.domain import chat
 from api.errors import Conflict, Forbidden, NotFound
 from api.models import Address, CannedReply, Handoff, HandoffNote, Resident, StaffUser, WorkOrder
 from api.schemas import HandoffCreate
+from api.services import desk
 from api.services.audit import record
 from api.services.outbound import BotClient, DeliveryFailed
 from api.services.principals import Principal, Role
+
+log = logging.getLogger(__name__)
 
 
 def open_handoff(session: Session, data: HandoffCreate, now: datetime) -> tuple[Handoff, bool]:
@@ -30,7 +34,19 @@ def open_handoff(session: Session, data: HandoffCreate, now: datetime) -> tuple[
     )
     session.add(handoff)
     session.commit()
+    _give_out(session, now)
+    session.refresh(handoff)
     return handoff, True
+
+
+def _give_out(session: Session, now: datetime) -> None:
+    """The round robin's turn after the queue or an agent's load changed; should it fail, the chat stays
+    in the queue and the scheduler's next pass gives it out (its error is logged, not the caller's)."""
+    try:
+        desk.auto_assign(session, now)
+    except SQLAlchemyError:
+        session.rollback()
+        log.exception("the round robin failed; the scheduler tries again")
 
 
 def list_handoffs(session: Session, status: str | None) -> tuple[list[Handoff], int]:
@@ -108,7 +124,8 @@ def assign_handoff(session: Session, handoff_id: int, principal: Principal, user
     if user is None or not user.active or user.role == Role.MACHINE:
         raise NotFound(f"no active member of staff is called {username}")
     assigned_to = f"staff:{user.username}"
-    if not _update_if(session, handoff_id, Handoff.status == "waiting", assigned_to=assigned_to):
+    given = {"assigned_to": assigned_to, "assigned_at": now, "assigned_by": principal.name}
+    if not _update_if(session, handoff_id, Handoff.status == "waiting", **given):
         session.refresh(handoff)
         raise _not_waiting(session, handoff)
     record(session, now, principal.name, "handoff.assign", f"handoff:{handoff.id}", assigned_to)
@@ -244,6 +261,7 @@ def close_handoff(session: Session, handoff_id: int, principal: Principal, bot: 
         raise Conflict("这个会话已结束", code="transition_not_allowed")
     record(session, now, principal.name, "handoff.close", f"handoff:{handoff.id}")
     session.commit()
+    _give_out(session, now)  # the agent can take another
     session.refresh(handoff)
     return handoff
 

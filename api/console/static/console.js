@@ -67,6 +67,7 @@
     var heard = counts.dataset.heard;
     return {
       waiting: Number(counts.dataset.waiting || 0),
+      given: Number(counts.dataset.given || 0),
       breached: Number(counts.dataset.breached || 0),
       reminded: Number(counts.dataset.reminded || 0),
       heard: heard === "" || heard === undefined ? null : Number(heard)
@@ -106,7 +107,8 @@
     if (!now) return;
     retitle(now);
     if (seen) {
-      if (now.waiting > seen.waiting) tell("有会话等待接入", "待接入 " + now.waiting + " 个", "/console/chats");
+      if (now.given > seen.given) tell("有会话分配给您", "请接管：分给您的会话 " + now.given + " 个", "/console/chats");
+      else if (now.waiting > seen.waiting) tell("有会话等待接入", "待接入 " + now.waiting + " 个", "/console/chats");
       if (now.heard !== null && seen.heard !== null && now.heard > seen.heard) {
         tell("居民发来新消息", "您接待的会话里有居民的新消息", "/console/chats");
       }
@@ -132,6 +134,28 @@
     source.addEventListener("changed", function () {
       var transcript = document.getElementById("transcript");
       if (transcript) htmx.trigger(transcript, "refresh");
+    });
+    // Someone else took, assigned, closed or linked the chat, or wrote a note: the panel is fetched anew,
+    // keeping what the agent was typing, where the keyboard was, and which forms were open.
+    source.addEventListener("panel", function () {
+      var box = document.getElementById("reply");
+      var kept = {
+        draft: box ? box.value : "",
+        focused: box !== null && document.activeElement === box,
+        open: Array.prototype.map.call(panel.querySelectorAll("details[open] > summary"), function (s) { return s.textContent; })
+      };
+      htmx.ajax("GET", panel.dataset.panel, { target: panel, swap: "innerHTML" }).then(function () {
+        var again = document.getElementById("reply");
+        if (again && kept.draft && !again.value) again.value = kept.draft;
+        if (again && kept.focused && !again.disabled) again.focus();
+        panel.querySelectorAll("details > summary").forEach(function (s) {
+          if (kept.open.indexOf(s.textContent) >= 0) s.parentElement.open = true;
+        });
+      });
+    });
+    source.addEventListener("presence", function () {
+      var here = document.getElementById("presence");
+      if (here) htmx.trigger(here, "refresh");
     });
     // The server ended the stream for good (logout, expired login, the chat gone): say why, no reconnect.
     source.addEventListener("ended", function (evt) {
@@ -204,6 +228,15 @@
       });
     });
   }
+
+  // Typing in the reply box tells colleagues on the same chat (at most every 3 s while keys are pressed).
+  var typingSaid = 0;
+  document.body.addEventListener("input", function (evt) {
+    if (evt.target.id !== "reply" || !panel || Date.now() - typingSaid < 3000) return;
+    typingSaid = Date.now();
+    var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+    fetch(panel.dataset.typing, { method: "POST", headers: headers, credentials: "same-origin" }).catch(function () {});
+  });
 
   // Quick replies: pick one from the list, or Alt+1…9; Ctrl+Enter sends.
   function insertReply(text) {

@@ -1,6 +1,6 @@
 """the chat desk for a shift: who is where (staff_presence), the round robin's settings (desk_settings)
-and when a chat was assigned (handoffs.assigned_at), macros (canned_replies.action) and each member of
-staff's own quick replies (personal_replies)
+and when and by whom a chat was assigned (handoffs.assigned_at, assigned_by), macros
+(canned_replies.action) and each member of staff's own quick replies (personal_replies)
 
 Revision ID: 0016
 Revises: 0015
@@ -52,6 +52,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_personal_replies_owner"), "personal_replies", ["owner"])
     with op.batch_alter_table("handoffs") as table:
         table.add_column(sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=True))
+        table.add_column(sa.Column("assigned_by", sa.String(length=96), nullable=True))
     with op.batch_alter_table("canned_replies") as table:
         table.add_column(sa.Column("action", sa.String(length=32), nullable=True))
 
@@ -60,6 +61,7 @@ def downgrade() -> None:
     with op.batch_alter_table("canned_replies") as table:
         table.drop_column("action")
     with op.batch_alter_table("handoffs") as table:
+        table.drop_column("assigned_by")
         table.drop_column("assigned_at")
     op.drop_index(op.f("ix_personal_replies_owner"), table_name="personal_replies")
     op.drop_table("personal_replies")

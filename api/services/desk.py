@@ -1,0 +1,259 @@
+"""The chat desk as a shift works it: who is on the desk and where (presence), who is typing in a chat,
+each agent's load, and the round robin that gives waiting chats to agents who are online.
+
+Presence is written by the console's live streams (each open page looks every second and says where its
+member of staff is at most every ``SEEN_EVERY_SECONDS``) and by the reply box (typing). It is kept in the
+database, so every backend process of the scaled layout sees the same desk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.errors import Forbidden, Unprocessable
+from api.models import DeskSettings, Handoff, StaffPresence, StaffUser
+from api.services.audit import record
+from api.services.principals import Principal, Role
+
+# A page says where its member of staff is at most this often; one unheard of for ONLINE_SECONDS has
+# gone (the page was closed, the laptop slept, the network dropped).
+SEEN_EVERY_SECONDS = 10
+ONLINE_SECONDS = 30
+# The reply box says "typing" at most every few seconds while keys are pressed; silent this long, it stops.
+TYPING_SECONDS = 6
+DESK = 0  # the handoff_id of a page that is not a chat
+# The round robin's word for itself in the chat's assignment and the staff audit.
+ROUND_ROBIN = "system"
+CHAT_LIMIT_MAX = 20
+
+
+@dataclass(frozen=True)
+class Here:
+    """A colleague on the same chat: their principal name and whether they are typing."""
+
+    staff: str
+    typing: bool
+
+
+@dataclass(frozen=True)
+class Load:
+    """One member of staff on the desk: online or not, the chats they hold and the waiting ones given them."""
+
+    user: StaffUser
+    online: bool
+    holding: int
+    assigned: int
+
+    @property
+    def total(self) -> int:
+        return self.holding + self.assigned
+
+
+def _upsert(session: Session, staff: str, handoff_id: int, now: datetime, typing: bool) -> None:
+    values: dict[str, datetime] = {"seen_at": now}
+    if typing:
+        values["typing_at"] = now
+    where = [StaffPresence.staff == staff, StaffPresence.handoff_id == handoff_id]
+    if not typing:  # a look writes only when the last one is old enough
+        where.append(StaffPresence.seen_at < now - timedelta(seconds=SEEN_EVERY_SECONDS))
+    changed = session.execute(update(StaffPresence).where(*where).values(**values))
+    if changed.rowcount:  # type: ignore[attr-defined]
+        session.commit()
+        return
+    if session.get(StaffPresence, (staff, handoff_id)) is not None:
+        session.rollback()  # seen a moment ago: nothing to write
+        return
+    session.add(StaffPresence(staff=staff, handoff_id=handoff_id, **values))
+    try:
+        session.commit()
+    except IntegrityError:  # another page of theirs wrote it at the same instant
+        session.rollback()
+
+
+def seen(session: Session, staff: str, handoff_id: int, now: datetime) -> None:
+    """``staff`` has a page open on the chat (or, with ``DESK``, on another page of the console)."""
+    _upsert(session, staff, handoff_id, now, typing=False)
+
+
+def typing(session: Session, staff: str, handoff_id: int, now: datetime) -> None:
+    """``staff`` is typing in the chat's reply box."""
+    _upsert(session, staff, handoff_id, now, typing=True)
+
+
+def here(session: Session, handoff_id: int, now: datetime) -> list[Here]:
+    """Who has the chat open now, by name, with whether each is typing."""
+    rows = session.scalars(
+        select(StaffPresence)
+        .where(
+            StaffPresence.handoff_id == handoff_id,
+            StaffPresence.seen_at >= now - timedelta(seconds=ONLINE_SECONDS),
+        )
+        .order_by(StaffPresence.staff)
+    )
+    typing_since = now - timedelta(seconds=TYPING_SECONDS)
+    return [Here(row.staff, row.typing_at is not None and row.typing_at >= typing_since) for row in rows]
+
+
+def online(session: Session, now: datetime) -> set[str]:
+    """The members of staff with a console page open now (principal names)."""
+    since = now - timedelta(seconds=ONLINE_SECONDS)
+    return set(session.scalars(select(StaffPresence.staff).where(StaffPresence.seen_at >= since).distinct()))
+
+
+def forget_stale(session: Session, now: datetime) -> int:
+    """Drop presence older than a day (the scheduler's pass): the table holds the desk's last day only."""
+    gone = session.execute(delete(StaffPresence).where(StaffPresence.seen_at < now - timedelta(days=1)))
+    session.commit()
+    return int(gone.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------------------- settings and load
+
+
+def settings(session: Session) -> DeskSettings:
+    """The desk's settings; until a supervisor first saves them, round robin off and 3 chats an agent."""
+    found = session.get(DeskSettings, 1)
+    return found if found is not None else DeskSettings(id=1, auto_assign=False, chat_limit=3)
+
+
+def save_settings(session: Session, principal: Principal, auto_assign: bool, chat_limit: int, now: datetime) -> None:
+    """A supervisor turns the round robin on or off and sets how many chats an agent holds at most."""
+    if not principal.may_approve:
+        raise Forbidden("只有班长可以修改自动分配设置")
+    if not 1 <= chat_limit <= CHAT_LIMIT_MAX:
+        raise Unprocessable("chat_limit", f"每人同时接待的会话数须在 1 到 {CHAT_LIMIT_MAX} 之间")
+    row = session.get(DeskSettings, 1) or DeskSettings(id=1)
+    row.auto_assign, row.chat_limit = auto_assign, chat_limit
+    row.updated_by, row.updated_at = principal.name, now
+    session.add(row)
+    record(session, now, principal.name, "desk.settings", None, f"auto_assign={auto_assign} chat_limit={chat_limit}")
+    session.commit()
+
+
+def _load_of(session: Session, name: str) -> tuple[int, int]:
+    holding = select(func.count()).select_from(Handoff).where(Handoff.status == "active", Handoff.taken_by == name)
+    assigned = select(func.count()).select_from(Handoff)
+    assigned = assigned.where(Handoff.status == "waiting", Handoff.assigned_to == name)
+    return session.scalar(holding) or 0, session.scalar(assigned) or 0
+
+
+def loads(session: Session, now: datetime) -> list[Load]:
+    """Every active member of staff who works chats, online first, with the chats they hold and are given."""
+    present = online(session, now)
+    users = session.scalars(
+        select(StaffUser).where(
+            StaffUser.active.is_(True), StaffUser.role.in_((Role.AGENT, Role.SUPERVISOR, Role.ADMIN))
+        )
+    )
+    found = []
+    for user in users:
+        name = f"staff:{user.username}"
+        holding, assigned = _load_of(session, name)
+        found.append(Load(user, name in present, holding, assigned))
+    return sorted(found, key=lambda load: (not load.online, load.user.username))
+
+
+# ------------------------------------------------------------------------------- the round robin
+
+
+def _next_agent(session: Session, candidates: list[Load], limit: int) -> str | None:
+    """The online agent under the limit with the fewest chats; of equals, the one given a chat longest ago."""
+    under = [c for c in candidates if c.online and c.total < limit]
+    if not under:
+        return None
+    names = [f"staff:{c.user.username}" for c in under]
+    last_given = dict(
+        session.execute(
+            select(Handoff.assigned_to, func.max(Handoff.assigned_at))
+            .where(Handoff.assigned_to.in_(names))
+            .group_by(Handoff.assigned_to)
+        ).all()
+    )
+
+    def order(c: Load) -> tuple[int, float, str]:
+        given = last_given.get(f"staff:{c.user.username}")
+        return (c.total, given.timestamp() if given else 0.0, c.user.username)
+
+    return f"staff:{min(under, key=order).user.username}"
+
+
+def _give(session: Session, handoff_id: int, agent: str, limit: int, now: datetime) -> bool:
+    """Give one waiting, unassigned chat to ``agent`` if they are still under the limit: the agent's row is
+    locked (PostgreSQL; SQLite writes one at a time) while their chats are counted and the chat is given,
+    so two processes giving out chats at once never take an agent past the limit, and one conditional
+    UPDATE gives the chat, so a chat taken or assigned meanwhile is left alone."""
+    username = agent.removeprefix("staff:")
+    session.scalars(select(StaffUser.id).where(StaffUser.username == username).with_for_update()).first()
+    if sum(_load_of(session, agent)) >= limit:
+        session.rollback()
+        return False
+    changed = session.execute(
+        update(Handoff)
+        .where(Handoff.id == handoff_id, Handoff.status == "waiting", Handoff.assigned_to.is_(None))
+        .values(assigned_to=agent, assigned_at=now, assigned_by=ROUND_ROBIN)
+        .execution_options(synchronize_session=False)
+    )
+    if not changed.rowcount:  # type: ignore[attr-defined]
+        session.rollback()
+        return False
+    record(session, now, ROUND_ROBIN, "handoff.auto_assign", f"handoff:{handoff_id}", agent)
+    session.commit()
+    return True
+
+
+def release_absent(session: Session, now: datetime) -> int:
+    """Chats the round robin gave to an agent who has since left the desk go back to the queue (a
+    supervisor's own assignment stays: they chose that person)."""
+    present = online(session, now)
+    given = session.scalars(
+        select(Handoff).where(Handoff.status == "waiting", Handoff.assigned_by == ROUND_ROBIN)
+    ).all()
+    released = 0
+    for handoff in given:
+        if handoff.assigned_to in present:
+            continue
+        changed = session.execute(
+            update(Handoff)
+            .where(
+                Handoff.id == handoff.id,
+                Handoff.status == "waiting",
+                Handoff.assigned_to == handoff.assigned_to,
+                Handoff.assigned_by == ROUND_ROBIN,
+            )
+            .values(assigned_to=None, assigned_at=None, assigned_by=None)
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount:  # type: ignore[attr-defined]
+            record(session, now, ROUND_ROBIN, "handoff.auto_release", f"handoff:{handoff.id}", handoff.assigned_to)
+            released += 1
+    session.commit()
+    return released
+
+
+def auto_assign(session: Session, now: datetime) -> int:
+    """With the round robin on: chats given to agents who left go back to the queue, then each waiting,
+    unassigned chat (the longest waiting first) goes to the online agent (role agent) under the chat
+    limit with the fewest chats, of equals the one given a chat longest ago. Returns how many were given."""
+    desk = settings(session)
+    if not desk.auto_assign:
+        return 0
+    release_absent(session, now)
+    waiting = session.scalars(
+        select(Handoff.id)
+        .where(Handoff.status == "waiting", Handoff.assigned_to.is_(None))
+        .order_by(Handoff.created_at, Handoff.id)
+    ).all()
+    given = 0
+    for handoff_id in waiting:
+        agents = [load for load in loads(session, now) if load.user.role == Role.AGENT]
+        agent = _next_agent(session, agents, desk.chat_limit)
+        if agent is None:
+            break
+        if _give(session, handoff_id, agent, desk.chat_limit, now):
+            given += 1
+    return given
