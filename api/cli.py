@@ -51,13 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create-admin", help="create an administrator (password from ADMIN_PASSWORD)")
     create.add_argument("username")
-    create.add_argument("--display-name", default="管理员")
+    create.add_argument("--display-name", help="the name colleagues see (default: the username)")
     create.add_argument("--role", choices=["admin", "supervisor", "agent"], default="admin")
     args = parser.parse_args(argv)
     try:
         data = StaffUserCreate(
             username=args.username,
-            display_name=args.display_name,
+            display_name=args.display_name or args.username,
             role=args.role,
             password=_password(sys.stdin.isatty()),
         )

@@ -1,0 +1,171 @@
+"""The desk as two agents and a supervisor work it, in a real browser (Debian's chromium): who else is on a
+chat and typing, a colleague's take reaching every open page, the round robin's notification, and an
+automated accessibility check (axe-core, vendored) of every console page."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.e2e.conftest import ROOT, staff_token
+from tests.e2e.test_console_page import NOTIFICATIONS, blocked, console_page, log_in
+from tests.e2e.test_walking_skeleton import phone
+
+SHOTS = ROOT / "var" / "test-reports"
+AXE = ROOT / "tests" / "e2e" / "vendor" / "axe-core" / "axe.min.js"
+
+
+def handoff_of(env: dict[str, str], token: str, openid: str) -> int:
+    staff = {"Authorization": f"Bearer {token}"}
+    waiting = httpx.get(env["API_URL"] + "/api/v1/handoffs", params={"status": "waiting"}, headers=staff).json()
+    return int(next(h["id"] for h in waiting["items"] if h["resident_openid"] == openid))
+
+
+def test_two_agents_on_one_chat_see_each_other_and_a_take_reaches_the_other_page(
+    running_stack: dict[str, str], chromium: object
+) -> None:
+    env = running_stack
+    token = staff_token(env, "desk-li", "agent")
+    staff_token(env, "desk-zhao", "agent")
+    openid = "oE2E-desk-presence"
+    phone(env, openid, "text", "暖气片一半热一半凉")
+    assert "人工" in phone(env, openid, "text", "转人工")["reply"]
+    handoff_id = handoff_of(env, token, openid)
+    url = f"{env['API_URL']}/console/chats/{handoff_id}"
+
+    li, zhao = console_page(chromium), console_page(chromium)
+    for page, name in ((li, "desk-li"), (zhao, "desk-zhao")):
+        log_in(page, env, name)
+        page.goto(url)  # type: ignore[attr-defined]
+    li.wait_for_selector("#presence:has-text('同时在看') >> text=desk-zhao", timeout=15_000)  # type: ignore[attr-defined]
+    zhao.wait_for_selector("#presence >> text=desk-li", timeout=15_000)  # type: ignore[attr-defined]
+
+    li.click("button:has-text('接管会话')")  # type: ignore[attr-defined]
+    li.wait_for_selector("#reply:not([disabled])")  # type: ignore[attr-defined]
+    # zhao's page, not reloaded, no longer offers the take and names who holds the chat
+    zhao.wait_for_selector("text=接管人 desk-li", timeout=10_000)  # type: ignore[attr-defined]
+    assert zhao.locator("button:has-text('接管会话')").count() == 0  # type: ignore[attr-defined]
+
+    li.type("#reply", "您好，请问是哪个房间", delay=30)  # type: ignore[attr-defined]
+    zhao.wait_for_selector("#presence .typing", timeout=10_000)  # type: ignore[attr-defined]
+    zhao.screenshot(path=str(SHOTS / "console-presence.png"))  # type: ignore[attr-defined]
+    # a note by zhao reaches li's panel, and li's draft survives the panel being fetched anew
+    zhao.fill("textarea[name=text][placeholder='写一条备注']", "这户上周报过一次")  # type: ignore[attr-defined]
+    zhao.click("button:has-text('添加备注')")  # type: ignore[attr-defined]
+    li.wait_for_selector(".notes >> text=这户上周报过一次", timeout=10_000)  # type: ignore[attr-defined]
+    assert li.input_value("#reply") == "您好，请问是哪个房间"  # type: ignore[attr-defined]
+    assert blocked(li) == [] and blocked(zhao) == []
+    li.close(), zhao.close()  # type: ignore[attr-defined]
+
+
+def test_the_round_robin_gives_a_new_chat_to_the_agent_on_the_desk_who_is_told(
+    running_stack: dict[str, str], chromium: object
+) -> None:
+    env = running_stack
+    staff_token(env, "desk-boss", "supervisor")
+    token = staff_token(env, "desk-sun", "agent")
+    boss = console_page(chromium)
+    log_in(boss, env, "desk-boss")
+    boss.check("input[name=auto_assign]")  # type: ignore[attr-defined]
+    boss.fill("input[name=chat_limit]", "3")  # type: ignore[attr-defined]
+    boss.click("#desk-settings button[type=submit]")  # type: ignore[attr-defined]
+    boss.wait_for_selector("#desk-settings >> text=已保存")  # type: ignore[attr-defined]
+
+    sun = console_page(chromium)
+    sun.add_init_script(NOTIFICATIONS)  # type: ignore[attr-defined]
+    log_in(sun, env, "desk-sun")
+    sun.goto(env["API_URL"] + "/console/orders")  # type: ignore[attr-defined]
+    sun.wait_for_selector("#alert-counts")  # type: ignore[attr-defined]
+    boss.wait_for_selector("#inbox tr:has-text('desk-sun'):has-text('在线')", timeout=20_000)  # type: ignore[attr-defined]
+    openid = "oE2E-desk-round-robin"
+    phone(env, openid, "text", "家里暖气不热")
+    assert "人工" in phone(env, openid, "text", "转人工")["reply"]
+    sun.wait_for_function(  # type: ignore[attr-defined]
+        "() => window.__notified.some(n => n.startsWith('有会话分配给您'))", timeout=10_000
+    )
+    handoff_id = handoff_of(env, token, openid)
+    sun.goto(f"{env['API_URL']}/console/chats/{handoff_id}")  # type: ignore[attr-defined]
+    assert "指派给 desk-sun" in sun.inner_text(".side")  # type: ignore[attr-defined]
+    boss.wait_for_selector("#inbox tr:has-text('desk-sun'):has-text('1 / 3')", timeout=10_000)  # type: ignore[attr-defined]
+    boss.screenshot(path=str(SHOTS / "console-desk-loads.png"), full_page=True)  # type: ignore[attr-defined]
+    boss.uncheck("input[name=auto_assign]")  # type: ignore[attr-defined]
+    boss.click("#desk-settings button[type=submit]")  # type: ignore[attr-defined]
+    boss.wait_for_selector("#desk-settings >> text=已保存")  # type: ignore[attr-defined]
+    assert blocked(boss) == [] and blocked(sun) == []
+    boss.close(), sun.close()  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------------------ accessibility (axe-core)
+
+PAGES = (
+    "chats",
+    "orders",
+    "review",
+    "callbacks",
+    "outages",
+    "import",
+    "kpis",
+    "sampling",
+    "grid-workers",
+    "replies",
+    "models",
+)
+
+
+def serious_violations(page: object) -> list[str]:
+    """axe-core's serious and critical findings on the page as it stands (WCAG 2.1 A and AA rules)."""
+    page.evaluate(AXE.read_text(encoding="utf-8"))  # type: ignore[attr-defined]
+    found = page.evaluate(  # type: ignore[attr-defined]
+        """async () => {
+          const rules = {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]};
+          const result = await axe.run(document, {runOnly: rules});
+          return result.violations
+            .filter(v => v.impact === "serious" || v.impact === "critical")
+            .map(v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | ")}`);
+        }"""
+    )
+    return list(found)
+
+
+def test_no_console_page_has_a_serious_accessibility_violation(running_stack: dict[str, str], chromium: object) -> None:
+    env = running_stack
+    token = staff_token(env, "a11y-boss", "supervisor")
+    openid = "oE2E-a11y"
+    phone(env, openid, "text", "我家暖气漏水了，阳光小区3号楼2单元501，电话13800138000")
+    assert "人工" in phone(env, openid, "text", "转人工")["reply"]
+    handoff_id = handoff_of(env, token, openid)
+    page = console_page(chromium)
+    findings: dict[str, list[str]] = {}
+    page.goto(env["API_URL"] + "/console/login")  # type: ignore[attr-defined]
+    findings["login"] = serious_violations(page)
+    log_in(page, env, "a11y-boss")
+    for path in (*PAGES, f"chats/{handoff_id}"):
+        page.goto(f"{env['API_URL']}/console/{path}")  # type: ignore[attr-defined]
+        page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+        findings[path] = serious_violations(page)
+    page.click("button:has-text('接管会话')")  # type: ignore[attr-defined]
+    page.wait_for_selector("#reply:not([disabled])")  # type: ignore[attr-defined]
+    page.click("summary:has-text('为居民登记工单')")  # type: ignore[attr-defined]
+    findings["chat, taken, filing form open"] = serious_violations(page)
+    order = httpx.post(
+        env["API_URL"] + "/api/v1/work-orders",
+        json={
+            "kind": "repair",
+            "category": "leak",
+            "source": "phone",
+            "description": "暖气片漏水",
+            "phone": "13900002222",
+            "address": "阳光小区3号楼2单元502",
+        },
+        headers={"Authorization": f"Bearer {env['API_TOKEN']}"},
+    )
+    assert order.status_code == 201, order.text
+    page.goto(f"{env['API_URL']}/console/orders/{order.json()['id']}")  # type: ignore[attr-defined]
+    findings["order"] = serious_violations(page)
+    page.set_viewport_size({"width": 390, "height": 844})  # type: ignore[attr-defined]
+    for path in ("orders", f"chats/{handoff_id}"):
+        page.goto(f"{env['API_URL']}/console/{path}")  # type: ignore[attr-defined]
+        page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+        findings[f"{path} on a phone"] = serious_violations(page)
+    failing = {path: found for path, found in findings.items() if found}
+    assert failing == {}, "\n".join(f"{path}: {found}" for path, found in failing.items())
+    page.close()  # type: ignore[attr-defined]
