@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.console import bar, security
 from api.console.live import LiveStreams
+from api.console.orders import action_request
 from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
 from api.domain import chat, labels
 from api.errors import Conflict
@@ -18,8 +19,9 @@ from api.models import Handoff
 from api.routes.deps import IdPath, get_context
 from api.schemas import MAX_ID, WorkOrderCreate
 from api.services import desk as desk_service
-from api.services import handoffs, work_orders
+from api.services import handoffs, replies, work_orders
 from api.services.outbound import DeliveryFailed
+from heating_standard.lifecycle import Action
 from heating_standard.privacy import mask_text
 
 router = APIRouter()
@@ -101,7 +103,9 @@ def _chat_context(desk: Desk, handoff_id: int) -> dict[str, Any]:
         "addresses": handoffs.resident_addresses(desk.session, handoff),
         "known_phone": handoffs.resident_phone(desk.session, handoff),
         "once": secrets.token_urlsafe(16),
-        "replies": handoffs.canned_replies(desk.session),
+        "replies": replies.offered(desk.session, desk.principal),
+        "variables": replies.values(desk.session, handoff, desk.now),
+        "macro_actions": replies.MACRO_ACTIONS,
         "holds": handoff.status == "active" and handoff.taken_by == desk.principal.name,
         "agents": handoffs.assignable_staff(desk.session) if desk.principal.may_approve else [],
         "here": _colleagues_here(desk, handoff_id),
@@ -238,8 +242,47 @@ def take(handoff_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
 
 @router.post("/chats/{handoff_id}/send", response_class=HTMLResponse)
 def send(handoff_id: IdPath, desk: WritingDeskDep, text: Text600) -> HTMLResponse:
+    """Send the reply; variables still in it ({单号}, {时限}, {居民称呼}) are filled, or the reply refused."""
+    handoff = handoffs.get_handoff(desk.session, handoff_id)
+    text = replies.fill(text, replies.values(desk.session, handoff, desk.now))
     handoffs.send_message(desk.session, handoff_id, desk.principal, text, desk.request.app.state.bot, desk.now)
     return _refresh(desk, handoff_id)
+
+
+@router.post("/chats/{handoff_id}/macro/{reply_id}", response_class=HTMLResponse)
+def run_macro(handoff_id: IdPath, reply_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
+    """One click: a shared reply that also acts. Respond and dispatch act on the chat's order first (a
+    refusal sends nothing); the reply then tells the resident. Ending the chat comes after the reply."""
+    handoff = handoffs.get_handoff(desk.session, handoff_id)
+    if handoff.status != "active" or handoff.taken_by != desk.principal.name:
+        raise Conflict("接管这个会话后才能使用一键操作", code="transition_not_allowed")
+    macro = replies.macro(desk.session, reply_id)
+    text = replies.fill(macro.text, replies.values(desk.session, handoff, desk.now))
+    bot = desk.request.app.state.bot
+    if macro.action in ("respond", "dispatch"):
+        if handoff.work_order_id is None:
+            raise Conflict("本会话还没有关联工单：请先关联或登记工单，再用这个一键操作", code="transition_not_allowed")
+        action = Action(macro.action)
+        form = {"technician": desk.form.get("technician", "")} if action == Action.DISPATCH else {}
+        body = action_request(action, form)
+        ctx = get_context(desk.request, desk.now)
+        work_orders.perform_action(desk.session, handoff.work_order_id, action, body, desk.principal, ctx)
+    try:
+        handoffs.send_message(desk.session, handoff_id, desk.principal, text, bot, desk.now)
+    except Conflict as exc:
+        if macro.action in ("respond", "dispatch"):  # the order changed; the resident is told later
+            context = _chat_context(desk, handoff_id)
+            context["filing_untold"] = (
+                f"工单已{MACRO_DONE[macro.action]}，但回复没能发给居民（{exc.message}）。请稍后再告知居民。"
+            )
+            return desk.render("_chat_panel.html", **context)
+        raise
+    if macro.action == "close":
+        handoffs.close_handoff(desk.session, handoff_id, desk.principal, bot, desk.now)
+    return _refresh(desk, handoff_id)
+
+
+MACRO_DONE = {"respond": "标记为已响应", "dispatch": "派工"}
 
 
 @router.post("/chats/{handoff_id}/close", response_class=HTMLResponse)
@@ -311,38 +354,3 @@ def file_order(handoff_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
         context["filing_untold"] = untold
         return desk.render("_chat_panel.html", **context)
     return _refresh(desk, handoff_id)
-
-
-# ------------------------------------------------------------------------- quick replies
-
-
-@router.get("/replies", response_class=HTMLResponse)
-def replies_page(desk: DeskDep) -> HTMLResponse:
-    return desk.render("replies.html", replies=handoffs.canned_replies(desk.session))
-
-
-@router.post("/replies", response_class=HTMLResponse)
-def add_reply(
-    desk: WritingDeskDep,
-    title: Annotated[str, Form(min_length=1, max_length=32)],
-    text: Text600,
-) -> HTMLResponse:
-    handoffs.add_canned_reply(desk.session, desk.principal, title.strip(), text.strip(), desk.now)
-    return desk.render("_replies_table.html", replies=handoffs.canned_replies(desk.session))
-
-
-@router.post("/replies/{reply_id}/edit", response_class=HTMLResponse)
-def edit_reply(
-    reply_id: IdPath,
-    desk: WritingDeskDep,
-    title: Annotated[str, Form(min_length=1, max_length=32)],
-    text: Text600,
-) -> HTMLResponse:
-    handoffs.edit_canned_reply(desk.session, desk.principal, reply_id, title.strip(), text.strip(), desk.now)
-    return desk.render("_replies_table.html", replies=handoffs.canned_replies(desk.session))
-
-
-@router.post("/replies/{reply_id}/delete", response_class=HTMLResponse)
-def delete_reply(reply_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
-    handoffs.delete_canned_reply(desk.session, desk.principal, reply_id, desk.now)
-    return desk.render("_replies_table.html", replies=handoffs.canned_replies(desk.session))

@@ -10,9 +10,9 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
+from api.console.pages import Desk, DeskDep, WritingDeskDep, explained, validated
 from api.domain import labels
-from api.errors import Unprocessable
+from api.errors import AppError, Unprocessable
 from api.models import Deadline, GridWorker, WorkOrder
 from api.routes.deps import IdPath, get_context
 from api.routes.work_orders import shown
@@ -107,6 +107,36 @@ def board_page(desk: DeskDep) -> HTMLResponse:
 @router.get("/orders/table", response_class=HTMLResponse)
 def board_table(desk: DeskDep) -> HTMLResponse:
     return desk.render("_orders_table.html", **_board(desk))
+
+
+BULK_MOST = 50
+
+
+@router.post("/orders/bulk-dispatch", response_class=HTMLResponse)
+def bulk_dispatch(desk: WritingDeskDep) -> HTMLResponse:
+    """Dispatch the ticked orders to one technician, each on its own (the rules of a single dispatch:
+    its state, its deadlines, its history): those that may be dispatched are, the others are listed with
+    the reason, and the board is shown again with the same filters."""
+    picked = sorted({int(i) for i in desk.lists.get("order_id", []) if i.isdigit() and len(i) < 10})
+    if not picked:
+        raise Unprocessable("order_id", "请先勾选要派工的工单")
+    if len(picked) > BULK_MOST:
+        raise Unprocessable("order_id", f"一次最多派 {BULK_MOST} 张工单")
+    body = action_request(Action.DISPATCH, {"technician": desk.form.get("technician", "")})
+    done, refused = [], []
+    for order_id in picked:
+        ctx = get_context(desk.request, desk.now)
+        try:
+            order = work_orders.perform_action(desk.session, order_id, Action.DISPATCH, body, desk.principal, ctx)
+            done.append(order.number or str(order.id))
+        except AppError as exc:
+            desk.session.rollback()
+            found = desk.session.get(WorkOrder, order_id)
+            name = (found.number or str(found.id)) if found else f"#{order_id}"
+            state = f"（当前状态：{labels.words(labels.STATUSES, found.status)}）" if found else ""
+            refused.append(f"{name}：{explained(exc)[0]}{state}")
+    result = {"technician": body.technician, "done": done, "refused": refused}
+    return desk.render("_orders_table.html", **_board(desk), bulk=result)
 
 
 def _order_context(desk: Desk, order_id: int) -> dict[str, Any]:

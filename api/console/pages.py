@@ -123,6 +123,7 @@ class Desk:
     now: datetime
     form: dict[str, str] = field(default_factory=dict)
     files: dict[str, UploadFile] = field(default_factory=dict)
+    lists: dict[str, list[str]] = field(default_factory=dict)  # every value of a field sent more than once
 
     @property
     def csrf(self) -> str:
@@ -154,8 +155,12 @@ async def get_writing_desk(request: Request, session: SessionDep, now: NowDep) -
     sent = await request.form(max_part_size=MAX_FIELD_BYTES)  # at most MAX_BODY_BYTES (api.body_limit)
     form = {key: value for key, value in sent.items() if isinstance(value, str)}
     files = {key: value for key, value in sent.items() if isinstance(value, UploadFile)}
+    lists: dict[str, list[str]] = {}
+    for key, value in sent.multi_items():
+        if isinstance(value, str):
+            lists.setdefault(key, []).append(value)
     security.check_csrf(request, form.get(security.CSRF_FIELD))
-    return Desk(request, session, principal, now, form, files)
+    return Desk(request, session, principal, now, form, files, lists)
 
 
 DeskDep = Annotated[Desk, Depends(get_desk)]

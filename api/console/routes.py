@@ -11,7 +11,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 
-from api.console import bar, chats, imports, operations, orders, people, photos, reports, review, sampling, security
+from api.console import (
+    bar,
+    chats,
+    imports,
+    operations,
+    orders,
+    people,
+    photos,
+    replies,
+    reports,
+    review,
+    sampling,
+    security,
+)
 from api.console import bot_models as models_page
 from api.console.live import LiveStreams
 from api.console.pages import HERE, DeskDep, WritingDeskDep, error_fragment, templates
@@ -136,6 +149,7 @@ async def alerts_stream(request: Request) -> Response:
 PARTS = (
     router,
     chats.router,
+    replies.router,
     orders.router,
     imports.router,
     operations.router,

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from api.domain import chat
 from api.errors import Conflict, Forbidden, NotFound
-from api.models import Address, CannedReply, Handoff, HandoffNote, Resident, StaffUser, WorkOrder
+from api.models import Address, Handoff, HandoffNote, Resident, StaffUser, WorkOrder
 from api.schemas import HandoffCreate
 from api.services import desk
 from api.services.audit import record
@@ -182,61 +182,6 @@ def link_order(session: Session, handoff_id: int, principal: Principal, order_id
     record(session, now, principal.name, "handoff.link_order", f"handoff:{handoff.id}", f"work_order:{order.id}")
     session.commit()
     return handoff
-
-
-def canned_replies(session: Session) -> list[CannedReply]:
-    """The quick replies by their numbers."""
-    return list(
-        session.scalars(select(CannedReply).where(CannedReply.deleted_at.is_(None)).order_by(CannedReply.position))
-    )
-
-
-def add_canned_reply(session: Session, principal: Principal, title: str, text: str, now: datetime) -> CannedReply:
-    """Supervisors keep the quick replies (快捷回复)."""
-    if not principal.may_approve:
-        raise Forbidden("only a supervisor may change the quick replies")
-    if session.scalars(select(CannedReply).where(CannedReply.title == title)).first() is not None:
-        raise Conflict(f"a quick reply is already called {title}")
-    last = session.scalar(select(func.max(CannedReply.position))) or 0
-    reply = CannedReply(title=title, text=text, created_by=principal.name, created_at=now, position=last + 1)
-    session.add(reply)
-    record(session, now, principal.name, "canned_reply.add", title)
-    try:
-        session.commit()
-    except IntegrityError:  # another supervisor added one (or this title) at the same moment
-        session.rollback()
-        raise Conflict("快捷回复刚被别人改过，请刷新后再添加") from None
-    return reply
-
-
-def edit_canned_reply(
-    session: Session, principal: Principal, reply_id: int, title: str, text: str, now: datetime
-) -> CannedReply:
-    """A supervisor rewords a quick reply; its number stays."""
-    if not principal.may_approve:
-        raise Forbidden("only a supervisor may change the quick replies")
-    reply = session.get(CannedReply, reply_id)
-    if reply is None or reply.deleted_at is not None:
-        raise NotFound(f"quick reply {reply_id} does not exist")
-    clash = session.scalars(select(CannedReply).where(CannedReply.title == title, CannedReply.id != reply_id)).first()
-    if clash is not None:
-        raise Conflict(f"已有名为“{title}”的快捷回复")
-    reply.title, reply.text = title, text
-    record(session, now, principal.name, "canned_reply.edit", title)
-    session.commit()
-    return reply
-
-
-def delete_canned_reply(session: Session, principal: Principal, reply_id: int, now: datetime) -> None:
-    if not principal.may_approve:
-        raise Forbidden("only a supervisor may change the quick replies")
-    reply = session.get(CannedReply, reply_id)
-    if reply is None or reply.deleted_at is not None:
-        raise NotFound(f"quick reply {reply_id} does not exist")
-    record(session, now, principal.name, "canned_reply.delete", reply.title)
-    # kept, with its title freed for a new reply: its number is never given to another
-    reply.deleted_at, reply.title = now, f"已删除#{reply.id}"
-    session.commit()
 
 
 def close_handoff(session: Session, handoff_id: int, principal: Principal, bot: BotClient, now: datetime) -> Handoff:

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.models import StaffAudit
-from api.services import handoffs as handoffs_service
+from api.services import replies as replies_service
 from heating_standard.localtime import LOCAL_TZ
 from tests.api.conftest import PASSWORD, TEST_TOKEN, Browser, FakeOutbound, FixedClock, add_staff_user
 from tests.api.test_handoff_chat import bot_transcript
@@ -254,7 +254,7 @@ def test_notes_stay_private_and_orders_link_only_to_the_residents_own(
 
 def replies_now(client: TestClient) -> dict[str, int]:
     with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
-        return {r.title: r.id for r in handoffs_service.canned_replies(session)}
+        return {r.title: r.id for r in replies_service.canned_replies(session)}
 
 
 def test_quick_replies_are_kept_by_supervisors_and_offered_in_the_chat(
@@ -271,7 +271,7 @@ def test_quick_replies_are_kept_by_supervisors_and_offered_in_the_chat(
     assert added.status_code == 200 and "<td>9 <kbd>Alt+9</kbd></td><td>夜间</td>" in added.text
     assert boss.post("/console/replies", {"title": "夜间", "text": "重复"}).status_code == 409
     with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
-        replies = {r.title: r.id for r in handoffs_service.canned_replies(session)}
+        replies = {r.title: r.id for r in replies_service.canned_replies(session)}
     reworded = {"title": "问地址", "text": "请问您家住哪个小区几号楼？"}
     edited = boss.post(f"/console/replies/{replies['问地址']}/edit", reworded)
     assert edited.status_code == 200 and "<td>2 <kbd>Alt+2</kbd></td><td>问地址</td>" in edited.text

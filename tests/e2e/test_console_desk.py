@@ -169,3 +169,78 @@ def test_no_console_page_has_a_serious_accessibility_violation(running_stack: di
     failing = {path: found for path, found in findings.items() if found}
     assert failing == {}, "\n".join(f"{path}: {found}" for path, found in failing.items())
     page.close()  # type: ignore[attr-defined]
+
+
+def test_an_agent_answers_with_the_slash_picker_own_replies_and_one_click_macros(
+    running_stack: dict[str, str], chromium: object
+) -> None:
+    env = running_stack
+    staff_token(env, "desk-lead", "supervisor")
+    token = staff_token(env, "desk-qian", "agent")
+    openid = "oE2E-desk-replies"
+    phone(env, openid, "text", "我家暖气片不热")
+    assert "人工" in phone(env, openid, "text", "转人工")["reply"]
+    handoff_id = handoff_of(env, token, openid)
+    order = httpx.post(
+        env["API_URL"] + "/api/v1/work-orders",
+        json={
+            "kind": "repair",
+            "category": "equipment",
+            "source": "wechat",
+            "description": "暖气片不热",
+            "resident_openid": openid,
+            "phone": "13900003333",
+            "address": "阳光小区5号楼1单元101",
+        },
+        headers={"Authorization": f"Bearer {env['API_TOKEN']}"},
+    ).json()
+
+    lead = console_page(chromium)
+    log_in(lead, env, "desk-lead")
+    lead.goto(env["API_URL"] + "/console/replies")  # type: ignore[attr-defined]
+    for title, action in (("稍等查询", "respond"), ("已派工", "dispatch")):
+        row = lead.locator(f"#replies tr:has(td:text-is('{title}'))")  # type: ignore[attr-defined]
+        row.locator("select[name=action]").select_option(action)
+        row.locator("button:has-text('设置')").click()
+        lead.wait_for_selector(f"#replies tr:has(td:text-is('{title}')) option[value={action}][selected]")  # type: ignore[attr-defined]
+
+    qian = console_page(chromium)
+    log_in(qian, env, "desk-qian")
+    qian.goto(env["API_URL"] + "/console/replies")  # type: ignore[attr-defined]
+    mine = qian.locator("form:has(input[name=mine])")  # type: ignore[attr-defined]
+    mine.locator("input[name=title]").fill("进度")
+    mine.locator("textarea[name=text]").fill("{居民称呼}您好，您的工单{单号}正在处理")
+    mine.locator("button[type=submit]").click()
+    qian.wait_for_selector("#replies td:text-is('进度')")  # type: ignore[attr-defined]
+
+    qian.goto(f"{env['API_URL']}/console/chats/{handoff_id}")  # type: ignore[attr-defined]
+    qian.click("button:has-text('接管会话')")  # type: ignore[attr-defined]
+    qian.wait_for_selector("#reply:not([disabled])")  # type: ignore[attr-defined]
+    qian.click(f"li:has(a:text-is('{order['number']}')) button:has-text('关联')")  # type: ignore[attr-defined]
+    qian.wait_for_selector("text=（本会话关联）")  # type: ignore[attr-defined]
+
+    qian.click("#reply")  # type: ignore[attr-defined]
+    qian.keyboard.type("/问室")  # type: ignore[attr-defined]
+    qian.wait_for_selector("#reply-picker:not([hidden]) [aria-selected=true]:has-text('问室温')")  # type: ignore[attr-defined]
+    qian.keyboard.press("Enter")  # type: ignore[attr-defined]
+    assert qian.input_value("#reply").startswith("请关闭门窗30分钟以上")  # type: ignore[attr-defined]
+    qian.fill("#reply", "")  # type: ignore[attr-defined]
+    qian.keyboard.type("/进度")  # type: ignore[attr-defined]
+    qian.wait_for_selector("#reply-picker [aria-selected=true]:has-text('我的 · 进度')")  # type: ignore[attr-defined]
+    qian.keyboard.press("Enter")  # type: ignore[attr-defined]
+    assert qian.input_value("#reply") == f"居民您好，您的工单{order['number']}正在处理"  # type: ignore[attr-defined]
+    qian.keyboard.press("Control+Enter")  # type: ignore[attr-defined]
+    qian.wait_for_selector(f".msg.from-staff:has-text('{order['number']}正在处理')", timeout=15_000)  # type: ignore[attr-defined]
+
+    qian.click("form.macro button:has-text('稍等查询')")  # type: ignore[attr-defined]
+    qian.wait_for_selector(".msg.from-staff:has-text('请稍等，我正在为您查询')", timeout=15_000)  # type: ignore[attr-defined]
+    qian.fill("form.macro input[name=technician]", "周师傅")  # type: ignore[attr-defined]
+    qian.click("form.macro button:has-text('已派工')")  # type: ignore[attr-defined]
+    qian.wait_for_selector(".msg.from-staff:has-text('已为您派工')", timeout=15_000)  # type: ignore[attr-defined]
+    qian.screenshot(path=str(SHOTS / "console-macros.png"))  # type: ignore[attr-defined]
+    kept = httpx.get(
+        f"{env['API_URL']}/api/v1/work-orders/{order['id']}", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    assert kept["status"] == "dispatched" and kept["technician"] == "周师傅"
+    assert blocked(lead) == [] and blocked(qian) == []
+    lead.close(), qian.close()  # type: ignore[attr-defined]

@@ -197,6 +197,24 @@
   document.body.addEventListener("htmx:afterSettle", scrollTranscript);
   scrollTranscript();
 
+  // The board's bulk dispatch: the count of ticked orders, and no automatic refresh of the board while
+  // any is ticked (it would untick them).
+  function ticked() { return document.querySelectorAll("#board input[name=order_id]:checked").length; }
+  document.body.addEventListener("change", function (evt) {
+    if (!evt.target.matches || !evt.target.matches("#board input[name=order_id]")) return;
+    var count = document.getElementById("bulk-count");
+    var n = ticked();
+    if (count) count.textContent = n ? "已勾选 " + n + " 张（勾选时看板暂停自动刷新）" : "勾选工单后可批量派工";
+  });
+  document.body.addEventListener("htmx:beforeRequest", function (evt) {
+    var board = document.getElementById("board");
+    if (board && evt.detail.elt === board && ticked()) evt.preventDefault();
+  });
+  document.body.addEventListener("htmx:afterSwap", function (evt) {
+    var count = document.getElementById("bulk-count");
+    if (count && evt.target.id === "board" && !ticked()) count.textContent = "勾选工单后可批量派工";
+  });
+
   // KPI charts: one small line chart per indicator, week by week, with its Table 1 target.
   var data = document.getElementById("kpi-data");
   var holder = document.getElementById("kpi-charts");
@@ -238,14 +256,88 @@
     fetch(panel.dataset.typing, { method: "POST", headers: headers, credentials: "same-origin" }).catch(function () {});
   });
 
-  // Quick replies: pick one from the list, or Alt+1…9; Ctrl+Enter sends.
-  function insertReply(text) {
+  // Quick replies: pick one from the list, Alt+1…9, or "/" and a few letters of its title in the reply box;
+  // Ctrl+Enter sends. Variables ({单号}, {时限}, {居民称呼}) are filled from the chat as the server gave them;
+  // one it could not fill stays, and the server refuses to send it, saying why.
+  function filled(text) {
+    var form = document.querySelector("form.compose");
+    var vars = form ? JSON.parse(form.dataset.vars || "{}") : {};
+    return text.replace(/\{(单号|时限|居民称呼)\}/g, function (name) { return vars[name] !== undefined ? vars[name] : name; });
+  }
+  function insertReply(text, from) {
     var box = document.getElementById("reply");
     if (!box || box.disabled || !text) return;
-    var at = box.selectionStart || box.value.length;
-    box.value = box.value.slice(0, at) + text + box.value.slice(box.selectionEnd || at);
+    var at = from !== undefined ? from : (box.selectionStart || box.value.length);
+    var end = box.selectionEnd || at;
+    text = filled(text);
+    box.value = box.value.slice(0, at) + text + box.value.slice(Math.max(end, at));
     box.focus();
+    box.selectionStart = box.selectionEnd = at + text.length;
   }
+  var picking = null; // {from: where the "/" is, active: the highlighted option}
+  function pickerOptions() {
+    var list = document.getElementById("reply-picker");
+    return list ? Array.prototype.filter.call(list.querySelectorAll("[role=option]"), function (li) { return !li.hidden; }) : [];
+  }
+  function highlight(li) {
+    var box = document.getElementById("reply");
+    pickerOptions().forEach(function (o) { o.setAttribute("aria-selected", o === li ? "true" : "false"); });
+    if (picking) picking.active = li;
+    if (li) { box.setAttribute("aria-activedescendant", li.id); li.scrollIntoView({ block: "nearest" }); }
+    else box.removeAttribute("aria-activedescendant");
+  }
+  function closePicker() {
+    var list = document.getElementById("reply-picker");
+    var box = document.getElementById("reply");
+    if (list) list.hidden = true;
+    if (box) box.removeAttribute("aria-activedescendant");
+    picking = null;
+  }
+  function openPicker(box) {
+    var list = document.getElementById("reply-picker");
+    if (!list) return;
+    var before = box.value.slice(0, box.selectionStart);
+    var found = /(^|\s)\/([^\s\/]*)$/.exec(before);
+    if (!found) { closePicker(); return; }
+    var words = found[2].toLowerCase();
+    list.querySelectorAll("[role=option]").forEach(function (li) {
+      li.hidden = Boolean(words) && (li.dataset.title + li.dataset.text).toLowerCase().indexOf(words) < 0;
+    });
+    var shown = pickerOptions();
+    if (!shown.length) { closePicker(); return; }
+    picking = { from: before.length - found[2].length - 1, active: null };
+    list.hidden = false;
+    highlight(shown[0]);
+  }
+  function choosePicked(li) {
+    var box = document.getElementById("reply");
+    var from = picking.from;
+    box.value = box.value.slice(0, from) + box.value.slice(box.selectionStart);
+    box.selectionStart = box.selectionEnd = from;
+    closePicker();
+    insertReply(li.dataset.text, from);
+  }
+  document.body.addEventListener("input", function (evt) {
+    if (evt.target.id === "reply") openPicker(evt.target);
+  });
+  document.body.addEventListener("keydown", function (evt) {
+    if (evt.target.id !== "reply" || !picking) return;
+    var shown = pickerOptions();
+    var at = shown.indexOf(picking.active);
+    if (evt.key === "ArrowDown" || evt.key === "ArrowUp") {
+      evt.preventDefault();
+      highlight(shown[Math.min(shown.length - 1, Math.max(0, at + (evt.key === "ArrowDown" ? 1 : -1)))]);
+    } else if ((evt.key === "Enter" && !evt.ctrlKey && !evt.metaKey) || evt.key === "Tab") {
+      if (picking.active) { evt.preventDefault(); evt.stopPropagation(); choosePicked(picking.active); }
+    } else if (evt.key === "Escape") {
+      evt.preventDefault();
+      closePicker();
+    }
+  }, true);
+  document.body.addEventListener("mousedown", function (evt) {
+    var li = evt.target.closest && evt.target.closest("#reply-picker [role=option]");
+    if (li && picking) { evt.preventDefault(); choosePicked(li); }
+  });
   document.body.addEventListener("change", function (evt) {
     if (evt.target.id === "canned") { insertReply(evt.target.value); evt.target.value = ""; }
   });
