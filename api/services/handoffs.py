@@ -15,7 +15,7 @@ from api.models import Address, CannedReply, Handoff, HandoffNote, Resident, Sta
 from api.schemas import HandoffCreate
 from api.services.audit import record
 from api.services.outbound import BotClient, DeliveryFailed
-from api.services.principals import Principal, Role
+from api.services.principals import STAFF_ROLES, Principal
 
 
 def open_handoff(session: Session, data: HandoffCreate, now: datetime) -> tuple[Handoff, bool]:
@@ -105,7 +105,7 @@ def assign_handoff(session: Session, handoff_id: int, principal: Principal, user
         raise Forbidden("only a supervisor may assign a chat")
     handoff = _get(session, handoff_id)
     user = session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
-    if user is None or not user.active or user.role == Role.MACHINE:
+    if user is None or not user.active or user.role not in STAFF_ROLES:  # never a technician (12.1)
         raise NotFound(f"no active member of staff is called {username}")
     assigned_to = f"staff:{user.username}"
     if not _update_if(session, handoff_id, Handoff.status == "waiting", assigned_to=assigned_to):
@@ -303,7 +303,8 @@ def get_handoff(session: Session, handoff_id: int) -> Handoff:
 
 def assignable_staff(session: Session) -> list[StaffUser]:
     """Active members of staff a supervisor may give a chat to."""
-    return list(session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.username)))
+    desk = select(StaffUser).where(StaffUser.active.is_(True), StaffUser.role.in_(STAFF_ROLES))
+    return list(session.scalars(desk.order_by(StaffUser.username)))
 
 
 def _get(session: Session, handoff_id: int) -> Handoff:
