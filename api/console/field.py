@@ -153,7 +153,21 @@ def field_request(action: Action, form: dict[str, str]) -> ActionRequest:
             body[name] = form[name].strip()
     if action == Action.QUOTE:
         body["quote_items"] = quote_items(form)
-    return validated(ActionRequest, body)
+    try:
+        return validated(ActionRequest, body)
+    except Unprocessable as exc:
+        if exc.field in FORM_RULES:  # the form's own fields, said in words (the API's rule stays the check)
+            raise Unprocessable(exc.field, FORM_RULES[exc.field]) from None
+        raise
+
+
+# What ActionRequest asks of the completion form's fields, in words.
+FORM_RULES = {
+    "site_satisfaction": "请选择居民满意度：满意、基本满意、不满意或居民未评价",
+    "measured_temperature": "实测室温须为-10到40之间的数字（℃）",
+    "result": "处理结果最多4000字",
+    "note": "备注最多4000字",
+}
 
 
 def quote_items(form: dict[str, str]) -> list[dict[str, Any]]:

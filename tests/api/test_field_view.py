@@ -300,7 +300,11 @@ def test_refusals_on_site_say_the_real_reason_in_chinese(
     assert none_of_it.status_code == 422 and "第1项的数量填写有误：须为1到1000的整数" in none_of_it.text
     no_item = on_site(crew, order["id"], "quote", {**QUOTE, "item_1": ""})
     assert no_item.status_code == 422 and "第1项的项目填写有误" in no_item.text
-    for refused in (twice, empty, not_a_number, none_of_it, no_item):
+    unknown = on_site(crew, order["id"], "complete", {**DONE, "site_satisfaction": "great"})
+    assert unknown.status_code == 422 and "请选择居民满意度：满意、基本满意、不满意或居民未评价" in unknown.text
+    too_hot = on_site(crew, order["id"], "complete", {**DONE, "measured_temperature": "85"})
+    assert too_hot.status_code == 422 and "实测室温须为-10到40之间的数字（℃）" in too_hot.text
+    for refused in (twice, empty, not_a_number, none_of_it, no_item, unknown, too_hot):
         assert "技术信息" not in refused.text  # the reason itself, not a code's words with English beneath
 
     cancelled = file(client, auth)
