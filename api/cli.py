@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     create = commands.add_parser("create-admin", help="create an administrator (password from ADMIN_PASSWORD)")
     create.add_argument("username")
     create.add_argument("--display-name", help="the name colleagues see (default: the username)")
-    create.add_argument("--role", choices=["admin", "supervisor", "agent"], default="admin")
+    create.add_argument("--role", choices=["admin", "supervisor", "agent", "technician"], default="admin")
     args = parser.parse_args(argv)
     try:
         data = StaffUserCreate(

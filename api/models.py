@@ -82,7 +82,8 @@ class GridWorker(Base):
 
 
 class StaffUser(Base):
-    """A member of staff of the heating company, with a role: agent, supervisor or admin."""
+    """A member of staff of the heating company, with a role: agent, supervisor, admin, or technician
+    (维修人员, who sees only the orders dispatched to this account)."""
 
     __tablename__ = "staff_users"
 
@@ -141,6 +142,9 @@ class WorkOrder(Base):
     forwarded_by_grid_worker_id: Mapped[int | None] = mapped_column(ForeignKey("grid_workers.id"))
     external_reference: Mapped[str | None] = mapped_column(String(64))  # hotline's own order number
     technician: Mapped[str | None] = mapped_column(String(64))  # dispatched to (10.2.5)
+    # The technician's account when dispatch named one (the order is in their 我的工单); None for an
+    # outside crew named in words only.
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
     business_type: Mapped[str | None] = mapped_column(String(32))  # 9.1: 报装 (9.1.4) or another
     # 5.4.4: the room-temperature sampling plan that drew this visit (source "sampling")
     sampling_plan_id: Mapped[int | None] = mapped_column(ForeignKey("sampling_plans.id"), index=True)
@@ -175,6 +179,9 @@ class WorkOrder(Base):
     # 10.2.5 / 10.3: outcome of the visit.
     result: Mapped[str | None] = mapped_column(Text)
     measured_temperature: Mapped[float | None] = mapped_column(Float)
+    # 10.2.5: the resident's satisfaction with the visit, as the technician recorded it on site
+    # (satisfied, basically_satisfied, unsatisfied, not_given); the call-back asks again (10.1.6).
+    site_satisfaction: Mapped[str | None] = mapped_column(String(24))
     # Earliest open deadline: "what is overdue" is one indexed range query.
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The caller's Idempotency-Key, scoped to the caller (a hash of both), and a hash of the request:

@@ -123,6 +123,10 @@ class WorkOrderCreate(Strict):
         return self
 
 
+# 10.2.5: the resident's satisfaction with a visit, as the technician records it on site.
+SiteSatisfaction = Literal["satisfied", "basically_satisfied", "unsatisfied", "not_given"]
+
+
 class WorkOrderPublic(BaseModel):
     """A work order as the API returns it."""
 
@@ -148,6 +152,7 @@ class WorkOrderPublic(BaseModel):
     calendar_uncertain: bool
     external_reference: str | None
     technician: str | None = None
+    technician_id: int | None = None  # the technician's account, when dispatch named one
     contact_name: str | None = None
     business_type: BusinessType | None = None
     reasonable: bool = True
@@ -173,6 +178,7 @@ class WorkOrderPublic(BaseModel):
     quote_confirmed_at: UtcDatetime | None
     result: str | None
     measured_temperature: float | None
+    site_satisfaction: SiteSatisfaction | None = None
     created_at: UtcDatetime
 
 
@@ -231,6 +237,9 @@ class ActionRequest(Strict):
     resident_openid: str | None = Field(default=None, max_length=64)
     # dispatch (and complete: 10.2.5 records who did the work): the named technician
     technician: str | None = Field(default=None, min_length=1, max_length=64)
+    # dispatch: the technician's account instead (the order then reaches their 我的工单); its display
+    # name becomes ``technician``. An outside crew is named in ``technician`` alone.
+    technician_id: int | None = Field(default=None, ge=1)
     # extend (and reschedule, mark_unreasonable): why
     working_days: int | None = Field(default=None, ge=1, le=30)
     reason: str | None = Field(default=None, max_length=2000)
@@ -243,6 +252,8 @@ class ActionRequest(Strict):
     # complete
     result: str | None = Field(default=None, max_length=4000)
     measured_temperature: float | None = Field(default=None, ge=-10, le=40)
+    # complete, on site (10.2.5): the resident's satisfaction with the visit
+    site_satisfaction: SiteSatisfaction | None = None
     # callback
     method: Literal["wechat", "phone", "face_to_face"] | None = None
     process_satisfied: bool | None = None
@@ -341,7 +352,7 @@ class GridWorkerBind(Strict):
 class StaffUserCreate(Strict):
     username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     display_name: str = Field(min_length=1, max_length=64)
-    role: Literal["agent", "supervisor", "admin"]
+    role: Literal["agent", "supervisor", "admin", "technician"]
     password: str = Field(min_length=8, max_length=72)
 
     @field_validator("password")

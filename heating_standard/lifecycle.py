@@ -113,34 +113,41 @@ WORK_STEPS = frozenset({Action.DISPATCH, Action.ARRIVE, Action.COMPLETE})
 ON_SITE_KINDS = frozenset({Kind.REPAIR, Kind.TEMPERATURE_TEST})
 
 
-# What each action must record, and why: (field, reason for staff). A field named here must be given.
+# What each action must record, and why: (field, reason for staff, in their words). A field named here
+# must be given.
 REQUIRED_FIELDS: dict[Action, tuple[tuple[str, str], ...]] = {
-    Action.DISPATCH: (("technician", "dispatch names the technician sent (10.2.5)"),),
-    Action.QUOTE: (("quote_items", "a quote lists its items, prices and materials (10.2.2)"),),
-    Action.RETURN: (("note", "a return records the contact with the resident (10.1.3)"),),
+    Action.DISPATCH: (("technician", "派工须写明派去的维修人员（10.2.5）"),),
+    Action.QUOTE: (("quote_items", "报价须列明维修项目、单价和材料（10.2.2）"),),
+    Action.RETURN: (("note", "回退须记录与居民的沟通情况（10.1.3）"),),
     Action.EXTEND: (
-        ("working_days", "an extension gives working_days and a reason (10.1.4)"),
-        ("reason", "an extension gives working_days and a reason (10.1.4)"),
+        ("working_days", "延期须写明延期的工作日数和理由（10.1.4）"),
+        ("reason", "延期须写明延期的工作日数和理由（10.1.4）"),
     ),
     Action.RESCHEDULE: (
-        ("promised_at", "a new completion time is given with the reason, both told to the resident (10.1.4)"),
-        ("reason", "a new completion time is given with the reason, both told to the resident (10.1.4)"),
+        ("promised_at", "调整办结时间须写明新的时间和原因，两者都会告知居民（10.1.4）"),
+        ("reason", "调整办结时间须写明新的时间和原因，两者都会告知居民（10.1.4）"),
     ),
-    Action.MARK_UNREASONABLE: (("reason", "a complaint is marked unreasonable with the reason (14.4.4)"),),
+    Action.MARK_UNREASONABLE: (("reason", "认定不合理投诉须写明理由（14.4.4）"),),
     Action.CALLBACK: tuple(
-        (name, "a call-back records method, process and result satisfaction (14.4.4, 14.4.5)")
+        (name, "回访须记录方式、过程满意度和结果满意度（14.4.4、14.4.5）")
         for name in ("method", "process_satisfied", "result_satisfied")
     ),
 }
 # 10.2.5, 10.3: a temperature test is completed with the temperature measured (5.4.6).
-TEMPERATURE_FIELD = ("measured_temperature", "a temperature test records the measured temperature")
+TEMPERATURE_FIELD = ("measured_temperature", "入户测温完成时须填写实测室温（5.4.6）")
+# 10.2.5: the technician's record of a visit, made on site when they complete it: who (the technician's
+# account), when (the time of arrival and completion), the result, and the resident's satisfaction.
+VISIT_RECORD_FIELDS = (
+    ("result", "完工须记录处理结果（10.2.5）"),
+    ("site_satisfaction", "完工须记录居民对本次维修的满意度（10.2.5）"),
+)
 # 9.1.2: an application not accepted is told why, with a suggestion how to solve it; any other
 # cancellation records why.
 REFUSAL_FIELDS = (
-    ("reason", "a business request not accepted is told the reason and a suggestion (9.1.2)"),
-    ("suggestion", "a business request not accepted is told the reason and a suggestion (9.1.2)"),
+    ("reason", "不予受理须告知居民原因和解决建议（9.1.2）"),
+    ("suggestion", "不予受理须告知居民原因和解决建议（9.1.2）"),
 )
-CANCEL_FIELD = ("note", "a cancellation records why")
+CANCEL_FIELD = ("note", "撤销须写明原因")
 
 
 def is_refusal(action: Action, state: OrderState) -> bool:
@@ -148,9 +155,12 @@ def is_refusal(action: Action, state: OrderState) -> bool:
     return action == Action.CANCEL and state.kind == Kind.BUSINESS and state.status == Status.ACCEPTED
 
 
-def missing_field(action: Action, state: OrderState, given: set[str]) -> tuple[str, str] | None:
-    """The first field ``action`` needs and ``given`` lacks, with the reason; None when all are there."""
+def missing_field(action: Action, state: OrderState, given: set[str], on_site: bool = False) -> tuple[str, str] | None:
+    """The first field ``action`` needs and ``given`` lacks, with the reason; None when all are there.
+    ``on_site``: the technician completes the work where it was done, and records the visit (10.2.5)."""
     needed = list(REQUIRED_FIELDS.get(action, ()))
+    if action == Action.COMPLETE and on_site:
+        needed += VISIT_RECORD_FIELDS
     if action == Action.COMPLETE and state.kind == Kind.TEMPERATURE_TEST:
         needed.append(TEMPERATURE_FIELD)
     if action == Action.CANCEL:
@@ -178,35 +188,73 @@ class OrderState:
     completion_due: bool = False  # the order has a completion time that can be moved (10.1.4)
 
 
+# The states as staff read them, for the reasons below (the console's labels are these words).
+STATUS_WORDS: dict[Status, str] = {
+    Status.ACCEPTED: "已受理",
+    Status.RESPONDED: "已响应",
+    Status.DISPATCHED: "已派工",
+    Status.ARRIVED: "已到场",
+    Status.COMPLETED: "已完成",
+    Status.CALLED_BACK: "已回访",
+    Status.CLOSED: "已关闭",
+    Status.RETURNED: "已回退",
+    Status.CANCELLED: "已撤销",
+}
+ACTION_WORDS: dict[Action, str] = {
+    Action.RESPOND: "响应",
+    Action.DISPATCH: "派工",
+    Action.ARRIVE: "到场",
+    Action.QUOTE: "报价",
+    Action.CONFIRM_QUOTE: "确认报价",
+    Action.COMPLETE: "完成",
+    Action.RETURN: "回退",
+    Action.EXTEND: "延期",
+    Action.CALLBACK: "回访",
+    Action.CLOSE: "关闭",
+    Action.CANCEL: "撤销",
+    Action.RESCHEDULE: "调整办结时间",
+    Action.MARK_UNREASONABLE: "认定为不合理投诉",
+    Action.MARK_REASONABLE: "恢复为合理投诉",
+}
+
+
 def next_status(state: OrderState, action: Action) -> Status:
-    """The state after ``action``, or TransitionRefused with the reason."""
+    """The state after ``action``, or TransitionRefused with the reason (in staff's words: the console
+    shows it as it is)."""
     key = (action, state.status)
     if key not in TRANSITIONS:
-        allowed = sorted(a.value for a, s in TRANSITIONS if s == state.status)
+        allowed = [ACTION_WORDS[a] for a in Action if (a, state.status) in TRANSITIONS and _refusal(state, a) is None]
         raise TransitionRefused(
-            f"cannot {action.value} an order that is {state.status.value}; "
-            f"allowed now: {', '.join(allowed) or 'nothing'}"
+            f"工单{STATUS_WORDS[state.status]}，不能{ACTION_WORDS[action]}；现在可以：{'、'.join(allowed) or '无'}"
         )
-    if action == Action.COMPLETE and state.status == Status.RESPONDED and state.kind in ON_SITE_KINDS:
-        raise TransitionRefused(f"a {state.kind.value} order is completed on site: dispatch and arrive first")
-    if action in WORK_STEPS and state.quote_pending:
-        # 10.2.2: nobody is sent, arrives or works on a paid repair the resident has not agreed to.
-        raise TransitionRefused("the resident has not confirmed the quote of this paid repair (10.2.2)")
-    if action == Action.CONFIRM_QUOTE and not state.quote_pending:
-        raise TransitionRefused("there is no quote waiting for the resident's confirmation")
-    if action == Action.CALLBACK and state.callbacks_pending <= 0:
-        raise TransitionRefused("every planned call-back of this order is made")
-    if action == Action.CLOSE and state.status == Status.CALLED_BACK and state.callbacks_pending > 0:
-        raise TransitionRefused("a further call-back of this repeat complaint is still to be made (10.1.7)")
-    if action == Action.RESCHEDULE and not state.completion_due:
-        raise TransitionRefused("this order has no completion time to move")
-    if action in (Action.MARK_UNREASONABLE, Action.MARK_REASONABLE):
-        if state.kind != Kind.COMPLAINT:
-            raise TransitionRefused("only a complaint is judged reasonable or not (14.4.4)")
-        if state.reasonable == (action == Action.MARK_REASONABLE):
-            raise TransitionRefused(f"the complaint is {'reasonable' if state.reasonable else 'unreasonable'} already")
+    reason = _refusal(state, action)
+    if reason is not None:
+        raise TransitionRefused(reason)
     target = TRANSITIONS[key]
     return state.status if target is None else target
+
+
+def _refusal(state: OrderState, action: Action) -> str | None:
+    """Why an action the state allows is refused all the same; None when it is not."""
+    if action == Action.COMPLETE and state.status == Status.RESPONDED and state.kind in ON_SITE_KINDS:
+        return "这类工单须在现场完成：先派工、到场，再完成"
+    if action in WORK_STEPS and state.quote_pending:
+        # 10.2.2: nobody is sent, arrives or works on a paid repair the resident has not agreed to.
+        return "居民尚未确认这项有偿维修的报价，确认后才能继续（10.2.2）"
+    if action == Action.CONFIRM_QUOTE and not state.quote_pending:
+        return "没有等待居民确认的报价"
+    if action == Action.CALLBACK and state.callbacks_pending <= 0:
+        return "这张工单计划的回访都已完成"
+    if action == Action.CLOSE and state.status == Status.CALLED_BACK and state.callbacks_pending > 0:
+        return "这是重复投诉，还有一次回访要做，之后才能关闭（10.1.7）"
+    if action == Action.RESCHEDULE and not state.completion_due:
+        return "这张工单没有可以调整的办结时间"
+    if action in (Action.MARK_UNREASONABLE, Action.MARK_REASONABLE):
+        if state.kind != Kind.COMPLAINT:
+            return "只有投诉才认定是否合理（14.4.4）"
+        if state.reasonable == (action == Action.MARK_REASONABLE):
+            return f"这条投诉已经认定为{'合理' if state.reasonable else '不合理'}"
+    return None
 
 
 def allowed_actions(state: OrderState) -> list[Action]:

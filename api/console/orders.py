@@ -156,6 +156,7 @@ def _order_context(desk: Desk, order_id: int) -> dict[str, Any]:
         "actions": actions,
         "labels": labels,
         "backdate_minutes": int(desk.request.app.state.settings.backdate_window_minutes),
+        "technicians": work_orders.technician_accounts(desk.session) if Action.DISPATCH in actions else [],
     }
 
 
@@ -207,8 +208,10 @@ def action_request(action: Action, form: dict[str, str]) -> ActionRequest:
             body[flag] = form[flag] == "yes"
     if action == Action.QUOTE:
         body["quote_items"] = _quote_items(form)
-    if action == Action.DISPATCH and "technician" not in body:
-        raise Unprocessable("technician", "派工须填写维修人员姓名")
+    if action == Action.DISPATCH and form.get("technician_id", "").strip():
+        body["technician_id"] = form["technician_id"].strip()  # a technician's account: their 我的工单
+    if action == Action.DISPATCH and "technician" not in body and "technician_id" not in body:
+        raise Unprocessable("technician", "派工须选择维修人员账号，或填写外部队伍的姓名")
     return validated(ActionRequest, body)
 
 

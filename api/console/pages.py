@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -23,7 +24,7 @@ from api.errors import AppError, Unprocessable
 from api.models import StaffUser
 from api.routes.deps import NowDep, SessionDep
 from api.services import hotline_import
-from api.services.principals import Principal
+from api.services.principals import CONSOLE_ROLES, FIELD_ROLES, STAFF_ROLES, Principal, Role
 from heating_standard.localtime import LOCAL_TZ
 from heating_standard.privacy import mask_address, mask_phone, mask_text
 
@@ -145,26 +146,42 @@ class Desk:
         return templates.TemplateResponse(self.request, template, context, status_code=status_code)
 
 
-def get_desk(request: Request, session: SessionDep, now: NowDep) -> Desk:
-    return Desk(request, session, security.console_principal(request, session, now), now)
+def desk_for(roles: frozenset[Role]) -> Callable[[Request, Session, datetime], Desk]:
+    """A dependency: the desk of a logged-in member of staff whose role the page is for."""
+
+    def get_desk(request: Request, session: SessionDep, now: NowDep) -> Desk:
+        return Desk(request, session, security.console_principal(request, session, now, roles), now)
+
+    return get_desk
 
 
-async def get_writing_desk(request: Request, session: SessionDep, now: NowDep) -> Desk:
-    """A desk for a state-changing request: the CSRF token must match (form field or htmx header)."""
-    principal = security.console_principal(request, session, now)
-    sent = await request.form(max_part_size=MAX_FIELD_BYTES)  # at most MAX_BODY_BYTES (api.body_limit)
-    form = {key: value for key, value in sent.items() if isinstance(value, str)}
-    files = {key: value for key, value in sent.items() if isinstance(value, UploadFile)}
-    lists: dict[str, list[str]] = {}
-    for key, value in sent.multi_items():
-        if isinstance(value, str):
-            lists.setdefault(key, []).append(value)
-    security.check_csrf(request, form.get(security.CSRF_FIELD))
-    return Desk(request, session, principal, now, form, files, lists)
+def writing_desk_for(roles: frozenset[Role]) -> Callable[[Request, Session, datetime], Awaitable[Desk]]:
+    """A dependency: a desk for a state-changing request, whose CSRF token must match (form field or
+    htmx header)."""
+
+    async def get_writing_desk(request: Request, session: SessionDep, now: NowDep) -> Desk:
+        principal = security.console_principal(request, session, now, roles)
+        sent = await request.form(max_part_size=MAX_FIELD_BYTES)  # at most MAX_BODY_BYTES (api.body_limit)
+        form = {key: value for key, value in sent.items() if isinstance(value, str)}
+        files = {key: value for key, value in sent.items() if isinstance(value, UploadFile)}
+        lists: dict[str, list[str]] = {}
+        for key, value in sent.multi_items():
+            if isinstance(value, str):
+                lists.setdefault(key, []).append(value)
+        security.check_csrf(request, form.get(security.CSRF_FIELD))
+        return Desk(request, session, principal, now, form, files, lists)
+
+    return get_writing_desk
 
 
-DeskDep = Annotated[Desk, Depends(get_desk)]
-WritingDeskDep = Annotated[Desk, Depends(get_writing_desk)]
+# The desk's pages (agents, supervisors, admins); the technician's own (api/console/field.py); and the
+# few that are everyone's (the start page, logging out).
+DeskDep = Annotated[Desk, Depends(desk_for(STAFF_ROLES))]
+WritingDeskDep = Annotated[Desk, Depends(writing_desk_for(STAFF_ROLES))]
+FieldDeskDep = Annotated[Desk, Depends(desk_for(FIELD_ROLES))]
+FieldWritingDeskDep = Annotated[Desk, Depends(writing_desk_for(FIELD_ROLES))]
+AnyDeskDep = Annotated[Desk, Depends(desk_for(CONSOLE_ROLES))]
+AnyWritingDeskDep = Annotated[Desk, Depends(writing_desk_for(CONSOLE_ROLES))]
 
 
 # A console form field may carry a whole hotline file back from its preview to the save (base64 of at
@@ -214,6 +231,8 @@ def error_fragment(request: Request, exc: AppError) -> Response:
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
+    if isinstance(exc, security.WrongDesk) and request.method == "GET" and not is_htmx(request):
+        return RedirectResponse(exc.home, status_code=303)
     words, detail = explained(exc)
     context = {"words": words, "detail": detail, "status": exc.status_code}
     template = "_error.html" if is_htmx(request) else "error.html"

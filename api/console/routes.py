@@ -14,6 +14,7 @@ from sqlalchemy import select
 from api.console import (
     bar,
     chats,
+    field,
     imports,
     operations,
     orders,
@@ -27,7 +28,7 @@ from api.console import (
 )
 from api.console import bot_models as models_page
 from api.console.live import LiveStreams
-from api.console.pages import HERE, DeskDep, WritingDeskDep, error_fragment, templates
+from api.console.pages import HERE, AnyDeskDep, AnyWritingDeskDep, DeskDep, error_fragment, templates
 from api.errors import AppError
 from api.models import Notification
 from api.routes.deps import NowDep, SessionDep
@@ -74,7 +75,8 @@ def login(
         return _login_form(request, "用户名或密码不正确。", 401)
     record(session, now, f"staff:{staff_session.staff_user.username}", "console.login", None, address)
     session.commit()
-    response = RedirectResponse("/console/chats", status_code=303)
+    principal = staff.principal_of(staff_session.staff_user)
+    response = RedirectResponse(security.home_of(principal), status_code=303)
     max_age = int((staff_session.expires_at - now).total_seconds())
     security.set_session_cookie(response, token, max_age, settings.secure_cookies)
     response.delete_cookie(security.LOGIN_COOKIE, path=security.COOKIE_PATH)
@@ -82,7 +84,7 @@ def login(
 
 
 @router.post("/logout")
-def logout(desk: WritingDeskDep) -> Response:
+def logout(desk: AnyWritingDeskDep) -> Response:
     staff.logout(desk.session, security.session_token(desk.request))
     record(desk.session, desk.now, desk.principal.name, "console.logout")
     desk.session.commit()
@@ -92,8 +94,9 @@ def logout(desk: WritingDeskDep) -> Response:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(desk: DeskDep) -> Response:
-    return RedirectResponse("/console/chats", status_code=303)
+def home(desk: AnyDeskDep) -> Response:
+    """Each role's start page: the desk's chats, or the technician's own orders."""
+    return RedirectResponse(security.home_of(desk.principal), status_code=303)
 
 
 @router.get("/alerts", response_class=HTMLResponse)
@@ -158,6 +161,7 @@ PARTS = (
     sampling.router,
     review.router,
     models_page.router,
+    field.router,
 )
 
 

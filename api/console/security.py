@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import AppError, NotAuthenticated
-from api.services.principals import STAFF_ROLES, Principal
+from api.errors import AppError, Forbidden, NotAuthenticated
+from api.services.principals import CONSOLE_ROLES, FIELD_ROLES, STAFF_ROLES, Principal, Role
 from api.services.staff import principal_for_token
 
 SESSION_COOKIE = "hs_console"
@@ -75,16 +75,42 @@ def session_token(request: Request) -> str:
     return token
 
 
-def console_principal(request: Request, session: Session, now: datetime) -> Principal:
-    """The member of staff of this cookie. The machine token is never a console login."""
+class WrongDesk(Forbidden):
+    """A logged-in member of staff on a page that is not for their role: a technician anywhere but
+    their own orders, or the desk on the technician's page. Said as it is, never as a login; a page
+    opened in the browser goes to the role's own start page (``home``) instead."""
+
+    def __init__(self, message: str, home: str):
+        super().__init__(message)
+        self.home = home
+
+
+# Where each role's console starts.
+HOME = {Role.TECHNICIAN: "/console/field"}
+DESK_HOME = "/console/chats"
+
+
+def home_of(principal: Principal) -> str:
+    return HOME.get(principal.role, DESK_HOME)
+
+
+def console_principal(
+    request: Request, session: Session, now: datetime, roles: frozenset[Role] = STAFF_ROLES
+) -> Principal:
+    """The member of staff of this cookie, if the page is for their role (``roles``: the desk's by
+    default). The machine token is never a console login."""
     token = session_token(request)
     api_token = request.app.state.settings.api_token.get_secret_value()
     try:
         principal = principal_for_token(session, token, api_token, now)
     except NotAuthenticated:
         raise LoginRequired("the session has expired; log in again") from None
-    if principal.role not in STAFF_ROLES:
+    if principal.role not in CONSOLE_ROLES:
         raise LoginRequired("the console is for staff")
+    if principal.role not in roles:
+        if principal.role in FIELD_ROLES:
+            raise WrongDesk("维修人员账号只能查看和办理派给自己的工单（我的工单）", home_of(principal))
+        raise WrongDesk("这是维修人员的页面，客服坐席请在工作台办理", home_of(principal))
     return principal
 
 

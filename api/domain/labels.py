@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from heating_standard.lifecycle import Action
-from heating_standard.orders import BusinessType, Category, Kind, Source, Status
+from heating_standard.lifecycle import STATUS_WORDS, Action
+from heating_standard.orders import BusinessType, Category, Kind, Source
 from heating_standard.sampling import FloorLevel, Orientation, Position
 
 KINDS = {
@@ -47,17 +47,7 @@ SOURCES = {
     Source.FIRST_CONTACT: "首问负责制",
     Source.SAMPLING: "室温采集计划",
 }
-STATUSES = {
-    Status.ACCEPTED: "已受理",
-    Status.RESPONDED: "已响应",
-    Status.DISPATCHED: "已派工",
-    Status.ARRIVED: "已到场",
-    Status.COMPLETED: "已完成",
-    Status.CALLED_BACK: "已回访",
-    Status.CLOSED: "已关闭",
-    Status.RETURNED: "已回退",
-    Status.CANCELLED: "已撤销",
-}
+STATUSES = STATUS_WORDS  # the state machine's refusals use the same words
 ACTIONS = {
     Action.RESPOND: "响应",
     Action.DISPATCH: "派工",

@@ -17,7 +17,7 @@ from api.schemas import HandoffCreate
 from api.services import desk
 from api.services.audit import record
 from api.services.outbound import BotClient, DeliveryFailed
-from api.services.principals import Principal, Role
+from api.services.principals import STAFF_ROLES, Principal
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def assign_handoff(session: Session, handoff_id: int, principal: Principal, user
         raise Forbidden("only a supervisor may assign a chat")
     handoff = _get(session, handoff_id)
     user = session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
-    if user is None or not user.active or user.role == Role.MACHINE:
+    if user is None or not user.active or user.role not in STAFF_ROLES:  # never a technician (12.1)
         raise NotFound(f"no active member of staff is called {username}")
     assigned_to = f"staff:{user.username}"
     given = {"assigned_to": assigned_to, "assigned_at": now, "assigned_by": principal.name}
@@ -266,7 +266,8 @@ def get_handoff(session: Session, handoff_id: int) -> Handoff:
 
 def assignable_staff(session: Session) -> list[StaffUser]:
     """Active members of staff a supervisor may give a chat to."""
-    return list(session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.username)))
+    desk = select(StaffUser).where(StaffUser.active.is_(True), StaffUser.role.in_(STAFF_ROLES))
+    return list(session.scalars(desk.order_by(StaffUser.username)))
 
 
 def _get(session: Session, handoff_id: int) -> Handoff:

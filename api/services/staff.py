@@ -258,5 +258,9 @@ def principal_for_token(session: Session, token: str, api_token: str, now: datet
     found = session.scalars(select(StaffSession).where(StaffSession.token_hash == _token_hash(token))).first()
     if found is None or found.expires_at <= now or not found.staff_user.active:
         raise NotAuthenticated("a valid bearer token is required")
-    user = found.staff_user
+    return principal_of(found.staff_user)
+
+
+def principal_of(user: StaffUser) -> Principal:
+    """A staff account as the caller of a request."""
     return Principal(name=f"staff:{user.username}", role=Role(user.role), staff_user_id=user.id)

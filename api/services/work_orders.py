@@ -23,17 +23,19 @@ from api.models import (
     GridWorker,
     Notification,
     Resident,
+    StaffUser,
     WorkOrder,
     WorkOrderEvent,
 )
 from api.schemas import ActionRequest, AttachmentCreate, WorkOrderCreate, WorkOrderFilter
 from api.services import media
-from api.services.principals import STAFF_ROLES, SUPERVISOR_ROLES, Principal, Role
+from api.services.principals import FIELD_ROLES, STAFF_ROLES, SUPERVISOR_ROLES, Principal, Role
 from api.services.scheduler import ORDER_FILED, add_once
 from heating_standard import deadlines as rules
 from heating_standard import notices
 from heating_standard.addresses import parse_address
 from heating_standard.lifecycle import (
+    ACTION_WORDS,
     DEADLINE_NAMES,
     MEETS,
     Action,
@@ -87,13 +89,14 @@ class Context:
 # cancellations (10.1.3); only the resident confirms a quote (10.2.2): in WeChat, through the bot (the
 # machine token naming the order's own resident), or, for a resident without WeChat, on paper that
 # staff record with a note; a call-back is recorded by staff (phone, face to face) or by the bot for
-# the resident who answered the WeChat survey.
+# the resident who answered the WeChat survey. A technician records the work on site (arrival 10.2.4, the
+# quote 10.2.2, completion with the visit's record 10.2.5), on the orders dispatched to them only.
 ACTION_OWNERS: dict[Action, frozenset[Role]] = {
     Action.RESPOND: STAFF_ROLES,
     Action.DISPATCH: STAFF_ROLES,
-    Action.ARRIVE: STAFF_ROLES,
-    Action.QUOTE: STAFF_ROLES,
-    Action.COMPLETE: STAFF_ROLES,
+    Action.ARRIVE: STAFF_ROLES | FIELD_ROLES,
+    Action.QUOTE: STAFF_ROLES | FIELD_ROLES,
+    Action.COMPLETE: STAFF_ROLES | FIELD_ROLES,
     Action.CLOSE: STAFF_ROLES,
     Action.RETURN: SUPERVISOR_ROLES,
     Action.EXTEND: SUPERVISOR_ROLES,
@@ -545,7 +548,8 @@ def perform_action(
     """Apply one action to an order under the state machine; records the audit event."""
     order = session.get(WorkOrder, order_id, with_for_update=True)
     if order is None:
-        raise NotFound(f"work order {order_id} does not exist")
+        # a technician is told the same of an order that exists and is not theirs (check_dispatched_to)
+        raise NotFound(NOT_YOURS if principal.role in FIELD_ROLES else f"work order {order_id} does not exist")
     _check_owner(action, principal, request, order)
     claimed = request.at or ctx.now
     if claimed > ctx.now:
@@ -563,8 +567,14 @@ def perform_action(
         # Entered later than the window allows: deadlines and KPIs count the entry time.
         data.update(claimed_at=claimed.isoformat(), backdate_reason=request.backdate_reason)
 
+    technician_account = None
+    if action == Action.DISPATCH and request.technician_id is not None:
+        technician_account = _technician_account(session, request)
+        request = request.model_copy(update={"technician": technician_account.display_name})
+    elif action == Action.COMPLETE and principal.role in FIELD_ROLES:
+        request = request.model_copy(update={"technician": order.technician})  # 10.2.5: who did the work
     given = {name for name, value in request.model_dump(exclude_none=True).items() if value not in ("", [])}
-    missing = missing_field(action, state, given)
+    missing = missing_field(action, state, given, on_site=principal.role in FIELD_ROLES)
     if missing is not None:
         raise Unprocessable(*missing)
     if request.technician:
@@ -573,6 +583,9 @@ def perform_action(
         order.responded_at = at
     elif action == Action.DISPATCH:
         order.technician = request.technician
+        order.technician_id = technician_account.id if technician_account else None
+        if technician_account:
+            data["technician_id"] = technician_account.id
     elif action == Action.ARRIVE:
         order.arrived_at = at
     elif action == Action.QUOTE:
@@ -588,6 +601,9 @@ def perform_action(
         order.completed_at = at
         order.result = request.result or request.note
         order.measured_temperature = request.measured_temperature
+        if request.site_satisfaction:
+            order.site_satisfaction = request.site_satisfaction
+            data["site_satisfaction"] = request.site_satisfaction
         _plan_callbacks(session, order, at, ctx)
     elif action == Action.RETURN:
         if order.return_due_at is not None and at > order.return_due_at:
@@ -664,21 +680,67 @@ def order_state(order: WorkOrder) -> OrderState:
 
 
 def _check_owner(action: Action, principal: Principal, request: ActionRequest, order: WorkOrder) -> None:
-    """Each action has its owner (ACTION_OWNERS); the bot may touch only its resident's order."""
+    """Each action has its owner (ACTION_OWNERS); the bot may touch only its resident's order, a
+    technician only the orders dispatched to their own account."""
     owners = ACTION_OWNERS[action]
     if principal.role not in owners:
+        if principal.role in FIELD_ROLES:
+            raise Forbidden(f"维修人员只在现场记录到场、报价和完工；{ACTION_WORDS[action]}由客服中心办理")
         if owners == SUPERVISOR_ROLES:
-            raise Forbidden(f"{action.value} needs a supervisor's approval")  # 10.1.3
-        raise Forbidden(f"{action.value} is done by staff")
+            raise Forbidden(f"{ACTION_WORDS[action]}须由班长审批（10.1.3）")
+        raise Forbidden(f"{ACTION_WORDS[action]}由工作人员办理")
     if principal.role == Role.MACHINE:
         check_resident(order, request.resident_openid)
         if action == Action.CALLBACK and request.method != "wechat":
-            raise Forbidden("the bot records WeChat call-backs only")
+            raise Forbidden("机器人只记录微信回访")
+    elif principal.role in FIELD_ROLES:
+        check_dispatched_to(order, principal)
     elif action == Action.CONFIRM_QUOTE:
         if order.resident_openid:
-            raise Forbidden("confirm_quote is the resident's own decision (10.2.2), made in WeChat")
+            raise Forbidden("报价须由居民本人在微信中确认（10.2.2）")
         if not request.note:
-            raise Unprocessable("note", "say how the resident confirmed the quote (e.g. signed on site)")
+            raise Unprocessable("note", "请写明居民如何确认报价（如现场签字）")
+
+
+NOT_YOURS = "没有找到派给您的这张工单"
+
+
+def check_dispatched_to(order: WorkOrder, principal: Principal) -> None:
+    """A technician sees and works only the orders dispatched to their own account; for any other order
+    the answer is the same as for one that does not exist (12.1: nothing of it is shown)."""
+    if principal.staff_user_id is None or order.technician_id != principal.staff_user_id:
+        raise NotFound(NOT_YOURS)
+
+
+def _technician_account(session: Session, request: ActionRequest) -> StaffUser:
+    """The technician's account a dispatch names: an active account of the technician role."""
+    if request.technician:
+        raise Unprocessable("technician", "请只选一种：维修人员账号，或外部队伍的姓名")
+    user = session.get(StaffUser, request.technician_id)
+    if user is None or user.role not in FIELD_ROLES:
+        raise Unprocessable("technician_id", "所选账号不是维修人员")
+    if not user.active:
+        raise Unprocessable("technician_id", f"维修人员{user.display_name}的账号已停用")
+    return user
+
+
+def technician_accounts(session: Session) -> list[StaffUser]:
+    """The active technicians' accounts a dispatch may name, by display name."""
+    query = select(StaffUser).where(StaffUser.role.in_(FIELD_ROLES), StaffUser.active.is_(True))
+    return list(session.scalars(query.order_by(StaffUser.display_name, StaffUser.username)))
+
+
+def dispatched_to(session: Session, principal: Principal, finished_since: datetime) -> list[WorkOrder]:
+    """The orders dispatched to this technician: every one still open, and those that left the open
+    states (completed, cancelled …) after ``finished_since``."""
+    if principal.role not in FIELD_ROLES or principal.staff_user_id is None:
+        return []
+    still_open = WorkOrder.status.in_([Status.DISPATCHED.value, Status.ARRIVED.value])
+    query = select(WorkOrder).where(
+        WorkOrder.technician_id == principal.staff_user_id,
+        or_(still_open, WorkOrder.updated_at >= finished_since),
+    )
+    return list(session.scalars(query.order_by(WorkOrder.id.desc()).limit(200)))
 
 
 def effective_time(claimed: datetime, principal: Principal, request: ActionRequest, ctx: Context) -> datetime:

@@ -320,8 +320,8 @@ class Browser:
             data={"username": username, "password": password, "nonce": nonce.group(1)},
             follow_redirects=False,
         )
-        if answer.status_code == 303:
-            self.csrf = self.token_of(self.get("/console/chats").text)
+        if answer.status_code == 303:  # to the role's start page: the desk's chats, a technician's orders
+            self.csrf = self.token_of(self.get(answer.headers["location"]).text)
         return answer
 
     @staticmethod
@@ -341,7 +341,7 @@ class Browser:
 
 
 # Display names of the browser fixture's staff ("agent2" is shown as 坐席甲2): pages name people by them.
-DISPLAY_NAMES = {"agent": "坐席甲", "supervisor": "班长乙", "admin": "管理员丙"}
+DISPLAY_NAMES = {"agent": "坐席甲", "supervisor": "班长乙", "admin": "管理员丙", "technician": "维修丁"}
 
 
 @pytest.fixture

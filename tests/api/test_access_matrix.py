@@ -2,8 +2,9 @@
 caller. The table below is the specification; a new route fails the first test until it is added.
 
 "machine" is API_TOKEN (the bot and scripts, acting for a resident); staff are agent, supervisor and
-admin. Anonymous callers and wrong tokens get 401 everywhere but the login. A role outside a route's
-set gets 403; a role inside it gets past the check (any other answer: 200, 404, 409, 422 ...).
+admin; a technician is refused everything but their own login. Anonymous callers and wrong tokens get
+401 everywhere but the login. A role outside a route's set gets 403; a role inside it gets past the
+check (any other answer: 200, 404, 409, 422 ...).
 """
 
 from __future__ import annotations
@@ -17,8 +18,12 @@ from fastapi.testclient import TestClient
 from heating_standard.lifecycle import Action
 
 MACHINE, AGENT, SUPERVISOR, ADMIN = "machine", "agent", "supervisor", "admin"
+# The lowest role: a technician works only their own orders, in the console's 我的工单
+# (tests/api/test_field_view.py); of the API they may only log in and out and ask who they are.
+TECHNICIAN = "technician"
 STAFF = {AGENT, SUPERVISOR, ADMIN}
 EVERYONE = STAFF | {MACHINE}
+ACCOUNTS = EVERYONE | {TECHNICIAN}
 SUPERVISORS = {SUPERVISOR, ADMIN}
 
 # (method, path template) -> roles admitted.
@@ -30,9 +35,9 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/work-orders/{order_id}/events"): EVERYONE,
     ("POST", "/api/v1/work-orders/{order_id}/attachments"): EVERYONE,
     ("POST", "/api/v1/work-orders/{order_id}/actions/{action}"): EVERYONE,  # refined per action below
-    ("POST", "/api/v1/auth/login"): EVERYONE,
-    ("POST", "/api/v1/auth/logout"): EVERYONE,
-    ("GET", "/api/v1/auth/me"): EVERYONE,
+    ("POST", "/api/v1/auth/login"): ACCOUNTS,
+    ("POST", "/api/v1/auth/logout"): ACCOUNTS,
+    ("GET", "/api/v1/auth/me"): ACCOUNTS,
     ("POST", "/api/v1/staff-users"): {ADMIN},
     ("GET", "/api/v1/residents/{openid}"): {MACHINE},
     ("POST", "/api/v1/grid-workers"): SUPERVISORS,
@@ -114,7 +119,13 @@ def test_the_table_names_every_route_and_action(client: TestClient) -> None:
 
 @pytest.fixture
 def callers(client: TestClient, auth: dict, staff: Callable[[str], dict]) -> dict[str, dict]:
-    return {MACHINE: auth, AGENT: staff("agent"), SUPERVISOR: staff("supervisor"), ADMIN: staff("admin")}
+    return {
+        MACHINE: auth,
+        AGENT: staff("agent"),
+        SUPERVISOR: staff("supervisor"),
+        ADMIN: staff("admin"),
+        TECHNICIAN: staff("technician"),
+    }
 
 
 def make_ids(client: httpx.Client, auth: dict, agent: dict, other_agent: dict) -> dict[str, str]:
@@ -217,7 +228,7 @@ def test_anonymous_and_wrong_tokens_get_401_everywhere(client: TestClient, ids: 
     assert unauthenticated_answers(client, ids) == []
 
 
-@pytest.mark.parametrize("role", [MACHINE, AGENT, SUPERVISOR, ADMIN])
+@pytest.mark.parametrize("role", [MACHINE, AGENT, SUPERVISOR, ADMIN, TECHNICIAN])
 def test_each_role_gets_exactly_its_routes_and_actions(
     client: TestClient, ids: dict[str, str], callers: dict[str, dict], role: str
 ) -> None:

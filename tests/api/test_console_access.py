@@ -45,10 +45,11 @@ def test_without_a_session_every_route_sends_to_the_login(client: TestClient, ht
 
 
 def test_no_write_acts_without_the_csrf_token(browser: Callable[[str], Browser]) -> None:
-    b = browser("admin")
-    for method, path in console_routes(b.client):
+    desk, technician = browser("admin"), browser("technician")
+    for method, path in console_routes(desk.client):
         if method != "POST":
             continue
+        b = technician if path.startswith("/console/field/") else desk
         answer = b.post(concrete(path), {"text": "x"}, csrf=False)
         assert answer.status_code == 403 and "页面已过期" in answer.text, path
 
@@ -86,3 +87,42 @@ def test_a_request_over_the_body_limit_is_refused_before_it_is_read(browser: Cal
     headers = {"HX-Request": "true", "X-CSRF-Token": b.csrf}
     answer = b.client.post("/console/import/preview", files=files, headers=headers)
     assert answer.status_code == 413 and "过大" in answer.text
+
+
+# The technician's own pages (api/console/field.py); everything else of the console is the desk's.
+FIELD = {("GET", "/console/field"), ("GET", "/console/field/{order_id}/contact")}
+FIELD |= {("POST", "/console/field/{order_id}/actions/{action}")}
+EVERYONES = {("GET", "/console/"), ("POST", "/console/logout")}
+
+
+def test_the_technicians_pages_are_the_ones_listed(client: TestClient) -> None:
+    assert {(m, p) for m, p in console_routes(client) if p.startswith("/console/field")} == FIELD
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_technician_reaches_no_page_of_the_desk(browser: Callable[[str], Browser], htmx: bool) -> None:
+    """The lowest role is an attack path: chats, the order board and any order, exports, settings,
+    residents' data. A page opened in the browser goes to 我的工单; anything else is refused, saying why."""
+    b = browser("technician")
+    for method, path in console_routes(b.client):
+        if (method, path) in FIELD | EVERYONES:
+            continue
+        url = concrete(path).replace("/actions/1", "/actions/respond")
+        if method == "GET":
+            answer = b.get(url, headers={"HX-Request": "true"} if htmx else {})
+        else:
+            answer = b.post(url, {"text": "x"}, htmx=htmx)
+        if method == "GET" and not htmx:
+            assert (answer.status_code, answer.headers.get("location")) == (303, "/console/field"), path
+        else:
+            assert answer.status_code == 403 and "维修人员账号只能查看和办理派给自己的工单" in answer.text, path
+
+
+@pytest.mark.parametrize("role", ["agent", "supervisor", "admin"])
+def test_the_desk_reaches_no_page_of_the_technicians(browser: Callable[[str], Browser], role: str) -> None:
+    b = browser(role)
+    for method, path in sorted(FIELD):
+        url = concrete(path).replace("/actions/1", "/actions/arrive")
+        answer = b.get(url, headers={"HX-Request": "true"}) if method == "GET" else b.post(url)
+        assert answer.status_code == 403 and "这是维修人员的页面" in answer.text, path
+    assert b.get("/console/field").headers["location"] == "/console/chats"

@@ -72,15 +72,15 @@ def test_action_the_state_machine_does_not_allow_is_409_with_the_reason(
     resp = act(client, agent, order["id"], "complete")
     assert resp.status_code == 409
     assert resp.json()["code"] == "transition_not_allowed"
-    assert "cannot complete an order that is accepted" in resp.json()["message"]
-    assert "respond" in resp.json()["message"]
+    # what the order allows now, and only that (a repair is not judged reasonable or not: 14.4.4)
+    assert resp.json()["message"] == "工单已受理，不能完成；现在可以：响应、回退、延期、撤销、调整办结时间"
 
 
 def test_repair_cannot_be_completed_without_going_on_site(client: TestClient, auth: dict, agent: dict) -> None:
     order = create(client, auth)
     act(client, agent, order["id"], "respond")
     resp = act(client, agent, order["id"], "complete")
-    assert resp.status_code == 409 and "dispatch and arrive first" in resp.json()["message"]
+    assert resp.status_code == 409 and "先派工、到场，再完成" in resp.json()["message"]
 
 
 def test_paid_repair_quote_must_be_confirmed_before_completion(client: TestClient, auth: dict, agent: dict) -> None:

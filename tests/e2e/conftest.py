@@ -135,12 +135,13 @@ def inbox(env: dict[str, str], openid: str) -> list[dict]:
     return list(httpx.get(env["API_URL"] + "/simulator/api/inbox", params={"openid": openid}).json()["messages"])
 
 
-def staff_token(env: dict[str, str], username: str, role: str) -> str:
+def staff_token(env: dict[str, str], username: str, role: str, display_name: str | None = None) -> str:
     """A staff account made the way an operator makes one (`make admin`: the machine token may not),
     logged in; returns its session token."""
     password = f"{username} password"
+    named = ["--display-name", display_name] if display_name else []
     made = subprocess.run(
-        [stack.API_VENV.bin("python"), "-m", "api.cli", "create-admin", username, "--role", role],
+        [stack.API_VENV.bin("python"), "-m", "api.cli", "create-admin", username, "--role", role, *named],
         cwd=ROOT,
         env={**env, "ADMIN_PASSWORD": password},
         capture_output=True,

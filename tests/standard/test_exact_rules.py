@@ -52,7 +52,7 @@ def test_a_paid_repair_is_quoted_before_the_work_and_waits_for_the_resident(stat
 
 
 def test_nothing_to_confirm_without_a_quote() -> None:
-    with pytest.raises(TransitionRefused, match="no quote"):
+    with pytest.raises(TransitionRefused, match="没有等待居民确认的报价"):
         next_status(OrderState(Status.ARRIVED, Kind.REPAIR), Action.CONFIRM_QUOTE)
 
 

@@ -83,7 +83,7 @@ def test_a_repeat_complaint_is_closed_only_after_its_further_call_back() -> None
     assert next_status(waiting, Action.CALLBACK) == Status.CALLED_BACK
     done = OrderState(Status.CALLED_BACK, Kind.COMPLAINT, callbacks_pending=0)
     assert next_status(done, Action.CLOSE) == Status.CLOSED
-    with pytest.raises(TransitionRefused, match="every planned call-back"):
+    with pytest.raises(TransitionRefused, match="计划的回访都已完成"):
         next_status(done, Action.CALLBACK)
 
 
@@ -92,13 +92,13 @@ def test_a_repeat_complaint_is_closed_only_after_its_further_call_back() -> None
     [
         (OrderState(Status.RESPONDED, Kind.COMPLAINT), Action.MARK_UNREASONABLE, None),
         (OrderState(Status.CLOSED, Kind.COMPLAINT), Action.MARK_UNREASONABLE, None),  # judged after the fact too
-        (OrderState(Status.RESPONDED, Kind.REPAIR), Action.MARK_UNREASONABLE, "only a complaint"),
-        (OrderState(Status.RESPONDED, Kind.COMPLAINT, reasonable=False), Action.MARK_UNREASONABLE, "already"),
-        (OrderState(Status.RESPONDED, Kind.COMPLAINT), Action.MARK_REASONABLE, "already"),
-        (OrderState(Status.CANCELLED, Kind.COMPLAINT), Action.MARK_UNREASONABLE, "cannot"),
+        (OrderState(Status.RESPONDED, Kind.REPAIR), Action.MARK_UNREASONABLE, "只有投诉"),
+        (OrderState(Status.RESPONDED, Kind.COMPLAINT, reasonable=False), Action.MARK_UNREASONABLE, "已经认定为不合理"),
+        (OrderState(Status.RESPONDED, Kind.COMPLAINT), Action.MARK_REASONABLE, "已经认定为合理"),
+        (OrderState(Status.CANCELLED, Kind.COMPLAINT), Action.MARK_UNREASONABLE, "工单已撤销，不能认定为不合理投诉"),
         (OrderState(Status.RESPONDED, Kind.REPAIR, completion_due=True), Action.RESCHEDULE, None),
-        (OrderState(Status.RESPONDED, Kind.CONSULTATION), Action.RESCHEDULE, "no completion time"),
-        (OrderState(Status.COMPLETED, Kind.REPAIR, completion_due=True), Action.RESCHEDULE, "cannot"),
+        (OrderState(Status.RESPONDED, Kind.CONSULTATION), Action.RESCHEDULE, "没有可以调整的办结时间"),
+        (OrderState(Status.COMPLETED, Kind.REPAIR, completion_due=True), Action.RESCHEDULE, "已完成，不能调整办结"),
     ],
 )
 def test_judging_and_rescheduling_are_allowed_where_they_mean_something(
