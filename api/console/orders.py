@@ -12,12 +12,12 @@ from sqlalchemy import select
 
 from api.console.pages import Desk, DeskDep, WritingDeskDep, local_time, validated
 from api.domain import labels
-from api.errors import Unprocessable
-from api.models import Deadline, GridWorker, WorkOrder, WorkOrderEvent
+from api.errors import Conflict, Forbidden, Unprocessable
+from api.models import CallbackTask, Deadline, GridWorker, WorkOrder, WorkOrderEvent
 from api.routes.deps import IdPath, get_context
 from api.routes.work_orders import shown
 from api.schemas import ActionRequest, WorkOrderFilter
-from api.services import media, work_orders
+from api.services import callbacks, media, work_orders
 from api.services.principals import SUPERVISOR_ROLES, Role
 from heating_standard.lifecycle import Action, allowed_actions, deadline_label
 from heating_standard.orders import Category, Kind, Source, Status
@@ -58,6 +58,15 @@ def _filters(desk: Desk, params: dict[str, str]) -> tuple[WorkOrderFilter, dict[
     keys = ("status", "source", "kind", "category", "community", "due", "q", "sort")
     chosen = {key: params.get(key, "") for key in keys}
     return filters, chosen
+
+
+def _next_callback(desk: Desk, order: WorkOrder) -> CallbackTask | None:
+    """The earliest call-back still to make (10.1.6, 10.1.7), from the moment the order is completed."""
+    return desk.session.scalars(
+        select(CallbackTask)
+        .where(CallbackTask.order_id == order.id, CallbackTask.done_at.is_(None))
+        .order_by(CallbackTask.sequence)
+    ).first()
 
 
 def open_deadlines(desk: Desk, order_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -125,6 +134,7 @@ def _order_context(desk: Desk, order_id: int) -> dict[str, Any]:
         "events": order.events,
         "history": history(order),
         "quote": work_orders.pending_quote(desk.session, order),
+        "next_callback": _next_callback(desk, order),
         "actions": actions,
         "labels": labels,
         "backdate_minutes": int(desk.request.app.state.settings.backdate_window_minutes),
@@ -296,6 +306,20 @@ def _quote_items(form: dict[str, str]) -> list[dict[str, Any]]:
 def resend_quote(order_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
     """重新发送: the quote that waits for the resident goes to them in WeChat again (the API's rule)."""
     work_orders.resend_quote(desk.session, order_id, desk.principal, desk.now)
+    return desk.render("_order_body.html", **_order_context(desk, order_id))
+
+
+@router.post("/orders/{order_id}/survey", response_class=HTMLResponse)
+def send_survey(order_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
+    """发微信问卷 from the order, as soon as it is completed (10.1.6): a supervisor asks the bot to run the
+    satisfaction survey for the order's next call-back (the API's rule, as on the call-backs page)."""
+    if not desk.principal.may_approve:
+        raise Forbidden("only a supervisor sends the WeChat survey")
+    order = work_orders.get_work_order(desk.session, order_id)
+    task = _next_callback(desk, order)
+    if task is None:
+        raise Conflict("这张工单没有待做的回访", code="transition_not_allowed")
+    callbacks.send_survey(desk.session, task.id, desk.request.app.state.bot, desk.now, desk.principal.name)
     return desk.render("_order_body.html", **_order_context(desk, order_id))
 
 

@@ -148,3 +148,27 @@ def test_the_history_shows_new_completion_times_and_extensions_with_their_reason
     line = re.search(r'<li data-event="extend">(.*?)</li>', extended.text, re.S)
     assert line, extended.text
     assert "延期 3 个工作日，新的答复期限 " in line[1] and "理由：需协调物业开门" in line[1] and "班长乙2" in line[1]
+
+
+def test_the_wechat_survey_is_offered_on_the_order_as_soon_as_it_is_completed(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict, agent: dict, outbound: FakeOutbound
+) -> None:
+    """10.1.6: the call-back may be made at once; a supervisor sends the survey from the order page."""
+    complaint = {**REPAIR, "kind": "complaint", "category": "service", "description": "态度不好"}
+    order = client.post("/api/v1/work-orders", json=complaint, headers=auth).json()
+    desk, boss = browser("agent"), browser("supervisor")
+    assert "callback-next" not in boss.get(f"/console/orders/{order['id']}").text  # nothing to call back yet
+    for action in ("respond", "complete"):
+        assert client.post(f"/api/v1/work-orders/{order['id']}/actions/{action}", headers=agent).status_code == 200
+    page = desk.get(f"/console/orders/{order['id']}").text
+    assert "现在就可以回访，不必等到期日" in page and "survey" not in action_forms(page)
+    assert "微信问卷由班长发送" in page
+    assert desk.post(f"/console/orders/{order['id']}/survey").status_code == 403
+    page = boss.get(f"/console/orders/{order['id']}").text
+    assert "survey" in action_forms(page)
+    sent = boss.post(f"/console/orders/{order['id']}/survey")
+    assert sent.status_code == 200, sent.text
+    assert "请居民在微信中答问卷" in sent.text and "survey" not in action_forms(sent.text)
+    call = outbound.rasa_calls[-1]
+    assert call["body"]["name"] == "EXTERNAL_callback_survey" and call["path"] == "/conversations/oQUOTE/trigger_intent"
+    assert call["body"]["entities"] == {"order_number": order["number"], "order_id": order["id"]}
