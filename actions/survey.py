@@ -61,6 +61,13 @@ def satisfaction(text: str) -> bool | None:
     return None
 
 
+# The survey form's answers. They are cleared once recorded, so the next survey starts empty: Rasa's form
+# reads every slot set since the resident's last message as a candidate answer when it opens, so clearing
+# them as a survey starts would hand the validator two empty "answers" and the resident two
+# "请回复“满意”或“不满意”。" before the first question.
+ANSWERS = ("process_satisfied", "result_satisfied")
+
+
 class ActionStartSurvey(Action):
     """Remembers which order the survey is about; the survey form asks the two questions."""
 
@@ -73,11 +80,13 @@ class ActionStartSurvey(Action):
             log.warning("a survey was started without the backend (conversation %s); ignored", tracker.sender_id)
             dispatcher.utter_message(response="utter_default")
             return [SlotSet("survey_order_id", None), ActiveLoop(None), FollowupAction("action_listen")]
+        # Answers left over from a survey that was never finished are cleared; the validator takes
+        # these empty values for what they are (no answer) and says nothing.
+        leftover = [SlotSet(slot, None) for slot in ANSWERS if tracker.get_slot(slot) is not None]
         return [
             SlotSet("survey_order_number", entity(tracker, "order_number")),
             SlotSet("survey_order_id", entity(tracker, "order_id")),
-            SlotSet("process_satisfied", None),
-            SlotSet("result_satisfied", None),
+            *leftover,
         ]
 
 
@@ -86,7 +95,10 @@ class ValidateSurveyForm(FormValidationAction):
         return "validate_survey_form"
 
     def _answer(self, slot: str, value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
-        verdict = value if isinstance(value, bool) else satisfaction(str(value or ""))
+        if value is None:
+            # Not an answer: an empty slot that Rasa's form passes on as a candidate when the survey opens.
+            return {slot: None}
+        verdict = value if isinstance(value, bool) else satisfaction(str(value))
         if verdict is None:
             dispatcher.utter_message(response="utter_invalid_satisfaction")
         return {slot: verdict}
@@ -111,7 +123,11 @@ class ActionRecordSurvey(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         order_id = tracker.get_slot("survey_order_id")
         process, result = tracker.get_slot("process_satisfied"), tracker.get_slot("result_satisfied")
-        done: list[EventType] = [ActiveLoop(None), SlotSet("survey_order_id", None)]
+        done: list[EventType] = [
+            ActiveLoop(None),
+            SlotSet("survey_order_id", None),
+            *(SlotSet(slot, None) for slot in ANSWERS),  # the next survey starts empty
+        ]
         if order_id is None or not isinstance(process, bool) or not isinstance(result, bool):
             return done
         try:

@@ -537,7 +537,9 @@ class OutageList(BaseModel):
 
 
 class KpiValue(BaseModel):
-    """One KPI of 14.4 with its Table 1 target; value is None when its denominator is zero."""
+    """One KPI of 14.4 with its Table 1 target. ``pending`` of the denominator's items are not yet due
+    (not counted yet, their time still running): ``value`` and ``met`` judge only the others, and are
+    None while nothing is due."""
 
     name: str
     clause: str
@@ -546,6 +548,7 @@ class KpiValue(BaseModel):
     denominator: float
     target: str
     met: bool | None
+    pending: float = 0
 
 
 class KpiReport(BaseModel):

@@ -13,7 +13,7 @@ Pure functions over plain records: the backend queries, this module counts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -72,7 +72,12 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class Ratio:
-    """numerator / denominator against a target; ``value`` is None without a denominator."""
+    """numerator / denominator against a target, as the standard counts them (e.g. t and T of 14.4.4).
+
+    ``pending`` of the denominator's items are not yet due: they have not counted in the numerator yet
+    and the time set for them has not passed (a complaint whose promise or call-back window is still
+    open), so they are neither met nor missed. The figure is taken over the items that are due: ``value``
+    is numerator / (denominator − pending), None while nothing is due; ``met`` judges only those."""
 
     name: str
     clause: str
@@ -81,10 +86,21 @@ class Ratio:
     target: float
     at_most: bool = False  # the target is a ceiling (accident rate), not a floor
     published: bool = False  # 14.4.6: a rate the company may publish, without a target in Table 1
+    pending: float = 0
+
+    @property
+    def due(self) -> float:
+        """The denominator's items that are decided: counted in the numerator, or past their time."""
+        return self.denominator - self.pending
+
+    @property
+    def not_yet_due(self) -> bool:
+        """Something is counted, and none of it is due yet (shown "未到期", neither met nor missed)."""
+        return self.denominator > 0 and self.due <= 0
 
     @property
     def value(self) -> float | None:
-        return self.numerator / self.denominator if self.denominator else None
+        return self.numerator / self.due if self.due > 0 else None
 
     @property
     def met(self) -> bool | None:
@@ -133,9 +149,10 @@ def accident_rate(
     return Ratio("accident_rate", "14.4.1", total, hours * heated_area_m2, 0.002, at_most=True)
 
 
-def repair_response_rate(responded_in_time: int, repairs: int) -> Ratio:
-    """Q = n / N = 100 % (14.4.2): repairs responded to within their window."""
-    return Ratio("repair_response_rate", "14.4.2", responded_in_time, repairs, 1.0)
+def repair_response_rate(responded_in_time: int, repairs: int, not_yet_due: int = 0) -> Ratio:
+    """Q = n / N = 100 % (14.4.2): repairs responded to within their window (10.1.4); ``not_yet_due`` of
+    the N are not responded to and their window is still open (neither in time nor late yet)."""
+    return Ratio("repair_response_rate", "14.4.2", responded_in_time, repairs, 1.0, pending=not_yet_due)
 
 
 @dataclass(frozen=True)
@@ -186,10 +203,29 @@ class Complaint:
             return False
         return all(due is None or self.completed_at <= due for due in (self.completion_due_at, self.reply_due_at))
 
+    def completion_open(self, now: datetime | None) -> bool:
+        """Not finished, and no time set for finishing it has passed yet (10.1.4): it may still be
+        finished by them. ``now`` None: every window has passed."""
+        if now is None or self.completed_at is not None:
+            return False
+        return all(due is None or now <= due for due in (self.completion_due_at, self.reply_due_at))
 
-def complaint_rates(complaints: Iterable[Complaint]) -> dict[str, Ratio]:
+    def callback_open(self, now: datetime | None) -> bool:
+        """Finished, not called back yet, and the call-back's three days (10.1.6) have not passed."""
+        if now is None or self.completed_at is None or self.first_callback_at is not None:
+            return False
+        return self.first_callback_due_at is None or now <= self.first_callback_due_at
+
+
+def complaint_rates(complaints: Iterable[Complaint], now: datetime | None = None) -> dict[str, Ratio]:
     """P and B (14.4.4, 14.4.5) over T, the on-time and completion rates of 14.4.6, and the call-back
-    coverage of 10.1.6."""
+    coverage of 10.1.6.
+
+    At ``now``, a complaint that has not counted yet is pending while its time is still running: P's
+    (finished within the set time, 14.4.4, then called back) while it may still be finished in time, or
+    was and its call-back's three days (10.1.6) are not over; B's (a satisfied result, 14.4.5) likewise,
+    on time or not. Only a complaint whose time has passed counts as missed. ``now`` None: every time
+    has passed (the figures as the standard defines them, nothing pending)."""
     every = list(complaints)
     kept = [c for c in every if c.counted]
     total = len(kept)
@@ -200,29 +236,70 @@ def complaint_rates(complaints: Iterable[Complaint]) -> dict[str, Ratio]:
         if c.first_callback_at is not None
         and (c.first_callback_due_at is None or c.first_callback_at <= c.first_callback_due_at)
     ]
+
+    def process(c: Complaint) -> bool:
+        return c.in_time and c.process_satisfied is True
+
+    def result(c: Complaint) -> bool:
+        return c.result_satisfied is True
+
+    def on_time(c: Complaint) -> bool:
+        return c.in_time
+
+    def finished(c: Complaint) -> bool:
+        return c.completed_at is not None
+
+    def may_be_in_time(c: Complaint) -> bool:
+        # a promise moved only after it had passed never makes the order timely again
+        return c.completion_open(now) and not c.rescheduled_late
+
+    def count(counts: Callable[[Complaint], bool]) -> int:
+        return sum(1 for c in kept if counts(c))
+
+    def waiting(counts: Callable[[Complaint], bool], still_running: Callable[[Complaint], bool]) -> int:
+        return sum(1 for c in kept if not counts(c) and still_running(c))
+
     return {
         "complaint_process_satisfaction": Ratio(
             "complaint_process_satisfaction",
             "14.4.4",
-            sum(1 for c in kept if c.in_time and c.process_satisfied is True),
+            count(process),
             total,
             1.0,
+            pending=waiting(process, lambda c: may_be_in_time(c) or (c.in_time and c.callback_open(now))),
         ),
         "complaint_result_satisfaction": Ratio(
-            "complaint_result_satisfaction", "14.4.5", sum(1 for c in kept if c.result_satisfied is True), total, 0.9
+            "complaint_result_satisfaction",
+            "14.4.5",
+            count(result),
+            total,
+            0.9,
+            pending=waiting(result, lambda c: c.completion_open(now) or c.callback_open(now)),
         ),
         "complaint_callback_coverage": Ratio(
-            "complaint_callback_coverage", "10.1.6", len(called_in_time), len(completed), 1.0
+            "complaint_callback_coverage",
+            "10.1.6",
+            len(called_in_time),
+            len(completed),
+            1.0,
+            pending=sum(1 for c in completed if c.callback_open(now)),
         ),
         "complaint_on_time_rate": Ratio(
-            "complaint_on_time_rate", "14.4.6", sum(1 for c in kept if c.in_time), total, 1.0, published=True
+            "complaint_on_time_rate",
+            "14.4.6",
+            count(on_time),
+            total,
+            1.0,
+            published=True,
+            pending=waiting(on_time, may_be_in_time),
         ),
         "complaint_completion_rate": Ratio(
             "complaint_completion_rate",
             "14.4.6",
-            sum(1 for c in kept if c.completed_at is not None),
+            count(finished),
             total,
             1.0,
             published=True,
+            pending=waiting(finished, lambda c: c.completion_open(now)),
         ),
     }

@@ -10,15 +10,15 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from api.console.pages import Desk, DeskDep, WritingDeskDep, explained, validated
+from api.console.pages import Desk, DeskDep, WritingDeskDep, explained, local_time, validated
 from api.domain import labels
-from api.errors import AppError, Unprocessable
-from api.models import Deadline, GridWorker, WorkOrder
+from api.errors import AppError, Conflict, Forbidden, Unprocessable
+from api.models import CallbackTask, Deadline, GridWorker, WorkOrder, WorkOrderEvent
 from api.routes.deps import IdPath, get_context
 from api.routes.work_orders import shown
 from api.schemas import ActionRequest, WorkOrderFilter
-from api.services import media, work_orders
-from api.services.principals import SUPERVISOR_ROLES
+from api.services import callbacks, media, work_orders
+from api.services.principals import SUPERVISOR_ROLES, Role
 from heating_standard.lifecycle import Action, allowed_actions, deadline_label
 from heating_standard.orders import Category, Kind, Source, Status
 
@@ -58,6 +58,15 @@ def _filters(desk: Desk, params: dict[str, str]) -> tuple[WorkOrderFilter, dict[
     keys = ("status", "source", "kind", "category", "community", "due", "q", "sort")
     chosen = {key: params.get(key, "") for key in keys}
     return filters, chosen
+
+
+def _next_callback(desk: Desk, order: WorkOrder) -> CallbackTask | None:
+    """The earliest call-back still to make (10.1.6, 10.1.7), from the moment the order is completed."""
+    return desk.session.scalars(
+        select(CallbackTask)
+        .where(CallbackTask.order_id == order.id, CallbackTask.done_at.is_(None))
+        .order_by(CallbackTask.sequence)
+    ).first()
 
 
 def open_deadlines(desk: Desk, order_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -153,11 +162,94 @@ def _order_context(desk: Desk, order_id: int) -> dict[str, Any]:
         "photos": media.for_order(desk.session, order.id),
         "deadlines": [deadline_view(desk.now, d, order.kind, order.business_type) for d in deadlines],
         "events": order.events,
+        "history": history(order),
+        "quote": work_orders.pending_quote(desk.session, order),
+        "next_callback": _next_callback(desk, order),
         "actions": actions,
         "labels": labels,
         "backdate_minutes": int(desk.request.app.state.settings.backdate_window_minutes),
         "technicians": work_orders.technician_accounts(desk.session) if Action.DISPATCH in actions else [],
     }
+
+
+CALLBACK_METHODS = {"phone": "电话", "face_to_face": "上门", "wechat": "微信问卷"}
+
+
+def _moment(value: object) -> str:
+    """A time the history keeps as ISO text, in Beijing time ("12-12 09:00"); "" when absent."""
+    if not isinstance(value, str) or not value:
+        return ""
+    try:
+        return local_time(datetime.fromisoformat(value))
+    except ValueError:
+        return ""
+
+
+def _yuan(value: object) -> str:
+    try:
+        return f"{Decimal(str(value)):.2f}"
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+def _verdict(value: object) -> str:
+    return "满意" if value is True else "不满意" if value is False else "—"
+
+
+def event_label(event: WorkOrderEvent) -> str:
+    """What the history calls an event; a quote confirmed by the resident in WeChat (the bot records it)
+    is not the paper confirmation staff record for a resident without WeChat (10.2.2)."""
+    if event.action == Action.CONFIRM_QUOTE.value and event.actor == Role.MACHINE.value:
+        return "居民在微信中确认报价"
+    return labels.EVENTS.get(event.action, event.action)
+
+
+def event_details(event: WorkOrderEvent, order: WorkOrder) -> list[str]:
+    """What an event changed, in words: a quote's total, a new completion time or reply deadline with
+    its reason, a refusal's reason, a call-back's answers, why it was entered late."""
+    data: dict[str, Any] = event.data or {}
+    details: list[str] = []
+    if event.action in (Action.QUOTE.value, work_orders.QUOTE_RESENT) and data.get("quote_total") is not None:
+        details.append(f"报价合计 {_yuan(data['quote_total'])} 元")
+    if event.action == Action.RESCHEDULE.value:
+        # 10.1.4 (办结条): the new time and the reason, as the resident was told them
+        line = f"新的办结时间 {_moment(data.get('promised_at')) or '—'}"
+        if data.get("previous"):
+            line += f"（原为 {_moment(data['previous'])}）"
+        details.append(line)
+        if data.get("reason"):
+            details.append(f"原因：{data['reason']}")
+        if data.get("late"):
+            details.append("原办结时间已过才调整：仍计为未按时办结（14.4.4）")
+        if data.get("resident_told") is True:
+            details.append("已通过微信告知居民")
+        elif data.get("resident_told") is False:
+            details.append("居民没有微信，未能告知，请电话告知")
+    if event.action == Action.EXTEND.value:
+        # 10.1.4: a hotline order's reply window extended once, by working days, with the reason
+        line = f"延期 {data['working_days']} 个工作日" if data.get("working_days") else "延期"
+        if data.get("reply_due_at"):
+            line += f"，新的答复期限 {_moment(data['reply_due_at'])}"
+        details.append(line)
+        reason = data.get("reason") or order.extension_reason  # an order is extended once: its reason
+        if reason:
+            details.append(f"理由：{reason}")
+    if event.action == Action.CANCEL.value and data.get("reason"):
+        details.append(f"不予受理的原因：{data['reason']}；建议：{data.get('suggestion') or '—'}")
+    if event.action == Action.MARK_UNREASONABLE.value and data.get("reason"):
+        details.append(f"认定理由：{data['reason']}")
+    if event.action == Action.CALLBACK.value and data.get("method"):
+        method = CALLBACK_METHODS.get(data["method"], data["method"])
+        process, result = _verdict(data.get("process_satisfied")), _verdict(data.get("result_satisfied"))
+        details.append(f"{method}回访：过程{process}，结果{result}")
+    if data.get("backdate_reason"):
+        details.append(f"补录（实际发生于 {_moment(data.get('claimed_at')) or '—'}），原因：{data['backdate_reason']}")
+    return details
+
+
+def history(order: WorkOrder) -> list[dict[str, Any]]:
+    """The order's events, oldest first, each with its label and what it changed."""
+    return [{"e": e, "label": event_label(e), "details": event_details(e, order)} for e in order.events]
 
 
 SUPERVISOR_ONLY = {a for a, owners in work_orders.ACTION_OWNERS.items() if owners == SUPERVISOR_ROLES}
@@ -241,6 +333,27 @@ def _quote_items(form: dict[str, str]) -> list[dict[str, Any]]:
         except (ValueError, InvalidOperation):
             raise Unprocessable("quote_lines", f"第{number}行的数量或单价不是数字") from None
     return items
+
+
+@router.post("/orders/{order_id}/quote/resend", response_class=HTMLResponse)
+def resend_quote(order_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
+    """重新发送: the quote that waits for the resident goes to them in WeChat again (the API's rule)."""
+    work_orders.resend_quote(desk.session, order_id, desk.principal, desk.now)
+    return desk.render("_order_body.html", **_order_context(desk, order_id))
+
+
+@router.post("/orders/{order_id}/survey", response_class=HTMLResponse)
+def send_survey(order_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
+    """发微信问卷 from the order, as soon as it is completed (10.1.6): a supervisor asks the bot to run the
+    satisfaction survey for the order's next call-back (the API's rule, as on the call-backs page)."""
+    if not desk.principal.may_approve:
+        raise Forbidden("only a supervisor sends the WeChat survey")
+    order = work_orders.get_work_order(desk.session, order_id)
+    task = _next_callback(desk, order)
+    if task is None:
+        raise Conflict("这张工单没有待做的回访", code="transition_not_allowed")
+    callbacks.send_survey(desk.session, task.id, desk.request.app.state.bot, desk.now, desk.principal.name)
+    return desk.render("_order_body.html", **_order_context(desk, order_id))
 
 
 @router.post("/orders/{order_id}/actions/{action}", response_class=HTMLResponse)

@@ -69,6 +69,7 @@ EVENTS = {
     "accept": "受理",
     "attachment": "照片",
     "contact_viewed": "查看联系方式",
+    "resend_quote": "重新发送报价（微信）",
 }
 
 # What became of a message to a resident (api.domain.delivery): the WeChat channel's outbox states,

@@ -154,6 +154,14 @@ def add_attachment(
     return WorkOrderEventPublic.model_validate(work_orders.attach(session, order_id, body, principal, now))
 
 
+@router.post("/{order_id}/quote/resend", response_model=WorkOrderPublic, dependencies=[STAFF])
+def resend_quote(order_id: IdPath, session: SessionDep, now: NowDep, principal: PrincipalDep) -> WorkOrderPublic:
+    """Send the quote that waits for the resident's confirmation to them in WeChat again (10.2.2): the
+    same quote, kept in the order's history; 409 when no quote waits, the resident is not on WeChat, or
+    the last sending has not gone out yet."""
+    return shown(work_orders.resend_quote(session, order_id, principal, now), principal)
+
+
 @router.post("/{order_id}/actions/{action}", response_model=WorkOrderPublic)
 def act(
     order_id: IdPath,

@@ -30,9 +30,9 @@ def compute(
     in_period = and_(WorkOrder.accepted_at >= start, WorkOrder.accepted_at < end)
     return {
         "accident_rate": _accident_rate(session, start, end, config, now),
-        "repair_response_rate": _repair_response_rate(session, in_period),
+        "repair_response_rate": _repair_response_rate(session, in_period, now),
         **_room_temperature(session, in_period),
-        **kpis.complaint_rates(_complaints(session, in_period)),
+        **kpis.complaint_rates(_complaints(session, in_period), now),
     }
 
 
@@ -56,7 +56,8 @@ def _accident_rate(session: Session, start: datetime, end: datetime, config: Ope
     return kpis.accident_rate(spans, season_start, season_end, counted_until, area)
 
 
-def _repair_response_rate(session: Session, in_period: object) -> kpis.Ratio:
+def _repair_response_rate(session: Session, in_period: object, now: datetime) -> kpis.Ratio:
+    """Q (14.4.2); a repair not responded to whose window (10.1.4) is still open is not yet due."""
     repairs = and_(in_period, WorkOrder.kind == Kind.REPAIR.value, ~WITHDRAWN)  # type: ignore[arg-type]
     total = session.scalar(select(func.count()).where(repairs)) or 0
     in_time = session.scalar(
@@ -64,7 +65,14 @@ def _repair_response_rate(session: Session, in_period: object) -> kpis.Ratio:
             repairs, WorkOrder.responded_at.is_not(None), WorkOrder.responded_at <= WorkOrder.response_due_at
         )
     )
-    return kpis.repair_response_rate(in_time or 0, total)
+    waiting = session.scalar(
+        select(func.count()).where(
+            repairs,
+            WorkOrder.responded_at.is_(None),
+            or_(WorkOrder.response_due_at.is_(None), WorkOrder.response_due_at >= now),
+        )
+    )
+    return kpis.repair_response_rate(in_time or 0, total, waiting or 0)
 
 
 def _room_temperature(session: Session, in_period: object) -> dict[str, kpis.Ratio]:
@@ -144,6 +152,7 @@ def shown(ratio: kpis.Ratio) -> KpiValue:
         denominator=ratio.denominator,
         target=ratio.target_text,
         met=ratio.met,
+        pending=ratio.pending,
     )
 
 

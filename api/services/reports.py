@@ -114,14 +114,19 @@ def _kpi_sheet(book: Workbook, report: KpiReport, month: date) -> None:
     sheet.cell(row=1, column=1).font = Font(bold=True, size=13)
     append_row(sheet, ["统计期（北京时间）", f"{_local(report.start)} 至 {_local(report.end)}（不含）"])
     append_row(sheet, [])
-    _header(sheet, ["指标", "条款", "分子", "分母", "数值", "目标", "是否达标"], [24, 8, 14, 14, 10, 10, 10])
+    titles = ["指标", "条款", "分子", "分母", "其中未到期", "数值", "目标", "是否达标"]
+    _header(sheet, titles, [24, 8, 14, 14, 12, 10, 10, 10])
     for value in [*report.kpis, report.callback_coverage, *report.published]:
         words = kpi_rules.DEFINITIONS.get(value.name, (value.name, ""))[0]
-        met = "—" if value.met is None else ("达标" if value.met else "未达标")
-        append_row(sheet, [words, value.clause, value.numerator, value.denominator, value.value, value.target, met])
-        sheet.cell(row=sheet.max_row, column=5).number_format = "0.00%"
+        nothing_due = value.denominator > 0 and value.denominator == value.pending
+        met = "未到期" if nothing_due else "—" if value.met is None else ("达标" if value.met else "未达标")
+        row = [words, value.clause, value.numerator, value.denominator, value.pending, value.value, value.target, met]
+        append_row(sheet, row)
+        sheet.cell(row=sheet.max_row, column=6).number_format = "0.00%"
     append_row(sheet, [])
-    append_row(sheet, ["分母为0时数值留空；各指标口径见“口径说明”。"])
+    append_row(sheet, ["数值 = 分子 ÷（分母 − 其中未到期）：时限未到、尚未办结或回访的不算未达标。"])
+    append_row(sheet, ["没有到期的项时，数值留空，结论为“未到期”。"])
+    append_row(sheet, ["各指标口径见“口径说明”。"])
 
 
 def _review_sheet(book: Workbook, lines: list[HotlineLine]) -> None:

