@@ -202,7 +202,9 @@ def test_an_agent_answers_with_the_slash_picker_own_replies_and_one_click_macros
         row = lead.locator(f"#replies tr:has(td:text-is('{title}'))")  # type: ignore[attr-defined]
         row.locator("select[name=action]").select_option(action)
         row.locator("button:has-text('设置')").click()
-        lead.wait_for_selector(f"#replies tr:has(td:text-is('{title}')) option[value={action}][selected]")  # type: ignore[attr-defined]
+        lead.wait_for_selector(  # type: ignore[attr-defined]
+            f"#replies tr:has(td:text-is('{title}')) option[value={action}][selected]", state="attached"
+        )
 
     qian = console_page(chromium)
     log_in(qian, env, "desk-qian")
@@ -212,6 +214,7 @@ def test_an_agent_answers_with_the_slash_picker_own_replies_and_one_click_macros
     mine.locator("textarea[name=text]").fill("{居民称呼}您好，您的工单{单号}正在处理")
     mine.locator("button[type=submit]").click()
     qian.wait_for_selector("#replies td:text-is('进度')")  # type: ignore[attr-defined]
+    qian.screenshot(path=str(SHOTS / "console-replies.png"), full_page=True)  # type: ignore[attr-defined]
 
     qian.goto(f"{env['API_URL']}/console/chats/{handoff_id}")  # type: ignore[attr-defined]
     qian.click("button:has-text('接管会话')")  # type: ignore[attr-defined]
