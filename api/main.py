@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.body_limit import BodyLimit
 from api.console import pages as console_pages
@@ -52,9 +53,13 @@ def run_scheduler_once(app: FastAPI) -> dict[str, int]:
         delivered = scheduler.deliver_pending(session, now, app.state.notifier, app.state.bot)
     with app.state.session_factory() as session:
         photos = media.fetch_due(session, now, app.state.bot)
-    with app.state.session_factory() as session:
-        given = desk.auto_assign(session, now)  # agents who came online since take the queue
-        desk.forget_stale(session, now)
+    given = 0
+    try:
+        with app.state.session_factory() as session:
+            given = desk.auto_assign(session, now)  # agents who came online since take the queue
+            desk.forget_stale(session, now)
+    except SQLAlchemyError:  # the chats stay in the queue for the next pass; the purge below still runs
+        log.exception("the round robin's pass failed")
     erased = 0
     retention = app.state.operator_config.privacy.retention_days
     state = app.state.scheduler_state

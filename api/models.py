@@ -317,7 +317,7 @@ class Handoff(Base):
     taken_by: Mapped[str | None] = mapped_column(String(96))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A supervisor may give a waiting chat to one agent; only that agent may then take it.
-    assigned_to: Mapped[str | None] = mapped_column(String(96))
+    assigned_to: Mapped[str | None] = mapped_column(String(96), index=True)
     # The order the chat is about (linked by staff, or filed from the chat).
     work_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
     # when it was last given to ``assigned_to``, and by whom ("system" for the desk's round robin)

@@ -29,6 +29,10 @@ def counts(session: Session, staff_name: str) -> tuple[dict[str, int], list[str]
     found = {
         "waiting": handoffs.count_handoffs(session, "waiting"),
         "given": session.scalar(given) or 0,
+        "unassigned": session.scalar(
+            select(func.count()).select_from(Handoff).where(Handoff.status == "waiting", Handoff.assigned_to.is_(None))
+        )
+        or 0,
         "breached": session.scalar(open_deadlines.where(Deadline.breached_at.is_not(None))) or 0,
         "reminded": session.scalar(reminded) or 0,
     }

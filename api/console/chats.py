@@ -14,7 +14,7 @@ from api.console.live import LiveStreams
 from api.console.orders import action_request
 from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
 from api.domain import chat, labels
-from api.errors import Conflict
+from api.errors import Conflict, Unprocessable
 from api.models import Handoff
 from api.routes.deps import IdPath, get_context
 from api.schemas import MAX_ID, WorkOrderCreate
@@ -104,8 +104,11 @@ def _chat_context(desk: Desk, handoff_id: int) -> dict[str, Any]:
         "known_phone": handoffs.resident_phone(desk.session, handoff),
         "once": secrets.token_urlsafe(16),
         "replies": replies.offered(desk.session, desk.principal),
-        "variables": replies.values(desk.session, handoff, desk.now),
+        # filled as a reply is inserted: only the order's number; the deadline is filled at sending (it may
+        # have passed while the page was open) and the resident's name too (the pages do not show it, 12.1)
+        "variables": {k: v for k, v in replies.values(desk.session, handoff, desk.now).items() if k == "{单号}"},
         "macro_actions": replies.MACRO_ACTIONS,
+        "technicians": work_orders.technician_accounts(desk.session),
         "holds": handoff.status == "active" and handoff.taken_by == desk.principal.name,
         "agents": handoffs.assignable_staff(desk.session) if desk.principal.may_approve else [],
         "here": _colleagues_here(desk, handoff_id),
@@ -169,6 +172,7 @@ class ChatLook:
         self.settling = 0
         self.since_conversation = 0
         self.messages: list[tuple[str, str]] = []
+        self.sayer = desk_service.Sayer(handoff_id)
 
     def __call__(self) -> dict[str, str]:
         state = self.request.app.state
@@ -179,7 +183,7 @@ class ChatLook:
             notes = len(handoffs.notes(session, self.handoff_id))
             shown: list[Any] = [handoff.status, handoff.taken_by, handoff.assigned_to, handoff.work_order_id, notes]
             openid = handoff.resident_openid
-            desk_service.seen(session, principal.name, self.handoff_id, now)
+            self.sayer.say(session, principal.name, now)
             here = desk_service.here(session, self.handoff_id, now)
             others = [[h.staff, h.typing] for h in here if h.staff != principal.name]
             counted, mine = bar.counts(session, principal.name)
@@ -257,19 +261,21 @@ def run_macro(handoff_id: IdPath, reply_id: IdPath, desk: WritingDeskDep) -> HTM
     if handoff.status != "active" or handoff.taken_by != desk.principal.name:
         raise Conflict("接管这个会话后才能使用一键操作", code="transition_not_allowed")
     macro = replies.macro(desk.session, reply_id)
-    text = replies.fill(macro.text, replies.values(desk.session, handoff, desk.now))
+    replies.fill(macro.text, replies.values(desk.session, handoff, desk.now))  # refused before anything is done
     bot = desk.request.app.state.bot
     if macro.action in ("respond", "dispatch"):
         if handoff.work_order_id is None:
             raise Conflict("本会话还没有关联工单：请先关联或登记工单，再用这个一键操作", code="transition_not_allowed")
         action = Action(macro.action)
-        form = {"technician": desk.form.get("technician", "")} if action == Action.DISPATCH else {}
+        form = {k: desk.form.get(k, "") for k in ("technician", "technician_id")} if action == Action.DISPATCH else {}
         body = action_request(action, form)
         ctx = get_context(desk.request, desk.now)
         work_orders.perform_action(desk.session, handoff.work_order_id, action, body, desk.principal, ctx)
     try:
+        # filled after the action: {时限} is then the order's next deadline, not the one just met
+        text = replies.fill(macro.text, replies.values(desk.session, handoff, desk.now))
         handoffs.send_message(desk.session, handoff_id, desk.principal, text, bot, desk.now)
-    except Conflict as exc:
+    except (Conflict, Unprocessable) as exc:
         if macro.action in ("respond", "dispatch"):  # the order changed; the resident is told later
             context = _chat_context(desk, handoff_id)
             context["filing_untold"] = (

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from api.console.orders import open_deadlines
 from api.console.pages import Desk, FieldDeskDep, FieldWritingDeskDep, validated
 from api.domain import labels
-from api.errors import NotFound, Unprocessable
+from api.errors import Conflict, NotFound, Unprocessable
 from api.models import WorkOrder
 from api.routes.deps import IdPath, get_context
 from api.routes.work_orders import shown
@@ -130,6 +130,8 @@ def order_contact(order_id: IdPath, desk: FieldDeskDep) -> HTMLResponse:
     """The whole phone and address of the technician's own order, to call ahead and find the flat
     (10.2.4); read on purpose and kept on the order's audit trail (12.1), as staff's reads are."""
     order = _own_order(desk, order_id)
+    if order.status not in (Status.DISPATCHED, Status.ARRIVED):  # the visit is over: nothing to call ahead for
+        raise Conflict("这张工单已不在待上门或上门中，不能再查看完整地址电话", code="transition_not_allowed")
     work_orders.record_contact_view(desk.session, order, desk.principal, desk.now)
     return desk.render("_contact.html", order=order)
 

@@ -105,7 +105,8 @@ def _board(desk: Desk) -> dict[str, Any]:
     orders, total = work_orders.list_work_orders(desk.session, filters, desk.now)
     deadlines = open_deadlines(desk, [o.id for o in orders])
     rows = [{"o": shown(o, desk.principal), "deadlines": deadlines[o.id]} for o in orders]
-    return {"rows": rows, "total": total, "chosen": chosen, "labels": labels}
+    technicians = work_orders.technician_accounts(desk.session)
+    return {"rows": rows, "total": total, "chosen": chosen, "labels": labels, "technicians": technicians}
 
 
 @router.get("/orders", response_class=HTMLResponse)
@@ -131,7 +132,8 @@ def bulk_dispatch(desk: WritingDeskDep) -> HTMLResponse:
         raise Unprocessable("order_id", "请先勾选要派工的工单")
     if len(picked) > BULK_MOST:
         raise Unprocessable("order_id", f"一次最多派 {BULK_MOST} 张工单")
-    body = action_request(Action.DISPATCH, {"technician": desk.form.get("technician", "")})
+    chosen = {"technician": desk.form.get("technician", ""), "technician_id": desk.form.get("technician_id", "")}
+    body = action_request(Action.DISPATCH, chosen)
     done, refused = [], []
     for order_id in picked:
         ctx = get_context(desk.request, desk.now)
@@ -144,7 +146,11 @@ def bulk_dispatch(desk: WritingDeskDep) -> HTMLResponse:
             name = (found.number or str(found.id)) if found else f"#{order_id}"
             state = f"（当前状态：{labels.words(labels.STATUSES, found.status)}）" if found else ""
             refused.append(f"{name}：{explained(exc)[0]}{state}")
-    result = {"technician": body.technician, "done": done, "refused": refused}
+    named = body.technician or next(
+        (t.display_name for t in work_orders.technician_accounts(desk.session) if str(t.id) == chosen["technician_id"]),
+        "",
+    )
+    result = {"technician": named, "done": done, "refused": refused}
     return desk.render("_orders_table.html", **_board(desk), bulk=result)
 
 

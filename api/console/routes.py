@@ -121,13 +121,14 @@ class BarLook:
 
     def __init__(self, request: Request) -> None:
         self.request = request
+        self.sayer = desk_service.Sayer(desk_service.DESK)
 
     def __call__(self) -> dict[str, str]:
         state = self.request.app.state
         now = state.clock()
         with state.session_factory() as session:
             principal = security.console_principal(self.request, session, now)
-            desk_service.seen(session, principal.name, desk_service.DESK, now)  # on the desk: the round robin's
+            self.sayer.say(session, principal.name, now)  # on the desk: the round robin's to know
             found, mine = bar.counts(session, principal.name)
         return {"bar": bar.fingerprint(state.bot, found, mine)}
 

@@ -8,6 +8,7 @@ database, so every backend process of the scaled layout sees the same desk.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.errors import Forbidden, Unprocessable
-from api.models import DeskSettings, Handoff, StaffPresence, StaffUser
+from api.models import DeskSettings, Handoff, StaffAudit, StaffPresence, StaffUser
 from api.services.audit import record
 from api.services.principals import Principal, Role
 
@@ -29,6 +30,9 @@ TYPING_SECONDS = 6
 DESK = 0  # the handoff_id of a page that is not a chat
 # The round robin's word for itself in the chat's assignment and the staff audit.
 ROUND_ROBIN = "system"
+# A chat the round robin gave out and nobody took within this time goes back to the queue, to another
+# agent (an agent whose tab is open while they are away from the desk still counts as online).
+TAKE_SECONDS = 90
 CHAT_LIMIT_MAX = 20
 
 
@@ -80,6 +84,22 @@ def seen(session: Session, staff: str, handoff_id: int, now: datetime) -> None:
     _upsert(session, staff, handoff_id, now, typing=False)
 
 
+class Sayer:
+    """What one page's stream needs to say where its member of staff is: at most every
+    ``SEEN_EVERY_SECONDS`` by its own clock, so that the looks in between touch no table for it."""
+
+    def __init__(self, handoff_id: int) -> None:
+        self.handoff_id = handoff_id
+        self.said_at: float | None = None
+
+    def say(self, session: Session, staff: str, now: datetime) -> None:
+        moment = time.monotonic()
+        if self.said_at is not None and moment - self.said_at < SEEN_EVERY_SECONDS:
+            return
+        seen(session, staff, self.handoff_id, now)
+        self.said_at = moment
+
+
 def typing(session: Session, staff: str, handoff_id: int, now: datetime) -> None:
     """``staff`` is typing in the chat's reply box."""
     _upsert(session, staff, handoff_id, now, typing=True)
@@ -129,6 +149,13 @@ def save_settings(session: Session, principal: Principal, auto_assign: bool, cha
         raise Unprocessable("chat_limit", f"每人同时接待的会话数须在 1 到 {CHAT_LIMIT_MAX} 之间")
     row = session.get(DeskSettings, 1) or DeskSettings(id=1)
     row.auto_assign, row.chat_limit = auto_assign, chat_limit
+    if not auto_assign:  # turned off: what it gave out and nobody took is the queue's again
+        session.execute(
+            update(Handoff)
+            .where(Handoff.status == "waiting", Handoff.assigned_by == ROUND_ROBIN)
+            .values(assigned_to=None, assigned_at=None, assigned_by=None)
+            .execution_options(synchronize_session=False)
+        )
     row.updated_by, row.updated_at = principal.name, now
     session.add(row)
     record(session, now, principal.name, "desk.settings", None, f"auto_assign={auto_assign} chat_limit={chat_limit}")
@@ -161,9 +188,12 @@ def loads(session: Session, now: datetime) -> list[Load]:
 # ------------------------------------------------------------------------------- the round robin
 
 
-def _next_agent(session: Session, candidates: list[Load], limit: int) -> str | None:
-    """The online agent under the limit with the fewest chats; of equals, the one given a chat longest ago."""
+def _next_agent(session: Session, candidates: list[Load], limit: int, passed_over: set[str]) -> str | None:
+    """The online agent under the limit with the fewest chats; of equals, the one given a chat longest ago.
+    Agents who let this chat go back to the queue are passed over while another can have it."""
     under = [c for c in candidates if c.online and c.total < limit]
+    others = [c for c in under if f"staff:{c.user.username}" not in passed_over]
+    under = others or under
     if not under:
         return None
     names = [f"staff:{c.user.username}" for c in under]
@@ -207,15 +237,17 @@ def _give(session: Session, handoff_id: int, agent: str, limit: int, now: dateti
 
 
 def release_absent(session: Session, now: datetime) -> int:
-    """Chats the round robin gave to an agent who has since left the desk go back to the queue (a
-    supervisor's own assignment stays: they chose that person)."""
+    """Chats the round robin gave to an agent who has since left the desk, or who has not taken them
+    within ``TAKE_SECONDS``, go back to the queue (a supervisor's own assignment stays: they chose that
+    person)."""
     present = online(session, now)
     given = session.scalars(
         select(Handoff).where(Handoff.status == "waiting", Handoff.assigned_by == ROUND_ROBIN)
     ).all()
     released = 0
+    untaken = now - timedelta(seconds=TAKE_SECONDS)
     for handoff in given:
-        if handoff.assigned_to in present:
+        if handoff.assigned_to in present and handoff.assigned_at is not None and handoff.assigned_at > untaken:
             continue
         changed = session.execute(
             update(Handoff)
@@ -235,6 +267,14 @@ def release_absent(session: Session, now: datetime) -> int:
     return released
 
 
+def _let_go(session: Session, handoff_id: int) -> set[str]:
+    """The agents the round robin gave this chat to who let it go back to the queue (the staff audit)."""
+    released = select(StaffAudit.detail).where(
+        StaffAudit.action == "handoff.auto_release", StaffAudit.target == f"handoff:{handoff_id}"
+    )
+    return {detail for detail in session.scalars(released) if detail}
+
+
 def auto_assign(session: Session, now: datetime) -> int:
     """With the round robin on: chats given to agents who left go back to the queue, then each waiting,
     unassigned chat (the longest waiting first) goes to the online agent (role agent) under the chat
@@ -251,7 +291,7 @@ def auto_assign(session: Session, now: datetime) -> int:
     given = 0
     for handoff_id in waiting:
         agents = [load for load in loads(session, now) if load.user.role == Role.AGENT]
-        agent = _next_agent(session, agents, desk.chat_limit)
+        agent = _next_agent(session, agents, desk.chat_limit, _let_go(session, handoff_id))
         if agent is None:
             break
         if _give(session, handoff_id, agent, desk.chat_limit, now):

@@ -65,14 +65,19 @@ def count_handoffs(session: Session, status: str | None) -> int:
 
 
 def take_handoff(session: Session, handoff_id: int, principal: Principal, now: datetime) -> Handoff:
-    """The chat becomes this agent's; one assigned by a supervisor is taken by its agent (or a supervisor).
+    """The chat becomes this agent's; one assigned by a supervisor is taken by its agent (or a supervisor);
+    one the round robin gave out may be taken by anyone (it only suggested whose it should be).
 
     One conditional UPDATE takes it, so of two members of staff taking at the same instant exactly one
     is told the chat is theirs; the other learns who holds it (409)."""
     handoff = _get(session, handoff_id)
     may_take = Handoff.status == "waiting"
     if not principal.may_approve:
-        may_take &= or_(Handoff.assigned_to.is_(None), Handoff.assigned_to == principal.name)
+        may_take &= or_(
+            Handoff.assigned_to.is_(None),
+            Handoff.assigned_to == principal.name,
+            Handoff.assigned_by == desk.ROUND_ROBIN,
+        )
     if not _update_if(session, handoff_id, may_take, status="active", taken_at=now, taken_by=principal.name):
         session.refresh(handoff)
         if handoff.status != "waiting":

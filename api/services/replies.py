@@ -31,6 +31,7 @@ VARIABLES = {
     "{时限}": "该工单最近一个未到的时限（北京时间）及其条款",
     "{居民称呼}": "居民留下的姓名，未留下时为“居民”",
 }
+PERSONAL_MOST = 50  # each is offered twice in every chat panel (the list and the picker)
 _VARIABLE = re.compile(r"\{(单号|时限|居民称呼)\}")
 
 
@@ -129,6 +130,9 @@ def add_personal_reply(session: Session, principal: Principal, title: str, text:
     taken = select(PersonalReply).where(PersonalReply.owner == principal.name, PersonalReply.title == title)
     if session.scalars(taken).first() is not None:
         raise Conflict(f"您已有名为“{title}”的快捷回复")
+    kept = session.scalar(select(func.count()).select_from(PersonalReply).where(PersonalReply.owner == principal.name))
+    if (kept or 0) >= PERSONAL_MOST:
+        raise Conflict(f"每人最多保存 {PERSONAL_MOST} 条自己的快捷回复，请先删去不用的")
     reply = PersonalReply(owner=principal.name, title=title, text=text, created_at=now)
     session.add(reply)
     try:
@@ -156,7 +160,11 @@ def edit_personal_reply(
     if session.scalars(clash).first() is not None:
         raise Conflict(f"您已有名为“{title}”的快捷回复")
     reply.title, reply.text = title, text
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # the same title saved from another page of theirs at the same moment
+        session.rollback()
+        raise Conflict(f"您已有名为“{title}”的快捷回复") from None
 
 
 def delete_personal_reply(session: Session, principal: Principal, reply_id: int, now: datetime) -> None:

@@ -250,6 +250,10 @@ def test_the_whole_address_and_phone_are_read_on_purpose_and_audited(
     assert whole.status_code == 200 and "13800138000" in whole.text and "阳光小区3号楼2单元501" in whole.text
     events = client.get(f"{ORDERS}/{order['id']}/events", headers=auth).json()
     assert events[-1]["action"] == "contact_viewed" and events[-1]["actor"].startswith("staff:technician")
+    on_site(crew, order["id"], "arrive")
+    assert on_site(crew, order["id"], "complete", DONE).status_code == 200
+    over = crew.tech.get(f"/console/field/{order['id']}/contact", headers={"HX-Request": "true"})
+    assert over.status_code == 409 and "不能再查看完整地址电话" in over.text  # the visit is over
 
 
 # ----------------------------------------------------------------------------- refusals

@@ -37,7 +37,9 @@ def test_variables_are_filled_from_the_chats_order_and_resident(
     agent = browser("agent")
     handoff_id, order = _chat_with_order(client, auth, agent, contact="张三")
     page = agent.get(f"/console/chats/{handoff_id}").text
-    assert order["number"] in page.split("data-vars=")[1].split(">")[0]  # the page fills them on insertion
+    shown = page.split("data-vars=")[1].split(">")[0]
+    assert order["number"] in shown  # the number is filled as a reply is inserted
+    assert "张三" not in page  # the name only at sending: the pages do not show it (12.1)
     sent = agent.post(f"/console/chats/{handoff_id}/send", {"text": "{居民称呼}您好，工单{单号}将于{时限}响应您"})
     assert sent.status_code == 200, sent.text
     text = outbound.outbox_rows[-1]["text"]
@@ -178,3 +180,26 @@ def test_bulk_dispatch_needs_ticked_orders_and_a_technician(
         "/console/orders/bulk-dispatch", {"order_id": [str(n) for n in range(1, 60)], "technician": "王"}
     )
     assert refused.status_code == 422 and "一次最多派 50 张" in refused.text
+
+
+def test_a_macro_fills_its_deadline_after_acting(
+    client: TestClient, auth: dict, browser: Callable[[str], Browser], outbound: FakeOutbound
+) -> None:
+    """A respond macro that names {时限} tells the resident the next promise, not the one it just met."""
+    boss, agent = browser("supervisor"), browser("agent")
+    responded = _shared(client, "稍等查询")
+    reworded = {"title": "稍等查询", "text": "已收到，我们将于{时限}处理"}
+    assert boss.post(f"/console/replies/{responded}/edit", reworded).status_code == 200
+    assert boss.post(f"/console/replies/{responded}/macro", {"action": "respond"}).status_code == 200
+    handoff_id, _ = _chat_with_order(client, auth, agent)
+    assert agent.post(f"/console/chats/{handoff_id}/macro/{responded}").status_code == 200
+    told = outbound.outbox_rows[-1]["text"]
+    assert told.startswith("已收到，我们将于") and "响应" not in told and "{" not in told
+
+
+def test_one_keeps_at_most_fifty_replies_of_ones_own(browser: Callable[[str], Browser]) -> None:
+    agent = browser("agent")
+    for n in range(50):
+        assert agent.post("/console/replies", {"mine": "1", "title": f"第{n}条", "text": "好的"}).status_code == 200
+    refused = agent.post("/console/replies", {"mine": "1", "title": "第51条", "text": "好的"})
+    assert refused.status_code == 409 and "最多保存 50 条" in refused.text

@@ -68,6 +68,7 @@
     return {
       waiting: Number(counts.dataset.waiting || 0),
       given: Number(counts.dataset.given || 0),
+      unassigned: Number(counts.dataset.unassigned || 0),
       breached: Number(counts.dataset.breached || 0),
       reminded: Number(counts.dataset.reminded || 0),
       heard: heard === "" || heard === undefined ? null : Number(heard)
@@ -108,7 +109,7 @@
     retitle(now);
     if (seen) {
       if (now.given > seen.given) tell("有会话分配给您", "请接管：分给您的会话 " + now.given + " 个", "/console/chats");
-      else if (now.waiting > seen.waiting) tell("有会话等待接入", "待接入 " + now.waiting + " 个", "/console/chats");
+      else if (now.unassigned > seen.unassigned) tell("有会话等待接入", "待接入 " + now.waiting + " 个", "/console/chats");
       if (now.heard !== null && seen.heard !== null && now.heard > seen.heard) {
         tell("居民发来新消息", "您接待的会话里有居民的新消息", "/console/chats");
       }

@@ -53,6 +53,7 @@ def upgrade() -> None:
     with op.batch_alter_table("handoffs") as table:
         table.add_column(sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=True))
         table.add_column(sa.Column("assigned_by", sa.String(length=96), nullable=True))
+        table.create_index(op.f("ix_handoffs_assigned_to"), ["assigned_to"])
     with op.batch_alter_table("canned_replies") as table:
         table.add_column(sa.Column("action", sa.String(length=32), nullable=True))
 
@@ -61,6 +62,7 @@ def downgrade() -> None:
     with op.batch_alter_table("canned_replies") as table:
         table.drop_column("action")
     with op.batch_alter_table("handoffs") as table:
+        table.drop_index(op.f("ix_handoffs_assigned_to"))
         table.drop_column("assigned_by")
         table.drop_column("assigned_at")
     op.drop_index(op.f("ix_personal_replies_owner"), table_name="personal_replies")
