@@ -64,7 +64,7 @@ MACHINE_WORDS = "系统（机器人/自动）"
 
 def staff_name(name: str | None) -> str:
     """A principal's name without its prefix ("staff:wang" → "wang"); the machine in words."""
-    if name == "machine":
+    if name in ("machine", "system"):  # the machine token, or a service acting on its own (the round robin)
         return MACHINE_WORDS
     return (name or "").removeprefix("staff:")
 

@@ -244,3 +244,10 @@ def test_the_top_bar_counts_the_chats_given_to_me(
     open_handoff(client, auth)
     assert 'data-given="1"' in agent.get("/console/alerts").text and "分给我 1" in agent.get("/console/alerts").text
     assert 'data-given="0"' in boss.get("/console/alerts").text
+
+
+def test_what_the_round_robin_did_is_worded_as_the_systems() -> None:
+    from api.console.pages import MACHINE_WORDS, staff_name
+
+    assert staff_name(desk.ROUND_ROBIN) == MACHINE_WORDS == staff_name("machine")
+    assert staff_name("staff:wang") == "wang"
