@@ -95,6 +95,23 @@ class BotClient:
         if isinstance(answer, dict) and answer.get("messages"):
             raise DeliveryFailed(f"Rasa returned the messages instead of sending them through {self.output_channel}")
 
+    def active_loop(self, sender_id: str) -> tuple[str | None, float | None]:
+        """The form the resident is in the middle of (Rasa's active loop: a filing, a survey), if any, and
+        when the conversation last moved (GET /conversations/{id}/tracker?include_events=NONE)."""
+        path = f"/conversations/{quote(sender_id, safe='')}/tracker"
+        answer = self._call("GET", path, "Rasa", params={"include_events": "NONE", "token": self.token}).json()
+        loop = (answer.get("active_loop") or {}).get("name") if isinstance(answer, dict) else None
+        latest = answer.get("latest_event_time") if isinstance(answer, dict) else None
+        return (str(loop) if loop else None), (float(latest) if isinstance(latest, (int, float)) else None)
+
+    def end_loop(self, sender_id: str) -> None:
+        """End a form the resident left half-done (Rasa's ``action_deactivate_loop``; it says nothing)."""
+        self._post(
+            f"/conversations/{quote(sender_id, safe='')}/execute",
+            {"name": "action_deactivate_loop"},
+            {"output_channel": self.output_channel},
+        )
+
     def transcript(self, sender_id: str) -> list[dict[str, Any]]:
         """Every event of the conversation (GET /conversations/{id}/tracker?include_events=ALL)."""
         path = f"/conversations/{quote(sender_id, safe='')}/tracker"

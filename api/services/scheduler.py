@@ -163,6 +163,25 @@ def _heard_in_chat(session: Session, bot: BotClient, notification: Notification)
     return False
 
 
+# A message for a resident who is in the middle of a form (a filing, a survey) waits until it is done:
+# while a form is active, Rasa gives every message to the form, so the quote or the notice would never be
+# shown (and would be taken for an answer to the form's question). A form left alone this long is
+# abandoned: it is ended, and the message goes out.
+BUSY_RETRY = timedelta(seconds=15)
+ABANDONED_FORM = timedelta(minutes=20)
+
+
+def _resident_is_busy(bot: BotClient, openid: str, now: datetime) -> bool:
+    loop, latest = bot.active_loop(openid)
+    if loop is None:
+        return False
+    if latest is not None and now.timestamp() - latest < ABANDONED_FORM.total_seconds():
+        return True
+    bot.end_loop(openid)
+    log.info("ended a form left for %s min before sending the resident a message", ABANDONED_FORM)
+    return False
+
+
 def deliver_pending(session: Session, now: datetime, notifier: WebhookNotifier, bot: BotClient) -> int:
     """Send what is queued and due; returns how many were delivered."""
     staff_kinds_need_webhook = notifier.configured
@@ -183,6 +202,12 @@ def deliver_pending(session: Session, now: datetime, notifier: WebhookNotifier, 
             if notification.kind == ORDER_FILED and _heard_in_chat(session, bot, notification):
                 notification.delivered_at = now
                 notification.delivery_state = "heard_in_chat"  # nothing to send
+                session.commit()
+                continue
+            if notification.recipient_openid and _resident_is_busy(bot, notification.recipient_openid, now):
+                notification.next_attempt_at = now + BUSY_RETRY
+                notification.claimed_until = None
+                notification.last_error = "居民正在对话中办理另一件事（如报修登记），办完后再发"
                 session.commit()
                 continue
             if notification.recipient_openid:

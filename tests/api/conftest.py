@@ -57,6 +57,7 @@ class FakeOutbound:
     rasa_returns_messages: bool = False
     # Conversations by sender (Rasa's tracker events) and the WeChat channel's outbox.
     trackers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    state_reads: list[str] = field(default_factory=list)  # the conversations whose state alone was read
     outbox_rows: list[dict[str, Any]] = field(default_factory=list)
     # What the channel's outbox makes of the next staff message: sent, pending or undelivered.
     channel_status: str = "sent"
@@ -142,6 +143,23 @@ class FakeOutbound:
             if parts[-1:] == ["trigger_intent"] and body.get("name") not in domain.intents():
                 # as Rasa answers an intent its domain does not have: the notice would never go out
                 return httpx.Response(404, json={"message": f"The intent '{body.get('name')}' does not exist"})
+            if (
+                request.method == "GET"
+                and parts[-1:] == ["tracker"]
+                and request.url.params.get("include_events") == "NONE"
+            ):
+                # the state alone, as Rasa's tracker gives it (the scheduler asks before sending a resident a
+                # message): the active loop (the last active_loop event's) and the latest event's time
+                events = self.trackers.get(parts[1], [])
+                self.state_reads.append(parts[1])
+                loop = next((e.get("name") for e in reversed(events) if e.get("event") == "active_loop"), None)
+                latest = max((e["timestamp"] for e in events if "timestamp" in e), default=None)
+                state = {
+                    "sender_id": parts[1],
+                    "latest_event_time": latest,
+                    "active_loop": {"name": loop} if loop else {},
+                }
+                return httpx.Response(200, json=state)
             self.rasa_calls.append({"path": request.url.path, "params": dict(request.url.params), "body": body})
             if self.rasa_answers_lost:
                 self.rasa_answers_lost -= 1
@@ -151,6 +169,9 @@ class FakeOutbound:
                 if len(parts) == 4 and request.method == "POST":  # .../tracker/events
                     events.extend(body)
                 return httpx.Response(200, json={"sender_id": parts[1], "events": events})
+            if parts[-1:] == ["execute"] and body.get("name") == "action_deactivate_loop":
+                self.trackers.setdefault(parts[1], []).append({"event": "active_loop", "name": None})
+                return httpx.Response(200, json={"tracker": {}, "messages": []})
             messages = [{"recipient_id": "x", "text": "【停热通知】…"}] if self.rasa_returns_messages else []
             return httpx.Response(200, json={"tracker": {}, "messages": messages})
         if request.url.host == "notify.test":

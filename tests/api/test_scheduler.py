@@ -63,6 +63,7 @@ def test_a_met_deadline_is_neither_reminded_nor_breached(
         "delivered": 0,
         "photos": 0,
         "erased": 0,
+        "chats_given": 0,
     }
 
 
@@ -88,6 +89,7 @@ def test_a_restarted_backend_does_not_fire_again(
         "delivered": 0,
         "photos": 0,
         "erased": 0,
+        "chats_given": 0,
     }
     assert len(notifications(restarted, auth)) == 1
 
@@ -272,3 +274,47 @@ def test_only_orders_the_bot_filed_are_checked_once_each(
     with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
         kinds = [n.kind for n in session.scalars(select(Notification))]
     assert kinds == ["order_filed"]
+
+
+def test_a_message_for_a_resident_in_the_middle_of_a_form_waits_until_the_form_is_done(
+    make_client: Callable[..., TestClient], auth: dict, clock: FixedClock, outbound: FakeOutbound
+) -> None:
+    """While a form is active Rasa hands every message to the form: a notice sent then would never be
+    shown. It waits (no attempt counted) and goes once the form is over."""
+    client = make_client(filed_number_check_seconds=120)
+    number = client.post(ORDERS, json={**COMPLAINT, "resident_openid": "oBUSY"}, headers=auth).json()["number"]
+    clock.advance(seconds=110)
+    outbound.trackers["oBUSY"] = [  # a new filing under way: the form asks for the address
+        {"event": "user", "text": "暖气阀门坏了", "timestamp": clock().timestamp()},
+        {"event": "active_loop", "name": "filing_form", "timestamp": clock().timestamp()},
+    ]
+    clock.advance(seconds=10)
+    run_scheduler_once(client.app)
+    assert resident_notices(outbound) == [] and outbound.state_reads == ["oBUSY"]
+    with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
+        waiting = session.scalars(select(Notification).where(Notification.kind == "order_filed")).one()
+        assert (
+            waiting.delivered_at is None
+            and waiting.delivery_attempts == 0
+            and "办完后再发" in (waiting.last_error or "")
+        )
+    outbound.trackers["oBUSY"].append({"event": "active_loop", "name": None, "timestamp": clock().timestamp() + 30})
+    clock.advance(seconds=16)
+    run_scheduler_once(client.app)
+    [(openid, _, message)] = resident_notices(outbound)
+    assert openid == "oBUSY" and number in message
+
+
+def test_a_form_left_half_done_is_ended_and_the_message_goes_out(
+    make_client: Callable[..., TestClient], auth: dict, clock: FixedClock, outbound: FakeOutbound
+) -> None:
+    client = make_client(filed_number_check_seconds=120)
+    client.post(ORDERS, json={**COMPLAINT, "resident_openid": "oGONE"}, headers=auth)
+    outbound.trackers["oGONE"] = [
+        {"event": "active_loop", "name": "filing_form", "timestamp": clock().timestamp() - 30 * 60},
+    ]
+    clock.advance(seconds=121)
+    run_scheduler_once(client.app)
+    ended = [c for c in outbound.rasa_calls if c["path"].endswith("/oGONE/execute")]
+    assert [c["body"]["name"] for c in ended] == ["action_deactivate_loop"]
+    assert [openid for openid, _, _ in resident_notices(outbound)] == ["oGONE"]
