@@ -81,7 +81,7 @@ def test_the_wechat_survey_sent_at_completion_reaches_the_resident_as_its_questi
 ) -> None:
     env = running_stack
     openid = "oE2E-console-survey"
-    staff_token(env, "console-boss", "supervisor")
+    staff_token(env, "console-surveyor", "supervisor")
     agent = {"Authorization": f"Bearer {staff_token(env, 'console-closer', 'agent')}"}
     phone(env, openid, "text", "你好")
     order = httpx.post(
@@ -101,7 +101,7 @@ def test_the_wechat_survey_sent_at_completion_reaches_the_resident_as_its_questi
     before = len(inbox(env, openid))
 
     page = console_page(chromium)
-    log_in(page, env, "console-boss")
+    log_in(page, env, "console-surveyor")
     page.goto(env["API_URL"] + "/console/callbacks")  # type: ignore[attr-defined]
     row = page.locator(f"tr:has(a:has-text('{order['number']}'))")  # type: ignore[attr-defined]
     assert "未到期" in row.inner_text()  # completed just now: offered at once, not on the due day
