@@ -249,3 +249,47 @@ def test_an_agent_answers_with_the_slash_picker_own_replies_and_one_click_macros
     assert kept["status"] == "dispatched" and kept["technician"] == "周师傅"
     assert blocked(lead) == [] and blocked(qian) == []
     lead.close(), qian.close()  # type: ignore[attr-defined]
+
+
+def test_orders_are_dispatched_in_bulk_from_the_board(running_stack: dict[str, str], chromium: object) -> None:
+    env = running_stack
+    token = staff_token(env, "desk-bulk", "agent")
+    staff = {"Authorization": f"Bearer {token}"}
+    made = []
+    for n in range(3):
+        order = {
+            "kind": "repair",
+            "category": "equipment",
+            "source": "phone",
+            "description": f"阀门坏了{n}",
+            "phone": "13900004444",
+            "address": f"幸福家园{n + 1}号楼1单元101",
+        }
+        made.append(
+            httpx.post(
+                env["API_URL"] + "/api/v1/work-orders",
+                json=order,
+                headers={"Authorization": f"Bearer {env['API_TOKEN']}"},
+            ).json()
+        )
+    for order in made[:2]:  # the third is not yet responded to: it cannot be dispatched
+        assert (
+            httpx.post(f"{env['API_URL']}/api/v1/work-orders/{order['id']}/actions/respond", headers=staff).status_code
+            == 200
+        )
+    page = console_page(chromium)
+    log_in(page, env, "desk-bulk")
+    page.goto(env["API_URL"] + "/console/orders?q=幸福家园")  # type: ignore[attr-defined]
+    for order in made:
+        page.check(f"#board input[name=order_id][value='{order['id']}']")  # type: ignore[attr-defined]
+    page.wait_for_selector("#bulk-count:has-text('已勾选 3 张')")  # type: ignore[attr-defined]
+    page.fill("#bulk input[name=technician]", "赵师傅")  # type: ignore[attr-defined]
+    page.click("#bulk button:has-text('批量派工')")  # type: ignore[attr-defined]
+    banner = page.wait_for_selector("#board .banner")  # type: ignore[attr-defined]
+    text = banner.inner_text()
+    assert "已派给 赵师傅" in text and "（2 张）" in text and "未派工 1 张" in text and made[2]["number"] in text
+    page.screenshot(path=str(SHOTS / "console-bulk.png"))  # type: ignore[attr-defined]
+    states = [httpx.get(f"{env['API_URL']}/api/v1/work-orders/{o['id']}", headers=staff).json()["status"] for o in made]
+    assert states == ["dispatched", "dispatched", "accepted"]
+    assert blocked(page) == []
+    page.close()  # type: ignore[attr-defined]
