@@ -12,7 +12,6 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from api.models import Deadline, Handoff
-from api.services import handoffs
 from api.services.outbound import BotClient, DeliveryFailed
 
 # The most chats of one member of staff whose residents the top bar watches.
@@ -24,15 +23,18 @@ def counts(session: Session, staff_name: str) -> tuple[dict[str, int], list[str]
     reminded and not yet breached), and the residents of the chats this member of staff holds or was given."""
     open_deadlines = select(func.count()).select_from(Deadline).where(Deadline.met_at.is_(None))
     reminded = open_deadlines.where(Deadline.reminded_at.is_not(None), Deadline.breached_at.is_(None))
-    given = select(func.count()).select_from(Handoff)
-    given = given.where(Handoff.status == "waiting", Handoff.assigned_to == staff_name)
+    # the waiting chats counted once, in one pass (every page's stream looks each second)
+    waiting, given, unassigned = session.execute(
+        select(
+            func.count(),
+            func.count().filter(Handoff.assigned_to == staff_name),
+            func.count().filter(Handoff.assigned_to.is_(None)),
+        ).where(Handoff.status == "waiting")
+    ).one()
     found = {
-        "waiting": handoffs.count_handoffs(session, "waiting"),
-        "given": session.scalar(given) or 0,
-        "unassigned": session.scalar(
-            select(func.count()).select_from(Handoff).where(Handoff.status == "waiting", Handoff.assigned_to.is_(None))
-        )
-        or 0,
+        "waiting": waiting,
+        "given": given,
+        "unassigned": unassigned,
         "breached": session.scalar(open_deadlines.where(Deadline.breached_at.is_not(None))) or 0,
         "reminded": session.scalar(reminded) or 0,
     }

@@ -3,7 +3,7 @@ member of staff's own."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse
@@ -18,24 +18,22 @@ Title = Annotated[str, Form(min_length=1, max_length=32)]
 Text = Annotated[str, Form(min_length=1, max_length=600)]
 
 
+def _lists(desk: Desk) -> dict[str, Any]:
+    """What both the page and its table show: the shared replies, one's own, the macros' words."""
+    return {
+        "replies": replies.canned_replies(desk.session),
+        "mine": replies.personal_replies(desk.session, desk.principal.name),
+        "macro_actions": replies.MACRO_ACTIONS,
+    }
+
+
 def _table(desk: Desk) -> HTMLResponse:
-    return desk.render(
-        "_replies_table.html",
-        replies=replies.canned_replies(desk.session),
-        mine=replies.personal_replies(desk.session, desk.principal.name),
-        macro_actions=replies.MACRO_ACTIONS,
-    )
+    return desk.render("_replies_table.html", **_lists(desk))
 
 
 @router.get("/replies", response_class=HTMLResponse)
 def replies_page(desk: DeskDep) -> HTMLResponse:
-    return desk.render(
-        "replies.html",
-        replies=replies.canned_replies(desk.session),
-        mine=replies.personal_replies(desk.session, desk.principal.name),
-        macro_actions=replies.MACRO_ACTIONS,
-        variables=replies.VARIABLES,
-    )
+    return desk.render("replies.html", **_lists(desk), variables=replies.VARIABLES)
 
 
 @router.post("/replies", response_class=HTMLResponse)
