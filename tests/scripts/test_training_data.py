@@ -39,6 +39,7 @@ DEV_WILD = examples_by_intent([ROOT / "tests" / "nlu" / "dev_wild.yml"])
 DEV_WILD2 = examples_by_intent([ROOT / "tests" / "nlu" / "dev_wild2.yml"])
 DEV_WILD3 = examples_by_intent([ROOT / "tests" / "nlu" / "dev_wild3.yml"])
 DEV_WILD4 = examples_by_intent([ROOT / "tests" / "nlu" / "dev_wild4.yml"])
+DEV_WILD5 = examples_by_intent([ROOT / "tests" / "nlu" / "dev_wild5.yml"])
 OUT_OF_DOMAIN = examples_by_intent([ROOT / "tests" / "nlu" / "out_of_domain.yml"])
 ENTITIES = examples_by_intent(
     [
@@ -60,7 +61,7 @@ def sentences(by_intent: dict[str, list[str]]) -> set[str]:
 
 def test_no_test_development_or_out_of_domain_sentence_is_trained_on() -> None:
     trained = sentences(TRAIN)
-    for held in (TEST, WILD, DEV, DEV_WILD, DEV_WILD2, DEV_WILD3, DEV_WILD4, OUT_OF_DOMAIN, ENTITIES):
+    for held in (TEST, WILD, DEV, DEV_WILD, DEV_WILD2, DEV_WILD3, DEV_WILD4, DEV_WILD5, OUT_OF_DOMAIN, ENTITIES):
         assert sentences(held) & trained == set()
     assert sentences(TEST) & sentences(DEV) == set()
     assert sentences(WILD) & (sentences(TEST) | sentences(DEV) | sentences(OUT_OF_DOMAIN)) == set()
@@ -69,6 +70,7 @@ def test_no_test_development_or_out_of_domain_sentence_is_trained_on() -> None:
     earlier = sentences(TEST) | sentences(WILD) | sentences(DEV) | sentences(DEV_WILD) | sentences(DEV_WILD2)
     assert sentences(DEV_WILD3) & earlier == set()
     assert sentences(DEV_WILD4) & (earlier | sentences(DEV_WILD3)) == set()
+    assert sentences(DEV_WILD5) & (earlier | sentences(DEV_WILD3) | sentences(DEV_WILD4)) == set()
     assert sentences(OUT_OF_DOMAIN) & (sentences(TEST) | sentences(DEV)) == set()
 
 
@@ -84,3 +86,4 @@ def test_every_intent_has_at_least_25_training_examples_and_is_tested() -> None:
     assert set(DEV_WILD2) == set(TRAIN) and min(len(v) for v in DEV_WILD2.values()) >= 10
     assert set(DEV_WILD3) == set(TRAIN) and min(len(v) for v in DEV_WILD3.values()) >= 10
     assert set(DEV_WILD4) == set(TRAIN) and min(len(v) for v in DEV_WILD4.values()) >= 10
+    assert set(DEV_WILD5) == set(TRAIN) and min(len(v) for v in DEV_WILD5.values()) >= 10
