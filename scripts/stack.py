@@ -770,6 +770,7 @@ def scaled_layout(env: dict[str, str], processes: int) -> tuple[list[str], dict[
             names.append(label)
             urls[label] = f"http://{host}:{port}"
             env[f"{tier.upper()}_{i}"] = f"{host}:{port}"
+    env.setdefault("HAPROXY_STATS_PORT", "8404")
     return names, urls
 
 
@@ -840,6 +841,7 @@ def isolated_scaled_env(name: str, overrides: dict[str, str] | None = None) -> d
             "ACTION_SERVER_URL": f"http://127.0.0.1:{free_port()}",
             "RASA_URL": f"http://127.0.0.1:{free_port()}",
             **ports,
+            "HAPROXY_STATS_PORT": str(free_port()),
             "DATABASE_URL": f"{server}/{name}",
             "WECHAT_OUTBOX_DB": f"{server}/{name}_bot",
             "ACTION_SPOOL_DB": f"{server}/{name}_bot",
