@@ -18,7 +18,9 @@ RegexEntityExtractor (``data/nlu/lookups.yml``).
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -104,6 +106,17 @@ class HeatingEntityExtractor(GraphComponent, EntityExtractorMixin):
 # Characters of a message the pipeline reads. The WeChat channel already answers a longer text itself
 # (WECHAT_MAX_TEXT_CHARS); this bound holds for whatever else reaches the parser (Rasa's HTTP API).
 DEFAULT_MAX_CHARS = 1000
+# Where trainings keep the sentence encoders' rows of the texts they read (bot.classifier.EncodingStore):
+# ENCODING_STORE, or var/cache/encodings.sqlite3 in the checkout; ENCODING_STORE=off encodes every text.
+DEFAULT_ENCODING_STORE = Path(__file__).resolve().parent.parent / "var" / "cache" / "encodings.sqlite3"
+
+
+def encoding_store() -> Path | None:
+    """The file a training keeps the encoders' rows in, or None when ENCODING_STORE is "off"."""
+    chosen = os.environ.get("ENCODING_STORE", "").strip()
+    if chosen.lower() == "off":
+        return None
+    return Path(chosen) if chosen else DEFAULT_ENCODING_STORE
 
 
 class TextRewrite(GraphComponent):
@@ -239,6 +252,7 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         self.fitted = classifier.train(
             [e.get(TEXT) for e in examples],
             [e.get(INTENT) for e in examples],
+            store=encoding_store(),
             c=float(self.config["C"]),
             use=float(self.config["use"]),
             e5=float(self.config["e5"]),

@@ -4,7 +4,7 @@ Only the development sets (``tests/nlu/dev.yml`` and ``tests/nlu/dev_wild*.yml``
 stay unread, so this script refuses them. Each line: what the bot did (wrong answer or clarified),
 the truth, the model's best two readings with their confidences, and the message.
 
-    .venv/bot/bin/python scripts/dev_errors.py --model models/<model>.tar.gz [--set tests/nlu/dev_wild.yml]
+    .venv/bot/bin/python scripts/dev_errors.py --model models/<model>.tar.gz [--set tests/nlu/dev_wild5.yml]
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ DEVELOPMENT_SETS = tuple(sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, type=Path)
-    parser.add_argument("--set", default="tests/nlu/dev_wild.yml", choices=DEVELOPMENT_SETS)
+    parser.add_argument("--set", default="tests/nlu/dev.yml", choices=DEVELOPMENT_SETS)
     args = parser.parse_args()
     texts, truth = examples(args.set)
     (parsed,) = parsed_through(args.model, [texts])

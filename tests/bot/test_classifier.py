@@ -202,3 +202,67 @@ def test_the_sentence_encoder_runs_on_one_blas_thread(monkeypatch) -> None:  # t
     monkeypatch.setattr(backend, "_encode", spy)
     classifier.SentenceMeaning(1.0).transform(["暖气费多少钱一平米"])
     assert seen and set(seen) == {1}
+
+
+def _counting_raw(monkeypatch):  # type: ignore[no-untyped-def]
+    """The encoders as they are, counting the texts each is asked to encode."""
+    asked: dict[str, int] = {"use": 0, "e5": 0}
+    raw = classifier._raw
+
+    def counted(encoder: str, texts: list[str]):  # type: ignore[no-untyped-def]
+        asked[encoder] += len(texts)
+        return raw(encoder, texts)
+
+    monkeypatch.setattr(classifier, "_raw", counted)
+    return asked
+
+
+def test_a_training_keeps_the_encoders_rows_and_the_next_training_encodes_nothing_again(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    texts = [t for examples in TRAIN.values() for t in examples]
+    intents = [i for i, examples in TRAIN.items() for _ in examples]
+    # what the encoders read: placeholders as words, so the three addresses are one text, the phones another
+    distinct = len({classifier.delexicalised(t) for t in texts})
+    probe = ["屋里冷得很", "暖气片往下滴水", "翠园5号楼1单元101"]
+    asked = _counting_raw(monkeypatch)
+    without = classifier.train(texts, intents)
+    assert asked == {"use": len(texts), "e5": len(texts)}
+
+    store = tmp_path / "encodings.sqlite3"
+    asked.update(use=0, e5=0)
+    first = classifier.train(texts, intents, store=store)
+    assert asked == {"use": distinct, "e5": distinct}  # each distinct text once
+    asked.update(use=0, e5=0)
+    second = classifier.train([*texts, "暖气漏得厉害"], [*intents, "leak"], store=store)
+    assert asked == {"use": 1, "e5": 1}  # only the new example
+    assert classifier._STORE is None  # parsing never reads the store
+    # the rows the encoders gave: the same model as without the store (an encoder's rows differ from one
+    # batch of texts to another in the last bits only)
+    for kept, fresh in zip(classifier.rank(first, probe), classifier.rank(without, probe), strict=True):
+        assert [name for name, _ in kept] == [name for name, _ in fresh]
+        assert [p for _, p in kept] == pytest.approx([p for _, p in fresh], abs=1e-6)
+    assert [r[0][0] for r in classifier.rank(second, probe)] == ["complain", "leak", "inform"]
+
+
+def test_another_version_of_an_encoders_package_encodes_again(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    texts = [t for examples in TRAIN.values() for t in examples]
+    intents = [i for i, examples in TRAIN.items() for _ in examples]
+    distinct = len({classifier.delexicalised(t) for t in texts})
+    store = tmp_path / "encodings.sqlite3"
+    classifier.train(texts, intents, store=store)
+    asked = _counting_raw(monkeypatch)
+    classifier.train(texts, intents, store=store)
+    assert asked == {"use": 0, "e5": 0}
+    monkeypatch.setattr(classifier, "_package_version", lambda encoder: "99.0")
+    classifier.train(texts, intents, store=store)
+    assert asked == {"use": distinct, "e5": distinct}
+
+
+def test_the_encoding_store_is_var_cache_unless_set_or_off(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from bot.nlu import DEFAULT_ENCODING_STORE, encoding_store
+
+    monkeypatch.delenv("ENCODING_STORE", raising=False)
+    assert encoding_store() == DEFAULT_ENCODING_STORE and DEFAULT_ENCODING_STORE.parts[-3:-1] == ("var", "cache")
+    monkeypatch.setenv("ENCODING_STORE", str(tmp_path / "mine.sqlite3"))
+    assert encoding_store() == tmp_path / "mine.sqlite3"
+    monkeypatch.setenv("ENCODING_STORE", "off")
+    assert encoding_store() is None

@@ -132,7 +132,7 @@ def test_the_choice_is_written_into_the_fallback_of_config_yml() -> None:
     written = written_into(config, chosen, 1000)
     assert "an old reason" not in written
     assert "    threshold: 0.45\n    ambiguity_threshold: 0.05\n" in written
-    assert "scripts/choose_threshold.py" in written and "(tests/nlu/dev_wild4.yml)" in written
+    assert "scripts/choose_threshold.py" in written and "(tests/nlu/dev_wild5.yml)" in written
     assert "95.0% answered, 5.0% clarified,\n  # 0.95% wrong among the answered" in written
     assert written.endswith("policies:\n  - name: RulePolicy\n    core_fallback_threshold: 0.3\n")
     import yaml
