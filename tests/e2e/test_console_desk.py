@@ -57,6 +57,55 @@ def test_two_agents_on_one_chat_see_each_other_and_a_take_reaches_the_other_page
     li.close(), zhao.close()  # type: ignore[attr-defined]
 
 
+def test_what_an_agent_types_while_the_panel_is_fetched_anew_is_kept(
+    running_stack: dict[str, str], chromium: object
+) -> None:
+    """The panel's fetch after a colleague's note is held (the browser's request paused) while the agent
+    goes on typing: every key typed before the new panel arrived is in its reply box."""
+    env = running_stack
+    token = staff_token(env, "desk-feng", "agent")
+    staff_token(env, "desk-wei", "agent")
+    openid = "oE2E-desk-draft"
+    phone(env, openid, "text", "暖气片上半截热下半截凉")
+    assert "人工" in phone(env, openid, "text", "转人工")["reply"]
+    handoff_id = handoff_of(env, token, openid)
+    url = f"{env['API_URL']}/console/chats/{handoff_id}"
+    feng, wei = console_page(chromium), console_page(chromium)
+    for page, name in ((feng, "desk-feng"), (wei, "desk-wei")):
+        log_in(page, env, name)
+        page.goto(url)  # type: ignore[attr-defined]
+    feng.click("button:has-text('接管会话')")  # type: ignore[attr-defined]
+    feng.wait_for_selector("#reply:not([disabled])")  # type: ignore[attr-defined]
+    wei.wait_for_selector("text=接管人 desk-feng", timeout=10_000)  # type: ignore[attr-defined]
+
+    held: list[object] = []
+    holding = [True]
+
+    def hold(route: object) -> None:
+        if holding[0]:
+            held.append(route)
+        else:
+            route.continue_()  # type: ignore[attr-defined]
+
+    feng.route(f"**/console/chats/{handoff_id}/panel", hold)  # type: ignore[attr-defined]
+    feng.type("#reply", "您好", delay=30)  # type: ignore[attr-defined]
+    wei.fill("textarea[name=text][placeholder='写一条备注']", "楼上也反映过")  # type: ignore[attr-defined]
+    wei.click("button:has-text('添加备注')")  # type: ignore[attr-defined]
+    for _ in range(100):  # until feng's page asks for its panel anew (its request is held here)
+        if held:
+            break
+        feng.wait_for_timeout(100)  # type: ignore[attr-defined]
+    assert held, "the note did not make the other page fetch its panel"
+    feng.type("#reply", "，请问是哪个房间", delay=30)  # type: ignore[attr-defined]
+    holding[0] = False
+    for route in held:
+        route.continue_()  # type: ignore[attr-defined]
+    feng.wait_for_selector(".notes >> text=楼上也反映过", timeout=10_000)  # type: ignore[attr-defined]
+    assert feng.input_value("#reply") == "您好，请问是哪个房间"  # type: ignore[attr-defined]
+    assert feng.evaluate("() => document.activeElement && document.activeElement.id") == "reply"  # type: ignore[attr-defined]
+    feng.close(), wei.close()  # type: ignore[attr-defined]
+
+
 def test_the_round_robin_gives_a_new_chat_to_the_agent_on_the_desk_who_is_told(
     running_stack: dict[str, str], chromium: object
 ) -> None:

@@ -138,21 +138,38 @@
     });
     // Someone else took, assigned, closed or linked the chat, or wrote a note: the panel is fetched anew,
     // keeping what the agent was typing, where the keyboard was, and which forms were open.
+    // What the agent typed is read at the swap itself (htmx:beforeSwap and htmx:afterSwap run in one go,
+    // no key in between), not when the event came: keys typed while the panel was being fetched are kept.
+    var refreshing = 0;  // panel fetches under way (a second event may come before the first is answered)
+    var kept = null;
     source.addEventListener("panel", function () {
+      refreshing += 1;
+      htmx.ajax("GET", panel.dataset.panel, { target: panel, swap: "innerHTML" }).finally(function () {
+        refreshing -= 1;
+      });
+    });
+    panel.addEventListener("htmx:beforeSwap", function (evt) {
+      if (!refreshing || evt.detail.target !== panel) return;
       var box = document.getElementById("reply");
-      var kept = {
+      kept = {
         draft: box ? box.value : "",
+        caret: box ? box.selectionStart : 0,
         focused: box !== null && document.activeElement === box,
         open: Array.prototype.map.call(panel.querySelectorAll("details[open] > summary"), function (s) { return s.textContent; })
       };
-      htmx.ajax("GET", panel.dataset.panel, { target: panel, swap: "innerHTML" }).then(function () {
-        var again = document.getElementById("reply");
-        if (again && kept.draft && !again.value) again.value = kept.draft;
-        if (again && kept.focused && !again.disabled) again.focus();
-        panel.querySelectorAll("details > summary").forEach(function (s) {
-          if (kept.open.indexOf(s.textContent) >= 0) s.parentElement.open = true;
-        });
+    });
+    panel.addEventListener("htmx:afterSwap", function (evt) {
+      if (!kept || evt.detail.target !== panel) return;
+      var again = document.getElementById("reply");
+      if (again && kept.draft && !again.value) again.value = kept.draft;
+      if (again && kept.focused && !again.disabled) {
+        again.focus();
+        again.setSelectionRange(kept.caret, kept.caret);
+      }
+      panel.querySelectorAll("details > summary").forEach(function (s) {
+        if (kept.open.indexOf(s.textContent) >= 0) s.parentElement.open = true;
       });
+      kept = null;
     });
     source.addEventListener("presence", function () {
       var here = document.getElementById("presence");
