@@ -21,6 +21,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendError
 from bot import knowledge
+from bot.households import split_households
 from bot.operator import get_facts
 
 log = logging.getLogger(__name__)
@@ -139,14 +140,46 @@ def readings(tracker: Tracker) -> list[str]:
     return found
 
 
+# What a list of households is filed as when the NLU was unsure (11.4): its own reading, if it is one of these.
+FILING_INTENTS = frozenset({"complain_room_temperature", "request_repair", "report_leak", "request_temperature_test"})
+
+
+def filed_as_a_list(tracker: Tracker) -> list[EventType]:
+    """A message naming two households or more, each with its address, whose likeliest reading is a filing,
+    is a grid worker's list (11.4): it is said again as that reading, not asked about. Its households'
+    own words say what each one needs ("暖气不热", "漏水"), which the filing reads one by one, so a list
+    of unlike problems is no less a filing. Nothing (an empty list) for any other message."""
+    reading = str(likeliest_intent(tracker).get("name") or "")
+    message = tracker.latest_message
+    text = str(message.get("text") or "")
+    # counted as the filing counts them, an address without its community included (the grid worker's own
+    # community, which this action does not look up, completes it there; a stand-in does here)
+    if reading not in FILING_INTENTS or len(split_households(text, "某小区")) < 2:
+        return []
+    parse_data = {
+        "text": text,
+        "intent": {"name": reading, "confidence": 1.0},
+        "intent_ranking": [{"name": reading, "confidence": 1.0}],
+        "entities": list(message.get("entities") or []),
+    }
+    said_again = UserUttered(text, parse_data)
+    said_again["message_id"] = message.get("message_id")
+    said_again["metadata"] = message.get("metadata") or {}
+    # the turn taken back and the message said again, as the chosen reading of a clarification is
+    return [UserUtteranceReverted(), ActionExecuted("action_listen"), said_again]
+
+
 class ActionFallback(Action):
     """The first misunderstanding asks which of the likeliest readings the resident meant (numbered, with
-    "都不是，转人工"), or to rephrase when none is likely; the second in a row goes to a person."""
+    "都不是，转人工"), or to rephrase when none is likely; the second in a row goes to a person. A list of
+    households whose likeliest reading is a filing is filed, not asked about (``filed_as_a_list``)."""
 
     def name(self) -> str:
         return "action_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if listed := filed_as_a_list(tracker):
+            return listed
         if misunderstood_before(tracker):
             return await ActionHandoff().run(dispatcher, tracker, domain, reason="fallback")
         offered = readings(tracker)

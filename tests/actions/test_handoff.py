@@ -162,3 +162,32 @@ async def test_a_turn_marked_misunderstood_by_any_action_counts(backend: FakeBac
     marked.insert(2, {"event": "slot", "name": "misunderstood", "value": True})
     await ActionFallback().run(CollectingDispatcher(), fallback_tracker("啊吧", [], earlier=marked), {})
     assert backend.handoffs and backend.handoffs[0]["reason"] == "fallback"
+
+
+LIST = (
+    "帮居民报修：\n1. 6号楼1单元602 王大爷 暖气不热 13700000016\n2. 青松苑7号楼2单元301 李阿姨 暖气片漏水 13700000017"
+)
+
+
+async def test_a_list_of_households_the_nlu_was_unsure_of_is_filed_as_its_likeliest_reading(
+    backend: FakeBackend,
+) -> None:
+    """11.4: a grid worker's two households with unlike problems split the NLU between two filings; the
+    message is said again as the likelier one, not asked about, and nothing counts as misunderstood."""
+    dispatcher = CollectingDispatcher()
+    tracker = fallback_tracker(LIST, [("request_repair", 0.45), ("complain_room_temperature", 0.35)])
+    events = await ActionFallback().run(dispatcher, tracker, {})
+    assert dispatcher.messages == [] and backend.handoffs == []
+    assert [e["event"] for e in events] == ["rewind", "action", "user"]
+    said = events[-1]
+    assert said["text"] == LIST and said["parse_data"]["intent"] == {"name": "request_repair", "confidence": 1.0}
+
+
+async def test_one_household_or_a_list_read_as_a_question_is_still_asked_about(backend: FakeBackend) -> None:
+    one = fallback_tracker("6号楼1单元602 暖气不热 13700000016", [("request_repair", 0.45), ("inform", 0.35)])
+    question = fallback_tracker(LIST, [("ask_repair_process", 0.45), ("request_repair", 0.35)])
+    for tracker in (one, question):
+        dispatcher = CollectingDispatcher()
+        events = await ActionFallback().run(dispatcher, tracker, {})
+        assert responses(dispatcher.messages) == ["utter_clarify"]
+        assert not any(e["event"] == "rewind" for e in events)
