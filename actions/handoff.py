@@ -156,17 +156,26 @@ def filed_as_a_list(tracker: Tracker) -> list[EventType]:
     # community, which this action does not look up, completes it there; a stand-in does here)
     if reading not in FILING_INTENTS or len(split_households(text, "某小区")) < 2:
         return []
+    said = said_again(text, reading, message.get("entities") or [], message.get("message_id"), message.get("metadata"))
+    # the turn taken back and the message said again, as the chosen reading of a clarification is
+    return [UserUtteranceReverted(), ActionExecuted("action_listen"), said]
+
+
+def said_again(
+    text: str, intent: str, entities: list[dict[str, Any]], message_id: Any, metadata: dict[str, Any] | None
+) -> UserUttered:
+    """The resident's message said again as ``intent`` for certain, with its own words and details, under
+    ``message_id`` and ``metadata`` (the channel finds the turn's answer by its id)."""
     parse_data = {
         "text": text,
-        "intent": {"name": reading, "confidence": 1.0},
-        "intent_ranking": [{"name": reading, "confidence": 1.0}],
-        "entities": list(message.get("entities") or []),
+        "intent": {"name": intent, "confidence": 1.0},
+        "intent_ranking": [{"name": intent, "confidence": 1.0}],
+        "entities": list(entities),
     }
-    said_again = UserUttered(text, parse_data)
-    said_again["message_id"] = message.get("message_id")
-    said_again["metadata"] = message.get("metadata") or {}
-    # the turn taken back and the message said again, as the chosen reading of a clarification is
-    return [UserUtteranceReverted(), ActionExecuted("action_listen"), said_again]
+    said = UserUttered(text, parse_data)
+    said["message_id"] = message_id
+    said["metadata"] = metadata or {}
+    return said
 
 
 class ActionFallback(Action):
@@ -230,19 +239,12 @@ class ActionTakeReading(Action):
             # a number answered after the options changed, or a reading that was never offered
             dispatcher.utter_message(response="utter_default")
             return [SlotSet("clarifying", None)]
-        text = str(kept.get("text") or "")
-        parse_data = {
-            "text": text,
-            "intent": {"name": chosen, "confidence": 1.0},
-            "intent_ranking": [{"name": chosen, "confidence": 1.0}],
-            "entities": list(kept.get("entities") or []),
-        }
-        said_again = UserUttered(text, parse_data)
         # under the choice's own id and metadata, so that the channel finds this turn's answer by it
-        said_again["message_id"] = tracker.latest_message.get("message_id")
-        said_again["metadata"] = {
+        message_id = tracker.latest_message.get("message_id")
+        metadata = {
             **(tracker.latest_message.get("metadata") or {}),
-            SAID_AGAIN_OF: kept.get("message_id") or tracker.latest_message.get("message_id"),
+            SAID_AGAIN_OF: kept.get("message_id") or message_id,
         }
+        said = said_again(str(kept.get("text") or ""), chosen, kept.get("entities") or [], message_id, metadata)
         # Rasa's two-stage fallback does the same: both turns are taken back and the message said again.
-        return [UserUtteranceReverted(), UserUtteranceReverted(), ActionExecuted("action_listen"), said_again]
+        return [UserUtteranceReverted(), UserUtteranceReverted(), ActionExecuted("action_listen"), said]

@@ -201,33 +201,31 @@ class EncodingStore:
 
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, timeout=60)
-        self._db.execute("CREATE TABLE IF NOT EXISTS encodings (key TEXT PRIMARY KEY, dim INTEGER, row BLOB)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS encoder_rows (key TEXT PRIMARY KEY, row BLOB)")
         self._db.commit()
-        self.encoded = 0  # texts this store had to encode (the rest it already held)
-
-    def _key(self, encoder: str, text: str) -> str:
-        return hashlib.sha256(f"{encoder}\0{_package_version(encoder)}\0{text}".encode()).hexdigest()
 
     def rows(self, encoder: str, texts: list[str]) -> Any:
-        keys = [self._key(encoder, t) for t in texts]
+        version = _package_version(encoder)
+        key_of = {t: hashlib.sha256(f"{encoder}\0{version}\0{t}".encode()).hexdigest() for t in texts}
+        keys = list(key_of.values())
         held: dict[str, Any] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
-            query = f"SELECT key, row FROM encodings WHERE key IN ({','.join('?' * len(chunk))})"
+            query = f"SELECT key, row FROM encoder_rows WHERE key IN ({','.join('?' * len(chunk))})"
             for key, row in self._db.execute(query, chunk):
                 found = np.frombuffer(row, dtype=np.float32)
-                if found.size == DIMENSIONS[encoder]:
+                if found.size == DIMENSIONS[encoder]:  # a row of another shape is encoded again
                     held[key] = found
-        missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in held))
+        missing = [t for t, k in key_of.items() if k not in held]
         if missing:
-            dim = DIMENSIONS[encoder]
-            fresh = np.asarray(_raw(encoder, missing), dtype=np.float32).reshape(len(missing), dim)
-            self.encoded += len(missing)
-            written = [(self._key(encoder, t), dim, r.tobytes()) for t, r in zip(missing, fresh, strict=True)]
-            self._db.executemany("INSERT OR IGNORE INTO encodings VALUES (?, ?, ?)", written)
+            fresh = np.asarray(_raw(encoder, missing), dtype=np.float32).reshape(len(missing), DIMENSIONS[encoder])
+            written = [(key_of[t], r) for t, r in zip(missing, fresh, strict=True)]
+            self._db.executemany(
+                "INSERT OR IGNORE INTO encoder_rows VALUES (?, ?)", [(k, r.tobytes()) for k, r in written]
+            )
             self._db.commit()
-            held.update((k, r) for (k, _, _), r in zip(written, fresh, strict=True))
-        return np.vstack([held[k] for k in keys])
+            held.update(written)
+        return np.vstack([held[key_of[t]] for t in texts])
 
     def close(self) -> None:
         self._db.close()
@@ -293,13 +291,12 @@ def train(texts: Sequence[str], intents: Sequence[str], store: Path | None = Non
     """The model fitted on ``texts``; with ``store``, the encoders' rows of texts read by an earlier
     training are taken from that file, and the new ones kept there (``EncodingStore``)."""
     global _STORE
-    if store is None:
-        return model(**options).fit([delexicalised(t) for t in texts], list(intents))
-    _STORE = EncodingStore(store)
+    _STORE = EncodingStore(store) if store is not None else None
     try:
         return model(**options).fit([delexicalised(t) for t in texts], list(intents))
     finally:
-        _STORE.close()
+        if _STORE is not None:
+            _STORE.close()
         _STORE = None
 
 

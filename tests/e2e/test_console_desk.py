@@ -20,22 +20,29 @@ def handoff_of(env: dict[str, str], token: str, openid: str) -> int:
     return int(next(h["id"] for h in waiting["items"] if h["resident_openid"] == openid))
 
 
+def two_agents_on_one_chat(
+    env: dict[str, str], chromium: object, openid: str, problem: str, first: str, second: str
+) -> tuple[int, object, object]:
+    """A resident who said ``problem`` and asked for a person, and the chat open in two agents' browsers
+    (``desk-<first>``, ``desk-<second>``): the chat's number and the two pages."""
+    token = staff_token(env, f"desk-{first}", "agent")
+    staff_token(env, f"desk-{second}", "agent")
+    phone(env, openid, "text", problem)
+    assert "人工" in phone(env, openid, "text", "转人工")["reply"]
+    handoff_id = handoff_of(env, token, openid)
+    pages = console_page(chromium), console_page(chromium)
+    for page, name in zip(pages, (first, second), strict=True):
+        log_in(page, env, f"desk-{name}")
+        page.goto(f"{env['API_URL']}/console/chats/{handoff_id}")  # type: ignore[attr-defined]
+    return handoff_id, *pages
+
+
 def test_two_agents_on_one_chat_see_each_other_and_a_take_reaches_the_other_page(
     running_stack: dict[str, str], chromium: object
 ) -> None:
-    env = running_stack
-    token = staff_token(env, "desk-li", "agent")
-    staff_token(env, "desk-zhao", "agent")
-    openid = "oE2E-desk-presence"
-    phone(env, openid, "text", "暖气片一半热一半凉")
-    assert "人工" in phone(env, openid, "text", "转人工")["reply"]
-    handoff_id = handoff_of(env, token, openid)
-    url = f"{env['API_URL']}/console/chats/{handoff_id}"
-
-    li, zhao = console_page(chromium), console_page(chromium)
-    for page, name in ((li, "desk-li"), (zhao, "desk-zhao")):
-        log_in(page, env, name)
-        page.goto(url)  # type: ignore[attr-defined]
+    _, li, zhao = two_agents_on_one_chat(
+        running_stack, chromium, "oE2E-desk-presence", "暖气片一半热一半凉", "li", "zhao"
+    )
     li.wait_for_selector("#presence:has-text('同时在看') >> text=desk-zhao", timeout=15_000)  # type: ignore[attr-defined]
     zhao.wait_for_selector("#presence >> text=desk-li", timeout=15_000)  # type: ignore[attr-defined]
 
@@ -62,18 +69,9 @@ def test_what_an_agent_types_while_the_panel_is_fetched_anew_is_kept(
 ) -> None:
     """The panel's fetch after a colleague's note is held (the browser's request paused) while the agent
     goes on typing: every key typed before the new panel arrived is in its reply box."""
-    env = running_stack
-    token = staff_token(env, "desk-feng", "agent")
-    staff_token(env, "desk-wei", "agent")
-    openid = "oE2E-desk-draft"
-    phone(env, openid, "text", "暖气片上半截热下半截凉")
-    assert "人工" in phone(env, openid, "text", "转人工")["reply"]
-    handoff_id = handoff_of(env, token, openid)
-    url = f"{env['API_URL']}/console/chats/{handoff_id}"
-    feng, wei = console_page(chromium), console_page(chromium)
-    for page, name in ((feng, "desk-feng"), (wei, "desk-wei")):
-        log_in(page, env, name)
-        page.goto(url)  # type: ignore[attr-defined]
+    handoff_id, feng, wei = two_agents_on_one_chat(
+        running_stack, chromium, "oE2E-desk-draft", "暖气片上半截热下半截凉", "feng", "wei"
+    )
     feng.click("button:has-text('接管会话')")  # type: ignore[attr-defined]
     feng.wait_for_selector("#reply:not([disabled])")  # type: ignore[attr-defined]
     wei.wait_for_selector("text=接管人 desk-feng", timeout=10_000)  # type: ignore[attr-defined]

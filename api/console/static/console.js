@@ -137,9 +137,9 @@
       if (transcript) htmx.trigger(transcript, "refresh");
     });
     // Someone else took, assigned, closed or linked the chat, or wrote a note: the panel is fetched anew,
-    // keeping what the agent was typing, where the keyboard was, and which forms were open.
-    // What the agent typed is read at the swap itself (htmx:beforeSwap and htmx:afterSwap run in one go,
-    // no key in between), not when the event came: keys typed while the panel was being fetched are kept.
+    // keeping what the agent was typing, where the keyboard and caret were, and which forms were open, all
+    // read at the swap itself (htmx:beforeSwap and htmx:afterSwap run in one go, no key in between), not
+    // when the event came: keys typed while the panel was being fetched are kept.
     var refreshing = 0;  // panel fetches under way (a second event may come before the first is answered)
     var kept = null;
     source.addEventListener("panel", function () {
