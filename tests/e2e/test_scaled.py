@@ -302,12 +302,15 @@ def test_a_rollout_and_a_rollback_reach_both_rasa_processes_one_at_a_time_while_
     done = threading.Event()
     with ThreadPoolExecutor(1) as pool:
         watch = pool.submit(switching_at_once)
-        reason = {"reason": "两个进程都要换上"}
-        rolled = httpx.post(f"{api}/models/{model_id}/activate", json=reason, headers=supervisor)
-        assert rolled.status_code == 200, rolled.text
-        mine = f"candidate-{model_id}.tar.gz"
-        assert eventually(model_files, lambda files: files == [mine, mine]) == [mine, mine]
-        done.set()
+        try:
+            reason = {"reason": "两个进程都要换上"}
+            rolled = httpx.post(f"{api}/models/{model_id}/activate", json=reason, headers=supervisor)
+            assert rolled.status_code == 200, rolled.text
+            mine = f"candidate-{model_id}.tar.gz"
+            # one process at a time, each loading a trained model for tens of seconds on a busy machine
+            assert eventually(model_files, lambda files: files == [mine, mine], seconds=240) == [mine, mine]
+        finally:
+            done.set()  # the watch ends whatever happened, or leaving the pool would wait for it forever
         assert watch.result() == []  # never both at once
     expected = "request_repair" if trained else "nlu_fallback"
     assert readings() == [expected, expected]  # each process behind the balancer serves the new model
@@ -323,7 +326,8 @@ def test_a_rollout_and_a_rollback_reach_both_rasa_processes_one_at_a_time_while_
     back_to = httpx.get(api + "/models", headers=supervisor).json()["previous_id"]
     back = httpx.post(f"{api}/models/{back_to}/activate", json={"reason": "回到仓库模型"}, headers=supervisor)
     assert back.status_code == 200 and back.json()["kind"] == "rollback"
-    assert eventually(model_files, lambda files: files == [repository, repository]) == [repository, repository]
+    back_in_force = eventually(model_files, lambda files: files == [repository, repository], seconds=240)
+    assert back_in_force == [repository, repository]
     assert readings() == ["nlu_fallback", "nlu_fallback"]
     when = said(env, openid, "13700000002")
     assert "时间" in when or "上门" in when, when
