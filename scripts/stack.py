@@ -939,11 +939,17 @@ def junit_counts(path: Path) -> tuple[int, int, int]:
     return total - failed - skipped, failed, skipped
 
 
-def run_pytest(name: str, python: str, paths: list[str], env: dict[str, str]) -> SuiteResult:
+def run_pytest(
+    name: str, python: str, paths: list[str], env: dict[str, str], timeout: int | None = None
+) -> SuiteResult:
+    """One pytest suite; with ``timeout`` (pytest-timeout, the backend's environment) a test that hangs
+    fails after that many seconds instead of holding the run; the slowest tests are listed at the end."""
     report = VAR / "test-reports" / f"{name}.xml"
     report.unlink(missing_ok=True)
     say(f"suite {name}: pytest {' '.join(paths)}")
-    code = run([python, "-m", "pytest", "-q", f"--junitxml={report}", *paths], env=env, check=False)
+    limits = [f"--timeout={timeout}"] if timeout else []
+    command = [python, "-m", "pytest", "-q", "--durations=10", f"--junitxml={report}", *limits, *paths]
+    code = run(command, env=env, check=False)
     passed, failed, skipped = junit_counts(report)
     if code not in (0, 5) and failed == 0:
         failed = 1  # the run itself failed (collection error, crash)
@@ -952,6 +958,11 @@ def run_pytest(name: str, python: str, paths: list[str], env: dict[str, str]) ->
         failed = max(failed, 1)
     return SuiteResult(name, passed, failed, skipped, code)
 
+
+# The most one test may take, set-up included: the e2e suite's one real training allows 1,200 s
+# (tests/e2e/test_bot_models.py) and the scaled layout's start 400 s.
+API_TEST_LIMIT = 900
+E2E_TEST_LIMIT = 1800
 
 LINTED = ("api", "heating_standard", "actions", "channels", "bot", "scripts", "tests")
 
@@ -1103,14 +1114,16 @@ def cmd_test(suites: list[str]) -> int:
         results.append(run_pytest("tooling", API_VENV.bin("python"), ["tests/scripts"], env))
     if "api" in wanted:
         ensure_services_for_tests(env)
-        results.append(run_pytest("api", API_VENV.bin("python"), ["tests/api", "tests/standard"], env))
+        results.append(
+            run_pytest("api", API_VENV.bin("python"), ["tests/api", "tests/standard"], env, timeout=API_TEST_LIMIT)
+        )
     if "bot" in wanted:
         bot_tests = ["tests/actions", "tests/channels", "tests/bot", "tests/standard"]
         results.append(run_pytest("bot", BOT_VENV.bin("python"), bot_tests, env))
     if "rasa" in wanted:
         results += run_rasa_suites(env)
     if "e2e" in wanted:
-        results.append(run_pytest("e2e", API_VENV.bin("python"), ["tests/e2e"], env))
+        results.append(run_pytest("e2e", API_VENV.bin("python"), ["tests/e2e"], env, timeout=E2E_TEST_LIMIT))
 
     elapsed = time.monotonic() - started
     print("\n" + "=" * 72)
