@@ -68,9 +68,10 @@ bench:
 
 lint:
 	@$(STACK) setup
-	.venv/api/bin/ruff check api heating_standard actions channels bot scripts tests
-	.venv/api/bin/ruff format --check api heating_standard actions channels bot scripts tests
-	.venv/api/bin/mypy api heating_standard
+	.venv/api/bin/ruff check api heating_standard policies actions channels bot scripts tests
+	.venv/api/bin/ruff format --check api heating_standard policies actions channels bot scripts tests
+	.venv/api/bin/mypy api heating_standard policies
+	.venv/api/bin/mypy --strict --python-executable .venv/bot/bin/python --python-version 3.10 actions bot channels
 
 lock:
 	@scripts/lock.sh

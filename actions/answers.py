@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -11,16 +10,18 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import clock
 from actions.backend import BackendClient, BackendError, parse_timestamp
-from actions.filing import entity
 from actions.handoff import ActionFallback, ActionHandoff, likeliest_intent
+from actions.tracker import entity
 from actions.trust import handover, repeated_handover, triggered_by_backend
 from bot import knowledge
 from bot.operator import get_facts
-from bot.parsing import LOCAL_TZ, parse_order_number
+from bot.parsing import parse_order_number
 from bot.wording import local_text
 from heating_standard.addresses import find_community
 from heating_standard.lifecycle import OPEN_STATES
+from heating_standard.words import KIND_WORDS, RESIDENT_STATUS_WORDS, word
 
 log = logging.getLogger(__name__)
 
@@ -30,29 +31,6 @@ ERASURE_TOPIC = "privacy_erasure"
 HOTLINE_NAMES = frozenset({"12345", "市长热线", "政务热线"})
 # Topics of a business question that are done at a service hall, not filed (7.5).
 ACCOUNT_TOPICS = frozenset({"open_account", "close_account"})
-
-STATUS_NAMES = {
-    "accepted": "已受理",
-    "responded": "已联系",
-    "dispatched": "已派单",
-    "arrived": "已到场",
-    "completed": "已办结",
-    "called_back": "已回访",
-    "closed": "已关闭",
-    "returned": "已退回",
-    "cancelled": "已取消",
-}
-KIND_NAMES = {
-    "complaint": "投诉",
-    "repair": "报修",
-    "temperature_test": "测温",
-    "business": "业务",
-    "consultation": "咨询",
-}
-
-
-def today() -> datetime:
-    return datetime.now(LOCAL_TZ)
 
 
 class ActionAnswerQuestion(Action):
@@ -72,7 +50,7 @@ class ActionAnswerQuestion(Action):
         if topic is None:
             dispatcher.utter_message(response="utter_default")
             return []
-        dispatcher.utter_message(text=knowledge.answer(topic, get_facts(), today().date()))
+        dispatcher.utter_message(text=knowledge.answer(topic, get_facts(), clock.now().date()))
         if topic == ERASURE_TOPIC:
             # Erasure needs a person who checks who is asking (12.1; the backend's erase is a supervisor's).
             return await ActionHandoff().run(dispatcher, tracker, domain, reason="erasure")
@@ -92,9 +70,9 @@ class ActionAnswerBusiness(Action):
         topic = knowledge.topic_for("ask_business_process", tracker.latest_message.get("text") or "")
         if topic in ACCOUNT_TOPICS and business_type is None:
             # 开户 and 销户 are done at a service hall (7.5); nothing to file here
-            dispatcher.utter_message(text=knowledge.answer(topic, facts, today().date()))
+            dispatcher.utter_message(text=knowledge.answer(topic, facts, clock.now().date()))
             return []
-        dispatcher.utter_message(text=knowledge.business_answer(business_type, facts, today().date()))
+        dispatcher.utter_message(text=knowledge.business_answer(business_type, facts, clock.now().date()))
         dispatcher.utter_message(response="utter_offer_business_filing")
         return [SlotSet("offered_filing", "ask_business_process")]
 
@@ -114,7 +92,7 @@ class ActionAnswerOutage(Action):
             # the bot asked for the community and got something else: not understood, and not asked again
             return [SlotSet("outage_community_asked", False), *await ActionFallback().run(dispatcher, tracker, domain)]
         if knowledge.topic_for("ask_outage", text) == "outage_notice" and find_community(text) is None:
-            dispatcher.utter_message(text=knowledge.answer("outage_notice", facts, today().date()))
+            dispatcher.utter_message(text=knowledge.answer("outage_notice", facts, clock.now().date()))
             return []
         client = BackendClient.from_env()
         try:
@@ -123,22 +101,24 @@ class ActionAnswerOutage(Action):
         except BackendError:
             log.warning("outage lookup failed", exc_info=True)
             dispatcher.utter_message(
-                text="抱歉，暂时查不到停热信息。" + knowledge.answer("service_contact", facts, today().date())
+                text="抱歉，暂时查不到停热信息。" + knowledge.answer("service_contact", facts, clock.now().date())
             )
             return []
         if community is None:
-            dispatcher.utter_message(text=knowledge.answer("outage_ask_community", facts, today().date()))
+            dispatcher.utter_message(text=knowledge.answer("outage_ask_community", facts, clock.now().date()))
             return [SlotSet("outage_community_asked", True)]
         theirs = [outage for outage in outages if any(same_community(community, c) for c in outage["communities"])]
         if not theirs:
-            dispatcher.utter_message(text=knowledge.answer("outage_none", facts, today().date(), community=community))
+            dispatcher.utter_message(
+                text=knowledge.answer("outage_none", facts, clock.now().date(), community=community)
+            )
             return [SlotSet("outage_community_asked", False)]
         for outage in theirs[:3]:
             dispatcher.utter_message(
                 text=knowledge.answer(
                     "outage_active",
                     facts,
-                    today().date(),
+                    clock.now().date(),
                     community=community,
                     cause=outage["cause"],
                     repair_location=outage["repair_location"],
@@ -206,8 +186,8 @@ class ActionListWorkOrders(Action):
         lines = [heading]
         for order in orders:
             line = (
-                f"{order['number']} {KIND_NAMES.get(order['kind'], order['kind'])} "
-                f"{STATUS_NAMES.get(order['status'], order['status'])}"
+                f"{order['number']} {word(KIND_WORDS, order['kind'], order['kind'])} "
+                f"{word(RESIDENT_STATUS_WORDS, order['status'], order['status'])}"
             )
             if order.get("next_due_at"):
                 line += f"，下一时限 {local_text(parse_timestamp(order['next_due_at']))}"

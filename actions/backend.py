@@ -16,10 +16,13 @@ from urllib.parse import quote
 import aiohttp
 
 from bot.settings import BotSettings, get_settings
+from policies.backoff import doubling
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+# The longest wait between two tries of one call (API_RETRIES tries, API_BACKOFF_SECONDS doubling).
+MAX_BACKEND_WAIT = 30.0
 
 
 class BackendError(Exception):
@@ -214,7 +217,7 @@ class BackendClient:
                 last_problem = f"{type(exc).__name__}: {exc}"
             log.warning("backend %s %s failed (attempt %d/%d): %s", method, path, attempt, self._attempts, last_problem)
             if attempt < self._attempts:
-                await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
+                await asyncio.sleep(doubling(attempt - 1, base=self._backoff, cap=MAX_BACKEND_WAIT))
         raise BackendUnavailable(f"{method} {path}: {last_problem}")
 
 

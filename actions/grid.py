@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendError, BackendRejected
-from actions.filing import entity
+from actions.tracker import entity
 
 log = logging.getLogger(__name__)
 

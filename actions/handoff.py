@@ -116,7 +116,7 @@ def misunderstood_before(tracker: Tracker) -> bool:
 
 def likeliest_intent(tracker: Tracker) -> dict[str, Any]:
     """The latest message's intent; for a message the NLU was unsure of (``nlu_fallback``), its likeliest
-    reading, which a filing still answers when it is a question (actions/filing.py)."""
+    reading, which a filing still answers when it is a question (actions/filing/form.py)."""
     intent = tracker.latest_message.get("intent") or {}
     if intent.get("name") == "nlu_fallback":
         ranking = tracker.latest_message.get("intent_ranking") or []
@@ -245,6 +245,6 @@ class ActionTakeReading(Action):
             **(tracker.latest_message.get("metadata") or {}),
             SAID_AGAIN_OF: kept.get("message_id") or message_id,
         }
-        said = said_again(str(kept.get("text") or ""), chosen, kept.get("entities") or [], message_id, metadata)
+        said = said_again(str(kept.get("text") or ""), str(chosen), kept.get("entities") or [], message_id, metadata)
         # Rasa's two-stage fallback does the same: both turns are taken back and the message said again.
         return [UserUtteranceReverted(), UserUtteranceReverted(), ActionExecuted("action_listen"), said]

@@ -11,11 +11,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendError
+from heating_standard.lifecycle import OPEN_STATES
 
 log = logging.getLogger(__name__)
 
 # Orders a photo can still help with: not finished, cancelled or returned.
-OPEN_STATUSES = ("accepted", "responded", "dispatched", "arrived")
 
 
 class ActionAttachImage(Action):
@@ -31,7 +31,7 @@ class ActionAttachImage(Action):
         client = BackendClient.from_env()
         try:
             orders: list[dict[str, Any]] = await client.work_orders(
-                resident_openid=tracker.sender_id, status=list(OPEN_STATUSES), limit=1
+                resident_openid=tracker.sender_id, status=sorted(s.value for s in OPEN_STATES), limit=1
             )
             if not orders:
                 dispatcher.utter_message(response="utter_image_received")

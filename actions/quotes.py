@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendError
-from actions.filing import entity
+from actions.tracker import entity
 from actions.trust import handover, repeated_handover, triggered_by_backend
 from bot.parsing import quote_answer
 

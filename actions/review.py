@@ -115,24 +115,7 @@ def reports_for(next_action: str, tracker: Tracker) -> list[dict[str, Any]]:
     if not residents:
         return []
     latest = residents[-1]
-    found: list[tuple[int, str, str | None]] = []
-    if next_action == "action_fallback":
-        asked = bool(readings(tracker)) and not misunderstood_before(tracker)
-        found.append((latest, "clarified" if asked else "fallback", None))
-    elif next_action == "action_default_fallback":
-        found.append((latest, "fallback", None))
-    elif next_action == "action_out_of_scope":
-        found.append((latest, "out_of_scope", None))
-    elif next_action == "action_handoff":
-        # an answer to a form's question (an address, a phone number) is not what the bot misread
-        found += [
-            (i, "handoff", None)
-            for i in residents[-2:]
-            if _intent(held[i]) != "request_human" and not held[i]["answer"]
-        ]
-    elif next_action == "action_take_reading" and len(residents) >= 2:
-        chosen = next(tracker.get_latest_entity_values("reading"), None)
-        found.append((residents[-2], "clarified", str(chosen) if chosen else None))
+    found = _unsure_of(next_action, tracker, held, residents)
     corrects = _typed(held[latest]) and CORRECTION.search(held[latest]["text"])
     if len(residents) >= 2 and corrects and not held[residents[-2]]["answer"]:
         found.append((residents[-2], "corrected", None))
@@ -145,6 +128,32 @@ def reports_for(next_action: str, tracker: Tracker) -> list[dict[str, Any]]:
         if report is not None:
             reports.append(report)
     return reports
+
+
+def _unsure_of(
+    next_action: str, tracker: Tracker, held: list[dict[str, Any]], residents: list[int]
+) -> list[tuple[int, str, str | None]]:
+    """The resident's messages ``next_action`` shows the bot was unsure of, with the reason (and the reading
+    the resident chose, for a clarification answered)."""
+    latest = residents[-1]
+    if next_action == "action_fallback":
+        asked = bool(readings(tracker)) and not misunderstood_before(tracker)
+        return [(latest, "clarified" if asked else "fallback", None)]
+    if next_action == "action_default_fallback":
+        return [(latest, "fallback", None)]
+    if next_action == "action_out_of_scope":
+        return [(latest, "out_of_scope", None)]
+    if next_action == "action_handoff":
+        # an answer to a form's question (an address, a phone number) is not what the bot misread
+        return [
+            (i, "handoff", None)
+            for i in residents[-2:]
+            if _intent(held[i]) != "request_human" and not held[i]["answer"]
+        ]
+    if next_action == "action_take_reading" and len(residents) >= 2:
+        chosen = next(tracker.get_latest_entity_values("reading"), None)
+        return [(residents[-2], "clarified", str(chosen) if chosen else None)]
+    return []
 
 
 class ReviewReporter:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+from typing import cast
 from urllib.parse import quote
 
 import aiohttp
@@ -107,7 +108,7 @@ def build_app(settings: BotSettings, retry_loop_enabled: bool = True) -> Sanic:
         async def start_retry_loop(app: Sanic, _loop: object) -> None:
             app.add_task(retry_loop(settings))
 
-    return app
+    return cast(Sanic, app)
 
 
 def main() -> None:

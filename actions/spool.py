@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from bot.loops import wait_after
 from bot.stores import make_engine, require_current, url_from_env
+from policies.backoff import stepped
 
 BACKOFF_SECONDS = (60, 120, 300, 600, 900)
 
@@ -59,7 +59,7 @@ class Waiting:
 def delay_after(attempts: int, scale: float = 1.0) -> float:
     """Seconds before the next attempt once ``attempts`` were made (1, 2, 5, 10, then 15 minutes, times
     ``scale``: SPOOL_BACKOFF_SCALE, which only tests of whole outages set below 1)."""
-    return wait_after(BACKOFF_SECONDS, attempts) * scale
+    return stepped(BACKOFF_SECONDS, attempts) * scale
 
 
 class FilingSpool:

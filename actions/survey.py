@@ -13,8 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendError
-from actions.filing import entity
 from actions.quotes import ActionAnswerQuote, shown_quote
+from actions.tracker import entity
 from actions.trust import triggered_by_backend
 
 log = logging.getLogger(__name__)

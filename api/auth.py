@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.deps import NowDep, SessionDep
 from api.errors import Forbidden, NotAuthenticated
-from api.routes.deps import NowDep, SessionDep
 from api.services.principals import STAFF_ROLES, SUPERVISOR_ROLES, Principal, Role
 from api.services.staff import principal_for_token
 
@@ -28,20 +29,20 @@ def current_principal(request: Request, session: SessionDep, now: NowDep) -> Pri
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def require_roles(*roles: Role) -> Any:
-    """A dependency that admits only the given roles."""
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that admits only the given roles and gives the caller: ``Depends(require_roles(…))``."""
 
     def check(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
             raise Forbidden(f"this needs one of the roles: {', '.join(sorted(r.value for r in roles))}")
         return principal
 
-    return Depends(check)
+    return check
 
 
 # Who may call what. The machine token (API_TOKEN) is the bot's and the scripts': it acts for a
 # resident, never as staff; staff roles never act for a resident.
-STAFF = require_roles(*STAFF_ROLES)
-SUPERVISORS = require_roles(*SUPERVISOR_ROLES)
-MACHINE_ONLY = require_roles(Role.MACHINE)
-STAFF_OR_MACHINE = require_roles(*STAFF_ROLES, Role.MACHINE)
+STAFF = Depends(require_roles(*STAFF_ROLES))
+SUPERVISORS = Depends(require_roles(*SUPERVISOR_ROLES))
+MACHINE_ONLY = Depends(require_roles(Role.MACHINE))
+STAFF_OR_MACHINE = Depends(require_roles(*STAFF_ROLES, Role.MACHINE))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -84,12 +83,6 @@ def checkpoint(session: Session) -> None:
     of the log; the next erasure, or SQLite's own checkpoints, copy it later."""
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-
-
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One session per request; the service layer commits, this closes."""
-    with factory() as session:
-        yield session
 
 
 def upgrade_database(url: str) -> None:

@@ -6,11 +6,11 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.body_limit import BodyLimit
@@ -19,11 +19,13 @@ from api.console.routes import install_console
 from api.db import make_engine, make_session_factory
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.operator_config import load_operator_config, resolve_path
-from api.routes import bot_models, health, operations, people, review, staff, work_orders
-from api.services import desk, media, outages, residents, scheduler
+from api.routes import JSON_API, health
+from api.services import desk, media, outages, residents, scheduler, status
 from api.services.outbound import BotClient, WebhookNotifier
+from api.services.trainer import LocalTrainer
 from api.settings import Settings, get_settings
 from heating_standard.localtime import local_date
+from heating_standard.operator import OperatorFile
 
 API_PREFIX = "/api/v1"
 # The largest body an API route reads: a list of 5,000 households (POST /households/import) stays under
@@ -104,13 +106,7 @@ def create_app(
     settings = settings or get_settings()
     settings.check_for_production()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    operator_config = load_operator_config(resolve_path(settings.operator_config))
-    if settings.app_env == "production" and operator_config.is_sample:
-        raise RuntimeError("APP_ENV=production needs a confirmed operator file (OPERATOR_CONFIG), not the sample")
-    missing = operator_config.promises.missing()
-    if settings.app_env == "production" and missing:
-        # 10.1.4 (办结条): every complaint and repair is finished by a promised time; without one it has none.
-        raise RuntimeError(f"the operator file makes no completion promise: set {', '.join(missing)}")
+    operator_config = _checked_operator_file(settings)
     if settings.clock_offset_seconds:
         clock = _ahead(clock, timedelta(seconds=settings.clock_offset_seconds))
         log.warning("the clock runs %s s ahead (CLOCK_OFFSET_SECONDS, for tests)", settings.clock_offset_seconds)
@@ -124,12 +120,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        today = local_date(clock())
-        missing = operator_config.calendar().uncovered_years([today.year, today.year + 1])
-        if missing:
-            log.warning(
-                "working-day calendar lacks %s: counting Monday-Friday; add them to %s", missing, operator_config.source
-            )
+        _warn_of_calendar_gaps(operator_config, local_date(clock()))
         task = None
         if settings.scheduler_enabled:
             task = asyncio.create_task(_scheduler_loop(app, settings.scheduler_interval_seconds))
@@ -154,6 +145,40 @@ def create_app(
         redoc_url="/redoc" if public_docs else None,
         openapi_url="/openapi.json" if public_docs else None,
     )
+    _keep_state(app, settings, engine, clock, operator_config, client)
+    _install_routes(app)
+    if settings.simulator_enabled:
+        install_simulator(app, settings)
+    return app
+
+
+def _checked_operator_file(settings: Settings) -> OperatorFile:
+    """The operator file; production refuses the sample and a file without completion promises."""
+    operator_config = load_operator_config(resolve_path(settings.operator_config))
+    if settings.app_env == "production" and operator_config.is_sample:
+        raise RuntimeError("APP_ENV=production needs a confirmed operator file (OPERATOR_CONFIG), not the sample")
+    missing = operator_config.promises.missing()
+    if settings.app_env == "production" and missing:
+        # 10.1.4 (办结条): every complaint and repair is finished by a promised time; without one it has none.
+        raise RuntimeError(f"the operator file makes no completion promise: set {', '.join(missing)}")
+    return operator_config
+
+
+def _warn_of_calendar_gaps(operator_config: OperatorFile, today: date) -> None:
+    warning = status.calendar_warning(operator_config, status.uncovered_years(operator_config, today))
+    if warning:
+        log.warning(warning)
+
+
+def _keep_state(
+    app: FastAPI,
+    settings: Settings,
+    engine: Engine,
+    clock: Callable[[], datetime],
+    operator_config: OperatorFile,
+    client: httpx.Client,
+) -> None:
+    """What the routes read of the app (``api.deps``): settings, database, clock, operator file, clients."""
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
@@ -161,22 +186,20 @@ def create_app(
     app.state.operator_config = operator_config
     app.state.notifier = WebhookNotifier(settings.notifier_webhook_url, client)
     app.state.bot = BotClient(settings.rasa_url, settings.rasa_auth_token.get_secret_value(), client)
-    scheduler_state: dict[str, Any] = {}  # last run and last error, shown in /api/v1/status
-    app.state.scheduler_state = scheduler_state
+    app.state.scheduler_state = {}  # last run and last error, shown in /api/v1/status
+    # the bot's models: the trainer started on "train" (none in tests unless asked), the model last served
+    trainer_enabled = settings.trainer_enabled
+    app.state.model_trainer = LocalTrainer(settings, app.state.session_factory, clock) if trainer_enabled else None
+    app.state.served_model = {}
+
+
+def _install_routes(app: FastAPI) -> None:
     install_error_handlers(app)
     app.add_middleware(BodyLimit, default=API_MAX_BODY_BYTES, by_prefix={"/console": console_pages.MAX_BODY_BYTES})
     app.include_router(health.router)
-    for router in (work_orders.router, staff.router, people.router, operations.router, review.router):
-        app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
-    app.include_router(bot_models.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
-    # the bot's models: the trainer started on "train" (none in tests unless asked), the model last served
-    trainer = bot_models.LocalTrainer(settings, app.state.session_factory, clock) if settings.trainer_enabled else None
-    app.state.model_trainer = trainer
-    app.state.served_model = {}
+    for area in JSON_API:
+        app.include_router(area.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     install_console(app)
-    if settings.simulator_enabled:
-        install_simulator(app, settings)
-    return app
 
 
 def install_simulator(app: FastAPI, settings: Settings) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, UTCDateTime
-from api.domain import search
+from api.views import search
 
 
 class Resident(Base):
@@ -129,7 +129,7 @@ class WorkOrder(Base):
     phone_key: Mapped[str | None] = mapped_column(String(32), index=True)
     address: Mapped[str | None] = mapped_column(String(255))
     community: Mapped[str | None] = mapped_column(String(64), index=True)
-    # what the board's search box finds the order by (api.domain.search), written whenever it is saved
+    # what the board's search box finds the order by (api.views.search), written whenever it is saved
     search_text: Mapped[str | None] = mapped_column(Text)
     phone_tail: Mapped[str | None] = mapped_column(String(4), index=True)
     building: Mapped[str | None] = mapped_column(String(16))
@@ -371,7 +371,7 @@ class CannedReply(Base):
     # its number for good (Alt+1…9 in a chat): a new reply takes the next, a deleted one leaves a gap
     position: Mapped[int] = mapped_column(Integer)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # kept, so its number is not reused
-    # a macro: what else one click does besides sending the text (``api.domain.macros``); None: only the text
+    # a macro: what else one click does besides sending the text (``api.views.macros``); None: only the text
     action: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (UniqueConstraint("position", name="uq_canned_replies_position"),)
@@ -546,7 +546,7 @@ class ReviewItem(Base):
     __tablename__ = "review_items"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # the wording as grouped (api.domain.wording.normalized), its length, and its SHA-256: one group per
+    # the wording as grouped (api.views.wording.normalized), its length, and its SHA-256: one group per
     # wording
     key: Mapped[str] = mapped_column(String(64))
     wording: Mapped[str] = mapped_column(String(1000))

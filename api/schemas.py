@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from api.domain.text import control_character_at
+from api.views.text import control_character_at
 from heating_standard.notices import CAUSES
 from heating_standard.orders import BusinessType, Category, Kind, Source, Status
 from heating_standard.sampling import FloorLevel, Orientation, Position
@@ -211,7 +211,7 @@ class WorkOrderFilter(BaseModel):
     community: list[str] | None = None
     overdue: bool | None = None
     due_before: Moment | None = None
-    q: str | None = Field(default=None, max_length=64)  # the search box (api.domain.search)
+    q: str | None = Field(default=None, max_length=64)  # the search box (api.views.search)
     sort: OrderSort = "newest"
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
@@ -732,3 +732,9 @@ class BotDay(BaseModel):
 class BotFigures(BaseModel):
     days: list[BotDay]
     conversations_unavailable: str | None = Field(description="why the conversation figures are missing")
+
+
+class ActivateBody(Strict):
+    """A model put in force (a rollout or a rollback), with the reason kept in its record."""
+
+    reason: str = Field(min_length=2, max_length=500, description="why, for the record")

@@ -9,16 +9,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from policies.secrets import MIN_SECRET_LENGTH, weak_secret
+
 ROOT = Path(__file__).resolve().parent.parent
-
-# Production refuses a shared secret shorter than this, or one of .env.example's samples ("dev-...").
-MIN_SECRET_LENGTH = 16
-SAMPLE_PREFIX = "dev-"
-
-
-def weak_secret(value: str) -> bool:
-    """True for a value production must not run with: empty, short, or a shipped sample."""
-    return len(value) < MIN_SECRET_LENGTH or value.startswith(SAMPLE_PREFIX)
 
 
 class Settings(BaseSettings):
@@ -29,7 +22,6 @@ class Settings(BaseSettings):
     app_env: Literal["development", "test", "production"] = "development"
     database_url: str = f"sqlite:///{ROOT / 'var' / 'api.sqlite3'}"
     api_token: SecretStr = SecretStr("dev-api-token")
-    redis_url: str | None = None
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_auth_token: SecretStr = SecretStr("dev-rasa-token")
     # The operator file (season dates, calendar overrides); empty = config/operator.yml or the sample.
@@ -109,7 +101,7 @@ class Settings(BaseSettings):
     model_training_stale_seconds: float = Field(default=180.0, ge=30, le=24 * 3600)
 
     @field_validator(
-        "redis_url", "operator_config", "notifier_webhook_url", "bot_base_model", "model_trainer_enabled", mode="before"
+        "operator_config", "notifier_webhook_url", "bot_base_model", "model_trainer_enabled", mode="before"
     )
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:

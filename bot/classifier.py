@@ -54,8 +54,9 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from bot.parsing import LOCAL_TZ, ORDER_NUMBER_RE, PHONE_RE, TEMPERATURE_RE, find_time
+from bot.parsing import ORDER_NUMBER_RE, PHONE_RE, TEMPERATURE_RE, find_time
 from heating_standard.addresses import find_addresses
+from heating_standard.localtime import LOCAL_TZ
 
 # The placeholders put where the spans stood: single characters the training data never uses.
 ADDRESS, PHONE, TEMPERATURE, TIME = "Ⓐ", "Ⓟ", "Ⓣ", "Ⓗ"
@@ -243,7 +244,7 @@ def _package_version(encoder: str) -> str:
 _STORE: EncodingStore | None = None
 
 
-class SentenceMeaning(BaseEstimator, TransformerMixin):  # type: ignore[misc]
+class SentenceMeaning(BaseEstimator, TransformerMixin):
     """Each delexicalised text as a sentence encoder's numbers (unit length), times ``weight``.
 
     Nothing is learned here and nothing of the encoder is saved with the model: its weights are the

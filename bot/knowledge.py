@@ -13,6 +13,7 @@ import yaml
 
 from bot.operator import OperatorFacts
 from heating_standard.orders import BusinessType
+from heating_standard.words import RESIDENT_BUSINESS_TYPE_WORDS, word
 
 KNOWLEDGE_PATH = Path(__file__).resolve().parent / "knowledge.yml"
 BUSINESS_TYPES = tuple(t.value for t in BusinessType)  # 9.1: the kinds of business request
@@ -82,8 +83,9 @@ def business_answer(business_type: str | None, facts: OperatorFacts, today: date
         "decision": facts.decision_days(),
     }
     text = _fill(str(entry["text"]), facts, today, extra)
-    return f"【{entry['name']}】{text}"
+    return f"【{business_name(business_type)}】{text}"
 
 
 def business_name(business_type: str) -> str:
-    return str(knowledge()["business"][business_type]["name"])
+    """The business request's name as residents read it (heating_standard.words)."""
+    return word(RESIDENT_BUSINESS_TYPE_WORDS, business_type, business_type)

@@ -71,11 +71,12 @@ class SharedLockStore(RedisLockStore):
             return lock.issue_ticket(lock_lifetime), lock
 
         try:
-            return self._or_local(
+            ticket: int = self._or_local(
                 lambda: self._change(conversation_id, take),
                 lambda: self.local.issue_ticket(conversation_id, lock_lifetime),
                 "taking a ticket",
             )
+            return ticket
         except LockError:
             raise
         except Exception as exc:  # as Rasa's own lock stores report it

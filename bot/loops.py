@@ -1,5 +1,5 @@
 """The conversation side's background passes (the outbox's retries, kept turns, the filing spool) and
-their schedules of waits."""
+the loop that runs them (the waits themselves are ``policies.backoff``)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,3 @@ async def every(seconds: float, one_pass: Callable[[], Awaitable[object]], what:
         except Exception:
             log.exception("%s: the pass failed", what)
         await asyncio.sleep(seconds)
-
-
-def wait_after(delays: tuple[float, ...], tries: int) -> float:
-    """Seconds to wait once ``tries`` tries were made, by a schedule whose last wait repeats."""
-    return delays[min(max(tries, 0), len(delays) - 1)]

@@ -37,7 +37,6 @@ from rasa.utils.tensorflow.constants import RANKING_LENGTH
 
 from bot.classifier import E5_WEIGHT, USE_WEIGHT
 from bot.parsing import (
-    LOCAL_TZ,
     ORDER_NUMBER_RE,
     find_category,
     find_time,
@@ -45,6 +44,7 @@ from bot.parsing import (
     parse_order_number,
     parse_resident_address,
 )
+from heating_standard.localtime import LOCAL_TZ
 
 
 def extract(text: str, now: datetime) -> list[dict[str, Any]]:

@@ -467,7 +467,7 @@ def corrected_address(previous: str, text: str) -> str | None:
     if not old.complete:
         return None
     normalized = to_digits(text)
-    changes: dict[str, str] = {}
+    changes: dict[str, str] = {}  # building, unit and room: each a text field of ParsedAddress
     for part, pattern in (("building", _BUILDING_PART), ("unit", _UNIT_PART), ("room", _ROOM_PART)):
         found = [
             next(group for group in match.groups() if group)
@@ -478,4 +478,4 @@ def corrected_address(previous: str, text: str) -> str | None:
             changes[part] = found[-1]
     if not changes:
         return None
-    return replace(old, **changes).canonical
+    return replace(old, **changes).canonical  # type: ignore[arg-type]

@@ -48,7 +48,7 @@ def install() -> None:
     async def load_from_server(agent: Any, model_server: Any) -> Any:
         return await load_with_fallback(original, agent, model_server)
 
-    rasa_agent.load_from_server = load_from_server  # type: ignore[assignment]
+    rasa_agent.load_from_server = load_from_server
 
 
 def main() -> None:

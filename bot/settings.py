@@ -10,17 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-# The standard the bot cites; its clauses are quoted as "依据《…》10.1.4".
-STANDARD_NAME = "威海市城镇供热服务规范"
-
-# Production refuses a shared secret shorter than this, or one of .env.example's samples ("dev-...").
-MIN_SECRET_LENGTH = 16
-SAMPLE_PREFIX = "dev-"
-
-
-def weak_secret(value: str) -> bool:
-    """True for a value production must not run with: empty, short, or a shipped sample."""
-    return len(value) < MIN_SECRET_LENGTH or value.startswith(SAMPLE_PREFIX)
+from policies.secrets import MIN_SECRET_LENGTH, weak_secret
 
 
 def bearer_matches(authorization: str, token: str) -> bool:

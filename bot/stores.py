@@ -159,7 +159,9 @@ def run_migrations(context: object) -> None:
     assert context is alembic_context
     config = alembic_context.config
     store = config.attributes["store"]
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    assert url, "the store's Alembic configuration names its database"
+    engine = make_engine(url)
     with engine.connect() as connection:
         alembic_context.configure(
             connection=connection,

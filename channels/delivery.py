@@ -29,13 +29,12 @@ from bot.loops import every
 from bot.stores import make_engine, require_current
 from channels.held import held_table
 from channels.state import State, wait_for_value
+from policies.backoff import doubling
+from policies.wechat import QUOTA_ERRORS, QUOTA_MESSAGES, WINDOW_SECONDS
 
 log = logging.getLogger(__name__)
 
-QUOTA_MESSAGES = 5  # customer-service messages per open window
-WINDOW_SECONDS = 48 * 3600  # after the resident's last message
 # Platform error codes: the window closed or the quota is used up; the access token is bad.
-QUOTA_ERRORS = {45015, 45047}
 TOKEN_ERRORS = {40001, 40014, 42001}
 # A resident's photo is fetched when it arrives (the platform keeps it 3 days) and kept here.
 MAX_MEDIA_BYTES = 10 * 1024 * 1024
@@ -434,7 +433,7 @@ class Outbox:
     def retry_later(self, message_id: int, error: str, base_delay: float) -> None:
         message = self.get(message_id)
         attempts = message.attempts if message else 1
-        delay = min(base_delay * 2 ** max(0, attempts - 1), 3600.0)
+        delay = doubling(attempts - 1, base=base_delay, cap=3600.0)
         now = self.clock()
         with self.engine.begin() as db:
             db.execute(

@@ -63,13 +63,45 @@ def daily_figures(tracker_store: Any, first: date, last: date) -> list[dict[str,
     bounds = day_bounds(first, last)[:MAX_DAYS]
     if not bounds:
         return []
+    counted, asked = _queries(store.SQLEvent.__table__, bounds)
+    with store.session_scope() as session:
+        rows = session.execute(counted).all()
+        clarified = session.execute(asked).all()
+    figures = [dict.fromkeys(FIGURES, 0) for _ in bounds]
+    fallbacks = [0] * len(bounds)
+    core = [0] * len(bounds)  # Rasa's core fallback: a confident intent no rule answers here
+    for day, kind, intent, action, n in rows:
+        counts = figures[int(day)]
+        if kind == "pause":
+            counts["handed_over"] += n
+        elif kind == "action":
+            fallbacks[int(day)] += n
+            if action == "action_default_fallback":
+                core[int(day)] += n
+        elif intent not in NOT_TYPED and not str(intent or "").startswith("EXTERNAL_"):
+            counts["messages"] += n
+            if intent == "nlu_fallback":
+                counts["unsure"] += n
+            elif intent == "out_of_scope":
+                counts["out_of_scope"] += n
+    for day, n in clarified:
+        figures[int(day)]["clarified"] = n
+    for i, counts in enumerate(figures):
+        counts["not_understood"] = max(fallbacks[i] - counts["clarified"], 0)
+        understood = counts["messages"] - counts["unsure"] - counts["out_of_scope"] - core[i]
+        counts["understood"] = max(understood, 0)
+    return [{"day": day.isoformat(), **counts} for (day, _, _), counts in zip(bounds, figures, strict=True)]
+
+
+def _queries(events: sa.Table, bounds: list[tuple[date, float, float]]) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """Per day of ``bounds``: the residents' messages by intent, the hand-overs and the fallbacks; and how
+    many times the bot asked which reading was meant."""
     days = sa.union_all(
         *(
             sa.select(sa.literal(i).label("day"), sa.literal(start).label("start"), sa.literal(end).label("stop"))
             for i, (_, start, end) in enumerate(bounds)
         )
     ).subquery("days")
-    events = store.SQLEvent.__table__
     within = sa.and_(events.c.timestamp >= days.c.start, events.c.timestamp < days.c.stop)
     counted = (
         sa.select(days.c.day, events.c.type_name, events.c.intent_name, events.c.action_name, sa.func.count())
@@ -95,30 +127,4 @@ def daily_figures(tracker_store: Any, first: date, last: date) -> list[dict[str,
         )
         .group_by(days.c.day)
     )
-    figures = [dict.fromkeys(FIGURES, 0) for _ in bounds]
-    with store.session_scope() as session:
-        rows = session.execute(counted).all()
-        clarified = session.execute(asked).all()
-    fallbacks = [0] * len(bounds)
-    core = [0] * len(bounds)  # Rasa's core fallback: a confident intent no rule answers here
-    for day, kind, intent, action, n in rows:
-        counts = figures[int(day)]
-        if kind == "pause":
-            counts["handed_over"] += n
-        elif kind == "action":
-            fallbacks[int(day)] += n
-            if action == "action_default_fallback":
-                core[int(day)] += n
-        elif intent not in NOT_TYPED and not str(intent or "").startswith("EXTERNAL_"):
-            counts["messages"] += n
-            if intent == "nlu_fallback":
-                counts["unsure"] += n
-            elif intent == "out_of_scope":
-                counts["out_of_scope"] += n
-    for day, n in clarified:
-        figures[int(day)]["clarified"] = n
-    for i, counts in enumerate(figures):
-        counts["not_understood"] = max(fallbacks[i] - counts["clarified"], 0)
-        understood = counts["messages"] - counts["unsure"] - counts["out_of_scope"] - core[i]
-        counts["understood"] = max(understood, 0)
-    return [{"day": day.isoformat(), **counts} for (day, _, _), counts in zip(bounds, figures, strict=True)]
+    return counted, asked

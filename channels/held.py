@@ -6,7 +6,7 @@ database, so a restart of the Rasa server loses nothing), tells the resident it 
 same turn again, under the same message id, when the resident next writes or when the channel's
 retry loop finds it due. The message id makes it exactly once: a turn that did run (the process
 stopped before the row was removed) is found in the conversation and not run again; and a filing run
-twice is one order anyway (its idempotency key is the filing's, ``actions/filing.py``).
+twice is one order anyway (its idempotency key is the filing's, ``actions/filing/payload.py``).
 
 A resident's kept messages run before any newer message of theirs, in the platform's order.
 """
@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.loops import wait_after
+from policies.backoff import stepped
 
 # Seconds before the next try of a kept turn, by the number of tries made (then the last, repeated).
 RETRY_DELAYS = (5.0, 10.0, 20.0, 40.0, 60.0, 120.0)
@@ -56,7 +56,7 @@ class HeldTurn:
 
 def delay_after(tries: int) -> float:
     """Seconds to wait once ``tries`` tries were made (the first try comes 5 s after the turn was kept)."""
-    return wait_after(RETRY_DELAYS, tries)
+    return stepped(RETRY_DELAYS, tries)
 
 
 class HeldTurns:

@@ -12,8 +12,8 @@ import hmac
 import json
 import re
 import struct
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from defusedxml import ElementTree as SafeET
@@ -88,35 +88,46 @@ class WeChatConfig:
             raise ValueError("the wechat channel needs a token (WECHAT_TOKEN)")
         aes_key = str(values.get("encoding_aes_key") or "")
         mode = str(values.get("mode") or ("safe" if aes_key else "plaintext")).lower()
-        if mode not in MODES:
-            raise ValueError(f"WECHAT_MODE must be one of {', '.join(MODES)}, not {mode!r}")
-        if mode != "plaintext":
-            if len(aes_key) != 43:
-                raise ValueError("compatible and safe modes need a 43-character WECHAT_ENCODING_AES_KEY")
-            if not values.get("app_id"):
-                raise ValueError("compatible and safe modes need WECHAT_APP_ID")
-        defaults = cls(token="x")
-        return cls(
-            token=str(values["token"]),
-            app_id=str(values.get("app_id") or ""),
-            app_secret=str(values.get("app_secret") or ""),
-            encoding_aes_key=aes_key,
-            mode=mode,
-            api_base_url=str(values.get("api_base_url") or DEFAULT_API_BASE_URL).rstrip("/"),
-            replay_window_seconds=int(values.get("replay_window_seconds") or defaults.replay_window_seconds),
-            reply_budget_seconds=float(values.get("reply_budget_seconds") or defaults.reply_budget_seconds),
-            redis_url=str(values.get("redis_url") or ""),
-            outbox_url=str(values.get("outbox_url") or defaults.outbox_url),
-            template_id=str(values.get("template_id") or ""),
-            menu_path=str(values.get("menu") or defaults.menu_path),
-            max_text_chars=int(values.get("max_text_chars") or defaults.max_text_chars),
-            retry_interval_seconds=float(values.get("retry_interval_seconds") or defaults.retry_interval_seconds),
-            rate_limit=int(values.get("rate_limit", defaults.rate_limit)),
-            rate_limit_window_seconds=max(
-                1, int(values.get("rate_limit_window_seconds") or defaults.rate_limit_window_seconds)
-            ),
-            rate_limit_text=str(values.get("rate_limit_text") or defaults.rate_limit_text),
+        _check_mode(mode, aes_key, str(values.get("app_id") or ""))
+        # what credentials.yml gives, each as its field's type; the field's default for what it leaves empty
+        taken: dict[str, Any] = {field: convert(values[key]) for field, key, convert in _FIELDS if values.get(key)}
+        if "rate_limit" in values:
+            taken["rate_limit"] = int(values["rate_limit"])  # 0 (no limit) is a value here
+        config = cls(token=str(values["token"]), encoding_aes_key=aes_key, mode=mode, **taken)
+        return replace(
+            config,
+            api_base_url=config.api_base_url.rstrip("/"),
+            rate_limit_window_seconds=max(1, config.rate_limit_window_seconds),
         )
+
+
+# credentials.yml's keys of the channel's settings: (field, key, type).
+_FIELDS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
+    ("app_id", "app_id", str),
+    ("app_secret", "app_secret", str),
+    ("api_base_url", "api_base_url", str),
+    ("replay_window_seconds", "replay_window_seconds", int),
+    ("reply_budget_seconds", "reply_budget_seconds", float),
+    ("redis_url", "redis_url", str),
+    ("outbox_url", "outbox_url", str),
+    ("template_id", "template_id", str),
+    ("menu_path", "menu", str),
+    ("max_text_chars", "max_text_chars", int),
+    ("retry_interval_seconds", "retry_interval_seconds", float),
+    ("rate_limit_window_seconds", "rate_limit_window_seconds", int),
+    ("rate_limit_text", "rate_limit_text", str),
+)
+
+
+def _check_mode(mode: str, aes_key: str, app_id: str) -> None:
+    """The message mode, and what the encrypted ones need (the platform's 43-character key, the app id)."""
+    if mode not in MODES:
+        raise ValueError(f"WECHAT_MODE must be one of {', '.join(MODES)}, not {mode!r}")
+    if mode != "plaintext":
+        if len(aes_key) != 43:
+            raise ValueError("compatible and safe modes need a 43-character WECHAT_ENCODING_AES_KEY")
+        if not app_id:
+            raise ValueError("compatible and safe modes need WECHAT_APP_ID")
 
 
 # A Unix time as the platform writes it: ASCII digits, no leading zero (so one time has one spelling).

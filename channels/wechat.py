@@ -26,7 +26,6 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -39,16 +38,11 @@ from sanic.response import HTTPResponse
 from wechatpy.replies import TextReply
 
 from bot.loops import every
-from bot.settings import bearer_matches, check_secrets
+from bot.settings import check_secrets
 from channels.action_calls import TurnAbandoned, retry_actions
 from channels.delivery import TOKEN_ERRORS, Courier, Outbox, PlatformClient, PlatformUnavailable, TokenCache
-from channels.erasure import StoreCannotErase, erase_conversation, prune_conversations
-from channels.figures import COUNTING as FIGURE_COUNTING
-from channels.figures import FIRST_YEAR as FIRST_FIGURE_YEAR
-from channels.figures import LAST_YEAR as LAST_FIGURE_YEAR
-from channels.figures import MAX_DAYS as MAX_FIGURE_DAYS
-from channels.figures import daily_figures
 from channels.held import HeldTurn, HeldTurns
+from channels.internal import MAX_OPENID_CHARS, InternalEndpoints
 from channels.ordering import ResidentQueue, place
 from channels.protocol import (
     BadPush,
@@ -80,8 +74,6 @@ LEASE_RENEW_SECONDS = 1.0
 OPTIONS_TTL_SECONDS = 24 * 3600
 # A staff member's message to a resident (the platform takes at most 2,048 bytes of text).
 MAX_STAFF_TEXT_CHARS = 600
-# An openid is 28 characters on the platform; the backend stores at most 64.
-MAX_OPENID_CHARS = 64
 # A resident's photo: fetched at once, then again after these delays while the platform is down.
 MEDIA_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 MEDIA_RETRY_DELAYS = (2.0, 10.0, 60.0, 300.0)
@@ -95,8 +87,6 @@ HELD = (
 # A push this much older than its CreateTime may be the platform's retry of a push whose answer was
 # lost with a stopped process: the conversation is read first, so that a turn Rasa saved is not run twice.
 RETRY_AGE_SECONDS = 4.0
-# The most residents one look at when they last wrote may name (the chats a member of staff holds).
-LAST_WRITTEN_MAX = 50
 # How often the retry loop looks for kept turns that are due, and how many residents' it runs at once.
 HELD_LOOP_SECONDS = 5.0
 HELD_RESIDENTS_AT_ONCE = 4
@@ -193,7 +183,8 @@ def answer_to(events: list[dict[str, Any]], message_id: str) -> list[dict[str, A
             if event.get("message_id") == message_id:
                 answer = []
         elif kind == "bot" and answer is not None:
-            data = event.get("data") if isinstance(event.get("data"), dict) else {}
+            data = event.get("data")
+            data = data if isinstance(data, dict) else {}
             answer.append({**{k: v for k, v in data.items() if v}, "text": event.get("text")})
     return answer
 
@@ -792,147 +783,5 @@ class WeChatInput(InputChannel):
             webhook._spawn(webhook.record_answered(reply))
             return None
 
-        def authorised(request: Request) -> bool:
-            return bearer_matches(request.headers.get("Authorization", ""), admin_token)
-
-        @blueprint.route("/outbox", methods=["GET"])
-        async def outbox(request: Request) -> HTTPResponse:
-            """Outbound messages by status (``?status=undelivered``) for staff; needs the admin token."""
-            if not authorised(request):
-                return response.json({"detail": "a valid bearer token is required"}, status=401)
-            status = request.args.get("status") or None
-            openid = request.args.get("openid") or None
-            rows = await asyncio.to_thread(webhook.outbox.list, status, openid)
-            answer: dict[str, Any] = {"messages": [row.__dict__ for row in rows]}
-            if openid:
-                answer["window"] = await asyncio.to_thread(webhook.outbox.window, openid)
-            return response.json(answer)
-
-        @blueprint.route("/last-written", methods=["GET"])
-        async def last_written(request: Request) -> HTTPResponse:
-            """When each resident named (``?openid=…``, repeated, at most 50) last wrote: the console's top bar
-            tells an agent that a resident wrote in a chat they hold. Needs the admin token."""
-            if not authorised(request):
-                return response.json({"detail": "a valid bearer token is required"}, status=401)
-            openids = [o for o in request.args.getlist("openid") if o][:LAST_WRITTEN_MAX]
-            found = await asyncio.to_thread(webhook.outbox.last_written, openids)
-            return response.json({"last_written": found})
-
-        @blueprint.route("/answered", methods=["GET"])
-        async def answered(request: Request) -> HTTPResponse:
-            """Whether the answer to a resident's message (``?openid=&message_id=``, Rasa's message id) went
-            out: in its push's reply, or kept in the outbox. The backend asks before it tells a resident a
-            filed order's number again; needs the admin token."""
-            if not authorised(request):
-                return response.json({"detail": "a valid bearer token is required"}, status=401)
-            openid, key = request.args.get("openid") or "", request.args.get("message_id") or ""
-            if not openid or not key:
-                return response.json({"detail": "openid and message_id are required"}, status=400)
-            how = await asyncio.to_thread(webhook.outbox.was_answered, openid, key)
-            return response.json({"answered": how is not None, "how": how})
-
-        @blueprint.route("/media/<media_id>", methods=["GET"])
-        async def media(request: Request, media_id: str) -> HTTPResponse:
-            """A resident's photo for the backend, which keeps it with the order; needs the admin token."""
-            if not authorised(request):
-                return response.json({"detail": "a valid bearer token is required"}, status=401)
-            try:
-                found = await webhook.fetch_media(media_id)
-            except ValueError:
-                return response.json({"detail": "not a media id"}, status=404)
-            except PlatformUnavailable as exc:
-                return response.json({"detail": f"the platform is unavailable: {exc}"}, status=503)
-            if found is None:
-                return response.json({"detail": "the platform has no such media (expired after 3 days?)"}, status=404)
-            body, content_type = found
-            return response.raw(body, content_type=content_type, headers={"X-Content-Type-Options": "nosniff"})
-
-        async def erasing(
-            request: Request, in_store: Callable[[Any], int], in_outbox: Callable[[], dict[str, int]]
-        ) -> HTTPResponse:
-            """Erase from the tracker store, then from the outbox; 503 before the model is loaded, 501
-            for a store this product does not erase from (nothing is erased then)."""
-            agent = getattr(request.app.ctx, "agent", None)
-            if agent is None or agent.tracker_store is None:
-                return response.json({"detail": "the conversation store is not loaded yet"}, status=503)
-            try:
-                events = await asyncio.to_thread(in_store, agent.tracker_store)
-            except StoreCannotErase as exc:
-                return response.json({"detail": str(exc)}, status=501)
-            removed = await asyncio.to_thread(in_outbox)
-            return response.json({**removed, "events": events})
-
-        @blueprint.route("/forget", methods=["POST"])
-        async def forget(request: Request) -> HTTPResponse:
-            """A resident's erasure (12.1), asked by the backend: their outbox, window and the photos it
-            names; needs the admin token."""
-            if not authorised(request):
-                return response.json({"detail": "a valid bearer token is required"}, status=401)
-            body = request.json if isinstance(request.json, dict) else {}
-            openid = str(body.get("openid") or "")
-            media_ids = [str(m) for m in body.get("media_ids") or [] if isinstance(m, str)][:1000]
-            if not openid or len(openid) > 64:
-                return response.json({"detail": "openid is required"}, status=422)
-            # as a turn of the resident's: no turn of theirs (a kept one run again) writes while erasing
-            async with webhook.queue.turn(openid, place(int(webhook.clock()), 0, f"erase:{openid}")):
-                return await erasing(
-                    request,
-                    lambda store: erase_conversation(store, openid),
-                    lambda: webhook.outbox.forget(openid, media_ids),
-                )
-
-        @blueprint.route("/prune", methods=["POST"])
-        async def prune(request: Request) -> HTTPResponse:
-            """Everything older than ``before`` (a Unix time), asked by the backend's scheduler once the
-            operator file's retention period has passed (12.1); needs the admin token."""
-            if not authorised(request):
-                return response.json({"detail": "a valid bearer token is required"}, status=401)
-            body = request.json if isinstance(request.json, dict) else {}
-            before = body.get("before")
-            if not isinstance(before, (int, float)) or isinstance(before, bool) or before > webhook.clock():
-                return response.json({"detail": "before is a Unix time in the past"}, status=422)
-            return await erasing(
-                request,
-                lambda store: prune_conversations(store, float(before)),
-                lambda: webhook.outbox.prune(float(before)),
-            )
-
-        @blueprint.route("/figures", methods=["GET"])
-        async def figures(request: Request) -> HTTPResponse:
-            """The bot's own figures per Beijing day, ``?first=&last=`` (ISO dates), counted from the
-            conversations (channels/figures.py), for the backend; needs the admin token."""
-            if not authorised(request):
-                return response.json({"detail": "a valid bearer token is required"}, status=401)
-            try:
-                first = date.fromisoformat(request.args.get("first", ""))
-                last = date.fromisoformat(request.args.get("last", ""))
-            except ValueError:
-                return response.json({"detail": "first and last are ISO dates"}, status=422)
-            if not 0 <= (last - first).days < MAX_FIGURE_DAYS:
-                return response.json({"detail": f"first to last is 1 to {MAX_FIGURE_DAYS} days"}, status=422)
-            if not FIRST_FIGURE_YEAR <= first.year <= last.year <= LAST_FIGURE_YEAR:
-                return response.json({"detail": "the days are outside the years counted"}, status=422)
-            agent = getattr(request.app.ctx, "agent", None)
-            if agent is None or agent.tracker_store is None:
-                return response.json({"detail": "the conversation store is not loaded yet"}, status=503)
-            try:
-                count = partial(daily_figures, agent.tracker_store, first, last)
-                days = await asyncio.get_running_loop().run_in_executor(FIGURE_COUNTING, count)
-            except StoreCannotErase as exc:
-                return response.json({"detail": str(exc)}, status=501)
-            return response.json({"days": days})
-
-        @blueprint.route("/send", methods=["POST"])
-        async def send(request: Request) -> HTTPResponse:
-            """A staff member's message to a resident (the backend's handoff chat); needs the admin token.
-            Answers the outbox rows with their delivery state."""
-            if not authorised(request):
-                return response.json({"detail": "a valid bearer token is required"}, status=401)
-            body = request.json if isinstance(request.json, dict) else {}
-            try:
-                sent = await webhook.send_for_staff(str(body.get("openid") or ""), str(body.get("text") or ""))
-            except ValueError as exc:
-                return response.json({"detail": str(exc)}, status=422)
-            return response.json({"messages": sent}, status=201)
-
+        InternalEndpoints(webhook, admin_token).install(blueprint)
         return blueprint

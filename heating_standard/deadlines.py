@@ -187,55 +187,14 @@ def compute_deadlines(
     """All deadlines of a new order."""
     accepted = aware(facts.accepted_at, "accepted_at")
     if facts.source == Source.SAMPLING:
-        # 5.4.4: the plan fixes the household, the time and the collector. The visit is confirmed with the
-        # household by the appointed time, made then (10.2.4), and its reading recorded the same day.
-        if facts.appointment_at is None:
-            raise DeadlineError("a sampling visit has its appointed time (5.4.4)")
-        visit = aware(facts.appointment_at, "appointment_at")
-        return Deadlines(
-            response_due_at=visit,
-            arrival_due_at=visit,
-            completion_due_at=max(end_of_local_day(local_date(visit)), visit + timedelta(hours=1)),
-        )
-    uncertain = False
+        return _sampling_visit(facts)
     handle = accepted + LEAK_HANDLING_WINDOW if facts.category == Category.LEAK else None
     arrival = None
     if facts.kind in (Kind.REPAIR, Kind.TEMPERATURE_TEST):
         # 10.2.4: at the appointed time, else within 30 minutes; a temperature test is a visit too.
         arrival = aware(facts.appointment_at, "appointment_at") if facts.appointment_at else accepted + ARRIVAL_WINDOW
-    return_due = reply_due = None
-    window = HOTLINE_WINDOWS.get(facts.source)
-    if window is not None:
-        if facts.urgent:
-            # 10.1.3 "紧急类即时回退": an urgent order is returned at once or not at all, so the return
-            # is due with the first response (30 minutes, or 90 early in the season), which decides
-            # whether the order is the company's. A due time equal to the acceptance would breach at the
-            # first scan of every urgent order. A return after the response is late (recorded on it).
-            return_due = response_due_at(accepted, seasons)
-            reply_due = accepted + URGENT_REPLY_WINDOW
-        else:
-            if window.return_hours is not None:
-                return_due = accepted + timedelta(hours=window.return_hours)
-            elif window.return_working_days is not None:
-                return_due, certain = working_days_after(accepted, window.return_working_days, calendar)
-                uncertain |= not certain
-            if window.reply_working_days is not None:
-                reply_due, certain = working_days_after(accepted, window.reply_working_days, calendar)
-                uncertain |= not certain
-    completion = decision = None
-    if facts.kind == Kind.BUSINESS:
-        if facts.business_type == BusinessType.APPLY_CONNECTION:
-            # 9.1.4: a new connection is done in 1 day, or 3 with external works.
-            days: int | None = CONNECTION_DAYS_WITH_EXTERNAL_WORKS if facts.external_works else CONNECTION_DAYS
-        else:
-            days = promises.business(facts.business_type)  # 9.1.2: the company's promise
-        completion = calendar_days_after(accepted, days) if days else None
-        decision = calendar_days_after(accepted, max(promises.decision_days, 0))
-        if completion is not None and decision > completion:
-            decision = completion  # a request cannot be finished before it is decided
-    else:
-        promised = promises.completion(facts.kind, facts.category)
-        completion = accepted + promised if promised else None
+    return_due, reply_due, certain = _hotline_windows(facts, accepted, calendar, seasons)
+    completion, decision = _completion(facts, accepted, promises)
     return Deadlines(
         response_due_at=response_due_at(accepted, seasons),
         handle_due_at=handle,
@@ -244,8 +203,65 @@ def compute_deadlines(
         reply_due_at=reply_due,
         completion_due_at=completion,
         decision_due_at=decision,
-        calendar_uncertain=uncertain,
+        calendar_uncertain=not certain,
     )
+
+
+def _sampling_visit(facts: OrderFacts) -> Deadlines:
+    """5.4.4: the plan fixes the household, the time and the collector. The visit is confirmed with the
+    household by the appointed time, made then (10.2.4), and its reading recorded the same day."""
+    if facts.appointment_at is None:
+        raise DeadlineError("a sampling visit has its appointed time (5.4.4)")
+    visit = aware(facts.appointment_at, "appointment_at")
+    return Deadlines(
+        response_due_at=visit,
+        arrival_due_at=visit,
+        completion_due_at=max(end_of_local_day(local_date(visit)), visit + timedelta(hours=1)),
+    )
+
+
+def _hotline_windows(
+    facts: OrderFacts, accepted: datetime, calendar: WorkingCalendar, seasons: Sequence[HeatingSeason]
+) -> tuple[datetime | None, datetime | None, bool]:
+    """A hotline order's return and reply due times (10.1.3, 10.1.4), and whether the calendar was sure
+    of them; (None, None, True) for an order of no hotline."""
+    window = HOTLINE_WINDOWS.get(facts.source)
+    if window is None:
+        return None, None, True
+    if facts.urgent:
+        # 10.1.3 "紧急类即时回退": an urgent order is returned at once or not at all, so the return
+        # is due with the first response (30 minutes, or 90 early in the season), which decides
+        # whether the order is the company's. A due time equal to the acceptance would breach at the
+        # first scan of every urgent order. A return after the response is late (recorded on it).
+        return response_due_at(accepted, seasons), accepted + URGENT_REPLY_WINDOW, True
+    return_due = reply_due = None
+    certain = True
+    if window.return_hours is not None:
+        return_due = accepted + timedelta(hours=window.return_hours)
+    elif window.return_working_days is not None:
+        return_due, sure = working_days_after(accepted, window.return_working_days, calendar)
+        certain &= sure
+    if window.reply_working_days is not None:
+        reply_due, sure = working_days_after(accepted, window.reply_working_days, calendar)
+        certain &= sure
+    return return_due, reply_due, certain
+
+
+def _completion(facts: OrderFacts, accepted: datetime, promises: Promises) -> tuple[datetime | None, datetime | None]:
+    """When the order is to be finished, and a business request decided (9.1.2, 9.1.4, 10.1.4)."""
+    if facts.kind != Kind.BUSINESS:
+        promised = promises.completion(facts.kind, facts.category)
+        return (accepted + promised if promised else None), None
+    if facts.business_type == BusinessType.APPLY_CONNECTION:
+        # 9.1.4: a new connection is done in 1 day, or 3 with external works.
+        days: int | None = CONNECTION_DAYS_WITH_EXTERNAL_WORKS if facts.external_works else CONNECTION_DAYS
+    else:
+        days = promises.business(facts.business_type)  # 9.1.2: the company's promise
+    completion = calendar_days_after(accepted, days) if days else None
+    decision = calendar_days_after(accepted, max(promises.decision_days, 0))
+    if completion is not None and decision > completion:
+        decision = completion  # a request cannot be finished before it is decided
+    return completion, decision
 
 
 def extend_reply(

@@ -228,78 +228,69 @@ def complaint_rates(complaints: Iterable[Complaint], now: datetime | None = None
     has passed (the figures as the standard defines them, nothing pending)."""
     every = list(complaints)
     kept = [c for c in every if c.counted]
-    total = len(kept)
     completed = [c for c in every if c.completed_at is not None and not c.withdrawn]
-    called_in_time = [
-        c
-        for c in completed
-        if c.first_callback_at is not None
-        and (c.first_callback_due_at is None or c.first_callback_at <= c.first_callback_due_at)
-    ]
-
-    def process(c: Complaint) -> bool:
-        return c.in_time and c.process_satisfied is True
-
-    def result(c: Complaint) -> bool:
-        return c.result_satisfied is True
-
-    def on_time(c: Complaint) -> bool:
-        return c.in_time
-
-    def finished(c: Complaint) -> bool:
-        return c.completed_at is not None
 
     def may_be_in_time(c: Complaint) -> bool:
         # a promise moved only after it had passed never makes the order timely again
         return c.completion_open(now) and not c.rescheduled_late
 
-    def count(counts: Callable[[Complaint], bool]) -> int:
-        return sum(1 for c in kept if counts(c))
-
-    def waiting(counts: Callable[[Complaint], bool], still_running: Callable[[Complaint], bool]) -> int:
-        return sum(1 for c in kept if not counts(c) and still_running(c))
-
-    return {
-        "complaint_process_satisfaction": Ratio(
+    rates = (
+        _share(
             "complaint_process_satisfaction",
             "14.4.4",
-            count(process),
-            total,
             1.0,
-            pending=waiting(process, lambda c: may_be_in_time(c) or (c.in_time and c.callback_open(now))),
+            kept,
+            counts=lambda c: c.in_time and c.process_satisfied is True,
+            running=lambda c: may_be_in_time(c) or (c.in_time and c.callback_open(now)),
         ),
-        "complaint_result_satisfaction": Ratio(
+        _share(
             "complaint_result_satisfaction",
             "14.4.5",
-            count(result),
-            total,
             0.9,
-            pending=waiting(result, lambda c: c.completion_open(now) or c.callback_open(now)),
+            kept,
+            counts=lambda c: c.result_satisfied is True,
+            running=lambda c: c.completion_open(now) or c.callback_open(now),
         ),
-        "complaint_callback_coverage": Ratio(
+        _share(
             "complaint_callback_coverage",
             "10.1.6",
-            len(called_in_time),
-            len(completed),
             1.0,
-            pending=sum(1 for c in completed if c.callback_open(now)),
+            completed,
+            counts=_called_back_in_time,
+            running=lambda c: c.callback_open(now),
         ),
-        "complaint_on_time_rate": Ratio(
-            "complaint_on_time_rate",
-            "14.4.6",
-            count(on_time),
-            total,
-            1.0,
-            published=True,
-            pending=waiting(on_time, may_be_in_time),
-        ),
-        "complaint_completion_rate": Ratio(
+        _share("complaint_on_time_rate", "14.4.6", 1.0, kept, lambda c: c.in_time, may_be_in_time, published=True),
+        _share(
             "complaint_completion_rate",
             "14.4.6",
-            count(finished),
-            total,
             1.0,
+            kept,
+            counts=lambda c: c.completed_at is not None,
+            running=lambda c: c.completion_open(now),
             published=True,
-            pending=waiting(finished, lambda c: c.completion_open(now)),
         ),
-    }
+    )
+    return {rate.name: rate for rate in rates}
+
+
+def _called_back_in_time(c: Complaint) -> bool:
+    """Called back within its three days (10.1.6)."""
+    return c.first_callback_at is not None and (
+        c.first_callback_due_at is None or c.first_callback_at <= c.first_callback_due_at
+    )
+
+
+def _share(
+    name: str,
+    clause: str,
+    target: float,
+    complaints: list[Complaint],
+    counts: Callable[[Complaint], bool],
+    running: Callable[[Complaint], bool],
+    published: bool = False,
+) -> Ratio:
+    """The complaints that count over all of them; pending, those that have not counted yet while their
+    time is still ``running``."""
+    met = sum(1 for c in complaints if counts(c))
+    pending = sum(1 for c in complaints if not counts(c) and running(c))
+    return Ratio(name, clause, met, len(complaints), target, published=published, pending=pending)

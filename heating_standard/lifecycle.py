@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from heating_standard.orders import BusinessType, Code, Kind, Status
+from heating_standard.words import STATUS_WORDS
 
 
 class Action(Code):
@@ -188,18 +189,6 @@ class OrderState:
     completion_due: bool = False  # the order has a completion time that can be moved (10.1.4)
 
 
-# The states as staff read them, for the reasons below (the console's labels are these words).
-STATUS_WORDS: dict[Status, str] = {
-    Status.ACCEPTED: "已受理",
-    Status.RESPONDED: "已响应",
-    Status.DISPATCHED: "已派工",
-    Status.ARRIVED: "已到场",
-    Status.COMPLETED: "已完成",
-    Status.CALLED_BACK: "已回访",
-    Status.CLOSED: "已关闭",
-    Status.RETURNED: "已回退",
-    Status.CANCELLED: "已撤销",
-}
 ACTION_WORDS: dict[Action, str] = {
     Action.RESPOND: "响应",
     Action.DISPATCH: "派工",

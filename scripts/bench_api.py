@@ -27,13 +27,13 @@ from sqlalchemy import create_engine, insert, text  # noqa: E402
 
 from api.console.orders import OPEN  # noqa: E402
 from api.db import upgrade_database  # noqa: E402
-from api.domain import search  # noqa: E402
 from api.main import create_app  # noqa: E402
 from api.models import WorkOrder  # noqa: E402
 from api.schemas import StaffUserCreate, WorkOrderFilter  # noqa: E402
 from api.services.staff import create_staff_user  # noqa: E402
 from api.services.work_orders import list_work_orders  # noqa: E402
 from api.settings import Settings  # noqa: E402
+from api.views import search  # noqa: E402
 from scripts.benchdoc import write_section  # noqa: E402
 
 NOW = datetime(2026, 12, 10, 2, 0, tzinfo=UTC)

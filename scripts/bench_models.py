@@ -117,8 +117,8 @@ def replay(env: dict[str, str], url: str) -> list[bool]:
 
 def held_out(every: int) -> list[bool]:
     """Which reviewed messages the backend holds out of training to check the candidate on."""
-    from api.domain.wording import examples_of
     from api.services.bot_models import is_held_out
+    from api.views.wording import examples_of
 
     marks = []
     for text, intent in APPROVED:

@@ -4,7 +4,7 @@ and only there.
 Every message of ``tests/nlu/dev_wild5.yml`` (new wording written apart from the training data, like the
 residents' own; ``tests/nlu/dev.yml`` holds retired test sets whose errors were read and fixed, so it is too
 easy to choose on: 0.3 there let through 5 % wrong answers on new wording; the four earlier such sets had
-their errors read and are training data now, ``data/nlu/written_apart_*.yml``) is parsed through the trained
+their errors read and are training data now, sets 1-4 in ``data/nlu/``) is parsed through the trained
 Rasa model (trained here from ``config.yml`` and ``data/nlu/`` unless ``--model`` is given). For a grid of
 thresholds (0.30–0.80) and margins between the best two intents (0.00–0.20) it reports the share answered, the
 share clarified and the share wrong among the answered (``scripts/nlu_outcomes.py``: the FallbackClassifier's

@@ -40,6 +40,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# stack.py runs with any Python 3 from scripts/; the shared policies are at the repository's root.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from policies.backoff import doubling  # noqa: E402
+from policies.secrets import MIN_SECRET_LENGTH  # noqa: E402
+
 VENVS = ROOT / ".venv"
 VAR = ROOT / "var"
 MODELS = ROOT / "models"
@@ -117,8 +123,6 @@ SECRET_KEYS = (
     "RASA_AUTH_TOKEN",
     "ACTION_SERVER_TOKEN",
 )
-# Shared secrets a guess must not find: at least this many characters in production.
-MIN_SECRET_LENGTH = 16
 # Tokens without which an internal HTTP API would be open to anyone who reaches its port.
 REQUIRED_TOKENS = ("RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN")
 
@@ -646,7 +650,7 @@ class Supervisor:
                 continue
             service.healthy_since = None
             if service.restart_at is None:
-                delay = min(MAX_RESTART_DELAY, 2.0**service.crashes)
+                delay = doubling(service.crashes, base=1.0, cap=MAX_RESTART_DELAY)
                 service.crashes += 1
                 service.restart_at = now + delay
                 say(
@@ -964,15 +968,34 @@ def run_pytest(
 API_TEST_LIMIT = 900
 E2E_TEST_LIMIT = 1800
 
-LINTED = ("api", "heating_standard", "actions", "channels", "bot", "scripts", "tests")
+MYPY_BACKEND = ("api", "heating_standard", "policies")
+
+
+def mypy_conversation_side() -> list[str]:
+    """mypy's arguments for actions, bot and channels: strict, as Python 3.10 with .venv/bot's packages."""
+    return [
+        "--strict",
+        "--python-executable",
+        BOT_VENV.bin("python"),
+        "--python-version",
+        "3.10",
+        "actions",
+        "bot",
+        "channels",
+    ]
+
+
+LINTED = ("api", "heating_standard", "policies", "actions", "channels", "bot", "scripts", "tests")
 
 
 def run_lint(env: dict[str, str]) -> list[SuiteResult]:
-    """ruff over all Python code, mypy (strict) over the backend."""
+    """ruff over all Python code; mypy (strict) over the backend and the shared packages, and over the
+    conversation side against its own environment's packages (Python 3.10)."""
     results = []
     for name, cmd in (
         ("ruff", [API_VENV.bin("ruff"), "check", *LINTED]),
-        ("mypy", [API_VENV.bin("mypy"), "api", "heating_standard"]),
+        ("mypy", [API_VENV.bin("mypy"), *MYPY_BACKEND]),
+        ("mypy-bot", [API_VENV.bin("mypy"), *mypy_conversation_side()]),
     ):
         say(f"suite {name}: {Path(cmd[0]).name} {' '.join(cmd[1:])}")
         code = run(cmd, env=env, check=False)
@@ -1099,9 +1122,9 @@ def cmd_test(suites: list[str]) -> int:
     results: list[SuiteResult] = []
     started = time.monotonic()
     try:
-        if "api" in wanted or "e2e" in wanted:
+        if {"lint", "tooling", "api", "e2e"} & set(wanted):
             ensure_api_env()
-        if {"bot", "rasa", "e2e"} & set(wanted):
+        if {"lint", "bot", "rasa", "e2e"} & set(wanted):
             ensure_bot_env()
         if {"rasa", "e2e"} & set(wanted):
             ensure_model(env)
@@ -1111,7 +1134,7 @@ def cmd_test(suites: list[str]) -> int:
     if "lint" in wanted:
         results += run_lint(env)
     if "tooling" in wanted:
-        results.append(run_pytest("tooling", API_VENV.bin("python"), ["tests/scripts"], env))
+        results.append(run_pytest("tooling", API_VENV.bin("python"), ["tests/scripts", "tests/architecture"], env))
     if "api" in wanted:
         ensure_services_for_tests(env)
         results.append(

@@ -8,40 +8,7 @@ from __future__ import annotations
 import json
 import time
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
-
-from api.models import Deadline, Handoff
 from api.services.outbound import BotClient, DeliveryFailed
-
-# The most chats of one member of staff whose residents the top bar watches.
-HELD_CHATS = 20
-
-
-def counts(session: Session, staff_name: str) -> tuple[dict[str, int], list[str]]:
-    """The counts (chats waiting, of them given to this member of staff, deadlines breached, deadlines
-    reminded and not yet breached), and the residents of the chats this member of staff holds or was given."""
-    open_deadlines = select(func.count()).select_from(Deadline).where(Deadline.met_at.is_(None))
-    reminded = open_deadlines.where(Deadline.reminded_at.is_not(None), Deadline.breached_at.is_(None))
-    # the waiting chats counted once, in one pass (every page's stream looks each second)
-    waiting, given, unassigned = session.execute(
-        select(
-            func.count(),
-            func.count().filter(Handoff.assigned_to == staff_name),
-            func.count().filter(Handoff.assigned_to.is_(None)),
-        ).where(Handoff.status == "waiting")
-    ).one()
-    found = {
-        "waiting": waiting,
-        "given": given,
-        "unassigned": unassigned,
-        "breached": session.scalar(open_deadlines.where(Deadline.breached_at.is_not(None))) or 0,
-        "reminded": session.scalar(reminded) or 0,
-    }
-    held = or_(Handoff.taken_by == staff_name, Handoff.assigned_to == staff_name)
-    mine = select(Handoff.resident_openid).where(Handoff.status.in_(("waiting", "active")), held)
-    return found, list(session.scalars(mine.order_by(Handoff.id.desc()).limit(HELD_CHATS)))
-
 
 # A look asks the channel at most this often for the same chats (every page of a desk looks each second).
 ASK_EVERY_SECONDS = 3.0

@@ -13,14 +13,14 @@ from api.console import bar, security
 from api.console.live import LiveStreams
 from api.console.orders import action_request
 from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
-from api.domain import chat, labels
+from api.deps import IdPath
 from api.errors import Conflict, Unprocessable
 from api.models import Handoff
-from api.routes.deps import IdPath, get_context
 from api.schemas import MAX_ID, WorkOrderCreate
 from api.services import desk as desk_service
-from api.services import handoffs, replies, work_orders
+from api.services import handoffs, order_actions, replies, resident_notices, work_orders
 from api.services.outbound import DeliveryFailed
+from api.views import chat, labels
 from heating_standard.lifecycle import Action
 from heating_standard.privacy import mask_text
 
@@ -82,7 +82,7 @@ def inbox_list(desk: DeskDep) -> HTMLResponse:
 
 def _chat_context(desk: Desk, handoff_id: int) -> dict[str, Any]:
     handoff = handoffs.get_handoff(desk.session, handoff_id)
-    bot = desk.request.app.state.bot
+    bot = desk.bot
     try:
         messages, window = handoffs.messages_and_window(desk.session, handoff_id, bot)
         unavailable = None
@@ -186,7 +186,7 @@ class ChatLook:
             self.sayer.say(session, principal.name, now)
             here = desk_service.here(session, self.handoff_id, now)
             others = [[h.staff, h.typing] for h in here if h.staff != principal.name]
-            counted, mine = bar.counts(session, principal.name)
+            counted, mine = desk_service.bar_counts(session, principal.name)
         return {
             "changed": self._chat(openid),
             "panel": json.dumps(shown),
@@ -249,7 +249,7 @@ def send(handoff_id: IdPath, desk: WritingDeskDep, text: Text600) -> HTMLRespons
     """Send the reply; variables still in it ({单号}, {时限}, {居民称呼}) are filled, or the reply refused."""
     handoff = handoffs.get_handoff(desk.session, handoff_id)
     text = replies.fill(text, replies.values(desk.session, handoff, desk.now))
-    handoffs.send_message(desk.session, handoff_id, desk.principal, text, desk.request.app.state.bot, desk.now)
+    handoffs.send_message(desk.session, handoff_id, desk.principal, text, desk.bot, desk.now)
     return _refresh(desk, handoff_id)
 
 
@@ -262,15 +262,15 @@ def run_macro(handoff_id: IdPath, reply_id: IdPath, desk: WritingDeskDep) -> HTM
         raise Conflict("接管这个会话后才能使用一键操作", code="transition_not_allowed")
     macro = replies.macro(desk.session, reply_id)
     replies.fill(macro.text, replies.values(desk.session, handoff, desk.now))  # refused before anything is done
-    bot = desk.request.app.state.bot
+    bot = desk.bot
     if macro.action in ("respond", "dispatch"):
         if handoff.work_order_id is None:
             raise Conflict("本会话还没有关联工单：请先关联或登记工单，再用这个一键操作", code="transition_not_allowed")
         action = Action(macro.action)
         form = {k: desk.form.get(k, "") for k in ("technician", "technician_id")} if action == Action.DISPATCH else {}
         body = action_request(action, form)
-        ctx = get_context(desk.request, desk.now)
-        work_orders.perform_action(desk.session, handoff.work_order_id, action, body, desk.principal, ctx)
+        ctx = desk.ctx
+        order_actions.perform_action(desk.session, handoff.work_order_id, action, body, desk.principal, ctx)
     try:
         # filled after the action: {时限} is then the order's next deadline, not the one just met
         text = replies.fill(macro.text, replies.values(desk.session, handoff, desk.now))
@@ -294,7 +294,7 @@ MACRO_DONE = {"respond": "标记为已响应", "dispatch": "派工"}
 @router.post("/chats/{handoff_id}/close", response_class=HTMLResponse)
 def close(handoff_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
     """Hand the conversation back to the bot and close the handoff."""
-    handoffs.close_handoff(desk.session, handoff_id, desk.principal, desk.request.app.state.bot, desk.now)
+    handoffs.close_handoff(desk.session, handoff_id, desk.principal, desk.bot, desk.now)
     return _refresh(desk, handoff_id)
 
 
@@ -343,7 +343,7 @@ def file_order(handoff_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
         "phone": typed_phone or known_phone,
     }
     data = validated(WorkOrderCreate, body)
-    ctx = get_context(desk.request, desk.now)
+    ctx = desk.ctx
     once = desk.form.get("once", "")[:64] or None  # the form's own key: a second click files nothing new
     key = f"chat:{handoff_id}:{once}" if once else None
     by = desk.principal.name
@@ -351,9 +351,9 @@ def file_order(handoff_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
     handoffs.link_order(desk.session, handoff_id, desk.principal, order.id, desk.now)
     if not created:
         return _refresh(desk, handoff_id)  # told already, by the first submission
-    told = work_orders.filed_message(order)
+    told = resident_notices.filed_message(order)
     try:
-        handoffs.send_message(desk.session, handoff_id, desk.principal, told, desk.request.app.state.bot, desk.now)
+        handoffs.send_message(desk.session, handoff_id, desk.principal, told, desk.bot, desk.now)
     except Conflict as exc:  # the order stands: the agent tells the resident once the channel is back
         context = _chat_context(desk, handoff_id)
         untold = f"工单 {order.number} 已登记，但没能发给居民（{exc.message}）。请稍后在回复中告知单号。"

@@ -2,8 +2,8 @@
 the quote (10.2.2) and completion with the visit's record (10.2.5) recorded on site.
 
 Only the technician role reaches these pages (``FieldDeskDep``), and every order is read through
-``work_orders.check_dispatched_to``: an order dispatched to someone else answers exactly as one that does
-not exist. The actions go through ``work_orders.perform_action``, as on the order page, so the state
+``order_actions.check_dispatched_to``: an order dispatched to someone else answers exactly as one that does
+not exist. The actions go through ``order_actions.perform_action``, as on the order page, so the state
 machine, the owners of each action and the deadlines' bookkeeping have one home.
 """
 
@@ -19,13 +19,13 @@ from pydantic import ValidationError
 
 from api.console.orders import open_deadlines
 from api.console.pages import Desk, FieldDeskDep, FieldWritingDeskDep, validated
-from api.domain import labels
+from api.deps import IdPath
 from api.errors import Conflict, NotFound, Unprocessable
 from api.models import WorkOrder
-from api.routes.deps import IdPath, get_context
-from api.routes.work_orders import shown
 from api.schemas import ActionRequest, QuoteItem
-from api.services import work_orders
+from api.services import order_actions, work_orders
+from api.services.work_orders import shown
+from api.views import labels
 from heating_standard.lifecycle import Action, TransitionRefused, allowed_actions, next_status
 from heating_standard.orders import Kind, Status
 
@@ -51,7 +51,7 @@ QUOTE_FIELDS = {"item": "项目", "material": "材料", "quantity": "数量", "p
 def _card(desk: Desk, order: WorkOrder, deadlines: list[dict[str, Any]]) -> dict[str, Any]:
     """One order as the technician's card shows it: masked as staff see it elsewhere (12.1), the next
     deadline they must meet, what they may record now, and why the work waits when it does."""
-    state = work_orders.order_state(order)
+    state = order_actions.order_state(order)
     offered = [a for a in allowed_actions(state) if a in FIELD_ACTIONS]
     waiting = None
     if state.quote_pending and order.status in (Status.DISPATCHED, Status.ARRIVED):
@@ -97,10 +97,10 @@ def _cards(desk: Desk) -> list[dict[str, Any]]:
 
 def _own_order(desk: Desk, order_id: int) -> WorkOrder:
     """The order, if it is dispatched to this technician (else 404, as for one that does not exist)."""
-    order = desk.session.get(WorkOrder, order_id)
+    order = work_orders.find(desk.session, order_id)
     if order is None:
-        raise NotFound(work_orders.NOT_YOURS)
-    work_orders.check_dispatched_to(order, desk.principal)
+        raise NotFound(order_actions.NOT_YOURS)
+    order_actions.check_dispatched_to(order, desk.principal)
     return order
 
 
@@ -141,8 +141,8 @@ def act(order_id: IdPath, action: Action, desk: FieldWritingDeskDep) -> HTMLResp
     """Record arrival, a quote or completion on the technician's own order; the order page's service
     decides (who may, in which state, what must be recorded) and keeps the deadlines."""
     body = field_request(action, desk.form)
-    ctx = get_context(desk.request, desk.now)
-    order = work_orders.perform_action(desk.session, order_id, action, body, desk.principal, ctx)
+    ctx = desk.ctx
+    order = order_actions.perform_action(desk.session, order_id, action, body, desk.principal, ctx)
     return _render_card(desk, order)
 
 

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
 from api.console.pages import Desk, DeskDep, WritingDeskDep, explained, local_time, validated
-from api.domain import labels
+from api.deps import IdPath
 from api.errors import AppError, Conflict, Forbidden, Unprocessable
-from api.models import CallbackTask, Deadline, GridWorker, WorkOrder, WorkOrderEvent
-from api.routes.deps import IdPath, get_context
-from api.routes.work_orders import shown
+from api.models import CallbackTask, Deadline, WorkOrder, WorkOrderEvent
 from api.schemas import ActionRequest, WorkOrderFilter
-from api.services import callbacks, media, work_orders
+from api.services import callbacks, deadline_watch, media, order_actions, people, quotes, work_orders
 from api.services.principals import SUPERVISOR_ROLES, Role
+from api.services.work_orders import shown
+from api.views import labels
 from heating_standard.lifecycle import Action, allowed_actions, deadline_label
 from heating_standard.orders import Category, Kind, Source, Status
 
@@ -62,11 +62,7 @@ def _filters(desk: Desk, params: dict[str, str]) -> tuple[WorkOrderFilter, dict[
 
 def _next_callback(desk: Desk, order: WorkOrder) -> CallbackTask | None:
     """The earliest call-back still to make (10.1.6, 10.1.7), from the moment the order is completed."""
-    return desk.session.scalars(
-        select(CallbackTask)
-        .where(CallbackTask.order_id == order.id, CallbackTask.done_at.is_(None))
-        .order_by(CallbackTask.sequence)
-    ).first()
+    return callbacks.next_of(desk.session, order.id)
 
 
 def open_deadlines(desk: Desk, order_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -74,13 +70,7 @@ def open_deadlines(desk: Desk, order_ids: list[int]) -> dict[int, list[dict[str,
     found: dict[int, list[dict[str, Any]]] = {oid: [] for oid in order_ids}
     if not order_ids:
         return found
-    rows = desk.session.execute(
-        select(Deadline, WorkOrder.kind, WorkOrder.business_type)
-        .join(WorkOrder, WorkOrder.id == Deadline.order_id)
-        .where(Deadline.order_id.in_(order_ids), Deadline.met_at.is_(None))
-        .order_by(Deadline.due_at)
-    )
-    for row, kind, business_type in rows:
+    for row, kind, business_type in deadline_watch.open_of(desk.session, order_ids):
         found[row.order_id].append(deadline_view(desk.now, row, kind, business_type))
     return found
 
@@ -136,13 +126,13 @@ def bulk_dispatch(desk: WritingDeskDep) -> HTMLResponse:
     body = action_request(Action.DISPATCH, chosen)
     done, refused = [], []
     for order_id in picked:
-        ctx = get_context(desk.request, desk.now)
+        ctx = desk.ctx
         try:
-            order = work_orders.perform_action(desk.session, order_id, Action.DISPATCH, body, desk.principal, ctx)
+            order = order_actions.perform_action(desk.session, order_id, Action.DISPATCH, body, desk.principal, ctx)
             done.append(order.number or str(order.id))
         except AppError as exc:
             desk.session.rollback()
-            found = desk.session.get(WorkOrder, order_id)
+            found = work_orders.find(desk.session, order_id)
             name = (found.number or str(found.id)) if found else f"#{order_id}"
             state = f"（当前状态：{labels.words(labels.STATUSES, found.status)}）" if found else ""
             refused.append(f"{name}：{explained(exc)[0]}{state}")
@@ -156,11 +146,9 @@ def bulk_dispatch(desk: WritingDeskDep) -> HTMLResponse:
 
 def _order_context(desk: Desk, order_id: int) -> dict[str, Any]:
     order = work_orders.get_work_order(desk.session, order_id)
-    deadlines = desk.session.scalars(select(Deadline).where(Deadline.order_id == order.id).order_by(Deadline.due_at))
+    deadlines = deadline_watch.of_order(desk.session, order.id)
     actions = offered_actions(order, desk.principal.role in SUPERVISOR_ROLES)
-    forwarded_by = (
-        desk.session.get(GridWorker, order.forwarded_by_grid_worker_id) if order.forwarded_by_grid_worker_id else None
-    )
+    forwarded_by = people.grid_worker(desk.session, order.forwarded_by_grid_worker_id)
     return {
         "o": shown(order, desk.principal),
         "order": order,
@@ -169,11 +157,11 @@ def _order_context(desk: Desk, order_id: int) -> dict[str, Any]:
         "deadlines": [deadline_view(desk.now, d, order.kind, order.business_type) for d in deadlines],
         "events": order.events,
         "history": history(order),
-        "quote": work_orders.pending_quote(desk.session, order),
+        "quote": quotes.pending_quote(desk.session, order),
         "next_callback": _next_callback(desk, order),
         "actions": actions,
         "labels": labels,
-        "backdate_minutes": int(desk.request.app.state.settings.backdate_window_minutes),
+        "backdate_minutes": int(desk.settings.backdate_window_minutes),
         "technicians": work_orders.technician_accounts(desk.session) if Action.DISPATCH in actions else [],
     }
 
@@ -215,42 +203,68 @@ def event_details(event: WorkOrderEvent, order: WorkOrder) -> list[str]:
     its reason, a refusal's reason, a call-back's answers, why it was entered late."""
     data: dict[str, Any] = event.data or {}
     details: list[str] = []
-    if event.action in (Action.QUOTE.value, work_orders.QUOTE_RESENT) and data.get("quote_total") is not None:
+    if event.action in (Action.QUOTE.value, quotes.QUOTE_RESENT) and data.get("quote_total") is not None:
         details.append(f"报价合计 {_yuan(data['quote_total'])} 元")
-    if event.action == Action.RESCHEDULE.value:
-        # 10.1.4 (办结条): the new time and the reason, as the resident was told them
-        line = f"新的办结时间 {_moment(data.get('promised_at')) or '—'}"
-        if data.get("previous"):
-            line += f"（原为 {_moment(data['previous'])}）"
-        details.append(line)
-        if data.get("reason"):
-            details.append(f"原因：{data['reason']}")
-        if data.get("late"):
-            details.append("原办结时间已过才调整：仍计为未按时办结（14.4.4）")
-        if data.get("resident_told") is True:
-            details.append("已通过微信告知居民")
-        elif data.get("resident_told") is False:
-            details.append("居民没有微信，未能告知，请电话告知")
-    if event.action == Action.EXTEND.value:
-        # 10.1.4: a hotline order's reply window extended once, by working days, with the reason
-        line = f"延期 {data['working_days']} 个工作日" if data.get("working_days") else "延期"
-        if data.get("reply_due_at"):
-            line += f"，新的答复期限 {_moment(data['reply_due_at'])}"
-        details.append(line)
-        reason = data.get("reason") or order.extension_reason  # an order is extended once: its reason
-        if reason:
-            details.append(f"理由：{reason}")
-    if event.action == Action.CANCEL.value and data.get("reason"):
-        details.append(f"不予受理的原因：{data['reason']}；建议：{data.get('suggestion') or '—'}")
-    if event.action == Action.MARK_UNREASONABLE.value and data.get("reason"):
-        details.append(f"认定理由：{data['reason']}")
-    if event.action == Action.CALLBACK.value and data.get("method"):
-        method = CALLBACK_METHODS.get(data["method"], data["method"])
-        process, result = _verdict(data.get("process_satisfied")), _verdict(data.get("result_satisfied"))
-        details.append(f"{method}回访：过程{process}，结果{result}")
+    worded = _DETAILS.get(event.action)
+    if worded is not None:
+        details += worded(data, order)
     if data.get("backdate_reason"):
         details.append(f"补录（实际发生于 {_moment(data.get('claimed_at')) or '—'}），原因：{data['backdate_reason']}")
     return details
+
+
+def _rescheduled(data: dict[str, Any], _order: WorkOrder) -> list[str]:
+    """10.1.4 (办结条): the new time and the reason, as the resident was told them."""
+    line = f"新的办结时间 {_moment(data.get('promised_at')) or '—'}"
+    if data.get("previous"):
+        line += f"（原为 {_moment(data['previous'])}）"
+    details = [line]
+    if data.get("reason"):
+        details.append(f"原因：{data['reason']}")
+    if data.get("late"):
+        details.append("原办结时间已过才调整：仍计为未按时办结（14.4.4）")
+    if data.get("resident_told") is True:
+        details.append("已通过微信告知居民")
+    elif data.get("resident_told") is False:
+        details.append("居民没有微信，未能告知，请电话告知")
+    return details
+
+
+def _extended(data: dict[str, Any], order: WorkOrder) -> list[str]:
+    """10.1.4: a hotline order's reply window extended once, by working days, with the reason."""
+    line = f"延期 {data['working_days']} 个工作日" if data.get("working_days") else "延期"
+    if data.get("reply_due_at"):
+        line += f"，新的答复期限 {_moment(data['reply_due_at'])}"
+    reason = data.get("reason") or order.extension_reason  # an order is extended once: its reason
+    return [line, f"理由：{reason}"] if reason else [line]
+
+
+def _refused(data: dict[str, Any], _order: WorkOrder) -> list[str]:
+    if not data.get("reason"):
+        return []
+    return [f"不予受理的原因：{data['reason']}；建议：{data.get('suggestion') or '—'}"]
+
+
+def _judged_unreasonable(data: dict[str, Any], _order: WorkOrder) -> list[str]:
+    return [f"认定理由：{data['reason']}"] if data.get("reason") else []
+
+
+def _called_back(data: dict[str, Any], _order: WorkOrder) -> list[str]:
+    if not data.get("method"):
+        return []
+    method = CALLBACK_METHODS.get(data["method"], data["method"])
+    process, result = _verdict(data.get("process_satisfied")), _verdict(data.get("result_satisfied"))
+    return [f"{method}回访：过程{process}，结果{result}"]
+
+
+# What each kind of event adds to the order's history, from what it recorded.
+_DETAILS: dict[str, Callable[[dict[str, Any], WorkOrder], list[str]]] = {
+    Action.RESCHEDULE.value: _rescheduled,
+    Action.EXTEND.value: _extended,
+    Action.CANCEL.value: _refused,
+    Action.MARK_UNREASONABLE.value: _judged_unreasonable,
+    Action.CALLBACK.value: _called_back,
+}
 
 
 def history(order: WorkOrder) -> list[dict[str, Any]]:
@@ -258,7 +272,7 @@ def history(order: WorkOrder) -> list[dict[str, Any]]:
     return [{"e": e, "label": event_label(e), "details": event_details(e, order)} for e in order.events]
 
 
-SUPERVISOR_ONLY = {a for a, owners in work_orders.ACTION_OWNERS.items() if owners == SUPERVISOR_ROLES}
+SUPERVISOR_ONLY = {a for a, owners in order_actions.ACTION_OWNERS.items() if owners == SUPERVISOR_ROLES}
 
 
 def offered_actions(order: WorkOrder, may_approve: bool) -> list[Action]:
@@ -266,7 +280,7 @@ def offered_actions(order: WorkOrder, may_approve: bool) -> list[Action]:
     quote there; staff record a signed paper confirmation only for one without). The server checks
     all of it again when the form is sent."""
     offered: list[Action] = []
-    for action in allowed_actions(work_orders.order_state(order)):
+    for action in allowed_actions(order_actions.order_state(order)):
         if action in SUPERVISOR_ONLY and not may_approve:
             continue
         if action == Action.CONFIRM_QUOTE and order.resident_openid:
@@ -344,7 +358,7 @@ def _quote_items(form: dict[str, str]) -> list[dict[str, Any]]:
 @router.post("/orders/{order_id}/quote/resend", response_class=HTMLResponse)
 def resend_quote(order_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
     """重新发送: the quote that waits for the resident goes to them in WeChat again (the API's rule)."""
-    work_orders.resend_quote(desk.session, order_id, desk.principal, desk.now)
+    quotes.resend_quote(desk.session, order_id, desk.principal, desk.now)
     return desk.render("_order_body.html", **_order_context(desk, order_id))
 
 
@@ -358,13 +372,13 @@ def send_survey(order_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
     task = _next_callback(desk, order)
     if task is None:
         raise Conflict("这张工单没有待做的回访", code="transition_not_allowed")
-    callbacks.send_survey(desk.session, task.id, desk.request.app.state.bot, desk.now, desk.principal.name)
+    callbacks.send_survey(desk.session, task.id, desk.bot, desk.now, desk.principal.name)
     return desk.render("_order_body.html", **_order_context(desk, order_id))
 
 
 @router.post("/orders/{order_id}/actions/{action}", response_class=HTMLResponse)
 def act(order_id: IdPath, action: Action, desk: WritingDeskDep) -> HTMLResponse:
     body = action_request(action, desk.form)
-    ctx = get_context(desk.request, desk.now)
-    work_orders.perform_action(desk.session, order_id, action, body, desk.principal, ctx)
+    ctx = desk.ctx
+    order_actions.perform_action(desk.session, order_id, action, body, desk.principal, ctx)
     return desk.render("_order_body.html", **_order_context(desk, order_id))

@@ -15,17 +15,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from api.console import security
+from api.deps import NowDep, SessionDep, app_settings, bot_client, get_context, model_trainer, operator_file
 from api.errors import AppError, Unprocessable
-from api.models import StaffUser
-from api.routes.deps import NowDep, SessionDep
-from api.services import hotline_import
+from api.services import hotline_import, staff
+from api.services.outbound import BotClient
 from api.services.principals import CONSOLE_ROLES, FIELD_ROLES, STAFF_ROLES, Principal, Role
+from api.services.trainer import Trainer
+from api.services.work_orders import Context
+from api.settings import Settings
 from heating_standard.localtime import LOCAL_TZ
+from heating_standard.operator import OperatorFile
 from heating_standard.privacy import mask_address, mask_phone, mask_text
 
 HERE = Path(__file__).parent
@@ -134,12 +137,32 @@ class Desk:
     def staff_names(self) -> dict[str, str]:
         """Every member of staff's display name by principal name ("staff:wang" → "王小红"), for pages that
         name who took, was assigned or did something (a small table, read once per page)."""
-        rows = self.session.execute(select(StaffUser.username, StaffUser.display_name))
-        return {f"staff:{username}": display for username, display in rows if display}
+        return staff.display_names(self.session)
 
     @property
     def me(self) -> str:
         return self.staff_names.get(self.principal.name) or staff_name(self.principal.name)
+
+    @property
+    def settings(self) -> Settings:
+        return app_settings(self.request)
+
+    @property
+    def operator_config(self) -> OperatorFile:
+        return operator_file(self.request)
+
+    @property
+    def bot(self) -> BotClient:
+        return bot_client(self.request)
+
+    @property
+    def trainer(self) -> Trainer | None:
+        return model_trainer(self.request)
+
+    @property
+    def ctx(self) -> Context:
+        """The use-case context of this request (the clock's reading, the operator file, back-dating)."""
+        return get_context(self.settings, self.operator_config, self.now)
 
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         context.update(desk=self, now=self.now)

@@ -8,9 +8,8 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
 from api.console.pages import DeskDep
+from api.deps import IdPath
 from api.errors import Conflict, NotFound
-from api.models import MediaFile
-from api.routes.deps import IdPath
 from api.services import handoffs, media
 from api.services.outbound import DeliveryFailed
 
@@ -30,7 +29,7 @@ def _photo(body: bytes, content_type: str) -> Response:
 
 @router.get("/media/{file_id}")
 def order_photo(file_id: IdPath, desk: DeskDep) -> Response:
-    item = desk.session.get(MediaFile, file_id)
+    item = media.kept(desk.session, file_id)
     if item is None or item.state != "stored" or item.body is None:
         raise NotFound(f"photo {file_id} is not kept (yet)")
     return _photo(item.body, item.content_type or "application/octet-stream")
@@ -39,7 +38,7 @@ def order_photo(file_id: IdPath, desk: DeskDep) -> Response:
 @router.get("/chats/{handoff_id}/photos/{media_id}")
 def chat_photo(handoff_id: IdPath, media_id: MediaIdPath, desk: DeskDep) -> Response:
     """A photo of this chat only: the kept copy, else the WeChat channel's."""
-    bot = desk.request.app.state.bot
+    bot = desk.bot
     if media_id not in {m.media_id for m in handoffs.messages(desk.session, handoff_id, bot)}:
         raise NotFound("this chat has no such photo")
     kept = media.by_media_id(desk.session, media_id)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse
 
 from api.console.pages import Desk, DeskDep, WritingDeskDep
-from api.routes.deps import IdPath
+from api.deps import IdPath
 from api.services import replies
 
 router = APIRouter()

@@ -19,9 +19,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.console.pages import Desk, DeskDep, WritingDeskDep, is_htmx
+from api.deps import IdPath
 from api.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable
 from api.models import ReviewItem
-from api.routes.deps import IdPath
 from api.schemas import MAX_ID, ReviewLabel
 from api.services import review
 from api.services.review import IntentEntry

@@ -9,34 +9,35 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import select
 
 from api.console import (
     bar,
+    callbacks,
     chats,
     field,
-    imports,
-    operations,
+    grid_workers,
+    hotline_import,
+    kpis,
+    models,
     orders,
-    people,
+    outages,
     photos,
     replies,
-    reports,
     review,
     sampling,
     security,
 )
-from api.console import bot_models as models_page
 from api.console.live import LiveStreams
 from api.console.pages import HERE, AnyDeskDep, AnyWritingDeskDep, DeskDep, error_fragment, templates
+from api.deps import NowDep, SessionDep
 from api.errors import AppError
-from api.models import Notification
-from api.routes.deps import NowDep, SessionDep
 from api.services import desk as desk_service
-from api.services import staff
+from api.services import scheduler, staff
 from api.services.audit import record
 
 router = APIRouter()
+# The staff notifications the top bar lists, of the last day.
+LATEST_ALERTS = 15
 
 
 def _login_form(request: Request, error: str | None = None, status_code: int = 200) -> HTMLResponse:
@@ -103,16 +104,10 @@ def home(desk: AnyDeskDep) -> Response:
 def alerts(desk: DeskDep) -> HTMLResponse:
     """The top bar (``api.console.bar``) and the latest staff notifications. Fetched again whenever the
     page's stream says ``bar``, and every 15 s should the stream be unavailable."""
-    found, mine = bar.counts(desk.session, desk.principal.name)
-    since = desk.now - timedelta(hours=24)
-    latest = desk.session.scalars(
-        select(Notification)
-        .where(Notification.recipient_openid.is_(None), Notification.created_at > since)
-        .order_by(Notification.id.desc())
-        .limit(15)
-    )
-    heard = bar.last_written(desk.request.app.state.bot, mine)
-    return desk.render("_alerts.html", **found, heard=heard, latest=list(latest))
+    found, mine = desk_service.bar_counts(desk.session, desk.principal.name)
+    latest = scheduler.latest_for_staff(desk.session, desk.now - timedelta(hours=24), LATEST_ALERTS)
+    heard = bar.last_written(desk.bot, mine)
+    return desk.render("_alerts.html", **found, heard=heard, latest=latest)
 
 
 class BarLook:
@@ -129,7 +124,7 @@ class BarLook:
         with state.session_factory() as session:
             principal = security.console_principal(self.request, session, now)
             self.sayer.say(session, principal.name, now)  # on the desk: the round robin's to know
-            found, mine = bar.counts(session, principal.name)
+            found, mine = desk_service.bar_counts(session, principal.name)
         return {"bar": bar.fingerprint(state.bot, found, mine)}
 
 
@@ -155,13 +150,14 @@ PARTS = (
     chats.router,
     replies.router,
     orders.router,
-    imports.router,
-    operations.router,
-    reports.router,
-    people.router,
+    hotline_import.router,
+    callbacks.router,
+    outages.router,
+    kpis.router,
+    grid_workers.router,
     sampling.router,
     review.router,
-    models_page.router,
+    models.router,
     field.router,
 )
 

@@ -9,15 +9,12 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
-from sqlalchemy import func, select
 
 from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
-from api.domain import labels
 from api.errors import Forbidden, Unprocessable
-from api.models import Household
-from api.routes.deps import get_context
 from api.schemas import HouseholdImport, SamplingPlanCreate
 from api.services import sampling
+from api.views import labels
 
 router = APIRouter()
 
@@ -32,7 +29,7 @@ COLUMNS: tuple[tuple[str, Mapping[Any, str]], ...] = (
 def _page(desk: Desk, **extra: Any) -> dict[str, Any]:
     return {
         "plans": sampling.list_plans(desk.session),
-        "households": desk.session.scalar(select(func.count()).select_from(Household)) or 0,
+        "households": sampling.household_count(desk.session),
         "labels": labels,
         **extra,
     }
@@ -79,7 +76,5 @@ def import_households(desk: WritingDeskDep) -> HTMLResponse:
 def create_plan(desk: WritingDeskDep) -> HTMLResponse:
     _supervisor(desk)
     fields = {k: desk.form.get(k, "") for k in ("first_day", "last_day", "collector")}
-    sampling.create_plan(
-        desk.session, validated(SamplingPlanCreate, fields), get_context(desk.request, desk.now), desk.principal
-    )
+    sampling.create_plan(desk.session, validated(SamplingPlanCreate, fields), desk.ctx, desk.principal)
     return desk.render("_sampling.html", **_page(desk))

@@ -1,1 +1,39 @@
-"""HTTP routes: validate, call a service, shape the response."""
+"""The JSON API under /api/v1: one router per area, ``api/routes/<area>.py``, each thin (validate, call a
+service, shape the answer); their dependencies are ``api.deps`` and ``api.auth``."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from api.routes import (
+    bot_models,
+    callbacks,
+    handoffs,
+    kpis,
+    notifications,
+    outages,
+    people,
+    residents,
+    review,
+    sampling,
+    staff,
+    status,
+    work_orders,
+)
+
+# Every area, in the order /docs lists them.
+JSON_API: tuple[ModuleType, ...] = (
+    work_orders,
+    staff,
+    people,
+    notifications,
+    callbacks,
+    handoffs,
+    outages,
+    kpis,
+    status,
+    sampling,
+    residents,
+    review,
+    bot_models,
+)

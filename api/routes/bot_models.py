@@ -4,111 +4,26 @@ model server: endpoints.yml's ``models``). Details: docs/bot.md, "Training, chec
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import subprocess
-import threading
-from collections.abc import Callable
-from datetime import datetime
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from api.auth import MACHINE_ONLY, STAFF, SUPERVISORS, PrincipalDep, require_roles
+from api.deps import IdPath, NowDep, SessionDep, SettingsDep, TrainerDep
 from api.errors import Conflict, NotFound
 from api.models import BotModel, BotModelPull, BotModelRollout
-from api.routes.deps import IdPath, NowDep, SessionDep
-from api.schemas import Strict, UtcDatetime
+from api.schemas import ActivateBody, Strict, UtcDatetime
 from api.services import bot_models
 from api.services.principals import STAFF_ROLES, SUPERVISOR_ROLES, Role
 from api.settings import ROOT, Settings
 
 router = APIRouter(tags=["models"])
 log = logging.getLogger(__name__)
-
-# --- the trainer ---------------------------------------------------------------------------------------
-
-
-class Trainer(Protocol):
-    """Starts the training of a candidate (the backend does not train: it has no Rasa)."""
-
-    def start(self, job: bot_models.TrainingJob) -> None: ...
-
-
-class LocalTrainer:
-    """Runs scripts/retrain.py in the conversation side's environment on this machine, in the background:
-    it writes the job beside the candidate, starts the trainer with its output in ``train.log`` there,
-    and marks the training failed if the trainer exits without having said how it ended."""
-
-    def __init__(self, settings: Settings, session_factory: sessionmaker[Session], clock: Callable[[], datetime]):
-        self.settings = settings
-        self.session_factory = session_factory
-        self.clock = clock
-        self.watchers: dict[int, threading.Thread] = {}
-
-    def command(self, job_file: str) -> list[str]:
-        return [self.settings.bot_python, str(ROOT / "scripts" / "retrain.py"), "train", "--job", job_file]
-
-    def start(self, job: bot_models.TrainingJob) -> None:
-        job.directory.mkdir(parents=True, exist_ok=True)
-        job_file = job.directory / "job.json"
-        job_file.write_text(
-            json.dumps(
-                {
-                    "model_id": job.model_id,
-                    "directory": str(job.directory),
-                    "training_data": job.training_data,
-                    "held_out_data": job.held_out_data,
-                    "running_id": job.running_id,
-                    "running_file": str(job.running_file),
-                    "expected_seconds": job.expected_seconds,
-                },
-                ensure_ascii=False,
-            ),
-            encoding="utf-8",
-        )
-        env = {
-            **os.environ,
-            "API_URL": self.settings.api_url,
-            "API_TOKEN": self.settings.api_token.get_secret_value(),
-            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONWARNINGS": "ignore",
-        }
-        with (job.directory / "train.log").open("ab") as output:
-            try:
-                process = subprocess.Popen(
-                    self.command(str(job_file)), cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
-                )
-            except OSError as exc:
-                self._failed(job.model_id, f"训练进程无法启动：{exc}")
-                raise Conflict(
-                    f"训练进程无法启动（{self.settings.bot_python}）：{exc}", code="trainer_unavailable"
-                ) from None
-        watcher = threading.Thread(target=self._watch, args=(process, job), daemon=True, name=f"trainer-{job.model_id}")
-        self.watchers[job.model_id] = watcher
-        watcher.start()
-
-    def _watch(self, process: subprocess.Popen[bytes], job: bot_models.TrainingJob) -> None:
-        code = process.wait()
-        if code != 0:
-            self._failed(job.model_id, f"训练进程异常退出（退出码 {code}），详见 {job.directory / 'train.log'}")
-
-    def _failed(self, model_id: int, error: str) -> None:
-        try:
-            with self.session_factory() as session:
-                if bot_models.fail_if_training(session, model_id, error, self.clock()):
-                    log.error("training of model %s failed: %s", model_id, error)
-        except SQLAlchemyError:  # the stale check marks it later
-            log.exception("could not mark the training of model %s failed", model_id)
-
-
-# --- bodies ------------------------------------------------------------------------------------------
 
 ModelStatus = Literal["training", "ready", "failed"]
 
@@ -160,10 +75,6 @@ class BotModelList(BaseModel):
     processes: list[RasaProcessPublic]
 
 
-class ActivateBody(Strict):
-    reason: str = Field(min_length=2, max_length=500, description="why, for the record")
-
-
 class TrainingReport(Strict):
     """The trainer's report: progress while it trains, then ready with the figures, or failed."""
 
@@ -209,19 +120,13 @@ def process_public(pull: BotModelPull) -> RasaProcessPublic:
     )
 
 
-def settings_of(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 # --- routes ------------------------------------------------------------------------------------------
 
 
 @router.get("/models", response_model=BotModelList, dependencies=[STAFF])
-def list_models(request: Request, session: SessionDep, now: NowDep) -> BotModelList:
+def list_models(settings: SettingsDep, session: SessionDep, now: NowDep) -> BotModelList:
     """Every model, newest first, with its figures and whether it is in force; the rollouts; what each
     Rasa process runs."""
-    settings = settings_of(request)
     bot_models.fail_stale(session, settings, now)
     in_force = bot_models.active(session, settings, now)
     back = bot_models.previous(session, settings, now)
@@ -239,13 +144,13 @@ def list_models(request: Request, session: SessionDep, now: NowDep) -> BotModelL
     "/models",
     response_model=BotModelPublic,
     status_code=201,
-    dependencies=[require_roles(*SUPERVISOR_ROLES, Role.MACHINE)],
+    dependencies=[Depends(require_roles(*SUPERVISOR_ROLES, Role.MACHINE))],
 )
-def train(request: Request, session: SessionDep, now: NowDep, principal: PrincipalDep) -> BotModelPublic:
+def train(
+    settings: SettingsDep, trainer: TrainerDep, session: SessionDep, now: NowDep, principal: PrincipalDep
+) -> BotModelPublic:
     """Train a candidate on the repository's data and the approved reviewed examples (a supervisor in the
     console; the machine token for `make retrain` on the server). One training at a time."""
-    settings = settings_of(request)
-    trainer: Trainer | None = request.app.state.model_trainer
     if trainer is None:
         raise Conflict("本环境没有启用模型训练（MODEL_TRAINER_ENABLED）", code="trainer_disabled")
     job = bot_models.start_training(session, settings, principal, now, ROOT)
@@ -261,6 +166,7 @@ def train(request: Request, session: SessionDep, now: NowDep, principal: Princip
 })  # fmt: skip
 def active_file(
     request: Request,
+    settings: SettingsDep,
     session: SessionDep,
     now: NowDep,
     if_none_match: Annotated[str | None, Header(max_length=200)] = None,
@@ -269,7 +175,6 @@ def active_file(
     """The model in force, for Rasa's model server pulls: ETag is its fingerprint, ``filename`` its name;
     304 when the process runs it already, or while another process is switching to it (one at a time:
     ``bot_models.may_switch``). Each pull records what the process runs and what it was given."""
-    settings = settings_of(request)
     cache: dict[str, Any] = request.app.state.served_model
     try:
         found = bot_models.served(session, settings, now)
@@ -301,11 +206,12 @@ def active_file(
 
 
 @router.get(
-    "/models/{model_id}", response_model=BotModelPublic, dependencies=[require_roles(*STAFF_ROLES, Role.MACHINE)]
+    "/models/{model_id}",
+    response_model=BotModelPublic,
+    dependencies=[Depends(require_roles(*STAFF_ROLES, Role.MACHINE))],
 )
-def get_model(model_id: IdPath, request: Request, session: SessionDep, now: NowDep) -> BotModelPublic:
+def get_model(model_id: IdPath, settings: SettingsDep, session: SessionDep, now: NowDep) -> BotModelPublic:
     """One model, with its progress while it trains (`make retrain` follows it)."""
-    settings = settings_of(request)
     bot_models.fail_stale(session, settings, now)
     model = bot_models.get(session, model_id)
     return public(session, settings, model, bot_models.active(session, settings, now))
@@ -313,20 +219,24 @@ def get_model(model_id: IdPath, request: Request, session: SessionDep, now: NowD
 
 @router.post("/models/{model_id}/activate", response_model=RolloutPublic, dependencies=[SUPERVISORS])
 def activate(
-    model_id: IdPath, body: ActivateBody, request: Request, session: SessionDep, now: NowDep, principal: PrincipalDep
+    model_id: IdPath,
+    body: ActivateBody,
+    settings: SettingsDep,
+    session: SessionDep,
+    now: NowDep,
+    principal: PrincipalDep,
 ) -> RolloutPublic:
     """Put a model in force (a rollout, or a rollback to one in force before), with a reason. A candidate
     worse than the model in force on the untouched test set is refused (409 ``rollout_refused``)."""
-    rollout = bot_models.activate(session, settings_of(request), model_id, principal, body.reason, now)
+    rollout = bot_models.activate(session, settings, model_id, principal, body.reason, now)
     return rollout_public(rollout)
 
 
 @router.post("/models/{model_id}/progress", response_model=BotModelPublic, dependencies=[MACHINE_ONLY])
 def progress(
-    model_id: IdPath, body: TrainingReport, request: Request, session: SessionDep, now: NowDep
+    model_id: IdPath, body: TrainingReport, settings: SettingsDep, session: SessionDep, now: NowDep
 ) -> BotModelPublic:
     """The trainer reports what it is doing, then the figures (ready) or the failure."""
-    settings = settings_of(request)
     said = bot_models.Report(
         status=body.status,
         progress=body.progress,

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.routes.deps import SessionDep
+from api.deps import SessionDep
 
 router = APIRouter(tags=["health"])
 

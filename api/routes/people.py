@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from api.auth import MACHINE_ONLY, STAFF_OR_MACHINE, SUPERVISORS, PrincipalDep
+from api.deps import NowDep, SessionDep
 from api.errors import ErrorBody
-from api.routes.deps import NowDep, SessionDep
 from api.schemas import GridWorkerBind, GridWorkerCreate, GridWorkerPublic, GridWorkerRegistered, ResidentPublic
 from api.services import people
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.orm import Session
 
 from api.auth import MACHINE_ONLY, STAFF, SUPERVISORS, PrincipalDep, require_roles
+from api.deps import BotDep, IdPath, NowDep, SessionDep
 from api.models import ReviewItem
-from api.routes.deps import IdPath, NowDep, SessionDep
 from api.schemas import (
     BotFigures,
     ReviewApproval,
@@ -86,7 +86,7 @@ def list_items(
 @router.get(
     "/review-items/export",
     response_class=Response,
-    dependencies=[require_roles(*SUPERVISOR_ROLES, Role.MACHINE)],
+    dependencies=[Depends(require_roles(*SUPERVISOR_ROLES, Role.MACHINE))],
     responses={200: {"content": {"application/yaml": {}}, "description": "Rasa NLU training data"}},
 )
 def export(session: SessionDep, now: NowDep) -> Response:
@@ -129,9 +129,9 @@ def intents() -> list[ReviewIntent]:
 
 @router.get("/bot-figures", response_model=BotFigures, dependencies=[STAFF])
 def figures(
-    request: Request, session: SessionDep, now: NowDep, days: Annotated[int, Query(ge=1, le=bot_figures.MAX_DAYS)] = 14
+    bot: BotDep, session: SessionDep, now: NowDep, days: Annotated[int, Query(ge=1, le=bot_figures.MAX_DAYS)] = 14
 ) -> BotFigures:
     """The bot's own figures for each of the last ``days`` Beijing days: messages, understood, asked
     about, not understood, out of scope, handed over, filed without a person, and the review queue."""
-    found = bot_figures.daily(session, request.app.state.bot, local_date(now), days, now)
+    found = bot_figures.daily(session, bot, local_date(now), days, now)
     return BotFigures.model_validate(found)

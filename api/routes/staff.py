@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 
 from api.auth import PrincipalDep, bearer_token, require_roles
+from api.deps import NowDep, SessionDep, SettingsDep
 from api.errors import NotFound
 from api.models import StaffUser
-from api.routes.deps import NowDep, SessionDep
 from api.schemas import LoginRequest, LoginResponse, StaffUserCreate, StaffUserPublic
 from api.services import staff
 from api.services.principals import Role
@@ -20,10 +20,11 @@ router = APIRouter(tags=["staff"])
     response_model=LoginResponse,
     responses={401: {"description": "wrong username or password"}, 429: {"description": "too many failures"}},
 )
-def login(body: LoginRequest, request: Request, session: SessionDep, now: NowDep) -> LoginResponse:
+def login(
+    body: LoginRequest, request: Request, session: SessionDep, now: NowDep, settings: SettingsDep
+) -> LoginResponse:
     """A session token for the console; send it as ``Authorization: Bearer``."""
     address = request.client.host if request.client else "unknown"
-    settings = request.app.state.settings
     token, staff_session = staff.login_as_configured(session, settings, body.username, body.password, address, now)
     return LoginResponse(
         token=token,
@@ -49,10 +50,11 @@ def me(session: SessionDep, principal: PrincipalDep) -> StaffUserPublic:
     "/staff-users",
     status_code=status.HTTP_201_CREATED,
     response_model=StaffUserPublic,
-    dependencies=[require_roles(Role.ADMIN)],
+    dependencies=[Depends(require_roles(Role.ADMIN))],
 )
-def create_staff_user(body: StaffUserCreate, request: Request, session: SessionDep, now: NowDep) -> StaffUserPublic:
+def create_staff_user(
+    body: StaffUserCreate, session: SessionDep, now: NowDep, settings: SettingsDep
+) -> StaffUserPublic:
     """Admins create accounts. The machine token may not: the first admin comes from
     ``make admin`` (``python -m api.cli create-admin``) on the server."""
-    rounds = request.app.state.settings.password_hash_rounds
-    return StaffUserPublic.model_validate(staff.create_staff_user(session, body, now, rounds))
+    return StaffUserPublic.model_validate(staff.create_staff_user(session, body, now, settings.password_hash_rounds))

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 
 from api.auth import STAFF, STAFF_OR_MACHINE, PrincipalDep
+from api.deps import ContextDep, IdPath, NowDep, OrderDep, SessionDep
 from api.errors import Unprocessable
 from api.models import WorkOrder
-from api.routes.deps import ContextDep, IdPath, NowDep, SessionDep
 from api.schemas import (
     MAX_OFFSET,
     ActionRequest,
@@ -23,35 +23,17 @@ from api.schemas import (
     WorkOrderList,
     WorkOrderPublic,
 )
-from api.services import work_orders
-from api.services.principals import Principal, Role
+from api.services import order_actions, quotes, resident_notices, work_orders
+from api.services.principals import Role
+from api.services.work_orders import shown
 from heating_standard.lifecycle import Action
 from heating_standard.orders import Category, Kind, Source, Status
-from heating_standard.privacy import mask_address, mask_name, mask_phone, mask_text
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"], dependencies=[STAFF_OR_MACHINE])
 SEARCH = (
     "an order number (or six of its digits), the phone's last four digits, a fragment of the community or "
     "address, or the resident's name; full-width and spaced text is read as typed"
 )
-
-
-def shown(order: WorkOrder, principal: Principal) -> WorkOrderPublic:
-    """The order as this caller may see it: staff see phone and address masked (12.1); the bot sees
-    its resident's own."""
-    public = WorkOrderPublic.model_validate(order)
-    if principal.role == Role.MACHINE:
-        return public
-    return public.model_copy(
-        update={
-            "description": mask_text(order.description) or "",
-            "phone": mask_phone(order.phone),
-            "contact_name": mask_name(order.contact_name),
-            "address": mask_address(order.address, order.community, order.building),
-            "unit": None if order.unit is None else "*",
-            "room": None if order.room is None else "***",
-        }
-    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkOrderPublic)
@@ -67,7 +49,7 @@ def create_work_order(
     (200); the same key with another body is refused (422). Keys are the caller's own."""
 
     def filer_hears(order: WorkOrder) -> object:  # the bot's filing: its number checked two minutes on
-        return work_orders.see_that_the_filer_hears(session, order, ctx)
+        return resident_notices.see_that_the_filer_hears(session, order, ctx.now, ctx.filed_number_check)
 
     order, created = work_orders.create_work_order(
         session,
@@ -125,24 +107,22 @@ def list_work_orders(
 
 
 @router.get("/{order_id}", response_model=WorkOrderPublic)
-def read_work_order(order_id: IdPath, session: SessionDep, principal: PrincipalDep) -> WorkOrderPublic:
+def read_work_order(order: OrderDep, principal: PrincipalDep) -> WorkOrderPublic:
     """One work order."""
-    return shown(work_orders.get_work_order(session, order_id), principal)
+    return shown(order, principal)
 
 
 @router.get("/{order_id}/contact", response_model=ContactPublic, dependencies=[STAFF])
-def read_contact(order_id: IdPath, session: SessionDep, now: NowDep, principal: PrincipalDep) -> ContactPublic:
+def read_contact(order: OrderDep, session: SessionDep, now: NowDep, principal: PrincipalDep) -> ContactPublic:
     """The resident's whole phone number and address, for the member of staff who must call or visit;
     every read is kept on the order's audit trail."""
-    order = work_orders.get_work_order(session, order_id)
     work_orders.record_contact_view(session, order, principal, now)
     return ContactPublic(phone=order.phone, address=order.address, contact_name=order.contact_name)
 
 
 @router.get("/{order_id}/events", response_model=list[WorkOrderEventPublic])
-def read_events(order_id: IdPath, session: SessionDep, _principal: PrincipalDep) -> list[WorkOrderEventPublic]:
+def read_events(order: OrderDep, _principal: PrincipalDep) -> list[WorkOrderEventPublic]:
     """The order's audit trail, oldest first."""
-    order = work_orders.get_work_order(session, order_id)
     return [WorkOrderEventPublic.model_validate(e) for e in order.events]
 
 
@@ -159,7 +139,7 @@ def resend_quote(order_id: IdPath, session: SessionDep, now: NowDep, principal: 
     """Send the quote that waits for the resident's confirmation to them in WeChat again (10.2.2): the
     same quote, kept in the order's history; 409 when no quote waits, the resident is not on WeChat, or
     the last sending has not gone out yet."""
-    return shown(work_orders.resend_quote(session, order_id, principal, now), principal)
+    return shown(quotes.resend_quote(session, order_id, principal, now), principal)
 
 
 @router.post("/{order_id}/actions/{action}", response_model=WorkOrderPublic)
@@ -173,5 +153,5 @@ def act(
 ) -> WorkOrderPublic:
     """Apply an action; each has its owner (403 otherwise), and one the state machine does not allow
     now answers 409 with the reason."""
-    order = work_orders.perform_action(session, order_id, action, body or ActionRequest(), principal, ctx)
+    order = order_actions.perform_action(session, order_id, action, body or ActionRequest(), principal, ctx)
     return shown(order, principal)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.models import StaffAudit
@@ -15,10 +14,3 @@ def record(
 ) -> None:
     """Add one entry to the caller's transaction; it is kept when the action is committed."""
     session.add(StaffAudit(at=now, actor=actor[:96], action=action, target=target, detail=detail))
-
-
-def recent(session: Session, limit: int = 200, actor: str | None = None) -> list[StaffAudit]:
-    query = select(StaffAudit)
-    if actor:
-        query = query.where(StaffAudit.actor == actor)
-    return list(session.scalars(query.order_by(StaffAudit.id.desc()).limit(limit)))

@@ -8,7 +8,7 @@ out").
   the review queue's export at that moment, less one in ``MODEL_HELD_OUT_EVERY`` held out by a stable
   hash of the wording (to check it on), less any that is one of the untouched test sets' messages (they
   must never be trained on); both files are kept on the row. One training at a time (a unique slot).
-- ``report``: the trainer (scripts/retrain.py, started by ``api.routes.bot_models.LocalTrainer``)
+- ``report``: the trainer (scripts/retrain.py, started by ``api.services.trainer.LocalTrainer``)
   reports its progress, then the figures of the candidate and of the model in force, measured in one run.
   A training that stops reporting is marked failed (``fail_stale``).
 - ``activate``: a supervisor puts a model in force with a reason. A candidate never in force before must
@@ -33,12 +33,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from api.db import insert_of
-from api.domain.wording import Example, examples_of, nearest
 from api.errors import Conflict, NotFound, Unprocessable
 from api.models import BotModel, BotModelPull, BotModelRollout
 from api.services import audit, review
 from api.services.principals import Principal
 from api.settings import Settings
+from api.views.wording import Example, examples_of, nearest
 from heating_standard.localtime import LOCAL_TZ
 
 SOURCES = ("repository", "candidate")
@@ -77,7 +77,7 @@ def is_held_out(key: str, every: int) -> bool:
 
 def _near(key: str, others: Iterable[str]) -> bool:
     """Whether ``key`` is a near-duplicate of one of ``others``, as the review queue groups wordings
-    (``api.domain.wording.nearest``)."""
+    (``api.views.wording.nearest``)."""
     return nearest(key, ((0, other) for other in others)) is not None
 
 
@@ -310,11 +310,9 @@ def fail_if_training(session: Session, model_id: int, error: str, now: datetime)
     return changed is not None
 
 
-def start_training(
-    session: Session, settings: Settings, principal: Principal, now: datetime, root: Path
-) -> TrainingJob:
-    """A candidate from the repository's data and the approved reviewed examples; one at a time."""
-    fail_stale(session, settings, now)
+def _ready_to_train(session: Session, settings: Settings, now: datetime) -> tuple[BotModel, BotModel, Path]:
+    """The repository's build, the model in force and its file; refused without a build, or while a
+    candidate is training."""
     base = repository_build(session, settings, now)
     running = active(session, settings, now)
     running_file = model_path(running, settings) if running else None
@@ -323,6 +321,27 @@ def start_training(
     busy = session.scalars(select(BotModel.id).where(BotModel.status == "training")).first()
     if busy is not None:
         raise Conflict(f"模型 #{busy} 正在训练，请等它完成后再训练", code="training_in_progress")
+    return base, running, running_file
+
+
+def _training_data_note(counts: dict[str, int], stamp: str, held_out_every: int) -> str:
+    """The comment heading a candidate's reviewed examples: what was trained on, held out and left out."""
+    return (
+        f"The reviewed examples this candidate was trained on, besides data/ (exported {stamp} Beijing time).\n"
+        f"Approved {counts['approved']}; trained {counts['trained']}; held out {counts['held_out']} (one in "
+        f"{held_out_every} by the wording's hash; {counts['near_held_out']} near-duplicates of those\n"
+        "not trained on either);\n"
+        f"left out as messages of the untouched test sets: {counts['excluded_test_equal']} equal, "
+        f"{counts['excluded_test_near']} near-duplicates."
+    )
+
+
+def start_training(
+    session: Session, settings: Settings, principal: Principal, now: datetime, root: Path
+) -> TrainingJob:
+    """A candidate from the repository's data and the approved reviewed examples; one at a time."""
+    fail_stale(session, settings, now)
+    base, running, running_file = _ready_to_train(session, settings, now)
     split = split_examples(
         examples_of(review.export(session, now)), untouched_keys(root), settings.model_held_out_every
     )
@@ -334,15 +353,7 @@ def start_training(
             code="nothing_to_train",
         )
     stamp = now.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
-    trained_yaml = nlu_yaml(
-        split.trained,
-        f"The reviewed examples this candidate was trained on, besides data/ (exported {stamp} Beijing time).\n"
-        f"Approved {counts['approved']}; trained {counts['trained']}; held out {counts['held_out']} (one in "
-        f"{settings.model_held_out_every} by the wording's hash; {counts['near_held_out']} near-duplicates of those\n"
-        "not trained on either);\n"
-        f"left out as messages of the untouched test sets: {counts['excluded_test_equal']} equal, "
-        f"{counts['excluded_test_near']} near-duplicates.",
-    )
+    trained_yaml = nlu_yaml(split.trained, _training_data_note(counts, stamp, settings.model_held_out_every))
     held_yaml = nlu_yaml(split.held_out, f"Reviewed examples held out of training to check the candidate ({stamp}).")
     last = session.scalars(
         select(BotModel.training_seconds)

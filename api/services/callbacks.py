@@ -58,3 +58,12 @@ def send_survey(session: Session, task_id: int, bot: BotClient, now: datetime, a
     record(session, now, actor, "callback.survey", f"work_order:{order.id}")
     session.commit()
     return task
+
+
+def next_of(session: Session, order_id: int) -> CallbackTask | None:
+    """The earliest call-back of the order still to make (10.1.6, 10.1.7)."""
+    return session.scalars(
+        select(CallbackTask)
+        .where(CallbackTask.order_id == order_id, CallbackTask.done_at.is_(None))
+        .order_by(CallbackTask.sequence)
+    ).first()

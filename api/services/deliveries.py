@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from api.domain import delivery
 from api.models import Notification
 from api.services.outbound import BotClient, DeliveryFailed
+from api.views import delivery
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,12 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.errors import Forbidden, Unprocessable
-from api.models import DeskSettings, Handoff, StaffAudit, StaffPresence, StaffUser
+from api.models import Deadline, DeskSettings, Handoff, StaffAudit, StaffPresence, StaffUser
 from api.services.audit import record
 from api.services.principals import Principal, Role
 
@@ -297,3 +297,32 @@ def auto_assign(session: Session, now: datetime) -> int:
         if _give(session, handoff_id, agent, desk.chat_limit, now):
             given += 1
     return given
+
+
+# The most chats of one member of staff whose residents the top bar watches.
+HELD_CHATS = 20
+
+
+def bar_counts(session: Session, staff_name: str) -> tuple[dict[str, int], list[str]]:
+    """The counts (chats waiting, of them given to this member of staff, deadlines breached, deadlines
+    reminded and not yet breached), and the residents of the chats this member of staff holds or was given."""
+    open_deadlines = select(func.count()).select_from(Deadline).where(Deadline.met_at.is_(None))
+    reminded = open_deadlines.where(Deadline.reminded_at.is_not(None), Deadline.breached_at.is_(None))
+    # the waiting chats counted once, in one pass (every page's stream looks each second)
+    waiting, given, unassigned = session.execute(
+        select(
+            func.count(),
+            func.count().filter(Handoff.assigned_to == staff_name),
+            func.count().filter(Handoff.assigned_to.is_(None)),
+        ).where(Handoff.status == "waiting")
+    ).one()
+    found = {
+        "waiting": waiting,
+        "given": given,
+        "unassigned": unassigned,
+        "breached": session.scalar(open_deadlines.where(Deadline.breached_at.is_not(None))) or 0,
+        "reminded": session.scalar(reminded) or 0,
+    }
+    held = or_(Handoff.taken_by == staff_name, Handoff.assigned_to == staff_name)
+    mine = select(Handoff.resident_openid).where(Handoff.status.in_(("waiting", "active")), held)
+    return found, list(session.scalars(mine.order_by(Handoff.id.desc()).limit(HELD_CHATS)))

@@ -10,7 +10,6 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from api.domain import chat
 from api.errors import Conflict, Forbidden, NotFound
 from api.models import Address, Handoff, HandoffNote, Resident, StaffUser, WorkOrder
 from api.schemas import HandoffCreate
@@ -18,6 +17,7 @@ from api.services import desk
 from api.services.audit import record
 from api.services.outbound import BotClient, DeliveryFailed
 from api.services.principals import STAFF_ROLES, Principal
+from api.views import chat
 
 log = logging.getLogger(__name__)
 

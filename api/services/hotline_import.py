@@ -29,12 +29,13 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.domain.text import control_character_at, shown_without_controls
 from api.errors import AppError, Conflict, Unprocessable
 from api.models import WorkOrder
 from api.schemas import WorkOrderCreate
 from api.services import work_orders
 from api.services.audit import record
+from api.views.text import control_character_at, shown_without_controls
+from heating_standard import words as standard_words
 from heating_standard.deadlines import HOTLINE_WINDOWS, Deadlines
 from heating_standard.localtime import LOCAL_TZ
 from heating_standard.orders import Category, Kind, Source
@@ -78,29 +79,28 @@ LONGEST = {key: _longest(key) for key in COLUMNS.values()}
 FREE_TEXT = {"description"}
 
 # Only the platforms whose orders carry return and reply windows are imported.
+# The spellings a hotline platform's sheet uses for a code: the staff word (heating_standard.words), the code
+# itself, and the platforms' own synonyms.
 SOURCE_WORDS: dict[str, Source] = {
+    **{standard_words.SOURCE_WORDS[source]: source for source in HOTLINE_WINDOWS},
+    **{source.value: source for source in HOTLINE_WINDOWS},
     "12345": Source.CITY_HOTLINE,
-    "12345市民热线": Source.CITY_HOTLINE,
     "市民热线": Source.CITY_HOTLINE,
-    "省级平台": Source.PROVINCIAL_HOTLINE,
     "省12345": Source.PROVINCIAL_HOTLINE,
     "省级12345": Source.PROVINCIAL_HOTLINE,
-    "接诉即办": Source.IMMEDIATE_HOTLINE,
-    "互联网+督查": Source.INTERNET_SUPERVISION,
-    "首问负责制": Source.FIRST_CONTACT,
-    **{source.value: source for source in HOTLINE_WINDOWS},
 }
-KIND_WORDS = {"投诉": Kind.COMPLAINT, "报修": Kind.REPAIR, "测温": Kind.TEMPERATURE_TEST, "咨询": Kind.CONSULTATION}
-CATEGORY_WORDS = {
-    "室温": Category.ROOM_TEMPERATURE,
+# A hotline order is a complaint, repair, temperature test or question (business requests come to a hall).
+IMPORTED_KINDS = (Kind.COMPLAINT, Kind.REPAIR, Kind.TEMPERATURE_TEST, Kind.CONSULTATION)
+KIND_WORDS: dict[str, Kind] = {
+    **{standard_words.KIND_WORDS[kind]: kind for kind in IMPORTED_KINDS},
+    "测温": Kind.TEMPERATURE_TEST,
+}
+CATEGORY_WORDS: dict[str, Category] = {
+    **{word: category for category, word in standard_words.CATEGORY_WORDS.items()},
     "不热": Category.NO_HEAT,
     "停热": Category.NO_HEAT,
     "漏水": Category.LEAK,
-    "跑冒滴漏": Category.LEAK,
     "设备": Category.EQUIPMENT,
-    "收费": Category.BILLING,
-    "服务": Category.SERVICE,
-    "其他": Category.OTHER,
 }
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y年%m月%d日 %H:%M")
 
@@ -264,22 +264,7 @@ def _row(session: Session, line: int, values: dict[str, str], ctx: work_orders.C
     if missing:
         row.errors.append(f"缺少：{'、'.join(missing)}")
         return row
-    source = SOURCE_WORDS.get(values["source"])
-    if source is None:
-        row.errors.append(
-            f"来源“{values['source']}”不是可导入的热线平台（12345、省级平台、接诉即办、互联网+督查、首问负责制）"
-        )
-    kind = KIND_WORDS.get(values.get("kind") or "投诉")
-    if kind is None:
-        row.errors.append(f"类型“{values.get('kind')}”应为：{'、'.join(KIND_WORDS)}")
-    category = CATEGORY_WORDS.get(values.get("category") or "其他")
-    if category is None:
-        row.errors.append(f"问题分类“{values.get('category')}”应为：{'、'.join(CATEGORY_WORDS)}")
-    try:
-        accepted_at = parse_time(values["accepted_at"])
-    except ValueError as exc:
-        row.errors.append(str(exc))
-        accepted_at = None
+    source, kind, category, accepted_at = _codes(row)
     if row.errors or source is None or kind is None or category is None or accepted_at is None:
         return row
     key = (source, values["external_reference"])
@@ -311,6 +296,29 @@ def _row(session: Session, line: int, values: dict[str, str], ctx: work_orders.C
         except AppError as exc:
             row.errors.append(exc.message)
     return row
+
+
+def _codes(row: Row) -> tuple[Source | None, Kind | None, Category | None, datetime | None]:
+    """The row's source, kind, category and acceptance time as codes; an error of the row for each that
+    is not one (a missing kind reads as a complaint, a missing category as other)."""
+    values = row.values
+    source = SOURCE_WORDS.get(values["source"])
+    if source is None:
+        row.errors.append(
+            f"来源“{values['source']}”不是可导入的热线平台（12345、省级平台、接诉即办、互联网+督查、首问负责制）"
+        )
+    kind = KIND_WORDS.get(values.get("kind") or "投诉")
+    if kind is None:
+        row.errors.append(f"类型“{values.get('kind')}”应为：{'、'.join(KIND_WORDS)}")
+    category = CATEGORY_WORDS.get(values.get("category") or "其他")
+    if category is None:
+        row.errors.append(f"问题分类“{values.get('category')}”应为：{'、'.join(CATEGORY_WORDS)}")
+    try:
+        accepted_at: datetime | None = parse_time(values["accepted_at"])
+    except ValueError as exc:
+        row.errors.append(str(exc))
+        accepted_at = None
+    return source, kind, category, accepted_at
 
 
 def _check_text(row: Row) -> None:

@@ -78,3 +78,8 @@ def for_order(session: Session, order_id: int) -> list[MediaFile]:
 
 def by_media_id(session: Session, media_id: str) -> MediaFile | None:
     return session.scalars(select(MediaFile).where(MediaFile.media_id == media_id)).first()
+
+
+def kept(session: Session, file_id: int) -> MediaFile | None:
+    """A kept photo's record by id, or None."""
+    return session.get(MediaFile, file_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from api.errors import Forbidden, NotFound, Unprocessable
@@ -19,7 +19,7 @@ from api.schemas import OutageCreate, OutagePreview, OutageUpdate
 from api.services.audit import record
 from api.services.people import openids_in_communities
 from api.services.principals import Principal
-from api.services.scheduler import add_once
+from api.services.scheduler import notify
 from heating_standard import notices
 
 
@@ -145,17 +145,14 @@ def watch(session: Session, now: datetime) -> int:
         expected = outage.expected_restoration_at.isoformat()
         lasted_a_day = notices.lasted_a_day_on_record(outage.started_at, outage.created_at, now)
         if now >= outage.expected_restoration_at:
-            created += add_once(
+            created += notify(
                 session,
-                Notification(
-                    kind="outage_overrun",
-                    outage_id=outage.id,
-                    dedup_key=f"outage:{outage.id}:overrun:{expected}",
-                    message=f"停热#{outage.id}（{'、'.join(outage.communities)}）已超过预计恢复时间，仍未恢复："
-                    "请登记新的预计恢复时间或恢复时间",
-                    created_at=now,
-                    next_attempt_at=now,
-                ),
+                kind="outage_overrun",
+                key=f"outage:{outage.id}:overrun:{expected}",
+                message=f"停热#{outage.id}（{'、'.join(outage.communities)}）已超过预计恢复时间，仍未恢复："
+                "请登记新的预计恢复时间或恢复时间",
+                now=now,
+                outage_id=outage.id,
             )
             if outage.notified_at is not None or lasted_a_day:
                 created += _tell_residents(session, outage, notices.overrun_notice(facts), f"overrun:{expected}", now)
@@ -183,17 +180,14 @@ def _tell_residents(session: Session, outage: Outage, message: str, occasion: st
     """One message per resident of the communities for this occasion (deduplicated by the database)."""
     told = 0
     for openid in openids_in_communities(session, outage.communities):
-        told += add_once(
+        told += notify(
             session,
-            Notification(
-                kind="outage_notice",
-                recipient_openid=openid,
-                outage_id=outage.id,
-                dedup_key=f"outage:{outage.id}:{occasion}:{openid}",
-                message=message,
-                created_at=now,
-                next_attempt_at=now,
-            ),
+            kind="outage_notice",
+            key=f"outage:{outage.id}:{occasion}:{openid}",
+            message=message,
+            now=now,
+            recipient_openid=openid,
+            outage_id=outage.id,
         )
     return told
 
@@ -209,3 +203,30 @@ def _notify_if_long(session: Session, outage: Outage, now: datetime) -> None:
     _tell_residents(session, outage, message, outage.expected_restoration_at.isoformat(), now)
     outage.notified_at = now
     outage.notified_restoration_at = outage.expected_restoration_at
+
+
+def recent(session: Session, since: datetime, limit: int = 100) -> list[Outage]:
+    """Outages not restored, or restored after ``since``, newest first."""
+    return list(
+        session.scalars(
+            select(Outage)
+            .where((Outage.restored_at.is_(None)) | (Outage.restored_at > since))
+            .order_by(Outage.started_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def notices_of(session: Session, outage_id: int, limit: int) -> tuple[list[Notification], int]:
+    """The first ``limit`` notices the outage sent, and how many it sent in all."""
+    query = select(Notification).where(Notification.outage_id == outage_id).order_by(Notification.id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return list(session.scalars(query.limit(limit))), total
+
+
+def get(session: Session, outage_id: int) -> Outage:
+    """One outage by id, or NotFound."""
+    outage = session.get(Outage, outage_id)
+    if outage is None:
+        raise NotFound(f"outage {outage_id} does not exist")
+    return outage

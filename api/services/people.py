@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.errors import AppError, Conflict, NotFound
-from api.models import Address, GridWorker, LoginFailure, Resident
+from api.models import Address, GridWorker, LoginFailure, Resident, WorkOrder
 from api.schemas import GridWorkerCreate
 from api.services.audit import record
 
@@ -152,3 +152,18 @@ def openids_in_communities(session: Session, communities: list[str]) -> list[str
         .distinct()
     )
     return sorted(o for o in rows if o)
+
+
+def orders_forwarded(session: Session) -> dict[int, int]:
+    """How many orders each grid worker forwarded, by the grid worker's id."""
+    rows = session.execute(
+        select(WorkOrder.forwarded_by_grid_worker_id, func.count())
+        .where(WorkOrder.forwarded_by_grid_worker_id.is_not(None))
+        .group_by(WorkOrder.forwarded_by_grid_worker_id)
+    ).all()
+    return {int(worker): int(count) for worker, count in rows if worker is not None}
+
+
+def grid_worker(session: Session, worker_id: int | None) -> GridWorker | None:
+    """A grid worker by id (None for None)."""
+    return session.get(GridWorker, worker_id) if worker_id is not None else None

@@ -44,7 +44,3 @@ class Principal:
     @property
     def is_technician(self) -> bool:
         return self.role == Role.TECHNICIAN
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN

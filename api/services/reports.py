@@ -1,6 +1,6 @@
 """The monthly report (10.1.9: hotline handling is reviewed and announced every month) as an Excel
 workbook: the KPIs of 14.4 with their definitions, and the month's hotline orders against their return
-and reply deadlines (10.1.3, 10.1.4). Every row goes through ``api.domain.sheets.append_row``: a text is
+and reply deadlines (10.1.3, 10.1.4). Every row goes through ``api.views.sheets.append_row``: a text is
 a text cell, never a formula, whatever a hotline file put in it."""
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.domain import labels
-from api.domain.sheets import append_row
 from api.models import Deadline, WorkOrder
 from api.schemas import KpiReport
 from api.services import kpis
+from api.views import labels
+from api.views.sheets import append_row
 from heating_standard import kpis as kpi_rules
 from heating_standard.deadlines import HOTLINE_WINDOWS
 from heating_standard.localtime import LOCAL_TZ

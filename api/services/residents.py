@@ -82,9 +82,7 @@ def export(session: Session, openid: str | None, phone: str | None, bot: BotClie
     """Everything kept of one resident, as JSON; the conversation from the bot when it answers."""
     orders, residents = _find(session, openid, phone)
     resident = next((r for r in residents if openid and r.openid == openid), residents[0] if residents else None)
-    order_ids = [o.id for o in orders]
     openids = _openids(openid, orders, residents)
-    handoffs = list(session.scalars(select(Handoff).where(Handoff.resident_openid.in_(openids))))
     result: dict[str, Any] = {
         "resident": _row(resident, ("openid", "phone", "name", "created_at", "updated_at")) if resident else None,
         "addresses": [
@@ -92,44 +90,9 @@ def export(session: Session, openid: str | None, phone: str | None, bot: BotClie
             for r in residents
             for a in r.addresses
         ],
-        "work_orders": [
-            {
-                **_row(o, _ORDER_FIELDS),
-                "events": [_row(e, ("action", "actor", "at", "note", "data")) for e in o.events],
-                "call_backs": [
-                    _row(
-                        t, ("sequence", "due_at", "done_at", "method", "process_satisfied", "result_satisfied", "note")
-                    )
-                    for t in session.scalars(select(CallbackTask).where(CallbackTask.order_id == o.id))
-                ],
-                "photos": [
-                    _row(m, ("media_id", "state", "content_type", "size", "stored_at"))
-                    for m in session.scalars(select(MediaFile).where(MediaFile.order_id == o.id))
-                ],
-            }
-            for o in orders
-        ],
-        "chats_with_staff": [
-            {
-                **_row(h, ("reason", "summary", "status", "created_at", "closed_at")),
-                "notes": [
-                    _row(n, ("text", "created_at"))
-                    for n in session.scalars(select(HandoffNote).where(HandoffNote.handoff_id == h.id))
-                ],
-            }
-            for h in handoffs
-        ],
-        "messages_sent": [
-            _row(n, ("kind", "message", "created_at", "delivered_at"))
-            for n in session.scalars(
-                select(Notification).where(
-                    or_(
-                        Notification.recipient_openid.in_(openids),
-                        and_(Notification.order_id.in_(order_ids), Notification.recipient_openid.is_not(None)),
-                    )
-                )
-            )
-        ],
+        "work_orders": [_order_kept(session, o) for o in orders],
+        "chats_with_staff": _chats_kept(session, openids),
+        "messages_sent": _messages_kept(session, openids, [o.id for o in orders]),
         "conversation": None,
     }
     if openids:
@@ -143,6 +106,49 @@ def export(session: Session, openid: str | None, phone: str | None, bot: BotClie
         except DeliveryFailed as exc:
             result["conversation_unavailable"] = str(exc)
     return result
+
+
+def _order_kept(session: Session, order: WorkOrder) -> dict[str, Any]:
+    """One order as kept: its fields, events, call-backs and photos."""
+    callbacks = session.scalars(select(CallbackTask).where(CallbackTask.order_id == order.id))
+    photos = session.scalars(select(MediaFile).where(MediaFile.order_id == order.id))
+    return {
+        **_row(order, _ORDER_FIELDS),
+        "events": [_row(e, ("action", "actor", "at", "note", "data")) for e in order.events],
+        "call_backs": [
+            _row(t, ("sequence", "due_at", "done_at", "method", "process_satisfied", "result_satisfied", "note"))
+            for t in callbacks
+        ],
+        "photos": [_row(m, ("media_id", "state", "content_type", "size", "stored_at")) for m in photos],
+    }
+
+
+def _chats_kept(session: Session, openids: list[str]) -> list[dict[str, Any]]:
+    """The resident's chats with staff, with the staff's notes."""
+    handoffs = session.scalars(select(Handoff).where(Handoff.resident_openid.in_(openids)))
+    return [
+        {
+            **_row(h, ("reason", "summary", "status", "created_at", "closed_at")),
+            "notes": [
+                _row(n, ("text", "created_at"))
+                for n in session.scalars(select(HandoffNote).where(HandoffNote.handoff_id == h.id))
+            ],
+        }
+        for h in list(handoffs)
+    ]
+
+
+def _messages_kept(session: Session, openids: list[str], order_ids: list[int]) -> list[dict[str, Any]]:
+    """What was sent to the resident: to their WeChat, or about their orders to them."""
+    sent = session.scalars(
+        select(Notification).where(
+            or_(
+                Notification.recipient_openid.in_(openids),
+                and_(Notification.order_id.in_(order_ids), Notification.recipient_openid.is_not(None)),
+            )
+        )
+    )
+    return [_row(n, ("kind", "message", "created_at", "delivered_at")) for n in sent]
 
 
 _ORDER_FIELDS = (

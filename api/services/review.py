@@ -5,7 +5,7 @@ exported as training examples.
   of scope", handed the chat to a person within two turns, or was corrected by the resident. The text and
   the turns around it are redacted here, before anything is stored (12.1: heating_standard.privacy); the
   original stays in the conversation store under its own retention. A message is kept once (its
-  ``message_key``), and joins the group of its wording or of a near-duplicate (api.domain.wording).
+  ``message_key``), and joins the group of its wording or of a near-duplicate (api.views.wording).
 - Staff label a group with an intent from the bot's own list, entities marked on its text, or as out of
   scope; a supervisor approves. Both are conditional updates: two people deciding at once cannot both win.
 - ``export`` writes the approved groups as Rasa training data, each wording with the placeholders filled
@@ -29,11 +29,11 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from api.db import insert_of
-from api.domain.wording import MIN_NEAR, Span, examples_of, filled, nearest, normalized
 from api.errors import Conflict, NotFound, Unprocessable
 from api.models import ReviewItem, ReviewOccurrence
 from api.services import audit
 from api.services.principals import Principal
+from api.views.wording import MIN_NEAR, Span, examples_of, filled, nearest, normalized
 from heating_standard.localtime import LOCAL_TZ
 from heating_standard.privacy import redact
 
@@ -434,7 +434,7 @@ def export(session: Session, now: datetime) -> str:
         "# Generated from the review queue (待学习) at "
         f"{now.astimezone(LOCAL_TZ).strftime('%Y-%m-%d %H:%M')} Beijing time: {len(approved)} approved wordings.\n"
         "# Do not edit: label and approve in the console. Personal data was replaced before the wordings were\n"
-        "# kept, and the placeholders are filled here with sample values (api/domain/wording.py).\n"
+        "# kept, and the placeholders are filled here with sample values (api/views/wording.py).\n"
     )
     # Written out rather than dumped: each example is one line of a literal block, as Rasa's own files are
     # (kept_text leaves no line break or control character in a wording).

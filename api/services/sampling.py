@@ -151,3 +151,8 @@ def shown(session: Session, plan: SamplingPlan) -> SamplingPlanPublic:
 
 def list_plans(session: Session) -> list[SamplingPlanPublic]:
     return [shown(session, p) for p in session.scalars(select(SamplingPlan).order_by(SamplingPlan.id.desc()))]
+
+
+def household_count(session: Session) -> int:
+    """How many households the company's list holds (5.4.3)."""
+    return session.scalar(select(func.count()).select_from(Household)) or 0

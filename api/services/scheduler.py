@@ -21,11 +21,12 @@ from api.models import Deadline, Notification, WorkOrder
 from api.services.outbound import WECHAT_CHANNEL, BotClient, DeliveryFailed, WebhookNotifier
 from heating_standard.lifecycle import deadline_label
 from heating_standard.localtime import LOCAL_TZ
+from policies.backoff import doubling
 
 log = logging.getLogger(__name__)
 
 CLAIM_SECONDS = 60
-MAX_BACKOFF = timedelta(hours=1)
+MAX_BACKOFF_SECONDS = 3600.0
 BATCH = 200
 
 # The bot's intent (domain.yml) for each kind of message to a resident. A kind with a dialogue of its
@@ -70,6 +71,46 @@ def add_once(session: Session, notification: Notification) -> bool:
     return session.execute(statement.returning(Notification.id)).first() is not None
 
 
+def notify(
+    session: Session,
+    *,
+    kind: str,
+    key: str,
+    message: str,
+    now: datetime,
+    recipient_openid: str | None = None,
+    order_id: int | None = None,
+    outage_id: int | None = None,
+    deadline_name: str | None = None,
+    send_at: datetime | None = None,
+) -> bool:
+    """Every notification is made here: to a resident in WeChat (``recipient_openid``, through the bot)
+    or to staff (none: the webhook), about an order, an outage or a deadline; sent from ``send_at`` (now
+    by default). Once per ``key``, however many processes ask at once; True when this call made it."""
+    return add_once(
+        session,
+        Notification(
+            kind=kind,
+            recipient_openid=recipient_openid,
+            order_id=order_id,
+            outage_id=outage_id,
+            deadline_name=deadline_name,
+            dedup_key=key,
+            message=message,
+            created_at=now,
+            next_attempt_at=send_at or now,
+        ),
+    )
+
+
+def staff_feed(session: Session, after_id: int, kind: str | None, limit: int) -> list[Notification]:
+    """Staff notifications (reminders, breaches …) after ``after_id``, oldest first: the feed staff poll."""
+    query = select(Notification).where(Notification.id > after_id, Notification.recipient_openid.is_(None))
+    if kind:
+        query = query.where(Notification.kind == kind)
+    return list(session.scalars(query.order_by(Notification.id).limit(limit)))
+
+
 def _notify_staff(session: Session, deadline: Deadline, kind: str, now: datetime) -> bool:
     """One reminder or breach of ``deadline`` for staff, unless it exists; True when created."""
     order = session.get(WorkOrder, deadline.order_id)
@@ -81,18 +122,8 @@ def _notify_staff(session: Session, deadline: Deadline, kind: str, now: datetime
         if kind == "breach"
         else f"工单 {order.number} 的{words}时限将于 {due} 到期"
     )
-    return add_once(
-        session,
-        Notification(
-            kind=kind,
-            order_id=order.id,
-            deadline_name=deadline.name,
-            dedup_key=f"{kind}:{order.id}:{deadline.name}:{deadline.due_at.isoformat()}",
-            message=message,
-            created_at=now,
-            next_attempt_at=now,
-        ),
-    )
+    key = f"{kind}:{order.id}:{deadline.name}:{deadline.due_at.isoformat()}"
+    return notify(session, kind=kind, key=key, message=message, now=now, order_id=order.id, deadline_name=deadline.name)
 
 
 def scan_deadlines(session: Session, now: datetime) -> ScanResult:
@@ -184,12 +215,11 @@ def _resident_is_busy(bot: BotClient, openid: str, now: datetime) -> bool:
 
 def deliver_pending(session: Session, now: datetime, notifier: WebhookNotifier, bot: BotClient) -> int:
     """Send what is queued and due; returns how many were delivered."""
-    staff_kinds_need_webhook = notifier.configured
     query = select(Notification.id).where(
         Notification.delivered_at.is_(None),
         Notification.next_attempt_at <= now,
     )
-    if not staff_kinds_need_webhook:
+    if not notifier.configured:
         # Without a webhook staff notifications live in the feed only; resident messages still go out.
         query = query.where(Notification.recipient_openid.is_not(None))
     delivered = 0
@@ -199,37 +229,13 @@ def deliver_pending(session: Session, now: datetime, notifier: WebhookNotifier, 
         notification = session.get(Notification, notification_id)
         assert notification is not None
         try:
-            if notification.kind == ORDER_FILED and _heard_in_chat(session, bot, notification):
-                notification.delivered_at = now
-                notification.delivery_state = "heard_in_chat"  # nothing to send
+            if _held_back(session, bot, notification, now):
                 session.commit()
                 continue
-            if notification.recipient_openid and _resident_is_busy(bot, notification.recipient_openid, now):
-                notification.next_attempt_at = now + BUSY_RETRY
-                notification.claimed_until = None
-                notification.last_error = "居民正在对话中办理另一件事（如报修登记），办完后再发"
-                session.commit()
-                continue
-            if notification.recipient_openid:
-                bot.trigger_intent(
-                    notification.recipient_openid,
-                    resident_intent(notification.kind),
-                    _entities(session, notification),
-                )
-            else:
-                notifier.send(
-                    {
-                        "id": notification.id,
-                        "kind": notification.kind,
-                        "order_id": notification.order_id,
-                        "deadline": notification.deadline_name,
-                        "message": notification.message,
-                        "created_at": notification.created_at.isoformat(),
-                    }
-                )
+            _send(session, notification, notifier, bot)
         except DeliveryFailed as exc:
             notification.delivery_attempts += 1
-            backoff = min(MAX_BACKOFF, timedelta(seconds=30 * 2 ** min(notification.delivery_attempts, 10)))
+            backoff = timedelta(seconds=doubling(notification.delivery_attempts, base=30, cap=MAX_BACKOFF_SECONDS))
             notification.next_attempt_at = now + backoff
             notification.last_error = str(exc)[:500]
             notification.claimed_until = None
@@ -245,3 +251,48 @@ def deliver_pending(session: Session, now: datetime, notifier: WebhookNotifier, 
             delivered += 1
         session.commit()
     return delivered
+
+
+def _held_back(session: Session, bot: BotClient, notification: Notification, now: datetime) -> bool:
+    """True when the notification is not sent now: a filed order's number the chat already says (done),
+    or a resident busy with another matter in the chat (tried again later)."""
+    if notification.kind == ORDER_FILED and _heard_in_chat(session, bot, notification):
+        notification.delivered_at = now
+        notification.delivery_state = "heard_in_chat"  # nothing to send
+        return True
+    if notification.recipient_openid and _resident_is_busy(bot, notification.recipient_openid, now):
+        notification.next_attempt_at = now + BUSY_RETRY
+        notification.claimed_until = None
+        notification.last_error = "居民正在对话中办理另一件事（如报修登记），办完后再发"
+        return True
+    return False
+
+
+def _send(session: Session, notification: Notification, notifier: WebhookNotifier, bot: BotClient) -> None:
+    """A resident's message through the bot; staff's to the webhook. DeliveryFailed when it did not go."""
+    if notification.recipient_openid:
+        intent = resident_intent(notification.kind)
+        bot.trigger_intent(notification.recipient_openid, intent, _entities(session, notification))
+        return
+    notifier.send(
+        {
+            "id": notification.id,
+            "kind": notification.kind,
+            "order_id": notification.order_id,
+            "deadline": notification.deadline_name,
+            "message": notification.message,
+            "created_at": notification.created_at.isoformat(),
+        }
+    )
+
+
+def latest_for_staff(session: Session, since: datetime, limit: int) -> list[Notification]:
+    """Staff notifications made after ``since``, newest first."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.recipient_openid.is_(None), Notification.created_at > since)
+            .order_by(Notification.id.desc())
+            .limit(limit)
+        )
+    )

@@ -264,3 +264,9 @@ def principal_for_token(session: Session, token: str, api_token: str, now: datet
 def principal_of(user: StaffUser) -> Principal:
     """A staff account as the caller of a request."""
     return Principal(name=f"staff:{user.username}", role=Role(user.role), staff_user_id=user.id)
+
+
+def display_names(session: Session) -> dict[str, str]:
+    """Every member of staff's display name by principal name ("staff:wang" → "王小红")."""
+    rows = session.execute(select(StaffUser.username, StaffUser.display_name))
+    return {f"staff:{username}": display for username, display in rows if display}

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-QUOTA_MESSAGES = 5
-WINDOW_SECONDS = 48 * 3600
+from policies.wechat import OUTSIDE_WINDOW_ERROR, OVER_QUOTA_ERROR, QUOTA_MESSAGES, WINDOW_SECONDS
+
 TOKEN_SECONDS = 7200
 # Temporary media (a resident's photo) can be fetched for 3 days after it was sent.
 MEDIA_SECONDS = 3 * 24 * 3600
@@ -130,9 +130,12 @@ class FakePlatform:
                 return {"errcode": 44002, "errmsg": "empty post data or unsupported msgtype"}
             window = self._windows.get(openid)
             if window is None or self.clock() - window.last_inbound_at > WINDOW_SECONDS:
-                return {"errcode": 45015, "errmsg": "response out of time limit or subscription is canceled"}
+                return {
+                    "errcode": OUTSIDE_WINDOW_ERROR,
+                    "errmsg": "response out of time limit or subscription is canceled",
+                }
             if window.pushes >= QUOTA_MESSAGES:
-                return {"errcode": 45047, "errmsg": "out of response count limit"}
+                return {"errcode": OVER_QUOTA_ERROR, "errmsg": "out of response count limit"}
             window.pushes += 1
             self._deliver(openid, "custom", text)
         return {"errcode": 0, "errmsg": "ok"}

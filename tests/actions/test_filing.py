@@ -9,17 +9,17 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.filing import (
+from actions.filing.actions import (
     ActionAskFilingConfirmed,
     ActionCancelFiling,
     ActionFileWorkOrder,
     ActionRetryFiling,
     ActionStartFiling,
-    ValidateFilingForm,
-    entity,
-    order_payload,
 )
+from actions.filing.form import ValidateFilingForm
+from actions.filing.payload import order_payload
 from actions.spool import FilingSpool
+from actions.tracker import entity
 from bot.parsing import LOCAL_TZ
 from tests.actions.conftest import make_tracker, responses
 from tests.actions.fake_backend import FakeBackend
@@ -60,7 +60,7 @@ async def test_room_temperature_complaint_explains_the_standard_and_keeps_the_st
 async def test_details_in_the_first_message_are_not_asked_again(
     backend: FakeBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("actions.filing.now_local", lambda: datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ))
+    monkeypatch.setattr("actions.clock.now", lambda: datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ))
     backend.residents["oRESIDENT0001"] = {"phone": "13900001111", "addresses": [{"text": "华夏小区5号楼1单元301"}]}
     _, slots = await start(
         "阀门坏了 明天上午来修 阳光小区3号楼2单元501 电话13800138000",
@@ -176,7 +176,7 @@ def test_measured_temperature(value: str, expected: Any) -> None:
 
 
 def test_appointment_must_be_ahead_and_within_seven_days(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("actions.filing.now_local", lambda: datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ))
+    monkeypatch.setattr("actions.clock.now", lambda: datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ))
     ok, _ = validate("appointment", "明天上午")
     assert ok["appointment"] == "2026-12-11T07:00:00+08:00"
     assert validate("appointment", "上周五")[0]["appointment"] is None
@@ -627,7 +627,7 @@ async def test_declining_a_list_files_none_and_asks_for_it_again(backend: FakeBa
 async def test_a_list_longer_than_the_limit_files_nothing_and_asks_for_it_in_parts(backend: FakeBackend) -> None:
     """The largest list one message can carry (about 90 households in 1,000 characters) would be filed
     with one "是": more than MAX_HOUSEHOLDS are refused, and no form starts."""
-    from actions.filing import MAX_HOUSEHOLDS
+    from actions.filing.slots import MAX_HOUSEHOLDS
 
     grid_worker(backend, "阳光小区")
     text = "、".join(f"{n}号楼101" for n in range(1, MAX_HOUSEHOLDS + 2)) + "都不热"
@@ -725,7 +725,7 @@ async def test_a_time_corrected_at_the_summary_is_the_one_shown_and_filed(
     backend: FakeBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ)
-    monkeypatch.setattr("actions.filing.now_local", lambda: now)
+    monkeypatch.setattr("actions.clock.now", lambda: now)
     before = {
         **TAKEN_DOWN,
         "order_kind": "repair",
@@ -779,7 +779,7 @@ async def test_a_whole_filing_on_a_utc_server_keeps_beijing_days(
 ) -> None:
     """#12: start, address, phone, visit time, summary, filing and confirmation, either side of Beijing
     midnight, with the server's clock in UTC."""
-    monkeypatch.setattr("actions.filing.now_local", lambda: beijing_now)
+    monkeypatch.setattr("actions.clock.now", lambda: beijing_now)
     _, slots = await start("暖气阀门坏了，想约师傅上门", "request_repair", now=beijing_now)
     form = ValidateFilingForm()
     dispatcher = CollectingDispatcher()
@@ -824,7 +824,7 @@ async def test_as_soon_as_possible_books_no_time_and_is_taken(
 ) -> None:
     """#23: "尽快" when the visit time is asked was refused as a bad time; 10.2.4 lets the repairer come
     within 30 minutes of acceptance instead of at an appointed time."""
-    monkeypatch.setattr("actions.filing.now_local", lambda: datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ))
+    monkeypatch.setattr("actions.clock.now", lambda: datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ))
     before = {**ASKING_TIME, "order_kind": kind}
     slots, said = await run_form(text, "inform", before, {"appointment": text})
     assert slots["appointment"] == "asap" and said == []
@@ -839,7 +839,7 @@ async def test_as_soon_as_possible_books_no_time_and_is_taken(
 async def test_words_that_only_contain_now_are_not_as_soon_as_possible(
     monkeypatch: pytest.MonkeyPatch, text: str
 ) -> None:
-    monkeypatch.setattr("actions.filing.now_local", lambda: datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ))
+    monkeypatch.setattr("actions.clock.now", lambda: datetime(2026, 12, 10, 10, 0, tzinfo=LOCAL_TZ))
     slots, said = await run_form(text, "inform", ASKING_TIME, {"appointment": text})
     assert slots["appointment"] is None and said == ["utter_invalid_appointment"]
 

@@ -56,7 +56,7 @@ def test_a_chunked_upload_to_the_console_stops_at_the_cap_as_it_is_read(browser:
         "HX-Request": "true",
         "X-CSRF-Token": b.csrf,
     }
-    answer = post_streamed(b.client.app, "/console/import/preview", body, headers)  # type: ignore[arg-type]
+    answer = post_streamed(b.client.app, "/console/hotline-import/preview", body, headers)  # type: ignore[arg-type]
     assert answer.status_code == 413 and "提交的内容过大" in answer.text
     assert body.taken <= MAX_BODY_BYTES + len(CHUNK)  # not the 40 MB
 

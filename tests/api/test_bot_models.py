@@ -20,9 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from api.models import StaffAudit
-from api.routes.bot_models import LocalTrainer
 from api.services import bot_models
 from api.services.bot_models import Example, TrainingJob, examples_of, is_held_out, split_examples
+from api.services.trainer import LocalTrainer
 from api.settings import ROOT
 from tests.api.conftest import Browser, FixedClock, add_staff_user
 

@@ -85,7 +85,7 @@ def test_a_request_over_the_body_limit_is_refused_before_it_is_read(browser: Cal
     b = browser("agent")
     files = {"file": ("huge.csv", b"x" * (MAX_BODY_BYTES + 1), "text/csv")}
     headers = {"HX-Request": "true", "X-CSRF-Token": b.csrf}
-    answer = b.client.post("/console/import/preview", files=files, headers=headers)
+    answer = b.client.post("/console/hotline-import/preview", files=files, headers=headers)
     assert answer.status_code == 413 and "过大" in answer.text
 
 

@@ -145,7 +145,7 @@ def test_no_text_in_the_monthly_report_is_a_formula_or_breaks_it(
     for number in FORMULAS:
         writer.writerow(["12345", "2026-12-01 08:15", number, "室温低"])
     files = {"file": ("hostile.csv", table.getvalue().encode(), "text/csv")}
-    imported = b.client.post("/console/import/commit", files=files, headers={"X-CSRF-Token": b.csrf})
+    imported = b.client.post("/console/hotline-import/commit", files=files, headers={"X-CSRF-Token": b.csrf})
     assert "已导入 5 张新工单" in imported.text
     # Stored before numbers were checked (the review's N5): a control character, and a leading tab.
     stored = [

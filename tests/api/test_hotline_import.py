@@ -26,14 +26,14 @@ BAD_PHONE = "12345,2026-11-25 09:00,T-3,没有暖气,王五,12345,幸福家园7�
 def upload(b: Browser, name: str, content: bytes, step: str = "preview"):  # type: ignore[no-untyped-def]
     files = {"file": (name, content, "application/octet-stream")}
     headers = {"HX-Request": "true", "X-CSRF-Token": b.csrf}
-    return b.client.post(f"/console/import/{step}", files=files, headers=headers)
+    return b.client.post(f"/console/hotline-import/{step}", files=files, headers=headers)
 
 
 def commit_form(b: Browser, preview_html: str):  # type: ignore[no-untyped-def]
     content = re.search(r'name="content" value="([^"]+)"', preview_html)
     assert content, preview_html
     filename = re.search(r'name="filename" value="([^"]+)"', preview_html)
-    return b.post("/console/import/commit", {"content": content.group(1), "filename": filename.group(1)})  # type: ignore[union-attr]
+    return b.post("/console/hotline-import/commit", {"content": content.group(1), "filename": filename.group(1)})  # type: ignore[union-attr]
 
 
 def orders(client: TestClient, auth: dict) -> list[dict]:

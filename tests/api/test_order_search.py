@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.domain import search
+from api.views import search
 from tests.api.conftest import Browser, FixedClock, act, act_ok
 
 ORDERS = "/api/v1/work-orders"

@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from api.domain import delivery
 from api.main import run_scheduler_once
+from api.views import delivery
 from tests.api.conftest import Browser, FakeOutbound
 from tests.api.test_operations import OUTAGE, resident_in
 

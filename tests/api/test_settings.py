@@ -32,8 +32,8 @@ def test_postgres_url_uses_psycopg3(url: str) -> None:
     assert Settings(database_url=url).sqlalchemy_url == "postgresql+psycopg://u@h:5432/db"
 
 
-def test_empty_redis_url_means_no_redis() -> None:
-    assert Settings(redis_url="").redis_url is None
+def test_an_empty_optional_setting_means_unset() -> None:
+    assert Settings(notifier_webhook_url="").notifier_webhook_url is None
 
 
 def test_the_clock_moved_ahead_for_a_test_is_refused_in_production() -> None:

@@ -1,8 +1,8 @@
-"""Grouping and export of residents' wordings (api.domain.wording): pure functions."""
+"""Grouping and export of residents' wordings (api.views.wording): pure functions."""
 
 from __future__ import annotations
 
-from api.domain.wording import SAMPLE_VALUES, Span, filled, nearest, normalized, similarity
+from api.views.wording import SAMPLE_VALUES, Span, filled, nearest, normalized, similarity
 
 
 def test_the_same_wording_in_other_widths_spaces_and_marks_has_one_key() -> None:

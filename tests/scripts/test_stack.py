@@ -173,7 +173,9 @@ def test_the_backoff_starts_over_after_a_healthy_minute(tmp_path: Path) -> None:
     supervisor = stack.Supervisor([sleeper], dict(os.environ), log_dir=tmp_path, health=lambda url: answers["healthy"])
     supervisor._spawn(sleeper)
     sleeper.crashes = 6
-    now = time.monotonic()
+    # a whole second: the steps below are then exact (on a fractional clock reading, now + 60 - 5 and
+    # now + 60 may lie a hair less than the 5 s health poll apart, and the last poll is skipped)
+    now = float(int(time.monotonic()))
     supervisor.restart_crashed(now)
     supervisor.restart_crashed(now + stack.HEALTHY_SECONDS + 10)
     assert sleeper.crashes == 6  # up, but not answering: still a crash loop

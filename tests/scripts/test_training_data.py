@@ -35,7 +35,8 @@ TRAIN = examples_by_intent(sorted((ROOT / "data" / "nlu").glob("*.yml")))
 TEST = examples_by_intent([ROOT / "tests" / "nlu" / "test.yml"])
 WILD = examples_by_intent([ROOT / "tests" / "nlu" / "test_wild.yml"])
 DEV = examples_by_intent([ROOT / "tests" / "nlu" / "dev.yml"])
-# the first four development sets of new wording are training data since 2026-12-07 (data/nlu/written_apart_*.yml)
+# the first four development sets of new wording are training data since 2026-12-07 (in data/nlu/ by intent,
+# under the comment "residents' messages written apart from the project (set 1-4 …)")
 DEV_WILD5 = examples_by_intent([ROOT / "tests" / "nlu" / "dev_wild5.yml"])
 OUT_OF_DOMAIN = examples_by_intent([ROOT / "tests" / "nlu" / "out_of_domain.yml"])
 ENTITIES = examples_by_intent(
@@ -75,3 +76,14 @@ def test_every_intent_has_at_least_25_training_examples_and_is_tested() -> None:
     assert min(len(v) for v in TEST.values()) >= 10
     assert set(WILD) == set(TRAIN) and min(len(v) for v in WILD.values()) >= 20
     assert set(DEV_WILD5) == set(TRAIN) and min(len(v) for v in DEV_WILD5.values()) >= 10
+
+
+def test_each_intent_lives_in_one_training_file() -> None:
+    """data/nlu/ is cut by intent family: "why does the bot take X for Y?" starts in one file per intent
+    (where an example came from is a comment there, not a file of its own)."""
+    homes: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        for intent in examples_by_intent([path]):
+            homes.setdefault(intent, set()).add(path.name)
+    scattered = {intent: sorted(files) for intent, files in homes.items() if len(files) > 1}
+    assert homes and scattered == {}

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from api.domain import search
+from api.views import search
 
 revision: str = "0013"
 down_revision: str | None = "0012"

@@ -1,1 +1,0 @@
-"""Pure helpers of the backend that are not rules of the standard (those are in ``heating_standard``)."""

@@ -1,0 +1,13 @@
+"""The WeChat platform's published limits on messages to a follower, as the channel obeys them
+(channels/delivery.py) and the simulator enforces them (api/simulator/platform.py)."""
+
+from __future__ import annotations
+
+# Customer-service messages may go to a follower within 48 hours of their last message, at most five
+# in that window; past it, only a template message reaches them.
+WINDOW_SECONDS = 48 * 3600
+QUOTA_MESSAGES = 5
+# The platform's error codes: outside the window (45015), over the quota (45047).
+OUTSIDE_WINDOW_ERROR = 45015
+OVER_QUOTA_ERROR = 45047
+QUOTA_ERRORS = frozenset({OUTSIDE_WINDOW_ERROR, OVER_QUOTA_ERROR})
