@@ -1,6 +1,6 @@
-# The product's commands. Each one sets up whatever it needs first (scripts/stack.py).
+# The product's commands. Each one sets up whatever it needs first (scripts/stack/).
 PYTHON ?= python3
-STACK := $(PYTHON) scripts/stack.py
+STACK := $(PYTHON) scripts/stack
 
 .PHONY: run run-scaled test setup api actions rasa train retrain bench lint lock clean help chat menu admin
 
@@ -68,9 +68,9 @@ bench:
 
 lint:
 	@$(STACK) setup
-	.venv/api/bin/ruff check api heating_standard policies actions channels bot scripts tests
-	.venv/api/bin/ruff format --check api heating_standard policies actions channels bot scripts tests
-	.venv/api/bin/mypy api heating_standard policies
+	.venv/api/bin/ruff check api heating_standard policies fake_wechat actions channels bot scripts tests
+	.venv/api/bin/ruff format --check api heating_standard policies fake_wechat actions channels bot scripts tests
+	.venv/api/bin/mypy api heating_standard policies fake_wechat
 	.venv/api/bin/mypy --strict --python-executable .venv/bot/bin/python --python-version 3.10 actions bot channels
 
 lock:

@@ -15,11 +15,8 @@ from actions.tracker import entity
 
 log = logging.getLogger(__name__)
 
-REFUSALS = {
-    404: "绑定码不正确或已过期。请核对后重新发送“绑定 绑定码”，或请供热公司工作人员重新生成。",
-    409: "您的微信已绑定为另一位网格员，如需更换请联系供热公司工作人员。",
-    429: "绑定码错误次数过多，请一小时后再试，或联系供热公司工作人员。",
-}
+# The backend's refusal of a code, by its status, as the response that explains it (domain.yml).
+REFUSALS = {404: "utter_bind_code_wrong", 409: "utter_bind_code_taken", 429: "utter_bind_code_throttled"}
 
 
 class ActionBindGridWorker(Action):
@@ -31,12 +28,12 @@ class ActionBindGridWorker(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         code = entity(tracker, "bind_code")
         if not code:
-            dispatcher.utter_message(text=REFUSALS[404])
+            dispatcher.utter_message(response=REFUSALS[404])
             return []
         try:
             worker: dict[str, Any] = await BackendClient.from_env().bind_grid_worker(tracker.sender_id, code)
         except BackendRejected as exc:
-            dispatcher.utter_message(text=REFUSALS.get(exc.status, REFUSALS[404]))
+            dispatcher.utter_message(response=REFUSALS.get(exc.status, REFUSALS[404]))
             return []
         except BackendError:
             log.warning("grid-worker binding failed", exc_info=True)

@@ -134,7 +134,7 @@ class ActionRecordSurvey(Action):
             await BackendClient.from_env().record_callback(int(order_id), tracker.sender_id, process, result)
         except BackendError:
             log.exception("call-back answers for order %s not recorded", order_id)
-            dispatcher.utter_message(text="感谢您的评价。系统暂时繁忙，工作人员会再与您确认。")
+            dispatcher.utter_message(response="utter_survey_thanks_not_kept")
             return done
         dispatcher.utter_message(response="utter_survey_thanks")
         return done

@@ -205,7 +205,7 @@ def _install_routes(app: FastAPI) -> None:
 def install_simulator(app: FastAPI, settings: Settings) -> None:
     """The WeChat stand-in: a fake platform API and a phone that pushes to the bot's webhook."""
     from api.simulator import routes as simulator
-    from api.simulator.platform import FakePlatform
+    from fake_wechat.platform import FakePlatform
 
     platform = FakePlatform(settings.wechat_app_id, settings.wechat_app_secret.get_secret_value())
     app.state.simulator_platform = platform

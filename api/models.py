@@ -626,7 +626,7 @@ class BotModel(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(16))  # repository, candidate
     status: Mapped[str] = mapped_column(String(16), index=True)  # training, ready, failed
-    # the hash of the repository's model inputs (scripts/stack.py's model_digest) it was trained on
+    # the hash of the repository's model inputs (scripts/stack/'s model_digest) it was trained on
     base_digest: Mapped[str] = mapped_column(String(64))
     # set on the repository build's row only: one row per build
     repository_digest: Mapped[str | None] = mapped_column(String(64))

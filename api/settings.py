@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     # The backend's address, given to the trainer it starts: the trainer reports its progress there.
     api_url: str = "http://127.0.0.1:8000"
     # The repository's build (models/<inputs' hash>.tar.gz, which `make setup` trains from data/; set by
-    # scripts/stack.py): served to the Rasa processes until a candidate is rolled out.
+    # scripts/stack/): served to the Rasa processes until a candidate is rolled out.
     bot_base_model: str | None = None
     # Where candidates are trained and kept, one folder each (the model, what it was trained on, its log).
     bot_models_dir: str = str(ROOT / "models" / "candidates")

@@ -5,10 +5,10 @@ server; docs/bot.md, "Training, checking, rolling out"). Rasa 3.6 then ignores `
 starts while no backend answers (a restart during the backend's own restart, or behind a balancer not yet
 up) would run with no model, and the channel would take residents' messages that nothing answers. Here
 such a process loads the repository's build from disk instead (``BOT_BASE_MODEL``, set by
-scripts/stack.py), under a fingerprint no served model has, so that its next pull that reaches a backend
+scripts/stack/), under a fingerprint no served model has, so that its next pull that reaches a backend
 loads the model in force. Everything else is Rasa's own ``rasa`` command.
 
-    python -m bot.rasa_run run --enable-api --endpoints endpoints.yml ...   (scripts/stack.py)
+    python -m bot.rasa_run run --enable-api --endpoints endpoints.yml ...   (scripts/stack/)
 """
 
 from __future__ import annotations

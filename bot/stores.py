@@ -12,7 +12,7 @@ so that each may live in its own database or share one:
 
 SQLite files under ``var/`` by default; one PostgreSQL database for the scaled configuration (created
 here when missing). Schemas are created and changed only by these migrations: ``make setup``/``make
-run`` (scripts/stack.py) run ``python -m bot.stores upgrade``, and a process that opens the channel's or
+run`` (scripts/stack/) run ``python -m bot.stores upgrade``, and a process that opens the channel's or
 the spool's store behind its newest migration stops with a message that says so (``require_current``).
 """
 

@@ -1,5 +1,5 @@
 """The WeChat platform's published limits on messages to a follower, as the channel obeys them
-(channels/delivery.py) and the simulator enforces them (api/simulator/platform.py)."""
+(channels/delivery.py) and the simulator enforces them (fake_wechat/platform.py)."""
 
 from __future__ import annotations
 

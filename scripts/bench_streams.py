@@ -5,7 +5,7 @@ databases and the settings of ``.env.example``. 50 residents tell the bot a prob
 through the signed WeChat webhook, so 50 chats wait with a real conversation in Rasa; 50 agents log in,
 and each opens the live stream (``/console/chats/{id}/stream``, server-sent events) of four chats: 200
 streams, four per person (the cap is five). Before the streams open and while they run, it measures
-``/health``, the order board (``/console/orders/table``, 1,000 open orders) and a resident's turn
+``/health``, the order board (``/console/orders``, the fragment htmx asks for, 1,000 open orders) and a resident's turn
 through the WeChat webhook (a signed push, a new resident each time, timed to the passive reply); and
 how many streams opened, the lines they received, and the machine's cores busy.
 
@@ -165,7 +165,9 @@ async def probes(api: str, rasa: str, cookie: str, runs: int, offset: int) -> Pr
             return (await client.get("/health")).status_code == 200
 
         async def board(_: int) -> bool:
-            answer = await client.get("/console/orders/table", headers={"Cookie": f"hs_console={cookie}"})
+            answer = await client.get(
+                "/console/orders", headers={"Cookie": f"hs_console={cookie}", "HX-Request": "true"}
+            )
             return answer.status_code == 200
 
         async def turn(n: int) -> bool:

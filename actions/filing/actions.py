@@ -122,7 +122,7 @@ class ActionStartFiling(Action):
         try:
             worker = await client.grid_worker(openid)
             if worker:
-                dispatcher.utter_message(text="您是登记的网格员，我将为住户代为登记。")
+                dispatcher.utter_message(response="utter_filing_for_resident")
                 return worker, [SlotSet("is_grid_worker", True)]
             resident = await client.resident(openid)
         except BackendError:

@@ -60,7 +60,7 @@ def _inbox(desk: Desk) -> dict[str, Any]:
 
 @router.get("/chats", response_class=HTMLResponse)
 def inbox_page(desk: DeskDep) -> HTMLResponse:
-    return desk.render("chats.html", **_inbox(desk))
+    return desk.render_page("chats.html", "_chat_list.html", **_inbox(desk))
 
 
 @router.post("/chats/settings", response_class=HTMLResponse)
@@ -73,11 +73,6 @@ def save_desk_settings(
     desk_service.save_settings(desk.session, desk.principal, auto_assign, chat_limit, desk.now)
     desk_service.auto_assign(desk.session, desk.now)
     return desk.render("_desk_settings.html", settings=desk_service.settings(desk.session), saved=True)
-
-
-@router.get("/chats/list", response_class=HTMLResponse)
-def inbox_list(desk: DeskDep) -> HTMLResponse:
-    return desk.render("_chat_list.html", **_inbox(desk))
 
 
 def _chat_context(desk: Desk, handoff_id: int) -> dict[str, Any]:

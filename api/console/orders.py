@@ -101,12 +101,7 @@ def _board(desk: Desk) -> dict[str, Any]:
 
 @router.get("/orders", response_class=HTMLResponse)
 def board_page(desk: DeskDep) -> HTMLResponse:
-    return desk.render("orders.html", **_board(desk))
-
-
-@router.get("/orders/table", response_class=HTMLResponse)
-def board_table(desk: DeskDep) -> HTMLResponse:
-    return desk.render("_orders_table.html", **_board(desk))
+    return desk.render_page("orders.html", "_orders_table.html", **_board(desk))
 
 
 BULK_MOST = 50

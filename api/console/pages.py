@@ -164,6 +164,12 @@ class Desk:
         """The use-case context of this request (the clock's reading, the operator file, back-dating)."""
         return get_context(self.settings, self.operator_config, self.now)
 
+    def render_page(self, page: str, fragment: str, **context: Any) -> HTMLResponse:
+        """One URL for a page and the fragment it refreshes: htmx's own requests (the page's polling, its
+        filters) get the fragment, a browser's the whole page, which includes it."""
+        htmx = self.request.headers.get("HX-Request") == "true"
+        return self.render(fragment if htmx else page, **context)
+
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         context.update(desk=self, now=self.now)
         return templates.TemplateResponse(self.request, template, context, status_code=status_code)

@@ -43,7 +43,7 @@ from heating_standard.localtime import LOCAL_TZ
 
 SOURCES = ("repository", "candidate")
 STATUSES = ("training", "ready", "failed")
-# The untouched test sets (scripts/stack.py's NLU_TEST_SETS): no reviewed example that is one of their
+# The untouched test sets (scripts/stack/'s NLU_TEST_SETS): no reviewed example that is one of their
 # messages is ever trained on.
 UNTOUCHED_SETS = ("tests/nlu/test.yml", "tests/nlu/test_wild.yml")
 # What a candidate is checked on, in the order the console shows them.

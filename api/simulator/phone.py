@@ -17,8 +17,8 @@ from xml.sax.saxutils import escape
 import httpx
 from defusedxml import ElementTree as SafeET
 
-from api.simulator.envelope import AesEnvelope, signature
-from api.simulator.platform import FakePlatform
+from fake_wechat.envelope import AesEnvelope, signature
+from fake_wechat.platform import FakePlatform
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from api.settings import ROOT
 from api.simulator.phone import Phone, PhoneConfig, PhoneResult
-from api.simulator.platform import FakePlatform
+from fake_wechat.platform import FakePlatform
 
 PAGE = Path(__file__).with_name("chat.html")
 # Development only, and no part of the API contract: kept out of the OpenAPI description.

@@ -95,7 +95,7 @@ async def test_grid_worker_files_for_a_resident(backend: FakeBackend) -> None:
     backend.grid_workers["oGRID"] = {"openid": "oGRID", "name": "王网格", "communities": ["阳光小区"]}
     messages, slots = await start("3号楼有户暖气不热", "complain_room_temperature", sender_id="oGRID")
     assert slots["is_grid_worker"] is True
-    assert any("网格员" in m.get("text", "") for m in messages)
+    assert any(m.get("response") == "utter_filing_for_resident" for m in messages)  # "您是登记的网格员，…代为登记"
 
 
 async def test_business_request_remembers_the_type_from_the_slot(backend: FakeBackend) -> None:

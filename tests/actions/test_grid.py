@@ -36,7 +36,7 @@ async def test_a_refused_code_says_why_and_binds_nothing(backend: FakeBackend, s
     backend.bind_status = status
     dispatcher = CollectingDispatcher()
     events = await ActionBindGridWorker().run(dispatcher, bind_tracker("WRONGCOD"), {})  # type: ignore[arg-type]
-    assert events == [] and dispatcher.messages[0]["text"] == REFUSALS[status]
+    assert events == [] and dispatcher.messages[0]["response"] == REFUSALS[status]
     # a 429 is final: asking again at once would be refused again
     assert len([r for r in backend.requests if r["path"].endswith("/bind")]) == 1
 

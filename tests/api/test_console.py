@@ -130,7 +130,7 @@ def test_the_agent_takes_reads_and_answers_a_chat(
     handoff_id = open_handoff(client, auth)
     b = browser("agent")
     assert "待接入 1" in b.get("/console/alerts").text
-    inbox = b.get("/console/chats/list").text
+    inbox = b.get("/console/chats", headers={"HX-Request": "true"}).text
     assert f"/console/chats/{handoff_id}" in inbox and "要求人工" in inbox
     page = b.get(f"/console/chats/{handoff_id}").text
     assert "暖气不热，你们怎么回事" in page and "已为您转接人工客服" in page
@@ -318,10 +318,10 @@ def test_the_board_counts_down_in_beijing_time_and_filters(
     board = b.get("/console/orders").text
     assert "12-10 00:10" in board and "12-09" not in board
     assert "响应 <b>剩30分钟</b>" in board and "10.1.4" in board and "10.2.3" in board
-    only_leaks = b.get("/console/orders/table?category=leak").text
+    only_leaks = b.get("/console/orders?category=leak", headers={"HX-Request": "true"}).text
     assert leak["number"] in only_leaks and only_leaks.count("/console/orders/") == 1
     clock.advance(minutes=31)
-    late = b.get("/console/orders/table?due=overdue").text
+    late = b.get("/console/orders?due=overdue", headers={"HX-Request": "true"}).text
     assert 'class="countdown overdue"' in late and "响应 <b>超1分钟</b>" in late
 
 

@@ -64,7 +64,7 @@ def test_an_unexpected_failure_shows_a_banner_not_json(
 
     b = browser("agent")
     monkeypatch.setattr(handoffs, "list_handoffs", broken)
-    answer = b.get("/console/chats/list", headers={"HX-Request": "true"})
+    answer = b.get("/console/chats", headers={"HX-Request": "true"})
     assert answer.status_code == 500 and "系统出错" in answer.text and "database went away" not in answer.text
     # answered outside the console's middleware, yet with its policy (tests/api/test_console_headers.py)
     for failed in (answer, b.get("/console/chats")):

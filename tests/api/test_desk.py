@@ -132,7 +132,7 @@ def test_waiting_chats_go_to_online_agents_with_the_fewest_in_turn_up_to_the_lim
     given = list(_given(client).values())
     # in turn, each at most 2; the fifth waits in the queue
     assert given == ["staff:agent2", "staff:agent3", "staff:agent2", "staff:agent3", None]
-    page = boss.get("/console/chats/list").text
+    page = boss.get("/console/chats", headers={"HX-Request": "true"}).text
     assert "坐席负载" in page and "2 / 2" in page and "离线" in page
     with _session(client) as session:
         audit = session.scalars(select(StaffAudit).where(StaffAudit.action == "handoff.auto_assign")).all()

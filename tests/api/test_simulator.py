@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import Settings
-from api.simulator.envelope import AesEnvelope, signature
 from api.simulator.phone import Phone, PhoneConfig
-from api.simulator.platform import FakePlatform
+from fake_wechat.envelope import AesEnvelope, signature
+from fake_wechat.platform import FakePlatform
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 APP_ID = "wx2c2769f8efd9abc2"

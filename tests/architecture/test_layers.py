@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("heating_standard", "policies", "bot", "actions", "channels", "api", "scripts")
+PACKAGES = ("heating_standard", "policies", "fake_wechat", "bot", "actions", "channels", "api", "scripts")
 
 # Each package's allowed first-party imports besides itself. The two shared packages import nothing of
 # ours; each environment stacks on them and never imports the other (they talk over HTTP); the scripts
@@ -17,11 +17,13 @@ PACKAGES = ("heating_standard", "policies", "bot", "actions", "channels", "api",
 ALLOWED: dict[str, set[str]] = {
     "heating_standard": set(),
     "policies": set(),
+    # the stand-in for the WeChat platform: the simulator serves it, the channel's tests call it
+    "fake_wechat": {"policies"},
     "bot": {"heating_standard", "policies"},
     "actions": {"bot", "heating_standard", "policies"},
     "channels": {"bot", "heating_standard", "policies"},
-    "api": {"heating_standard", "policies"},
-    "scripts": {"api", "bot", "heating_standard", "policies"},
+    "api": {"heating_standard", "policies", "fake_wechat"},
+    "scripts": {"api", "bot", "heating_standard", "policies", "fake_wechat"},
 }
 
 # Inside the backend, from the bottom up: a layer imports only the layers listed for it (and itself).
@@ -69,6 +71,9 @@ def imports_of(path: Path, known: dict[str, Path]) -> Iterator[tuple[str, int]]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
         for name in names:
+            # the scripts import each other (and the launcher's package) with scripts/ on the path
+            if name.split(".")[0] not in PACKAGES and f"scripts.{name}" in known:
+                name = f"scripts.{name}"
             parts = name.split(".")
             while parts and ".".join(parts) not in known:
                 parts.pop()

@@ -17,10 +17,10 @@ import pytest_asyncio
 from aiohttp import web
 from rasa.core.channels.channel import UserMessage
 
-from api.simulator.platform import FakePlatform
 from bot.stores import upgrade
 from channels.delivery import Outbox, PlatformClient
 from channels.state import MemoryState, RedisState, State
+from fake_wechat.platform import FakePlatform
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "test-wechat-token"

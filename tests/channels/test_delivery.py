@@ -7,11 +7,11 @@ import asyncio
 
 import pytest
 
-from api.simulator.platform import FakePlatform
 from channels import menu as menu_command
 from channels.delivery import Courier, Outbox, PlatformClient, TokenCache
 from channels.state import MemoryState, State
 from channels.wechat import Options, WeChatOutput, load_menu, menu_intents
+from fake_wechat.platform import FakePlatform
 from tests import domain
 from tests.channels.conftest import APP_ID, APP_SECRET, Clock
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from api.simulator.platform import FakePlatform
 from channels import wechat
 from channels.delivery import Outbox, PlatformClient
 from channels.wechat import WeChatWebhook
+from fake_wechat.platform import FakePlatform
 from tests.channels.conftest import Clock, FakeBot, fixture, platform_args
 from tests.channels.test_wechat import make_webhook
 

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from api.simulator.platform import FakePlatform
 from channels import held, ordering, wechat
 from channels.action_calls import TurnAbandoned
 from channels.delivery import Outbox, PlatformClient
 from channels.ordering import ResidentQueue
 from channels.state import MemoryState, State
 from channels.wechat import HELD, WeChatWebhook
+from fake_wechat.platform import FakePlatform
 from tests.channels.conftest import NOW, Clock, platform_args
 from tests.channels.test_wechat import BrokenState, DiesMidTurn, content, make_webhook
 

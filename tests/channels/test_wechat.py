@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from wechatpy.crypto import PrpCrypto
 
-from api.simulator.envelope import AesEnvelope, signature
-from api.simulator.platform import FakePlatform
 from bot.settings import ConfigurationError
 from channels import wechat
 from channels.delivery import Outbox, PlatformClient
 from channels.protocol import VOICE_UNRECOGNISED, WeChatConfig
 from channels.state import MemoryState, State
 from channels.wechat import NO_REPLY, WeChatInput, WeChatOutput, WeChatWebhook, answer_to
+from fake_wechat.envelope import AesEnvelope, signature
+from fake_wechat.platform import FakePlatform
 from tests.channels.conftest import (
     APP_ID,
     APP_SECRET,

@@ -94,7 +94,7 @@ def test_model_digest_follows_training_inputs(monkeypatch: pytest.MonkeyPatch, t
     (tmp_path / "data" / "nlu").mkdir(parents=True)
     nlu = tmp_path / "data" / "nlu" / "a.yml"
     nlu.write_text("one")
-    monkeypatch.setattr(stack, "ROOT", tmp_path)
+    monkeypatch.setattr(stack.model, "ROOT", tmp_path)  # the model's inputs are read from the root
     first = stack.model_digest()
     assert stack.model_digest() == first
     nlu.write_text("two")
@@ -300,7 +300,7 @@ def test_the_balancer_configuration_is_valid_haproxy() -> None:
 
 def test_without_haproxy_the_scaled_start_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stack.shutil, "which", lambda name: None)
-    monkeypatch.setattr(stack, "Path", lambda p: Path("/nonexistent") / str(p).lstrip("/"))
+    monkeypatch.setattr(stack.scaled, "Path", lambda p: Path("/nonexistent") / str(p).lstrip("/"))
     with pytest.raises(stack.StackError, match="apt-get install haproxy"):
         stack.balancer_service({"API_URL": "http://127.0.0.1:8000"})
 

@@ -1,4 +1,4 @@
-"""The shared packages stay pure, so that both environments (and scripts/stack.py) can import them.
+"""The shared packages stay pure, so that both environments (and scripts/stack/) can import them.
 
 ``heating_standard``: only the standard library, the package itself, two data libraries (the State
 Council's holidays, Chinese numerals) and a YAML parser (the operator file's text is passed in).
