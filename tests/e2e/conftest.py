@@ -73,6 +73,7 @@ def channel_outbox(env: dict[str, str], openid: str, containing: str) -> list[di
         env["RASA_URL"] + "/webhooks/wechat/outbox",
         params={"openid": openid},
         headers={"Authorization": f"Bearer {env['RASA_AUTH_TOKEN']}"},
+        timeout=60,  # a Rasa process loading a model answers once it is loaded
     )
     return [m for m in answer.json()["messages"] if containing in m["text"]]
 

@@ -256,17 +256,23 @@ def test_a_rollout_and_a_rollback_reach_both_rasa_processes_one_at_a_time_while_
     trained = Path(env["E2E_TRAINED_CANDIDATE"]).exists()
 
     def model_files() -> list[str | None]:
+        """What each process runs; None for one that cannot say (a process loading a model answers
+        nothing until it is loaded: seconds, or tens of them on a busy machine)."""
         files = []
         for url in processes:
-            status = httpx.get(url + "/status", params={"token": env["RASA_AUTH_TOKEN"]})
+            try:
+                status = httpx.get(url + "/status", params={"token": env["RASA_AUTH_TOKEN"]}, timeout=10)
+            except httpx.TimeoutException:
+                files.append(None)
+                continue
             files.append(status.json().get("model_file") if status.status_code == 200 else None)
         return files
 
     def readings() -> list[str]:
         return [
-            httpx.post(url + "/model/parse", params={"token": env["RASA_AUTH_TOKEN"]}, json={"text": KNOCKING}).json()[
-                "intent"
-            ]["name"]
+            httpx.post(
+                url + "/model/parse", params={"token": env["RASA_AUTH_TOKEN"]}, json={"text": KNOCKING}, timeout=30
+            ).json()["intent"]["name"]
             for url in processes
         ]
 
@@ -274,7 +280,7 @@ def test_a_rollout_and_a_rollback_reach_both_rasa_processes_one_at_a_time_while_
         """Every moment both processes were loading a model they had been given (the backend's view)."""
         seen = []
         while not done.is_set():
-            shown = httpx.get(api + "/models", headers=supervisor).json()["processes"]
+            shown = httpx.get(api + "/models", headers=supervisor, timeout=30).json()["processes"]
             loading = [p for p in shown if p["given_model_id"] != p["running_model_id"]]
             if len(loading) > 1:
                 seen.append(loading)
