@@ -86,9 +86,7 @@ def create_outage(session: Session, data: OutageCreate, principal: Principal, no
 
 
 def update_outage(session: Session, outage_id: int, data: OutageUpdate, principal: Principal, now: datetime) -> Outage:
-    outage = session.get(Outage, outage_id)
-    if outage is None:
-        raise NotFound(f"outage {outage_id} does not exist")
+    outage = get(session, outage_id)
     if data.cause_note is not None:
         outage.cause_note = _plain_words("cause_note", data.cause_note, notices.NOTE_MAX_CHARS)
         outage.cause = notices.cause_text(outage.cause_code or "other_emergency", outage.cause_note)

@@ -62,7 +62,7 @@ def _local(moment: datetime) -> str:
     return moment.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M")
 
 
-def add_once(session: Session, notification: Notification) -> bool:
+def _add_once(session: Session, notification: Notification) -> bool:
     """Insert unless a row with its dedup_key exists; True when this call created it."""
     values = {c.key: getattr(notification, c.key) for c in Notification.__table__.columns if c.key != "id"}
     values["delivery_attempts"] = 0
@@ -87,7 +87,7 @@ def notify(
     """Every notification is made here: to a resident in WeChat (``recipient_openid``, through the bot)
     or to staff (none: the webhook), about an order, an outage or a deadline; sent from ``send_at`` (now
     by default). Once per ``key``, however many processes ask at once; True when this call made it."""
-    return add_once(
+    return _add_once(
         session,
         Notification(
             kind=kind,
