@@ -67,11 +67,7 @@ bench:
 	@$(STACK) bench
 
 lint:
-	@$(STACK) setup
-	.venv/api/bin/ruff check api heating_standard policies fake_wechat actions channels bot scripts tests
-	.venv/api/bin/ruff format --check api heating_standard policies fake_wechat actions channels bot scripts tests
-	.venv/api/bin/mypy api heating_standard policies fake_wechat
-	.venv/api/bin/mypy --strict --python-executable .venv/bot/bin/python --python-version 3.10 actions bot channels
+	@$(STACK) test lint
 
 lock:
 	@scripts/lock.sh

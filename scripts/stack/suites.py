@@ -88,11 +88,13 @@ LINTED = ("api", "heating_standard", "policies", "fake_wechat", "actions", "chan
 
 
 def run_lint(env: dict[str, str]) -> list[SuiteResult]:
-    """ruff over all Python code; mypy (strict) over the backend and the shared packages, and over the
-    conversation side against its own environment's packages (Python 3.10)."""
+    """ruff's checks and format over all Python code; mypy (strict) over the backend and the shared packages,
+    and over the conversation side against its own environment's packages (Python 3.10). ``make lint``
+    runs this suite alone."""
     results = []
     for name, cmd in (
         ("ruff", [API_VENV.bin("ruff"), "check", *LINTED]),
+        ("ruff-format", [API_VENV.bin("ruff"), "format", "--check", *LINTED]),
         ("mypy", [API_VENV.bin("mypy"), *MYPY_BACKEND]),
         ("mypy-bot", [API_VENV.bin("mypy"), *mypy_conversation_side()]),
     ):
