@@ -31,7 +31,6 @@ _REPOSITORY = str(Path(__file__).resolve().parents[2])
 if _REPOSITORY not in sys.path:
     sys.path.insert(0, _REPOSITORY)
 
-from stack import cli, config, envs, model, scaled, suites, supervisor  # noqa: E402, F401
 from stack.cli import *  # noqa: E402, F403
 from stack.config import *  # noqa: E402, F403
 from stack.envs import *  # noqa: E402, F403
