@@ -151,14 +151,6 @@ class WorkOrder(Base):
     contact_name: Mapped[str | None] = mapped_column(String(64))  # as the hotline gave it
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    handle_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    arrival_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    return_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    reply_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    completion_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decision_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 9.1.2
-    callback_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -182,7 +174,8 @@ class WorkOrder(Base):
     # 10.2.5: the resident's satisfaction with the visit, as the technician recorded it on site
     # (satisfied, basically_satisfied, unsatisfied, not_given); the call-back asks again (10.1.6).
     site_satisfaction: Mapped[str | None] = mapped_column(String(24))
-    # Earliest open deadline: "what is overdue" is one indexed range query.
+    # Earliest open deadline, kept with its rows (deadline_watch.next_due): "what is overdue" is one
+    # indexed range query.
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The caller's Idempotency-Key, scoped to the caller (a hash of both), and a hash of the request:
     # the same key with another body is refused, never answered with this order.
@@ -192,6 +185,10 @@ class WorkOrder(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     events: Mapped[list[WorkOrderEvent]] = relationship(back_populates="order", order_by="WorkOrderEvent.id")
+    # Its deadlines' one home (api.services.deadline_watch reads and moves them); loaded with the order.
+    deadlines: Mapped[list[Deadline]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", passive_deletes=True, order_by="Deadline.due_at"
+    )
 
     __table_args__ = (
         Index("ix_work_orders_next_due_at", "next_due_at"),

@@ -159,14 +159,15 @@ class WorkOrderPublic(BaseModel):
     unreasonable_reason: str | None = None
     accepted_at: UtcDatetime
     appointment_at: UtcDatetime | None
-    response_due_at: UtcDatetime | None
-    handle_due_at: UtcDatetime | None
-    arrival_due_at: UtcDatetime | None
-    return_due_at: UtcDatetime | None
-    reply_due_at: UtcDatetime | None
-    completion_due_at: UtcDatetime | None
-    decision_due_at: UtcDatetime | None
-    callback_due_at: UtcDatetime | None
+    # the order's deadlines (its Deadline rows, api.services.deadline_watch.due_times); None where none applies
+    response_due_at: UtcDatetime | None = None
+    handle_due_at: UtcDatetime | None = None
+    arrival_due_at: UtcDatetime | None = None
+    return_due_at: UtcDatetime | None = None
+    reply_due_at: UtcDatetime | None = None
+    completion_due_at: UtcDatetime | None = None
+    decision_due_at: UtcDatetime | None = None
+    callback_due_at: UtcDatetime | None = None
     next_due_at: UtcDatetime | None
     responded_at: UtcDatetime | None
     arrived_at: UtcDatetime | None

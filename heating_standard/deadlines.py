@@ -138,6 +138,19 @@ class Deadlines:
     decision_due_at: datetime | None = None
     calendar_uncertain: bool = False
 
+    def by_name(self) -> dict[str, datetime]:
+        """The deadlines that apply, by their names in ``lifecycle.DEADLINE_NAMES`` (the order keeps them so)."""
+        named = {
+            "response": self.response_due_at,
+            "handle": self.handle_due_at,
+            "arrival": self.arrival_due_at,
+            "return": self.return_due_at,
+            "reply": self.reply_due_at,
+            "decision": self.decision_due_at,
+            "completion": self.completion_due_at,
+        }
+        return {name: due for name, due in named.items() if due is not None}
+
 
 @dataclass(frozen=True)
 class OrderFacts:

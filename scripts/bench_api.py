@@ -176,7 +176,6 @@ def fill(engine: object, total: int, have: int) -> None:
                     "calendar_uncertain": False,
                     "extended": False,
                     "accepted_at": accepted,
-                    "response_due_at": due,
                     "next_due_at": due,
                     "created_at": accepted,
                     "updated_at": accepted,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from logging.config import fileConfig
 
 from alembic import context
+from sqlalchemy import Connection
 
 from api import models  # noqa: F401  (registers the tables on Base.metadata)
 from api.db import Base, UTCDateTime, make_engine
@@ -23,8 +24,29 @@ def run_migrations() -> None:
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url") or get_settings().sqlalchemy_url)
     with engine.connect() as conn:
-        _migrate(conn)
+        if conn.dialect.name == "sqlite":
+            _migrate_sqlite(conn)
+        else:
+            _migrate(conn)
     engine.dispose()
+
+
+def _migrate_sqlite(conn: Connection) -> None:
+    """SQLite alters a table by copying it and dropping the old one; with foreign keys on, that drop deletes
+    every row referring to it through ON DELETE CASCADE (an order's events, deadlines, call-backs, …). So
+    foreign keys are off while migrating (SQLite ignores the switch inside a transaction, hence the commit
+    first), and checked after: a migration that left a dangling reference fails."""
+    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    conn.commit()
+    try:
+        _migrate(conn)
+        dangling = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if dangling:
+            raise RuntimeError(f"the migration left references to missing rows: {dangling[:5]}")
+    finally:
+        conn.rollback()
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        conn.commit()
 
 
 def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
@@ -34,7 +56,7 @@ def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool
     return False
 
 
-def _migrate(connection: object) -> None:
+def _migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,

@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from api.models import CallbackTask, Outage, WorkOrder
+from api.models import CallbackTask, Deadline, Outage, WorkOrder
 from api.schemas import KpiReport, KpiValue
+from api.services import deadline_watch
 from heating_standard import kpis
 from heating_standard.deadlines import season_of
 from heating_standard.localtime import local_date
@@ -60,16 +61,14 @@ def _repair_response_rate(session: Session, in_period: object, now: datetime) ->
     """Q (14.4.2); a repair not responded to whose window (10.1.4) is still open is not yet due."""
     repairs = and_(in_period, WorkOrder.kind == Kind.REPAIR.value, ~WITHDRAWN)  # type: ignore[arg-type]
     total = session.scalar(select(func.count()).where(repairs)) or 0
+    response = and_(Deadline.order_id == WorkOrder.id, Deadline.name == "response")
+    with_response = select(func.count()).select_from(WorkOrder).outerjoin(Deadline, response)
     in_time = session.scalar(
-        select(func.count()).where(
-            repairs, WorkOrder.responded_at.is_not(None), WorkOrder.responded_at <= WorkOrder.response_due_at
-        )
+        with_response.where(repairs, WorkOrder.responded_at.is_not(None), WorkOrder.responded_at <= Deadline.due_at)
     )
     waiting = session.scalar(
-        select(func.count()).where(
-            repairs,
-            WorkOrder.responded_at.is_(None),
-            or_(WorkOrder.response_due_at.is_(None), WorkOrder.response_due_at >= now),
+        with_response.where(
+            repairs, WorkOrder.responded_at.is_(None), or_(Deadline.due_at.is_(None), Deadline.due_at >= now)
         )
     )
     return kpis.repair_response_rate(in_time or 0, total, waiting or 0)
@@ -131,8 +130,8 @@ def _complaints(session: Session, in_period: object) -> list[kpis.Complaint]:
                 reasonable=order.reasonable is not False,
                 withdrawn=withdrawn(order.status, order.completed_at is not None),
                 completed_at=order.completed_at,
-                completion_due_at=order.completion_due_at,
-                reply_due_at=order.reply_due_at,
+                completion_due_at=deadline_watch.due_at(order, "completion"),
+                reply_due_at=deadline_watch.due_at(order, "reply"),
                 rescheduled_late=bool(order.rescheduled_late),
                 process_satisfied=latest.process_satisfied if latest else None,
                 result_satisfied=latest.result_satisfied if latest else None,

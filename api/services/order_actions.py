@@ -22,6 +22,7 @@ from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.models import CallbackTask, StaffUser, WorkOrder, WorkOrderEvent
 from api.schemas import ActionRequest
 from api.services import deadline_watch
+from api.services.deadline_watch import Rewatch
 from api.services.principals import FIELD_ROLES, STAFF_ROLES, SUPERVISOR_ROLES, Principal, Role
 from api.services.resident_notices import ask_to_confirm_quote, tell_resident
 from api.services.work_orders import Context, check_resident
@@ -79,8 +80,8 @@ class Step:
     state: OrderState
     technician_account: StaffUser | None = None
     data: dict[str, Any] = field(default_factory=dict)
-    # a deadline the action moves, watched afresh from the given time once the action's own are met
-    rewatch: tuple[str, datetime] | None = None
+    # a deadline the action sets or moves, watched afresh once the action's own are met
+    rewatch: Rewatch | None = None
 
 
 def perform_action(
@@ -109,9 +110,9 @@ def perform_action(
         step.data.update(claimed_at=claimed.isoformat(), backdate_reason=request.backdate_reason)
     _complete_the_request(step, action)
     EFFECTS[action](step)
-    deadline_watch.meet(session, order, MEETS.get(action, ()), at)
+    deadline_watch.meet(order, MEETS.get(action, ()), at)
     if step.rewatch is not None:
-        deadline_watch.watch(session, order, *step.rewatch, ctx.config.escalation.reminder_share)
+        deadline_watch.watch(order, step.rewatch, ctx.config.escalation.reminder_share)
     _move(step, action, target, claimed)
     session.commit()
     return order
@@ -141,7 +142,7 @@ def _move(step: Step, action: Action, target: Status, claimed: datetime) -> None
     from_status = order.status
     order.status = target.value
     order.updated_at = now
-    order.next_due_at = deadline_watch.next_due(step.session, order)
+    order.next_due_at = deadline_watch.next_due(order)
     step.session.add(
         WorkOrderEvent(
             order_id=order.id,
@@ -200,13 +201,13 @@ def _complete(step: Step) -> None:
     if request.site_satisfaction:
         order.site_satisfaction = request.site_satisfaction
         step.data["site_satisfaction"] = request.site_satisfaction
-    _plan_callbacks(step.session, order, step.at, step.ctx)
-    step.rewatch = ("callback", step.at)
+    first_callback = _plan_callbacks(step.session, order, step.at, step.ctx)
+    step.rewatch = Rewatch("callback", first_callback, step.at)
 
 
 def _return(step: Step) -> None:
-    order = step.order
-    if order.return_due_at is not None and step.at > order.return_due_at:
+    due = deadline_watch.due_at(step.order, "return")
+    if due is not None and step.at > due:
         step.data["late"] = True  # past its window (10.1.3): the monthly review counts it
 
 
@@ -214,27 +215,27 @@ def _extend(step: Step) -> None:
     """10.1.4: a hotline order's reply window extended once, by working days, with the reason."""
     order, request, ctx = step.order, step.request, step.ctx
     assert request.working_days is not None and request.reason
-    if order.reply_due_at is None:
+    reply_due = deadline_watch.due_at(order, "reply")
+    if reply_due is None:
         raise Conflict("this order has no reply deadline to extend", code="transition_not_allowed")
     try:
         new_due, certain = rules.extend_reply(
-            Source(order.source), order.reply_due_at, request.working_days, order.extended, ctx.config.calendar()
+            Source(order.source), reply_due, request.working_days, order.extended, ctx.config.calendar()
         )
     except rules.DeadlineError as exc:
         raise Conflict(str(exc), code="transition_not_allowed") from None
-    order.reply_due_at = new_due
     order.extended = True
     order.extension_reason = request.reason
     order.calendar_uncertain = order.calendar_uncertain or not certain
     step.data.update(working_days=request.working_days, reason=request.reason, reply_due_at=new_due.isoformat())
-    step.rewatch = ("reply", order.accepted_at)
+    step.rewatch = Rewatch("reply", new_due, order.accepted_at)
 
 
 def _reschedule(step: Step) -> None:
     """10.1.4 (办结条): a new completion time with its reason; the resident is told both in WeChat."""
     order, request, now = step.order, step.request, step.ctx.now
     assert request.promised_at is not None and request.reason
-    previous = order.completion_due_at
+    previous = deadline_watch.due_at(order, "completion")
     try:
         promised = rules.reschedule(previous, request.promised_at, now, request.reason)
         message = notices.reschedule_notice(order.number or "", request.reason, promised)
@@ -242,7 +243,6 @@ def _reschedule(step: Step) -> None:
         raise Unprocessable("promised_at", str(exc)) from None
     except notices.NoticeRefused as exc:
         raise Unprocessable("reason", f"the reason is sent to the resident: {exc.reason}") from None
-    order.completion_due_at = promised
     late = previous is not None and now > previous
     order.rescheduled_late = order.rescheduled_late or late
     told = tell_resident(step.session, order, "completion_rescheduled", promised.isoformat(), message, now)
@@ -253,7 +253,7 @@ def _reschedule(step: Step) -> None:
         late=late,
         resident_told=told,
     )
-    step.rewatch = ("completion", now)
+    step.rewatch = Rewatch("completion", promised, now)
 
 
 def _mark_unreasonable(step: Step) -> None:
@@ -269,11 +269,11 @@ def _callback(step: Step) -> None:
     """10.1.6: the earliest call-back still to make is made; 10.1.7: a repeat complaint's next one is watched."""
     request = step.request
     further = _record_callback(step.session, step.order, request, step.principal, step.at)
-    step.data["further_callback"] = further
+    step.data["further_callback"] = further is not None
     step.data.update(method=request.method, process_satisfied=request.process_satisfied)
     step.data["result_satisfied"] = request.result_satisfied
-    if further:
-        step.rewatch = ("callback", step.at)
+    if further is not None:
+        step.rewatch = Rewatch("callback", further, step.at)
 
 
 def _cancel(step: Step) -> None:
@@ -329,7 +329,7 @@ def order_state(order: WorkOrder) -> OrderState:
         quote_pending=order.quote_items is not None and order.quote_confirmed_at is None,
         callbacks_pending=pending,
         reasonable=order.reasonable is not False,
-        completion_due=order.completion_due_at is not None,
+        completion_due=deadline_watch.due_at(order, "completion") is not None,
     )
 
 
@@ -395,29 +395,30 @@ def _technician_account(session: Session, request: ActionRequest) -> StaffUser:
     return user
 
 
-def _plan_callbacks(session: Session, order: WorkOrder, completed_at: datetime, ctx: Context) -> None:
+def _plan_callbacks(session: Session, order: WorkOrder, completed_at: datetime, ctx: Context) -> datetime:
     """10.1.6: every completed service gets a call-back; 10.1.7: a repeat complaint more, the first face
-    to face (the plan is heating_standard.deadlines.callback_plan)."""
+    to face (the plan is heating_standard.deadlines.callback_plan). The first one's due time."""
     plan = rules.callback_plan(completed_at, order.repeat_complaint, ctx.config.promises)
-    order.callback_due_at = plan[0].due_at
     session.add_all(
         CallbackTask(order_id=order.id, sequence=p.sequence, due_at=p.due_at, face_to_face_required=p.face_to_face)
         for p in plan
     )
+    return plan[0].due_at
 
 
 def _record_callback(
     session: Session, order: WorkOrder, request: ActionRequest, principal: Principal, at: datetime
-) -> bool:
-    """The earliest call-back still to make is made; the order's call-back deadline moves to the next.
-    True when a further call-back is due (10.1.7)."""
+) -> datetime | None:
+    """The earliest call-back still to make is made. The due time of the next, when a further call-back is
+    due (10.1.7): the order's call-back deadline moves to it."""
     tasks = session.scalars(
         select(CallbackTask)
         .where(CallbackTask.order_id == order.id, CallbackTask.done_at.is_(None))
         .order_by(CallbackTask.sequence)
     ).all()
     if not tasks:  # completed before call-back tasks existed
-        tasks = [CallbackTask(order_id=order.id, sequence=1, due_at=order.callback_due_at or at)]
+        due = deadline_watch.due_at(order, "callback") or at
+        tasks = [CallbackTask(order_id=order.id, sequence=1, due_at=due)]
         session.add(tasks[0])
     task = tasks[0]
     if task.face_to_face_required and request.method != "face_to_face" and not request.note:
@@ -428,7 +429,4 @@ def _record_callback(
     task.result_satisfied = request.result_satisfied
     task.note = request.note
     task.actor = principal.name
-    if len(tasks) > 1:
-        order.callback_due_at = tasks[1].due_at
-        return True
-    return False
+    return tasks[1].due_at if len(tasks) > 1 else None

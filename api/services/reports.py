@@ -15,9 +15,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import Deadline, WorkOrder
+from api.models import WorkOrder
 from api.schemas import KpiReport
-from api.services import kpis
+from api.services import deadline_watch, kpis
 from api.views import labels
 from api.views.sheets import append_row
 from heating_standard import kpis as kpi_rules
@@ -55,16 +55,10 @@ def hotline_lines(session: Session, start: datetime, end: datetime, now: datetim
         .where(WorkOrder.source.in_(sources), WorkOrder.accepted_at >= start, WorkOrder.accepted_at < end)
         .order_by(WorkOrder.accepted_at, WorkOrder.id)
     ).all()
-    replies = {
-        d.order_id: d
-        for d in session.scalars(
-            select(Deadline).where(Deadline.order_id.in_([o.id for o in orders]), Deadline.name == "reply")
-        )
-    }
     lines = []
     for order in orders:
-        reply = replies.get(order.id)
-        due = reply.due_at if reply else order.reply_due_at
+        reply = deadline_watch.named(order, "reply")
+        due = reply.due_at if reply else None
         met = reply.met_at if reply else None
         if order.status == Status.RETURNED.value:
             outcome = "已回退"
@@ -161,7 +155,7 @@ def _lines_sheet(book: Workbook, lines: list[HotlineLine]) -> None:
                 o.external_reference,
                 SOURCE_WORDS.get(Source(o.source), o.source),
                 _local(o.accepted_at),
-                _local(o.return_due_at),
+                _local(deadline_watch.due_at(o, "return")),
                 _local(line.reply_due_at),
                 _local(line.replied_at),
                 "是" if o.extended else "",

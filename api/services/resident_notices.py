@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from api.models import GridWorker, WorkOrder
+from api.services import deadline_watch
 from api.services.scheduler import ORDER_FILED, notify
 from heating_standard import notices
 from heating_standard.orders import Category, Source
@@ -36,8 +37,9 @@ def tell_resident(session: Session, order: WorkOrder, kind: str, key: str, messa
 def filed_message(order: WorkOrder) -> str:
     """What a resident is told of an order filed for them: its number and the first promise (a leak's
     handling, 10.2.3; else the response, 10.1.4), in Beijing time; the bot's filings and staff's say the same."""
-    leak = order.category == Category.LEAK and order.handle_due_at is not None
-    return notices.filed_notice(order.number or "", leak, order.handle_due_at if leak else order.response_due_at)
+    handle, response = deadline_watch.due_at(order, "handle"), deadline_watch.due_at(order, "response")
+    leak = order.category == Category.LEAK and handle is not None
+    return notices.filed_notice(order.number or "", leak, handle if leak else response)
 
 
 def see_that_the_filer_hears(session: Session, order: WorkOrder, now: datetime, check_after: timedelta) -> bool:

@@ -28,9 +28,6 @@ from api.services.principals import FIELD_ROLES, Principal, Role
 from api.views import search
 from heating_standard import deadlines as rules
 from heating_standard.addresses import parse_address
-from heating_standard.lifecycle import (
-    DEADLINE_NAMES,
-)
 from heating_standard.localtime import local_date
 from heating_standard.operator import OperatorFile
 from heating_standard.orders import (
@@ -225,13 +222,7 @@ def _new_order(session: Session, data: WorkOrderCreate, ctx: Context, sampling_p
         sampling_plan_id=sampling_plan_id,
         accepted_at=accepted_at,
         appointment_at=data.appointment_at,
-        response_due_at=deadlines.response_due_at,
-        handle_due_at=deadlines.handle_due_at,
-        arrival_due_at=deadlines.arrival_due_at,
-        return_due_at=deadlines.return_due_at,
-        reply_due_at=deadlines.reply_due_at,
-        completion_due_at=deadlines.completion_due_at,
-        decision_due_at=deadlines.decision_due_at,
+        deadlines=deadline_watch.first_watch(deadlines.by_name(), accepted_at, ctx.config.escalation.reminder_share),
         calendar_uncertain=deadlines.calendar_uncertain,
         created_at=ctx.now,
         updated_at=ctx.now,
@@ -241,13 +232,10 @@ def _new_order(session: Session, data: WorkOrderCreate, ctx: Context, sampling_p
 def _store_new(
     session: Session, order: WorkOrder, actor: str, ctx: Context, with_order: Callable[[WorkOrder], object] | None
 ) -> None:
-    """The new order's number, the watch of its deadlines and its first event, in the caller's transaction."""
+    """The new order's number, its soonest deadline and its first event, in the caller's transaction."""
     session.flush()  # assigns the id the number is made from
     order.number = order_number(order.id, order.accepted_at)
-    share = ctx.config.escalation.reminder_share
-    watched = [deadline_watch.new_deadline(order, name, order.accepted_at, share) for name in DEADLINE_NAMES]
-    session.add_all(d for d in watched if d is not None)
-    order.next_due_at = min((d.due_at for d in watched if d is not None), default=None)
+    order.next_due_at = deadline_watch.next_due(order)
     session.add(
         WorkOrderEvent(
             order_id=order.id,
@@ -360,7 +348,8 @@ def _is_repeat_complaint(session: Session, order: WorkOrder) -> bool:
 def shown(order: WorkOrder, principal: Principal) -> WorkOrderPublic:
     """The order as this caller may see it: staff see phone and address masked (12.1); the bot sees
     its resident's own."""
-    public = WorkOrderPublic.model_validate(order)
+    found = WorkOrderPublic.model_validate(order)
+    public = WorkOrderPublic.model_validate(dict(found) | deadline_watch.due_times(order))
     if principal.role == Role.MACHINE:
         return public
     return public.model_copy(
