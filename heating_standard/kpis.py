@@ -3,7 +3,8 @@
 Read exactly (the standard prints 14.4's first and last items as 10.4.1 and 10.4.7):
 - S (14.4.1, 3.6): Σ(outage time × outage area) of the company's own accidents over the whole season's
   normal heating time × heated area;
-- Q (14.4.2): repairs responded to within the set time over all repairs;
+- Q (14.4.2): repairs responded to within the set time over all repairs: a leak handled within 1 hour
+  (10.2.3), any other repair reached within 30 minutes or by its appointment (10.2.4);
 - C (14.4.3, 3.8): passing households over tested households (5.4: the sampling plan's, and apart from
   them the households tested on complaint);
 - P (14.4.4, 3.9): reasonable complaints handled within the set time with a satisfied process, over all
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from heating_standard.notices import is_company_accident
+from heating_standard.orders import Category
 
 # 5.1: a room passes at 18.0 °C or more.
 ROOM_TEMPERATURE_STANDARD = 18.0
@@ -32,8 +34,9 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
     ),
     "repair_response_rate": (
         "供热设施抢修响应率 Q",
-        "Q = n ÷ N（14.4.2）；N 为统计期内受理的报修工单数（回退、撤销的除外），n 为其中在响应时限（10.1.4）内"
-        "响应的工单数。目标 100%。",
+        "Q = n ÷ N（14.4.2）；N 为统计期内受理的报修工单数（回退、撤销的除外），n 为其中在规定时间内到场处置的"
+        "工单数：跑冒滴漏 1 小时内到场处置（10.2.3），其他报修 30 分钟内到达现场、预约的按约定时间到达（10.2.4）。"
+        "时限未到且尚未到场的工单暂不计入（未到期）。目标 100%。",
     ),
     "room_temperature_compliance": (
         "热用户室温合格率 C（采集计划）",
@@ -149,10 +152,33 @@ def accident_rate(
     return Ratio("accident_rate", "14.4.1", total, hours * heated_area_m2, 0.002, at_most=True)
 
 
-def repair_response_rate(responded_in_time: int, repairs: int, not_yet_due: int = 0) -> Ratio:
-    """Q = n / N = 100 % (14.4.2): repairs responded to within their window (10.1.4); ``not_yet_due`` of
-    the N are not responded to and their window is still open (neither in time nor late yet)."""
-    return Ratio("repair_response_rate", "14.4.2", responded_in_time, repairs, 1.0, pending=not_yet_due)
+# 14.4.2's "规定时间" for a repair: a leak is handled within 1 hour (10.2.3); any other repair is reached
+# within 30 minutes or by the appointment (10.2.4). The name of the order's deadline that holds it.
+LEAK_WINDOW, VISIT_WINDOW = "handle", "arrival"
+
+
+def repair_window(category: Category | str) -> str:
+    """The deadline that decides whether a repair of ``category`` counts in Q's n (14.4.2)."""
+    return LEAK_WINDOW if category == Category.LEAK else VISIT_WINDOW
+
+
+@dataclass(frozen=True)
+class Repair:
+    """What Q needs of one repair accepted in the period (not returned or cancelled): its window's due time
+    (``repair_window``) and when the window was met (staff on site), if it was."""
+
+    due_at: datetime | None
+    met_at: datetime | None
+
+
+def repair_response_rate(repairs: Iterable[Repair], now: datetime | None = None) -> Ratio:
+    """Q = n / N = 100 % (14.4.2): n repairs met within their window. A repair not met whose window is still
+    open at ``now`` is not yet due (neither in time nor late); one met after its window is late. A repair
+    without a window (none applies) counts once it is met."""
+    items = list(repairs)
+    in_time = sum(1 for r in items if r.met_at is not None and (r.due_at is None or r.met_at <= r.due_at))
+    waiting = sum(1 for r in items if r.met_at is None and (r.due_at is None or now is not None and r.due_at >= now))
+    return Ratio("repair_response_rate", "14.4.2", in_time, len(items), 1.0, pending=waiting)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import Session
 
 from api.models import CallbackTask, Deadline, Outage, WorkOrder
@@ -15,7 +15,7 @@ from heating_standard import kpis
 from heating_standard.deadlines import season_of
 from heating_standard.localtime import local_date
 from heating_standard.operator import OperatorFile
-from heating_standard.orders import Kind, Source, Status, household_key, withdrawn
+from heating_standard.orders import Category, Kind, Source, Status, household_key, withdrawn
 
 # heating_standard.orders.withdrawn, as a query condition.
 WITHDRAWN = or_(
@@ -58,20 +58,16 @@ def _accident_rate(session: Session, start: datetime, end: datetime, config: Ope
 
 
 def _repair_response_rate(session: Session, in_period: object, now: datetime) -> kpis.Ratio:
-    """Q (14.4.2); a repair not responded to whose window (10.1.4) is still open is not yet due."""
-    repairs = and_(in_period, WorkOrder.kind == Kind.REPAIR.value, ~WITHDRAWN)  # type: ignore[arg-type]
-    total = session.scalar(select(func.count()).where(repairs)) or 0
-    response = and_(Deadline.order_id == WorkOrder.id, Deadline.name == "response")
-    with_response = select(func.count()).select_from(WorkOrder).outerjoin(Deadline, response)
-    in_time = session.scalar(
-        with_response.where(repairs, WorkOrder.responded_at.is_not(None), WorkOrder.responded_at <= Deadline.due_at)
-    )
-    waiting = session.scalar(
-        with_response.where(
-            repairs, WorkOrder.responded_at.is_(None), or_(Deadline.due_at.is_(None), Deadline.due_at >= now)
-        )
-    )
-    return kpis.repair_response_rate(in_time or 0, total, waiting or 0)
+    """Q (14.4.2): each repair by its window, a leak's 1 hour (10.2.3) or the visit's (10.2.4)
+    (``heating_standard.kpis.repair_window``); one still inside its window is not yet due."""
+    window = case((WorkOrder.category == Category.LEAK.value, kpis.LEAK_WINDOW), else_=kpis.VISIT_WINDOW)
+    rows = session.execute(
+        select(Deadline.due_at, Deadline.met_at)
+        .select_from(WorkOrder)
+        .outerjoin(Deadline, and_(Deadline.order_id == WorkOrder.id, Deadline.name == window))
+        .where(in_period, WorkOrder.kind == Kind.REPAIR.value, ~WITHDRAWN)  # type: ignore[arg-type]
+    ).all()
+    return kpis.repair_response_rate((kpis.Repair(due, met) for due, met in rows), now)
 
 
 def _room_temperature(session: Session, in_period: object) -> dict[str, kpis.Ratio]:

@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from api.models import WorkOrder
 from heating_standard.kpis import DEFINITIONS
-from tests.api.conftest import Browser, FakeOutbound, FixedClock, act_ok
+from tests.api.conftest import Browser, FakeOutbound, FixedClock, act_ok, to_site
 from tests.api.test_bot_figures import SAID
 
 REPAIR = {"kind": "repair", "category": "equipment", "source": "wechat", "description": "阀门坏了"}
@@ -27,9 +27,9 @@ def test_the_kpi_page_shows_each_figure_with_its_fraction_and_target(
 ) -> None:
     on_time = client.post("/api/v1/work-orders", json=REPAIR, headers=auth).json()
     late = client.post("/api/v1/work-orders", json=REPAIR, headers=auth).json()
-    act_ok(client, agent, on_time["id"], "respond")
+    to_site(client, agent, on_time["id"])  # on site within 10.2.4's 30 minutes
     clock.advance(minutes=45)
-    act_ok(client, agent, late["id"], "respond")
+    to_site(client, agent, late["id"])
     b = browser("agent")
     page = b.get("/console/kpis?start=2026-12-01&end=2026-12-10").text
     row = re.search(r'<tr class="bad" data-kpi="repair_response_rate">(.*?)</tr>', page, re.S)
