@@ -180,6 +180,15 @@ class BackendClient:
             json={"resident_openid": resident_openid, "note": "住户在微信中确认报价"},
         )
 
+    async def answer_temperature_test(self, order_id: int, resident_openid: str, confirmed: bool) -> dict[str, Any]:
+        """The resident confirms or disputes a temperature test's result (10.3 第1条 a, b); the backend records
+        it once, for the order's own resident only."""
+        return await self._request(
+            "POST",
+            f"/work-orders/{order_id}/temperature-test/answer",
+            json={"resident_openid": resident_openid, "confirmed": confirmed},
+        )
+
     async def report_for_review(self, report: dict[str, Any]) -> dict[str, Any]:
         """A message the bot was unsure of, for the review queue (actions/review.py); the backend redacts it
         before keeping it and keeps a message reported twice once."""

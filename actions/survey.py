@@ -14,6 +14,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.backend import BackendClient, BackendError
 from actions.quotes import ActionAnswerQuote, shown_quote
+from actions.temperature_results import ActionAnswerTemperature, shown_result
 from actions.tracker import entity
 from actions.trust import triggered_by_backend
 
@@ -155,7 +156,8 @@ def survey_asked_recently(tracker: Tracker, now: float | None = None) -> bool:
 class ActionNoteRating(Action):
     """A rating ("满意", "五星", also "同意") that no survey question is waiting for.
 
-    A quote still waiting for its answer takes it as that answer (10.2.2); after a recent call-back survey
+    A quote or a test result still waiting for its answer takes it as that answer (10.2.2, 10.3 第1条 a);
+    after a recent call-back survey
     it is thanked for; otherwise the bot thanks for nothing and asks what the resident needs."""
 
     def name(self) -> str:
@@ -164,6 +166,8 @@ class ActionNoteRating(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if shown_quote(tracker) is not None:
             return await ActionAnswerQuote().run(dispatcher, tracker, domain)
+        if shown_result(tracker) is not None:  # "同意" to a test result (10.3 第1条 a)
+            return await ActionAnswerTemperature().run(dispatcher, tracker, domain)
         if survey_asked_recently(tracker):
             dispatcher.utter_message(response="utter_rating_noted")
         else:

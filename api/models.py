@@ -189,6 +189,10 @@ class WorkOrder(Base):
     deadlines: Mapped[list[Deadline]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", passive_deletes=True, order_by="Deadline.due_at"
     )
+    # A temperature test's record (5.4.6, 10.3 第1条 a), made when it is completed.
+    temperature_test: Mapped[RoomTemperatureTest | None] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     __table_args__ = (
         Index("ix_work_orders_next_due_at", "next_due_at"),
@@ -247,6 +251,29 @@ class Deadline(Base):
         Index("ix_deadlines_open_remind", "met_at", "reminded_at", "remind_at"),
         Index("ix_deadlines_open_due", "met_at", "breached_at", "due_at"),
     )
+
+
+class RoomTemperatureTest(Base):
+    """The record of one room-temperature test (heating_standard.temperature_tests): 5.4.6's three readings,
+    instrument and surroundings, whether it counts in C (5.1's conditions), and the resident's signature
+    (10.3 第1条 a). The order's ``measured_temperature`` is the readings' mean."""
+
+    __tablename__ = "room_temperature_tests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), unique=True)
+    readings: Mapped[list[float]] = mapped_column(JSON)
+    instrument: Mapped[str] = mapped_column(String(64))
+    resolution: Mapped[Decimal] = mapped_column(Numeric(4, 2))
+    room: Mapped[str] = mapped_column(String(16))
+    outdoor_temperature: Mapped[float | None] = mapped_column(Float)
+    excluded: Mapped[str | None] = mapped_column(String(32))  # why it does not count in C; None: it counts
+    signature: Mapped[str] = mapped_column(String(16))  # paper, wechat, refused
+    note: Mapped[str | None] = mapped_column(Text)
+    # WeChat: the resident's answer to the result sent to them (confirmed, or disputed: 10.3 第1条 b)
+    resident_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resident_disputed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Notification(Base):

@@ -12,6 +12,7 @@ from api.views.text import control_character_at
 from heating_standard.notices import CAUSES
 from heating_standard.orders import BusinessType, Category, Kind, Source, Status
 from heating_standard.sampling import FloorLevel, Orientation, Position
+from heating_standard.temperature_tests import Exclusion, Room, Signature
 
 # Every time the API returns is in UTC ("...Z"), whatever zone it was computed in.
 UtcDatetime = Annotated[datetime, AfterValidator(lambda v: v.astimezone(UTC))]
@@ -179,6 +180,7 @@ class WorkOrderPublic(BaseModel):
     quote_confirmed_at: UtcDatetime | None
     result: str | None
     measured_temperature: float | None
+    temperature_test: TemperatureTestPublic | None = None
     site_satisfaction: SiteSatisfaction | None = None
     created_at: UtcDatetime
 
@@ -227,6 +229,47 @@ class QuoteItem(Strict):
     price: Decimal = Field(ge=0, max_digits=10, decimal_places=2)
 
 
+# A room reading in °C (heating_standard.temperature_tests: LOWEST to HIGHEST).
+Reading = Annotated[float, Field(ge=-10, le=40)]
+
+
+class TemperatureTestRecord(Strict):
+    """What is recorded of a room-temperature test when it is completed (heating_standard.temperature_tests:
+    5.4.5, 5.4.6, 5.1, 10.3 第1条 a)."""
+
+    readings: list[Reading] = Field(min_length=3, max_length=3)  # 3 minutes apart (5.4.6 d)
+    instrument: str = Field(min_length=1, max_length=64)  # the thermometer: its kind and number
+    resolution: Decimal = Field(gt=0, le=Decimal("0.1"), max_digits=4, decimal_places=2)  # 5.4.5
+    room: Room
+    outdoor_temperature: float | None = Field(default=None, ge=-50, le=45)  # the surroundings (5.4.6 b)
+    excluded: Exclusion | None = None  # outside 5.1's conditions or 5.4.6's method: left out of C
+    signature: Signature
+    note: str | None = Field(default=None, max_length=1000)  # a paper signature, a refusal, the surroundings
+
+
+class TemperatureTestPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    readings: list[float]
+    instrument: str
+    resolution: Decimal
+    room: Room
+    outdoor_temperature: float | None
+    excluded: Exclusion | None
+    signature: Signature
+    note: str | None
+    resident_confirmed_at: UtcDatetime | None
+    resident_disputed_at: UtcDatetime | None
+    recorded_at: UtcDatetime
+
+
+class TemperatureAnswer(Strict):
+    """The resident's answer to a temperature test's result, as the bot heard it (10.3 第1条 a, b)."""
+
+    resident_openid: str = Field(min_length=1, max_length=64)
+    confirmed: bool
+
+
 class ActionRequest(Strict):
     """The body of POST /work-orders/{id}/actions/{action}; fields beyond ``at``/``note`` by action."""
 
@@ -252,7 +295,8 @@ class ActionRequest(Strict):
     quote_items: list[QuoteItem] | None = None
     # complete
     result: str | None = Field(default=None, max_length=4000)
-    measured_temperature: float | None = Field(default=None, ge=-10, le=40)
+    # complete, of a temperature test: its record (the measured temperature is the readings' mean)
+    temperature_test: TemperatureTestRecord | None = None
     # complete, on site (10.2.5): the resident's satisfaction with the visit
     site_satisfaction: SiteSatisfaction | None = None
     # callback

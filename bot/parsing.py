@@ -450,6 +450,30 @@ def quote_answer(text: str) -> bool | None:
     return True if _QUOTE_YES.search(words) else None
 
 
+# A resident's answer to a room-temperature test's result (10.3 第1条 a, b), in words; a dispute first
+# ("不认可" holds "认可"), after "no objection" ("没有异议" holds "异议").
+_NO_OBJECTION = re.compile(r"没有?异议|无异议")
+_RESULT_NO = re.compile(r"异议|不认可|不同意|不确认|不对|不准|不是这个|有问题|不认|不服")
+_RESULT_YES = re.compile(r"确认|同意|认可|没问题|对的|是的|好的|^好|^对|^行|^嗯|没意见")
+
+
+def result_answer(text: str) -> bool | None:
+    """True when the words confirm a test's result ("确认", "没问题"), False when they dispute it ("有异议",
+    "温度不对"), None when they do neither or ask something."""
+    words = text.strip()
+    if words in ("1", "１"):
+        return True
+    if words in ("2", "２"):
+        return False
+    if _NO_OBJECTION.search(words):
+        return True
+    if _RESULT_NO.search(words):
+        return False
+    if _QUOTE_QUESTION.search(words):
+        return None
+    return True if _RESULT_YES.search(words) else None
+
+
 def is_correction(text: str) -> bool:
     """True when the message says something taken down was wrong."""
     return _CORRECTION.search(text) is not None

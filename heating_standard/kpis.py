@@ -5,8 +5,8 @@ Read exactly (the standard prints 14.4's first and last items as 10.4.1 and 10.4
   normal heating time × heated area;
 - Q (14.4.2): repairs responded to within the set time over all repairs: a leak handled within 1 hour
   (10.2.3), any other repair reached within 30 minutes or by its appointment (10.2.4);
-- C (14.4.3, 3.8): passing households over tested households (5.4: the sampling plan's, and apart from
-  them the households tested on complaint);
+- C (14.4.3, 3.8): passing households over tested households, every household once by its latest test
+  made under 5.1's conditions, whether the sampling plan (5.4) or a request (10.3) brought it;
 - P (14.4.4, 3.9): reasonable complaints handled within the set time with a satisfied process, over all
   reasonable complaints T; B (14.4.5, 3.10): reasonable complaints with a satisfied result, over T.
 Pure functions over plain records: the backend queries, this module counts.
@@ -20,9 +20,7 @@ from datetime import datetime
 
 from heating_standard.notices import is_company_accident
 from heating_standard.orders import Category
-
-# 5.1: a room passes at 18.0 °C or more.
-ROOM_TEMPERATURE_STANDARD = 18.0
+from heating_standard.temperature_tests import ROOM_TEMPERATURE_STANDARD
 
 # Each figure's name and how it is counted here, in the words of the monthly report's definitions sheet.
 DEFINITIONS: dict[str, tuple[str, str]] = {
@@ -39,13 +37,11 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
         "时限未到且尚未到场的工单暂不计入（未到期）。目标 100%。",
     ),
     "room_temperature_compliance": (
-        "热用户室温合格率 C（采集计划）",
-        "C = a ÷ A（14.4.3、3.8）；A 为统计期内按室温采集计划（5.4.2–5.4.4）测过室温的户数，a 为其中最近一次"
-        "有效测温 ≥ 18℃（5.1）的户数；按户计，同一户多次测温取最近一次。目标 ≥ 99%。",
-    ),
-    "room_temperature_compliance_on_request": (
-        "热用户室温合格率 C（居民申请测温）",
-        "同上，但只计居民投诉或申请上门测温（10.3）的户，与采集计划分开报告。目标 ≥ 99%。",
+        "热用户室温合格率 C",
+        "C = a ÷ A（14.4.3、3.8）；A 为统计期内测过室温的户数（室温采集计划的入户采集和居民申请的上门测温合并，"
+        "按户计，一户只计一次），a 为其中最近一次有效测温 ≥ 18℃（5.1）的户数。实测温度为三次读数的平均值"
+        "（5.4.6 d）；不满足 5.1 条件（如室外温度低于供热系统最低设计温度）或未按 5.4.6 方法测量的测温记录为"
+        "无效，注明原因，不计入。目标 ≥ 99%。",
     ),
     "complaint_process_satisfaction": (
         "投诉过程满意率 P",
@@ -183,22 +179,28 @@ def repair_response_rate(repairs: Iterable[Repair], now: datetime | None = None)
 
 @dataclass(frozen=True)
 class TemperatureTest:
-    """One valid room-temperature test: the household, when, and the measured temperature."""
+    """One room-temperature test: the household, when, the measured temperature, and why it does not count
+    (``heating_standard.temperature_tests.Exclusion``: outside 5.1's conditions or 5.4.6's method), if so."""
 
     household: str
     tested_at: datetime
     temperature: float
+    excluded: str | None = None
 
 
-def room_temperature_compliance(tests: Iterable[TemperatureTest], name: str = "room_temperature_compliance") -> Ratio:
-    """C = a / A ≥ 99 % (14.4.3, 3.8): households, each by its latest test; 18.0 °C passes (5.1)."""
+def room_temperature_compliance(tests: Iterable[TemperatureTest]) -> Ratio:
+    """C = a / A ≥ 99 % (14.4.3, 3.8): every household tested in the period, however the test came (the
+    sampling plan's or the resident's request), once, by its latest test made under 5.1's conditions; a
+    test recorded as outside them is left out. 18.0 °C passes (5.1)."""
     latest: dict[str, TemperatureTest] = {}
     for test in tests:
+        if test.excluded is not None:
+            continue
         known = latest.get(test.household)
         if known is None or test.tested_at >= known.tested_at:
             latest[test.household] = test
     passing = sum(1 for t in latest.values() if t.temperature >= ROOM_TEMPERATURE_STANDARD)
-    return Ratio(name, "14.4.3", passing, len(latest), 0.99)
+    return Ratio("room_temperature_compliance", "14.4.3", passing, len(latest), 0.99)
 
 
 @dataclass(frozen=True)

@@ -134,8 +134,12 @@ REQUIRED_FIELDS: dict[Action, tuple[tuple[str, str], ...]] = {
         for name in ("method", "process_satisfied", "result_satisfied")
     ),
 }
-# 10.2.5, 10.3: a temperature test is completed with the temperature measured (5.4.6).
-TEMPERATURE_FIELD = ("measured_temperature", "入户测温完成时须填写实测室温（5.4.6）")
+# 10.2.5, 10.3: a temperature test is completed with its record: three readings, the thermometer, the room,
+# and the resident's signature (5.4.5, 5.4.6, 10.3 第1条 a; heating_standard.temperature_tests).
+TEMPERATURE_FIELD = (
+    "temperature_test",
+    "入户测温完成时须记录三次读数、温度计、测量房间和居民签字（5.4.6、10.3 第1条 a）",
+)
 # 10.2.5: the technician's record of a visit, made on site when they complete it: who (the technician's
 # account), when (the time of arrival and completion), the result, and the resident's satisfaction.
 VISIT_RECORD_FIELDS = (

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from heating_standard.localtime import LOCAL_TZ
+from heating_standard.temperature_tests import ROOM_TEMPERATURE_STANDARD
 
 # The causes a notice may name, as residents read them.
 CAUSES: dict[str, str] = {
@@ -116,6 +117,23 @@ def quote_notice(number: str, items: list[dict[str, object]], total: str) -> str
         material = f"（{item['material']}）" if item.get("material") else ""
         lines.append(f"· {item['item']}{material} ×{item['quantity']}，单价 {item['price']} 元")
     lines.append(f"合计 {total} 元。依据《威海市城镇供热服务规范》10.2.2，维修前须经您确认。")
+    return "\n".join(lines)
+
+
+def temperature_result_notice(
+    number: str, room: str, readings: list[float], measured: float, excluded: str | None = None
+) -> str:
+    """A room-temperature test's readings and result as the resident confirms them (10.3 第1条 a); a
+    dispute may go to a testing body both accept (10.3 第1条 b). ``room`` and ``excluded`` are words."""
+    shown = "、".join(f"{r:.1f}" for r in readings)
+    verdict = "达到" if measured >= ROOM_TEMPERATURE_STANDARD else "未达到"
+    standard = f"{ROOM_TEMPERATURE_STANDARD:g}℃"
+    result = f"实测室温 {measured:.1f}℃，{verdict}{standard}（5.1）"
+    lines = [f"【入户测温结果】工单 {number}：{room}三次读数 {shown}℃，{result}。"]
+    if excluded:
+        lines.append(f"本次测量时{excluded}，不作为室温是否达标的判定（5.1）。")
+    lines.append("依据《威海市城镇供热服务规范》10.3，测量数据和结果须经您确认：回复“1”确认；回复“2”有异议，")
+    lines.append("工作人员会与您联系，您也可以委托双方认可的第三方检测机构检测。")
     return "\n".join(lines)
 
 

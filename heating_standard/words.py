@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from heating_standard.orders import BusinessType, Category, Code, Kind, Source, Status
+from heating_standard.temperature_tests import Exclusion, Room, Signature
 
 AnyCode = TypeVar("AnyCode", bound=Code)
 
@@ -96,6 +97,25 @@ SOURCE_WORDS: dict[Source, str] = {
     Source.INTERNET_SUPERVISION: "互联网+督查",
     Source.FIRST_CONTACT: "首问负责制",
     Source.SAMPLING: "室温采集计划",
+}
+
+# A room-temperature test (heating_standard.temperature_tests): the room, why it does not count in C, and
+# how the resident confirmed it; staff's words, in the console and the monthly report.
+ROOM_WORDS: dict[Room, str] = {Room.BEDROOM: "卧室", Room.LIVING_ROOM: "起居室"}
+EXCLUSION_WORDS: dict[Exclusion, str] = {
+    Exclusion.OUTDOOR_BELOW_DESIGN: "室外温度低于供热系统最低设计温度",
+    Exclusion.ENVELOPE_SUBSTANDARD: "建筑围护结构不符合当时采暖设计规范标准",
+    Exclusion.INDOOR_SYSTEM_ABNORMAL: "室内采暖系统未正常运行（阀门关闭、私自改装等）",
+    Exclusion.CONTRACT_AGREED: "供用热合同另有约定",
+    Exclusion.SYSTEM_NOT_RUNNING: "测量时供热系统未正常运行",
+    Exclusion.WINDOWS_OPEN: "门窗未关闭或关闭不足三十分钟",
+    Exclusion.RADIATOR_COVERED: "散热装置有覆盖物",
+    Exclusion.SENSOR_DISTURBED: "传感器受阳光直射或其他冷、热源干扰",
+}
+SIGNATURE_WORDS: dict[Signature, str] = {
+    Signature.PAPER: "居民在纸质记录上签字",
+    Signature.WECHAT: "居民在微信中确认",
+    Signature.REFUSED: "居民拒绝签字",
 }
 
 

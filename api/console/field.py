@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from api.console.orders import open_deadlines
-from api.console.pages import Desk, FieldDeskDep, FieldWritingDeskDep, validated
+from api.console.pages import Desk, FieldDeskDep, FieldWritingDeskDep, temperature_test_form, validated
 from api.deps import IdPath
 from api.errors import Conflict, NotFound, Unprocessable
 from api.models import WorkOrder
@@ -150,23 +150,32 @@ def field_request(action: Action, form: dict[str, str]) -> ActionRequest:
     """The card's form as the API's ActionRequest. The time is now (the technician records as it
     happens) and the technician is the account's own; a bad field is a 422 naming it in words."""
     body: dict[str, Any] = {}
-    for name in ("note", "result", "site_satisfaction", "measured_temperature"):
+    for name in ("note", "result", "site_satisfaction"):
         if form.get(name, "").strip():
             body[name] = form[name].strip()
+    record = temperature_test_form(form)
+    if record is not None:
+        body["temperature_test"] = record
     if action == Action.QUOTE:
         body["quote_items"] = quote_items(form)
     try:
         return validated(ActionRequest, body)
     except Unprocessable as exc:
-        if exc.field in FORM_RULES:  # the form's own fields, said in words (the API's rule stays the check)
-            raise Unprocessable(exc.field, FORM_RULES[exc.field]) from None
+        # the form's own fields, said in words (the API's rule stays the check); "readings.1" is "readings"
+        rule = next((name for name in FORM_RULES if exc.field == name or exc.field.startswith(f"{name}.")), None)
+        if rule is not None:
+            raise Unprocessable(exc.field, FORM_RULES[rule]) from None
         raise
 
 
 # What ActionRequest asks of the completion form's fields, in words.
 FORM_RULES = {
     "site_satisfaction": "请选择居民满意度：满意、基本满意、不满意或居民未评价",
-    "measured_temperature": "实测室温须为-10到40之间的数字（℃）",
+    "temperature_test.readings": "须填写三次读数，每次为-10到40之间的数字（℃）",
+    "temperature_test.instrument": "请填写所用温度计（5.4.5）",
+    "temperature_test.resolution": "温度计最小分度值应不大于0.1℃（5.4.5）",
+    "temperature_test.room": "请选择测量的房间：卧室或起居室（5.1）",
+    "temperature_test.signature": "请选择居民签字确认的方式（10.3 第1条 a）",
     "result": "处理结果最多4000字",
     "note": "备注最多4000字",
 }

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from api.console.pages import Desk, DeskDep, WritingDeskDep, explained, local_time, validated
+from api.console.pages import Desk, DeskDep, WritingDeskDep, explained, local_time, temperature_test_form, validated
 from api.deps import IdPath
 from api.errors import AppError, Conflict, Forbidden, Unprocessable
 from api.models import CallbackTask, Deadline, WorkOrder, WorkOrderEvent
@@ -308,8 +308,9 @@ def action_request(action: Action, form: dict[str, str]) -> ActionRequest:
             body[moment] = local_input(form[moment])
     if form.get("working_days"):
         body["working_days"] = form["working_days"]
-    if form.get("measured_temperature"):
-        body["measured_temperature"] = form["measured_temperature"]
+    record = temperature_test_form(form)
+    if record is not None:
+        body["temperature_test"] = record
     for flag in ("process_satisfied", "result_satisfied"):
         if form.get(flag) in ("yes", "no"):
             body[flag] = form[flag] == "yes"

@@ -237,6 +237,28 @@ def validated(model: type[M], body: dict[str, Any]) -> M:
         raise Unprocessable(field, str(first.get("msg", "invalid"))) from None
 
 
+# A room-temperature test's fields on a completion form (templates/_temperature_test_fields.html), read into
+# the API's record (api.schemas.TemperatureTestRecord) by ``temperature_test_form``.
+READING_FIELDS = ("reading_1", "reading_2", "reading_3")
+
+
+def temperature_test_form(form: dict[str, str]) -> dict[str, Any] | None:
+    """The record a completion form carries, or None when it has no test fields (not a temperature test)."""
+    if not any(form.get(name, "").strip() for name in (*READING_FIELDS, "instrument")):
+        return None
+    record: dict[str, Any] = {
+        "readings": [form.get(name, "").strip() for name in READING_FIELDS if form.get(name, "").strip()],
+        "instrument": form.get("instrument", "").strip(),
+        "resolution": form.get("resolution", "").strip() or "0.1",
+        "room": form.get("room", ""),
+        "signature": form.get("signature", ""),
+    }
+    for name, key in (("outdoor_temperature", "outdoor_temperature"), ("excluded", "excluded"), ("test_note", "note")):
+        if form.get(name, "").strip():
+            record[key] = form[name].strip()
+    return record
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 

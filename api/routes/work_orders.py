@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from api.auth import STAFF, STAFF_OR_MACHINE, PrincipalDep
+from api.auth import MACHINE_ONLY, STAFF, STAFF_OR_MACHINE, PrincipalDep
 from api.deps import ContextDep, IdPath, NowDep, OrderDep, SessionDep
 from api.errors import Unprocessable
 from api.models import WorkOrder
@@ -17,13 +17,14 @@ from api.schemas import (
     ContactPublic,
     Moment,
     OrderSort,
+    TemperatureAnswer,
     WorkOrderCreate,
     WorkOrderEventPublic,
     WorkOrderFilter,
     WorkOrderList,
     WorkOrderPublic,
 )
-from api.services import order_actions, quotes, resident_notices, work_orders
+from api.services import order_actions, quotes, resident_notices, temperature_results, work_orders
 from api.services.principals import Role
 from api.services.work_orders import shown
 from heating_standard.lifecycle import Action
@@ -140,6 +141,16 @@ def resend_quote(order_id: IdPath, session: SessionDep, now: NowDep, principal: 
     same quote, kept in the order's history; 409 when no quote waits, the resident is not on WeChat, or
     the last sending has not gone out yet."""
     return shown(quotes.resend_quote(session, order_id, principal, now), principal)
+
+
+@router.post("/{order_id}/temperature-test/answer", response_model=WorkOrderPublic, dependencies=[MACHINE_ONLY])
+def answer_temperature_test(
+    order_id: IdPath, body: TemperatureAnswer, session: SessionDep, now: NowDep, principal: PrincipalDep
+) -> WorkOrderPublic:
+    """The resident's confirmation of a temperature test's readings and result in WeChat, or their dispute
+    (10.3 第1条 a, b), recorded for the order's own resident; the first answer stands (409 for another)."""
+    order = temperature_results.record_answer(session, order_id, body.resident_openid, body.confirmed, principal, now)
+    return shown(order, principal)
 
 
 @router.post("/{order_id}/actions/{action}", response_model=WorkOrderPublic)

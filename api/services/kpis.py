@@ -8,14 +8,14 @@ from datetime import datetime
 from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import Session
 
-from api.models import CallbackTask, Deadline, Outage, WorkOrder
+from api.models import CallbackTask, Deadline, Outage, RoomTemperatureTest, WorkOrder
 from api.schemas import KpiReport, KpiValue
 from api.services import deadline_watch
 from heating_standard import kpis
 from heating_standard.deadlines import season_of
 from heating_standard.localtime import local_date
 from heating_standard.operator import OperatorFile
-from heating_standard.orders import Category, Kind, Source, Status, household_key, withdrawn
+from heating_standard.orders import Category, Kind, Status, household_key, withdrawn
 
 # heating_standard.orders.withdrawn, as a query condition.
 WITHDRAWN = or_(
@@ -27,12 +27,12 @@ WITHDRAWN = or_(
 def compute(
     session: Session, start: datetime, end: datetime, config: OperatorFile, now: datetime
 ) -> dict[str, kpis.Ratio]:
-    """Every KPI over orders accepted in [start, end); S over the season the period starts in."""
+    """Every KPI over orders accepted in [start, end) (C: tests made in it); S over the season the period starts in."""
     in_period = and_(WorkOrder.accepted_at >= start, WorkOrder.accepted_at < end)
     return {
         "accident_rate": _accident_rate(session, start, end, config, now),
         "repair_response_rate": _repair_response_rate(session, in_period, now),
-        **_room_temperature(session, in_period),
+        "room_temperature_compliance": _room_temperature(session, start, end),
         **kpis.complaint_rates(_complaints(session, in_period), now),
     }
 
@@ -70,40 +70,38 @@ def _repair_response_rate(session: Session, in_period: object, now: datetime) ->
     return kpis.repair_response_rate((kpis.Repair(due, met) for due, met in rows), now)
 
 
-def _room_temperature(session: Session, in_period: object) -> dict[str, kpis.Ratio]:
-    """C by households (14.4.3): the sampling plan's, and those tested on request, apart."""
+def _room_temperature(session: Session, start: datetime, end: datetime) -> kpis.Ratio:
+    """C (14.4.3): every household tested in [start, end) once (a test counts by when it was made, not when
+    its order was filed: a sampling plan books the whole season's visits at once), by its latest test that
+    counts (one recorded outside 5.1's conditions does not), whether the sampling plan or a request brought
+    it."""
     rows = session.execute(
         select(
             WorkOrder.id,
-            WorkOrder.source,
             WorkOrder.community,
             WorkOrder.building,
             WorkOrder.room,
             WorkOrder.resident_id,
             WorkOrder.completed_at,
             WorkOrder.measured_temperature,
-        ).where(
-            in_period,  # type: ignore[arg-type]
+            RoomTemperatureTest.excluded,
+        )
+        .outerjoin(RoomTemperatureTest, RoomTemperatureTest.order_id == WorkOrder.id)
+        .where(
             WorkOrder.kind == Kind.TEMPERATURE_TEST.value,
             WorkOrder.measured_temperature.is_not(None),
-            WorkOrder.completed_at.is_not(None),
+            WorkOrder.completed_at >= start,
+            WorkOrder.completed_at < end,
         )
     ).all()
-    sampled: list[kpis.TemperatureTest] = []
-    requested: list[kpis.TemperatureTest] = []
+    tests = []
     for row in rows:
         # A household by its address; without one, by the resident; else the order stands alone.
         home = household_key(row.community, row.building, row.room) or (
             f"resident:{row.resident_id}" if row.resident_id else f"order:{row.id}"
         )
-        test = kpis.TemperatureTest(home, row.completed_at, row.measured_temperature)
-        (sampled if row.source == Source.SAMPLING.value else requested).append(test)
-    return {
-        "room_temperature_compliance": kpis.room_temperature_compliance(sampled),
-        "room_temperature_compliance_on_request": kpis.room_temperature_compliance(
-            requested, "room_temperature_compliance_on_request"
-        ),
-    }
+        tests.append(kpis.TemperatureTest(home, row.completed_at, row.measured_temperature, row.excluded))
+    return kpis.room_temperature_compliance(tests)
 
 
 def _complaints(session: Session, in_period: object) -> list[kpis.Complaint]:

@@ -19,15 +19,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
-from api.models import CallbackTask, StaffUser, WorkOrder, WorkOrderEvent
-from api.schemas import ActionRequest
+from api.models import CallbackTask, RoomTemperatureTest, StaffUser, WorkOrder, WorkOrderEvent
+from api.schemas import ActionRequest, TemperatureTestRecord
 from api.services import deadline_watch
 from api.services.deadline_watch import Rewatch
 from api.services.principals import FIELD_ROLES, STAFF_ROLES, SUPERVISOR_ROLES, Principal, Role
-from api.services.resident_notices import ask_to_confirm_quote, tell_resident
+from api.services.resident_notices import ask_to_confirm_quote, ask_to_confirm_temperature, tell_resident
 from api.services.work_orders import Context, check_resident
 from heating_standard import deadlines as rules
-from heating_standard import notices
+from heating_standard import notices, temperature_tests
 from heating_standard.lifecycle import (
     ACTION_WORDS,
     MEETS,
@@ -39,6 +39,7 @@ from heating_standard.lifecycle import (
     next_status,
 )
 from heating_standard.orders import Kind, Source, Status
+from heating_standard.temperature_tests import Signature
 
 # Who may take each action. Staff work the order; a supervisor approves returns, extensions and
 # cancellations (10.1.3); only the resident confirms a quote (10.2.2): in WeChat, through the bot (the
@@ -197,12 +198,41 @@ def _complete(step: Step) -> None:
     order, request = step.order, step.request
     order.completed_at = step.at
     order.result = request.result or request.note
-    order.measured_temperature = request.measured_temperature
+    if request.temperature_test is not None:
+        _record_temperature_test(step, request.temperature_test)
     if request.site_satisfaction:
         order.site_satisfaction = request.site_satisfaction
         step.data["site_satisfaction"] = request.site_satisfaction
     first_callback = _plan_callbacks(step.session, order, step.at, step.ctx)
     step.rewatch = Rewatch("callback", first_callback, step.at)
+
+
+def _record_temperature_test(step: Step, given: TemperatureTestRecord) -> None:
+    """5.4.6's record of a temperature test (heating_standard.temperature_tests); the measured temperature is
+    the readings' mean. A resident in WeChat may be asked there to confirm it (10.3 第1条 a)."""
+    order = step.order
+    if order.kind != Kind.TEMPERATURE_TEST:
+        raise Unprocessable("temperature_test", "只有入户测温工单记录测温数据")
+    record = temperature_tests.TemperatureRecord(
+        given.readings,
+        given.instrument,
+        given.resolution,
+        given.room,
+        given.outdoor_temperature,
+        given.excluded,
+        given.signature,
+        given.note,
+    )
+    try:
+        order.measured_temperature = temperature_tests.check(record, wechat_resident=bool(order.resident_openid))
+    except temperature_tests.RecordRefused as exc:
+        raise Unprocessable(f"temperature_test.{exc.field}", exc.reason) from None
+    order.temperature_test = RoomTemperatureTest(**given.model_dump(), recorded_at=step.ctx.now)
+    step.data.update(measured_temperature=order.measured_temperature, signature=given.signature.value)
+    if given.excluded is not None:
+        step.data["excluded"] = given.excluded.value
+    if given.signature == Signature.WECHAT:
+        ask_to_confirm_temperature(step.session, order, step.ctx.now)
 
 
 def _return(step: Step) -> None:

@@ -14,8 +14,10 @@ from api.services import deadline_watch
 from api.services.scheduler import ORDER_FILED, notify
 from heating_standard import notices
 from heating_standard.orders import Category, Source
+from heating_standard.words import EXCLUSION_WORDS, ROOM_WORDS, word
 
 QUOTE_CONFIRMATION = "quote_confirmation"
+TEMPERATURE_CONFIRMATION = "temperature_confirmation"
 
 
 def tell_resident(session: Session, order: WorkOrder, kind: str, key: str, message: str, now: datetime) -> bool:
@@ -76,3 +78,16 @@ def ask_to_confirm_quote(session: Session, order: WorkOrder, now: datetime, send
     message = notices.quote_notice(order.number or "", order.quote_items, f"{order.quote_total:.2f}")
     key = now.isoformat() if sending == 1 else f"{now.isoformat()}#{sending}"
     tell_resident(session, order, QUOTE_CONFIRMATION, key, message, now)
+
+
+def ask_to_confirm_temperature(session: Session, order: WorkOrder, now: datetime) -> None:
+    """10.3 第1条 a: the resident confirms a temperature test's readings and result; one reached in WeChat is
+    asked there, through the bot."""
+    test = order.temperature_test
+    if test is None or order.measured_temperature is None:
+        return
+    excluded = word(EXCLUSION_WORDS, test.excluded) if test.excluded else None
+    message = notices.temperature_result_notice(
+        order.number or "", word(ROOM_WORDS, test.room), list(test.readings), order.measured_temperature, excluded
+    )
+    tell_resident(session, order, TEMPERATURE_CONFIRMATION, now.isoformat(), message, now)

@@ -33,6 +33,7 @@ BATCH = 200
 # own is named here; every other kind is a message the bot relays as it is (EXTERNAL_notice).
 RESIDENT_INTENTS = {
     "quote_confirmation": "EXTERNAL_quote_confirmation",  # 10.2.2: the resident is asked to confirm
+    "temperature_confirmation": "EXTERNAL_temperature_confirmation",  # 10.3 第1条 a: the same, for a test
     "outage_notice": "EXTERNAL_outage_notice",  # 6.3.1
 }
 RELAYED_NOTICE = "EXTERNAL_notice"

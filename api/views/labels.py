@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from heating_standard.lifecycle import Action
 from heating_standard.sampling import FloorLevel, Orientation, Position
-from heating_standard.words import BUSINESS_TYPE_WORDS, CATEGORY_WORDS, KIND_WORDS, SOURCE_WORDS, STATUS_WORDS
+from heating_standard.words import (
+    BUSINESS_TYPE_WORDS,
+    CATEGORY_WORDS,
+    EXCLUSION_WORDS,
+    KIND_WORDS,
+    ROOM_WORDS,
+    SIGNATURE_WORDS,
+    SOURCE_WORDS,
+    STATUS_WORDS,
+)
 
 KINDS = KIND_WORDS
 CATEGORIES = CATEGORY_WORDS
@@ -18,6 +27,10 @@ FLOORS = {FloorLevel.UPPER: "上层", FloorLevel.MIDDLE: "中层", FloorLevel.LO
 SPREADS = {"position": POSITIONS, "orientation": ORIENTATIONS, "floor": FLOORS}
 
 SOURCES = SOURCE_WORDS
+# a room-temperature test's record (5.4.6, 5.1, 10.3 第1条 a)
+ROOMS = ROOM_WORDS
+EXCLUSIONS = EXCLUSION_WORDS
+SIGNATURES = SIGNATURE_WORDS
 STATUSES = STATUS_WORDS  # the state machine's refusals use the same words
 ACTIONS = {
     Action.RESPOND: "响应",
@@ -41,6 +54,8 @@ EVENTS = {
     "attachment": "照片",
     "contact_viewed": "查看联系方式",
     "resend_quote": "重新发送报价（微信）",
+    "temperature_confirmed": "居民在微信中确认测温结果",
+    "temperature_disputed": "居民对测温结果有异议",
 }
 
 # What became of a message to a resident (api.views.delivery): the WeChat channel's outbox states,

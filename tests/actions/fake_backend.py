@@ -33,6 +33,7 @@ class FakeBackend:
     callbacks: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
     confirmed_quotes: list[dict[str, Any]] = field(default_factory=list)
+    temperature_answers: list[dict[str, Any]] = field(default_factory=list)
     review_reports: list[dict[str, Any]] = field(default_factory=list)
     # one-time grid-worker codes -> the grid worker they bind
     bind_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -47,6 +48,7 @@ class FakeBackend:
         app.router.add_get("/api/v1/work-orders", self.list_orders)
         app.router.add_post("/api/v1/work-orders/{id}/actions/callback", self.callback)
         app.router.add_post("/api/v1/work-orders/{id}/actions/confirm_quote", self.confirm_quote)
+        app.router.add_post("/api/v1/work-orders/{id}/temperature-test/answer", self.answer_temperature_test)
         app.router.add_post("/api/v1/work-orders/{id}/attachments", self.attach)
         app.router.add_get("/api/v1/residents/{openid}", self.resident)
         app.router.add_get("/api/v1/grid-workers/{openid}", self.grid_worker)
@@ -160,6 +162,15 @@ class FakeBackend:
         if order is None or order.get("resident_openid") != body.get("resident_openid"):
             return web.json_response({"code": "not_found", "message": "no order"}, status=404)
         self.confirmed_quotes.append({"order_id": order_id, **body})
+        return web.json_response(order)
+
+    async def answer_temperature_test(self, request: web.Request) -> web.Response:
+        order_id = int(request.match_info["id"])
+        order = next((o for o in self.orders if o["id"] == order_id), None)
+        body = self.requests[-1]["body"]
+        if order is None or order.get("resident_openid") != body.get("resident_openid"):
+            return web.json_response({"code": "not_found", "message": "no order"}, status=404)
+        self.temperature_answers.append({"order_id": order_id, **body})
         return web.json_response(order)
 
     async def resident(self, request: web.Request) -> web.Response:

@@ -273,6 +273,21 @@ PASSWORD = "correct horse 1"
 STEP_BODIES: dict[str, dict[str, Any]] = {"dispatch": {"technician": "王师傅"}}
 
 
+def temperature_record(*readings: float, **fields: object) -> dict[str, Any]:
+    """A room-temperature test's record as a technician completes it (5.4.6: three readings; 5.4.5: the
+    thermometer; 10.3 第1条 a: signed on paper unless ``fields`` say otherwise); one reading given is read
+    three times."""
+    return {
+        "readings": list(readings) * 3 if len(readings) == 1 else list(readings),
+        "instrument": "数字式温度计 T-07",
+        "resolution": "0.1",
+        "room": "bedroom",
+        "signature": "paper",
+        "note": "居民已在测温记录上签字",
+        **fields,
+    }
+
+
 def act(client: TestClient, who: dict[str, str], order_id: int, action: str, **body: object) -> httpx.Response:
     """One action on an order, with the body given (None when empty), as a client sends it."""
     return client.post(f"/api/v1/work-orders/{order_id}/actions/{action}", json=body or None, headers=who)

@@ -88,7 +88,7 @@ def test_random_work_order_bodies_never_break_the_server(client: TestClient, aut
                 "method",
                 "process_satisfied",
                 "result_satisfied",
-                "measured_temperature",
+                "temperature_test",
             ]
         ),
         VALUES,

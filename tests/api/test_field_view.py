@@ -32,6 +32,18 @@ REPAIR = {
 }
 QUOTE = {"item_1": "更换阀门", "material_1": "铜阀DN20", "quantity_1": "1", "price_1": "85"}
 DONE = {"result": "更换阀门，试压无渗漏", "site_satisfaction": "satisfied"}
+# a temperature test's record as the completion form sends it (templates/_temperature_test_fields.html)
+TEST_FIELDS = {
+    "reading_1": "17.5",
+    "reading_2": "17.6",
+    "reading_3": "17.8",
+    "instrument": "数字式温度计 T-07",
+    "resolution": "0.1",
+    "room": "living_room",
+    "excluded": "",
+    "signature": "paper",
+    "test_note": "居民已在测温记录上签字",
+}
 
 
 @dataclass
@@ -228,17 +240,26 @@ def test_arrival_a_quote_and_completion_are_recorded_on_site_with_the_deadlines(
     assert set(still_open) <= {"callback"}  # completion met the rest, as on the order page
 
 
-def test_a_temperature_test_is_completed_with_the_temperature_measured(
-    crew: Crew, client: TestClient, auth: dict
-) -> None:
+def test_a_temperature_test_is_completed_with_its_record(crew: Crew, client: TestClient, auth: dict) -> None:
+    """5.4.6: three readings and the thermometer; 10.3 第1条 a: the resident's signature; the mean is the result."""
     order = file(client, auth, kind="temperature_test", category="room_temperature", description="屋里16度")
     dispatch(crew, order["id"], crew.tech_id)
     on_site(crew, order["id"], "arrive")
-    assert 'name="measured_temperature"' in crew.tech.get("/console/field").text
+    card = crew.tech.get("/console/field").text
+    assert 'name="reading_3"' in card and 'name="instrument"' in card and 'value="wechat"' in card  # on WeChat
     missing = on_site(crew, order["id"], "complete", DONE)
-    assert missing.status_code == 422 and "入户测温完成时须填写实测室温（5.4.6）" in missing.text
-    done = on_site(crew, order["id"], "complete", {**DONE, "measured_temperature": "17.6"})
-    assert done.status_code == 200 and read(client, auth, order["id"])["measured_temperature"] == 17.6
+    assert missing.status_code == 422 and "入户测温完成时须记录三次读数、温度计、测量房间和居民签字" in missing.text
+    two = on_site(crew, order["id"], "complete", {**DONE, **TEST_FIELDS, "reading_3": ""})
+    assert two.status_code == 422 and "须填写三次读数" in two.text
+    unsigned = on_site(crew, order["id"], "complete", {**DONE, **TEST_FIELDS, "test_note": ""})
+    assert unsigned.status_code == 422 and "请注明居民已在纸质记录上签字（10.3 第1条 a）" in unsigned.text
+    done = on_site(crew, order["id"], "complete", {**DONE, **TEST_FIELDS})
+    assert done.status_code == 200, done.text
+    stored = read(client, auth, order["id"])
+    assert stored["measured_temperature"] == 17.6  # (17.5 + 17.6 + 17.8) / 3 = 17.63
+    record = stored["temperature_test"]
+    assert record["readings"] == [17.5, 17.6, 17.8] and record["instrument"] == "数字式温度计 T-07"
+    assert record["room"] == "living_room" and record["signature"] == "paper" and record["excluded"] is None
 
 
 def test_the_whole_address_and_phone_are_read_on_purpose_and_audited(
@@ -306,8 +327,8 @@ def test_refusals_on_site_say_the_real_reason_in_chinese(
     assert no_item.status_code == 422 and "第1项的项目填写有误" in no_item.text
     unknown = on_site(crew, order["id"], "complete", {**DONE, "site_satisfaction": "great"})
     assert unknown.status_code == 422 and "请选择居民满意度：满意、基本满意、不满意或居民未评价" in unknown.text
-    too_hot = on_site(crew, order["id"], "complete", {**DONE, "measured_temperature": "85"})
-    assert too_hot.status_code == 422 and "实测室温须为-10到40之间的数字（℃）" in too_hot.text
+    too_hot = on_site(crew, order["id"], "complete", {**DONE, **TEST_FIELDS, "reading_2": "85"})
+    assert too_hot.status_code == 422 and "须填写三次读数，每次为-10到40之间的数字（℃）" in too_hot.text
     for refused in (twice, empty, not_a_number, none_of_it, no_item, unknown, too_hot):
         assert "技术信息" not in refused.text  # the reason itself, not a code's words with English beneath
 

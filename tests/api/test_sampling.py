@@ -6,7 +6,7 @@ import itertools
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import to_site
+from tests.api.conftest import temperature_record, to_site
 
 POSITIONS, SIDES, FLOORS = ("near", "middle", "far"), ("shaded", "sunny"), ("upper", "middle", "lower")
 
@@ -112,19 +112,22 @@ def test_compliance_counts_the_plans_households_apart_from_requested_tests(
         to_site(client, agent, visit["id"])
         done = client.post(
             f"/api/v1/work-orders/{visit['id']}/actions/complete",
-            json={"measured_temperature": temperature},
+            json={"temperature_test": temperature_record(temperature)},
             headers=agent,
         )
         assert done.status_code == 200, done.text
     to_site(client, agent, requested["id"])
     client.post(
-        f"/api/v1/work-orders/{requested['id']}/actions/complete", json={"measured_temperature": 18.2}, headers=agent
+        f"/api/v1/work-orders/{requested['id']}/actions/complete",
+        json={"temperature_test": temperature_record(18.2)},
+        headers=agent,
     )
     report = client.get(
         "/api/v1/kpis", params={"start": "2026-12-01T00:00:00+08:00", "end": "2027-01-01T00:00:00+08:00"}, headers=agent
     ).json()
     c = {k["name"]: (k["numerator"], k["denominator"]) for k in report["kpis"]}
-    assert c["room_temperature_compliance"] == (1, 2) and c["room_temperature_compliance_on_request"] == (1, 1)
+    assert c["room_temperature_compliance"] == (2, 3)  # one figure, the plan's households and the requested one
+    assert "room_temperature_compliance_on_request" not in c
     plans = client.get("/api/v1/sampling-plans", headers=agent).json()["items"]
     assert (plans[0]["visits"], plans[0]["done"]) == (2, 2)
 

@@ -115,7 +115,7 @@ def test_judging_and_rescheduling_are_allowed_where_they_mean_something(
     ("action", "state", "given", "missing"),
     [
         (Action.DISPATCH, OrderState(Status.RESPONDED, Kind.REPAIR), set(), "technician"),
-        (Action.COMPLETE, OrderState(Status.ARRIVED, Kind.TEMPERATURE_TEST), {"result"}, "measured_temperature"),
+        (Action.COMPLETE, OrderState(Status.ARRIVED, Kind.TEMPERATURE_TEST), {"result"}, "temperature_test"),
         (Action.COMPLETE, OrderState(Status.ARRIVED, Kind.REPAIR), set(), None),
         (Action.RESCHEDULE, OrderState(Status.RESPONDED, Kind.REPAIR), {"promised_at"}, "reason"),
         (

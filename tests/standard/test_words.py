@@ -8,6 +8,7 @@ import pytest
 
 from heating_standard import words
 from heating_standard.orders import BusinessType, Category, Kind, Source, Status
+from heating_standard.temperature_tests import Exclusion, Room, Signature
 
 TABLES = [
     (Kind, words.KIND_WORDS),
@@ -18,6 +19,9 @@ TABLES = [
     (BusinessType, words.BUSINESS_TYPE_WORDS),
     (BusinessType, words.RESIDENT_BUSINESS_TYPE_WORDS),
     (Source, words.SOURCE_WORDS),
+    (Room, words.ROOM_WORDS),
+    (Exclusion, words.EXCLUSION_WORDS),
+    (Signature, words.SIGNATURE_WORDS),
 ]
 
 
