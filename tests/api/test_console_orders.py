@@ -172,3 +172,44 @@ def test_the_wechat_survey_is_offered_on_the_order_as_soon_as_it_is_completed(
     call = outbound.rasa_calls[-1]
     assert call["body"]["name"] == "EXTERNAL_callback_survey" and call["path"] == "/conversations/oQUOTE/trigger_intent"
     assert call["body"]["entities"] == {"order_number": order["number"], "order_id": order["id"]}
+
+
+def test_a_temperature_test_is_completed_on_the_order_page_with_its_record_and_the_residents_answer(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict, outbound: FakeOutbound
+) -> None:
+    """5.4.6 and 10.3 第1条 a on the order page: the record's fields, then the record and the answer shown."""
+    test = {**REPAIR, "kind": "temperature_test", "category": "room_temperature", "resident_openid": "oWARM"}
+    order = client.post("/api/v1/work-orders", json=test, headers=auth).json()
+    b = browser("agent")
+    path = f"/console/orders/{order['id']}/actions"
+    for action in ("respond", "dispatch", "arrive"):
+        assert b.post(f"{path}/{action}", {"technician": "张师傅"}).status_code == 200
+    page = b.get(f"/console/orders/{order['id']}").text
+    assert 'name="reading_1"' in page and "不计入：室外温度低于供热系统最低设计温度" in page
+    assert 'value="wechat"' in page  # the resident is on WeChat: they may confirm there
+    record = {
+        "result": "已测温",
+        "reading_1": "18.1",
+        "reading_2": "18.3",
+        "reading_3": "18.2",
+        "instrument": "玻璃温度计 G-3",
+        "resolution": "0.1",
+        "room": "bedroom",
+        "outdoor_temperature": "-4",
+        "excluded": "",
+        "signature": "wechat",
+    }
+    done = b.post(f"{path}/complete", record)
+    assert done.status_code == 200, done.text
+    assert "卧室三次读数 18.1、18.3、18.2℃" in done.text and "计入室温合格率（14.4.3）" in done.text
+    assert "等待居民回复" in done.text
+    run_scheduler_once(client.app)
+    assert outbound.rasa_calls[-1]["body"]["name"] == "EXTERNAL_temperature_confirmation"
+    answered = client.post(
+        f"/api/v1/work-orders/{order['id']}/temperature-test/answer",
+        json={"resident_openid": "oWARM", "confirmed": False},
+        headers=auth,
+    )
+    assert answered.status_code == 200, answered.text
+    page = b.get(f"/console/orders/{order['id']}").text
+    assert "居民在微信中确认：" in page and "有异议" in page and "居民对测温结果有异议" in page  # the record, the history

@@ -43,7 +43,7 @@ def test_the_kpi_page_shows_each_figure_with_its_fraction_and_target(
     charts = json.loads(re.search(r'<script type="application/json" id="kpi-data">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
     assert charts["weeks"] == ["12-01", "12-08"]
     table_order = re.findall(r'data-kpi="([a-z_]+)"', page)
-    assert charts["order"] == table_order and len(table_order) == 9  # Table 1, C on request, 10.1.6, 14.4.6
+    assert charts["order"] == table_order and len(table_order) == 8  # Table 1, 10.1.6, 14.4.6
     assert charts["series"]["repair_response_rate"] == [None, 50.0]
     assert b.get("/console/kpis?start=2026-12-10&end=2026-12-01").status_code == 422
 
