@@ -230,6 +230,8 @@ def erase_order(session: Session, order: WorkOrder, now: datetime) -> None:
     order.resident_id = None
     order.description = ERASED
     order.result = mask_text(order.result)
+    if order.temperature_test is not None:  # the readings and result stay; the note may name people
+        order.temperature_test.note = mask_text(order.temperature_test.note)
     order.personal_data_erased_at = now
     for event in session.scalars(select(WorkOrderEvent).where(WorkOrderEvent.order_id == order.id)):
         event.note = ERASED if event.note else None
