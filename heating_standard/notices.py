@@ -69,6 +69,8 @@ class OutageFacts:
     repair_location: str
     expected_restoration_at: datetime
     extension: bool
+    # 6.3.1 "再次停热": an earlier outage of the season was announced to one of these communities
+    again: bool = False
 
 
 # 6.3.1: an outage expected to last longer than this is announced to the residents of its area.
@@ -91,9 +93,9 @@ def lasted_a_day_on_record(started_at: datetime, entered_at: datetime, now: date
 
 
 def outage_notice(facts: OutageFacts) -> str:
-    """The text sent to each resident of the communities: 【停热通知】 or 【停热延长通知】."""
+    """The text sent to each resident of the communities: 【停热通知】, 【再次停热通知】 or 【停热延长通知】."""
     restoration = facts.expected_restoration_at.astimezone(LOCAL_TZ).strftime("%m月%d日%H:%M")
-    lead = "停热延长通知" if facts.extension else "停热通知"
+    lead = "停热延长通知" if facts.extension else "再次停热通知" if facts.again else "停热通知"
     return (
         f"【{lead}】因{cause_text(facts.cause_code, facts.cause_note)}，{'、'.join(facts.communities)}暂停供热，"
         f"抢修地点：{facts.repair_location}，预计{restoration}恢复供热。给您带来不便，敬请谅解。"

@@ -52,13 +52,15 @@ def _outage_form(form: dict[str, str]) -> OutageCreate:
 
 @router.post("/outages/preview", response_class=HTMLResponse)
 def preview_outage(desk: WritingDeskDep) -> HTMLResponse:
-    preview = outages.preview_outage(desk.session, _outage_form(desk.form))
+    preview = outages.preview_outage(desk.session, _outage_form(desk.form), desk.operator_config.seasons())
     return desk.render("_outage_preview.html", preview=preview)
 
 
 @router.post("/outages", response_class=HTMLResponse)
 def create_outage(desk: WritingDeskDep) -> HTMLResponse:
-    outages.create_outage(desk.session, _outage_form(desk.form), desk.principal, desk.now)
+    outages.create_outage(
+        desk.session, _outage_form(desk.form), desk.principal, desk.now, desk.operator_config.seasons()
+    )
     return desk.render("_outages_table.html", **_outages(desk))
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.auth import STAFF, STAFF_OR_MACHINE, PrincipalDep
-from api.deps import IdPath, NowDep, SessionDep
+from api.deps import IdPath, NowDep, OperatorDep, SessionDep
 from api.schemas import (
     OutageCreate,
     OutageList,
@@ -21,9 +21,9 @@ router = APIRouter()
 
 
 @router.post("/outages/preview", response_model=OutagePreview, tags=["outages"], dependencies=[STAFF])
-def preview_outage(body: OutageCreate, session: SessionDep) -> OutagePreview:
+def preview_outage(body: OutageCreate, session: SessionDep, config: OperatorDep) -> OutagePreview:
     """The notice residents would receive, and how many; nothing is stored or sent."""
-    return outages.preview_outage(session, body)
+    return outages.preview_outage(session, body, config.seasons())
 
 
 @router.post(
@@ -33,10 +33,12 @@ def preview_outage(body: OutageCreate, session: SessionDep) -> OutagePreview:
     tags=["outages"],
     dependencies=[STAFF],
 )
-def create_outage(body: OutageCreate, session: SessionDep, now: NowDep, principal: PrincipalDep) -> OutagePublic:
-    """Record an outage; over 24 h expected, residents of the communities are notified (6.3.1), which
-    needs a supervisor."""
-    return OutagePublic.model_validate(outages.create_outage(session, body, principal, now))
+def create_outage(
+    body: OutageCreate, session: SessionDep, now: NowDep, principal: PrincipalDep, config: OperatorDep
+) -> OutagePublic:
+    """Record an outage; over 24 h expected, or in an area told of an earlier outage this season ("再次停热"),
+    residents of the communities are notified (6.3.1), which needs a supervisor."""
+    return OutagePublic.model_validate(outages.create_outage(session, body, principal, now, config.seasons()))
 
 
 @router.patch("/outages/{outage_id}", response_model=OutagePublic, tags=["outages"], dependencies=[STAFF])

@@ -8,6 +8,7 @@ one needs a supervisor.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -21,6 +22,8 @@ from api.services.people import openids_in_communities
 from api.services.principals import Principal
 from api.services.scheduler import notify
 from heating_standard import notices
+from heating_standard.deadlines import HeatingSeason, season_of
+from heating_standard.localtime import local_date
 
 
 def _checked(data: OutageCreate) -> tuple[str | None, str]:
@@ -47,22 +50,44 @@ def _require_supervisor(principal: Principal) -> None:
         raise Forbidden("an outage that notifies residents needs a supervisor")
 
 
-def preview_outage(session: Session, data: OutageCreate) -> OutagePreview:
+def told_this_season(
+    session: Session, communities: list[str], started_at: datetime, seasons: Sequence[HeatingSeason]
+) -> bool:
+    """6.3.1 "再次停热时应再次通知": an earlier outage of the same heating season was announced to one of
+    ``communities``, so a new one there is announced whatever its expected length."""
+    season = season_of(local_date(started_at), seasons)
+    if season is None:
+        return False
+    season_start, _ = season.bounds()
+    earlier = session.scalars(
+        select(Outage.communities).where(
+            Outage.notified_at.is_not(None), Outage.started_at >= season_start, Outage.started_at < started_at
+        )
+    )
+    wanted = set(communities)
+    return any(wanted & set(told) for told in earlier)
+
+
+def preview_outage(session: Session, data: OutageCreate, seasons: Sequence[HeatingSeason]) -> OutagePreview:
     """The notice residents would receive and how many would receive it; nothing is stored or sent."""
     note, place = _checked(data)
+    again = told_this_season(session, data.communities, data.started_at, seasons)
     facts = notices.OutageFacts(
-        data.cause_code, note, tuple(data.communities), place, data.expected_restoration_at, extension=False
+        data.cause_code, note, tuple(data.communities), place, data.expected_restoration_at, False, again
     )
-    notifies = notices.announced_on_entry(data.started_at, data.expected_restoration_at)
+    notifies = again or notices.announced_on_entry(data.started_at, data.expected_restoration_at)
     recipients = len(openids_in_communities(session, data.communities)) if notifies else 0
     return OutagePreview(
         message=notices.outage_notice(facts), recipients=recipients, notifies=notifies, needs_supervisor=notifies
     )
 
 
-def create_outage(session: Session, data: OutageCreate, principal: Principal, now: datetime) -> Outage:
+def create_outage(
+    session: Session, data: OutageCreate, principal: Principal, now: datetime, seasons: Sequence[HeatingSeason]
+) -> Outage:
     note, place = _checked(data)
-    if notices.announced_on_entry(data.started_at, data.expected_restoration_at):
+    again = told_this_season(session, data.communities, data.started_at, seasons)
+    if again or notices.announced_on_entry(data.started_at, data.expected_restoration_at):
         _require_supervisor(principal)
     outage = Outage(
         communities=data.communities,
@@ -79,7 +104,7 @@ def create_outage(session: Session, data: OutageCreate, principal: Principal, no
     )
     session.add(outage)
     session.flush()
-    _notify_if_long(session, outage, now)
+    _notify_if_long(session, outage, now, again)
     record(session, now, principal.name, "outage.create", f"outage:{outage.id}", "、".join(data.communities))
     session.commit()
     return outage
@@ -163,7 +188,7 @@ def watch(session: Session, now: datetime) -> int:
     return created
 
 
-def _facts(outage: Outage, extension: bool = False) -> notices.OutageFacts:
+def _facts(outage: Outage, extension: bool = False, again: bool = False) -> notices.OutageFacts:
     return notices.OutageFacts(
         outage.cause_code or "other_emergency",
         outage.cause_note,
@@ -171,6 +196,7 @@ def _facts(outage: Outage, extension: bool = False) -> notices.OutageFacts:
         outage.repair_location,
         outage.expected_restoration_at,
         extension=extension,
+        again=again,
     )
 
 
@@ -190,14 +216,16 @@ def _tell_residents(session: Session, outage: Outage, message: str, occasion: st
     return told
 
 
-def _notify_if_long(session: Session, outage: Outage, now: datetime) -> None:
-    """One notice per resident per expected restoration time, when the outage runs over 24 h, or when
-    residents were told already and the time moves."""
-    if not notices.announced_on_entry(outage.started_at, outage.expected_restoration_at) and outage.notified_at is None:
+def _notify_if_long(session: Session, outage: Outage, now: datetime, again: bool = False) -> None:
+    """One notice per resident per expected restoration time, when the outage runs over 24 h, when it follows
+    one announced to its area this season (``again``), or when residents were told already and the time
+    moves."""
+    told = outage.notified_at is not None
+    if not (again or told or notices.announced_on_entry(outage.started_at, outage.expected_restoration_at)):
         return
     if outage.notified_restoration_at == outage.expected_restoration_at:
         return
-    message = notices.outage_notice(_facts(outage, extension=outage.notified_at is not None))
+    message = notices.outage_notice(_facts(outage, extension=told, again=again and not told))
     _tell_residents(session, outage, message, outage.expected_restoration_at.isoformat(), now)
     outage.notified_at = now
     outage.notified_restoration_at = outage.expected_restoration_at

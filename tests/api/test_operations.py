@@ -319,6 +319,38 @@ def test_an_outage_past_its_time_alerts_staff_and_tells_residents_again(
     assert len(alerts["items"]) == 1 and "已超过预计恢复时间" in alerts["items"][0]["message"]
 
 
+def test_a_new_outage_in_an_area_told_this_season_is_announced_however_short(
+    client: TestClient, auth: dict, agent: dict, supervisor: dict, clock: FixedClock, outbound: FakeOutbound
+) -> None:
+    """6.3.1 "再次停热时应再次通知热用户": after a long outage was announced to 阳光小区, a 5-hour one there is
+    announced too (and needs a supervisor); one in 和平小区, never told, is not."""
+    resident_in(client, auth, "oSUN1", "阳光小区3号楼2单元501")
+    resident_in(client, auth, "oPEACE1", "和平小区1号楼1单元101")
+    long = client.post("/api/v1/outages", json=OUTAGE, headers=supervisor).json()
+    assert long["notified_at"] is not None
+    restored = {"restored_at": "2026-12-10T09:30:00+08:00"}
+    assert client.patch(f"/api/v1/outages/{long['id']}", json=restored, headers=supervisor).status_code == 200
+    clock.advance(hours=3)
+    run_scheduler_once(client.app)
+    told_before = len(outbound.rasa_calls)
+    short = {
+        **OUTAGE,
+        "started_at": "2026-12-10T12:30:00+08:00",
+        "expected_restoration_at": "2026-12-10T17:30:00+08:00",
+    }
+    preview = client.post("/api/v1/outages/preview", json=short, headers=agent).json()
+    assert preview["notifies"] and preview["message"].startswith("【再次停热通知】") and preview["recipients"] == 1
+    assert client.post("/api/v1/outages", json=short, headers=agent).status_code == 403  # it tells residents
+    again = client.post("/api/v1/outages", json=short, headers=supervisor).json()
+    assert again["notified_at"] is not None
+    elsewhere = client.post("/api/v1/outages", json={**short, "communities": ["和平小区"]}, headers=agent)
+    assert elsewhere.status_code == 201 and elsewhere.json()["notified_at"] is None  # 和平小区 was never told
+    run_scheduler_once(client.app)
+    sent = [c["body"]["entities"]["message"] for c in outbound.rasa_calls[told_before:]]
+    assert [c["path"] for c in outbound.rasa_calls[told_before:]] == ["/conversations/oSUN1/trigger_intent"]
+    assert sent[0].startswith("【再次停热通知】") and "阳光小区" in sent[0]
+
+
 def test_a_short_outage_that_lasts_over_a_day_is_announced_then(
     client: TestClient, auth: dict, agent: dict, clock: FixedClock, outbound: FakeOutbound
 ) -> None:
