@@ -291,6 +291,9 @@ class ActionRequest(Strict):
     promised_at: Moment | None = None
     # cancel of a business request not yet accepted (a refusal, 9.1.2): with reason, how to solve it
     suggestion: str | None = Field(default=None, max_length=500)
+    # cancel or return of a complaint the company cannot handle because the cause is not its own: the
+    # explanation sent to the complainant (10.1.4, 办结条)
+    explanation: str | None = Field(default=None, max_length=500)
     # quote
     quote_items: list[QuoteItem] | None = None
     # complete

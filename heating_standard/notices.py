@@ -168,6 +168,15 @@ def refusal_notice(number: str, reason: str, suggestion: str) -> str:
     return f"【业务受理结果】您的申请（工单 {number}）暂不能受理，原因：{why}。建议：{how}。如有疑问请回复“转人工”。"
 
 
+def not_ours_notice(number: str, explanation: str) -> str:
+    """10.1.4 (办结条): "因非供热经营企业原因无法处理的，应向投诉人做出解释" — the complainant is told why."""
+    why = check_words("explanation", explanation, REASON_MAX_CHARS)
+    return (
+        f"【投诉处理说明】您的投诉（工单 {number}）经核查不属于供热企业原因，我公司无法处理：{why}。"
+        "如有疑问请回复“转人工”。"
+    )
+
+
 def filed_notice(number: str, leak: bool, due_at: datetime | None) -> str:
     """An order filed through the bot whose number the resident may not have heard (the bot stopped
     between filing it and answering): the number, and by when staff will call (10.1.4) or, for a leak,

@@ -235,9 +235,17 @@ def _extended(data: dict[str, Any], order: WorkOrder) -> list[str]:
 
 
 def _refused(data: dict[str, Any], _order: WorkOrder) -> list[str]:
-    if not data.get("reason"):
-        return []
-    return [f"不予受理的原因：{data['reason']}；建议：{data.get('suggestion') or '—'}"]
+    """9.1.2's refusal, or 10.1.4's explanation to a complainant whose cause is not the company's."""
+    details = []
+    if data.get("reason"):
+        details.append(f"不予受理的原因：{data['reason']}；建议：{data.get('suggestion') or '—'}")
+    if data.get("explanation"):
+        details.append(f"非供热企业原因，向投诉人的解释：{data['explanation']}")
+        if data.get("resident_told") is False:
+            details.append("居民没有微信，未能告知，请电话解释（10.1.4）")
+        elif data.get("resident_told") is True:
+            details.append("已通过微信告知居民")
+    return details
 
 
 def _judged_unreasonable(data: dict[str, Any], _order: WorkOrder) -> list[str]:
@@ -257,6 +265,7 @@ _DETAILS: dict[str, Callable[[dict[str, Any], WorkOrder], list[str]]] = {
     Action.RESCHEDULE.value: _rescheduled,
     Action.EXTEND.value: _extended,
     Action.CANCEL.value: _refused,
+    Action.RETURN.value: _refused,
     Action.MARK_UNREASONABLE.value: _judged_unreasonable,
     Action.CALLBACK.value: _called_back,
 }
@@ -300,7 +309,7 @@ def order_contact(order_id: IdPath, desk: DeskDep) -> HTMLResponse:
 def action_request(action: Action, form: dict[str, str]) -> ActionRequest:
     """The action's form as the API's ActionRequest; a bad field is a 422 naming it."""
     body: dict[str, Any] = {}
-    for field in ("note", "technician", "result", "reason", "suggestion", "method", "backdate_reason"):
+    for field in ("note", "technician", "result", "reason", "suggestion", "explanation", "method", "backdate_reason"):
         if form.get(field, "").strip():
             body[field] = form[field].strip()
     for moment in ("at", "promised_at"):

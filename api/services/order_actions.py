@@ -236,9 +236,11 @@ def _record_temperature_test(step: Step, given: TemperatureTestRecord) -> None:
 
 
 def _return(step: Step) -> None:
+    """10.1.3: a hotline order handed back; a complaint whose cause is not the company's is explained (10.1.4)."""
     due = deadline_watch.due_at(step.order, "return")
     if due is not None and step.at > due:
         step.data["late"] = True  # past its window (10.1.3): the monthly review counts it
+    _explain_not_ours(step)
 
 
 def _extend(step: Step) -> None:
@@ -307,8 +309,10 @@ def _callback(step: Step) -> None:
 
 
 def _cancel(step: Step) -> None:
-    """A cancellation; one that refuses an application (9.1.2) tells the resident the reason and a suggestion."""
+    """A cancellation; one that refuses an application (9.1.2) tells the resident the reason and a suggestion;
+    one of a complaint whose cause is not the company's explains that to the complainant (10.1.4)."""
     if not is_refusal(Action.CANCEL, step.state):
+        _explain_not_ours(step)
         return
     order, request = step.order, step.request
     assert request.reason and request.suggestion
@@ -318,6 +322,23 @@ def _cancel(step: Step) -> None:
         raise Unprocessable(exc.field, f"it is sent to the resident: {exc.reason}") from None
     told = tell_resident(step.session, order, "application_refused", "refused", message, step.ctx.now)
     step.data.update(reason=request.reason, suggestion=request.suggestion, resident_told=told)
+
+
+def _explain_not_ours(step: Step) -> None:
+    """10.1.4 (办结条) "因非供热经营企业原因无法处理的，应向投诉人做出解释": the explanation given is sent to a
+    complainant on WeChat and kept on the event; one not on WeChat is explained to by phone (``resident_told``
+    false tells the desk so)."""
+    order, explanation = step.order, step.request.explanation
+    if not explanation:
+        return
+    if order.kind != Kind.COMPLAINT:
+        raise Unprocessable("explanation", "向投诉人解释（10.1.4）只用于投诉工单")
+    try:
+        message = notices.not_ours_notice(order.number or "", explanation)
+    except notices.NoticeRefused as exc:
+        raise Unprocessable(exc.field, f"it is sent to the resident: {exc.reason}") from None
+    told = tell_resident(step.session, order, "complaint_not_ours", "explained", message, step.ctx.now)
+    step.data.update(explanation=explanation, resident_told=told)
 
 
 def _close(step: Step) -> None:

@@ -419,3 +419,34 @@ def test_a_business_request_not_accepted_is_told_the_reason_and_a_suggestion(
     run_scheduler_once(client.app)
     told = outbound.rasa_calls[-1]["body"]["entities"]["message"]
     assert told.startswith("【业务受理结果】") and "缺少不动产权证书" in told and "营业厅补交" in told
+
+
+def test_a_complaint_whose_cause_is_not_the_companys_is_explained_to_the_complainant(
+    client: TestClient, auth: dict, staff: Callable, outbound: FakeOutbound
+) -> None:
+    """10.1.4 (办结条): 因非供热经营企业原因无法处理的，应向投诉人做出解释."""
+    supervisor = staff("supervisor")
+    complaint = create(client, auth, kind="complaint", category="service", resident_openid="oNOTOURS")
+    with_link = act(
+        client, supervisor, complaint["id"], "cancel", note="非我司原因", explanation="详见 http://example.com"
+    )
+    assert with_link.status_code == 422 and with_link.json()["field"] == "explanation"  # it is sent: plain words
+    explained = act(
+        client,
+        supervisor,
+        complaint["id"],
+        "cancel",
+        note="楼内私改管道",
+        explanation="室温低是楼内住户私自改动共用管道所致，请联系物业恢复",
+    )
+    assert explained.status_code == 200 and explained.json()["status"] == "cancelled"
+    run_scheduler_once(client.app)
+    told = outbound.rasa_calls[-1]
+    assert told["path"] == "/conversations/oNOTOURS/trigger_intent"
+    message = told["body"]["entities"]["message"]
+    assert message.startswith("【投诉处理说明】") and "私自改动共用管道" in message and complaint["number"] in message
+    events = client.get(f"/api/v1/work-orders/{complaint['id']}/events", headers=supervisor).json()
+    assert events[-1]["data"]["resident_told"] is True
+    repair = create(client, auth, kind="repair", category="equipment", resident_openid="oNOTOURS")
+    not_a_complaint = act(client, supervisor, repair["id"], "cancel", note="x", explanation="不是我们的原因")
+    assert not_a_complaint.status_code == 422 and not_a_complaint.json()["field"] == "explanation"
