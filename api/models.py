@@ -193,6 +193,8 @@ class WorkOrder(Base):
     temperature_test: Mapped[RoomTemperatureTest | None] = relationship(
         lazy="selectin", cascade="all, delete-orphan", passive_deletes=True
     )
+    # A damage claim the order gave rise to (13.3–13.8).
+    claim: Mapped[Claim | None] = relationship(lazy="selectin", cascade="all, delete-orphan", passive_deletes=True)
 
     __table_args__ = (
         Index("ix_work_orders_next_due_at", "next_due_at"),
@@ -274,6 +276,40 @@ class RoomTemperatureTest(Base):
     resident_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resident_disputed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # 10.3 第1条 c–e, 10.4: a room below standard, its cause and who answers for it; the fee reduction and its
+    # refund (by 30 June, the order's "refund" deadline) or, with the resident's consent, its offset
+    cause: Mapped[str | None] = mapped_column(Text)
+    responsibility: Mapped[str | None] = mapped_column(String(16))
+    fee_reduction: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    offset_next_season: Mapped[bool] = mapped_column(Boolean, default=False)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    found_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Claim(Base):
+    """A damage claim arising from an order (13.3–13.8, heating_standard.claims): the loss, whether the insurer
+    came and counted it with the resident, the adjuster's sum told to the resident, the sum agreed and its
+    payment within 30 working days (the order's "claim_payment" deadline), or why the company does not pay."""
+
+    __tablename__ = "claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), unique=True)
+    damage: Mapped[str] = mapped_column(Text)
+    injured: Mapped[bool] = mapped_column(Boolean, default=False)  # 13.4
+    insurer_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 13.3
+    surveyed_with_resident_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 13.3
+    photos_kept: Mapped[bool] = mapped_column(Boolean, default=False)  # 13.3
+    adjusted_sum: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # 13.8
+    adjusted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    agreed_sum: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # 13.5
+    agreed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    exclusion: Mapped[str | None] = mapped_column(String(32))  # 13.6
+    exclusion_note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(96))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Notification(Base):

@@ -9,10 +9,11 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.views.text import control_character_at
+from heating_standard.claims import Exclusion as ClaimExclusion
 from heating_standard.notices import CAUSES
 from heating_standard.orders import BusinessType, Category, Kind, Source, Status
 from heating_standard.sampling import FloorLevel, Orientation, Position
-from heating_standard.temperature_tests import Exclusion, Room, Signature
+from heating_standard.temperature_tests import Exclusion, Responsibility, Room, Signature
 
 # Every time the API returns is in UTC ("...Z"), whatever zone it was computed in.
 UtcDatetime = Annotated[datetime, AfterValidator(lambda v: v.astimezone(UTC))]
@@ -181,6 +182,7 @@ class WorkOrderPublic(BaseModel):
     result: str | None
     measured_temperature: float | None
     temperature_test: TemperatureTestPublic | None = None
+    claim: ClaimPublic | None = None
     site_satisfaction: SiteSatisfaction | None = None
     created_at: UtcDatetime
 
@@ -261,6 +263,62 @@ class TemperatureTestPublic(BaseModel):
     resident_confirmed_at: UtcDatetime | None
     resident_disputed_at: UtcDatetime | None
     recorded_at: UtcDatetime
+    cause: str | None = None
+    responsibility: Responsibility | None = None
+    fee_reduction: Decimal | None = None
+    offset_next_season: bool = False
+    refunded_at: UtcDatetime | None = None
+    found_at: UtcDatetime | None = None
+
+
+class TemperatureFinding(Strict):
+    """10.3 第1条 c–e: a room below standard, what caused it and who answers for it; the company's facilities
+    mean the fee is reduced by the rules (the sum, in 元), refunded by 30 June (10.4) or, with the
+    resident's consent, set against the next season."""
+
+    cause: str = Field(min_length=1, max_length=1000)
+    responsibility: Responsibility
+    fee_reduction: Decimal | None = Field(default=None, gt=0, max_digits=10, decimal_places=2)
+    offset_next_season: bool = False
+
+
+class ClaimCreate(Strict):
+    """A damage claim arising from an order (13.3, 13.4)."""
+
+    damage: str = Field(min_length=1, max_length=2000)
+    injured: bool = False
+    insurer_notified_at: Moment | None = None
+    surveyed_with_resident_at: Moment | None = None
+    photos_kept: bool = False
+
+
+class ClaimStep(Strict):
+    """The next step of a claim: ``adjusted`` (the adjuster's sum, 13.8), ``agreed`` (the sum agreed, 13.5),
+    ``paid``, or ``excluded`` (13.6, with the reason)."""
+
+    step: Literal["adjusted", "agreed", "paid", "excluded"]
+    amount: Decimal | None = Field(default=None, gt=0, max_digits=12, decimal_places=2)
+    at: Moment | None = None
+    exclusion: ClaimExclusion | None = None
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ClaimPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    damage: str
+    injured: bool
+    insurer_notified_at: UtcDatetime | None
+    surveyed_with_resident_at: UtcDatetime | None
+    photos_kept: bool
+    adjusted_sum: Decimal | None
+    adjusted_at: UtcDatetime | None
+    agreed_sum: Decimal | None
+    agreed_at: UtcDatetime | None
+    paid_at: UtcDatetime | None
+    exclusion: ClaimExclusion | None
+    exclusion_note: str | None
+    created_at: UtcDatetime
 
 
 class TemperatureAnswer(Strict):

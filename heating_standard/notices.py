@@ -177,6 +177,30 @@ def not_ours_notice(number: str, explanation: str) -> str:
     )
 
 
+def claim_adjusted_notice(number: str, adjusted_sum: str) -> str:
+    """13.8: the loss adjuster's sum, told to the resident as soon as the report arrives."""
+    return (
+        f"【理赔理算结果】工单 {number} 涉及的损失，保险公司理算金额为 {adjusted_sum} 元（13.8）。"
+        "双方就赔偿数额达成一致后，赔偿款将在三十个工作日内支付（13.5）。如有疑问请回复“转人工”。"
+    )
+
+
+def claim_agreed_notice(number: str, agreed_sum: str, due_at: datetime) -> str:
+    """13.5: the sum agreed is paid within 30 working days; the resident is told by when."""
+    when = due_at.astimezone(LOCAL_TZ).strftime("%Y年%m月%d日")
+    return f"【理赔赔付】工单 {number}：双方商定的赔偿款 {agreed_sum} 元，将于{when}前交付给您（13.5）。"
+
+
+def claim_excluded_notice(number: str, exclusion: str, clause: str, note: str | None) -> str:
+    """13.6: why the company does not pay, in the standard's words, with the staff's plain explanation."""
+    why = check_words("exclusion_note", note, REASON_MAX_CHARS)
+    detail = f"经核查：{why}。" if why else ""
+    return (
+        f"【理赔说明】工单 {number} 涉及的损失属于“{exclusion}”，依据《威海市城镇供热服务规范》{clause}，"
+        f"供热企业不承担赔偿责任。{detail}如有疑问请回复“转人工”。"
+    )
+
+
 def filed_notice(number: str, leak: bool, due_at: datetime | None) -> str:
     """An order filed through the bot whose number the resident may not have heard (the bot stopped
     between filing it and answering): the number, and by when staff will call (10.1.4) or, for a leak,

@@ -9,6 +9,10 @@
   recorded with the reason and left out of C (14.4.3, 3.8: "满足本规范 5.1 条件下").
 - 10.3 第1条 a: the readings and result are confirmed by the resident's signature: on paper (the
   technician notes it), in WeChat (the resident confirms the result sent to them), or refused (noted).
+- 10.3 第1条 c–e: a room found below standard has its cause and the party responsible found; the company's
+  own facilities mean the fee is reduced "按规定" (the sum is the company's to state), the resident's own
+  mean no reduction. A reduction is refunded by 10.4's date or, with the resident's consent, set against
+  the next season (``heating_standard.claims.refund_due``).
 """
 
 from __future__ import annotations
@@ -66,6 +70,13 @@ class Signature(Code):
     REFUSED = "refused"  # the resident would not sign; the note says why
 
 
+class Responsibility(Code):
+    """10.3 第1条 c: whose facilities kept the room below standard, once the cause is found."""
+
+    COMPANY = "company"  # d) the company repairs until the room is warm, pays the test, reduces the fee
+    RESIDENT = "resident"  # e) a paid service may be offered; no fee reduction while below standard
+
+
 class RecordRefused(ValueError):
     """The record breaks a rule; ``field`` names what to correct, ``reason`` says why in staff's words."""
 
@@ -87,6 +98,12 @@ class TemperatureRecord:
     excluded: Exclusion | None = None
     signature: Signature = Signature.PAPER
     note: str | None = None
+
+
+def check_finding(responsibility: Responsibility, fee_reduction: Decimal | None) -> None:
+    """10.3 第1条 d, e: a fee reduction only where the company's facilities were the cause."""
+    if responsibility == Responsibility.RESIDENT and fee_reduction:
+        raise RecordRefused("fee_reduction", "属于用户自有设施原因的，室温不达标期间热费不予减收（10.3 第1条 e）")
 
 
 def measured(readings: Sequence[float]) -> float:

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from heating_standard.orders import BusinessType, Category, Code, Kind, Source, Status
-from heating_standard.temperature_tests import Exclusion, Room, Signature
+from heating_standard.claims import Exclusion as ClaimExclusion
+from heating_standard.temperature_tests import Exclusion, Responsibility, Room, Signature
 
 AnyCode = TypeVar("AnyCode", bound=Code)
 
@@ -116,6 +117,17 @@ SIGNATURE_WORDS: dict[Signature, str] = {
     Signature.PAPER: "居民在纸质记录上签字",
     Signature.WECHAT: "居民在微信中确认",
     Signature.REFUSED: "居民拒绝签字",
+}
+RESPONSIBILITY_WORDS: dict[Responsibility, str] = {
+    Responsibility.COMPANY: "供热企业供热设施原因",
+    Responsibility.RESIDENT: "用户自有设施原因",
+}
+# 13.6: what the company does not answer for; the resident reads these words.
+CLAIM_EXCLUSION_WORDS: dict[ClaimExclusion, str] = {
+    ClaimExclusion.RESIDENT_FACILITIES: "热用户自有供热设施发生事故或故障造成的损失",
+    ClaimExclusion.ALTERED_BY_RESIDENT: "热用户自行拆改过的设施发生事故或故障所造成的损失",
+    ClaimExclusion.DEVELOPER_WARRANTY: "建设单位负责维保期间发生的事故或故障，应由建设单位抢修并承担责任",
+    ClaimExclusion.INDIRECT_LOSS: "间接损失",
 }
 
 

@@ -8,6 +8,7 @@ from types import ModuleType
 from api.routes import (
     bot_models,
     callbacks,
+    claims,
     handoffs,
     kpis,
     notifications,
@@ -24,6 +25,7 @@ from api.routes import (
 # Every area, in the order /docs lists them.
 JSON_API: tuple[ModuleType, ...] = (
     work_orders,
+    claims,
     staff,
     people,
     notifications,

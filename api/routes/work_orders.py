@@ -18,6 +18,7 @@ from api.schemas import (
     Moment,
     OrderSort,
     TemperatureAnswer,
+    TemperatureFinding,
     WorkOrderCreate,
     WorkOrderEventPublic,
     WorkOrderFilter,
@@ -151,6 +152,24 @@ def answer_temperature_test(
     (10.3 第1条 a, b), recorded for the order's own resident; the first answer stands (409 for another)."""
     order = temperature_results.record_answer(session, order_id, body.resident_openid, body.confirmed, principal, now)
     return shown(order, principal)
+
+
+@router.post("/{order_id}/temperature-test/finding", response_model=WorkOrderPublic, dependencies=[STAFF])
+def record_temperature_finding(
+    order_id: IdPath, body: TemperatureFinding, session: SessionDep, ctx: ContextDep, principal: PrincipalDep
+) -> WorkOrderPublic:
+    """For a room the test found below standard: the cause and who answers for it (10.3 第1条 c–e), and the
+    fee reduction where the company's facilities were the cause, refunded by 30 June (10.4, watched) unless
+    set against the next season with the resident's consent. Recorded once (409 after)."""
+    return shown(temperature_results.record_finding(session, order_id, body, principal, ctx), principal)
+
+
+@router.post("/{order_id}/temperature-test/refund", response_model=WorkOrderPublic, dependencies=[STAFF])
+def record_temperature_refund(
+    order_id: IdPath, session: SessionDep, now: NowDep, principal: PrincipalDep
+) -> WorkOrderPublic:
+    """The fee reduction refunded (10.4): the order's refund deadline is met."""
+    return shown(temperature_results.record_refund(session, order_id, principal, now), principal)
 
 
 @router.post("/{order_id}/actions/{action}", response_model=WorkOrderPublic)

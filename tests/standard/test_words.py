@@ -7,8 +7,9 @@ from enum import Enum
 import pytest
 
 from heating_standard import words
+from heating_standard.claims import Exclusion as ClaimExclusion
 from heating_standard.orders import BusinessType, Category, Kind, Source, Status
-from heating_standard.temperature_tests import Exclusion, Room, Signature
+from heating_standard.temperature_tests import Exclusion, Responsibility, Room, Signature
 
 TABLES = [
     (Kind, words.KIND_WORDS),
@@ -22,6 +23,8 @@ TABLES = [
     (Room, words.ROOM_WORDS),
     (Exclusion, words.EXCLUSION_WORDS),
     (Signature, words.SIGNATURE_WORDS),
+    (Responsibility, words.RESPONSIBILITY_WORDS),
+    (ClaimExclusion, words.CLAIM_EXCLUSION_WORDS),
 ]
 
 
