@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
-from heating_standard.orders import BusinessType, Category, Code, Kind, Source, Status
 from heating_standard.claims import Exclusion as ClaimExclusion
+from heating_standard.orders import BusinessType, Category, Code, Kind, Source, Status
 from heating_standard.temperature_tests import Exclusion, Responsibility, Room, Signature
 
 AnyCode = TypeVar("AnyCode", bound=Code)
