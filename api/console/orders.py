@@ -14,8 +14,18 @@ from api.console.pages import Desk, DeskDep, WritingDeskDep, explained, local_ti
 from api.deps import IdPath
 from api.errors import AppError, Conflict, Forbidden, Unprocessable
 from api.models import CallbackTask, Deadline, WorkOrder, WorkOrderEvent
-from api.schemas import ActionRequest, WorkOrderFilter
-from api.services import callbacks, deadline_watch, media, order_actions, people, quotes, work_orders
+from api.schemas import ActionRequest, ClaimCreate, ClaimStep, TemperatureFinding, WorkOrderFilter
+from api.services import (
+    callbacks,
+    claims,
+    deadline_watch,
+    media,
+    order_actions,
+    people,
+    quotes,
+    temperature_results,
+    work_orders,
+)
 from api.services.principals import SUPERVISOR_ROLES, Role
 from api.services.work_orders import shown
 from api.views import labels
@@ -378,6 +388,53 @@ def send_survey(order_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
     if task is None:
         raise Conflict("这张工单没有待做的回访", code="transition_not_allowed")
     callbacks.send_survey(desk.session, task.id, desk.bot, desk.now, desk.principal.name)
+    return desk.render("_order_body.html", **_order_context(desk, order_id))
+
+
+@router.post("/orders/{order_id}/claim", response_class=HTMLResponse)
+def open_claim(order_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
+    """登记理赔 (13.3, 13.4): the API's rule."""
+    form = desk.form
+    body: dict[str, Any] = {"damage": form.get("damage", "").strip()}
+    body.update(injured=form.get("injured") == "yes", photos_kept=form.get("photos_kept") == "yes")
+    for moment in ("insurer_notified_at", "surveyed_with_resident_at"):
+        if form.get(moment):
+            body[moment] = local_input(form[moment])
+    claims.open_claim(desk.session, order_id, validated(ClaimCreate, body), desk.principal, desk.now)
+    return desk.render("_order_body.html", **_order_context(desk, order_id))
+
+
+@router.post("/orders/{order_id}/claim/steps", response_class=HTMLResponse)
+def advance_claim(order_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
+    """The claim's next step (13.5, 13.6, 13.8): the API's rule."""
+    form = desk.form
+    body: dict[str, Any] = {"step": form.get("step", "")}
+    for name in ("amount", "exclusion", "note"):
+        if form.get(name, "").strip():
+            body[name] = form[name].strip()
+    if form.get("at"):
+        body["at"] = local_input(form["at"])
+    claims.advance_claim(desk.session, order_id, validated(ClaimStep, body), desk.principal, desk.ctx)
+    return desk.render("_order_body.html", **_order_context(desk, order_id))
+
+
+@router.post("/orders/{order_id}/temperature-test/finding", response_class=HTMLResponse)
+def record_finding(order_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
+    """室温不达标处理 (10.3 第1条 c–e, 10.4): the API's rule."""
+    form = desk.form
+    body: dict[str, Any] = {"cause": form.get("cause", "").strip(), "responsibility": form.get("responsibility", "")}
+    if form.get("fee_reduction", "").strip():
+        body["fee_reduction"] = form["fee_reduction"].strip()
+    body["offset_next_season"] = form.get("offset_next_season") == "yes"
+    finding = validated(TemperatureFinding, body)
+    temperature_results.record_finding(desk.session, order_id, finding, desk.principal, desk.ctx)
+    return desk.render("_order_body.html", **_order_context(desk, order_id))
+
+
+@router.post("/orders/{order_id}/temperature-test/refund", response_class=HTMLResponse)
+def record_refund(order_id: IdPath, desk: WritingDeskDep) -> HTMLResponse:
+    """登记已退费 (10.4)."""
+    temperature_results.record_refund(desk.session, order_id, desk.principal, desk.now)
     return desk.render("_order_body.html", **_order_context(desk, order_id))
 
 

@@ -9,8 +9,10 @@ from heating_standard.sampling import FloorLevel, Orientation, Position
 from heating_standard.words import (
     BUSINESS_TYPE_WORDS,
     CATEGORY_WORDS,
+    CLAIM_EXCLUSION_WORDS,
     EXCLUSION_WORDS,
     KIND_WORDS,
+    RESPONSIBILITY_WORDS,
     ROOM_WORDS,
     SIGNATURE_WORDS,
     SOURCE_WORDS,
@@ -31,6 +33,8 @@ SOURCES = SOURCE_WORDS
 ROOMS = ROOM_WORDS
 EXCLUSIONS = EXCLUSION_WORDS
 SIGNATURES = SIGNATURE_WORDS
+RESPONSIBILITIES = RESPONSIBILITY_WORDS  # what a test found (10.3 第1条 c–e)
+CLAIM_EXCLUSIONS = CLAIM_EXCLUSION_WORDS  # 13.6
 STATUSES = STATUS_WORDS  # the state machine's refusals use the same words
 ACTIONS = {
     Action.RESPOND: "响应",
@@ -55,6 +59,13 @@ EVENTS = {
     "contact_viewed": "查看联系方式",
     "resend_quote": "重新发送报价（微信）",
     "temperature_confirmed": "居民在微信中确认测温结果",
+    "temperature_finding": "查明室温不达标原因（10.3）",
+    "temperature_refund": "退费（10.4）",
+    "claim_opened": "登记理赔",
+    "claim_adjusted": "理算金额（已通知居民）",
+    "claim_agreed": "商定赔偿数额",
+    "claim_paid": "交付赔偿款",
+    "claim_excluded": "不承担赔偿责任（已告知居民）",
     "temperature_disputed": "居民对测温结果有异议",
 }
 

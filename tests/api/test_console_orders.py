@@ -214,3 +214,36 @@ def test_a_temperature_test_is_completed_on_the_order_page_with_its_record_and_t
     page = b.get(f"/console/orders/{order['id']}").text
     assert "居民在微信中确认：" in page and "有异议" in page  # the record
     assert "居民对测温结果有异议" in page  # the history
+
+
+def test_a_claim_and_a_failed_tests_finding_are_kept_on_the_order_page(
+    browser: Callable[[str], Browser], client: TestClient, auth: dict
+) -> None:
+    """13.3–13.8 and 10.3 第1条 c–e from the order page; the agent records, the supervisor agrees the sum."""
+    repair = client.post("/api/v1/work-orders", json=REPAIR, headers=auth).json()
+    desk, boss = browser("agent"), browser("supervisor")
+    page = desk.get(f"/console/orders/{repair['id']}").text
+    assert "登记理赔" in page
+    opened = desk.post(f"/console/orders/{repair['id']}/claim", {"damage": "楼下地板泡水", "photos_kept": "yes"})
+    assert opened.status_code == 200 and "损失：楼下地板泡水" in opened.text and "影像资料：已留存" in opened.text
+    assert 'value="agreed"' not in opened.text  # the agent's choices: the adjuster's sum only
+    adjusted = desk.post(f"/console/orders/{repair['id']}/claim/steps", {"step": "adjusted", "amount": "1500"})
+    assert adjusted.status_code == 200 and "理算金额 1500.00 元" in adjusted.text
+    refused = desk.post(f"/console/orders/{repair['id']}/claim/steps", {"step": "agreed", "amount": "1400"})
+    assert refused.status_code == 403
+    agreed = boss.post(f"/console/orders/{repair['id']}/claim/steps", {"step": "agreed", "amount": "1400"})
+    assert agreed.status_code == 200 and "商定赔偿 1400.00 元" in agreed.text and "理赔款交付" in agreed.text
+
+    test = {**REPAIR, "kind": "temperature_test", "category": "room_temperature", "resident_openid": None}
+    order = client.post("/api/v1/work-orders", json=test, headers=auth).json()
+    for action in ("respond", "dispatch", "arrive"):
+        assert desk.post(f"/console/orders/{order['id']}/actions/{action}", {"technician": "张师傅"}).status_code == 200
+    record = {"result": "已测温", "reading_1": "16", "reading_2": "16.2", "reading_3": "16.1"}
+    record.update(instrument="玻璃温度计 G-3", room="living_room", signature="paper", test_note="居民已签字")
+    done = desk.post(f"/console/orders/{order['id']}/actions/complete", record)
+    assert done.status_code == 200 and "室温不达标处理" in done.text
+    finding = {"cause": "楼内立管堵塞", "responsibility": "company", "fee_reduction": "80"}
+    found = desk.post(f"/console/orders/{order['id']}/temperature-test/finding", finding)
+    assert found.status_code == 200 and "减收热费 80.00 元" in found.text and "6月30日前" in found.text
+    refunded = desk.post(f"/console/orders/{order['id']}/temperature-test/refund")
+    assert refunded.status_code == 200 and "退费（10.4）" in refunded.text and "登记已退费" not in refunded.text
