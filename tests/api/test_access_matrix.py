@@ -36,6 +36,13 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/work-orders/{order_id}/attachments"): EVERYONE,
     ("POST", "/api/v1/work-orders/{order_id}/actions/{action}"): EVERYONE,  # refined per action below
     ("POST", "/api/v1/work-orders/{order_id}/quote/resend"): STAFF,
+    # 10.3 第1条 a: the resident's answer to a test's result comes only through the bot
+    ("POST", "/api/v1/work-orders/{order_id}/temperature-test/answer"): {MACHINE},
+    ("POST", "/api/v1/work-orders/{order_id}/temperature-test/finding"): STAFF,
+    ("POST", "/api/v1/work-orders/{order_id}/temperature-test/refund"): STAFF,
+    # 13.3–13.8: a claim's money steps are a supervisor's (the service refuses an agent with 403)
+    ("POST", "/api/v1/work-orders/{order_id}/claim"): STAFF,
+    ("POST", "/api/v1/work-orders/{order_id}/claim/steps"): STAFF,
     ("POST", "/api/v1/auth/login"): ACCOUNTS,
     ("POST", "/api/v1/auth/logout"): ACCOUNTS,
     ("GET", "/api/v1/auth/me"): ACCOUNTS,
