@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from actions.filing.actions import (
 )
 from actions.filing.form import ValidateFilingForm
 from actions.filing.payload import order_payload
+from actions.filing.slots import needs_appointment
 from actions.spool import FilingSpool
 from actions.tracker import entity
 from bot.parsing import LOCAL_TZ
@@ -134,6 +137,26 @@ async def test_business_request_remembers_the_type_from_the_slot(backend: FakeBa
 async def test_the_form_asks_only_what_the_order_needs(slots: dict, expected: list[str]) -> None:
     tracker = make_tracker("x", "inform", slots={"description": "暖气不热", **slots})
     assert await ValidateFilingForm().required_slots([], CollectingDispatcher(), tracker, {}) == expected
+
+
+def test_a_leak_books_no_visit_and_its_rule_cites_the_hour_of_10_2_3() -> None:
+    assert not needs_appointment("repair", "leak")
+    assert needs_appointment("repair", "equipment") and needs_appointment("temperature_test", "room_temperature")
+    assert "10.2.3" in str(needs_appointment.__doc__) and "10.1.4" not in str(needs_appointment.__doc__)
+
+
+def test_no_docstring_cites_the_reply_windows_of_10_1_4_for_a_leak_alone() -> None:
+    """A leak is handled within an hour of the call (10.2.3); 10.1.4 is the complaint's response and reply."""
+    root = Path(__file__).resolve().parents[2]
+    wrong = []
+    for folder in ("actions", "bot", "channels", "heating_standard", "api"):
+        for path in sorted((root / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                    doc = ast.get_docstring(node) or ""
+                    if ("leak" in doc or "漏" in doc) and "10.1.4" in doc and "10.2.3" not in doc:
+                        wrong.append(f"{path.relative_to(root)}:{getattr(node, 'name', '')}")
+    assert wrong == []
 
 
 def validate(slot: str, value: Any, slots: dict | None = None) -> tuple[dict[str, Any], list[str]]:
