@@ -213,7 +213,7 @@ def test_invalid_phone_is_refused_and_names_the_field(client: TestClient, auth: 
 
 
 def test_landline_and_mobile_numbers_are_accepted(client: TestClient, auth: dict) -> None:
-    for phone in ("0631-5226391", "13912345678", "+86 139 1234 5678"):
+    for phone in ("0631-0001234", "13912345678", "+86 139 1234 5678"):
         assert client.post(ORDERS, json={**LEAK, "phone": phone}, headers=auth).status_code == 201, phone
 
 
