@@ -23,7 +23,7 @@ CITED = {
     "ask_temperature_standard": "5.1",
     "ask_fee_standard": "9.2.1",
     "ask_payment": "9.2.2",
-    "ask_refund": "10.4",
+    "ask_refund": "10.3 第4条",
     "ask_heat_meter": "10.3",
     "ask_service_contact": "10.1.2",
     "ask_compensation": "13.5",

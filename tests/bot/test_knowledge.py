@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot import knowledge
 from bot.operator import NOT_CONFIGURED, config_path, load_facts
@@ -62,6 +64,20 @@ def test_answers_say_what_their_clauses_say_and_no_more() -> None:
     assert "9.1.8" not in transfer  # 9.1.8 covers 增、减、停、复热, not 过户
     meter = knowledge.answer("heat_meter", SAMPLE, today)
     assert "10.3 第3条" in meter  # 10.3's items are printed as 10.1-10.4: cite the item
+    refund = knowledge.answer("refund", SAMPLE, today)
+    assert "10.3 第4条" in refund and "6月30日前" in refund  # the item printed "10.4"
+
+
+def test_the_items_of_10_3_are_cited_by_their_place_in_it_never_by_their_printed_numbers() -> None:
+    """The standard prints 10.3's four items as 10.1-10.4, numbers of clauses they are not: every bot text
+    cites them "10.3 第N条" (the refund item, printed 10.4, is "10.3 第4条")."""
+    today = date(2026, 12, 10)
+    domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
+    texts = [knowledge.answer(topic, SAMPLE, today, **EXTRA) for topic in TOPICS]
+    texts += [knowledge.business_answer(kind, SAMPLE, today) for kind in (*knowledge.BUSINESS_TYPES, None)]
+    texts += [variant["text"] for variants in domain["responses"].values() for variant in variants]
+    printed = re.compile(r"(?<![\d.])10\.[124](?![\d.])")  # 10.1 or 10.2 or 10.4 standing alone
+    assert [text for text in texts if printed.search(text)] == []
 
 
 @pytest.mark.parametrize(
