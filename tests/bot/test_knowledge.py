@@ -174,7 +174,8 @@ def test_the_promises_answers_say_the_standards_windows_and_the_companys_promise
     privacy = knowledge.answer("privacy", SAMPLE, today)
     assert "1095天后" in privacy and "删除我的信息" in privacy
     filling = knowledge.answer("pipe_filling", SAMPLE, today)
-    assert "正常" not in filling  # 6.1.1 says nothing of noise
+    assert "七至十天完成供热系统注水、调试等工作，并提前进行公告" in filling and "2026年11月15日" in filling
+    assert not any(said in filling for said in ("正常", "水声", "水流动", "流水"))  # 6.1.1 says nothing of noise
 
 
 def test_without_the_companys_promises_nothing_is_invented() -> None:
