@@ -62,6 +62,16 @@ async def test_refund_deadline_and_heating_period_come_from_the_standard_and_the
     assert "11月15日" in period and "3月15日" in period  # the sample operator file's season
 
 
+@pytest.mark.parametrize("question", ["暖气费交晚了会怎么样？", "暖气费怎么交"])
+async def test_a_payment_question_says_what_follows_unpaid_fees_in_the_words_of_9_2_2(question: str) -> None:
+    """9.2.2: reminders by notice, SMS or WeChat; after them, heating may be stopped or the contract applies."""
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerQuestion().run(dispatcher, make_tracker(question, "ask_payment"), {})
+    [message] = dispatcher.messages
+    assert "9.2.2" in message["text"] and "催费" in message["text"]
+    assert "经催收后仍不交纳的，供热企业可以停止供热或按合同约定处理" in message["text"]
+
+
 async def test_business_answer_gives_documents_and_time_limits_then_offers_to_file() -> None:
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("报装怎么办", "ask_business_process", slots={"business_type": "apply_connection"})

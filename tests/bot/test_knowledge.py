@@ -126,6 +126,10 @@ def test_an_empty_list_of_relief_policies_says_none_is_in_force(tmp_path: Path) 
     [
         ("ask_payment", "暖气费怎么交", "payment"),
         ("ask_payment", "暖气费交晚了会怎么样", "unpaid_fees"),
+        ("ask_payment", "暖气费拖了俩月还没交上 会咋样", "unpaid_fees"),
+        ("ask_payment", "过了交费时间再交会给停暖吗", "unpaid_fees"),
+        ("ask_payment", "去年欠着的热费能跟今年一起交吗", "unpaid_fees"),
+        ("ask_payment", "没有按时交费有啥后果", "unpaid_fees"),
         ("ask_heating_period", "还没开始供暖，暖气管里怎么有流水声", "pipe_filling"),
         ("ask_outage", "停暖会提前通知吗", "outage_notice"),
         ("ask_complaint_process", "投诉以后多久能给处理完", "complaint_process"),
@@ -171,6 +175,8 @@ def test_the_promises_answers_say_the_standards_windows_and_the_companys_promise
     assert "按规定减收热费（d）" in reduction and "热费不予减收（e）" in reduction
     unpaid = knowledge.answer("unpaid_fees", SAMPLE, today)
     assert "保留催费证明" in unpaid and "停止供热或按合同约定处理" in unpaid
+    payment = knowledge.answer("payment", SAMPLE, today)  # 9.2.2 whole: the reminders, then what follows
+    assert "催费" in payment and "经催收后仍不交纳的，供热企业可以停止供热或按合同约定处理" in payment
     privacy = knowledge.answer("privacy", SAMPLE, today)
     assert "1095天后" in privacy and "删除我的信息" in privacy
     filling = knowledge.answer("pipe_filling", SAMPLE, today)
