@@ -51,8 +51,12 @@ def _fill(template: str, facts: OperatorFacts, today: date, extra: Mapping[str, 
 
 
 def answer(topic: str, facts: OperatorFacts, today: date, **extra: str) -> str:
-    """The answer for ``topic``, filled with operator values."""
-    return _fill(str(knowledge()[topic]["text"]), facts, today, extra)
+    """The answer for ``topic``, filled with operator values. A topic with an ``insured`` text says it only
+    when the operator file says the company holds public liability insurance (13.1, 13.2)."""
+    entry = knowledge()[topic]
+    if facts.insured and "insured" in entry:
+        entry = entry["insured"]
+    return _fill(str(entry["text"]), facts, today, extra)
 
 
 def topic_for(intent: str, text: str) -> str | None:

@@ -48,6 +48,11 @@ class OperatorFacts:
     def standard(self) -> str:
         return self.file.company.standard or "城镇供热服务规范"
 
+    @property
+    def insured(self) -> bool:
+        """Whether the file says the company holds public liability insurance (13.1, 13.2); not saying is no."""
+        return self.file.company.liability_insurance is True
+
     def value(self, key: str) -> str:
         """A service value as text; lists are joined; missing ones say so."""
         found = self.service.get(key)

@@ -57,7 +57,7 @@ def test_answers_say_what_their_clauses_say_and_no_more() -> None:
     assert "可不提供入室测温" in test and "合同约定不保证温度" in test  # 10.3 item 2: "may", two cases
     assert "热费不予减收" in test  # 10.3 item 1 e: the resident's own installation
     compensation = knowledge.answer("compensation", SAMPLE, today)
-    assert "以保单为准" in compensation  # 13.5
+    assert "30个工作日内" in compensation and "间接损失" in compensation  # 13.5, 13.6, insured or not
     period = knowledge.answer("heating_period", SAMPLE, today)
     assert "前七至十天完成系统注水、调试并提前公告" in period  # 6.1.1: a deadline, not a start
     transfer = knowledge.business_answer("transfer", SAMPLE, today)
@@ -78,6 +78,25 @@ def test_the_items_of_10_3_are_cited_by_their_place_in_it_never_by_their_printed
     texts += [variant["text"] for variants in domain["responses"].values() for variant in variants]
     printed = re.compile(r"(?<![\d.])10\.[124](?![\d.])")  # 10.1 or 10.2 or 10.4 standing alone
     assert [text for text in texts if printed.search(text)] == []
+
+
+def test_an_insurer_is_named_only_when_the_operator_file_says_the_company_holds_the_policy(tmp_path: Path) -> None:
+    """13.1 recommends (宜) public liability insurance and 13.2 leaves it to the company: with the policy the
+    insurer comes to assess the loss with the resident (13.3); without it, or unsaid, no insurer is named and
+    the answer says what 13.5 and 13.6 oblige in any case."""
+    today = date(2026, 12, 10)
+    sample = (Path(__file__).resolve().parents[2] / "config" / "operator.sample.yml").read_text(encoding="utf-8")
+    assert "liability_insurance: false" in sample  # the shipped sample presumes no policy
+    insured = tmp_path / "operator.yml"
+    insured.write_text(sample.replace("liability_insurance: false", "liability_insurance: true"), encoding="utf-8")
+    told = knowledge.answer("compensation", load_facts(insured), today)
+    assert "通知保险公司到达现场，与您共同清点损失物品" in told and "13.3" in told and "以保单为准" in told
+    assert "理算金额" in told and "30个工作日内" in told and "13.6" in told
+    for facts in (SAMPLE, EMPTY):
+        untold = knowledge.answer("compensation", facts, today)
+        assert "保险" not in untold and "保单" not in untold and "理算" not in untold
+        assert "双方就赔偿数额达成一致后，企业在30个工作日内将赔偿款交付给您（13.5）" in untold
+        assert "间接损失" in untold and "13.6" in untold
 
 
 @pytest.mark.parametrize(
