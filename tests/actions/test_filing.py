@@ -362,6 +362,22 @@ def test_payload_of_a_business_request_names_the_business() -> None:
     assert payload["business_type"] == "stop_heating" and "external_works" not in payload
 
 
+@pytest.mark.parametrize(
+    ("business_type", "named"),
+    [("open_account", "【开户（建立供热户）】"), ("close_account", "【销户（注销供热户）】")],
+)
+def test_opening_or_closing_an_account_is_asked_for_and_filed_as_its_business_kind(
+    business_type: str, named: str
+) -> None:
+    """开户 and 销户 (7.5): the form takes them as the business asked, and the backend gets them by their code."""
+    result, said = validate("business_type", business_type)
+    assert result == {"business_type": business_type} and said[0].startswith(named[:3])
+    slots = {**FILLED, "order_kind": "business", "category": "other", "measured_temperature": None}
+    payload = order_payload(make_tracker("是", "affirm", slots={**slots, "business_type": business_type}))
+    assert payload["kind"] == "business" and payload["business_type"] == business_type
+    assert payload["description"].startswith(named) and "external_works" not in payload
+
+
 @pytest.mark.parametrize(("answer", "sent"), [(True, True), (False, None)])
 def test_a_new_connection_says_whether_it_needs_external_works(answer: bool, sent: bool | None) -> None:
     """9.1.4: 1 day without works outside the building, 3 with; the backend sets the deadline."""

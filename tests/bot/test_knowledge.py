@@ -171,7 +171,7 @@ def test_the_words_of_a_question_pick_its_topic_within_the_intent(intent: str, t
 
 
 def test_every_topic_an_intent_names_exists_and_every_intent_is_labelled() -> None:
-    topics = set(TOPICS) | {"business"}
+    topics = set(TOPICS) | {"business"} | set(knowledge.BUSINESS_TYPES)  # a business question's narrower topics
     for name, entry in knowledge.knowledge()["intents"].items():
         assert entry["label"], name
         named = [entry.get("topic")] + [more["topic"] for more in entry.get("more") or ()]
@@ -209,4 +209,38 @@ def test_without_the_companys_promises_nothing_is_invented() -> None:
     assert "删除" in knowledge.answer("privacy", EMPTY, today) and "天后" not in knowledge.answer(
         "privacy", EMPTY, today
     )
-    assert NOT_CONFIGURED in knowledge.answer("open_account", EMPTY, today)
+    assert NOT_CONFIGURED in knowledge.business_answer("open_account", EMPTY, today)
+
+
+@pytest.mark.parametrize(
+    ("business_type", "named", "documents", "days"),
+    [("open_account", "【开户", "购房合同", "3天"), ("close_account", "【销户", "热费结清凭证", "5天")],
+)
+def test_opening_and_closing_an_account_are_business_kinds_told_from_the_operator_file(
+    business_type: str, named: str, documents: str, days: str
+) -> None:
+    """7.5 names 开户 and 销户 among a service hall's business; their documents (9.1.1) and time (the company's
+    promise, 9.1.2) come from the operator file like every kind but 报装."""
+    today = date(2026, 12, 10)
+    text = knowledge.business_answer(business_type, SAMPLE, today)
+    assert text.startswith(named) and "7.5" in text and documents in text
+    assert f"申请后{days}内办结（公司承诺，9.1.2）" in text and "示例营业厅" in text
+    unset = knowledge.business_answer(business_type, EMPTY, today)
+    assert NOT_CONFIGURED in unset and "公司承诺的时限内办结" in unset and "天内办结" not in unset
+
+
+@pytest.mark.parametrize(
+    ("text", "named", "remembered", "business_type"),
+    [
+        ("买了新房，暖气怎么开户", "open_account", None, "open_account"),
+        ("暖气户头能注销吗", None, "stop_heating", "close_account"),
+        ("报停要带什么", "stop_heating", "open_account", "stop_heating"),
+        ("多久能办完", None, "transfer", "transfer"),
+        ("怎么办业务", None, None, None),
+        ("怎么办业务", "unknown", "nonsense", None),
+    ],
+)
+def test_the_business_a_question_is_about(
+    text: str, named: str | None, remembered: str | None, business_type: str | None
+) -> None:
+    assert knowledge.business_type_for(text, named, remembered) == business_type
