@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions import clock
 from actions.backend import BackendClient, BackendError, parse_timestamp
 from actions.handoff import ActionFallback, ActionHandoff, likeliest_intent
-from actions.tracker import entity
+from actions.tracker import business_type_of, entity
 from actions.trust import handover, repeated_handover, triggered_by_backend
 from bot import knowledge
 from bot.operator import get_facts
@@ -29,8 +29,6 @@ log = logging.getLogger(__name__)
 ERASURE_TOPIC = "privacy_erasure"
 # The city hotline named in a question about its reply windows (10.1.4) is not anger.
 HOTLINE_NAMES = frozenset({"12345", "市长热线", "政务热线"})
-# Topics of a business question that are done at a service hall, not filed (7.5).
-ACCOUNT_TOPICS = frozenset({"open_account", "close_account"})
 
 
 class ActionAnswerQuestion(Action):
@@ -59,22 +57,20 @@ class ActionAnswerQuestion(Action):
 
 
 class ActionAnswerBusiness(Action):
-    """Process, documents and time limits of a business request (9.1), and an offer to file it."""
+    """Process, documents and time limits of a business request (9.1; 开户 and 销户, 7.5), and an offer to
+    file it: the kind this message names or points to, else the one asked about before, else the list."""
 
     def name(self) -> str:
         return "action_answer_business"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        business_type = tracker.get_slot("business_type")
-        facts = get_facts()
-        topic = knowledge.topic_for("ask_business_process", tracker.latest_message.get("text") or "")
-        if topic in ACCOUNT_TOPICS and business_type is None:
-            # 开户 and 销户 are done at a service hall (7.5); nothing to file here
-            dispatcher.utter_message(text=knowledge.answer(topic, facts, clock.now().date()))
-            return []
-        dispatcher.utter_message(text=knowledge.business_answer(business_type, facts, clock.now().date()))
+        business_type = business_type_of(tracker)
+        dispatcher.utter_message(text=knowledge.business_answer(business_type, get_facts(), clock.now().date()))
         dispatcher.utter_message(response="utter_offer_business_filing")
-        return [SlotSet("offered_filing", "ask_business_process")]
+        events: list[EventType] = [SlotSet("offered_filing", "ask_business_process")]
+        if business_type:  # filed as the kind just explained, not asked again
+            events.append(SlotSet("business_type", business_type))
+        return events
 
 
 class ActionAnswerOutage(Action):

@@ -7,6 +7,8 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
+from bot import knowledge
+
 
 def form_opened_at(tracker: Tracker) -> Any:
     """When the filing form now ending was opened (its ActiveLoop event's time), or None."""
@@ -19,6 +21,13 @@ def form_opened_at(tracker: Tracker) -> Any:
 def entity(tracker: Tracker, name: str) -> Any:
     """The first value of entity ``name`` in the latest message, or None."""
     return next(tracker.get_latest_entity_values(name), None)
+
+
+def business_type_of(tracker: Tracker) -> str | None:
+    """The business the latest message is about: the kind it names, else the one its words point to, else
+    the one asked about before (bot.knowledge.business_type_for); None when none is known."""
+    text = tracker.latest_message.get("text") or ""
+    return knowledge.business_type_for(text, entity(tracker, "business_type"), tracker.get_slot("business_type"))
 
 
 def value_before_turn(tracker: Tracker, slot: str) -> Any:

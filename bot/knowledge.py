@@ -41,8 +41,6 @@ def _fill(template: str, facts: OperatorFacts, today: date, extra: Mapping[str, 
         "complaint_promise": facts.complaint_promise(),
         "repeat_followup": facts.repeat_followup(),
         "retention": facts.retention_sentence(),
-        "open_account_documents": facts.account_documents("open_account"),
-        "close_account_documents": facts.account_documents("close_account"),
         **extra,
     }
     # Folded YAML joins lines with spaces; Chinese sentences do not take spaces between them.
@@ -51,8 +49,12 @@ def _fill(template: str, facts: OperatorFacts, today: date, extra: Mapping[str, 
 
 
 def answer(topic: str, facts: OperatorFacts, today: date, **extra: str) -> str:
-    """The answer for ``topic``, filled with operator values."""
-    return _fill(str(knowledge()[topic]["text"]), facts, today, extra)
+    """The answer for ``topic``, filled with operator values. A topic with an ``insured`` text says it only
+    when the operator file says the company holds public liability insurance (13.1, 13.2)."""
+    entry = knowledge()[topic]
+    if facts.insured and "insured" in entry:
+        entry = entry["insured"]
+    return _fill(str(entry["text"]), facts, today, extra)
 
 
 def topic_for(intent: str, text: str) -> str | None:
@@ -69,6 +71,16 @@ def intent_label(intent: str) -> str | None:
     """How the bot names an intent when it asks which one the resident meant."""
     entry = knowledge()["intents"].get(intent)
     return str(entry["label"]) if entry else None
+
+
+def business_type_for(text: str, named: Any, remembered: Any) -> str | None:
+    """The business a question is about: the kind it names (the NLU's business_type entity), else the kind
+    its words point to ("立户", "注销" among the narrower topics of ask_business_process), else the kind
+    asked about before; None when none is known."""
+    for candidate in (named, topic_for("ask_business_process", text), remembered):
+        if candidate in BUSINESS_TYPES:
+            return str(candidate)
+    return None
 
 
 def business_answer(business_type: str | None, facts: OperatorFacts, today: date) -> str:

@@ -48,6 +48,11 @@ class OperatorFacts:
     def standard(self) -> str:
         return self.file.company.standard or "城镇供热服务规范"
 
+    @property
+    def insured(self) -> bool:
+        """Whether the file says the company holds public liability insurance (13.1, 13.2); not saying is no."""
+        return self.file.company.liability_insurance is True
+
     def value(self, key: str) -> str:
         """A service value as text; lists are joined; missing ones say so."""
         found = self.service.get(key)
@@ -99,12 +104,8 @@ class OperatorFacts:
             return ""
         return f"工单办结{days}天后，电话、地址、描述和照片会被删除，只保留统计用的工单类型、时间和满意度。"
 
-    def account_documents(self, kind: str) -> str:
-        """Documents for opening or closing an account at a service hall (7.5)."""
-        documents = (self.service.get("account_documents") or {}).get(kind)
-        return str(documents) if documents else NOT_CONFIGURED
-
     def document_list(self, business_type: str) -> str:
+        """The documents a business request needs (9.1.1), as the company lists them."""
         documents = (self.service.get("business_documents") or {}).get(business_type)
         return str(documents) if documents else NOT_CONFIGURED
 

@@ -20,7 +20,7 @@ class Kind(Code):
     COMPLAINT = "complaint"  # 投诉
     REPAIR = "repair"  # 报修
     TEMPERATURE_TEST = "temperature_test"  # 入户测温
-    BUSINESS = "business"  # 报装、增/减/停/复热、过户 …
+    BUSINESS = "business"  # 报装、增/减/停/复热、过户、开户、销户
     CONSULTATION = "consultation"  # a question that needs a person
 
 
@@ -44,6 +44,10 @@ class BusinessType(Code):
     RESUME_HEATING = "resume_heating"  # 复热 (9.1.8)
     TRANSFER = "transfer"  # 过户: the company's own business (9.1.1), not named in 9.1.8
     AREA_CHANGE = "area_change"  # 增、减 heated area (9.1.8)
+    # 7.5 names 开户 and 销户 among a service hall's business; the standard sets no time of its own for them,
+    # so the company's promise applies (9.1.2), as for every kind but 报装
+    OPEN_ACCOUNT = "open_account"  # 开户: a home's heating account opened (a new home, a first owner)
+    CLOSE_ACCOUNT = "close_account"  # 销户: a home's heating account closed
 
 
 class Source(Code):

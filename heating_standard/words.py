@@ -75,6 +75,8 @@ BUSINESS_TYPE_WORDS: dict[BusinessType, str] = {
     BusinessType.RESUME_HEATING: "复热",
     BusinessType.TRANSFER: "过户",
     BusinessType.AREA_CHANGE: "面积变更",
+    BusinessType.OPEN_ACCOUNT: "开户",
+    BusinessType.CLOSE_ACCOUNT: "销户",
 }
 
 # A business request as the bot names it to a resident, with what it means.
@@ -84,6 +86,8 @@ RESIDENT_BUSINESS_TYPE_WORDS: dict[BusinessType, str] = {
     BusinessType.RESUME_HEATING: "复热",
     BusinessType.TRANSFER: "过户/更名",
     BusinessType.AREA_CHANGE: "面积变更（增、减热）",
+    BusinessType.OPEN_ACCOUNT: "开户（建立供热户）",
+    BusinessType.CLOSE_ACCOUNT: "销户（注销供热户）",
 }
 
 # Where an order came from, as staff read it (residents are never told a source).

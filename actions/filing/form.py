@@ -27,7 +27,7 @@ from actions.filing.slots import (
     reset_filing,
 )
 from actions.handoff import likeliest_intent
-from actions.tracker import entity, value_before_turn
+from actions.tracker import business_type_of, entity, value_before_turn
 from bot import knowledge
 from bot.households import with_community
 from bot.operator import get_facts
@@ -143,7 +143,7 @@ class ValidateFilingForm(FormValidationAction):
         elif intent == "ask_privacy":  # "我的电话会泄露吗" while the phone is asked: 12.1, and the filing goes on
             dispatcher.utter_message(text=knowledge.answer("privacy", get_facts(), clock.now().date()))
         elif intent == "ask_business_process":  # the answer alone: the offer to file would cross this filing
-            kind = entity(tracker, "business_type") or tracker.get_slot("business_type")
+            kind = business_type_of(tracker)
             dispatcher.utter_message(text=knowledge.business_answer(kind, get_facts(), clock.now().date()))
         else:
             await answering.ActionAnswerQuestion().run(dispatcher, tracker, domain)

@@ -128,7 +128,8 @@ def choose_category(default: str, found: Any) -> str:
 
 
 def needs_appointment(kind: str | None, category: str | None) -> bool:
-    """Visits are booked for repairs (a leak is handled at once, 10.1.4) and temperature tests."""
+    """Visits are booked for repairs and temperature tests, not for a leak: it is handled within an hour of
+    the call (10.2.3), with no appointment."""
     return kind == "temperature_test" or (kind == "repair" and category != "leak")
 
 

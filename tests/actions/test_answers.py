@@ -23,7 +23,7 @@ CITED = {
     "ask_temperature_standard": "5.1",
     "ask_fee_standard": "9.2.1",
     "ask_payment": "9.2.2",
-    "ask_refund": "10.4",
+    "ask_refund": "10.3 第4条",
     "ask_heat_meter": "10.3",
     "ask_service_contact": "10.1.2",
     "ask_compensation": "13.5",
@@ -62,6 +62,16 @@ async def test_refund_deadline_and_heating_period_come_from_the_standard_and_the
     assert "11月15日" in period and "3月15日" in period  # the sample operator file's season
 
 
+@pytest.mark.parametrize("question", ["暖气费交晚了会怎么样？", "暖气费怎么交"])
+async def test_a_payment_question_says_what_follows_unpaid_fees_in_the_words_of_9_2_2(question: str) -> None:
+    """9.2.2: reminders by notice, SMS or WeChat; after them, heating may be stopped or the contract applies."""
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerQuestion().run(dispatcher, make_tracker(question, "ask_payment"), {})
+    [message] = dispatcher.messages
+    assert "9.2.2" in message["text"] and "催费" in message["text"]
+    assert "经催收后仍不交纳的，供热企业可以停止供热或按合同约定处理" in message["text"]
+
+
 async def test_business_answer_gives_documents_and_time_limits_then_offers_to_file() -> None:
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("报装怎么办", "ask_business_process", slots={"business_type": "apply_connection"})
@@ -70,6 +80,41 @@ async def test_business_answer_gives_documents_and_time_limits_then_offers_to_fi
     assert "9.1.4" in answer and "1天" in answer and "3天" in answer and "申请表" in answer
     assert offer == "utter_offer_business_filing"
     assert {"event": "slot", "timestamp": None, "name": "offered_filing", "value": "ask_business_process"} in events
+
+
+async def test_a_new_home_opening_its_account_is_told_the_kind_and_offered_the_filing() -> None:
+    """Q20 of the audit: 开户 (7.5) is a business kind of its own, with the company's documents and promise."""
+    dispatcher = CollectingDispatcher()
+    opening = [{"entity": "business_type", "value": "open_account"}]  # 开户, as the lookup and synonym give it
+    tracker = make_tracker("买了新房，暖气怎么开户？", "ask_business_process", entities=opening)
+    events = await ActionAnswerBusiness().run(dispatcher, tracker, {})
+    answer, offer = responses(dispatcher.messages)
+    assert answer.startswith("【开户") and "7.5" in answer and "购房合同" in answer
+    assert "申请后3天内办结（公司承诺，9.1.2）" in answer and "受理与否1天内答复" in answer
+    assert offer == "utter_offer_business_filing"
+    assert {"event": "slot", "timestamp": None, "name": "business_type", "value": "open_account"} in events
+
+
+@pytest.mark.parametrize(
+    ("text", "named", "remembered", "told"),
+    [
+        ("新房刚交付 在哪立个供暖户", None, None, "【开户"),  # words the entity does not take
+        ("暖气户头能注销吗 房子拆了", None, "stop_heating", "【销户"),  # this message's kind before the last one's
+        ("报停要带什么", "stop_heating", "open_account", "【报停"),
+        ("那要多久能办好", None, "close_account", "【销户"),  # the kind asked about before
+        ("怎么办业务", None, None, "可办理的业务有：报装、报停、复热、过户、面积变更、开户、销户"),
+    ],
+)
+async def test_the_business_explained_is_the_one_named_then_pointed_to_then_remembered(
+    text: str, named: str | None, remembered: str | None, told: str
+) -> None:
+    dispatcher = CollectingDispatcher()
+    entities = [{"entity": "business_type", "value": named}] if named else []
+    slots = {"business_type": remembered} if remembered else {}
+    await ActionAnswerBusiness().run(
+        dispatcher, make_tracker(text, "ask_business_process", entities=entities, slots=slots), {}
+    )
+    assert responses(dispatcher.messages)[0].startswith(told)
 
 
 SUNSHINE_OUTAGE = {

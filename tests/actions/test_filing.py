@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from actions.filing.actions import (
 )
 from actions.filing.form import ValidateFilingForm
 from actions.filing.payload import order_payload
+from actions.filing.slots import needs_appointment
 from actions.spool import FilingSpool
 from actions.tracker import entity
 from bot.parsing import LOCAL_TZ
@@ -136,6 +139,26 @@ async def test_the_form_asks_only_what_the_order_needs(slots: dict, expected: li
     assert await ValidateFilingForm().required_slots([], CollectingDispatcher(), tracker, {}) == expected
 
 
+def test_a_leak_books_no_visit_and_its_rule_cites_the_hour_of_10_2_3() -> None:
+    assert not needs_appointment("repair", "leak")
+    assert needs_appointment("repair", "equipment") and needs_appointment("temperature_test", "room_temperature")
+    assert "10.2.3" in str(needs_appointment.__doc__) and "10.1.4" not in str(needs_appointment.__doc__)
+
+
+def test_no_docstring_cites_the_reply_windows_of_10_1_4_for_a_leak_alone() -> None:
+    """A leak is handled within an hour of the call (10.2.3); 10.1.4 is the complaint's response and reply."""
+    root = Path(__file__).resolve().parents[2]
+    wrong = []
+    for folder in ("actions", "bot", "channels", "heating_standard", "api"):
+        for path in sorted((root / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                    doc = ast.get_docstring(node) or ""
+                    if ("leak" in doc or "漏" in doc) and "10.1.4" in doc and "10.2.3" not in doc:
+                        wrong.append(f"{path.relative_to(root)}:{getattr(node, 'name', '')}")
+    assert wrong == []
+
+
 def validate(slot: str, value: Any, slots: dict | None = None) -> tuple[dict[str, Any], list[str]]:
     dispatcher = CollectingDispatcher()
     method = getattr(ValidateFilingForm(), f"validate_{slot}")
@@ -161,7 +184,7 @@ def test_second_failed_try_offers_a_person() -> None:
 
 @pytest.mark.parametrize(
     ("value", "phone"),
-    [("138 0013 8000", "13800138000"), ("0631-5226391", "0631-5226391"), ("电话06315226391", "0631-5226391")],
+    [("138 0013 8000", "13800138000"), ("0631-0001234", "0631-0001234"), ("电话06310001234", "0631-0001234")],
 )
 def test_mobile_and_landline_numbers(value: str, phone: str) -> None:
     assert validate("phone", value)[0]["phone"] == phone
@@ -337,6 +360,22 @@ def test_payload_of_a_business_request_names_the_business() -> None:
     payload = order_payload(tracker)
     assert payload["kind"] == "business" and payload["description"].startswith("【报停】")
     assert payload["business_type"] == "stop_heating" and "external_works" not in payload
+
+
+@pytest.mark.parametrize(
+    ("business_type", "named"),
+    [("open_account", "【开户（建立供热户）】"), ("close_account", "【销户（注销供热户）】")],
+)
+def test_opening_or_closing_an_account_is_asked_for_and_filed_as_its_business_kind(
+    business_type: str, named: str
+) -> None:
+    """开户 and 销户 (7.5): the form takes them as the business asked, and the backend gets them by their code."""
+    result, said = validate("business_type", business_type)
+    assert result == {"business_type": business_type} and said[0].startswith(named[:3])
+    slots = {**FILLED, "order_kind": "business", "category": "other", "measured_temperature": None}
+    payload = order_payload(make_tracker("是", "affirm", slots={**slots, "business_type": business_type}))
+    assert payload["kind"] == "business" and payload["business_type"] == business_type
+    assert payload["description"].startswith(named) and "external_works" not in payload
 
 
 @pytest.mark.parametrize(("answer", "sent"), [(True, True), (False, None)])

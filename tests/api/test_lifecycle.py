@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.main import run_scheduler_once
-from tests.api.conftest import FakeOutbound, FixedClock, act, to_site
+from tests.api.conftest import Browser, FakeOutbound, FixedClock, act, to_site
 
 ORDERS = "/api/v1/work-orders"
 LEAK = {
@@ -198,6 +199,25 @@ def test_business_request_is_decided_when_accepted(client: TestClient, auth: dic
     assert accepted["next_due_at"] == "2026-12-11T15:59:59Z"  # completion is still open
 
 
+@pytest.mark.parametrize(
+    ("business_type", "word", "completion"),
+    [("open_account", "开户", "2026-12-13T15:59:59Z"), ("close_account", "销户", "2026-12-15T15:59:59Z")],
+)
+def test_opening_or_closing_an_account_is_a_business_request_with_the_companys_promise(
+    client: TestClient, auth: dict, browser: Callable[[str], Browser], business_type: str, word: str, completion: str
+) -> None:
+    """开户 and 销户 (7.5): decided within the promised day and finished within the promised days (9.1.2; the
+    sample operator file promises 3 days to open and 5 to close), named in the console by their words."""
+    order = create(
+        client, auth, kind="business", category="other", business_type=business_type, description=f"申请{word}"
+    )
+    assert order["business_type"] == business_type
+    assert order["decision_due_at"] == "2026-12-11T15:59:59Z" and order["completion_due_at"] == completion
+    assert order["arrival_due_at"] is None and order["reply_due_at"] is None
+    page = browser("agent").get(f"/console/orders/{order['id']}").text
+    assert f"<th>业务</th><td>{word}</td>" in page and "9.1.2" in page
+
+
 def test_leak_is_urgent_even_when_the_client_does_not_say_so(client: TestClient, auth: dict) -> None:
     assert create(client, auth, urgent=False)["urgent"] is True
 
@@ -213,7 +233,7 @@ def test_invalid_phone_is_refused_and_names_the_field(client: TestClient, auth: 
 
 
 def test_landline_and_mobile_numbers_are_accepted(client: TestClient, auth: dict) -> None:
-    for phone in ("0631-5226391", "13912345678", "+86 139 1234 5678"):
+    for phone in ("0631-0001234", "13912345678", "+86 139 1234 5678"):
         assert client.post(ORDERS, json={**LEAK, "phone": phone}, headers=auth).status_code == 201, phone
 
 

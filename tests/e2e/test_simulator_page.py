@@ -18,7 +18,7 @@ def test_a_resident_chats_on_the_page(running_stack: dict[str, str], chromium: o
 
     page.fill("#text", "多交的暖气费怎么退")
     page.press("#text", "Enter")
-    answer = page.wait_for_selector(".msg.bot .bubble:has-text('10.4')", timeout=30_000)
+    answer = page.wait_for_selector(".msg.bot .bubble:has-text('10.3 第4条')", timeout=30_000)
     assert "6月30日" in answer.text_content()
     assert page.locator(".msg.bot .tag", has_text="被动回复").count() >= 2
 

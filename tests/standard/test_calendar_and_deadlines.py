@@ -190,7 +190,7 @@ def test_repair_with_appointment_arrives_by_the_appointment() -> None:
     assert compute_deadlines(facts, CALENDAR).arrival_due_at == appointment
 
 
-PROMISES = Promises(business_days={"default": 5, "stop_heating": 3}, decision_days=2)
+PROMISES = Promises(business_days={"default": 5, "stop_heating": 3, "open_account": 4}, decision_days=2)
 
 
 @pytest.mark.parametrize(
@@ -202,6 +202,8 @@ PROMISES = Promises(business_days={"default": 5, "stop_heating": 3}, decision_da
         # 9.1.2: the others by the company's promise, by type or its default
         (BusinessType.STOP_HEATING, False, end_of(2026, 12, 14), end_of(2026, 12, 13)),
         (BusinessType.TRANSFER, False, end_of(2026, 12, 16), end_of(2026, 12, 13)),
+        (BusinessType.OPEN_ACCOUNT, False, end_of(2026, 12, 15), end_of(2026, 12, 13)),  # 开户 (7.5), promised
+        (BusinessType.CLOSE_ACCOUNT, False, end_of(2026, 12, 16), end_of(2026, 12, 13)),  # 销户 (7.5), default
         (None, False, end_of(2026, 12, 16), end_of(2026, 12, 13)),
     ],
 )

@@ -26,6 +26,7 @@ def test_the_shipped_sample_parses_and_says_it_is_a_sample() -> None:
         ("heating_seasons:\n  - start: 2026-11-15\n    end: 2026-03-15\n", "heating_seasons[0] ends"),
         ("heating_seasons:\n  - start: soon\n", "heating_seasons[0] needs start and end"),
         ("company:\n  heated_area_m2: -5\n", "company.heated_area_m2"),
+        ("company:\n  liability_insurance: maybe\n", "company.liability_insurance"),
         ("escalation:\n  reminder_share: 1.5\n", "escalation.reminder_share"),
         ("promises:\n  business_decision_days: 90\n", "promises.business_decision_days"),
         ("privacy:\n  retention_days: 7\n", "privacy.retention_days"),
@@ -46,7 +47,14 @@ def test_a_wrong_file_is_refused_naming_the_field(text: str, named: str) -> None
 def test_an_empty_file_has_the_defaults_and_no_invented_facts() -> None:
     empty = parse("", "operator.yml", is_sample=False)
     assert empty.seasons() == [] and empty.service == {} and empty.company.heated_area_m2 is None
+    assert empty.company.liability_insurance is None  # 13.1: insurance is the company's to say, never assumed
     assert empty.calendar().day(date(2026, 12, 10)).working  # a Thursday
+
+
+@pytest.mark.parametrize(("written", "read"), [("true", True), ("false", False)])
+def test_the_company_says_whether_it_holds_public_liability_insurance(written: str, read: bool) -> None:
+    parsed = parse(f"company:\n  liability_insurance: {written}\n", "operator.yml", is_sample=False)
+    assert parsed.company.liability_insurance is read
 
 
 def test_which_file_applies() -> None:
