@@ -273,7 +273,7 @@ class TemperatureTestPublic(BaseModel):
 
 class TemperatureFinding(Strict):
     """10.3 第1条 c–e: a room below standard, what caused it and who answers for it; the company's facilities
-    mean the fee is reduced by the rules (the sum, in 元), refunded by 30 June (10.4) or, with the
+    mean the fee is reduced by the rules (the sum, in 元), refunded by 30 June (10.3 第4条) or, with the
     resident's consent, set against the next season."""
 
     cause: str = Field(min_length=1, max_length=1000)

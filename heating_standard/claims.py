@@ -1,4 +1,4 @@
-"""Damage claims (13.3–13.8) and the refunds of a heating season (10.4), as rules.
+"""Damage claims (13.3–13.8) and the refunds of a heating season (10.3 第4条, printed 10.4), as rules.
 
 - 13.3: after a loss the insurer (where the company is insured, 13.1 "宜") comes at once and counts the loss
   with the resident; photos are kept.
@@ -6,8 +6,8 @@
 - 13.5: what the company pays is paid within 30 working days of the agreement on the sum.
 - 13.6: what the company does not answer for (a–d), told to the resident with the reason.
 - 13.8: the loss adjuster's sum is told to the resident as soon as it arrives.
-- 10.4: a refund due after the season is made by 30 June of the year the season ends, or, with the
-  resident's consent, set against the next season's payment.
+- 10.3 第4条 (printed 10.4): a refund due after the season is made by 30 June of the year the season ends,
+  or, with the resident's consent, set against the next season's payment.
 """
 
 from __future__ import annotations
@@ -46,5 +46,5 @@ def payment_due(agreed_at: datetime, calendar: WorkingCalendar) -> tuple[datetim
 
 
 def refund_due(season_end: date) -> datetime:
-    """10.4: 23:59:59 Beijing time on 30 June of the year the heating season ends."""
+    """10.3 第4条: 23:59:59 Beijing time on 30 June of the year the heating season ends."""
     return end_of_local_day(date(season_end.year, 6, 30))

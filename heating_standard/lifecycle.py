@@ -80,9 +80,9 @@ DEADLINE_LABELS: dict[str, tuple[str, str]] = {
     "decision": ("业务受理答复", "9.1.2"),
     "completion": ("承诺办结", "10.1.4（办结条）"),
     "callback": ("回访", "10.1.6"),
-    # set by records kept beside the order: a claim's agreed sum (13.5), a fee reduction's refund (10.4)
+    # set by records kept beside the order: a claim's agreed sum (13.5), a fee reduction's refund (10.3 第4条)
     "claim_payment": ("理赔款交付", "13.5"),
-    "refund": ("退费", "10.4"),
+    "refund": ("退费", "10.3 第4条"),
 }
 DEADLINE_NAMES = tuple(DEADLINE_LABELS)
 

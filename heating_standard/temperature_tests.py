@@ -11,7 +11,7 @@
   technician notes it), in WeChat (the resident confirms the result sent to them), or refused (noted).
 - 10.3 第1条 c–e: a room found below standard has its cause and the party responsible found; the company's
   own facilities mean the fee is reduced "按规定" (the sum is the company's to state), the resident's own
-  mean no reduction. A reduction is refunded by 10.4's date or, with the resident's consent, set against
+  mean no reduction. A reduction is refunded by 10.3 第4条.s date or, with the resident's consent, set against
   the next season (``heating_standard.claims.refund_due``).
 """
 

@@ -159,7 +159,7 @@ def record_temperature_finding(
     order_id: IdPath, body: TemperatureFinding, session: SessionDep, ctx: ContextDep, principal: PrincipalDep
 ) -> WorkOrderPublic:
     """For a room the test found below standard: the cause and who answers for it (10.3 第1条 c–e), and the
-    fee reduction where the company's facilities were the cause, refunded by 30 June (10.4, watched) unless
+    fee reduction where the company's facilities were the cause, refunded by 30 June (10.3 第4条, watched) unless
     set against the next season with the resident's consent. Recorded once (409 after)."""
     return shown(temperature_results.record_finding(session, order_id, body, principal, ctx), principal)
 
@@ -168,7 +168,7 @@ def record_temperature_finding(
 def record_temperature_refund(
     order_id: IdPath, session: SessionDep, now: NowDep, principal: PrincipalDep
 ) -> WorkOrderPublic:
-    """The fee reduction refunded (10.4): the order's refund deadline is met."""
+    """The fee reduction refunded (10.3 第4条): the order's refund deadline is met."""
     return shown(temperature_results.record_refund(session, order_id, principal, now), principal)
 
 

@@ -4,7 +4,7 @@
   第1条 b: a testing body both accept may test again; staff talk it over). The bot asks
   (``resident_notices.ask_to_confirm_temperature``) and records the answer for the order's own resident.
 - For a room found below standard, the cause and who answers for it (10.3 第1条 c–e), the fee reduction
-  where the company's facilities were the cause, and its refund by 30 June (10.4; the order's ``refund``
+  where the company's facilities were the cause, and its refund by 30 June (10.3 第4条; the order's ``refund``
   deadline, watched by the scheduler) unless the resident agreed to set it against the next season.
 """
 
@@ -86,7 +86,7 @@ def record_finding(
     if finding.fee_reduction and not finding.offset_next_season:
         season = season_of(local_date(order.accepted_at), ctx.config.seasons())
         if season is None:
-            raise Unprocessable("fee_reduction", "工单受理时不在采暖期内，无法确定退费期限（10.4）")
+            raise Unprocessable("fee_reduction", "工单受理时不在采暖期内，无法确定退费期限（10.3 第4条）")
         due = claims.refund_due(season.end)
         deadline_watch.watch(order, Rewatch("refund", due, ctx.now), ctx.config.escalation.reminder_share)
         order.next_due_at = deadline_watch.next_due(order)
@@ -99,7 +99,7 @@ def record_finding(
 
 
 def record_refund(session: Session, order_id: int, principal: Principal, now: datetime) -> WorkOrder:
-    """10.4: the fee reduction refunded; the order's refund deadline is met."""
+    """10.3 第4条: the fee reduction refunded; the order's refund deadline is met."""
     order = get_work_order(session, order_id)
     test = order.temperature_test
     if test is None or not test.fee_reduction or test.offset_next_season:

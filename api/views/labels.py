@@ -60,7 +60,7 @@ EVENTS = {
     "resend_quote": "重新发送报价（微信）",
     "temperature_confirmed": "居民在微信中确认测温结果",
     "temperature_finding": "查明室温不达标原因（10.3）",
-    "temperature_refund": "退费（10.4）",
+    "temperature_refund": "退费（10.3 第4条）",
     "claim_opened": "登记理赔",
     "claim_adjusted": "理算金额（已通知居民）",
     "claim_agreed": "商定赔偿数额",

@@ -246,4 +246,4 @@ def test_a_claim_and_a_failed_tests_finding_are_kept_on_the_order_page(
     found = desk.post(f"/console/orders/{order['id']}/temperature-test/finding", finding)
     assert found.status_code == 200 and "减收热费 80.00 元" in found.text and "6月30日前" in found.text
     refunded = desk.post(f"/console/orders/{order['id']}/temperature-test/refund")
-    assert refunded.status_code == 200 and "退费（10.4）" in refunded.text and "登记已退费" not in refunded.text
+    assert refunded.status_code == 200 and "退费（10.3 第4条）" in refunded.text and "登记已退费" not in refunded.text
