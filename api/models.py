@@ -585,7 +585,7 @@ class SamplingPlan(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     season: Mapped[str] = mapped_column(String(16), index=True)
-    population: Mapped[int] = mapped_column(Integer)
+    population: Mapped[int] = mapped_column(Integer)  # the company's heat users (5.4.2's base)
     share: Mapped[float] = mapped_column(Float)
     size: Mapped[int] = mapped_column(Integer)
     seed: Mapped[int] = mapped_column(Integer)

@@ -32,6 +32,8 @@ class Company:
     name: str = ""
     standard: str = ""
     heated_area_m2: float | None = None  # the denominator of the accident rate (14.4.1)
+    # 5.4.2: the company's number of heat users (households it supplies), the base of the sampling share
+    users: int | None = None
     # 13.1 recommends (宜) public liability insurance and 13.2 leaves the policy to the company: True when the
     # company holds it, False when it does not, None when the file does not say (then no insurer is named).
     liability_insurance: bool | None = None
@@ -90,6 +92,9 @@ def parse(text: str, source: str, is_sample: bool) -> OperatorFile:
     area = company.get("heated_area_m2")
     if area is not None and (not isinstance(area, (int, float)) or isinstance(area, bool) or area <= 0):
         raise OperatorFileError(f"{source}: company.heated_area_m2 must be a positive number")
+    users = company.get("users")
+    if users is not None:
+        users = _whole(users, "company.users", 1, 100_000_000, source)
     insured = company.get("liability_insurance")
     if insured is not None and not isinstance(insured, bool):
         raise OperatorFileError(f"{source}: company.liability_insurance must be true or false (or left out)")
@@ -104,7 +109,13 @@ def parse(text: str, source: str, is_sample: bool) -> OperatorFile:
     return OperatorFile(
         source=source,
         is_sample=is_sample,
-        company=Company(str(company.get("name") or ""), str(company.get("standard") or ""), area, insured),
+        company=Company(
+            name=str(company.get("name") or ""),
+            standard=str(company.get("standard") or ""),
+            heated_area_m2=area,
+            users=users,
+            liability_insurance=insured,
+        ),
         heating_seasons=tuple(_seasons(raw.get("heating_seasons"), source)),
         calendar_overrides=_overrides(raw.get("calendar_overrides"), source),
         escalation=Escalation(float(share)),

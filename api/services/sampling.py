@@ -91,15 +91,25 @@ def create_plan(
     season = work_orders.season_label(body.first_day, ctx.config)
     if session.scalar(select(SamplingPlan.id).where(SamplingPlan.season == season)) is not None:
         raise Conflict(f"the {season} season has its sampling plan already (5.4.4: one for the whole season)")
+    users = ctx.config.company.users
+    if not users:
+        raise Unprocessable("users", "采集户数按热用户总户数计（5.4.2）：请在运营配置中填写 company.users")
     known = population(session)
-    size = sampling.sample_size(len(known), area)
-    if size == 0:
+    if not known:
         raise Unprocessable("households", "no household is known: import the household list first")
+    # 5.4.2: at least the share of every heat user, however many the household list holds
+    size = sampling.sample_size(users, area)
+    if len(known) < size:
+        raise Unprocessable(
+            "households",
+            f"入户采集不少于热用户总户数的{sampling.sample_share(area):.0%}（5.4.2），即{users}户中至少{size}户；"
+            f"户表只有{len(known)}户，请先导入完整户表",
+        )
     seed = body.seed if body.seed is not None else secrets.randbelow(2**31)
     drawn = sampling.draw((h for _, h in known.values()), size, seed)
     plan = SamplingPlan(
         season=season,
-        population=len(known),
+        population=users,
         share=sampling.sample_share(area),
         size=size,
         seed=seed,

@@ -9,10 +9,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -20,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 
 from api.db import upgrade_database
 from api.main import create_app
+from api.operator_config import SAMPLE_PATH
 from api.schemas import StaffUserCreate
 from api.services import staff as staff_service
 from api.services.bot_figures import CONVERSATION_FIGURES
@@ -257,8 +260,14 @@ def make_client(database_url: str, clock: FixedClock, outbound: FakeOutbound) ->
 
 
 @pytest.fixture
-def client(make_client: Callable[..., TestClient]) -> TestClient:
-    return make_client()
+def client_settings() -> dict[str, Any]:
+    """Settings of the test app for ``client`` and ``browser``; a module may override it (its own operator file)."""
+    return {}
+
+
+@pytest.fixture
+def client(make_client: Callable[..., TestClient], client_settings: dict[str, Any]) -> TestClient:
+    return make_client(**client_settings)
 
 
 @pytest.fixture
@@ -271,6 +280,16 @@ PASSWORD = "correct horse 1"
 
 # What a step must record that the tests do not vary (a dispatch names its technician, 10.2.5).
 STEP_BODIES: dict[str, dict[str, Any]] = {"dispatch": {"technician": "王师傅"}}
+
+
+def operator_file(tmp_path: Path, **company: object) -> str:
+    """The sample operator file with some of its company facts changed (``users=300``), for make_client's
+    ``operator_config``."""
+    data = yaml.safe_load(SAMPLE_PATH.read_text(encoding="utf-8"))
+    data["company"].update(company)
+    path = tmp_path / "operator.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return str(path)
 
 
 def temperature_record(*readings: float, **fields: object) -> dict[str, Any]:
@@ -381,7 +400,9 @@ DISPLAY_NAMES = {"agent": "坐席甲", "supervisor": "班长乙", "admin": "管�
 
 
 @pytest.fixture
-def browser(make_client: Callable[..., TestClient], client: TestClient) -> Callable[[str], Browser]:
+def browser(
+    make_client: Callable[..., TestClient], client: TestClient, client_settings: dict[str, Any]
+) -> Callable[[str], Browser]:
     """A logged-in browser for a new member of staff of a role."""
     count = 0
 
@@ -390,7 +411,7 @@ def browser(make_client: Callable[..., TestClient], client: TestClient) -> Calla
         count += 1
         username = f"{role}{count}"
         add_staff_user(client, username, role, display_name=f"{DISPLAY_NAMES[role]}{count}")
-        b = Browser(make_client())
+        b = Browser(make_client(**client_settings))
         assert b.login(username).status_code == 303
         return b
 

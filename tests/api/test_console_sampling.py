@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.console.sampling import household_rows
 from api.errors import Unprocessable
-from tests.api.conftest import Browser
+from tests.api.conftest import Browser, operator_file
+
+
+@pytest.fixture
+def client_settings(tmp_path: Path) -> dict[str, object]:
+    """The sample operator file, for a company of 60 heat users (5.4.2's base)."""
+    return {"operator_config": operator_file(tmp_path, users=60)}
+
 
 LIST = "\n".join(
     ["地址,管网位置,朝向,楼层"]
@@ -33,7 +41,7 @@ def test_a_supervisor_imports_the_list_and_draws_the_plan(
         "/console/sampling/plans", {"first_day": "2026-12-14", "last_day": "2026-12-15", "collector": "李工"}
     )
     assert drawn.status_code == 200, drawn.text
-    # 2 % of 60 households, rounded up: 2 (5.4.2 b, sample heated area 5,000,000 m2)
+    # 2 % of the company's 60 heat users, rounded up: 2 (5.4.2 b, sample heated area 5,000,000 m2)
     assert "<td>2026-2027</td><td>60</td><td>2%</td><td>2</td>" in drawn.text and "0 / 2" in drawn.text
 
 

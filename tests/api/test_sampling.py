@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import temperature_record, to_site
+from tests.api.conftest import operator_file, temperature_record, to_site
 
 POSITIONS, SIDES, FLOORS = ("near", "middle", "far"), ("shaded", "sunny"), ("upper", "middle", "lower")
+
+
+@pytest.fixture
+def client_settings(tmp_path: Path) -> dict[str, object]:
+    """The sample operator file, for a company of 300 heat users (5.4.2's base)."""
+    return {"operator_config": operator_file(tmp_path, users=300)}
 
 
 def household_list(count: int) -> list[dict]:
@@ -37,7 +46,7 @@ def test_a_plan_draws_its_share_spread_over_the_network_and_books_each_visit(
     plan = client.post("/api/v1/sampling-plans", json=body, headers=supervisor)
     assert plan.status_code == 201, plan.text
     plan = plan.json()
-    # sample heated area 5,000,000 m2: 2 % of 300 households (5.4.2 b)
+    # sample heated area 5,000,000 m2: 2 % of the company's 300 heat users (5.4.2 b)
     assert (plan["population"], plan["share"], plan["size"], plan["visits"]) == (300, 0.02, 6, 6)
     assert plan["spread"]["shortfalls"] == []
     assert plan["spread"]["achieved"]["position"] == {"near": 1, "middle": 2, "far": 3}  # 20/30/50 % of 6
@@ -51,6 +60,25 @@ def test_a_plan_draws_its_share_spread_over_the_network_and_books_each_visit(
     assert days[0] >= "2026-12-14" and days[-1] <= "2026-12-18" and len(set(days)) >= 4  # spread over the days
     # confirmed by the visit, made then, recorded that day: nothing is due before the appointment
     assert all(v["response_due_at"] == v["arrival_due_at"] == v["appointment_at"] for v in visits)
+
+
+def test_a_household_list_short_of_5_4_2s_minimum_is_refused(
+    make_client: Callable[..., TestClient], tmp_path: Path, staff: Callable[[str], dict]
+) -> None:
+    """5.4.2 counts the company's heat users, not the households the system knows: a partial list cannot
+    make a plan below the minimum, and a file without the user count makes none."""
+    short = make_client(operator_config=operator_file(tmp_path, users=60_000))
+    supervisor = staff("supervisor")
+    short.post("/api/v1/households/import", json={"households": household_list(300)}, headers=supervisor)
+    body = {"first_day": "2026-12-14", "last_day": "2026-12-18", "collector": "李工"}
+    refused = short.post("/api/v1/sampling-plans", json=body, headers=supervisor)
+    assert refused.status_code == 422 and refused.json()["field"] == "households"
+    assert "不少于热用户总户数的2%（5.4.2），即60000户中至少1200户" in refused.json()["message"]
+    assert "户表只有300户" in refused.json()["message"]
+    (tmp_path / "unknown").mkdir()
+    unknown = make_client(operator_config=operator_file(tmp_path / "unknown", users=None))
+    not_sized = unknown.post("/api/v1/sampling-plans", json=body, headers=supervisor)
+    assert not_sized.status_code == 422 and not_sized.json()["field"] == "users"
 
 
 def test_a_plan_needs_households_and_a_future_period(client: TestClient, supervisor: dict) -> None:
@@ -91,9 +119,9 @@ def test_compliance_counts_the_plans_households_apart_from_requested_tests(
     clock,  # type: ignore[no-untyped-def]
 ) -> None:
     supervisor = staff("supervisor")
-    client.post("/api/v1/households/import", json={"households": household_list(100)}, headers=supervisor)
+    client.post("/api/v1/households/import", json={"households": household_list(300)}, headers=supervisor)
     body = {"first_day": "2026-12-11", "last_day": "2026-12-11", "collector": "李工", "seed": 5}
-    assert client.post("/api/v1/sampling-plans", json=body, headers=supervisor).json()["size"] == 2
+    assert client.post("/api/v1/sampling-plans", json=body, headers=supervisor).json()["size"] == 6
     requested = client.post(
         "/api/v1/work-orders",
         json={
@@ -108,7 +136,7 @@ def test_compliance_counts_the_plans_households_apart_from_requested_tests(
     clock.advance(days=1)  # the visit day
     agent = staff("agent")
     visits = client.get("/api/v1/work-orders", params={"source": "sampling"}, headers=agent).json()["items"]
-    for visit, temperature in zip(visits, (19.0, 17.5), strict=True):
+    for visit, temperature in zip(visits, (19.0, 17.5, 18.0, 18.1, 18.2, 18.3), strict=True):
         to_site(client, agent, visit["id"])
         done = client.post(
             f"/api/v1/work-orders/{visit['id']}/actions/complete",
@@ -126,10 +154,10 @@ def test_compliance_counts_the_plans_households_apart_from_requested_tests(
         "/api/v1/kpis", params={"start": "2026-12-01T00:00:00+08:00", "end": "2027-01-01T00:00:00+08:00"}, headers=agent
     ).json()
     c = {k["name"]: (k["numerator"], k["denominator"]) for k in report["kpis"]}
-    assert c["room_temperature_compliance"] == (2, 3)  # one figure, the plan's households and the requested one
+    assert c["room_temperature_compliance"] == (6, 7)  # one figure, the plan's households and the requested one
     assert "room_temperature_compliance_on_request" not in c
     plans = client.get("/api/v1/sampling-plans", headers=agent).json()["items"]
-    assert (plans[0]["visits"], plans[0]["done"]) == (2, 2)
+    assert (plans[0]["visits"], plans[0]["done"]) == (6, 6)
 
 
 def test_the_household_list_is_bounded_and_a_repeated_home_is_one_household(

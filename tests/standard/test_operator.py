@@ -27,6 +27,8 @@ def test_the_shipped_sample_parses_and_says_it_is_a_sample() -> None:
         ("heating_seasons:\n  - start: soon\n", "heating_seasons[0] needs start and end"),
         ("company:\n  heated_area_m2: -5\n", "company.heated_area_m2"),
         ("company:\n  liability_insurance: maybe\n", "company.liability_insurance"),
+        ("company:\n  users: 0\n", "company.users"),
+        ("company:\n  users: 6万\n", "company.users"),
         ("escalation:\n  reminder_share: 1.5\n", "escalation.reminder_share"),
         ("promises:\n  business_decision_days: 90\n", "promises.business_decision_days"),
         ("privacy:\n  retention_days: 7\n", "privacy.retention_days"),
@@ -48,6 +50,8 @@ def test_an_empty_file_has_the_defaults_and_no_invented_facts() -> None:
     empty = parse("", "operator.yml", is_sample=False)
     assert empty.seasons() == [] and empty.service == {} and empty.company.heated_area_m2 is None
     assert empty.company.liability_insurance is None  # 13.1: insurance is the company's to say, never assumed
+    assert empty.company.users is None  # 5.4.2's base: the company's number, never the households known
+    assert parse("company:\n  users: 60000\n", "operator.yml", is_sample=False).company.users == 60000
     assert empty.calendar().day(date(2026, 12, 10)).working  # a Thursday
 
 
