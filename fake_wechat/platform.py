@@ -2,7 +2,8 @@
 
 It issues access tokens, takes customer-service messages under the platform's quota (5 messages
 within 48 hours of the resident's last message: errcode 45047 over the quota, 45015 outside the
-window), takes template messages and menus, and keeps every delivered message in a per-resident
+window), takes template messages and menus, mass-sends to every follower (4 a natural month, Beijing
+time: errcode 45028 after), counts the followers, and keeps every delivered message in a per-resident
 inbox the chat front ends read. Error codes follow the platform's published ones.
 """
 
@@ -13,11 +14,21 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from policies.wechat import OUTSIDE_WINDOW_ERROR, OVER_QUOTA_ERROR, QUOTA_MESSAGES, WINDOW_SECONDS
+from policies.wechat import (
+    MASS_SENDS_PER_MONTH,
+    NO_MASS_QUOTA_ERROR,
+    OUTSIDE_WINDOW_ERROR,
+    OVER_QUOTA_ERROR,
+    QUOTA_MESSAGES,
+    WINDOW_SECONDS,
+)
 
 TOKEN_SECONDS = 7200
+# The platform counts mass-sends by the natural month in China.
+PLATFORM_TZ = timezone(timedelta(hours=8))
 # Temporary media (a resident's photo) can be fetched for 3 days after it was sent.
 MEDIA_SECONDS = 3 * 24 * 3600
 
@@ -43,7 +54,7 @@ class Delivered:
 
     seq: int
     openid: str
-    kind: str  # custom, template
+    kind: str  # custom, template, mass
     text: str
     at: float
 
@@ -65,14 +76,22 @@ class FakePlatform:
     failures_left: int = 0  # the next N calls answer "system busy" (errcode -1)
     media: dict[str, tuple[bytes, float]] = field(default_factory=dict)  # media_id -> (PNG, sent at)
     _windows: dict[str, _Window] = field(default_factory=dict)
+    followers: set[str] = field(default_factory=set)
+    mass_sends: list[tuple[int, str, float]] = field(default_factory=list)  # (msg_id, month, at)
     _inbox: list[Delivered] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # what the phone tells the platform ---------------------------------------------------
     def resident_wrote(self, openid: str) -> None:
-        """A message from the resident opens a new 48-hour window with 5 pushes."""
+        """A message from the resident opens a new 48-hour window with 5 pushes; whoever writes follows."""
         with self._lock:
             self._windows[openid] = _Window(last_inbound_at=self.clock())
+            self.followers.add(openid)
+
+    def resident_left(self, openid: str) -> None:
+        """The resident unfollowed: no mass-send reaches them."""
+        with self._lock:
+            self.followers.discard(openid)
 
     def resident_sent_photo(self, media_id: str) -> None:
         with self._lock:
@@ -164,6 +183,43 @@ class FakePlatform:
                 return {"errcode": 40016, "errmsg": "invalid button size"}
             self.menu = menu
         return {"errcode": 0, "errmsg": "ok"}
+
+    def user_get(self, token: str) -> dict[str, Any]:
+        """The followers (one page: the simulator has few)."""
+        with self._lock:
+            problem = self._check(token)
+            if problem:
+                return problem
+            openids = sorted(self.followers)
+        return {"total": len(openids), "count": len(openids), "data": {"openid": openids}, "next_openid": ""}
+
+    def mass_sendall(self, token: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """A text to every follower (``filter.is_to_all``), four a natural month."""
+        with self._lock:
+            problem = self._check(token)
+            if problem:
+                return problem
+            text = str((payload.get("text") or {}).get("content") or "")
+            if payload.get("msgtype") != "text" or not text or not (payload.get("filter") or {}).get("is_to_all"):
+                return {"errcode": 40004, "errmsg": "invalid media type or filter"}
+            month = datetime.fromtimestamp(self.clock(), PLATFORM_TZ).strftime("%Y-%m")
+            if sum(1 for _, sent, _at in self.mass_sends if sent == month) >= MASS_SENDS_PER_MONTH:
+                return {"errcode": NO_MASS_QUOTA_ERROR, "errmsg": "has no masssend quota"}
+            msg_id = 1000 + len(self.mass_sends) + 1
+            self.mass_sends.append((msg_id, month, self.clock()))
+            for openid in sorted(self.followers):
+                self._deliver(openid, "mass", text)
+        return {"errcode": 0, "errmsg": "send job submission success", "msg_id": msg_id, "msg_data_id": msg_id}
+
+    def mass_get(self, token: str, payload: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            problem = self._check(token)
+            if problem:
+                return problem
+            known = any(msg_id == payload.get("msg_id") for msg_id, _, _ in self.mass_sends)
+        if not known:
+            return {"errcode": 40132, "errmsg": "invalid msg_id"}
+        return {"msg_id": payload["msg_id"], "msg_status": "SEND_SUCCESS"}
 
     # what the phone shows ---------------------------------------------------------------------
     def _deliver(self, openid: str, kind: str, text: str) -> None:

@@ -109,7 +109,9 @@ class Phone:
         fields.update(content)
         if message:
             fields["MsgId"] = self._next_msg_id()
-        if self.platform is not None and content.get("Event") not in ("unsubscribe", "VIEW"):
+        if self.platform is not None and content.get("Event") == "unsubscribe":
+            self.platform.resident_left(openid)
+        elif self.platform is not None and content.get("Event") != "VIEW":
             self.platform.resident_wrote(openid)
         xml = push_xml(fields)
         detail = ""

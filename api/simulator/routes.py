@@ -66,6 +66,23 @@ async def template_send(request: Request, access_token: str = "") -> dict[str, A
     return BAD_JSON if payload is None else platform_of(request).template_send(access_token, payload)
 
 
+@router.get("/platform/cgi-bin/user/get")
+def user_get(request: Request, access_token: str = "") -> dict[str, Any]:
+    return platform_of(request).user_get(access_token)
+
+
+@router.post("/platform/cgi-bin/message/mass/sendall")
+async def mass_sendall(request: Request, access_token: str = "") -> dict[str, Any]:
+    payload = await json_body(request)
+    return BAD_JSON if payload is None else platform_of(request).mass_sendall(access_token, payload)
+
+
+@router.post("/platform/cgi-bin/message/mass/get")
+async def mass_get(request: Request, access_token: str = "") -> dict[str, Any]:
+    payload = await json_body(request)
+    return BAD_JSON if payload is None else platform_of(request).mass_get(access_token, payload)
+
+
 @router.post("/platform/cgi-bin/menu/create")
 async def menu_create(request: Request, access_token: str = "") -> dict[str, Any]:
     payload = await json_body(request)

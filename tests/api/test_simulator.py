@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -47,6 +48,28 @@ def test_tokens_quota_and_window_follow_the_platform() -> None:
     assert platform.template_send(fresh, template)["errcode"] == 0
     assert [(m.kind, m.text) for m in platform.inbox("o1", after=5)] == [("template", "通知")]
     assert platform.create_menu(fresh, {"button": []})["errcode"] == 40016
+
+
+def test_mass_sends_reach_every_follower_four_times_a_natural_month() -> None:
+    """A service account's 群发: four a month (Beijing time), to whoever follows now."""
+    clock = Clock()
+    clock.now = datetime(2026, 12, 1, 0, 30, tzinfo=timezone(timedelta(hours=8))).timestamp()
+    platform = FakePlatform("wxA", "secret", clock=clock)
+    token = platform.token("client_credential", "wxA", "secret")["access_token"]
+    for openid in ("o1", "o2", "o3"):
+        platform.resident_wrote(openid)
+    platform.resident_left("o3")
+    assert platform.user_get(token)["total"] == 2
+    notice = {"filter": {"is_to_all": True}, "msgtype": "text", "text": {"content": "供热公告"}}
+    assert platform.mass_sendall(token, {**notice, "filter": {"is_to_all": False}})["errcode"] == 40004
+    sent = [platform.mass_sendall(token, notice) for _ in range(5)]
+    assert [s["errcode"] for s in sent] == [0, 0, 0, 0, 45028]
+    assert [(m.kind, m.text) for m in platform.inbox("o1")] == [("mass", "供热公告")] * 4
+    assert platform.inbox("o3") == []  # unfollowed
+    assert platform.mass_get(token, {"msg_id": sent[0]["msg_id"]})["msg_status"] == "SEND_SUCCESS"
+    clock.now = datetime(2027, 1, 1, 0, 1, tzinfo=timezone(timedelta(hours=8))).timestamp()  # a new month
+    token = platform.token("client_credential", "wxA", "secret")["access_token"]
+    assert platform.mass_sendall(token, notice)["errcode"] == 0
 
 
 def phone_with(handler: object, mode: str = "safe", tries: int = 3) -> Phone:
