@@ -41,7 +41,13 @@ MAX_MEDIA_BYTES = 10 * 1024 * 1024
 
 
 class PlatformUnavailable(Exception):
-    """The platform API could not be reached or is busy; try again later."""
+    """The platform API could not be reached or is busy; try again later. ``reached``: the request may
+    have got to the platform (a timeout, an HTTP 5xx, an unreadable answer), so what it asked for may have
+    happened; False when it surely did not (no connection, or the platform answered "busy")."""
+
+    def __init__(self, detail: str, reached: bool = True) -> None:
+        super().__init__(detail)
+        self.reached = reached
 
 
 class PlatformClient:
@@ -67,10 +73,12 @@ class PlatformClient:
                 if response.status >= 500:
                     raise PlatformUnavailable(f"{path}: HTTP {response.status}")
                 result = json.loads(await response.text() or "{}")
+        except aiohttp.ClientConnectorError as exc:
+            raise PlatformUnavailable(f"{path}: {exc!r}", reached=False) from None
         except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError) as exc:
             raise PlatformUnavailable(f"{path}: {exc!r}") from None
-        if result.get("errcode") == -1:  # "system busy"
-            raise PlatformUnavailable(f"{path}: platform busy")
+        if result.get("errcode") == -1:  # "system busy": nothing was done
+            raise PlatformUnavailable(f"{path}: platform busy", reached=False)
         return dict(result)
 
     async def fetch_token(self, app_id: str, secret: str) -> tuple[str, int]:

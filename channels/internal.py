@@ -17,6 +17,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.settings import bearer_matches
+from channels.announcements import MAX_TEXT_CHARS, MassSender
 from channels.delivery import Outbox, PlatformUnavailable
 from channels.erasure import StoreCannotErase, erase_conversation, prune_conversations
 from channels.figures import COUNTING as FIGURE_COUNTING
@@ -28,6 +29,8 @@ from channels.ordering import ResidentQueue, place
 
 # The most residents one look at when they last wrote may name (the chats a member of staff holds).
 LAST_WRITTEN_MAX = 50
+# An announcement's key, as the backend makes it.
+MAX_KEY_CHARS = 120
 # The most photos one erasure names.
 MAX_ERASED_MEDIA = 1000
 # An openid is 28 characters on the platform; the backend stores at most 64.
@@ -41,6 +44,7 @@ class Channel(Protocol):
 
     outbox: Outbox
     queue: ResidentQueue
+    announcements: MassSender
 
     def clock(self) -> float: ...
 
@@ -80,6 +84,8 @@ class InternalEndpoints:
             ("/prune", "POST", self.prune),
             ("/figures", "GET", self.figures),
             ("/send", "POST", self.send),
+            ("/followers", "GET", self.followers),
+            ("/announcements", "POST", self.announce),
         ):
             blueprint.add_route(self.guarded(handler), uri, methods=[method], name=handler.__name__)
 
@@ -199,6 +205,30 @@ class InternalEndpoints:
         except StoreCannotErase as exc:
             return refused(str(exc), 501)
         return response.json({"days": days})
+
+    async def followers(self, _request: Request) -> HTTPResponse:
+        """How many follow the account (the platform's count): an announcement's recipients."""
+        try:
+            total = await self.channel.announcements.followers()
+        except PlatformUnavailable as exc:
+            return refused(f"the platform cannot say now: {exc}", 503)
+        return response.json({"total": total})
+
+    async def announce(self, request: Request) -> HTTPResponse:
+        """An announcement to every follower by the platform's mass-send, at most once per ``key``
+        (``channels.announcements``): 201 sent (``msg_id``), 200 the same key again, 409 unknown (a person
+        checks the platform's record), 422 refused by the platform (its ``errcode``: 45028, the month's four
+        are spent), 503 the platform did not get it (try later)."""
+        body = json_body(request)
+        key, text = str(body.get("key") or ""), str(body.get("text") or "").strip()
+        if not key or len(key) > MAX_KEY_CHARS or not text or len(text) > MAX_TEXT_CHARS:
+            return refused(f"a key (at most {MAX_KEY_CHARS}) and a text (at most {MAX_TEXT_CHARS}) are needed", 422)
+        try:
+            result = await self.channel.announcements.send(key, text)
+        except PlatformUnavailable as exc:
+            return refused(f"the platform did not take it: {exc}", 503)
+        status = {"sent": 201, "unknown": 409, "refused": 422}[result.status]
+        return response.json(result.__dict__, status=status)
 
     async def send(self, request: Request) -> HTTPResponse:
         """A staff member's message to a resident (the backend's handoff chat); answers the outbox rows

@@ -40,6 +40,7 @@ from wechatpy.replies import TextReply
 from bot.loops import every
 from bot.settings import check_secrets
 from channels.action_calls import TurnAbandoned, retry_actions
+from channels.announcements import MassSender
 from channels.delivery import TOKEN_ERRORS, Courier, Outbox, PlatformClient, PlatformUnavailable, TokenCache
 from channels.held import HeldTurn, HeldTurns
 from channels.internal import MAX_OPENID_CHARS, InternalEndpoints
@@ -250,6 +251,7 @@ class WeChatWebhook:
         self.queue = ResidentQueue(self.state)
         self.signed_here = MemoryState()  # the plaintext signatures this process has seen
         self.held = HeldTurns(self.outbox.engine, clock=clock)
+        self.announcements = MassSender(self.outbox.engine, self.client, self.tokens, clock=clock)
         # set by the Rasa server's blueprint (the agent's tracker store); None in tests without Rasa
         self.read_conversation: ReadConversation | None = None
         self.menu = menu_intents(load_menu(config.menu_path))

@@ -105,6 +105,12 @@ async def platform(clock: Clock) -> AsyncIterator[tuple[FakePlatform, str]]:
     app.router.add_post("/cgi-bin/message/custom/send", posting(fake.custom_send))
     app.router.add_post("/cgi-bin/message/template/send", posting(fake.template_send))
     app.router.add_post("/cgi-bin/menu/create", posting(fake.create_menu))
+    app.router.add_post("/cgi-bin/message/mass/sendall", posting(fake.mass_sendall))
+
+    async def user_get(request: web.Request) -> web.Response:
+        return web.json_response(fake.user_get(request.query.get("access_token", "")))
+
+    app.router.add_get("/cgi-bin/user/get", user_get)
     runner = web.AppRunner(app)
     await runner.setup()
     with socket.socket() as sock:
@@ -149,6 +155,7 @@ def outbox(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iter
         db.execute(sa.text("DELETE FROM wechat_media"))
         db.execute(sa.text("DELETE FROM wechat_held_turns"))
         db.execute(sa.text("DELETE FROM wechat_answered"))
+        db.execute(sa.text("DELETE FROM wechat_mass_sends"))
     yield box
     box.engine.dispose()
 
