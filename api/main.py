@@ -20,7 +20,7 @@ from api.db import make_engine, make_session_factory
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.operator_config import load_operator_config, resolve_path
 from api.routes import JSON_API, health
-from api.services import desk, media, outages, residents, scheduler, status
+from api.services import announcements, desk, media, outages, residents, scheduler, status
 from api.services.outbound import BotClient, WebhookNotifier
 from api.services.trainer import LocalTrainer
 from api.settings import Settings, get_settings
@@ -55,6 +55,8 @@ def run_scheduler_once(app: FastAPI) -> dict[str, int]:
         delivered = scheduler.deliver_pending(session, now, app.state.notifier, app.state.bot)
     with app.state.session_factory() as session:
         photos = media.fetch_due(session, now, app.state.bot)
+    with app.state.session_factory() as session:
+        announced = announcements.send_due(session, now, app.state.bot)
     given = 0
     try:
         with app.state.session_factory() as session:
@@ -82,6 +84,7 @@ def run_scheduler_once(app: FastAPI) -> dict[str, int]:
         "outage_notices": outage_notices,
         "delivered": delivered,
         "photos": photos,
+        "announced": announced,
         "chats_given": given,
         "erased": erased,
     }

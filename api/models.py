@@ -312,6 +312,34 @@ class Claim(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class Announcement(Base):
+    """A notice to every follower (heating_standard.announcements: 5.2.5, 6.1.1, 9.2.1), composed from the
+    operator's facts, scheduled and approved by a supervisor, and mass-sent once by the WeChat channel
+    (api.services.announcements). ``key`` names the sending to the channel; a new key is a new sending."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # draft, approved, sending, sent, unconfirmed (the platform may have it: a person checks), failed, cancelled
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    recipients: Mapped[int | None] = mapped_column(Integer)  # followers when it was approved
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    msg_id: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(96))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(96))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Notification(Base):
     """A reminder or breach for staff: shown in the console feed and sent to the notifier."""
 

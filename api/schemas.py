@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.views.text import control_character_at
+from heating_standard.announcements import AnnouncementKind
 from heating_standard.claims import Exclusion as ClaimExclusion
 from heating_standard.notices import CAUSES
 from heating_standard.orders import BusinessType, Category, Kind, Source, Status
@@ -844,3 +845,44 @@ class ActivateBody(Strict):
     """A model put in force (a rollout or a rollback), with the reason kept in its record."""
 
     reason: str = Field(min_length=2, max_length=500, description="why, for the record")
+
+
+class AnnouncementCreate(Strict):
+    """A notice to every follower (heating_standard.announcements), from the operator's facts; the dates
+    are Beijing days."""
+
+    kind: AnnouncementKind
+    scheduled_at: Moment
+    commissioning_from: date | None = None  # 6.1.1: filling and commissioning
+    commissioning_to: date | None = None
+    price_from: date | None = None  # 9.2.1: the new price's first day
+
+
+class AnnouncementPreview(BaseModel):
+    text: str
+    recipients: int | None  # the followers now; None when the channel cannot say
+    month_used: int  # announcements of the scheduled month already approved or sent
+    month_quota: int
+
+
+class AnnouncementPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: AnnouncementKind
+    text: str
+    scheduled_at: UtcDatetime
+    status: str
+    recipients: int | None
+    msg_id: str | None
+    attempts: int
+    last_error: str | None
+    created_by: str
+    created_at: UtcDatetime
+    approved_by: str | None
+    approved_at: UtcDatetime | None
+    sent_at: UtcDatetime | None
+
+
+class AnnouncementList(BaseModel):
+    items: list[AnnouncementPublic]

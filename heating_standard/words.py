@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
+from heating_standard.announcements import AnnouncementKind
 from heating_standard.claims import Exclusion as ClaimExclusion
 from heating_standard.orders import BusinessType, Category, Code, Kind, Source, Status
 from heating_standard.temperature_tests import Exclusion, Responsibility, Room, Signature
@@ -132,6 +133,12 @@ CLAIM_EXCLUSION_WORDS: dict[ClaimExclusion, str] = {
     ClaimExclusion.ALTERED_BY_RESIDENT: "热用户自行拆改过的设施发生事故或故障所造成的损失",
     ClaimExclusion.DEVELOPER_WARRANTY: "建设单位负责维保期间发生的事故或故障，应由建设单位抢修并承担责任",
     ClaimExclusion.INDIRECT_LOSS: "间接损失",
+}
+# Announcements to every follower (heating_standard.announcements), as the console names them.
+ANNOUNCEMENT_WORDS: dict[AnnouncementKind, str] = {
+    AnnouncementKind.COMMISSIONING: "注水调试公告",
+    AnnouncementKind.HEATING_START: "正式供暖公告",
+    AnnouncementKind.PRICE_CHANGE: "热价调整公告",
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from api.routes import (
+    announcements,
     bot_models,
     callbacks,
     claims,
@@ -32,6 +33,7 @@ JSON_API: tuple[ModuleType, ...] = (
     callbacks,
     handoffs,
     outages,
+    announcements,
     kpis,
     status,
     sampling,

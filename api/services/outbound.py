@@ -179,6 +179,32 @@ class BotClient:
             raise DeliveryFailed(f"the WeChat channel answered HTTP {resp.status_code}: {resp.text[:200]}")
         return resp.content, resp.headers.get("Content-Type", "application/octet-stream").split(";")[0]
 
+    def followers(self) -> int:
+        """How many follow the account (the platform's count, through the WeChat channel). DeliveryFailed
+        when it cannot say now."""
+        answer = self._channel("GET", "followers").json()
+        total = answer.get("total") if isinstance(answer, dict) else None
+        if not isinstance(total, int):
+            raise DeliveryFailed("the WeChat channel gave no follower count")
+        return total
+
+    def announce(self, key: str, text: str) -> dict[str, Any]:
+        """An announcement to every follower by the platform's mass-send, at most once per ``key``: the
+        channel's record of it (``status`` sent with ``msg_id``, refused with ``errcode``, or unknown).
+        DeliveryFailed when the channel or the platform did not take it (nothing was sent: try later)."""
+        path = f"{self.rasa_url.rstrip('/')}/webhooks/{self.output_channel}/announcements"
+        try:
+            resp = self.client.post(
+                path, json={"key": key, "text": text}, headers={"Authorization": f"Bearer {self.token}"}
+            )
+        except httpx.HTTPError as exc:
+            raise DeliveryFailed(f"the WeChat channel unreachable: {type(exc).__name__}: {exc}") from None
+        if resp.status_code in (200, 201, 409) or (resp.status_code == 422 and "errcode" in resp.text):
+            answer = resp.json()
+            if isinstance(answer, dict) and answer.get("status") in ("sent", "unknown", "refused"):
+                return answer
+        raise DeliveryFailed(f"the WeChat channel answered HTTP {resp.status_code}: {resp.text[:200]}")
+
     def resume(self, sender_id: str) -> None:
         """The bot answers again, in a new session: ConversationResumed, then SessionStarted and
         action_listen, as Rasa's own action_session_start does. Without the new session the policies

@@ -80,6 +80,11 @@ class FakeOutbound:
     answered: set[tuple[str, str]] = field(default_factory=set)
     # The WeChat channel's staff endpoints answer (False: 503, as while the Rasa server restarts).
     channel_up: bool = True
+    # Followers the platform counts, and the announcements the channel mass-sent, by key (their texts);
+    # the next sending's fate when it is not "sent": "unknown" (a timeout) or "refused" (45028, no quota).
+    followers: int = 0
+    announced: dict[str, dict[str, Any]] = field(default_factory=dict)
+    next_announcement: str = "sent"
 
     def channel(self, request: httpx.Request, body: Any) -> httpx.Response:
         """The WeChat channel's staff endpoints, behind the Rasa token as a bearer token."""
@@ -119,6 +124,10 @@ class FakeOutbound:
             photos = [m for m in body["media_ids"] if self.media.pop(m, None) is not None]
             events = self.trackers.pop(body["openid"], [])
             return httpx.Response(200, json={"messages": len(gone), "photos": len(photos), "events": len(events)})
+        if request.url.path.endswith("/followers"):
+            return httpx.Response(200, json={"total": self.followers})
+        if request.url.path.endswith("/announcements"):
+            return self.announce(body)
         if request.url.path.endswith("/send"):
             row = {
                 "id": len(self.outbox_rows) + 1,
@@ -132,6 +141,20 @@ class FakeOutbound:
         openid = request.url.params.get("openid")
         rows = [r for r in reversed(self.outbox_rows) if openid in (None, r["openid"])]
         return httpx.Response(200, json={"messages": rows, "window": self.windows.get(openid or "")})
+
+    def announce(self, body: dict[str, Any]) -> httpx.Response:
+        """As the channel does: once per key, the record answered for a key asked again."""
+        known = self.announced.get(body["key"])
+        if known is None:
+            fate, self.next_announcement = self.next_announcement, "sent"
+            known = {"status": fate, "text": body["text"]}
+            if fate == "sent":
+                known["msg_id"] = str(1000 + len(self.announced))
+            if fate == "refused":
+                known.update(errcode=45028, detail="has no masssend quota")
+            self.announced[body["key"]] = known
+        status = {"sent": 201, "unknown": 409, "refused": 422}[known["status"]]
+        return httpx.Response(status, json={k: v for k, v in known.items() if k != "text"})
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content or b"null")

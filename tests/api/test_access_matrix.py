@@ -68,6 +68,14 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/handoffs/{handoff_id}/messages"): STAFF,
     ("POST", "/api/v1/handoffs/{handoff_id}/messages"): set(),
     ("POST", "/api/v1/outages/preview"): STAFF,
+    # 5.2.5, 6.1.1, 9.2.1: announcements to every follower are a supervisor's to make and approve
+    ("GET", "/api/v1/announcements"): STAFF,
+    ("POST", "/api/v1/announcements/preview"): SUPERVISORS,
+    ("POST", "/api/v1/announcements"): SUPERVISORS,
+    ("POST", "/api/v1/announcements/{announcement_id}/approve"): SUPERVISORS,
+    ("POST", "/api/v1/announcements/{announcement_id}/cancel"): SUPERVISORS,
+    ("POST", "/api/v1/announcements/{announcement_id}/sent"): SUPERVISORS,
+    ("POST", "/api/v1/announcements/{announcement_id}/release"): SUPERVISORS,
     ("GET", "/api/v1/outages"): EVERYONE,
     ("POST", "/api/v1/outages"): STAFF,
     ("PATCH", "/api/v1/outages/{outage_id}"): STAFF,
@@ -181,6 +189,7 @@ def make_ids(client: httpx.Client, auth: dict, agent: dict, other_agent: dict) -
         "task_id": str(task["id"]),
         "handoff_id": str(handoff.json()["id"]),
         "outage_id": str(outage.json()["id"]),
+        "announcement_id": "1",  # none made: the guards answer before it is looked for
     }
 
 

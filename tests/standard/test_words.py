@@ -7,6 +7,7 @@ from enum import Enum
 import pytest
 
 from heating_standard import words
+from heating_standard.announcements import AnnouncementKind
 from heating_standard.claims import Exclusion as ClaimExclusion
 from heating_standard.orders import BusinessType, Category, Kind, Source, Status
 from heating_standard.temperature_tests import Exclusion, Responsibility, Room, Signature
@@ -25,6 +26,7 @@ TABLES = [
     (Signature, words.SIGNATURE_WORDS),
     (Responsibility, words.RESPONSIBILITY_WORDS),
     (ClaimExclusion, words.CLAIM_EXCLUSION_WORDS),
+    (AnnouncementKind, words.ANNOUNCEMENT_WORDS),
 ]
 
 
