@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.console import (
+    announcements,
     bar,
     callbacks,
     chats,
@@ -153,6 +154,7 @@ PARTS = (
     hotline_import.router,
     callbacks.router,
     outages.router,
+    announcements.router,
     kpis.router,
     grid_workers.router,
     sampling.router,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from heating_standard.lifecycle import Action
 from heating_standard.sampling import FloorLevel, Orientation, Position
 from heating_standard.words import (
+    ANNOUNCEMENT_WORDS,
     BUSINESS_TYPE_WORDS,
     CATEGORY_WORDS,
     CLAIM_EXCLUSION_WORDS,
@@ -29,6 +30,17 @@ FLOORS = {FloorLevel.UPPER: "上层", FloorLevel.MIDDLE: "中层", FloorLevel.LO
 SPREADS = {"position": POSITIONS, "orientation": ORIENTATIONS, "floor": FLOORS}
 
 SOURCES = SOURCE_WORDS
+# announcements to every follower (api.services.announcements)
+ANNOUNCEMENTS = ANNOUNCEMENT_WORDS
+ANNOUNCEMENT_STATES = {
+    "draft": "待批准",
+    "approved": "已批准，待发送",
+    "sending": "发送中",
+    "sent": "已群发",
+    "unconfirmed": "发送结果未知，请核实",
+    "failed": "微信平台拒绝，未发出",
+    "cancelled": "已取消",
+}
 # a room-temperature test's record (5.4.6, 5.1, 10.3 第1条 a)
 ROOMS = ROOM_WORDS
 EXCLUSIONS = EXCLUSION_WORDS
