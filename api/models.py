@@ -340,6 +340,28 @@ class Announcement(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class FeeReminder(Base):
+    """One household reminded of unpaid fees (9.2.2), the reminder's proof: in WeChat (the notification sent
+    to a resident of the household, and what the channel made of it), or by phone (who called, when, and
+    what was said) for a household with nobody on WeChat or a message that could not be delivered."""
+
+    __tablename__ = "fee_reminders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch: Mapped[str] = mapped_column(String(64), index=True)  # the supervisor's sending it belongs to
+    address: Mapped[str] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    pay_by: Mapped[date] = mapped_column(Date)
+    recipient_openid: Mapped[str | None] = mapped_column(String(64), index=True)
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id", ondelete="SET NULL"))
+    phoned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    phoned_by: Mapped[str | None] = mapped_column(String(96))
+    phone_note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(96))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Notification(Base):
     """A reminder or breach for staff: shown in the console feed and sent to the notifier."""
 

@@ -886,3 +886,47 @@ class AnnouncementPublic(BaseModel):
 
 class AnnouncementList(BaseModel):
     items: list[AnnouncementPublic]
+
+
+class FeeArrears(Strict):
+    """A household whose fees are unpaid, as the company's billing shows it."""
+
+    address: str = Field(min_length=1, max_length=64)
+    phone: str | None = Field(default=None, max_length=32)
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+
+
+class FeeReminderSend(Strict):
+    """9.2.2: remind these households, to pay by ``pay_by`` (a Beijing day)."""
+
+    pay_by: date
+    households: list[FeeArrears] = Field(min_length=1, max_length=5000)
+
+
+class FeeReminderPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    batch: str
+    address: str
+    phone: str | None
+    amount: Decimal
+    pay_by: date
+    recipient_openid: str | None
+    notification_id: int | None
+    phoned_at: UtcDatetime | None
+    phoned_by: str | None
+    phone_note: str | None
+    created_at: UtcDatetime
+    # what became of the WeChat message (api.views.delivery words), or why a call is needed
+    delivery: str | None = None
+    to_phone: bool = False
+
+
+class FeeReminderBatch(BaseModel):
+    batch: str
+    items: list[FeeReminderPublic]
+
+
+class FeeReminderCall(Strict):
+    note: str = Field(min_length=1, max_length=500)

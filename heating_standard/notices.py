@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from heating_standard.localtime import LOCAL_TZ
 from heating_standard.temperature_tests import ROOM_TEMPERATURE_STANDARD
@@ -198,6 +198,17 @@ def claim_excluded_notice(number: str, exclusion: str, clause: str, note: str | 
     return (
         f"【理赔说明】工单 {number} 涉及的损失属于“{exclusion}”，依据《威海市城镇供热服务规范》{clause}，"
         f"供热企业不承担赔偿责任。{detail}如有疑问请回复“转人工”。"
+    )
+
+
+def fee_reminder_notice(home: str, amount: str, pay_by: date, standard: str) -> str:
+    """9.2.2: fees unpaid by the agreed time are reminded (by notice, SMS or WeChat, the reminder's proof kept);
+    what follows non-payment is said in the standard's words."""
+    place = check_words("address", home, 64)
+    day = f"{pay_by.year}年{pay_by.month}月{pay_by.day}日"
+    return (
+        f"【热费催交通知】您家（{place}）尚有热费 {amount} 元未交纳，请于{day}前通过本公众号或营业厅交纳。"
+        f"依据《{standard}》9.2.2，经催收后仍不交纳热费的，供热企业可停止供热或按合同约定处理。已交纳的请忽略本通知。"
     )
 
 

@@ -70,6 +70,10 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/outages/preview"): STAFF,
     # 5.2.5, 6.1.1, 9.2.1: announcements to every follower are a supervisor's to make and approve
     ("GET", "/api/v1/announcements"): STAFF,
+    # 9.2.2: a supervisor sends fee reminders; staff read them and record the calls
+    ("POST", "/api/v1/fee-reminders"): SUPERVISORS,
+    ("GET", "/api/v1/fee-reminders"): STAFF,
+    ("POST", "/api/v1/fee-reminders/{reminder_id}/called"): STAFF,
     ("POST", "/api/v1/announcements/preview"): SUPERVISORS,
     ("POST", "/api/v1/announcements"): SUPERVISORS,
     ("POST", "/api/v1/announcements/{announcement_id}/approve"): SUPERVISORS,
@@ -190,6 +194,7 @@ def make_ids(client: httpx.Client, auth: dict, agent: dict, other_agent: dict) -
         "handoff_id": str(handoff.json()["id"]),
         "outage_id": str(outage.json()["id"]),
         "announcement_id": "1",  # none made: the guards answer before it is looked for
+        "reminder_id": "1",
     }
 
 
