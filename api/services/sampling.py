@@ -18,6 +18,7 @@ from api.services.principals import Principal
 from heating_standard import sampling
 from heating_standard.addresses import parse_address
 from heating_standard.localtime import LOCAL_TZ, local_date
+from heating_standard.operator import Company
 from heating_standard.orders import Category, Kind, Source, household_key
 
 MAX_PLAN_DAYS = 180
@@ -85,26 +86,11 @@ def create_plan(
         raise Unprocessable("first_day", "the plan's visits start tomorrow at the earliest")
     if body.last_day < body.first_day or (body.last_day - body.first_day).days >= MAX_PLAN_DAYS:
         raise Unprocessable("last_day", f"the plan runs from first_day for 1 to {MAX_PLAN_DAYS} days")
-    area = ctx.config.company.heated_area_m2
-    if not area:
-        raise Unprocessable("heated_area_m2", "5.4.2 sizes the plan by the heated area: set company.heated_area_m2")
     season = work_orders.season_label(body.first_day, ctx.config)
     if session.scalar(select(SamplingPlan.id).where(SamplingPlan.season == season)) is not None:
         raise Conflict(f"the {season} season has its sampling plan already (5.4.4: one for the whole season)")
-    users = ctx.config.company.users
-    if not users:
-        raise Unprocessable("users", "采集户数按热用户总户数计（5.4.2）：请在运营配置中填写 company.users")
     known = population(session)
-    if not known:
-        raise Unprocessable("households", "no household is known: import the household list first")
-    # 5.4.2: at least the share of every heat user, however many the household list holds
-    size = sampling.sample_size(users, area)
-    if len(known) < size:
-        raise Unprocessable(
-            "households",
-            f"入户采集不少于热用户总户数的{sampling.sample_share(area):.0%}（5.4.2），即{users}户中至少{size}户；"
-            f"户表只有{len(known)}户，请先导入完整户表",
-        )
+    users, area, size = _size(ctx.config.company, len(known))
     seed = body.seed if body.seed is not None else secrets.randbelow(2**31)
     drawn = sampling.draw((h for _, h in known.values()), size, seed)
     plan = SamplingPlan(
@@ -126,23 +112,50 @@ def create_plan(
     )
     session.add(plan)
     session.flush()
-    days = (body.last_day - body.first_day).days + 1
-    for number, household in enumerate(drawn.chosen):
-        day = body.first_day + timedelta(days=number * days // len(drawn.chosen))
+    _book_visits(session, plan, [known[h.key][0] for h in drawn.chosen], ctx, principal)
+    session.commit()
+    return plan
+
+
+def _size(company: Company, known: int) -> tuple[int, float, int]:
+    """5.4.2: the company's heat users, its heated area, and the households to sample — at least the share
+    of every heat user, however many the household list holds (which must reach it)."""
+    area, users = company.heated_area_m2, company.users
+    if not area:
+        raise Unprocessable("heated_area_m2", "5.4.2 sizes the plan by the heated area: set company.heated_area_m2")
+    if not users:
+        raise Unprocessable("users", "采集户数按热用户总户数计（5.4.2）：请在运营配置中填写 company.users")
+    if not known:
+        raise Unprocessable("households", "no household is known: import the household list first")
+    size = sampling.sample_size(users, area)
+    if known < size:
+        raise Unprocessable(
+            "households",
+            f"入户采集不少于热用户总户数的{sampling.sample_share(area):.0%}（5.4.2），即{users}户中至少{size}户；"
+            f"户表只有{known}户，请先导入完整户表",
+        )
+    return users, area, size
+
+
+def _book_visits(
+    session: Session, plan: SamplingPlan, addresses: list[str], ctx: work_orders.Context, principal: Principal
+) -> None:
+    """A visit for each household drawn, on the hour from 9:00, spread over the plan's days (5.4.4)."""
+    days = (plan.last_day - plan.first_day).days + 1
+    for number, address in enumerate(addresses):
+        day = plan.first_day + timedelta(days=number * days // len(addresses))
         visit = datetime.combine(day, time(FIRST_HOUR + number % SLOTS), LOCAL_TZ)
         visit_order = WorkOrderCreate(
             kind=Kind.TEMPERATURE_TEST,
             category=Category.ROOM_TEMPERATURE,
             source=Source.SAMPLING,
-            description=f"室温采集计划（5.4.4）{season} 第{number + 1}户，采集人员：{body.collector}",
-            address=known[household.key][0],
+            description=f"室温采集计划（5.4.4）{plan.season} 第{number + 1}户，采集人员：{plan.collector}",
+            address=address,
             appointment_at=visit,
         )
         work_orders.create_work_order(
             session, visit_order, ctx, actor=principal.name, commit=False, sampling_plan_id=plan.id
         )
-    session.commit()
-    return plan
 
 
 def shown(session: Session, plan: SamplingPlan) -> SamplingPlanPublic:
