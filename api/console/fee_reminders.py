@@ -4,14 +4,12 @@ staff record here (the reminders' proof)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
+from api.console.pages import Desk, DeskDep, WritingDeskDep, pasted_lines, validated
 from api.deps import IdPath
 from api.errors import Forbidden, Unprocessable
 from api.schemas import FeeReminderCall, FeeReminderSend
@@ -24,10 +22,7 @@ router = APIRouter()
 def household_rows(text: str) -> list[dict[str, Any]]:
     """Pasted lines, 地址,电话,欠费金额 (a header line is skipped), read into the API's rows."""
     rows = []
-    for number, line in enumerate(csv.reader(io.StringIO(text.replace("，", ","))), start=1):
-        cells = [c.strip() for c in line]
-        if not any(cells) or cells[0] == "地址":
-            continue
+    for number, cells in pasted_lines(text, "地址"):
         if len(cells) < 3 or not cells[2]:
             raise Unprocessable("households", f"第{number}行：须为“地址,电话,欠费金额”（电话可空）")
         rows.append({"address": cells[0], "phone": cells[1] or None, "amount": cells[2]})

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -257,6 +259,15 @@ def temperature_test_form(form: dict[str, str]) -> dict[str, Any] | None:
         if form.get(name, "").strip():
             record[key] = form[name].strip()
     return record
+
+
+def pasted_lines(text: str, header: str) -> Iterator[tuple[int, list[str]]]:
+    """Lines pasted from a spreadsheet as CSV (full-width commas too), numbered from 1, each as its trimmed
+    cells; blank lines and the header line (first cell ``header``) skipped."""
+    for number, line in enumerate(csv.reader(io.StringIO(text.replace("，", ","))), start=1):
+        cells = [c.strip() for c in line]
+        if any(cells) and cells[0] != header:
+            yield number, cells
 
 
 def is_htmx(request: Request) -> bool:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from api.console.pages import Desk, DeskDep, WritingDeskDep, validated
+from api.console.pages import Desk, DeskDep, WritingDeskDep, pasted_lines, validated
 from api.errors import Forbidden, Unprocessable
 from api.schemas import HouseholdImport, SamplingPlanCreate
 from api.services import sampling
@@ -43,10 +41,7 @@ def sampling_page(desk: DeskDep) -> HTMLResponse:
 def household_rows(text: str) -> list[dict[str, Any]]:
     """Pasted CSV lines, 地址,管网位置,朝向,楼层, read into the API's household rows; a header line is skipped."""
     rows = []
-    for number, line in enumerate(csv.reader(io.StringIO(text.replace("，", ","))), start=1):
-        cells = [c.strip() for c in line]
-        if not any(cells) or cells[0] == "地址":
-            continue
+    for number, cells in pasted_lines(text, "地址"):
         row: dict[str, Any] = {"address": cells[0]}
         for (field, words), cell in zip(COLUMNS, [*cells[1:4], "", "", ""][:3], strict=True):
             if not cell:

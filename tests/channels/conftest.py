@@ -4,11 +4,12 @@ backends (memory / Redis, SQLite / PostgreSQL), and a signed-push helper."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import itertools
 import os
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,21 @@ async def platform(clock: Clock) -> AsyncIterator[tuple[FakePlatform, str]]:
     await site.start()
     yield fake, f"http://127.0.0.1:{port}"
     await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def served(handler: Callable[[web.Request], Awaitable[web.Response]]) -> AsyncIterator[str]:
+    """A platform stand-in answering every path with ``handler``, on a free port: its base URL."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    finally:
+        await runner.cleanup()
 
 
 def migrated_channel_store(url: str) -> str:

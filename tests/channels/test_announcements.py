@@ -15,7 +15,7 @@ from channels.announcements import MassSender, mass_sends_table
 from channels.delivery import Outbox, PlatformClient, PlatformUnavailable, TokenCache
 from channels.state import MemoryState
 from fake_wechat.platform import FakePlatform
-from tests.channels.conftest import APP_ID, APP_SECRET, Clock
+from tests.channels.conftest import APP_ID, APP_SECRET, Clock, served
 from tests.channels.test_answered import ADMIN, Served
 from tests.channels.test_turns import Bot
 from tests.channels.test_wechat import make_webhook
@@ -80,21 +80,14 @@ async def test_a_sending_that_may_have_reached_the_platform_is_unknown_and_never
         await asyncio.sleep(5)
         return web.json_response({"errcode": 0, "msg_id": 1})
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", slow)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    client = PlatformClient(f"http://127.0.0.1:{port}", timeout=0.5)
-    try:
-        mass = sender(outbox, client, clock)
-        first = await mass.send("announcement:1", NOTICE)
-        again = await mass.send("announcement:1", NOTICE)
-    finally:
-        await client.close()
-        await runner.cleanup()
+    async with served(slow) as base_url:
+        client = PlatformClient(base_url, timeout=0.5)
+        try:
+            mass = sender(outbox, client, clock)
+            first = await mass.send("announcement:1", NOTICE)
+            again = await mass.send("announcement:1", NOTICE)
+        finally:
+            await client.close()
     assert first.status == again.status == "unknown" and "Timeout" in (first.detail or "")
     assert calls == ["/cgi-bin/message/mass/sendall"]  # asked once, never again
 

@@ -13,7 +13,7 @@ from channels.state import MemoryState, State
 from channels.wechat import Options, WeChatOutput, load_menu, menu_intents
 from fake_wechat.platform import FakePlatform
 from tests import domain
-from tests.channels.conftest import APP_ID, APP_SECRET, Clock
+from tests.channels.conftest import APP_ID, APP_SECRET, Clock, served
 
 RESIDENT = "oRESIDENT0001"
 
@@ -220,20 +220,13 @@ async def test_a_platform_answering_5xx_or_nothing_keeps_the_message_for_a_retry
             await asyncio.sleep(5)
         return web.Response(status=502, text="bad gateway")
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", failing)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    client = PlatformClient(f"http://127.0.0.1:{port}", timeout=0.5)
-    try:
-        outbox.inbound(RESIDENT)
-        await courier(outbox, client).push(RESIDENT, ["您的工单已受理"])
-    finally:
-        await client.close()
-        await runner.cleanup()
+    async with served(failing) as base_url:
+        client = PlatformClient(base_url, timeout=0.5)
+        try:
+            outbox.inbound(RESIDENT)
+            await courier(outbox, client).push(RESIDENT, ["您的工单已受理"])
+        finally:
+            await client.close()
     [kept] = outbox.list(status="pending")
     assert kept.text == "您的工单已受理" and kept.attempts == 1
     assert ("502" if failure == "http-502" else "Timeout") in (kept.last_error or "")
