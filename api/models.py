@@ -387,6 +387,10 @@ class Notification(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # A resident's message the channel could not deliver, told by phone instead: who, when, what was said.
+    phoned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    phoned_by: Mapped[str | None] = mapped_column(String(96))
+    phone_note: Mapped[str | None] = mapped_column(Text)
 
 
 class CallbackTask(Base):

@@ -930,3 +930,25 @@ class FeeReminderBatch(BaseModel):
 
 class FeeReminderCall(Strict):
     note: str = Field(min_length=1, max_length=500)
+
+
+class UndeliveredNotice(BaseModel):
+    """A message to a resident the WeChat channel could not deliver: to be told by phone."""
+
+    id: int
+    kind: str
+    message: str
+    created_at: UtcDatetime
+    reason: str | None
+    order_id: int | None
+    order_number: str | None
+    phone: str | None  # masked
+
+
+class UndeliveredList(BaseModel):
+    items: list[UndeliveredNotice]
+    channel_answered: bool
+
+
+class PhonedNotice(Strict):
+    note: str = Field(min_length=1, max_length=500)

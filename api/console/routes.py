@@ -28,6 +28,7 @@ from api.console import (
     review,
     sampling,
     security,
+    undelivered,
 )
 from api.console.live import LiveStreams
 from api.console.pages import HERE, AnyDeskDep, AnyWritingDeskDep, DeskDep, error_fragment, templates
@@ -157,6 +158,7 @@ PARTS = (
     outages.router,
     announcements.router,
     fee_reminders.router,
+    undelivered.router,
     kpis.router,
     grid_workers.router,
     sampling.router,

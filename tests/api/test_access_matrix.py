@@ -72,6 +72,9 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/announcements"): STAFF,
     # 9.2.2: a supervisor sends fee reminders; staff read them and record the calls
     ("POST", "/api/v1/fee-reminders"): SUPERVISORS,
+    # messages the channel could not deliver, told by phone instead
+    ("GET", "/api/v1/notifications/undelivered"): STAFF,
+    ("POST", "/api/v1/notifications/{notification_id}/phoned"): STAFF,
     ("GET", "/api/v1/fee-reminders"): STAFF,
     ("POST", "/api/v1/fee-reminders/{reminder_id}/called"): STAFF,
     ("POST", "/api/v1/announcements/preview"): SUPERVISORS,
@@ -195,6 +198,7 @@ def make_ids(client: httpx.Client, auth: dict, agent: dict, other_agent: dict) -
         "outage_id": str(outage.json()["id"]),
         "announcement_id": "1",  # none made: the guards answer before it is looked for
         "reminder_id": "1",
+        "notification_id": "1",
     }
 
 
