@@ -189,6 +189,15 @@ class BackendClient:
             json={"resident_openid": resident_openid, "confirmed": confirmed},
         )
 
+    async def answer_campaign(self, contact_id: int, resident_openid: str, rating: str) -> dict[str, Any]:
+        """The resident's answer to a call-back (10.1.8) or the yearly survey (14.3.2 e); recorded once, for the
+        contact's own resident."""
+        return await self._request(
+            "POST",
+            f"/campaign-contacts/{contact_id}/answer",
+            json={"resident_openid": resident_openid, "rating": rating},
+        )
+
     async def report_for_review(self, report: dict[str, Any]) -> dict[str, Any]:
         """A message the bot was unsure of, for the review queue (actions/review.py); the backend redacts it
         before keeping it and keeps a message reported twice once."""

@@ -362,6 +362,39 @@ class FeeReminder(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class Campaign(Base):
+    """A call-back campaign (10.1.8) or the yearly survey (14.3.2 e), started by a supervisor
+    (heating_standard.campaigns, api.services.campaigns)."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str] = mapped_column(String(16))  # the heating year called back, or the survey's year
+    label: Mapped[str] = mapped_column(String(200))  # what was asked, and how the contacts were chosen
+    created_by: Mapped[str] = mapped_column(String(96))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("kind", "period", name="uq_campaigns_kind_period"),)
+
+
+class CampaignContact(Base):
+    """One household asked in a campaign: in WeChat (the question sent through the bot) or by phone, and its
+    answer (满意, 基本满意, 不满意) with who took it: the archive 10.1.8 asks for."""
+
+    __tablename__ = "campaign_contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id", ondelete="SET NULL"))
+    resident_openid: Mapped[str | None] = mapped_column(String(64), index=True)
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id", ondelete="SET NULL"))
+    rating: Mapped[str | None] = mapped_column(String(24))
+    note: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_by: Mapped[str | None] = mapped_column(String(96))  # the bot (the resident in WeChat) or staff
+
+
 class Notification(Base):
     """A reminder or breach for staff: shown in the console feed and sent to the notifier."""
 

@@ -10,6 +10,8 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.views.text import control_character_at
 from heating_standard.announcements import AnnouncementKind
+from heating_standard.campaigns import CampaignKind
+from heating_standard.campaigns import Rating as CampaignRating
 from heating_standard.claims import Exclusion as ClaimExclusion
 from heating_standard.notices import CAUSES
 from heating_standard.orders import BusinessType, Category, Kind, Source, Status
@@ -952,3 +954,53 @@ class UndeliveredList(BaseModel):
 
 class PhonedNotice(Strict):
     note: str = Field(min_length=1, max_length=500)
+
+
+class CampaignCreate(Strict):
+    """Start a call-back campaign (10.1.8, last heating year's orders) or the yearly survey (14.3.2 e)."""
+
+    kind: CampaignKind
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)  # the city hotline's share drawn again
+
+
+class CampaignSummary(BaseModel):
+    id: int
+    kind: CampaignKind
+    period: str
+    label: str
+    created_by: str
+    created_at: UtcDatetime
+    contacts: int
+    answered: int
+    satisfied: int
+    basically_satisfied: int
+    unsatisfied: int
+    answered_rate: float | None
+    satisfied_rate: float | None
+    to_phone: int  # contacts not on WeChat and not answered yet
+
+
+class CampaignList(BaseModel):
+    items: list[CampaignSummary]
+
+
+class CampaignContactPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    order_id: int | None
+    resident_openid: str | None
+    rating: CampaignRating | None
+    note: str | None
+    answered_at: UtcDatetime | None
+    answered_by: str | None
+    order_number: str | None = None
+    phone: str | None = None  # masked
+
+
+class CampaignAnswer(Strict):
+    """A contact's answer: the resident's in WeChat (the bot names them), or taken by phone (with a note)."""
+
+    rating: CampaignRating
+    resident_openid: str | None = Field(default=None, max_length=64)
+    note: str | None = Field(default=None, max_length=500)

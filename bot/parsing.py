@@ -474,6 +474,23 @@ def result_answer(text: str) -> bool | None:
     return True if _RESULT_YES.search(words) else None
 
 
+# A resident's answer to a call-back or the yearly survey (10.1.8, 14.3.2 e): 满意, 基本满意, 不满意, as
+# words, their numbers, or stars. "不满意" holds "满意", "基本满意" too: the longer answers are looked for first.
+_UNSATISFIED = re.compile(r"不满意|不太满意|很差|太差|差评|^3$|^３$|[1一两2二]\s*颗?星")
+_BASICALLY = re.compile(r"基本满意|一般|还行|还可以|凑合|过得去|^2$|^２$|^[3三]\s*颗?星")
+_SATISFIED = re.compile(r"满意|很好|非常好|不错|挺好|好评|^1$|^１$|[4四5五]\s*颗?星")
+
+
+def campaign_rating(text: str) -> str | None:
+    """satisfied, basically_satisfied or unsatisfied from the answer's words; None when it says none."""
+    words = text.strip()
+    if _UNSATISFIED.search(words):
+        return "unsatisfied"
+    if _BASICALLY.search(words):
+        return "basically_satisfied"
+    return "satisfied" if _SATISFIED.search(words) else None
+
+
 def is_correction(text: str) -> bool:
     """True when the message says something taken down was wrong."""
     return _CORRECTION.search(text) is not None

@@ -40,6 +40,13 @@ class Company:
 
 
 @dataclass(frozen=True)
+class Callbacks:
+    # 10.1.8: the share of last year's city-hotline orders called back ("按比例"); None: the company has not
+    # set it, and none is drawn
+    city_hotline_share: float | None = None
+
+
+@dataclass(frozen=True)
 class Escalation:
     reminder_share: float = 0.8  # reminders at this share of each window
 
@@ -62,6 +69,7 @@ class OperatorFile:
     escalation: Escalation = field(default_factory=Escalation)
     promises: Promises = field(default_factory=Promises)
     privacy: Privacy = field(default_factory=Privacy)
+    callbacks: Callbacks = field(default_factory=Callbacks)
     # What the bot tells residents (hotline, halls, prices ...), as written in the file.
     service: Mapping[str, Any] = field(default_factory=dict)
 
@@ -121,8 +129,17 @@ def parse(text: str, source: str, is_sample: bool) -> OperatorFile:
         escalation=Escalation(float(share)),
         promises=promises,
         privacy=Privacy(retention),
+        callbacks=Callbacks(_share(_mapping(raw, "callbacks").get("city_hotline_share"), source)),
         service=_mapping(raw, "service"),
     )
+
+
+def _share(value: Any, source: str) -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= 1:
+        raise OperatorFileError(f"{source}: callbacks.city_hotline_share must lie above 0 and at most 1")
+    return float(value)
 
 
 def _whole(value: Any, name: str, low: int, high: int, source: str) -> int:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from heating_standard.announcements import AnnouncementKind
+from heating_standard.campaigns import CampaignKind, Rating
 from heating_standard.claims import Exclusion as ClaimExclusion
 from heating_standard.orders import BusinessType, Category, Code, Kind, Source, Status
 from heating_standard.temperature_tests import Exclusion, Responsibility, Room, Signature
@@ -139,6 +140,16 @@ ANNOUNCEMENT_WORDS: dict[AnnouncementKind, str] = {
     AnnouncementKind.COMMISSIONING: "注水调试公告",
     AnnouncementKind.HEATING_START: "正式供暖公告",
     AnnouncementKind.PRICE_CHANGE: "热价调整公告",
+}
+# Call-backs and the yearly survey (heating_standard.campaigns), and the three answers.
+CAMPAIGN_WORDS: dict[CampaignKind, str] = {
+    CampaignKind.CALLBACK: "上一供暖季回访（10.1.8）",
+    CampaignKind.SURVEY: "年度供暖服务质量调查（14.3.2 e）",
+}
+RATING_WORDS: dict[Rating, str] = {
+    Rating.SATISFIED: "满意",
+    Rating.BASICALLY: "基本满意",
+    Rating.UNSATISFIED: "不满意",
 }
 
 

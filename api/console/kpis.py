@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.console.pages import Desk, DeskDep
 from api.errors import Unprocessable
-from api.services import bot_figures, kpis, reports
+from api.services import bot_figures, campaigns, kpis, reports
+from api.views import labels
 from heating_standard import kpis as kpi_rules
 from heating_standard.deadlines import season_of
 from heating_standard.localtime import LOCAL_TZ, local_date
@@ -88,6 +89,8 @@ def kpi_page(desk: DeskDep) -> HTMLResponse:
         month=f"{last:%Y-%m}",
         bot_days=list(reversed(bot["days"])),
         bot_unavailable=bot["conversations_unavailable"],
+        campaigns=campaigns.summaries(desk.session),
+        labels=labels,
     )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from api.db import insert_of
-from api.models import Deadline, Notification, WorkOrder
+from api.models import CampaignContact, Deadline, Notification, WorkOrder
 from api.services.outbound import WECHAT_CHANNEL, BotClient, DeliveryFailed, WebhookNotifier
 from heating_standard.lifecycle import deadline_label
 from heating_standard.localtime import LOCAL_TZ
@@ -34,6 +34,7 @@ BATCH = 200
 RESIDENT_INTENTS = {
     "quote_confirmation": "EXTERNAL_quote_confirmation",  # 10.2.2: the resident is asked to confirm
     "temperature_confirmation": "EXTERNAL_temperature_confirmation",  # 10.3 第1条 a: the same, for a test
+    "campaign_question": "EXTERNAL_campaign_question",  # 10.1.8, 14.3.2 e: a call-back or the yearly survey
     "outage_notice": "EXTERNAL_outage_notice",  # 6.3.1
 }
 RELAYED_NOTICE = "EXTERNAL_notice"
@@ -170,6 +171,10 @@ def _entities(session: Session, notification: Notification) -> dict[str, Any]:
     if notification.order_id is not None:
         order = session.get(WorkOrder, notification.order_id)
         entities.update(order_id=notification.order_id, order_number=order.number if order else None)
+    if notification.kind == "campaign_question":  # the contact the answer is recorded for
+        entities["contact_id"] = session.scalar(
+            select(CampaignContact.id).where(CampaignContact.notification_id == notification.id)
+        )
     return entities
 
 

@@ -9,10 +9,12 @@ from heating_standard.sampling import FloorLevel, Orientation, Position
 from heating_standard.words import (
     ANNOUNCEMENT_WORDS,
     BUSINESS_TYPE_WORDS,
+    CAMPAIGN_WORDS,
     CATEGORY_WORDS,
     CLAIM_EXCLUSION_WORDS,
     EXCLUSION_WORDS,
     KIND_WORDS,
+    RATING_WORDS,
     RESPONSIBILITY_WORDS,
     ROOM_WORDS,
     SIGNATURE_WORDS,
@@ -30,6 +32,9 @@ FLOORS = {FloorLevel.UPPER: "上层", FloorLevel.MIDDLE: "中层", FloorLevel.LO
 SPREADS = {"position": POSITIONS, "orientation": ORIENTATIONS, "floor": FLOORS}
 
 SOURCES = SOURCE_WORDS
+# call-backs and the yearly survey (api.services.campaigns)
+CAMPAIGNS = CAMPAIGN_WORDS
+RATINGS = RATING_WORDS
 # announcements to every follower (api.services.announcements)
 ANNOUNCEMENTS = ANNOUNCEMENT_WORDS
 ANNOUNCEMENT_STATES = {

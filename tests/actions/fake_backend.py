@@ -34,6 +34,7 @@ class FakeBackend:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     confirmed_quotes: list[dict[str, Any]] = field(default_factory=list)
     temperature_answers: list[dict[str, Any]] = field(default_factory=list)
+    campaign_answers: list[dict[str, Any]] = field(default_factory=list)
     review_reports: list[dict[str, Any]] = field(default_factory=list)
     # one-time grid-worker codes -> the grid worker they bind
     bind_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -49,6 +50,7 @@ class FakeBackend:
         app.router.add_post("/api/v1/work-orders/{id}/actions/callback", self.callback)
         app.router.add_post("/api/v1/work-orders/{id}/actions/confirm_quote", self.confirm_quote)
         app.router.add_post("/api/v1/work-orders/{id}/temperature-test/answer", self.answer_temperature_test)
+        app.router.add_post("/api/v1/campaign-contacts/{id}/answer", self.answer_campaign)
         app.router.add_post("/api/v1/work-orders/{id}/attachments", self.attach)
         app.router.add_get("/api/v1/residents/{openid}", self.resident)
         app.router.add_get("/api/v1/grid-workers/{openid}", self.grid_worker)
@@ -172,6 +174,10 @@ class FakeBackend:
             return web.json_response({"code": "not_found", "message": "no order"}, status=404)
         self.temperature_answers.append({"order_id": order_id, **body})
         return web.json_response(order)
+
+    async def answer_campaign(self, request: web.Request) -> web.Response:
+        self.campaign_answers.append({"contact_id": int(request.match_info["id"]), **self.requests[-1]["body"]})
+        return web.json_response({"id": int(request.match_info["id"])})
 
     async def resident(self, request: web.Request) -> web.Response:
         found = self.residents.get(request.match_info["openid"])

@@ -72,6 +72,11 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/announcements"): STAFF,
     # 9.2.2: a supervisor sends fee reminders; staff read them and record the calls
     ("POST", "/api/v1/fee-reminders"): SUPERVISORS,
+    # 10.1.8, 14.3.2 e: a supervisor starts a campaign; the bot records its residents' answers, staff the calls
+    ("POST", "/api/v1/campaigns"): SUPERVISORS,
+    ("GET", "/api/v1/campaigns"): STAFF,
+    ("GET", "/api/v1/campaigns/{campaign_id}/contacts"): STAFF,
+    ("POST", "/api/v1/campaign-contacts/{contact_id}/answer"): EVERYONE,
     # messages the channel could not deliver, told by phone instead
     ("GET", "/api/v1/notifications/undelivered"): STAFF,
     ("POST", "/api/v1/notifications/{notification_id}/phoned"): STAFF,
@@ -199,6 +204,8 @@ def make_ids(client: httpx.Client, auth: dict, agent: dict, other_agent: dict) -
         "announcement_id": "1",  # none made: the guards answer before it is looked for
         "reminder_id": "1",
         "notification_id": "1",
+        "campaign_id": "1",
+        "contact_id": "1",
     }
 
 

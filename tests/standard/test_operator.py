@@ -28,6 +28,7 @@ def test_the_shipped_sample_parses_and_says_it_is_a_sample() -> None:
         ("company:\n  heated_area_m2: -5\n", "company.heated_area_m2"),
         ("company:\n  liability_insurance: maybe\n", "company.liability_insurance"),
         ("company:\n  users: 0\n", "company.users"),
+        ("callbacks:\n  city_hotline_share: 1.5\n", "callbacks.city_hotline_share"),
         ("company:\n  users: 6万\n", "company.users"),
         ("escalation:\n  reminder_share: 1.5\n", "escalation.reminder_share"),
         ("promises:\n  business_decision_days: 90\n", "promises.business_decision_days"),

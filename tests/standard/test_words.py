@@ -8,6 +8,7 @@ import pytest
 
 from heating_standard import words
 from heating_standard.announcements import AnnouncementKind
+from heating_standard.campaigns import CampaignKind, Rating
 from heating_standard.claims import Exclusion as ClaimExclusion
 from heating_standard.orders import BusinessType, Category, Kind, Source, Status
 from heating_standard.temperature_tests import Exclusion, Responsibility, Room, Signature
@@ -27,6 +28,8 @@ TABLES = [
     (Responsibility, words.RESPONSIBILITY_WORDS),
     (ClaimExclusion, words.CLAIM_EXCLUSION_WORDS),
     (AnnouncementKind, words.ANNOUNCEMENT_WORDS),
+    (CampaignKind, words.CAMPAIGN_WORDS),
+    (Rating, words.RATING_WORDS),
 ]
 
 
