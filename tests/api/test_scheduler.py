@@ -62,6 +62,7 @@ def test_a_met_deadline_is_neither_reminded_nor_breached(
         "outage_notices": 0,
         "delivered": 0,
         "photos": 0,
+        "announced": 0,
         "erased": 0,
         "chats_given": 0,
     }
@@ -88,6 +89,7 @@ def test_a_restarted_backend_does_not_fire_again(
         "outage_notices": 0,
         "delivered": 0,
         "photos": 0,
+        "announced": 0,
         "erased": 0,
         "chats_given": 0,
     }
