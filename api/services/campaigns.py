@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.errors import Conflict, NotFound, Unprocessable
-from api.models import Campaign, CampaignContact, Notification, Resident, WorkOrder
+from api.models import Campaign, CampaignContact, Resident, WorkOrder
 from api.schemas import CampaignContactPublic, CampaignCreate, CampaignSummary
 from api.services.audit import record
 from api.services.principals import Principal, Role
@@ -88,8 +88,9 @@ def start(
         if openid:
             key = f"{CAMPAIGN_QUESTION}:{contact.id}"
             message = rules.question(body.kind, config.company.standard, number)
-            notify(session, kind=CAMPAIGN_QUESTION, key=key, message=message, now=now, recipient_openid=openid)
-            contact.notification_id = session.scalar(select(Notification.id).where(Notification.dedup_key == key))
+            contact.notification_id = notify(
+                session, kind=CAMPAIGN_QUESTION, key=key, message=message, now=now, recipient_openid=openid
+            )
     record(session, now, principal.name, "campaign.start", f"campaign:{campaign.id}", label)
     session.commit()
     return campaign

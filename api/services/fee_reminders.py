@@ -82,16 +82,13 @@ def send(session: Session, body: FeeReminderSend, standard: str, principal: Prin
             reminder = FeeReminder(**base, recipient_openid=openid)
             session.add(reminder)
             session.flush()
-            notify(
+            reminder.notification_id = notify(
                 session,
                 kind=FEE_REMINDER,
                 key=f"{FEE_REMINDER}:{reminder.id}",
                 message=message,
                 now=now,
                 recipient_openid=openid,
-            )
-            reminder.notification_id = session.scalar(
-                select(Notification.id).where(Notification.dedup_key == f"{FEE_REMINDER}:{reminder.id}")
             )
     record(session, now, principal.name, "fee_reminders.send", batch, f"{len(body.households)} households")
     session.commit()

@@ -168,7 +168,7 @@ def watch(session: Session, now: datetime) -> int:
         expected = outage.expected_restoration_at.isoformat()
         lasted_a_day = notices.lasted_a_day_on_record(outage.started_at, outage.created_at, now)
         if now >= outage.expected_restoration_at:
-            created += notify(
+            overrun = notify(
                 session,
                 kind="outage_overrun",
                 key=f"outage:{outage.id}:overrun:{expected}",
@@ -177,6 +177,7 @@ def watch(session: Session, now: datetime) -> int:
                 now=now,
                 outage_id=outage.id,
             )
+            created += overrun is not None
             if outage.notified_at is not None or lasted_a_day:
                 created += _tell_residents(session, outage, notices.overrun_notice(facts), f"overrun:{expected}", now)
                 outage.notified_at = outage.notified_at or now
@@ -204,7 +205,7 @@ def _tell_residents(session: Session, outage: Outage, message: str, occasion: st
     """One message per resident of the communities for this occasion (deduplicated by the database)."""
     told = 0
     for openid in openids_in_communities(session, outage.communities):
-        told += notify(
+        made = notify(
             session,
             kind="outage_notice",
             key=f"outage:{outage.id}:{occasion}:{openid}",
@@ -213,6 +214,7 @@ def _tell_residents(session: Session, outage: Outage, message: str, occasion: st
             recipient_openid=openid,
             outage_id=outage.id,
         )
+        told += made is not None
     return told
 
 

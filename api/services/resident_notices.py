@@ -58,7 +58,7 @@ def see_that_the_filer_hears(session: Session, order: WorkOrder, now: datetime, 
         openid = grid_worker.openid if grid_worker else None
     if not openid or order.source not in (Source.WECHAT, Source.GRID_WORKER):
         return False
-    return notify(
+    made = notify(
         session,
         kind=ORDER_FILED,
         key=f"{ORDER_FILED}:{order.id}",
@@ -68,6 +68,7 @@ def see_that_the_filer_hears(session: Session, order: WorkOrder, now: datetime, 
         order_id=order.id,
         send_at=now + check_after,
     )
+    return made is not None
 
 
 def ask_to_confirm_quote(session: Session, order: WorkOrder, now: datetime, sending: int = 1) -> None:

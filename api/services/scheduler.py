@@ -64,13 +64,14 @@ def _local(moment: datetime) -> str:
     return moment.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M")
 
 
-def _add_once(session: Session, notification: Notification) -> bool:
-    """Insert unless a row with its dedup_key exists; True when this call created it."""
+def _add_once(session: Session, notification: Notification) -> int | None:
+    """Insert unless a row with its dedup_key exists; the new row's id when this call created it."""
     values = {c.key: getattr(notification, c.key) for c in Notification.__table__.columns if c.key != "id"}
     values["delivery_attempts"] = 0
     statement = insert_of(session)(Notification).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"])
     # RETURNING tells whether a row went in on both databases (psycopg's rowcount does not, here).
-    return session.execute(statement.returning(Notification.id)).first() is not None
+    made: int | None = session.scalar(statement.returning(Notification.id))
+    return made
 
 
 def notify(
@@ -85,10 +86,11 @@ def notify(
     outage_id: int | None = None,
     deadline_name: str | None = None,
     send_at: datetime | None = None,
-) -> bool:
+) -> int | None:
     """Every notification is made here: to a resident in WeChat (``recipient_openid``, through the bot)
     or to staff (none: the webhook), about an order, an outage or a deadline; sent from ``send_at`` (now
-    by default). Once per ``key``, however many processes ask at once; True when this call made it."""
+    by default). Once per ``key``, however many processes ask at once; the new notification's id when this
+    call made it, None when it existed."""
     return _add_once(
         session,
         Notification(
@@ -125,7 +127,8 @@ def _notify_staff(session: Session, deadline: Deadline, kind: str, now: datetime
         else f"工单 {order.number} 的{words}时限将于 {due} 到期"
     )
     key = f"{kind}:{order.id}:{deadline.name}:{deadline.due_at.isoformat()}"
-    return notify(session, kind=kind, key=key, message=message, now=now, order_id=order.id, deadline_name=deadline.name)
+    made = notify(session, kind=kind, key=key, message=message, now=now, order_id=order.id, deadline_name=deadline.name)
+    return made is not None
 
 
 def scan_deadlines(session: Session, now: datetime) -> ScanResult:
