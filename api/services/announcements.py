@@ -236,8 +236,10 @@ def send_due(session: Session, now: datetime, bot: BotClient) -> int:
 
 
 def _send(session: Session, announcement: Announcement, now: datetime, bot: BotClient) -> int:
+    key, text = announcement.key, announcement.text
+    session.commit()  # no database connection is held while the channel and the platform answer
     try:
-        answer = bot.announce(announcement.key, announcement.text)
+        answer = bot.announce(key, text)
     except DeliveryFailed as exc:
         delay = doubling(announcement.attempts - 1, base=60.0, cap=MAX_BACKOFF_SECONDS)
         announcement.status, announcement.last_error = "approved", str(exc)[:500]

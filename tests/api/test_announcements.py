@@ -156,3 +156,25 @@ def test_a_channel_that_is_down_leaves_the_announcement_to_a_later_pass(
     assert run_scheduler_once(client.app)["announced"] == 0  # its backoff (a minute) has not passed
     clock.advance(minutes=2)
     assert run_scheduler_once(client.app)["announced"] == 1
+
+
+def test_no_database_connection_is_held_while_the_channel_sends(
+    client: TestClient, supervisor: dict, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mass-send may take the platform seconds: the scheduler's session gives its connection back first."""
+    body = {"kind": "price_change", "scheduled_at": "2026-12-10T10:30:00+08:00", "price_from": "2027-01-01"}
+    made = client.post(PATH, json=body, headers=supervisor).json()
+    client.post(f"{PATH}/{made['id']}/approve", headers=supervisor)
+    bot = client.app.state.bot  # type: ignore[attr-defined]
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    held: list[int] = []
+    sending = bot.announce
+
+    def announce(key: str, text: str) -> dict:
+        held.append(engine.pool.checkedout())
+        return dict(sending(key, text))
+
+    monkeypatch.setattr(bot, "announce", announce)
+    clock.advance(hours=1)
+    assert run_scheduler_once(client.app)["announced"] == 1
+    assert held == [0]
