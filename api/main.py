@@ -29,6 +29,7 @@ from api.settings import Settings, get_settings
 from heating_standard.localtime import local_date
 from heating_standard.operator import OperatorFile
 from policies import logs
+from policies.logs import correlation_id, new_correlation_id
 
 API_PREFIX = "/api/v1"
 # The largest body an API route reads: a list of 5,000 households (POST /households/import) stays under
@@ -95,6 +96,7 @@ def run_scheduler_once(app: FastAPI) -> dict[str, int]:
 
 async def _scheduler_loop(app: FastAPI, interval: float) -> None:
     while True:
+        correlation_id.set(new_correlation_id())  # each pass's lines and calls under an id of their own
         started = time.perf_counter()
         try:
             await asyncio.to_thread(run_scheduler_once, app)
@@ -127,6 +129,7 @@ def create_app(
         pool_timeout=settings.database_pool_timeout_seconds,
     )
     client = http_client or httpx.Client(timeout=settings.outbound_timeout_seconds)
+    client.event_hooks["request"].append(metrics.pass_correlation_on)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from fastapi import FastAPI
@@ -115,6 +116,13 @@ class ObservedRequests:
         finally:
             observe()
             REQUESTS.labels(route_template(scope), method, str(status["code"])).inc()
+
+
+def pass_correlation_on(request: httpx.Request) -> None:
+    """An outgoing call (to the channel, Rasa, the staff webhook) carries the current correlation id."""
+    cid = correlation_id.get()
+    if cid and CORRELATION_HEADER not in request.headers:
+        request.headers[CORRELATION_HEADER] = cid
 
 
 # --------------------------------------------------------------------------- probes
