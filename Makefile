@@ -2,10 +2,17 @@
 PYTHON ?= python3
 STACK := $(PYTHON) scripts/stack
 
-.PHONY: run run-scaled test setup api actions rasa train retrain bench lint lock clean help chat menu admin
+.PHONY: run run-scaled test setup api actions rasa train retrain bench lint lock clean help chat menu admin backup restore
 
 # The username `make admin` creates (make admin ADMIN=alice).
 ADMIN ?= admin
+# `make backup BACKUP_DIR=/srv/backups/x`, `make restore FROM=var/backups/x [FORCE=1]`; SCALED=1 for the scaled
+# configuration (deploy/scaled.env), as `make run-scaled` reads it.
+BACKUP_DIR ?=
+FROM ?=
+FORCE ?=
+SCALED ?=
+SCALED_FLAG = $(if $(filter 1 yes true,$(SCALED)),--scaled)
 
 help:
 	@echo "make run      set up what is missing and start API, action server and Rasa (Ctrl-C stops)"
@@ -18,6 +25,8 @@ help:
 	@echo "make setup    environments, migrations and model, without starting anything"
 	@echo "make train    train the Rasa model if config.yml, domain.yml or data/ changed"
 	@echo "make retrain  train a candidate with the approved reviewed examples and check it (needs make run)"
+	@echo "make backup   back up every database and the models into var/backups/<time> (BACKUP_DIR=, SCALED=1)"
+	@echo "make restore FROM=dir   restore a backup into empty databases and migrate (FORCE=1 replaces data)"
 	@echo "make bench    benchmarks; figures go to docs/benchmarks.md"
 	@echo "make lint     ruff and mypy"
 	@echo "make lock     re-resolve requirements/*.in into requirements/*.lock"
@@ -62,6 +71,14 @@ menu:
 
 admin:
 	@$(STACK) admin $(ADMIN)
+
+# Every store that must not be lost and the served models, into one directory with its manifest
+# (docs/deployment.md, "Backups and restore").
+backup:
+	@$(STACK) backup $(BACKUP_DIR) $(SCALED_FLAG)
+
+restore:
+	@$(STACK) restore $(FROM) $(if $(filter 1 yes true,$(FORCE)),--force) $(SCALED_FLAG)
 
 bench:
 	@$(STACK) bench

@@ -6,6 +6,7 @@ import argparse
 import subprocess
 import sys
 
+from stack.backup import cmd_backup, cmd_restore
 from stack.config import ROOT, TEST_SUITES, StackError, load_env, say, use_simulator_by_default
 from stack.envs import API_VENV, BOT_VENV, ensure_api_env, ensure_bot_env, run
 from stack.scaled import cmd_admin, cmd_retrain, cmd_serve_scaled, cmd_setup, cmd_train
@@ -67,6 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("menu", help="install the custom menu on the platform (or the simulator)")
     admin = sub.add_parser("admin", help="create a staff administrator (password asked, or ADMIN_PASSWORD)")
     admin.add_argument("username")
+    backup = sub.add_parser("backup", help="back up every database and the models directory into one directory")
+    backup.add_argument("folder", nargs="?", help="where (default: BACKUP_DIR, else var/backups/<Beijing time>)")
+    backup.add_argument("--scaled", action="store_true", help="the scaled configuration (deploy/scaled.env)")
+    restore = sub.add_parser("restore", help="restore a backup into the configuration's stores, then migrate")
+    restore.add_argument("folder", nargs="?", help="the backup's directory (with its manifest.json)")
+    restore.add_argument("--force", action="store_true", help="replace databases and models that hold data")
+    restore.add_argument("--scaled", action="store_true", help="the scaled configuration (deploy/scaled.env)")
     test = sub.add_parser("test", help="run the test suites")
     test.add_argument("suites", nargs="*", help="any of: " + ", ".join(TEST_SUITES))
     args = parser.parse_args(argv)
@@ -89,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_chat(args.extra)
         if args.command == "menu":
             return cmd_menu()
+        if args.command == "backup":
+            return cmd_backup(args.folder, scaled=args.scaled)
+        if args.command == "restore":
+            return cmd_restore(args.folder, force=args.force, scaled=args.scaled)
         if args.command == "admin":
             return cmd_admin(args.username)
         return cmd_test(args.suites)
