@@ -9,6 +9,8 @@ route matched is ``unmatched``.
 
 from __future__ import annotations
 
+import logging
+import os
 import time
 from typing import Any
 
@@ -29,6 +31,10 @@ DURATION = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 4.5, 10.0, 30.0, 60.0),
 )
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+# One line per request (its route's template, status and time) under its correlation id, so that one
+# message can be followed through the processes (docs/metrics.md, "Logs"); ACCESS_LOG=0 turns it off.
+ACCESS_LOG = os.environ.get("ACCESS_LOG", "1") != "0"
+access = logging.getLogger("heating.requests")
 
 
 def route_of(request: Request) -> str:
@@ -59,8 +65,11 @@ def instrument(app: Sanic) -> None:
             return
         method = request.method if request.method in METHODS else "OTHER"
         route = route_of(request)
+        seconds = time.perf_counter() - started
         REQUESTS.labels(route, method, str(answer.status)).inc()
-        DURATION.labels(route, method).observe(time.perf_counter() - started)
+        DURATION.labels(route, method).observe(seconds)
+        if ACCESS_LOG:
+            access.info("%s %s %s %.3f s", method, route, answer.status, seconds)
         if answer.headers is not None:  # the handler may have named the message it handled (the channel)
             answer.headers[CORRELATION_HEADER] = correlation_id.get() or request.ctx.correlation_id
 

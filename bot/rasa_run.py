@@ -60,7 +60,8 @@ def install() -> None:
 
     def configure_logging(level: Any) -> None:
         colored(level)
-        logs.configure("rasa", level=logging.getLogger().level or logging.INFO)
+        # Rasa leaves the root logger at WARNING: the channel's and the requests' INFO lines need INFO
+        logs.configure("rasa", level=logging.getLevelName(os.environ.get("LOG_LEVEL") or "INFO"))
 
     rasa_io.configure_colored_logging = configure_logging
 

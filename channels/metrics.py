@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -51,7 +51,6 @@ FALLBACKS = Counter("bot_fallbacks_total", "Messages the bot was unsure of or di
 CLARIFICATIONS = Counter("bot_clarifications_total", "Questions asking which reading was meant")
 HANDOVERS = Counter("bot_handovers_total", "Conversations handed to a person")
 FORMS = Counter("bot_forms_total", "Forms ended", ["form", "outcome"])
-MODEL_LOADED = Gauge("bot_model_loaded", "1 while a model is loaded")
 
 # Rasa's own fallback after a confident intent no rule answers; the NLU's is the nlu_fallback intent.
 CORE_FALLBACK = "action_default_fallback"
@@ -134,8 +133,9 @@ def count_turns(processor_class: Any) -> None:
 
 
 class StoreGauges(Collector):
-    """The outbox by state and the turns kept to run later, read from the channel's store when
-    Prometheus scrapes (one grouped query each); nothing when the store cannot be read (logged)."""
+    """Whether a model is loaded; the outbox by state and the turns kept to run later, read from the
+    channel's store when Prometheus scrapes (one grouped query each); nothing of the store's when it
+    cannot be read (logged)."""
 
     def __init__(self, engine: sa.engine.Engine, outbox: sa.Table, held: sa.Table, model_loaded: Callable[[], bool]):
         self.engine = engine
@@ -147,7 +147,8 @@ class StoreGauges(Collector):
         return []  # read at collection only: registering must not query the store
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
-        MODEL_LOADED.set(1 if self.model_loaded() else 0)
+        loaded = 1.0 if self.model_loaded() else 0.0
+        yield GaugeMetricFamily("bot_model_loaded", "1 while a model is loaded", value=loaded)
         try:
             with self.engine.connect() as db:
                 states = dict(

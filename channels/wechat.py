@@ -640,6 +640,7 @@ class WeChatWebhook:
             await self.courier.deliver_all(flight.answer_ids or [])
             if flight.arrived and flight.answer_ids:
                 metrics.replied("pushed", flight.arrived)
+                log.info("pushed the answer to %s after the reply budget", inbound.key)
         finally:
             self._flights.pop(inbound.key, None)
 

@@ -38,6 +38,8 @@ MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
 LANDLINE = re.compile(r"(?<![0-9])(0[0-9]{2,3})-?[0-9]{3,4}([0-9]{4})(?![0-9])")
 IDENTITY = re.compile(r"(?<![0-9])([1-9][0-9]{5})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
 OPENID = re.compile(r"(?<![A-Za-z0-9_-])o[A-Za-z0-9_-]{27}(?![A-Za-z0-9_-])")
+# The product's own loggers: their level is set, not left to the root's.
+OWN_LOGGERS = ("heating", "api", "channels", "actions", "bot", "policies")
 # Fields of the record that are Python's own, not extras a caller passed with ``extra=``.
 STANDARD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
@@ -122,6 +124,8 @@ def configure(process: str, level: int = logging.INFO, loggers: tuple[str, ...] 
     if not root.handlers:
         root.addHandler(logging.StreamHandler(sys.stderr))
     root.setLevel(level)
+    for name in OWN_LOGGERS:  # a library may lower the root's level later (loading a model does)
+        logging.getLogger(name).setLevel(level)
     for name in ("", *loggers):
         for handler in logging.getLogger(name).handlers:
             if _writes_lines(handler):

@@ -219,6 +219,8 @@ def test_the_store_is_read_at_the_scrape(outbox: Outbox) -> None:
     assert sample("wechat_outbox_messages", state="sent") == 0
     assert sample("wechat_held_turns") == 0
     assert sample("bot_model_loaded") == 1
+    metrics.register_store_gauges(metrics.StoreGauges(outbox.engine, outbox_table, held_table, lambda: False))
+    assert sample("bot_model_loaded") == 0
 
 
 # --------------------------------------------------------------------------- a Sanic app's requests
