@@ -2,7 +2,7 @@
 PYTHON ?= python3
 STACK := $(PYTHON) scripts/stack
 
-.PHONY: run run-scaled test setup api actions rasa train retrain bench lint lock clean help chat menu admin backup restore
+.PHONY: run run-scaled rolling-restart test setup api actions rasa train retrain bench lint lock clean help chat menu admin backup restore
 
 # The username `make admin` creates (make admin ADMIN=alice).
 ADMIN ?= admin
@@ -17,6 +17,7 @@ SCALED_FLAG = $(if $(filter 1 yes true,$(SCALED)),--scaled)
 help:
 	@echo "make run      set up what is missing and start API, action server and Rasa (Ctrl-C stops)"
 	@echo "make run-scaled  the same on PostgreSQL and Redis, two processes of each behind HAProxy"
+	@echo "make rolling-restart  replace each process of the running run-scaled in turn, dropping no message"
 	@echo "make test     set up what is missing and run every test suite"
 	@echo "make chat     talk to the bot as a WeChat resident in this terminal (needs make run)"
 	@echo "make menu     install config/wechat_menu.yml on the platform (the simulator by default)"
@@ -38,6 +39,11 @@ run:
 # machine's PostgreSQL and Redis (deploy/scaled.env), on the same public ports (docs/deployment.md).
 run-scaled:
 	@$(STACK) serve scaled
+
+# Every process of the running `make run-scaled` replaced one at a time, each drained from the balancer
+# first and given traffic again once ready: no message is lost (docs/deployment.md, "Upgrading").
+rolling-restart:
+	@$(STACK) rolling-restart
 
 test:
 	@$(STACK) test
