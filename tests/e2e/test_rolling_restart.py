@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import eventually, stack, staff_token, tracker_events, trained_candidate
+from tests.e2e.test_bot_models import KNOCKING
 from tests.e2e.test_scaled import _needed
 
 ORDER_NUMBER = re.compile(r"GD\d{14}")
@@ -172,6 +173,14 @@ def roll_out_a_new_model(layout: Layout) -> int:
     env = layout.env
     supervisor = {"Authorization": f"Bearer {staff_token(env, 'rolling-sup', 'supervisor')}"}
     api = env["API_URL"] + "/api/v1"
+    # a wording the residents taught it, reviewed and approved: what a candidate is trained on
+    machine = {"Authorization": f"Bearer {env['API_TOKEN']}"}
+    report = {"message_key": hashlib.sha256(KNOCKING.encode()).hexdigest(), "text": KNOCKING, "reason": "fallback"}
+    item = httpx.post(api + "/review-items", json=report, headers=machine, timeout=30).json()["id"]
+    labelled = httpx.post(f"{api}/review-items/{item}/label", json={"intent": "request_repair"}, headers=supervisor)
+    assert labelled.status_code == 200, labelled.text
+    approval = {"revision": labelled.json()["revision"]}
+    assert httpx.post(f"{api}/review-items/{item}/approve", json=approval, headers=supervisor).status_code == 200
     started = httpx.post(api + "/models", headers=supervisor, timeout=30)
     assert started.status_code == 201, started.text
     model_id = int(started.json()["id"])
@@ -201,15 +210,17 @@ def test_a_rolling_restart_and_a_model_rollout_under_load_lose_and_repeat_nothin
     writers = [threading.Thread(target=resident, args=(layout, load, n), daemon=True) for n in range(6)]
     for writer in writers:
         writer.start()
-    eventually(lambda: len(load.sent), lambda n: n >= 10, seconds=120)
-    replaced = stack.rolling_restart(layout.supervisor)
-    assert replaced == ["api-1", "api-2", "actions-1", "actions-2", "rasa-1", "rasa-2"]
-    during_restart = len(load.sent)
-    roll_out_a_new_model(layout)  # each Rasa process pulls it and loads it while residents write
-    time.sleep(5)
-    load.stop.set()
-    for writer in writers:
-        writer.join(timeout=200)
+    try:
+        eventually(lambda: len(load.sent), lambda n: n >= 10, seconds=120)
+        replaced = stack.rolling_restart(layout.supervisor)
+        assert replaced == ["api-1", "api-2", "actions-1", "actions-2", "rasa-1", "rasa-2"]
+        during_restart = len(load.sent)
+        roll_out_a_new_model(layout)  # each Rasa process pulls it and loads it while residents write
+        time.sleep(5)
+    finally:
+        load.stop.set()
+        for writer in writers:
+            writer.join(timeout=200)
     assert not any(writer.is_alive() for writer in writers)
 
     assert during_restart >= 20 and len(load.sent) > during_restart
