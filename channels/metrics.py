@@ -11,6 +11,7 @@ resident's message.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -20,7 +21,12 @@ import sqlalchemy as sa
 from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from rasa.core.processor import MessageProcessor
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
+from bot.metrics import instrument, metrics_answer
 from channels.figures import NOT_TYPED
 
 log = logging.getLogger(__name__)
@@ -172,3 +178,50 @@ def register_store_gauges(gauges: StoreGauges) -> None:
         REGISTRY.unregister(previous)
     REGISTRY.register(gauges)
     register_store_gauges.registered = gauges  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- the routes
+
+
+def model_loaded(app: Any) -> bool:
+    agent = getattr(app.ctx, "agent", None)
+    return bool(agent is not None and agent.is_ready())
+
+
+def store_answers(engine: sa.engine.Engine) -> bool:
+    """Whether the channel's store (outbox, kept turns) answers a trivial query."""
+    try:
+        with engine.connect() as db:
+            db.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        log.warning("the channel's store does not answer", exc_info=True)
+        return False
+    return True
+
+
+def install(blueprint: Blueprint, engine: sa.engine.Engine, outbox_table: sa.Table, held_table: sa.Table) -> None:
+    """The channel's probes and ``/metrics`` on its blueprint, and, when the server starts, the request
+    figures of every route of the Rasa server, the bot's turn figures and the store's gauges (the outbox's
+    and the kept turns' tables, read at each scrape)."""
+
+    @blueprint.listener("before_server_start")
+    async def start_metrics(app: Any, _loop: Any) -> None:
+        instrument(app)  # every route of the Rasa server, not only the channel's
+        count_turns(MessageProcessor)
+        register_store_gauges(StoreGauges(engine, outbox_table, held_table, lambda: model_loaded(app)))
+
+    @blueprint.route("/", methods=["GET"])
+    async def health(_request: Request) -> HTTPResponse:
+        """Liveness: the server answers."""
+        return response.json({"status": "ok"})
+
+    @blueprint.route("/ready", methods=["GET"])
+    async def ready(request: Request) -> HTTPResponse:
+        """Readiness: a model is loaded and the channel's store answers (docs/metrics.md)."""
+        checks = {"model": model_loaded(request.app), "store": await asyncio.to_thread(store_answers, engine)}
+        status = 200 if all(checks.values()) else 503
+        return response.json({"status": "ok" if status == 200 else "unavailable", **checks}, status=status)
+
+    @blueprint.route("/metrics", methods=["GET"])
+    async def prometheus_metrics(_request: Request) -> HTTPResponse:
+        return await asyncio.to_thread(metrics_answer)

@@ -30,17 +30,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 import yaml
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
-from rasa.core.processor import MessageProcessor
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from wechatpy.replies import TextReply
 
 from bot.loops import every
-from bot.metrics import instrument, metrics_answer
 from bot.settings import check_secrets
 from channels import metrics
 from channels.action_calls import TurnAbandoned, retry_actions
@@ -745,22 +742,6 @@ async def read_conversation(app: Any, openid: str) -> list[dict[str, Any]]:
     return [] if tracker is None else [event.as_dict() for event in tracker.events]
 
 
-def model_loaded(app: Any) -> bool:
-    agent = getattr(app.ctx, "agent", None)
-    return bool(agent is not None and agent.is_ready())
-
-
-def store_answers(webhook: WeChatWebhook) -> bool:
-    """Whether the channel's store (outbox, kept turns) answers a trivial query."""
-    try:
-        with webhook.outbox.engine.connect() as db:
-            db.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError:
-        log.warning("the channel's store does not answer", exc_info=True)
-        return False
-    return True
-
-
 class WeChatInput(InputChannel):
     """Rasa input channel for a WeChat Official Account."""
 
@@ -803,29 +784,7 @@ class WeChatInput(InputChannel):
             webhook._spawn(webhook.courier.run_retries(webhook.config.retry_interval_seconds))
             webhook._spawn(webhook.run_held_loop(on_new_message))
 
-        @blueprint.listener("before_server_start")
-        async def start_metrics(app: Any, _loop: Any) -> None:
-            instrument(app)  # every route of the Rasa server, not only the channel's
-            metrics.count_turns(MessageProcessor)
-            metrics.register_store_gauges(
-                metrics.StoreGauges(webhook.outbox.engine, outbox_table, held_table, lambda: model_loaded(app))
-            )
-
-        @blueprint.route("/", methods=["GET"])
-        async def health(_request: Request) -> HTTPResponse:
-            """Liveness: the server answers."""
-            return response.json({"status": "ok"})
-
-        @blueprint.route("/ready", methods=["GET"])
-        async def ready(request: Request) -> HTTPResponse:
-            """Readiness: a model is loaded and the channel's store answers (docs/metrics.md)."""
-            checks = {"model": model_loaded(request.app), "store": await asyncio.to_thread(store_answers, webhook)}
-            status = 200 if all(checks.values()) else 503
-            return response.json({"status": "ok" if status == 200 else "unavailable", **checks}, status=status)
-
-        @blueprint.route("/metrics", methods=["GET"])
-        async def prometheus_metrics(_request: Request) -> HTTPResponse:
-            return await asyncio.to_thread(metrics_answer)
+        metrics.install(blueprint, webhook.outbox.engine, outbox_table, held_table)  # the probes and /metrics
 
         @blueprint.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:

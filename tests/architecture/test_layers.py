@@ -29,7 +29,17 @@ ALLOWED: dict[str, set[str]] = {
 # Inside the backend, from the bottom up: a layer imports only the layers listed for it (and itself).
 # The composition root (api.main) and the command line (api.cli) may import everything.
 # The JSON API and the console stand side by side on the same layers.
-WEB = {"api.auth", "api.deps", "api.errors", "api.models", "api.schemas", "api.services", "api.settings", "api.views"}
+WEB = {
+    "api.auth",
+    "api.deps",
+    "api.errors",
+    "api.metrics",
+    "api.models",
+    "api.schemas",
+    "api.services",
+    "api.settings",
+    "api.views",
+}
 API_LAYERS: dict[str, set[str]] = {
     "api.settings": set(),
     "api.errors": set(),
@@ -44,6 +54,8 @@ API_LAYERS: dict[str, set[str]] = {
     "api.routes": WEB,
     "api.console": WEB,
     "api.simulator": {"api.settings", "api.errors", "api.deps"},
+    # the figures, probes and correlation id (docs/metrics.md): read the database, the services' KPIs
+    "api.metrics": {"api.db", "api.models", "api.services", "api.settings"},
 }
 API_ROOTS = {"api.main", "api.cli", "api.body_limit"}
 
