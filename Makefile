@@ -6,10 +6,13 @@ STACK := $(PYTHON) scripts/stack
 
 # The username `make admin` creates (make admin ADMIN=alice).
 ADMIN ?= admin
+# `make run-scaled PROMETHEUS=1` also starts Prometheus beside the stack (as SCALED_PROMETHEUS=1 does).
+PROMETHEUS ?=
 
 help:
 	@echo "make run      set up what is missing and start API, action server and Rasa (Ctrl-C stops)"
 	@echo "make run-scaled  the same on PostgreSQL and Redis, two processes of each behind HAProxy"
+	@echo "               PROMETHEUS=1: and Prometheus with the alert rules on :9090 (PROMETHEUS_PORT)"
 	@echo "make test     set up what is missing and run every test suite"
 	@echo "make chat     talk to the bot as a WeChat resident in this terminal (needs make run)"
 	@echo "make menu     install config/wechat_menu.yml on the platform (the simulator by default)"
@@ -28,7 +31,7 @@ run:
 # Two backends, two Rasa servers and two action servers behind HAProxy (deploy/haproxy.cfg), on the
 # machine's PostgreSQL and Redis (deploy/scaled.env), on the same public ports (docs/deployment.md).
 run-scaled:
-	@$(STACK) serve scaled
+	@$(if $(PROMETHEUS),SCALED_PROMETHEUS=$(PROMETHEUS) )$(STACK) serve scaled
 
 test:
 	@$(STACK) test
