@@ -2,17 +2,25 @@
 PYTHON ?= python3
 STACK := $(PYTHON) scripts/stack
 
-.PHONY: run run-scaled test setup api actions rasa train retrain bench lint lock clean help chat menu admin
+.PHONY: run run-scaled rolling-restart test setup api actions rasa train retrain bench lint lock clean help chat menu admin backup restore
 
 # The username `make admin` creates (make admin ADMIN=alice).
 ADMIN ?= admin
 # `make run-scaled PROMETHEUS=1` also starts Prometheus beside the stack (as SCALED_PROMETHEUS=1 does).
 PROMETHEUS ?=
+# `make backup BACKUP_DIR=/srv/backups/x`, `make restore FROM=var/backups/x [FORCE=1]`; SCALED=1 for the scaled
+# configuration (deploy/scaled.env), as `make run-scaled` reads it.
+BACKUP_DIR ?=
+FROM ?=
+FORCE ?=
+SCALED ?=
+SCALED_FLAG = $(if $(filter 1 yes true,$(SCALED)),--scaled)
 
 help:
 	@echo "make run      set up what is missing and start API, action server and Rasa (Ctrl-C stops)"
 	@echo "make run-scaled  the same on PostgreSQL and Redis, two processes of each behind HAProxy"
 	@echo "               PROMETHEUS=1: and Prometheus with the alert rules on :9090 (PROMETHEUS_PORT)"
+	@echo "make rolling-restart  replace each process of the running run-scaled in turn, dropping no message"
 	@echo "make test     set up what is missing and run every test suite"
 	@echo "make chat     talk to the bot as a WeChat resident in this terminal (needs make run)"
 	@echo "make menu     install config/wechat_menu.yml on the platform (the simulator by default)"
@@ -21,6 +29,8 @@ help:
 	@echo "make setup    environments, migrations and model, without starting anything"
 	@echo "make train    train the Rasa model if config.yml, domain.yml or data/ changed"
 	@echo "make retrain  train a candidate with the approved reviewed examples and check it (needs make run)"
+	@echo "make backup   back up every database and the models into var/backups/<time> (BACKUP_DIR=, SCALED=1)"
+	@echo "make restore FROM=dir   restore a backup into empty databases and migrate (FORCE=1 replaces data)"
 	@echo "make bench    benchmarks; figures go to docs/benchmarks.md"
 	@echo "make lint     ruff and mypy"
 	@echo "make lock     re-resolve requirements/*.in into requirements/*.lock"
@@ -32,6 +42,11 @@ run:
 # machine's PostgreSQL and Redis (deploy/scaled.env), on the same public ports (docs/deployment.md).
 run-scaled:
 	@$(if $(PROMETHEUS),SCALED_PROMETHEUS=$(PROMETHEUS) )$(STACK) serve scaled
+
+# Every process of the running `make run-scaled` replaced one at a time, each drained from the balancer
+# first and given traffic again once ready: no message is lost (docs/deployment.md, "Upgrading").
+rolling-restart:
+	@$(STACK) rolling-restart
 
 test:
 	@$(STACK) test
@@ -65,6 +80,14 @@ menu:
 
 admin:
 	@$(STACK) admin $(ADMIN)
+
+# Every store that must not be lost and the served models, into one directory with its manifest
+# (docs/deployment.md, "Backups and restore").
+backup:
+	@$(STACK) backup $(BACKUP_DIR) $(SCALED_FLAG)
+
+restore:
+	@$(STACK) restore $(FROM) $(if $(filter 1 yes true,$(FORCE)),--force) $(SCALED_FLAG)
 
 bench:
 	@$(STACK) bench

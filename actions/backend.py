@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.metrics import correlation_headers
 from bot.settings import BotSettings, get_settings
 from policies.backoff import doubling
 
@@ -214,7 +215,7 @@ class BackendClient:
     async def _request(
         self, method: str, path: str, retry_on: frozenset[int] | set[int] = RETRYABLE_STATUS, **kwargs: Any
     ) -> dict[str, Any]:
-        headers = {**self._headers, **kwargs.pop("headers", {})}
+        headers = {**self._headers, **correlation_headers(), **kwargs.pop("headers", {})}
         last_problem = "no attempt made"
         for attempt in range(1, self._attempts + 1):
             try:

@@ -3,7 +3,8 @@
 Started as ``python -m actions.server --port 5055`` (``make actions``). Only the Rasa server may run
 actions: ``/webhook`` and ``/actions`` need ``Authorization: Bearer $ACTION_SERVER_TOKEN``, which
 ``endpoints.yml`` sends (the actions act with the backend's machine token, so an open webhook would let
-anyone read a resident's data or file orders). ``/health`` stays open. Every ``SPOOL_INTERVAL_SECONDS``
+anyone read a resident's data or file orders). ``/health`` (liveness), ``/health/ready`` (readiness: the
+spool's database answers) and ``/metrics`` (docs/metrics.md) stay open. Every ``SPOOL_INTERVAL_SECONDS``
 it asks Rasa to run ``EXTERNAL_retry_filing`` in each waiting conversation
 (``POST /conversations/{id}/trigger_intent``), so the order is filed with its original idempotency key
 and the resident is told its number in the same chat.
@@ -23,11 +24,14 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.metrics import SpoolGauge, action_names, count_actions, register_spool_gauge, spool_answers
 from actions.review import ReviewReporter
 from actions.spool import FilingSpool
 from bot.loops import every
+from bot.metrics import instrument, metrics_answer
 from bot.operator import check_operator_file
 from bot.settings import BotSettings, ConfigurationError, bearer_matches, get_settings
+from policies import logs
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +90,21 @@ def build_app(settings: BotSettings, retry_loop_enabled: bool = True) -> Sanic:
         log.warning("refused an action call from %s without the action server token", request.ip)
         return response.json({"error": "a valid bearer token is required"}, status=401)
 
+    instrument(app)
+    count_actions(app, action_names())
+    register_spool_gauge(SpoolGauge())
+
+    @app.get("/metrics")
+    async def prometheus_metrics(_request: Request) -> HTTPResponse:
+        return await asyncio.to_thread(metrics_answer)
+
+    @app.get("/health/ready")
+    async def ready(_request: Request) -> HTTPResponse:
+        """Readiness: the filing spool's database answers (a backend that is down is the spool's job)."""
+        if await asyncio.to_thread(spool_answers):
+            return response.json({"status": "ok", "spool": True})
+        return response.json({"status": "unavailable", "spool": False}, status=503)
+
     reporter = ReviewReporter()
     app.ctx.review_reporter = reporter
 
@@ -116,7 +135,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5055)
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure("actions", loggers=("sanic.root", "sanic.error", "sanic.access"))
     try:
         app = build_app(get_settings())
     except ConfigurationError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -13,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from api import metrics
 from api.body_limit import BodyLimit
 from api.console import pages as console_pages
 from api.console.routes import install_console
@@ -26,6 +28,8 @@ from api.services.trainer import LocalTrainer
 from api.settings import Settings, get_settings
 from heating_standard.localtime import local_date
 from heating_standard.operator import OperatorFile
+from policies import logs
+from policies.logs import correlation_id, new_correlation_id
 
 API_PREFIX = "/api/v1"
 # The largest body an API route reads: a list of 5,000 households (POST /households/import) stays under
@@ -92,8 +96,12 @@ def run_scheduler_once(app: FastAPI) -> dict[str, int]:
 
 async def _scheduler_loop(app: FastAPI, interval: float) -> None:
     while True:
+        correlation_id.set(new_correlation_id())  # each pass's lines and calls under an id of their own
+        started = time.perf_counter()
         try:
             await asyncio.to_thread(run_scheduler_once, app)
+            metrics.SCHEDULER_LAST_PASS.set(time.time())  # a failing pass counts as late (docs/metrics.md)
+            metrics.SCHEDULER_PASS.observe(time.perf_counter() - started)
         except Exception as exc:  # keep the loop alive; the error shows in /api/v1/status
             log.exception("scheduler pass failed")
             app.state.scheduler_state["last_error"] = f"{type(exc).__name__}: {exc}"
@@ -108,7 +116,8 @@ def create_app(
     """Build the app with its own engine and outbound clients; nothing is opened at import."""
     settings = settings or get_settings()
     settings.check_for_production()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO)
+    logs.configure("api", loggers=("uvicorn", "uvicorn.error", "uvicorn.access"))
     operator_config = _checked_operator_file(settings)
     if settings.clock_offset_seconds:
         clock = _ahead(clock, timedelta(seconds=settings.clock_offset_seconds))
@@ -120,6 +129,7 @@ def create_app(
         pool_timeout=settings.database_pool_timeout_seconds,
     )
     client = http_client or httpx.Client(timeout=settings.outbound_timeout_seconds)
+    client.event_hooks["request"].append(metrics.pass_correlation_on)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -150,6 +160,7 @@ def create_app(
     )
     _keep_state(app, settings, engine, clock, operator_config, client)
     _install_routes(app)
+    metrics.register(app)
     if settings.simulator_enabled:
         install_simulator(app, settings)
     return app
@@ -199,6 +210,9 @@ def _keep_state(
 def _install_routes(app: FastAPI) -> None:
     install_error_handlers(app)
     app.add_middleware(BodyLimit, default=API_MAX_BODY_BYTES, by_prefix={"/console": console_pages.MAX_BODY_BYTES})
+    app.add_middleware(metrics.ObservedRequests)  # outermost: counts what the others refuse too
+    app.state.code_revision = metrics.code_revision()
+    app.state.revision_known = metrics.revision_known()
     app.include_router(health.router)
     for area in JSON_API:
         app.include_router(area.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

@@ -36,6 +36,8 @@ import aiohttp
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
+from bot.metrics import correlation_headers
+
 log = logging.getLogger(__name__)
 
 # Waits between attempts: about 20 s in all, under Rasa's 60-second conversation lock.
@@ -96,8 +98,10 @@ class RetryingActionEndpoint(EndpointConfig):
                 break  # another turn just found the action server away: do not keep this one waiting
             await asyncio.sleep(delay)
             try:
-                # Rasa's request() takes "headers" and "params" out of the keyword arguments it is given
-                answer = await super().request(method, subpath, content_type, compress, **dict(kwargs))
+                # Rasa's request() takes "headers" and "params" out of the keyword arguments it is given;
+                # the action server logs under the message's correlation id
+                sent = {**kwargs, "headers": {**(kwargs.get("headers") or {}), **correlation_headers()}}
+                answer = await super().request(method, subpath, content_type, compress, **sent)
             except ClientResponseError as exc:
                 if exc.status not in RETRIED_STATUSES:
                     raise

@@ -28,9 +28,10 @@ import sqlalchemy as sa
 from bot.loops import every
 from bot.stores import make_engine, require_current
 from channels.held import held_table
+from channels.metrics import PUSH_REFUSALS
 from channels.state import State, wait_for_value
 from policies.backoff import doubling
-from policies.wechat import QUOTA_ERRORS, QUOTA_MESSAGES, WINDOW_SECONDS
+from policies.wechat import OUTSIDE_WINDOW_ERROR, QUOTA_ERRORS, QUOTA_MESSAGES, WINDOW_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -568,6 +569,10 @@ class Courier:
                 await asyncio.to_thread(self.outbox.finish, message.id, "undelivered", None, error)
                 return
             await asyncio.to_thread(self.outbox.quota_used, message.openid)
+            PUSH_REFUSALS.labels("window" if code == OUTSIDE_WINDOW_ERROR else "quota").inc()
+        else:
+            window = await asyncio.to_thread(self.outbox.window, message.openid)
+            PUSH_REFUSALS.labels("quota" if window and window["open"] else "window").inc()
         await self._fallback(message)
 
     async def _fallback(self, message: OutboxMessage) -> None:

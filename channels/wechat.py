@@ -30,19 +30,31 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 import yaml
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from rasa.core.processor import MessageProcessor
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from wechatpy.replies import TextReply
 
 from bot.loops import every
+from bot.metrics import instrument, metrics_answer
 from bot.settings import check_secrets
+from channels import metrics
 from channels.action_calls import TurnAbandoned, retry_actions
 from channels.announcements import MassSender
-from channels.delivery import TOKEN_ERRORS, Courier, Outbox, PlatformClient, PlatformUnavailable, TokenCache
-from channels.held import HeldTurn, HeldTurns
+from channels.delivery import (
+    TOKEN_ERRORS,
+    Courier,
+    Outbox,
+    PlatformClient,
+    PlatformUnavailable,
+    TokenCache,
+    outbox_table,
+)
+from channels.held import HeldTurn, HeldTurns, held_table
 from channels.internal import MAX_OPENID_CHARS, InternalEndpoints
 from channels.ordering import ResidentQueue, place
 from channels.protocol import (
@@ -59,6 +71,7 @@ from channels.protocol import (
     signature_valid,
 )
 from channels.state import MemoryState, ResilientState, State, make_state, wait_for_value
+from policies.logs import correlation_for, correlation_id
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -108,6 +121,7 @@ class Flight:
     finished: bool = False  # the turn has ended without being kept: its answer goes in the reply
     kept: asyncio.Event | None = None  # the push was answered "success": set once the turn is kept
     answer_ids: list[int] | None = None  # the answer, kept in the outbox, for delivery after the turn
+    arrived: float = 0.0  # time.monotonic() when the push arrived (the reply time's start)
 
 
 @dataclass(frozen=True)
@@ -271,6 +285,7 @@ class WeChatWebhook:
     # pushes ------------------------------------------------------------------------------
     async def receive(self, args: Mapping[str, str], body: bytes, on_new_message: OnNewMessage) -> Reply:
         """Handle one push: a passive reply within the budget, else ``success`` and a later push."""
+        arrived = time.monotonic()
         try:
             fields, encrypted = self._open(args, body)
             if not encrypted:
@@ -279,8 +294,9 @@ class WeChatWebhook:
             log.info("refused a push: %s", exc)
             return Reply(exc.status, str(exc) if exc.status == 403 else "malformed message")
         inbound = interpret(fields, self.menu, self.config.max_text_chars)
+        correlation_id.set(correlation_for(inbound.key))  # the same for the platform's retries of the push
         turn_key = f"turn:{inbound.key}"
-        deadline = time.monotonic() + self.config.reply_budget_seconds
+        deadline = arrived + self.config.reply_budget_seconds
         lease_key, waited = f"lease:{inbound.key}", False
         while True:
             turn = await self.state.get(turn_key)
@@ -295,13 +311,18 @@ class WeChatWebhook:
                 return Reply(200, NO_REPLY)
         if waited:
             log.warning("took over %s: the process answering it stopped before it finished", inbound.key)
+        else:
+            metrics.MESSAGES_RECEIVED.labels(metrics.message_kind(inbound.kind)).inc()
         if inbound.text is not None:
             # the first thing done with a new message for the bot: its place in the resident's queue (a
             # retry or a replay of a push answered already never gets here, so it holds up nobody)
             await self.queue.join(inbound.openid, self._place(inbound))
         renewing = asyncio.ensure_future(self._renew_lease(lease_key))
         try:
-            return await self._take_turn(turn_key, inbound, args, encrypted, deadline, on_new_message, waited)
+            reply = await self._take_turn(turn_key, inbound, args, encrypted, deadline, on_new_message, waited)
+            if reply.answered is not None:
+                metrics.replied("passive", arrived)
+            return reply
         finally:
             renewing.cancel()
             await self.state.delete(lease_key)
@@ -354,7 +375,7 @@ class WeChatWebhook:
             await self.queue.leave(inbound.openid, self._place(inbound))
             texts = [self.config.rate_limit_text] if over == 1 else []
             return await self._passive(turn_key, inbound, texts, args, encrypted)
-        flight = self._flights[inbound.key] = Flight()
+        flight = self._flights[inbound.key] = Flight(arrived=deadline - self.config.reply_budget_seconds)
         overdue = False
         try:
             task = self._spawn(self._run_bot(inbound, on_new_message, taken_over))
@@ -395,6 +416,7 @@ class WeChatWebhook:
         if count <= limit:
             return 0
         if count == limit + 1:
+            metrics.RATE_LIMITED.inc()
             log.warning("rate limit: %s sent more than %d messages in %d s", openid, limit, window)
         return count - limit
 
@@ -616,6 +638,9 @@ class WeChatWebhook:
             await asyncio.to_thread(self.held.done, inbound.key)
         else:
             await self.courier.deliver_all(flight.answer_ids or [])
+            if flight.arrived and flight.answer_ids:
+                metrics.replied("pushed", flight.arrived)
+                log.info("pushed the answer to %s after the reply budget", inbound.key)
         finally:
             self._flights.pop(inbound.key, None)
 
@@ -720,6 +745,22 @@ async def read_conversation(app: Any, openid: str) -> list[dict[str, Any]]:
     return [] if tracker is None else [event.as_dict() for event in tracker.events]
 
 
+def model_loaded(app: Any) -> bool:
+    agent = getattr(app.ctx, "agent", None)
+    return bool(agent is not None and agent.is_ready())
+
+
+def store_answers(webhook: WeChatWebhook) -> bool:
+    """Whether the channel's store (outbox, kept turns) answers a trivial query."""
+    try:
+        with webhook.outbox.engine.connect() as db:
+            db.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        log.warning("the channel's store does not answer", exc_info=True)
+        return False
+    return True
+
+
 class WeChatInput(InputChannel):
     """Rasa input channel for a WeChat Official Account."""
 
@@ -762,9 +803,29 @@ class WeChatInput(InputChannel):
             webhook._spawn(webhook.courier.run_retries(webhook.config.retry_interval_seconds))
             webhook._spawn(webhook.run_held_loop(on_new_message))
 
+        @blueprint.listener("before_server_start")
+        async def start_metrics(app: Any, _loop: Any) -> None:
+            instrument(app)  # every route of the Rasa server, not only the channel's
+            metrics.count_turns(MessageProcessor)
+            metrics.register_store_gauges(
+                metrics.StoreGauges(webhook.outbox.engine, outbox_table, held_table, lambda: model_loaded(app))
+            )
+
         @blueprint.route("/", methods=["GET"])
         async def health(_request: Request) -> HTTPResponse:
+            """Liveness: the server answers."""
             return response.json({"status": "ok"})
+
+        @blueprint.route("/ready", methods=["GET"])
+        async def ready(request: Request) -> HTTPResponse:
+            """Readiness: a model is loaded and the channel's store answers (docs/metrics.md)."""
+            checks = {"model": model_loaded(request.app), "store": await asyncio.to_thread(store_answers, webhook)}
+            status = 200 if all(checks.values()) else 503
+            return response.json({"status": "ok" if status == 200 else "unavailable", **checks}, status=status)
+
+        @blueprint.route("/metrics", methods=["GET"])
+        async def prometheus_metrics(_request: Request) -> HTTPResponse:
+            return await asyncio.to_thread(metrics_answer)
 
         @blueprint.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -42,6 +43,8 @@ from heating_standard.orders import (
     repeats,
 )
 from heating_standard.privacy import mask_address, mask_name, mask_phone, mask_text
+
+log = logging.getLogger(__name__)
 
 
 def order_number(order_id: int, accepted_at: datetime) -> str:
@@ -187,6 +190,8 @@ def create_work_order(
         if existing is None:
             raise Conflict("the work order could not be stored; try again") from None
         return _same_request(existing, fingerprint), False
+    # the line that ties an order's number to the message or request that filed it (its correlation id)
+    log.info("filed %s: %s (%s) from %s", order.number, order.kind, order.category, order.source)
     return order, True
 
 

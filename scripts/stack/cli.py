@@ -6,8 +6,10 @@ import argparse
 import subprocess
 import sys
 
+from stack.backup import cmd_backup, cmd_restore
 from stack.config import ROOT, TEST_SUITES, StackError, load_env, say, use_simulator_by_default
 from stack.envs import API_VENV, BOT_VENV, ensure_api_env, ensure_bot_env, run
+from stack.rolling import cmd_rolling_restart
 from stack.scaled import cmd_admin, cmd_retrain, cmd_serve_scaled, cmd_setup, cmd_train
 from stack.suites import cmd_test
 from stack.supervisor import cmd_serve
@@ -45,6 +47,7 @@ def cmd_bench() -> int:
         run([API_VENV.bin("python"), "scripts/bench_console.py", "--write"], env=env, check=False),
         run([API_VENV.bin("python"), "scripts/bench_streams.py", "--write"], env=env, check=False),
         run([API_VENV.bin("python"), "scripts/bench_scaled.py", "--write"], env=env, check=False),
+        run([API_VENV.bin("python"), "scripts/bench_capacity.py", "--write"], env=env, check=False),
         run([API_VENV.bin("python"), "scripts/bench_models.py", "--write"], env=env, check=False),
     ]
     return max(codes)
@@ -67,6 +70,14 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("menu", help="install the custom menu on the platform (or the simulator)")
     admin = sub.add_parser("admin", help="create a staff administrator (password asked, or ADMIN_PASSWORD)")
     admin.add_argument("username")
+    backup = sub.add_parser("backup", help="back up every database and the models directory into one directory")
+    backup.add_argument("folder", nargs="?", help="where (default: BACKUP_DIR, else var/backups/<Beijing time>)")
+    backup.add_argument("--scaled", action="store_true", help="the scaled configuration (deploy/scaled.env)")
+    restore = sub.add_parser("restore", help="restore a backup into the configuration's stores, then migrate")
+    restore.add_argument("folder", nargs="?", help="the backup's directory (with its manifest.json)")
+    restore.add_argument("--force", action="store_true", help="replace databases and models that hold data")
+    restore.add_argument("--scaled", action="store_true", help="the scaled configuration (deploy/scaled.env)")
+    sub.add_parser("rolling-restart", help="replace every process of the running `make run-scaled`, one at a time")
     test = sub.add_parser("test", help="run the test suites")
     test.add_argument("suites", nargs="*", help="any of: " + ", ".join(TEST_SUITES))
     args = parser.parse_args(argv)
@@ -89,8 +100,14 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_chat(args.extra)
         if args.command == "menu":
             return cmd_menu()
+        if args.command == "backup":
+            return cmd_backup(args.folder, scaled=args.scaled)
+        if args.command == "restore":
+            return cmd_restore(args.folder, force=args.force, scaled=args.scaled)
         if args.command == "admin":
             return cmd_admin(args.username)
+        if args.command == "rolling-restart":
+            return cmd_rolling_restart()
         return cmd_test(args.suites)
     except StackError as exc:
         say(str(exc))

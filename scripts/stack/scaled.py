@@ -3,6 +3,7 @@ other commands (setup, admin, train, retrain)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import sys
@@ -11,10 +12,11 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from stack.config import ROOT, StackError, check_for_production, load_env, port_of, say, use_simulator_by_default
+from stack.config import ROOT, VAR, StackError, check_for_production, load_env, port_of, say, use_simulator_by_default
 from stack.envs import API_VENV, ensure_api_env, ensure_bot_env, migrate, migrate_conversation_stores, run
 from stack.model import ensure_model, model_path, use_repository_build
 from stack.monitoring import monitoring_wanted, prometheus_service
+from stack.rolling import PID_FILE, rolling_restart
 from stack.supervisor import URL_VARIABLES, Service, Supervisor, build_services, describe, free_port, prepare
 
 # --------------------------------------------------------------------------- the scaled configuration
@@ -41,6 +43,7 @@ def scaled_layout(env: dict[str, str], processes: int) -> tuple[list[str], dict[
             urls[label] = f"http://{host}:{port}"
             env[f"{tier.upper()}_{i}"] = f"{host}:{port}"
     env.setdefault("HAPROXY_STATS_PORT", "8404")
+    env.setdefault("HAPROXY_SOCKET", str(VAR / "haproxy.sock"))  # its runtime API (stack/rolling.py)
     return names, urls
 
 
@@ -112,6 +115,7 @@ def isolated_scaled_env(name: str, overrides: dict[str, str] | None = None) -> d
             "RASA_URL": f"http://127.0.0.1:{free_port()}",
             **ports,
             "HAPROXY_STATS_PORT": str(free_port()),
+            "HAPROXY_SOCKET": str(VAR / f"haproxy-{name}.sock"),
             "DATABASE_URL": f"{server}/{name}",
             "WECHAT_OUTBOX_DB": f"{server}/{name}_bot",
             "ACTION_SPOOL_DB": f"{server}/{name}_bot",
@@ -161,7 +165,11 @@ def cmd_serve_scaled() -> int:
             f"Prometheus: {prometheus.url}/alerts (targets: {prometheus.url}/targets); "
             "Grafana: import deploy/grafana/heating-dashboard.json with this Prometheus as its data source"
         )
-    return supervisor.wait()
+    PID_FILE.write_text(f"{os.getpid()}\n")  # `make rolling-restart` signals this launcher
+    try:
+        return supervisor.wait(on_hangup=lambda: rolling_restart(supervisor))
+    finally:
+        PID_FILE.unlink(missing_ok=True)
 
 
 def cmd_setup() -> int:

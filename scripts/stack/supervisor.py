@@ -301,6 +301,11 @@ class Supervisor:
                     os.killpg(service.proc.pid, signal.SIGKILL)
                 service.proc.wait()
 
+    def respawn(self, service: Service) -> None:
+        """Start ``service`` again after a planned stop (a rolling restart): not counted as a crash."""
+        service.restart_at, service.healthy_since = None, None
+        self._spawn(service)
+
     def restart_crashed(self, now: float) -> list[str]:
         """Start again every service that has exited, each after its own backoff; returns their names.
 
@@ -343,18 +348,28 @@ class Supervisor:
             say(f"the {service.name} service has been healthy for a minute: its next restart comes after 1 s")
             service.crashes, service.healthy_since = 0, None
 
-    def wait(self, stopping: threading.Event | None = None) -> int:
-        """Keep the services running until Ctrl-C (or SIGTERM): a service that dies is restarted."""
+    def wait(self, stopping: threading.Event | None = None, on_hangup: Callable[[], object] | None = None) -> int:
+        """Keep the services running until Ctrl-C (or SIGTERM): a service that dies is restarted. With
+        ``on_hangup``, SIGHUP runs it here, between two checks (the scaled layout's rolling restart)."""
         stopping = stopping or threading.Event()
+        hangup = threading.Event()
 
         def on_signal(signum: int, _frame: object) -> None:
-            stopping.set()
+            (hangup if signum == signal.SIGHUP else stopping).set()
 
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, on_signal)
             signal.signal(signal.SIGTERM, on_signal)
+            if on_hangup is not None:
+                signal.signal(signal.SIGHUP, on_signal)
         while not stopping.is_set():
             self.restart_crashed(time.monotonic())
+            if hangup.is_set() and on_hangup is not None:
+                hangup.clear()
+                try:
+                    on_hangup()
+                except StackError as exc:
+                    say(f"the rolling restart stopped: {exc}")
             stopping.wait(0.5)
         say("stopping all services ...")
         self.stop()

@@ -3,9 +3,15 @@ file, or with a broken operator file."""
 
 from __future__ import annotations
 
+import socket
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
+import pytest_asyncio
+from prometheus_client import REGISTRY
+from sanic import Sanic
 
 from actions.server import build_app
 from bot import operator
@@ -64,3 +70,68 @@ def test_a_broken_operator_file_stops_the_start(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("OPERATOR_CONFIG", str(broken))
     with pytest.raises(OperatorFileError, match="reminder_share"):
         build_app(settings(**STRONG), retry_loop_enabled=False)
+
+
+# --------------------------------------------------------------------------- probes and figures
+
+
+@pytest_asyncio.fixture
+async def action_server(spool_url: str) -> AsyncIterator[str]:
+    """The action server's app, served on a free port (no token: APP_ENV=test)."""
+    Sanic.test_mode = True
+    app = build_app(settings(APP_ENV="test", ACTION_SERVER_TOKEN=""), retry_loop_enabled=False)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
+    assert server is not None
+    await server.startup()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_ready_while_the_spool_answers_and_not_without_it(
+    action_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{action_server}/health/ready") as ready:
+            assert (ready.status, (await ready.json())["spool"]) == (200, True)
+        # a spool that was never migrated (or a database that is gone) is no place to keep a filing
+        monkeypatch.setenv("ACTION_SPOOL_DB", f"sqlite:///{tmp_path}/never_migrated.sqlite3")
+        async with session.get(f"{action_server}/health/ready") as unready:
+            assert unready.status == 503
+        async with session.get(f"{action_server}/health") as live:
+            assert live.status == 200
+
+
+async def test_each_action_run_is_counted_by_name_and_outcome(action_server: str) -> None:
+    """A name the package does not register is ``other``: a caller cannot grow the series."""
+    tracker = {"sender_id": "oRESIDENT0001", "slots": {}, "latest_message": {}, "events": [], "paused": False}
+    call = {"next_action": "action_cancel_filing", "tracker": tracker, "domain": {}, "version": "3.6.2"}
+    before = [
+        sample("actions_runs_total", action="action_cancel_filing", outcome="ok"),
+        sample("actions_runs_total", action="other", outcome="error"),
+        sample("actions_run_duration_seconds_count", action="action_cancel_filing"),
+    ]
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{action_server}/webhook", json=call) as answer:
+            assert answer.status == 200, await answer.text()
+        async with session.post(f"{action_server}/webhook", json={**call, "next_action": "action_o1234567"}) as unknown:
+            assert unknown.status == 404
+        async with session.get(f"{action_server}/metrics") as scraped:
+            text = await scraped.text()
+    after = [
+        sample("actions_runs_total", action="action_cancel_filing", outcome="ok"),
+        sample("actions_runs_total", action="other", outcome="error"),
+        sample("actions_run_duration_seconds_count", action="action_cancel_filing"),
+    ]
+    assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 1]
+    assert "actions_spool_waiting 0.0" in text
+    assert 'route="/webhook"' in text and "action_o1234567" not in text
