@@ -39,7 +39,15 @@ def health(request: Request) -> JSONResponse:
     return ready(request)
 
 
-@router.get("/metrics", responses={200: {"description": "Prometheus's text format"}})
+METRICS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Prometheus's text exposition format",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get("/metrics", response_class=Response, responses=METRICS_RESPONSES)
 async def prometheus_metrics() -> Response:
     """This process's metrics (docs/metrics.md), read from the database in a thread of its own."""
     body = await asyncio.to_thread(generate_latest)
