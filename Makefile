@@ -6,6 +6,8 @@ STACK := $(PYTHON) scripts/stack
 
 # The username `make admin` creates (make admin ADMIN=alice).
 ADMIN ?= admin
+# `make run-scaled PROMETHEUS=1` also starts Prometheus beside the stack (as SCALED_PROMETHEUS=1 does).
+PROMETHEUS ?=
 # `make backup BACKUP_DIR=/srv/backups/x`, `make restore FROM=var/backups/x [FORCE=1]`; SCALED=1 for the scaled
 # configuration (deploy/scaled.env), as `make run-scaled` reads it.
 BACKUP_DIR ?=
@@ -17,6 +19,7 @@ SCALED_FLAG = $(if $(filter 1 yes true,$(SCALED)),--scaled)
 help:
 	@echo "make run      set up what is missing and start API, action server and Rasa (Ctrl-C stops)"
 	@echo "make run-scaled  the same on PostgreSQL and Redis, two processes of each behind HAProxy"
+	@echo "               PROMETHEUS=1: and Prometheus with the alert rules on :9090 (PROMETHEUS_PORT)"
 	@echo "make rolling-restart  replace each process of the running run-scaled in turn, dropping no message"
 	@echo "make test     set up what is missing and run every test suite"
 	@echo "make chat     talk to the bot as a WeChat resident in this terminal (needs make run)"
@@ -38,7 +41,7 @@ run:
 # Two backends, two Rasa servers and two action servers behind HAProxy (deploy/haproxy.cfg), on the
 # machine's PostgreSQL and Redis (deploy/scaled.env), on the same public ports (docs/deployment.md).
 run-scaled:
-	@$(STACK) serve scaled
+	@$(if $(PROMETHEUS),SCALED_PROMETHEUS=$(PROMETHEUS) )$(STACK) serve scaled
 
 # Every process of the running `make run-scaled` replaced one at a time, each drained from the balancer
 # first and given traffic again once ready: no message is lost (docs/deployment.md, "Upgrading").

@@ -15,6 +15,7 @@ from pathlib import Path
 from stack.config import ROOT, VAR, StackError, check_for_production, load_env, port_of, say, use_simulator_by_default
 from stack.envs import API_VENV, ensure_api_env, ensure_bot_env, migrate, migrate_conversation_stores, run
 from stack.model import ensure_model, model_path, use_repository_build
+from stack.monitoring import monitoring_wanted, prometheus_service
 from stack.rolling import PID_FILE, rolling_restart
 from stack.supervisor import URL_VARIABLES, Service, Supervisor, build_services, describe, free_port, prepare
 
@@ -139,12 +140,14 @@ def isolated_scaled_env(name: str, overrides: dict[str, str] | None = None) -> d
 
 def scaled_services(env: dict[str, str]) -> list[Service]:
     """Every process of the scaled layout and the balancer; the Rasa processes start after the balancer,
-    through which they pull the model in force from the backends (deploy/endpoints.scaled.yml)."""
+    through which they pull the model in force from the backends (deploy/endpoints.scaled.yml). With
+    SCALED_PROMETHEUS, Prometheus too, first, so that it sees the others start (stack/monitoring.py)."""
     names, urls = scaled_layout(env, int(env.get("SCALED_PROCESSES") or 2))
     services = build_services(names, env, urls)
     for service in services:
         service.after_balancer = service.name.startswith("rasa")
-    return services + [balancer_service(env)]
+    monitoring = [prometheus_service(env, names, urls)] if monitoring_wanted(env) else []
+    return monitoring + services + [balancer_service(env)]
 
 
 def cmd_serve_scaled() -> int:
@@ -156,6 +159,12 @@ def cmd_serve_scaled() -> int:
     say(f"starting {', '.join(s.name for s in services)} ...")
     supervisor.start()
     say(describe(services, env))
+    prometheus = next((s for s in services if s.name == "prometheus"), None)
+    if prometheus:
+        say(
+            f"Prometheus: {prometheus.url}/alerts (targets: {prometheus.url}/targets); "
+            "Grafana: import deploy/grafana/heating-dashboard.json with this Prometheus as its data source"
+        )
     PID_FILE.write_text(f"{os.getpid()}\n")  # `make rolling-restart` signals this launcher
     try:
         return supervisor.wait(on_hangup=lambda: rolling_restart(supervisor))
