@@ -301,6 +301,20 @@ def train(texts: Sequence[str], intents: Sequence[str], store: Path | None = Non
         _STORE = None
 
 
+def ready_to_rank(fitted: Any) -> Any:
+    """``fitted`` with its logistic regression's weights laid out for one message at a time.
+
+    scikit-learn multiplies a message's features by the transposed weights (features × intents). Kept as
+    fitted (intents × features, row by row), every message first copied that whole transposed matrix
+    (the n-gram vocabulary times the intents, megabytes): about 8 ms of each turn, the largest part of the
+    classifier's time (docs/benchmarks.md, "Capacity"). Column by column, the transposed matrix is read in
+    place. The numbers are the same; nothing is saved differently."""
+    last = fitted.steps[-1][1] if hasattr(fitted, "steps") else fitted
+    if hasattr(last, "coef_"):
+        last.coef_ = np.asfortranarray(last.coef_)
+    return fitted
+
+
 def rank(fitted: Any, texts: Iterable[str]) -> list[list[tuple[str, float]]]:
     """For each text, every intent with its probability, the most likely first."""
     probabilities = fitted.predict_proba([delexicalised(t) for t in texts])

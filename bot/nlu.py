@@ -277,7 +277,10 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
             found = set(sio.get_untrusted_types(file=path))
             if found - cls.TRUSTED:
                 raise ValueError(f"the intent model holds unexpected types: {sorted(found - cls.TRUSTED)}")
-            return cls(config, model_storage, resource, sio.load(path, trusted=sorted(found)))
+            fitted = sio.load(path, trusted=sorted(found))
+        from bot import classifier
+
+        return cls(config, model_storage, resource, classifier.ready_to_rank(fitted))
 
     def process(self, messages: list[Message]) -> list[Message]:
         from bot import classifier

@@ -42,8 +42,13 @@ async def load_with_fallback(original: Any, agent: Any, model_server: Any) -> An
 
 
 def install() -> None:
-    """Put ``load_with_fallback`` where Rasa's ``load_agent`` calls ``load_from_server``."""
+    """Put ``load_with_fallback`` where Rasa's ``load_agent`` calls ``load_from_server``; take away the
+    turn's needless costs (bot/turn_costs.py); JSON log lines."""
     from rasa.core import agent as rasa_agent
+
+    from bot import turn_costs
+
+    turn_costs.install()
 
     original = rasa_agent.load_from_server
 

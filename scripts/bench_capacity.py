@@ -195,23 +195,30 @@ async def offer(env: dict[str, str], rate: float, seconds: float, label: str, se
         after = cpu_by_part(services)
         measured.cpu = {part: after[part] - before[part] for part in PARTS}
         measured.answered = len(measured.first_answer)
-        await asyncio.sleep(15)  # answers still being pushed arrive
         await pushed_times(client, env, measured)
     return measured
 
 
 async def pushed_times(client: httpx.AsyncClient, env: dict[str, str], measured: Rate) -> None:
-    """Each pushed answer's time: the first message the platform received for its resident after it."""
-    for openid in sorted({o for o, _ in measured.pushed}):
-        inbox = (await client.get(f"{env['API_URL']}/simulator/api/inbox", params={"openid": openid})).json()
-        for who, sent in measured.pushed:
-            if who == openid:
+    """Each pushed answer's time: the first message the platform received for its resident after it.
+    Past saturation the turns still queued are answered after the rate's end: waited for up to 3 minutes."""
+    missing = list(measured.pushed)
+    for _ in range(12):
+        if not missing:
+            break
+        await asyncio.sleep(15)
+        waiting = []
+        for openid in sorted({o for o, _ in missing}):
+            inbox = (await client.get(f"{env['API_URL']}/simulator/api/inbox", params={"openid": openid})).json()
+            for who, sent in (m for m in missing if m[0] == openid):
                 later = [m["at"] for m in inbox["messages"] if m["at"] >= sent]
                 if later:
                     measured.first_answer.append(min(later) - sent)
                     measured.answered += 1
                 else:
-                    measured.errors.append(f"{openid}: a pushed answer never arrived")
+                    waiting.append((who, sent))
+        missing = waiting
+    measured.errors += [f"{openid}: a pushed answer never arrived" for openid, _ in missing]
 
 
 # --------------------------------------------------------------------------- report

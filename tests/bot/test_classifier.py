@@ -266,3 +266,20 @@ def test_the_encoding_store_is_var_cache_unless_set_or_off(tmp_path, monkeypatch
     assert encoding_store() == tmp_path / "mine.sqlite3"
     monkeypatch.setenv("ENCODING_STORE", "off")
     assert encoding_store() is None
+
+
+def test_weights_laid_out_for_ranking_give_the_same_probabilities() -> None:
+    """``ready_to_rank`` lays the weights out column by column (the transposed matrix scikit-learn
+    multiplies by is then read in place, not copied at every message): the numbers stay the same."""
+    import numpy as np
+
+    texts = [t for examples in TRAIN.values() for t in examples]
+    intents = [i for i, examples in TRAIN.items() for _ in examples]
+    fitted = classifier.train(texts, intents)
+    asked = ["暖气片漏水了", "屋里只有十五度", "海滨花园3号楼2单元501"]
+    before = fitted.predict_proba([classifier.delexicalised(t) for t in asked])
+    weights = fitted.steps[-1][1].coef_
+    assert not weights.T.flags.c_contiguous  # as fitted: the transposed matrix would be copied
+    ready = classifier.ready_to_rank(fitted)
+    assert ready.steps[-1][1].coef_.T.flags.c_contiguous
+    assert np.allclose(ready.predict_proba([classifier.delexicalised(t) for t in asked]), before, atol=1e-12)
