@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
-from prometheus_client import REGISTRY, Counter, Histogram
+from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from rasa_sdk.executor import ActionExecutor
@@ -18,6 +18,7 @@ from sanic.request import Request
 from sanic.response import BaseHTTPResponse
 
 from actions.spool import FilingSpool, waiting_table
+from bot.metrics import register_once
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,4 @@ def spool_answers(spool: Callable[[], FilingSpool] = FilingSpool.from_env) -> bo
 
 def register_spool_gauge(gauge: SpoolGauge) -> None:
     """Once per process; a later app (tests) replaces the earlier one's."""
-    previous = getattr(register_spool_gauge, "registered", None)
-    if previous is not None:
-        REGISTRY.unregister(previous)
-    REGISTRY.register(gauge)
-    register_spool_gauge.registered = gauge  # type: ignore[attr-defined]
+    register_once("filing spool", gauge)

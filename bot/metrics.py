@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.registry import Collector
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import BaseHTTPResponse, HTTPResponse
@@ -86,3 +87,16 @@ def correlation_headers() -> dict[str, Any]:
     """The header that passes the current correlation id on to the next process (none outside one)."""
     cid = correlation_id.get()
     return {CORRELATION_HEADER: cid} if cid else {}
+
+
+_REGISTERED: dict[str, Collector] = {}
+
+
+def register_once(name: str, collector: Collector, registry: CollectorRegistry = REGISTRY) -> None:
+    """``collector`` in the registry under ``name``, in place of the one registered before under that
+    name (a process builds its app once; tests build several)."""
+    previous = _REGISTERED.pop(name, None)
+    if previous is not None:
+        registry.unregister(previous)
+    registry.register(collector)
+    _REGISTERED[name] = collector

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from prometheus_client import REGISTRY, Counter, Histogram
+from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from rasa.core.processor import MessageProcessor
@@ -26,7 +26,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.metrics import instrument, metrics_answer
+from bot.metrics import instrument, metrics_answer, register_once
 from channels.figures import NOT_TYPED
 
 log = logging.getLogger(__name__)
@@ -172,12 +172,8 @@ class StoreGauges(Collector):
 
 
 def register_store_gauges(gauges: StoreGauges) -> None:
-    """Registers the store's gauges once per process (a second channel, in tests, replaces the first)."""
-    previous = getattr(register_store_gauges, "registered", None)
-    if previous is not None:
-        REGISTRY.unregister(previous)
-    REGISTRY.register(gauges)
-    register_store_gauges.registered = gauges  # type: ignore[attr-defined]
+    """The store's gauges, once per process (a second channel, in tests, replaces the first)."""
+    register_once("channel store", gauges)
 
 
 # --------------------------------------------------------------------------- the routes

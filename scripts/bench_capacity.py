@@ -52,25 +52,9 @@ PARTS = ("rasa", "actions", "api", "postgres", "redis", "haproxy", "load generat
 # --------------------------------------------------------------------------- CPU time by part
 
 
-def cpu_seconds_by_group() -> dict[int, float]:
-    """User + system seconds of every process, summed by process group."""
-    by_group: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = raw[raw.rindex(")") + 2 :].split()
-        group, utime, stime = int(fields[2]), int(fields[11]), int(fields[12])
-        by_group[group] = by_group.get(group, 0.0) + (utime + stime) / TICK
-    return by_group
-
-
-def cpu_seconds_by_name(names: tuple[str, ...]) -> dict[str, float]:
-    """User + system seconds of the processes whose command name starts with one of ``names``."""
-    found = dict.fromkeys(names, 0.0)
+def processes() -> list[tuple[int, str, float]]:
+    """Every process's group, command name and user + system seconds, from /proc."""
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -80,22 +64,24 @@ def cpu_seconds_by_name(names: tuple[str, ...]) -> dict[str, float]:
             continue
         command = raw[raw.index("(") + 1 : raw.rindex(")")]
         fields = raw[raw.rindex(")") + 2 :].split()
-        for name in names:
-            if command.startswith(name):
-                found[name] += (int(fields[11]) + int(fields[12])) / TICK
+        found.append((int(fields[2]), command, (int(fields[11]) + int(fields[12])) / TICK))
     return found
 
 
 def cpu_by_part(services: list[stack.Service]) -> dict[str, float]:
-    groups = cpu_seconds_by_group()
+    """CPU seconds so far of each part: a tier's process groups, PostgreSQL and Redis by their command
+    names, and this load generator."""
     parts = dict.fromkeys(PARTS, 0.0)
-    for service in services:
-        if service.proc is None:
-            continue
-        tier = "haproxy" if service.name == "balancer" else service.name.split("-")[0]
-        parts[tier] += groups.get(service.proc.pid, 0.0)
-    named = cpu_seconds_by_name(("postgres", "redis-server"))
-    parts["postgres"], parts["redis"] = named["postgres"], named["redis-server"]
+    tier_of = {
+        s.proc.pid: "haproxy" if s.name == "balancer" else s.name.split("-")[0] for s in services if s.proc is not None
+    }
+    for group, command, seconds in processes():
+        if group in tier_of:
+            parts[tier_of[group]] += seconds
+        elif command.startswith("postgres"):
+            parts["postgres"] += seconds
+        elif command.startswith("redis-server"):
+            parts["redis"] += seconds
     usage = resource.getrusage(resource.RUSAGE_SELF)
     parts["load generator"] = usage.ru_utime + usage.ru_stime
     return parts

@@ -3,7 +3,6 @@ file, or with a broken operator file."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from bot import operator
 from bot.operator import SampleInProduction, check_operator_file
 from bot.settings import BotSettings, ConfigurationError
 from heating_standard.operator import OperatorFileError
+from tests.sanic_served import served
 
 SAMPLE = Path(__file__).resolve().parents[2] / "config" / "operator.sample.yml"
 
@@ -80,17 +80,8 @@ async def action_server(spool_url: str) -> AsyncIterator[str]:
     """The action server's app, served on a free port (no token: APP_ENV=test)."""
     Sanic.test_mode = True
     app = build_app(settings(APP_ENV="test", ACTION_SERVER_TOKEN=""), retry_loop_enabled=False)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-    assert server is not None
-    await server.startup()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with served(app) as url:
+        yield url
 
 
 def sample(name: str, **labels: str) -> float:

@@ -5,7 +5,6 @@ request figures and correlation id of a Sanic app."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,6 +26,7 @@ from policies.logs import CORRELATION_HEADER, correlation_for, correlation_id
 from tests.channels.conftest import APP_ID, APP_SECRET, Clock, FakeBot, fixture, platform_args
 from tests.channels.test_delivery import RESIDENT, courier, wrote
 from tests.channels.test_wechat import make_webhook
+from tests.sanic_served import served
 
 
 def sample(name: str, **labels: str) -> float:
@@ -226,16 +226,10 @@ def test_the_store_is_read_at_the_scrape(outbox: Outbox) -> None:
 # --------------------------------------------------------------------------- a Sanic app's requests
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest_asyncio.fixture
 async def served_app() -> AsyncIterator[str]:
     Sanic.test_mode = True
-    app = Sanic(f"instrumented_{free_port()}")
+    app = Sanic(f"instrumented_{id(object())}")
 
     @app.get("/conversations/<conversation_id:path>/tracker")
     async def tracker(request: Request, conversation_id: str) -> HTTPResponse:
@@ -243,15 +237,8 @@ async def served_app() -> AsyncIterator[str]:
 
     instrument(app)
     instrument(app)  # once only
-    port = free_port()
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-    assert server is not None
-    await server.startup()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with served(app) as url:
+        yield url
 
 
 async def test_a_sanic_apps_requests_are_counted_by_template_and_correlated(served_app: str) -> None:
