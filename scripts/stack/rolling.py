@@ -46,15 +46,22 @@ def socket_path(env: dict[str, str]) -> Path:
 
 
 def ask_balancer(env: dict[str, str], command: str) -> str:
-    """One command to HAProxy's runtime API; its answer."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(5)
-        sock.connect(str(socket_path(env)))
-        sock.sendall(command.encode() + b"\n")
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks).decode("utf-8", "replace")
+    """One command to HAProxy's runtime API; its answer. A balancer that cannot be reached is a
+    StackError, as is an answer to ``set`` that is not empty (HAProxy's refusal: no such server …)."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(5)
+            sock.connect(str(socket_path(env)))
+            sock.sendall(command.encode() + b"\n")
+            chunks = []
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+    except OSError as exc:
+        raise StackError(f"the balancer's runtime API at {socket_path(env)} does not answer: {exc}") from None
+    answer = b"".join(chunks).decode("utf-8", "replace")
+    if command.startswith("set ") and answer.strip():
+        raise StackError(f"the balancer refused {command!r}: {answer.strip()}")
+    return answer
 
 
 def server_name(service: Service) -> tuple[str, str]:
@@ -74,11 +81,16 @@ def server_state(env: dict[str, str], service: Service) -> tuple[str, int]:
     raise StackError(f"the balancer has no server {backend}/{server}")
 
 
-def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
+def wait_until(
+    condition: Callable[[], bool], seconds: float, what: str, meanwhile: Callable[[], None] | None = None
+) -> None:
+    """Until ``condition()`` holds; ``meanwhile()`` between two looks (the launcher's own duties)."""
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
             raise StackError(f"{what}: not after {seconds:.0f} s")
+        if meanwhile is not None:
+            meanwhile()
         time.sleep(0.2)
 
 
@@ -96,28 +108,48 @@ def stop_gracefully(service: Service) -> None:
 
 
 def restart_one(supervisor: Supervisor, service: Service) -> float:
-    """Drain, stop, start, wait until ready and back in the balancer; the seconds it took."""
+    """Drain, stop, start, wait until ready and back in the balancer; the seconds it took.
+
+    Meanwhile the launcher goes on restarting any other process that crashes. Whatever goes wrong after
+    the drain, the server is given back to the balancer (whose health checks still keep an unready one
+    out), so that a failed step never leaves a tier one process short for good."""
     env = supervisor.env
     backend, server = server_name(service)
     tier = service.name.split("-")[0]
+    others = [s for s in supervisor.services if s is not service]
+
+    def meanwhile() -> None:
+        supervisor.restart_crashed(time.monotonic(), others)
+
     started = time.monotonic()
     ask_balancer(env, f"set server {backend}/{server} state drain")
-    with contextlib.suppress(StackError):  # a request still running after the wait is the replay's
-        wait_until(lambda: server_state(env, service)[1] == 0, DRAIN_SECONDS, f"{service.name} draining")
-    stop_gracefully(service)
-    supervisor.respawn(service)
-    ready = service.url.rstrip("/") + READY_PATHS[tier]
-    wait_until(lambda: healthy(ready), READY_SECONDS, f"{service.name} ready again")
-    ask_balancer(env, f"set server {backend}/{server} state ready")
+    try:
+        with contextlib.suppress(StackError):  # a request still running after the wait is the replay's
+            wait_until(lambda: server_state(env, service)[1] == 0, DRAIN_SECONDS, f"{service.name} draining", meanwhile)
+        stop_gracefully(service)
+        supervisor.respawn(service)
+        ready = service.url.rstrip("/") + READY_PATHS[tier]
+
+        def came_back() -> bool:
+            if service.proc is not None and service.proc.poll() is not None:
+                raise StackError(f"{service.name} exited ({service.proc.returncode}) before it was ready")
+            return healthy(ready)
+
+        wait_until(came_back, READY_SECONDS, f"{service.name} ready again", meanwhile)
+    finally:
+        ask_balancer(env, f"set server {backend}/{server} state ready")
     wait_until(lambda: server_state(env, service)[0].startswith("UP"), 30, f"{service.name} up in the balancer")
     return time.monotonic() - started
 
 
 def rolling_restart(supervisor: Supervisor, on_each: Callable[[str, float], None] | None = None) -> list[str]:
-    """Every process of the layout replaced one at a time (see the module's docstring); their names."""
+    """Every process of the layout replaced one at a time (see the module's docstring); their names.
+    A stop asked for meanwhile (Ctrl-C, SIGTERM) ends the pass before the next process."""
     done = []
     for tier in ORDER:
         for service in [s for s in supervisor.services if s.name.startswith(f"{tier}-")]:
+            if supervisor.stopping.is_set():
+                raise StackError(f"stopped after {', '.join(done) or 'no process'}")
             seconds = restart_one(supervisor, service)
             say(f"rolling restart: {service.name} replaced in {seconds:.1f} s")
             if on_each is not None:

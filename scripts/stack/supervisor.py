@@ -211,6 +211,8 @@ class Supervisor:
         self.env = env
         self.log_dir = log_dir
         self.health = health or healthy
+        self.stopping = threading.Event()  # set by wait()'s signals; a rolling restart reads it
+        self.hangup = threading.Event()  # SIGHUP: wait() runs its on_hangup
 
     def _relay(self, service: Service) -> None:
         assert service.proc and service.proc.stdout
@@ -306,14 +308,15 @@ class Supervisor:
         service.restart_at, service.healthy_since = None, None
         self._spawn(service)
 
-    def restart_crashed(self, now: float) -> list[str]:
-        """Start again every service that has exited, each after its own backoff; returns their names.
+    def restart_crashed(self, now: float, services: list[Service] | None = None) -> list[str]:
+        """Start again every service (of ``services``, else all) that has exited, each after its own
+        backoff; returns their names.
 
         The backoff doubles with each crash (1 s, 2 s, 4 s ... up to ``MAX_RESTART_DELAY``) and starts
         over once a service has answered its health check for ``HEALTHY_SECONDS``.
         """
         restarted = []
-        for service in self.services:
+        for service in self.services if services is None else services:
             assert service.proc
             if service.proc.poll() is None:
                 self._forget_crashes_when_healthy(service, now)
@@ -351,8 +354,8 @@ class Supervisor:
     def wait(self, stopping: threading.Event | None = None, on_hangup: Callable[[], object] | None = None) -> int:
         """Keep the services running until Ctrl-C (or SIGTERM): a service that dies is restarted. With
         ``on_hangup``, SIGHUP runs it here, between two checks (the scaled layout's rolling restart)."""
-        stopping = stopping or threading.Event()
-        hangup = threading.Event()
+        stopping = self.stopping = stopping or threading.Event()
+        hangup = self.hangup
 
         def on_signal(signum: int, _frame: object) -> None:
             (hangup if signum == signal.SIGHUP else stopping).set()
@@ -362,18 +365,20 @@ class Supervisor:
             signal.signal(signal.SIGTERM, on_signal)
             if on_hangup is not None:
                 signal.signal(signal.SIGHUP, on_signal)
-        while not stopping.is_set():
-            self.restart_crashed(time.monotonic())
-            if hangup.is_set() and on_hangup is not None:
-                hangup.clear()
-                try:
-                    on_hangup()
-                except StackError as exc:
-                    say(f"the rolling restart stopped: {exc}")
-            stopping.wait(0.5)
-        say("stopping all services ...")
-        self.stop()
-        say("stopped")
+        try:
+            while not stopping.is_set():
+                self.restart_crashed(time.monotonic())
+                if hangup.is_set() and on_hangup is not None:
+                    try:
+                        on_hangup()
+                    except (StackError, OSError) as exc:
+                        say(f"the rolling restart stopped: {exc}")
+                    hangup.clear()  # a SIGHUP during the pass asked for nothing more than the pass
+                stopping.wait(0.5)
+        finally:
+            say("stopping all services ...")
+            self.stop()
+            say("stopped")
         return 0
 
 
