@@ -47,6 +47,8 @@ def _json(value: Any) -> str:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; for SQLite, creates the file's folder and turns on WAL and FKs."""
     kwargs.setdefault("json_serializer", _json)
+    # a failed statement's values (a resident's words, address, phone) stay out of error messages and logs
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

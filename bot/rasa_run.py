@@ -66,7 +66,9 @@ def install() -> None:
     def configure_logging(level: Any) -> None:
         colored(level)
         # Rasa leaves the root logger at WARNING: the channel's and the requests' INFO lines need INFO
-        logs.configure("rasa", level=logging.getLevelName(os.environ.get("LOG_LEVEL") or "INFO"))
+        level = logging.getLevelName(os.environ.get("LOG_LEVEL") or "INFO")
+        # Sanic's loggers have handlers of their own (Rasa turns their propagation off): masked as well
+        logs.configure("rasa", level=level, loggers=("sanic.root", "sanic.error", "sanic.access"))
 
     rasa_io.configure_colored_logging = configure_logging
 

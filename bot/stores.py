@@ -96,7 +96,7 @@ def make_engine(url: str) -> sa.engine.Engine:
     url = _absolute(url)
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, future=True, connect_args={"timeout": 30})
+        engine = sa.create_engine(url, future=True, connect_args={"timeout": 30}, hide_parameters=True)
 
         @sa.event.listens_for(engine, "connect")
         def _wal(dbapi_connection: object, _record: object) -> None:
@@ -105,7 +105,7 @@ def make_engine(url: str) -> sa.engine.Engine:
             cursor.close()
 
         return engine
-    return sa.create_engine(url, future=True, pool_pre_ping=True)
+    return sa.create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
 
 
 def _config(store: str, url: str) -> object:

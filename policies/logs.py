@@ -34,10 +34,17 @@ correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlatio
 # the attacker's input: no newlines, no quotes, bounded).
 ACCEPTED_ID = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
 
-MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
-LANDLINE = re.compile(r"(?<![0-9])(0[0-9]{2,3})-?[0-9]{3,4}([0-9]{4})(?![0-9])")
+# A mobile number, with or without the country code and with spaces or dashes in it (138 1234 5678).
+MOBILE = re.compile(r"(?<![0-9])((?:\+?86[ -]?)?)(1[3-9][0-9])[ -]?[0-9]{4}[ -]?([0-9]{4})(?![0-9])")
+LANDLINE = re.compile(r"(?<![0-9])(\(?0[0-9]{2,3}\)?)[ -]?[0-9]{3,4}([0-9]{4})(?![0-9])")
 IDENTITY = re.compile(r"(?<![0-9])([1-9][0-9]{5})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
-OPENID = re.compile(r"(?<![A-Za-z0-9_-])o[A-Za-z0-9_-]{27}(?![A-Za-z0-9_-])")
+IDENTITY_15 = re.compile(r"(?<![0-9])([1-9][0-9]{5})[0-9]{6}([0-9]{3})(?![0-9])")  # the older 15 digits
+# A WeChat openid: o and 27 more letters, digits, _ or - (a stand-in's may be a little shorter or longer),
+# with a capital or a digit among them (a word such as "outside_the_window_or_quota" is not one).
+OPENID = re.compile(r"(?<![A-Za-z0-9_-])o(?=[A-Za-z0-9_-]*[A-Z0-9])[A-Za-z0-9_-]{19,40}(?![A-Za-z0-9_-])")
+# SQLAlchemy writes a failed statement's values into its message: a resident's words, address, phone.
+PARAMETERS = re.compile(r"\[parameters: [^\n]*\]")
+FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 # The product's own loggers: their level is set, not left to the root's.
 OWN_LOGGERS = ("heating", "api", "channels", "actions", "bot", "policies")
 # Fields of the record that are Python's own, not extras a caller passed with ``extra=``.
@@ -65,10 +72,14 @@ def _openid_digest(match: re.Match[str]) -> str:
 
 
 def mask(text: str) -> str:
-    """``text`` with phone numbers, identity numbers and openids masked."""
+    """``text`` with phone numbers, identity numbers, openids and a failed statement's values masked."""
+    text = PARAMETERS.sub("[parameters: hidden]", text)
     text = OPENID.sub(_openid_digest, text)
+    if any("０" <= char <= "９" for char in text):
+        text = text.translate(FULL_WIDTH_DIGITS)
     text = IDENTITY.sub(r"\1********\2", text)
-    text = MOBILE.sub(r"\1****\2", text)
+    text = IDENTITY_15.sub(r"\1******\2", text)
+    text = MOBILE.sub(r"\1\2****\3", text)
     return LANDLINE.sub(r"\1-****\2", text)
 
 

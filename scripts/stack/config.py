@@ -88,6 +88,9 @@ SECRET_KEYS = (
     "API_TOKEN",
     "RASA_AUTH_TOKEN",
     "ACTION_SERVER_TOKEN",
+    # the key of the openids' digests in the log lines (policies/logs.py): without it a digest is a plain
+    # hash, which anyone holding an openid can compute and look for
+    "LOG_MASK_SALT",
 )
 # Tokens without which an internal HTTP API would be open to anyone who reaches its port.
 REQUIRED_TOKENS = ("RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN")

@@ -113,11 +113,15 @@ def test_production_refuses_sample_secrets() -> None:
             "ACTION_SERVER_TOKEN": "real-action-token-Qe6uB0d",
             "WECHAT_APP_ID": "wx123",
             "WECHAT_APP_SECRET": "real-app-secret-9pT2mXc",
+            "LOG_MASK_SALT": "real-log-mask-salt-4kWq",
         }
     )
     with pytest.raises(stack.StackError, match="WECHAT_TOKEN"):
         stack.check_for_production(env)
     stack.check_for_production({**env, "WECHAT_TOKEN": "a-real-wechat-token"})
+    # the sample key of the openids' digests would let anyone with an openid find its lines
+    with pytest.raises(stack.StackError, match="LOG_MASK_SALT"):
+        stack.check_for_production({**env, "WECHAT_TOKEN": "a-real-wechat-token", "LOG_MASK_SALT": "dev-log-mask-salt"})
 
 
 def test_junit_counts(tmp_path: Path) -> None:

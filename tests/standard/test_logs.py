@@ -51,6 +51,13 @@ def test_the_line_carries_the_correlation_id_of_its_context() -> None:
         ("身份证37060219900101123X", "身份证370602********123X"),
         ("工单 GD20261210000001 受理", "工单 GD20261210000001 受理"),  # an order number stays readable
         ("took 1733561234567 ms", "took 1733561234567 ms"),  # a long number is no phone
+        ("+8613912345678", "+86139****5678"),
+        ("8613912345678", "86139****5678"),
+        ("手机 139 1234 5678，或 139-1234-5678", "手机 139****5678，或 139****5678"),
+        ("电话１３９１２３４５６７８", "电话139****5678"),  # full-width digits
+        ("(0631)5123456", "(0631)-****3456"),
+        ("旧身份证370602900101123", "旧身份证370602******123"),
+        ("[parameters: ('张三', '金色家园20号楼4单元1802')]", "[parameters: hidden]"),
     ],
 )
 def test_phone_and_identity_numbers_are_masked(written: str, shown: str) -> None:
@@ -66,6 +73,9 @@ def test_an_openid_becomes_a_stable_digest_that_reveals_nothing() -> None:
     assert digest is not None
     assert digest.group(0) in logs.mask(f"took over turn:{openid}:123")  # one resident's lines still meet
     assert "openid#" not in logs.mask("oRESIDENT0001 is a test name, not a platform openid")
+    assert "openid#" not in logs.mask("reason: outside_the_window_or_over_the_quota")  # a word, not an openid
+    for other_length in ("oAbCdEfGhIjKlMnOpQrStUvWx-_", "oAbCdEfGhIjKlMnOpQrStUvWx-_12"):  # 27 and 29 long
+        assert other_length not in logs.mask(f"turn:msg:{other_length}:24000000000000001")
 
 
 def test_extras_and_exceptions_are_masked_too() -> None:
