@@ -212,7 +212,6 @@ def _install_routes(app: FastAPI) -> None:
     app.add_middleware(BodyLimit, default=API_MAX_BODY_BYTES, by_prefix={"/console": console_pages.MAX_BODY_BYTES})
     app.add_middleware(metrics.ObservedRequests)  # outermost: counts what the others refuse too
     app.state.code_revision = metrics.code_revision()
-    app.state.revision_known = metrics.revision_known()
     app.include_router(health.router)
     for area in JSON_API:
         app.include_router(area.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

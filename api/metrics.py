@@ -18,7 +18,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.models import Deadline, Notification, WorkOrder
 from api.services import kpis
 from heating_standard.localtime import LOCAL_TZ
+from policies import revisions
 from policies.logs import CORRELATION_HEADER, accepted, correlation_id, new_correlation_id
 
 log = logging.getLogger(__name__)
@@ -142,30 +143,19 @@ def code_revision() -> str:
     return str(script.get_current_head())
 
 
-def readiness(engine: Engine, head: str, known: Callable[[str], bool]) -> dict[str, Any]:
-    """Whether this process can serve: the database answers, and its schema is at ``head`` or at a
-    revision this code does not know (a later release's expand step, run before a rolling upgrade:
-    such a step only adds, docs/deployment.md). An older schema is a migration not yet run, or running."""
+def readiness(engine: Engine, head: str) -> dict[str, Any]:
+    """Whether this process can serve: the database answers, and its schema is at ``head`` or at a later
+    revision of the same line (a later release's expand step, run before a rolling upgrade: such a step
+    only adds, docs/deployment.md). An older schema is a migration not yet run, or running; a revision of
+    another shape is not this product's line, and is not taken either."""
     try:
         with engine.connect() as db:
             revision = db.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except SQLAlchemyError as exc:
         return {"ready": False, "database": "down", "detail": type(exc).__name__}
-    if revision == head or (revision is not None and not known(str(revision))):
+    if revision == head or revisions.is_later(revision, head):
         return {"ready": True, "database": "ok", "schema": revision}
     return {"ready": False, "database": "ok", "schema": revision, "detail": f"the schema is not yet at {head}"}
-
-
-def revision_known() -> Callable[[str], bool]:
-    script = ScriptDirectory.from_config(Config(str(ROOT / "api" / "alembic.ini")))
-
-    def known(revision: str) -> bool:
-        try:
-            return script.get_revision(revision) is not None
-        except Exception:  # noqa: BLE001 - alembic raises its own kinds for an unknown revision
-            return False
-
-    return known
 
 
 # --------------------------------------------------------------------------- read at each scrape

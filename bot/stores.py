@@ -25,6 +25,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from policies import revisions
+
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 STORES = ("channel", "spool", "tracker")
@@ -142,25 +144,12 @@ def current_and_head(store: str, engine: sa.engine.Engine) -> tuple[str | None, 
         return context.get_current_revision(), head
 
 
-def is_later_release(store: str, engine: sa.engine.Engine, revision: str | None) -> bool:
-    """Whether ``revision`` is one this code does not know: a later release's, whose migration (an expand
-    step, docs/deployment.md "Upgrading") ran before this release's processes were replaced."""
-    from alembic.script import ScriptDirectory
-
-    if revision is None:
-        return False
-    script = ScriptDirectory.from_config(_config(store, str(engine.url)))  # type: ignore[arg-type]
-    try:
-        return script.get_revision(revision) is None
-    except Exception:  # noqa: BLE001 - alembic's own kinds of "no such revision"
-        return True
-
-
 def require_current(store: str, engine: sa.engine.Engine) -> None:
     """Stop a process whose store is not at the newest migration, saying what to run. A store at a later
-    release's revision is taken: that release only added to it (a rolling upgrade)."""
+    revision of its own line is taken: that release only added to it (a rolling upgrade,
+    policies/revisions.py)."""
     current, head = current_and_head(store, engine)
-    if current != head and not is_later_release(store, engine, current):
+    if current != head and not revisions.is_later(current, head):
         raise StoreNotMigrated(
             f"the {store} store at {engine.url!r} is at migration {current or 'none'}, the code needs {head}: "
             f"run `make setup` (or `python -m bot.stores upgrade {store}`)"

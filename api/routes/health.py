@@ -29,7 +29,7 @@ def live() -> JSONResponse:
 def ready(request: Request) -> JSONResponse:
     """Readiness: 200 when this process can serve, 503 otherwise (the balancer sends it nothing)."""
     state = request.app.state
-    found = readiness(state.engine, state.code_revision, state.revision_known)
+    found = readiness(state.engine, state.code_revision)
     return JSONResponse({"status": "ok" if found["ready"] else "unavailable", **found}, 200 if found["ready"] else 503)
 
 

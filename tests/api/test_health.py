@@ -62,22 +62,25 @@ def test_ready_when_the_database_answers_at_the_codes_revision(client: TestClien
 
 
 def test_not_ready_while_the_schema_is_older_and_ready_on_a_later_releases(client: TestClient) -> None:
-    """A schema behind the code is a migration not run (or running): no traffic. A revision this code
-    does not know is a later release's expand step, run before the rolling upgrade: the old code serves."""
+    """A schema behind the code is a migration not run (or running): no traffic. A later revision of the
+    same line is a later release's expand step, run before the rolling upgrade: the old code serves. A
+    revision of another shape is nobody's release: not ready."""
     engine = client.app.state.engine  # type: ignore[attr-defined]
-    with engine.begin() as db:
-        db.execute(text("UPDATE alembic_version SET version_num = '0023'"))
-    behind = client.get("/health/ready")
-    assert behind.status_code == 503
-    assert "not yet at" in behind.json()["detail"]
-    with engine.begin() as db:
-        db.execute(text("UPDATE alembic_version SET version_num = '0099_a_later_release'"))
-    assert client.get("/health/ready").status_code == 200
+
+    def ready_at(revision: str) -> int:
+        with engine.begin() as db:
+            db.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+        return client.get("/health/ready").status_code
+
+    behind = client.get("/health/ready") if ready_at("0023") else None
+    assert behind is not None and behind.status_code == 503 and "not yet at" in behind.json()["detail"]
+    assert ready_at("0099") == 200
+    assert [ready_at(other) for other in ("0099_later", "garbage", "", "002", "c099")] == [503] * 5
 
 
 def test_not_ready_without_the_database() -> None:
     engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", pool_pre_ping=True)
-    found = readiness(engine, "0024", lambda _revision: True)
+    found = readiness(engine, "0024")
     assert found["ready"] is False
     assert found["database"] == "down"
 

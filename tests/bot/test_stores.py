@@ -95,17 +95,24 @@ def test_the_command_refuses_an_unknown_store(capsys: pytest.CaptureFixture[str]
 
 def test_a_process_starts_on_its_own_revision_or_a_later_releases_and_refuses_an_older_one(tmp_path: Path) -> None:
     """During a rolling upgrade the next release's migration (an expand step) runs while this release's
-    processes still run and may restart: they take a revision they do not know. A store behind the code
-    is a migration not run: refused, saying what to run."""
+    processes still run and may restart: they take a later revision of their store's line. A store behind
+    the code is a migration not run, and a revision of another line is not theirs: refused, saying what
+    to run."""
     url = f"sqlite:///{tmp_path}/spool.sqlite3"
     stores.upgrade("spool", url)
     engine = stores.make_engine(url)
     stores.require_current("spool", engine)  # its own head
     table = stores.version_table("spool")
-    with engine.begin() as db:
-        db.execute(sa.text(f"UPDATE {table} SET version_num = 's099_a_later_release'"))
+
+    def at(revision: str | None) -> None:
+        with engine.begin() as db:
+            db.execute(sa.text(f"DELETE FROM {table}"))
+            if revision is not None:
+                db.execute(sa.text(f"INSERT INTO {table} (version_num) VALUES (:r)"), {"r": revision})
+
+    at("s099")
     stores.require_current("spool", engine)
-    with engine.begin() as db:
-        db.execute(sa.text(f"DELETE FROM {table}"))
-    with pytest.raises(stores.StoreNotMigrated, match="make setup"):
-        stores.require_current("spool", engine)
+    for other in (None, "garbage", "c099", "t002", "s000", "s0099"):
+        at(other)
+        with pytest.raises(stores.StoreNotMigrated, match="make setup"):
+            stores.require_current("spool", engine)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies import backoff, secrets, wechat
+from policies import backoff, revisions, secrets, wechat
 
 
 def test_doubling_waits_double_from_the_base_up_to_the_cap() -> None:
@@ -27,3 +27,11 @@ def test_a_secret_is_weak_when_short_or_a_shipped_sample() -> None:
 def test_the_platforms_window_is_48_hours_and_five_messages() -> None:
     assert wechat.WINDOW_SECONDS == 48 * 3600 and wechat.QUOTA_MESSAGES == 5
     assert {45015, 45047} == wechat.QUOTA_ERRORS
+
+
+def test_a_later_revision_is_a_greater_number_on_the_same_line() -> None:
+    assert revisions.is_later("0025", "0024") and revisions.is_later("c006", "c005")
+    assert not revisions.is_later("0024", "0024") and not revisions.is_later("0023", "0024")
+    for other in ("c025", "00025", "0025a", "", None, "garbage", "t006"):
+        assert not revisions.is_later(other, "0024"), other
+    assert not revisions.is_later("c006", "s001") and not revisions.is_later("0025", None)
