@@ -7,8 +7,9 @@
   carries back and the backend's own calls pass on (``api.services.outbound``). A stream's time is the
   time to its first byte.
 - ``BackendGauges``: what the database holds (orders, deadlines, notifications, this month's KPIs), the
-  connection pool, the database's size and the disk, read when Prometheus scrapes. KPIs are computed
-  at most once a minute per process.
+  connection pool, the database's size and the disk, read when Prometheus scrapes: the database at most
+  once in 10 s, by one scrape at a time, each figure on its own (one that fails leaves the others), and
+  the KPIs at most once a minute per process.
 - ``readiness``: the database answers and its schema is at the code's revision or a later one.
 """
 
@@ -17,8 +18,9 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -68,6 +70,7 @@ METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 ACCESS_LOG = os.environ.get("ACCESS_LOG", "1") != "0"
 access = logging.getLogger("heating.requests")
 KPI_SECONDS = 60.0
+READ_SECONDS = 10.0
 
 
 def route_template(scope: Scope) -> str:
@@ -167,6 +170,10 @@ class BackendGauges(Collector):
     def __init__(self, app: FastAPI) -> None:
         self.app = app
         self._kpis: tuple[float, list[tuple[str, float]]] = (0.0, [])
+        # what the database said, kept READ_SECONDS: scrapes that come together (two Prometheus, a
+        # caller on the private port) cost one reading, made by one of them while the others wait
+        self._read: tuple[float, list[GaugeMetricFamily]] = (0.0, [])
+        self._reading = threading.Lock()
 
     def describe(self) -> list[GaugeMetricFamily]:
         return []  # read at collection only: registering must not query the database
@@ -174,15 +181,31 @@ class BackendGauges(Collector):
     def collect(self) -> Iterable[GaugeMetricFamily]:
         yield from self._pool()
         yield from self._disk()
-        try:
-            with self.app.state.session_factory() as session:
-                yield from self._orders(session)
-                yield from self._deadlines(session, self.app.state.clock())
-                yield from self._notifications(session)
-                yield from self._kpi(session)
-                yield from self._database_size(session)
-        except SQLAlchemyError:
-            log.warning("could not read the database for the metrics", exc_info=True)
+        with self._reading:
+            at, families = self._read
+            if not at or time.monotonic() - at > READ_SECONDS:
+                families = self._from_database()
+                self._read = (time.monotonic(), families)
+        yield from families
+
+    def _from_database(self) -> list[GaugeMetricFamily]:
+        """Each family the database gives; one that fails is left out (logged), the others are kept."""
+        families: list[GaugeMetricFamily] = []
+        now = self.app.state.clock()
+        readers: list[Callable[[Session], Iterable[GaugeMetricFamily]]] = [
+            self._orders,
+            lambda session: self._deadlines(session, now),
+            self._notifications,
+            self._kpi,
+            self._database_size,
+        ]
+        for reader in readers:
+            try:
+                with self.app.state.session_factory() as session:
+                    families += list(reader(session))
+            except Exception:  # noqa: BLE001 - a figure never costs the scrape of the others
+                log.warning("could not read a figure for the metrics", exc_info=True)
+        return families
 
     def _pool(self) -> Iterable[GaugeMetricFamily]:
         pool = self.app.state.engine.pool

@@ -7,12 +7,21 @@ import logging
 import re
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
+from api import metrics
 from api.metrics import readiness
 from policies.logs import CORRELATION_HEADER
+
+
+@pytest.fixture(autouse=True)
+def read_at_each_scrape(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests look at the database's figures right after changing them: nothing kept between scrapes
+    (but the test of the keeping itself)."""
+    monkeypatch.setattr(metrics, "READ_SECONDS", 0.0)
 
 
 def samples(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -191,3 +200,34 @@ def test_openapi_lists_work_order_routes(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert "/api/v1/work-orders" in paths
     assert "/api/v1/work-orders/{order_id}" in paths
+
+
+def test_scrapes_close_together_read_the_database_once_and_a_failing_figure_leaves_the_others(
+    client: TestClient, auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(metrics, "READ_SECONDS", 60.0)
+    gauges = metrics.register.registered  # type: ignore[attr-defined]
+    readings = []
+    read = gauges._from_database
+
+    def counted() -> list:
+        readings.append(1)
+        return read()
+
+    monkeypatch.setattr(gauges, "_from_database", counted)
+    first = samples(client)
+    file_order(client, auth)
+    second = samples(client)  # within the minute: what was read
+    assert len(readings) == 1
+    assert value(second, "heating_work_orders", kind="repair", source="wechat", status="accepted") == value(
+        first, "heating_work_orders", kind="repair", source="wechat", status="accepted"
+    )
+
+    def broken(_session: object) -> list:
+        raise ValueError("a figure that cannot be read")
+
+    monkeypatch.setattr(gauges, "_kpi", broken)
+    monkeypatch.setattr(metrics, "READ_SECONDS", 0.0)
+    third = samples(client)
+    assert value(third, "heating_work_orders", kind="repair", source="wechat", status="accepted") == 1
+    assert not [name for name, _ in third if name == "heating_kpi_ratio"]
