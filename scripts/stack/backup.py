@@ -98,10 +98,17 @@ class Database:
 
 
 def mask(url: str) -> str:
-    """The URL with its password replaced by ***, for messages and the manifest."""
+    """The URL with its password replaced by ***, for messages and the manifest: in the address, and in
+    a ``password=`` of the query (libpq's other way of giving one)."""
     parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    if parts.password is None and not any(k.lower() == "password" for k, _ in query):
         return url
+    if query:
+        shown = [(k, "***" if k.lower() == "password" else v) for k, v in query]
+        parts = parts._replace(query=urllib.parse.urlencode(shown, safe="*"))
+    if parts.password is None:
+        return parts.geturl()
     user = parts.username or ""
     host = parts.netloc.rpartition("@")[2]
     return parts._replace(netloc=f"{user}:***@{host}").geturl()
@@ -419,7 +426,16 @@ def backup(env: dict[str, str], folder: Path) -> dict[str, Any]:
     dbs = databases(env)  # before anything is written: a bad configuration touches nothing
     partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+    # every resident's data and staff's password hashes: readable by the owner only
+    previous_mask = os.umask(0o077)
+    try:
+        partial.mkdir(parents=True, mode=0o700)
+        return _write_backup(env, dbs, folder, partial)
+    finally:
+        os.umask(previous_mask)
+
+
+def _write_backup(env: dict[str, str], dbs: list[Database], folder: Path, partial: Path) -> dict[str, Any]:
     started = time.monotonic()
     try:
         files = [backup_database(db, partial) for db in dbs]
@@ -550,6 +566,34 @@ def restore_sqlite(copy: Path, target: Path) -> None:
         dst.execute("PRAGMA journal_mode=WAL")  # as the stores open it
 
 
+def check_postgresql_targets(steps: list[Step], folder: Path) -> None:
+    """Before anything is dropped: ``pg_restore`` can read each dump (a dump of a newer ``pg_dump`` is
+    refused here, not after the database is gone), and no one is connected to a database about to be
+    replaced (a process of the product left running on another machine, or an operator's session)."""
+    for step in steps:
+        if step.target.engine != "postgresql":
+            continue
+        listed = subprocess.run(
+            [pg_program("pg_restore"), "--list", str(folder / str(step.entry["file"]))], capture_output=True, text=True
+        )
+        if listed.returncode != 0:
+            detail = " / ".join(listed.stderr.strip().splitlines()[-2:])
+            raise StackError(f"pg_restore cannot read {step.entry['file']}: {detail}; nothing was touched")
+        if not pg_exists(step.target):
+            continue
+        name = pg_database_name(step.target.url).replace("'", "''")
+        others = psql(
+            step.target.url,
+            f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()",
+            "postgres",
+        )
+        if others and int(others[0][0]):
+            raise StackError(
+                f"{step.target.shown} has {others[0][0]} connection(s): stop every process of the product "
+                "(on every machine) and close other sessions before a restore; nothing was touched"
+            )
+
+
 def restore_postgresql(copy: Path, db: Database) -> None:
     """A database made afresh (dropped first when there), the dump restored into it in one transaction."""
     name = quoted(pg_database_name(db.url))
@@ -593,6 +637,7 @@ def restore(env: dict[str, str], folder: Path, force: bool = False, migrate: boo
         raise StackError(f"the product answers at {', '.join(running)}: stop it before a restore")
     models = models_dir(env)
     check_targets(steps, models, force)
+    check_postgresql_targets(steps, folder)
     for step in steps:
         copy = folder / str(step.entry["file"])
         if step.target.engine == "sqlite":

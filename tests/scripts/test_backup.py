@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -278,6 +279,10 @@ def test_the_command_line_says_what_is_missing_in_one_line(tmp_path: Path) -> No
         ("postgresql://heating:s3cret-Passw0rd@db:5432/heating", "postgresql://heating:***@db:5432/heating"),
         ("postgresql://heating@db/heating", "postgresql://heating@db/heating"),
         ("sqlite:////srv/api.sqlite3", "sqlite:////srv/api.sqlite3"),
+        (
+            "postgresql://heating@db/heating?password=s3cret&sslmode=require",
+            "postgresql://heating@db/heating?password=***&sslmode=require",
+        ),
     ],
 )
 def test_passwords_are_masked_in_what_is_shown(url: str, shown: str) -> None:
@@ -401,6 +406,44 @@ def test_postgresql_databases_are_dumped_once_each_and_restored_into_new_ones(
         stack.restore(restored, tmp_path / "backup", migrate=False)
     stack.restore(restored, tmp_path / "backup", force=True, migrate=False)
     assert len(stack.psql(f"{server}/{pg_names[2]}", "SELECT * FROM work_orders")) == 1
+
+
+def test_a_dump_pg_restore_cannot_read_or_a_database_in_use_is_refused_before_anything_is_dropped(
+    pg_names: list[str], tmp_path: Path
+) -> None:
+    server = postgres_server()
+    live = scaled_env(server, pg_names[0], pg_names[1], tmp_path / "live")
+    for name in pg_names[:2]:
+        stack.psql(f"{server}/postgres", f'CREATE DATABASE "{name}"')
+    stack.psql(f"{server}/{pg_names[0]}", in_postgresql([*SCHEMAS["api"], *FILED]))
+    stack.backup(live, tmp_path / "backup")
+    stack.backup(live, tmp_path / "unreadable")
+    # a dump pg_restore cannot read, its checksum made to match (a newer pg_dump's, say)
+    dump = tmp_path / "unreadable" / "api.dump"
+    dump.write_bytes(b"PGDMP" + b"\xff" * 64)
+    manifest_file = tmp_path / "unreadable" / "manifest.json"
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    for entry in manifest["files"]:
+        if entry["file"] == "api.dump":
+            entry["sha256"], entry["size"] = hashlib.sha256(dump.read_bytes()).hexdigest(), dump.stat().st_size
+    manifest_file.write_text(json.dumps(manifest), encoding="utf-8")
+    kept = "SELECT number FROM work_orders"
+    with pytest.raises(stack.StackError, match="pg_restore cannot read api.dump"):
+        stack.restore(live, tmp_path / "unreadable", force=True, migrate=False)
+    assert stack.psql(f"{server}/{pg_names[0]}", kept) == [["GD20261208000001"]]
+    # a session still open on the database (a process left running on another machine)
+    import psycopg
+
+    with psycopg.connect(f"{server}/{pg_names[0]}"), pytest.raises(stack.StackError, match="1 connection"):
+        stack.restore(live, tmp_path / "backup", force=True, migrate=False)
+    assert stack.psql(f"{server}/{pg_names[0]}", kept) == [["GD20261208000001"]]
+
+
+def test_a_backup_is_readable_by_its_owner_only(live: dict[str, str], tmp_path: Path) -> None:
+    """It holds every resident's data and staff's password hashes."""
+    stack.backup(live, tmp_path / "backup")
+    for path in [tmp_path / "backup", *(tmp_path / "backup").iterdir()]:
+        assert path.stat().st_mode & 0o077 == 0, path
 
 
 def test_a_dump_is_not_restored_into_sqlite(pg_names: list[str], tmp_path: Path) -> None:
