@@ -62,6 +62,8 @@ def find_event_classes_by_name_once() -> None:
     found: dict[str, Any] = {}
 
     def resolve_by_type(type_name: str, default: Any = None) -> Any:
+        if not isinstance(type_name, str):
+            return original(type_name, default)  # whatever Rasa makes of it
         resolved = found.get(type_name)
         if resolved is not None:
             return resolved
