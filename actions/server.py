@@ -27,11 +27,11 @@ from sanic.response import HTTPResponse
 from actions.metrics import SpoolGauge, action_names, count_actions, register_spool_gauge, spool_answers
 from actions.review import ReviewReporter
 from actions.spool import FilingSpool
+from bot import logs
 from bot.loops import every
 from bot.metrics import instrument, metrics_answer
 from bot.operator import check_operator_file
 from bot.settings import BotSettings, ConfigurationError, bearer_matches, get_settings
-from policies import logs
 
 log = logging.getLogger(__name__)
 

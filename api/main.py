@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from api import metrics
+from api import logs, metrics
 from api.body_limit import BodyLimit
 from api.console import pages as console_pages
 from api.console.routes import install_console
@@ -28,8 +28,7 @@ from api.services.trainer import LocalTrainer
 from api.settings import Settings, get_settings
 from heating_standard.localtime import local_date
 from heating_standard.operator import OperatorFile
-from policies import logs
-from policies.logs import correlation_id, new_correlation_id
+from policies.correlation import correlation_id, new_correlation_id
 
 API_PREFIX = "/api/v1"
 # The largest body an API route reads: a list of 5,000 households (POST /households/import) stays under

@@ -41,7 +41,7 @@ from api.models import Deadline, Notification, WorkOrder
 from api.services import kpis
 from heating_standard.localtime import LOCAL_TZ
 from policies import revisions
-from policies.logs import CORRELATION_HEADER, accepted, correlation_id, new_correlation_id
+from policies.correlation import CORRELATION_HEADER, accepted, correlation_id, new_correlation_id
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import BaseHTTPResponse, HTTPResponse
 
-from policies.logs import CORRELATION_HEADER, accepted, correlation_id, new_correlation_id
+from policies.correlation import CORRELATION_HEADER, accepted, correlation_id, new_correlation_id
 
 REQUESTS = Counter(
     "heating_http_requests_total", "Requests answered, by route template and HTTP status", ["route", "method", "status"]

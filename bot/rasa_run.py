@@ -6,7 +6,7 @@ starts while no backend answers (a restart during the backend's own restart, or 
 up) would run with no model, and the channel would take residents' messages that nothing answers. Here
 such a process loads the repository's build from disk instead (``BOT_BASE_MODEL``, set by
 scripts/stack/), under a fingerprint no served model has, so that its next pull that reaches a backend
-loads the model in force. Its log lines are JSON (``policies/logs.py``). Everything else is Rasa's own ``rasa`` command.
+loads the model in force. Its log lines are JSON (``bot/logs.py``). Everything else is Rasa's own ``rasa`` command.
 
     python -m bot.rasa_run run --enable-api --endpoints endpoints.yml ...   (scripts/stack/)
 """
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from policies import logs
+from bot import logs
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def install() -> None:
     rasa_agent.load_from_server = load_from_server
 
     # Rasa sets up its coloured console logging last: the lines then become JSON (or stay plain with
-    # LOG_FORMAT=plain), masked and with the message's correlation id (policies/logs.py)
+    # LOG_FORMAT=plain), masked and with the message's correlation id (bot/logs.py)
     from rasa.utils import io as rasa_io
 
     colored = rasa_io.configure_colored_logging

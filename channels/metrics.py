@@ -161,7 +161,7 @@ class StoreGauges(Collector):
                     db.execute(sa.select(self.outbox.c.status, sa.func.count()).group_by(self.outbox.c.status)).all()
                 )
                 kept = db.execute(sa.select(sa.func.count()).select_from(self.held)).scalar_one()
-        except sa.exc.SQLAlchemyError:
+        except Exception:  # noqa: BLE001 - a store that cannot be read gives no figure, never a failed scrape
             log.warning("could not read the outbox for the metrics", exc_info=True)
             return
         outbox = GaugeMetricFamily("wechat_outbox_messages", "The outbox by state", labels=["state"])

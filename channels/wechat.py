@@ -68,7 +68,7 @@ from channels.protocol import (
     signature_valid,
 )
 from channels.state import MemoryState, ResilientState, State, make_state, wait_for_value
-from policies.logs import correlation_for, correlation_id
+from policies.correlation import correlation_for, correlation_id
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -7,9 +7,11 @@ separate, audited request when the task needs it. Pure functions.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 
 from heating_standard.addresses import find_addresses
 
@@ -198,3 +200,66 @@ def _households(text: str) -> Iterator[tuple[int, int, str]]:
         # "building number" longer than any building's is not kept
         building = f"{address.building}号楼" if address.building and len(address.building) <= 4 else ""
         yield start, end, keep + building + HOUSE
+
+
+# --- log lines (docs/metrics.md, "Logs") ------------------------------------------------------------
+# Every process writes JSON lines built here, whatever wrote the message (our code, Rasa, Sanic,
+# uvicorn, SQLAlchemy's errors), with personal data masked. Each environment's formatter (api/logs.py,
+# bot/logs.py) hands over the record's fields; the key of the openids' digests comes from the operator's
+# environment (LOG_MASK_SALT).
+
+# A mobile number, with or without the country code and with spaces or dashes in it (138 1234 5678).
+_LOG_MOBILE = re.compile(r"(?<![0-9])((?:\+?86[ -]?)?)(1[3-9][0-9])[ -]?[0-9]{4}[ -]?([0-9]{4})(?![0-9])")
+_LOG_LANDLINE = re.compile(r"(?<![0-9])(\(?0[0-9]{2,3}\)?)[ -]?[0-9]{3,4}([0-9]{4})(?![0-9])")
+_LOG_IDENTITY = re.compile(r"(?<![0-9])([1-9][0-9]{5})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
+_LOG_IDENTITY_15 = re.compile(r"(?<![0-9])([1-9][0-9]{5})[0-9]{6}([0-9]{3})(?![0-9])")  # the older 15 digits
+# A WeChat openid: o and 27 more letters, digits, _ or - (a stand-in's may be a little shorter or longer),
+# with a capital or a digit among them (a word such as "outside_the_window_or_quota" is not one).
+_LOG_OPENID = re.compile(r"(?<![A-Za-z0-9_-])o(?=[A-Za-z0-9_-]*[A-Z0-9])[A-Za-z0-9_-]{19,40}(?![A-Za-z0-9_-])")
+# SQLAlchemy writes a failed statement's values into its message: a resident's words, address, phone.
+_LOG_PARAMETERS = re.compile(r"\[parameters: [^\n]*\]")
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+# Log lines carry Beijing time whatever the machine's TZ (China keeps no daylight saving time).
+_BEIJING = timezone(timedelta(hours=8))
+
+
+def mask_log(text: str, salt: str = "") -> str:
+    """A log line's text with phone numbers, identity numbers, openids and a failed statement's values
+    masked; an openid becomes a digest keyed by ``salt``, the same for one resident in every line."""
+    text = _LOG_PARAMETERS.sub("[parameters: hidden]", text)
+    text = _LOG_OPENID.sub(lambda m: "openid#" + hashlib.sha256((salt + m.group(0)).encode()).hexdigest()[:10], text)
+    if any("０" <= char <= "９" for char in text):
+        text = text.translate(_FULL_WIDTH_DIGITS)
+    text = _LOG_IDENTITY.sub(r"\1********\2", text)
+    text = _LOG_IDENTITY_15.sub(r"\1******\2", text)
+    text = _LOG_MOBILE.sub(r"\1\2****\3", text)
+    return _LOG_LANDLINE.sub(r"\1-****\2", text)
+
+
+def log_line(
+    created: float,
+    level: str,
+    logger: str,
+    process: str,
+    correlation: str,
+    message: str,
+    extras: dict[str, object] | None = None,
+    exception: str | None = None,
+    salt: str = "",
+) -> str:
+    """One JSON object on one line: Beijing time (ISO 8601, +08:00), level, logger, process, the
+    correlation id, the message and any extras, every text masked."""
+    line: dict[str, object] = {
+        "time": datetime.fromtimestamp(created, _BEIJING).isoformat(timespec="milliseconds"),
+        "level": level,
+        "logger": logger,
+        "process": process,
+        "correlation_id": correlation,
+        "message": mask_log(message, salt),
+    }
+    for key, value in (extras or {}).items():
+        if key not in line:
+            line[key] = mask_log(value, salt) if isinstance(value, str) else value
+    if exception:
+        line["exception"] = mask_log(exception, salt)
+    return json.dumps(line, ensure_ascii=False, default=str)

@@ -88,7 +88,7 @@ SECRET_KEYS = (
     "API_TOKEN",
     "RASA_AUTH_TOKEN",
     "ACTION_SERVER_TOKEN",
-    # the key of the openids' digests in the log lines (policies/logs.py): without it a digest is a plain
+    # the key of the openids' digests in the log lines (heating_standard/privacy.py): without it a digest is a plain
     # hash, which anyone holding an openid can compute and look for
     "LOG_MASK_SALT",
 )

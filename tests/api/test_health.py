@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 
 from api import metrics
 from api.metrics import readiness
-from policies.logs import CORRELATION_HEADER
+from policies.correlation import CORRELATION_HEADER
 
 
 @pytest.fixture(autouse=True)
@@ -166,13 +166,13 @@ def test_a_well_formed_correlation_id_is_kept_and_another_replaced(client: TestC
 
 
 def test_a_requests_log_lines_carry_its_correlation_id() -> None:
-    """What a route logs is written under the request's correlation id, masked (policies/logs.py)."""
+    """What a route logs is written under the request's correlation id, masked (heating_standard/privacy.py)."""
     import io
 
     from fastapi import FastAPI
 
+    from api.logs import JsonFormatter
     from api.metrics import ObservedRequests
-    from policies.logs import JsonFormatter
 
     app = FastAPI()
     app.add_middleware(ObservedRequests)

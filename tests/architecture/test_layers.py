@@ -42,6 +42,8 @@ WEB = {
 }
 API_LAYERS: dict[str, set[str]] = {
     "api.settings": set(),
+    # the backend's log formatter (JSON lines built by heating_standard.privacy)
+    "api.logs": set(),
     "api.errors": set(),
     "api.db": {"api.settings"},
     "api.models": {"api.db", "api.settings", "api.views"},

@@ -22,7 +22,7 @@ from channels import metrics
 from channels.delivery import Outbox, PlatformClient, outbox_table
 from channels.held import held_table
 from fake_wechat.platform import FakePlatform
-from policies.logs import CORRELATION_HEADER, correlation_for, correlation_id
+from policies.correlation import CORRELATION_HEADER, correlation_for, correlation_id
 from tests.channels.conftest import APP_ID, APP_SECRET, Clock, FakeBot, fixture, platform_args
 from tests.channels.test_delivery import RESIDENT, courier, wrote
 from tests.channels.test_wechat import make_webhook
