@@ -115,8 +115,7 @@ def create_app(
     """Build the app with its own engine and outbound clients; nothing is opened at import."""
     settings = settings or get_settings()
     settings.check_for_production()
-    logging.basicConfig(level=logging.INFO)
-    logs.configure("api", loggers=("uvicorn", "uvicorn.error", "uvicorn.access"))
+    logs.configure("api", loggers=("uvicorn", "uvicorn.error", "uvicorn.access"))  # a root handler, INFO
     operator_config = _checked_operator_file(settings)
     if settings.clock_offset_seconds:
         clock = _ahead(clock, timedelta(seconds=settings.clock_offset_seconds))
